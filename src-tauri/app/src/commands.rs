@@ -1,0 +1,90 @@
+//! Every IPC command, in one place. Blocking work (state files, keyring) runs
+//! on the blocking pool so the UI thread never waits on it.
+
+use crate::AppState;
+use quiesce_engine::api::AppInfo;
+use quiesce_engine::connect::{self, ConnectionReport};
+use quiesce_engine::profile::{self, Profile, ProfileInput};
+use quiesce_engine::{Error, FieldError, IpcError};
+use tauri::State;
+
+type Res<T> = Result<T, IpcError>;
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_info,
+        list_profiles,
+        validate_profile,
+        save_profile,
+        delete_profile,
+        test_connection,
+        cancel_job
+    ]
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> quiesce_engine::Result<T> + Send + 'static) -> Res<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::internal(format!("a background task failed: {e}")))
+        .and_then(|r| r)
+        .map_err(|e| {
+            tracing::warn!(code = %e.code, "{}", e.message);
+            e.to_ipc()
+        })
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn app_info(state: State<'_, AppState>) -> Res<AppInfo> {
+    let (home, secrets) = (state.home.clone(), state.secrets.clone());
+    blocking(move || Ok(quiesce_engine::app_info(&home, &secrets))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn list_profiles(state: State<'_, AppState>) -> Res<Vec<Profile>> {
+    let p = state.profiles.clone();
+    blocking(move || p.list()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+fn validate_profile(input: ProfileInput) -> Vec<FieldError> {
+    profile::validate(&input).err().unwrap_or_default()
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn save_profile(state: State<'_, AppState>, id: Option<String>, input: ProfileInput) -> Res<Profile> {
+    let p = state.profiles.clone();
+    blocking(move || match id {
+        Some(id) => p.update(&id, &input),
+        None => p.create(&input),
+    })
+    .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn delete_profile(state: State<'_, AppState>, id: String) -> Res<()> {
+    let p = state.profiles.clone();
+    blocking(move || p.remove(&id).map(|_| ())).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn test_connection(
+    state: State<'_, AppState>,
+    input: ProfileInput,
+    existing_id: Option<String>,
+    job_id: String,
+) -> Res<ConnectionReport> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    let p = state.profiles.clone();
+    let (profile, password) = blocking(move || p.for_test(&input, existing_id.as_deref())).await?;
+    let r = connect::test_connection(&profile, password.as_ref(), guard.token()).await;
+    match &r {
+        Ok(rep) => tracing::info!(target = %profile.target(), version = %rep.server_version, "connection test passed"),
+        Err(e) => tracing::info!(target = %profile.target(), code = %e.code, "connection test failed"),
+    }
+    r.map_err(|e| e.to_ipc())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+fn cancel_job(state: State<'_, AppState>, job_id: String) -> bool {
+    state.jobs.cancel(&job_id)
+}

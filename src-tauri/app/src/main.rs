@@ -1,0 +1,39 @@
+// The desktop shell. Thin on purpose: state and command wiring only; every
+// decision lives in quiesce-engine, which the CLI shares.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+
+use quiesce_engine::{demo, logging, paths::Home, profile::Profiles, secrets::SecretStore};
+
+pub struct AppState {
+    pub home: Home,
+    pub profiles: Profiles,
+    pub secrets: SecretStore,
+    pub jobs: quiesce_engine::jobs::JobRegistry,
+}
+
+fn main() {
+    let home = match Home::resolve().and_then(|h| h.ensure().map(|_| h)) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("error[{}]: {}", e.code, e.message);
+            std::process::exit(e.code.exit_code());
+        }
+    };
+    let _log_guard = logging::init_app(&home);
+    let secrets = SecretStore::new();
+    let profiles = Profiles::new(home.clone(), secrets.clone());
+    match demo::ensure_demo(&profiles) {
+        Ok(Some(p)) => tracing::info!(profile = %p.name, "created the demo deployment's database and profile"),
+        Ok(None) => {}
+        Err(e) => tracing::warn!("could not create the demo database: {}", e.message),
+    }
+    tracing::info!(config = %home.config_dir.display(), data = %home.data_dir.display(), "Quiesce {} starting", quiesce_engine::VERSION);
+    let state = AppState { home, profiles, secrets, jobs: Default::default() };
+    tauri::Builder::default()
+        .manage(state)
+        .invoke_handler(commands::handler())
+        .run(tauri::generate_context!())
+        .expect("error while running Quiesce");
+}

@@ -1,0 +1,414 @@
+//! `quiesce`: the command line for scripts and cron. Every command takes
+//! `--json`; the exit status is 0 only on success and otherwise tells the
+//! error code (see ErrorCode::exit_code); errors print with their code.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use quiesce_engine::connect::{self, ConnectionReport};
+use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, Profile, ProfileInput, Profiles, SslMode};
+use quiesce_engine::{paths::Home, secrets::SecretStore, Error, Result, Sensitive};
+use std::io::{IsTerminal, Read};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "quiesce", version, about = "Transactionally consistent backups of ScalarDB deployments")]
+struct Cli {
+    /// Print machine-readable JSON on stdout (errors too: {"error": {...}}).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Connection profiles (secrets live in the OS keyring).
+    #[command(subcommand)]
+    Profile(ProfileCmd),
+}
+
+#[derive(Subcommand)]
+enum ProfileCmd {
+    /// Add a profile.
+    Add {
+        #[command(flatten)]
+        fields: Fields,
+        #[command(flatten)]
+        secret: SecretArgs,
+    },
+    /// List profiles.
+    List,
+    /// Show one profile.
+    Show {
+        #[arg(value_name = "PROFILE")]
+        name: String,
+    },
+    /// Change a profile: only the options given change.
+    Edit {
+        /// The profile to change (`--name` renames it).
+        #[arg(value_name = "PROFILE")]
+        profile: String,
+        #[command(flatten)]
+        fields: Fields,
+        #[command(flatten)]
+        secret: SecretArgs,
+        /// Remove the stored password.
+        #[arg(long, conflicts_with_all = ["password_stdin", "password_env", "ask_password"])]
+        clear_password: bool,
+    },
+    /// Remove a profile and its secret.
+    Remove { name: String },
+    /// Connect with the profile's settings and report version and round-trip time.
+    Test {
+        name: String,
+        /// Use this password instead of the stored one (read from stdin).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Use the password in this environment variable instead of the stored one.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+    },
+}
+
+#[derive(Args, Default)]
+struct Fields {
+    /// Profile name (letters, digits, - _ .).
+    #[arg(long)]
+    name: Option<String>,
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    #[arg(long, value_enum)]
+    flavor: Option<FlavorArg>,
+    #[arg(long)]
+    host: Option<String>,
+    #[arg(long)]
+    port: Option<u16>,
+    #[arg(long)]
+    database: Option<String>,
+    #[arg(long)]
+    user: Option<String>,
+    /// disable, prefer, require, verify-ca or verify-full (libpq semantics).
+    #[arg(long, value_parser = parse_ssl_mode)]
+    ssl_mode: Option<SslMode>,
+    /// CA certificate (PEM) for verify-ca / verify-full. Empty string removes it.
+    #[arg(long, value_name = "FILE")]
+    ssl_ca: Option<String>,
+    #[arg(long, value_name = "SECONDS")]
+    connect_timeout: Option<u32>,
+    /// Directory of the native client tools (pg_dump, mysqldump). Empty string removes it.
+    #[arg(long, value_name = "DIR")]
+    client_bin_dir: Option<String>,
+    /// SQLite database file.
+    #[arg(long, value_name = "FILE")]
+    path: Option<String>,
+}
+
+#[derive(Args, Default)]
+struct SecretArgs {
+    /// Read the password from standard input (for scripts: never put it in argv).
+    #[arg(long, conflicts_with_all = ["password_env", "ask_password"])]
+    password_stdin: bool,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "ask_password")]
+    password_env: Option<String>,
+    /// Prompt for the password on the terminal.
+    #[arg(long)]
+    ask_password: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Postgresql,
+    Mysql,
+    Sqlite,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FlavorArg {
+    SelfHosted,
+    AmazonRds,
+    Azure,
+    YugabyteYsql,
+}
+
+fn parse_ssl_mode(s: &str) -> std::result::Result<SslMode, String> {
+    SslMode::parse(s)
+        .ok_or_else(|| format!("'{s}' is not an SSL mode: use disable, prefer, require, verify-ca or verify-full"))
+}
+
+impl Fields {
+    fn apply(self, i: &mut ProfileInput) {
+        let opt = |v: Option<String>, into: &mut Option<String>| {
+            if let Some(v) = v {
+                *into = if v.is_empty() { None } else { Some(v) };
+            }
+        };
+        if let Some(n) = self.name {
+            i.name = n;
+        }
+        if let Some(k) = self.kind {
+            i.kind = Some(match k {
+                KindArg::Postgresql => DbKind::Postgresql,
+                KindArg::Mysql => DbKind::Mysql,
+                KindArg::Sqlite => DbKind::Sqlite,
+            });
+        }
+        if let Some(f) = self.flavor {
+            i.flavor = Some(match f {
+                FlavorArg::SelfHosted => Flavor::SelfHosted,
+                FlavorArg::AmazonRds => Flavor::AmazonRds,
+                FlavorArg::Azure => Flavor::Azure,
+                FlavorArg::YugabyteYsql => Flavor::YugabyteYsql,
+            });
+        }
+        opt(self.host, &mut i.host);
+        if self.port.is_some() {
+            i.port = self.port;
+        }
+        opt(self.database, &mut i.database);
+        opt(self.user, &mut i.user);
+        if self.ssl_mode.is_some() {
+            i.ssl_mode = self.ssl_mode;
+        }
+        opt(self.ssl_ca.map(absolute), &mut i.ssl_ca_file);
+        if self.connect_timeout.is_some() {
+            i.connect_timeout_secs = self.connect_timeout;
+        }
+        opt(self.client_bin_dir.map(absolute), &mut i.client_bin_dir);
+        opt(self.path.map(absolute), &mut i.path);
+    }
+}
+
+/// Paths typed on the command line are relative to where the user is.
+fn absolute(p: String) -> String {
+    if p.is_empty() {
+        return p;
+    }
+    std::path::absolute(&p).map(|a| a.display().to_string()).unwrap_or(p)
+}
+
+impl SecretArgs {
+    fn read(&self) -> Result<Option<Sensitive<String>>> {
+        read_secret(self.password_stdin, self.password_env.as_deref(), self.ask_password)
+    }
+}
+
+fn read_secret(stdin: bool, env: Option<&str>, ask: bool) -> Result<Option<Sensitive<String>>> {
+    let value = if stdin {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::invalid(format!("Could not read the password from standard input: {e}")))?;
+        // A trailing newline from `echo` is not part of the password.
+        s.truncate(s.trim_end_matches(['\n', '\r']).len());
+        s
+    } else if let Some(var) = env {
+        std::env::var(var).map_err(|_| {
+            Error::invalid(format!(
+                "The environment variable {var} is not set (or not UTF-8). Export it, or use --password-stdin."
+            ))
+        })?
+    } else if ask {
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::invalid(
+                "--ask-password needs a terminal; use --password-stdin or --password-env VAR in scripts.",
+            ));
+        }
+        rpassword::prompt_password("Password: ")
+            .map_err(|e| Error::invalid(format!("Could not read the password: {e}")))?
+    } else {
+        return Ok(None);
+    };
+    if value.is_empty() {
+        return Err(Error::invalid("The password given is empty. Give the real password, or leave the option out."));
+    }
+    Ok(Some(Sensitive::new(value)))
+}
+
+enum Output {
+    Profiles(Vec<Profile>),
+    Profile(Profile, &'static str),
+    Removed(Profile),
+    Report(Profile, ConnectionReport),
+}
+
+fn main() {
+    quiesce_engine::logging::init_cli();
+    let cli = Cli::parse();
+    let json = cli.json;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().worker_threads(2).build().expect("tokio runtime");
+    let result = rt.block_on(run(cli.command));
+    match result {
+        Ok(out) => print_output(out, json),
+        Err(e) => {
+            tracing::debug!(error = ?e, "command failed");
+            if json {
+                println!("{}", serde_json::json!({ "error": e.to_ipc() }));
+            } else {
+                eprintln!("error[{}]: {}", e.code, e.message);
+                for f in &e.fields {
+                    eprintln!("  --{}: {}", f.field.replace('_', "-"), f.message);
+                }
+            }
+            std::process::exit(e.code.exit_code());
+        }
+    }
+}
+
+async fn run(cmd: Command) -> Result<Output> {
+    let home = Home::resolve()?;
+    let profiles = Profiles::new(home, SecretStore::new());
+    match cmd {
+        Command::Profile(p) => profile_cmd(&profiles, p).await,
+    }
+}
+
+async fn profile_cmd(profiles: &Profiles, cmd: ProfileCmd) -> Result<Output> {
+    match cmd {
+        ProfileCmd::Add { fields, secret } => {
+            let mut input = ProfileInput::default();
+            fields.apply(&mut input);
+            if let Some(pw) = secret.read()? {
+                input.password = PasswordChange::Set(pw);
+            }
+            Ok(Output::Profile(profiles.create(&input)?, "added"))
+        }
+        ProfileCmd::List => Ok(Output::Profiles(profiles.list()?)),
+        ProfileCmd::Show { name } => Ok(Output::Profile(profiles.get(&name)?, "")),
+        ProfileCmd::Edit { profile, fields, secret, clear_password } => {
+            let existing = profiles.get(&profile)?;
+            let mut input = existing.to_input();
+            fields.apply(&mut input);
+            input.password = match secret.read()? {
+                Some(pw) => PasswordChange::Set(pw),
+                None if clear_password => PasswordChange::Clear,
+                None => PasswordChange::Keep,
+            };
+            Ok(Output::Profile(profiles.update(&existing.id, &input)?, "updated"))
+        }
+        ProfileCmd::Remove { name } => Ok(Output::Removed(profiles.remove(&name)?)),
+        ProfileCmd::Test { name, password_stdin, password_env } => {
+            let profile = profiles.get(&name)?;
+            let password = match read_secret(password_stdin, password_env.as_deref(), false)? {
+                Some(pw) => Some(pw),
+                None => profiles.secret(&profile)?,
+            };
+            let cancel = CancellationToken::new();
+            let on_ctrl_c = cancel.clone();
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    on_ctrl_c.cancel();
+                }
+            });
+            let report = connect::test_connection(&profile, password.as_ref(), &cancel).await?;
+            Ok(Output::Report(profile, report))
+        }
+    }
+}
+
+fn print_output(out: Output, json: bool) {
+    if json {
+        let v = match &out {
+            Output::Profiles(p) => serde_json::json!({ "profiles": p }),
+            Output::Profile(p, _) => serde_json::json!({ "profile": p }),
+            Output::Removed(p) => serde_json::json!({ "removed": p }),
+            Output::Report(p, r) => serde_json::json!({ "profile": p.name, "ok": true, "report": r }),
+        };
+        println!("{v}");
+        return;
+    }
+    match out {
+        Output::Profiles(ps) if ps.is_empty() => {
+            println!("No profiles yet. Add one with `quiesce profile add --name NAME --kind postgresql ...`.")
+        }
+        Output::Profiles(ps) => {
+            println!("{:<24} {:<12} {:<14} {:<40} PASSWORD", "NAME", "KIND", "FLAVOR", "TARGET");
+            for p in ps {
+                println!(
+                    "{:<24} {:<12} {:<14} {:<40} {}",
+                    p.name,
+                    format!("{:?}", p.kind).to_lowercase(),
+                    serde_json::to_value(p.flavor).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    target_short(&p),
+                    if p.secret.is_some() { "keyring" } else { "-" }
+                );
+            }
+        }
+        Output::Profile(p, verb) => {
+            if !verb.is_empty() {
+                println!("Profile \"{}\" {verb}.", p.name);
+            }
+            print_profile(&p);
+        }
+        Output::Removed(p) => println!(
+            "Profile \"{}\" removed{}.",
+            p.name,
+            if p.secret.is_some() { ", and its password deleted from the keyring" } else { "" }
+        ),
+        Output::Report(p, r) => {
+            let tls = match r.tls {
+                Some(true) => " · TLS",
+                Some(false) => " · not encrypted",
+                None => "",
+            };
+            println!(
+                "OK  {}: {} {}{tls} · connect {:.1} ms · round trip {:.2} ms",
+                p.name, r.product, r.server_version, r.connect_ms, r.rtt_ms
+            );
+            for n in r.notes {
+                println!("    {n}");
+            }
+        }
+    }
+}
+
+fn target_short(p: &Profile) -> String {
+    match p.kind {
+        DbKind::Sqlite => p.path.clone().unwrap_or_default(),
+        _ => format!(
+            "{}@{}:{}/{}",
+            p.user.as_deref().unwrap_or(""),
+            p.host.as_deref().unwrap_or(""),
+            p.port.map(|x| x.to_string()).unwrap_or_default(),
+            p.database.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+fn print_profile(p: &Profile) {
+    let row = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            println!("  {k:<16} {v}");
+        }
+    };
+    row("name", Some(p.name.clone()));
+    row("id", Some(p.id.clone()));
+    row("kind", Some(p.kind.label().into()));
+    row("flavor", serde_json::to_value(p.flavor).ok().and_then(|v| v.as_str().map(String::from)));
+    row("host", p.host.clone());
+    row("port", p.port.map(|x| x.to_string()));
+    row("database", p.database.clone());
+    row("user", p.user.clone());
+    row("path", p.path.clone());
+    if p.kind != DbKind::Sqlite {
+        row("ssl mode", Some(p.ssl_mode.as_str().into()));
+    }
+    row("ssl ca", p.ssl_ca_file.clone());
+    row("connect timeout", Some(format!("{} s", p.connect_timeout_secs)));
+    row("client tools", p.client_bin_dir.clone());
+    row(
+        "password",
+        Some(match &p.secret {
+            Some(r) => format!("in the keyring ({} / {})", r.service, r.account),
+            None => "none stored".into(),
+        }),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

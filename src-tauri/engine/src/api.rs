@@ -1,0 +1,67 @@
+//! IPC payloads that are not owned by a domain module, and the TypeScript
+//! bindings of every type that crosses IPC (generated, committed in `ui/`).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct AppInfo {
+    pub version: String,
+    pub config_dir: String,
+    pub data_dir: String,
+    pub keyring: KeyringStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct KeyringStatus {
+    pub available: bool,
+    pub message: Option<String>,
+}
+
+/// Every IPC type, in one TypeScript module.
+pub fn typescript_bindings() -> String {
+    use crate::*;
+    let cfg = ts_rs::Config::default();
+    let decls = [
+        ErrorCode::decl(&cfg),
+        FieldError::decl(&cfg),
+        IpcError::decl(&cfg),
+        profile::DbKind::decl(&cfg),
+        profile::Flavor::decl(&cfg),
+        profile::SslMode::decl(&cfg),
+        profile::SecretRef::decl(&cfg),
+        profile::Profile::decl(&cfg),
+        profile::ProfileInput::decl(&cfg),
+        profile::PasswordChange::decl(&cfg),
+        connect::ConnectionReport::decl(&cfg),
+        AppInfo::decl(&cfg),
+        KeyringStatus::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).\n\
+         // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine bindings` instead.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(d.trim());
+        out.push_str("\n\n");
+    }
+    out.trim_end().to_string() + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn bindings_are_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings.ts");
+        let fresh = super::typescript_bindings();
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine bindings` and commit it"
+        );
+    }
+}

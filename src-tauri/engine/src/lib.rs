@@ -1,0 +1,34 @@
+//! Quiesce's engine: everything but the window. No Tauri dependency, so the
+//! CLI, the app and the tests share exactly this code.
+
+pub mod api;
+pub mod connect;
+pub mod demo;
+pub mod error;
+pub mod jobs;
+pub mod logging;
+pub mod paths;
+pub mod profile;
+pub mod scalardb;
+pub mod secrets;
+pub mod sensitive;
+pub mod store;
+
+pub use error::{Error, ErrorCode, FieldError, IpcError, Result};
+pub use sensitive::Sensitive;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What the app shows in its status bar and About box.
+pub fn app_info(home: &paths::Home, secrets: &secrets::SecretStore) -> api::AppInfo {
+    let keyring = match secrets.probe() {
+        Ok(()) => api::KeyringStatus { available: true, message: None },
+        Err(e) => api::KeyringStatus { available: false, message: Some(e.message) },
+    };
+    api::AppInfo {
+        version: VERSION.into(),
+        config_dir: home.config_dir.display().to_string(),
+        data_dir: home.data_dir.display().to_string(),
+        keyring,
+    }
+}

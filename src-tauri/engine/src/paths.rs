@@ -1,0 +1,67 @@
+//! Where Quiesce keeps its state. GUI and CLI resolve the same place, so both
+//! see the same profiles; `QUIESCE_HOME` moves everything (tests use it).
+
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+pub const HOME_ENV: &str = "QUIESCE_HOME";
+
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+}
+
+impl Home {
+    /// `QUIESCE_HOME` if set, else the XDG config and data dirs (`~/.config/quiesce`,
+    /// `~/.local/share/quiesce`).
+    pub fn resolve() -> Result<Home> {
+        if let Some(root) = std::env::var_os(HOME_ENV).filter(|v| !v.is_empty()) {
+            return Ok(Home::at(PathBuf::from(root)));
+        }
+        let dirs = directories::ProjectDirs::from("", "", "quiesce").ok_or_else(|| {
+            Error::invalid(format!(
+                "Cannot find your home directory to keep Quiesce's state. Set HOME, or set {HOME_ENV} to a directory."
+            ))
+        })?;
+        Ok(Home { config_dir: dirs.config_dir().to_path_buf(), data_dir: dirs.data_dir().to_path_buf() })
+    }
+
+    pub fn at(root: impl AsRef<Path>) -> Home {
+        let root = root.as_ref();
+        Home { config_dir: root.join("config"), data_dir: root.join("data") }
+    }
+
+    /// Creates the directories (mode 0700: profile files name hosts and users).
+    pub fn ensure(&self) -> Result<()> {
+        for dir in [&self.config_dir, &self.data_dir, &self.logs_dir()] {
+            create_private_dir(dir)?;
+        }
+        Ok(())
+    }
+
+    pub fn profiles_file(&self) -> PathBuf {
+        self.config_dir.join("profiles.json")
+    }
+
+    pub fn lock_file(&self) -> PathBuf {
+        self.config_dir.join(".state.lock")
+    }
+
+    pub fn logs_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
+    }
+
+    pub fn demo_dir(&self) -> PathBuf {
+        self.data_dir.join("demo")
+    }
+}
+
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| Error::io("create the directory", dir, e))
+}

@@ -1,0 +1,632 @@
+//! Connection profiles: what Quiesce needs to reach one database.
+//!
+//! The profile file holds everything but the secret; the secret lives in the
+//! keyring under the profile's id (see `secrets.rs`), and the file only records
+//! where (`secret`).
+
+use crate::error::{Error, ErrorCode, FieldError, Result};
+use crate::paths::Home;
+use crate::secrets::SecretStore;
+use crate::sensitive::Sensitive;
+use crate::store;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DbKind {
+    Postgresql,
+    Mysql,
+    Sqlite,
+}
+
+impl DbKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            DbKind::Postgresql => "PostgreSQL",
+            DbKind::Mysql => "MySQL/MariaDB",
+            DbKind::Sqlite => "SQLite",
+        }
+    }
+
+    pub fn default_port(self) -> Option<u16> {
+        match self {
+            DbKind::Postgresql => Some(5432),
+            DbKind::Mysql => Some(3306),
+            DbKind::Sqlite => None,
+        }
+    }
+
+    pub fn flavors(self) -> &'static [Flavor] {
+        match self {
+            DbKind::Postgresql => &[Flavor::SelfHosted, Flavor::AmazonRds, Flavor::Azure, Flavor::YugabyteYsql],
+            DbKind::Mysql => &[Flavor::SelfHosted, Flavor::AmazonRds, Flavor::Azure],
+            DbKind::Sqlite => &[Flavor::SelfHosted],
+        }
+    }
+}
+
+/// Where the server runs; it decides which backup features exist (PITR on the
+/// managed ones) and is used by the plan in later steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Flavor {
+    SelfHosted,
+    AmazonRds,
+    Azure,
+    YugabyteYsql,
+}
+
+/// libpq's sslmode semantics, applied to PostgreSQL and MySQL alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SslMode {
+    Disable,
+    #[default]
+    Prefer,
+    Require,
+    VerifyCa,
+    VerifyFull,
+}
+
+impl SslMode {
+    pub fn parse(s: &str) -> Option<SslMode> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+}
+
+/// Where the secret of a profile is kept. Never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SecretRef {
+    pub store: String,
+    pub service: String,
+    pub account: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Profile {
+    pub id: String,
+    pub name: String,
+    pub kind: DbKind,
+    pub flavor: Flavor,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database: Option<String>,
+    pub user: Option<String>,
+    pub ssl_mode: SslMode,
+    pub ssl_ca_file: Option<String>,
+    pub connect_timeout_secs: u32,
+    pub client_bin_dir: Option<String>,
+    /// SQLite: the database file.
+    pub path: Option<String>,
+    pub secret: Option<SecretRef>,
+    #[ts(type = "string")]
+    pub created_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Profile {
+    /// A one-line target description for messages: never contains the secret.
+    pub fn target(&self) -> String {
+        match self.kind {
+            DbKind::Sqlite => format!("SQLite file {}", self.path.as_deref().unwrap_or("?")),
+            k => format!(
+                "{} at {}:{}",
+                k.label(),
+                self.host.as_deref().unwrap_or("?"),
+                self.port.or(k.default_port()).unwrap_or(0)
+            ),
+        }
+    }
+}
+
+/// What the user edits. The password is write-only: it goes to the keyring and
+/// never comes back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
+pub struct ProfileInput {
+    pub name: String,
+    pub kind: Option<DbKind>,
+    pub flavor: Option<Flavor>,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database: Option<String>,
+    pub user: Option<String>,
+    pub ssl_mode: Option<SslMode>,
+    pub ssl_ca_file: Option<String>,
+    pub connect_timeout_secs: Option<u32>,
+    pub client_bin_dir: Option<String>,
+    pub path: Option<String>,
+    #[serde(default)]
+    pub password: PasswordChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
+#[serde(tag = "action", content = "value", rename_all = "snake_case")]
+pub enum PasswordChange {
+    #[default]
+    Keep,
+    Set(#[ts(type = "string")] Sensitive<String>),
+    Clear,
+}
+
+pub const DEFAULT_CONNECT_TIMEOUT_SECS: u32 = 10;
+
+fn clean(v: &Option<String>) -> Option<String> {
+    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+/// Checks an input and returns the normalised fields, or every problem at once
+/// (the GUI shows each next to its field).
+pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<FieldError>> {
+    let mut errs = Vec::new();
+    let mut err = |field: &str, message: String| errs.push(FieldError { field: field.into(), message });
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        err("name", "A name is required, e.g. \"prod-postgres\".".into());
+    } else if name.len() > 64 {
+        err("name", "Use at most 64 characters.".into());
+    } else if !name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+        err("name", "Use letters, digits, '-', '_' or '.' (the CLI refers to profiles by name).".into());
+    }
+    let kind = match input.kind {
+        Some(k) => k,
+        None => {
+            err("kind", "Choose the database kind: postgresql, mysql or sqlite.".into());
+            return Err(errs);
+        }
+    };
+    let flavor = input.flavor.unwrap_or(Flavor::SelfHosted);
+    if !kind.flavors().contains(&flavor) {
+        err("flavor", format!("{} does not come as {flavor:?}; choose one of {:?}.", kind.label(), kind.flavors()));
+    }
+    let host = clean(&input.host);
+    let user = clean(&input.user);
+    let database = clean(&input.database);
+    let path = clean(&input.path);
+    let ssl_ca_file = clean(&input.ssl_ca_file);
+    let client_bin_dir = clean(&input.client_bin_dir);
+    let ssl_mode = input.ssl_mode.unwrap_or_default();
+    let connect_timeout_secs = input.connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
+    if !(1..=600).contains(&connect_timeout_secs) {
+        err("connect_timeout_secs", "Choose a connect timeout between 1 and 600 seconds.".into());
+    }
+    match kind {
+        DbKind::Sqlite => {
+            match &path {
+                None => err("path", "Give the path of the SQLite database file.".into()),
+                Some(p) if !std::path::Path::new(p).is_absolute() => {
+                    err("path", "Use an absolute path (the app and the CLI may run from different directories).".into())
+                }
+                _ => {}
+            }
+            for (field, v) in [("host", &host), ("user", &user), ("database", &database), ("ssl_ca_file", &ssl_ca_file)]
+            {
+                if v.is_some() {
+                    err(field, "Not used for SQLite; leave it empty.".into());
+                }
+            }
+            if matches!(input.password, PasswordChange::Set(_)) {
+                err("password", "SQLite files have no password; leave it empty.".into());
+            }
+        }
+        DbKind::Postgresql | DbKind::Mysql => {
+            match &host {
+                None => err("host", "Give the server's host name or IP address.".into()),
+                Some(h) if h.contains(char::is_whitespace) || h.contains('/') && !h.starts_with('/') => err(
+                    "host",
+                    "A host name has no spaces or slashes (a Unix socket directory starts with '/').".into(),
+                ),
+                _ => {}
+            }
+            if input.port == Some(0) {
+                err("port", "Choose a port between 1 and 65535.".into());
+            }
+            if user.is_none() {
+                err("user", "Give the database user Quiesce connects as.".into());
+            }
+            if kind == DbKind::Postgresql && database.is_none() {
+                err(
+                    "database",
+                    "Give the database that holds the ScalarDB schemas (the one in ScalarDB's JDBC URL).".into(),
+                );
+            }
+            if path.is_some() {
+                err("path", "Only SQLite profiles have a file path.".into());
+            }
+            if let Some(ca) = &ssl_ca_file {
+                if !std::path::Path::new(ca).is_absolute() {
+                    err("ssl_ca_file", "Use an absolute path to the CA certificate (PEM).".into());
+                } else if !std::path::Path::new(ca).is_file() {
+                    err(
+                        "ssl_ca_file",
+                        format!("No file at {ca}. Give the PEM file of the CA that signed the server's certificate."),
+                    );
+                }
+                if ssl_mode == SslMode::Disable {
+                    err(
+                        "ssl_mode",
+                        "A CA file is set but TLS is disabled; choose verify-full or remove the CA file.".into(),
+                    );
+                }
+            }
+        }
+    }
+    if let Some(dir) = &client_bin_dir {
+        if !std::path::Path::new(dir).is_dir() {
+            err("client_bin_dir", format!("No directory at {dir}. Point it at the folder holding pg_dump/mysqldump, or leave it empty to search PATH."));
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    Ok(ValidProfile {
+        name,
+        kind,
+        flavor,
+        host,
+        port: if kind == DbKind::Sqlite { None } else { input.port.or(kind.default_port()) },
+        database,
+        user,
+        ssl_mode: if kind == DbKind::Sqlite { SslMode::Disable } else { ssl_mode },
+        ssl_ca_file,
+        connect_timeout_secs,
+        client_bin_dir,
+        path,
+    })
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidProfile {
+    pub name: String,
+    pub kind: DbKind,
+    pub flavor: Flavor,
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub database: Option<String>,
+    pub user: Option<String>,
+    pub ssl_mode: SslMode,
+    pub ssl_ca_file: Option<String>,
+    pub connect_timeout_secs: u32,
+    pub client_bin_dir: Option<String>,
+    pub path: Option<String>,
+}
+
+impl ValidProfile {
+    fn into_profile(self, id: String, secret: Option<SecretRef>, created_at: DateTime<Utc>) -> Profile {
+        Profile {
+            id,
+            name: self.name,
+            kind: self.kind,
+            flavor: self.flavor,
+            host: self.host,
+            port: self.port,
+            database: self.database,
+            user: self.user,
+            ssl_mode: self.ssl_mode,
+            ssl_ca_file: self.ssl_ca_file,
+            connect_timeout_secs: self.connect_timeout_secs,
+            client_bin_dir: self.client_bin_dir,
+            path: self.path,
+            secret,
+            created_at,
+            updated_at: Utc::now(),
+        }
+    }
+
+    /// A profile that is not saved, for "Test connection" on the editor's fields.
+    pub fn draft(self) -> Profile {
+        self.into_profile("draft".into(), None, Utc::now())
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct ProfilesFile {
+    version: u32,
+    profiles: Vec<Profile>,
+}
+
+const FILE_VERSION: u32 = 1;
+
+fn secret_ref(id: &str) -> SecretRef {
+    SecretRef {
+        store: "secret-service".into(),
+        service: crate::secrets::SERVICE.into(),
+        account: format!("profile/{id}"),
+    }
+}
+
+/// Profiles on disk plus their secrets in the keyring.
+#[derive(Debug, Clone)]
+pub struct Profiles {
+    home: Home,
+    secrets: SecretStore,
+}
+
+impl Profiles {
+    pub fn new(home: Home, secrets: SecretStore) -> Self {
+        Profiles { home, secrets }
+    }
+
+    pub fn home(&self) -> &Home {
+        &self.home
+    }
+
+    fn load(&self) -> Result<ProfilesFile> {
+        let f: ProfilesFile = store::read_json(&self.home.profiles_file())?;
+        if f.version > FILE_VERSION {
+            return Err(Error::invalid(format!(
+                "{} was written by a newer Quiesce (format {}); upgrade Quiesce to read it.",
+                self.home.profiles_file().display(),
+                f.version
+            )));
+        }
+        Ok(f)
+    }
+
+    fn save(&self, mut f: ProfilesFile) -> Result<()> {
+        f.version = FILE_VERSION;
+        f.profiles.sort_by(|a, b| a.name.cmp(&b.name));
+        store::write_json(&self.home.profiles_file(), &f)
+    }
+
+    pub fn list(&self) -> Result<Vec<Profile>> {
+        let mut p = self.load()?.profiles;
+        p.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(p)
+    }
+
+    /// Finds a profile by name or id.
+    pub fn get(&self, name_or_id: &str) -> Result<Profile> {
+        self.load()?
+            .profiles
+            .into_iter()
+            .find(|p| p.name == name_or_id || p.id == name_or_id)
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "No profile named \"{name_or_id}\". List them with `quiesce profile list`, or add one with `quiesce profile add`."
+                ))
+            })
+    }
+
+    pub fn create(&self, input: &ProfileInput) -> Result<Profile> {
+        let valid = validate(input).map_err(Error::invalid_fields)?;
+        self.home.ensure()?;
+        let _lock = store::lock_exclusive(&self.home.lock_file())?;
+        let mut file = self.load()?;
+        if file.profiles.iter().any(|p| p.name == valid.name) {
+            return Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!("A profile named \"{}\" exists already. Choose another name or edit that one.", valid.name),
+            ));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let secret = match &input.password {
+            PasswordChange::Set(pw) => {
+                let r = secret_ref(&id);
+                self.secrets.set(&r.account, pw)?;
+                Some(r)
+            }
+            _ => None,
+        };
+        let profile = valid.into_profile(id, secret.clone(), Utc::now());
+        file.profiles.push(profile.clone());
+        if let Err(e) = self.save(file) {
+            // Do not leave an orphaned secret behind a profile that was never saved.
+            if let Some(r) = secret {
+                let _ = self.secrets.delete(&r.account);
+            }
+            return Err(e);
+        }
+        tracing::info!(profile = %profile.name, kind = ?profile.kind, "profile created");
+        Ok(profile)
+    }
+
+    pub fn update(&self, name_or_id: &str, input: &ProfileInput) -> Result<Profile> {
+        let valid = validate(input).map_err(Error::invalid_fields)?;
+        self.home.ensure()?;
+        let _lock = store::lock_exclusive(&self.home.lock_file())?;
+        let mut file = self.load()?;
+        let idx = file.profiles.iter().position(|p| p.name == name_or_id || p.id == name_or_id).ok_or_else(|| {
+            Error::not_found(format!("No profile named \"{name_or_id}\"; it may have been removed meanwhile."))
+        })?;
+        let old = file.profiles[idx].clone();
+        if file.profiles.iter().any(|p| p.name == valid.name && p.id != old.id) {
+            return Err(Error::new(
+                ErrorCode::AlreadyExists,
+                format!("A profile named \"{}\" exists already. Choose another name.", valid.name),
+            ));
+        }
+        let secret = match &input.password {
+            PasswordChange::Keep if valid.kind == DbKind::Sqlite => {
+                if let Some(r) = &old.secret {
+                    self.secrets.delete(&r.account)?;
+                }
+                None
+            }
+            PasswordChange::Keep => old.secret.clone(),
+            PasswordChange::Set(pw) => {
+                let r = secret_ref(&old.id);
+                self.secrets.set(&r.account, pw)?;
+                Some(r)
+            }
+            PasswordChange::Clear => {
+                if let Some(r) = &old.secret {
+                    self.secrets.delete(&r.account)?;
+                }
+                None
+            }
+        };
+        let profile = valid.into_profile(old.id.clone(), secret, old.created_at);
+        file.profiles[idx] = profile.clone();
+        self.save(file)?;
+        tracing::info!(profile = %profile.name, "profile updated");
+        Ok(profile)
+    }
+
+    /// Deletes the profile and its secret. The secret goes first: if the keyring
+    /// is unavailable nothing is changed, so no secret is ever orphaned.
+    pub fn remove(&self, name_or_id: &str) -> Result<Profile> {
+        self.home.ensure()?;
+        let _lock = store::lock_exclusive(&self.home.lock_file())?;
+        let mut file = self.load()?;
+        let idx = file.profiles.iter().position(|p| p.name == name_or_id || p.id == name_or_id).ok_or_else(|| {
+            Error::not_found(format!("No profile named \"{name_or_id}\". List them with `quiesce profile list`."))
+        })?;
+        let profile = file.profiles.remove(idx);
+        if let Some(r) = &profile.secret {
+            self.secrets.delete(&r.account)?;
+        }
+        self.save(file)?;
+        tracing::info!(profile = %profile.name, "profile removed");
+        Ok(profile)
+    }
+
+    /// The profile and password for "Test connection" on an editor's fields:
+    /// a typed password wins; otherwise the stored one of `existing`.
+    pub fn for_test(
+        &self,
+        input: &ProfileInput,
+        existing: Option<&str>,
+    ) -> Result<(Profile, Option<Sensitive<String>>)> {
+        let draft = validate(input).map_err(Error::invalid_fields)?.draft();
+        let password = match (&input.password, existing) {
+            (PasswordChange::Set(pw), _) => Some(pw.clone()),
+            (PasswordChange::Keep, Some(id)) => {
+                let saved = self.get(id)?;
+                self.secret(&saved)?
+            }
+            _ => None,
+        };
+        Ok((draft, password))
+    }
+
+    /// The stored secret of a profile, if it has one.
+    pub fn secret(&self, profile: &Profile) -> Result<Option<Sensitive<String>>> {
+        match &profile.secret {
+            None => Ok(None),
+            Some(r) => match self.secrets.get(&r.account)? {
+                Some(s) => Ok(Some(s)),
+                None => Err(Error::new(
+                    ErrorCode::NotFound,
+                    format!(
+                        "The password of profile \"{}\" is missing from the keyring (it may have been deleted there). Set it again with Edit in the app or `quiesce profile edit {} --password-stdin`.",
+                        profile.name, profile.name
+                    ),
+                )),
+            },
+        }
+    }
+}
+
+impl Profile {
+    /// The editable fields of a saved profile (password: keep).
+    pub fn to_input(&self) -> ProfileInput {
+        ProfileInput {
+            name: self.name.clone(),
+            kind: Some(self.kind),
+            flavor: Some(self.flavor),
+            host: self.host.clone(),
+            port: self.port,
+            database: self.database.clone(),
+            user: self.user.clone(),
+            ssl_mode: Some(self.ssl_mode),
+            ssl_ca_file: self.ssl_ca_file.clone(),
+            connect_timeout_secs: Some(self.connect_timeout_secs),
+            client_bin_dir: self.client_bin_dir.clone(),
+            path: self.path.clone(),
+            password: PasswordChange::Keep,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg() -> ProfileInput {
+        ProfileInput {
+            name: "prod-pg".into(),
+            kind: Some(DbKind::Postgresql),
+            host: Some(" db.example ".into()),
+            user: Some("scalar".into()),
+            database: Some("app".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn valid_postgres_profile_is_normalised() {
+        let v = validate(&pg()).unwrap();
+        assert_eq!(v.host.as_deref(), Some("db.example"));
+        assert_eq!(v.port, Some(5432));
+        assert_eq!(v.ssl_mode, SslMode::Prefer);
+        assert_eq!(v.connect_timeout_secs, DEFAULT_CONNECT_TIMEOUT_SECS);
+    }
+
+    #[test]
+    fn every_problem_is_reported_against_its_field() {
+        let mut i = pg();
+        i.name = "bad name!".into();
+        i.host = None;
+        i.user = None;
+        i.database = None;
+        i.connect_timeout_secs = Some(0);
+        i.path = Some("/x".into());
+        let errs = validate(&i).unwrap_err();
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        for f in ["name", "host", "user", "database", "connect_timeout_secs", "path"] {
+            assert!(fields.contains(&f), "{f} missing from {fields:?}");
+        }
+    }
+
+    #[test]
+    fn sqlite_needs_an_absolute_path_and_no_password() {
+        let i = ProfileInput {
+            name: "s".into(),
+            kind: Some(DbKind::Sqlite),
+            path: Some("rel/file.db".into()),
+            password: PasswordChange::Set(Sensitive::new("x".into())),
+            ..Default::default()
+        };
+        let errs = validate(&i).unwrap_err();
+        assert!(errs.iter().any(|e| e.field == "path"));
+        assert!(errs.iter().any(|e| e.field == "password"));
+    }
+
+    #[test]
+    fn flavor_must_fit_kind() {
+        let mut i = pg();
+        i.kind = Some(DbKind::Mysql);
+        i.flavor = Some(Flavor::YugabyteYsql);
+        assert!(validate(&i).unwrap_err().iter().any(|e| e.field == "flavor"));
+    }
+
+    #[test]
+    fn ssl_modes_parse_in_libpq_spelling() {
+        assert_eq!(SslMode::parse("verify-full"), Some(SslMode::VerifyFull));
+        assert_eq!(SslMode::parse("verify_full"), None);
+        assert_eq!(SslMode::VerifyCa.as_str(), "verify-ca");
+    }
+
+    #[test]
+    fn input_password_never_serializes() {
+        let mut i = pg();
+        i.password = PasswordChange::Set(Sensitive::new("s3cret".into()));
+        assert!(serde_json::to_string(&i).is_err());
+        let parsed: ProfileInput =
+            serde_json::from_str(r#"{"name":"a","kind":"postgresql","password":{"action":"set","value":"pw"}}"#)
+                .unwrap();
+        assert!(matches!(parsed.password, PasswordChange::Set(ref s) if s.expose() == "pw"));
+    }
+}

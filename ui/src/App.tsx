@@ -1,0 +1,98 @@
+import { useEffect, useState } from "react";
+import type { AppInfo } from "./bindings";
+import { backend } from "./backend";
+import { ProfilesView } from "./ProfilesView";
+
+type View = "deployments" | "profiles" | "backups" | "restore-points";
+
+const NAV: { id: View; label: string; icon: string }[] = [
+  { id: "deployments", label: "Deployments", icon: "◎" },
+  { id: "profiles", label: "Profiles", icon: "⛁" },
+  { id: "backups", label: "Backups", icon: "▤" },
+  { id: "restore-points", label: "Restore points", icon: "◷" },
+];
+
+const LATER: Record<Exclude<View, "profiles">, { title: string; text: string }> = {
+  deployments: {
+    title: "No deployments yet",
+    text: "A deployment is one ScalarDB installation: its storages, how namespaces map onto them and its Scalar Admin endpoints. Importing a database.properties file arrives in the next version; until then, set up the connection profiles it will use.",
+  },
+  backups: {
+    title: "No backups yet",
+    text: "Transactionally consistent backups of a deployment, with their manifests and checksums, will be listed here once deployments exist.",
+  },
+  "restore-points": {
+    title: "No restore points yet",
+    text: "Pause windows and their mid-times, the safe points for a point-in-time restore, will appear here on a timeline.",
+  },
+};
+
+export function App() {
+  const [view, setView] = useState<View>("profiles");
+  const [info, setInfo] = useState<AppInfo | null>(null);
+
+  useEffect(() => {
+    backend().appInfo().then(setInfo).catch(() => setInfo(null));
+  }, []);
+
+  return (
+    <div className="app">
+      <nav className="sidebar" aria-label="Main">
+        <div className="brand">
+          <img src="/icon.svg" alt="" width={28} height={28} />
+          <span>Quiesce</span>
+        </div>
+        <ul>
+          {NAV.map((n) => (
+            <li key={n.id}>
+              <button
+                className={view === n.id ? "nav active" : "nav"}
+                aria-current={view === n.id ? "page" : undefined}
+                data-testid={`nav-${n.id}`}
+                onClick={() => setView(n.id)}
+              >
+                <span className="nav-icon" aria-hidden>
+                  {n.icon}
+                </span>
+                {n.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <div className="sidebar-footer">
+          {info && (
+            <>
+              <div
+                className={info.keyring.available ? "status ok" : "status bad"}
+                title={info.keyring.message ?? "Passwords are stored in the OS keyring"}
+                data-testid="keyring-status"
+              >
+                <span className="dot" aria-hidden />
+                {info.keyring.available ? "Keyring available" : "Keyring unavailable"}
+              </div>
+              <div className="muted small">v{info.version}</div>
+            </>
+          )}
+        </div>
+      </nav>
+      <main className="content">
+        {info && !info.keyring.available && (
+          <div className="banner error" role="alert">
+            <strong>Passwords cannot be stored.</strong> {info.keyring.message}
+          </div>
+        )}
+        {view === "profiles" ? (
+          <ProfilesView />
+        ) : (
+          <section className="empty-state" data-testid={`view-${view}`}>
+            <h1>{NAV.find((n) => n.id === view)!.label}</h1>
+            <div className="empty-card">
+              <h2>{LATER[view].title}</h2>
+              <p>{LATER[view].text}</p>
+            </div>
+          </section>
+        )}
+      </main>
+    </div>
+  );
+}
