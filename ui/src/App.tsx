@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import type { AppInfo } from "./bindings";
 import { backend } from "./backend";
 import { ProfilesView } from "./ProfilesView";
+import { DeploymentsView } from "./DeploymentsView";
 
 type View = "deployments" | "profiles" | "backups" | "restore-points";
 
@@ -12,11 +13,7 @@ const NAV: { id: View; label: string; icon: string }[] = [
   { id: "restore-points", label: "Restore points", icon: "◷" },
 ];
 
-const LATER: Record<Exclude<View, "profiles">, { title: string; text: string }> = {
-  deployments: {
-    title: "No deployments yet",
-    text: "A deployment is one ScalarDB installation: its storages, how namespaces map onto them and its Scalar Admin endpoints. Importing a database.properties file arrives in the next version; until then, set up the connection profiles it will use.",
-  },
+const LATER: Record<Exclude<View, "profiles" | "deployments">, { title: string; text: string }> = {
   backups: {
     title: "No backups yet",
     text: "Transactionally consistent backups of a deployment, with their manifests and checksums, will be listed here once deployments exist.",
@@ -83,6 +80,8 @@ export function App() {
         )}
         {view === "profiles" ? (
           <ProfilesView />
+        ) : view === "deployments" ? (
+          <DeploymentsView />
         ) : (
           <section className="empty-state" data-testid={`view-${view}`}>
             <h1>{NAV.find((n) => n.id === view)!.label}</h1>

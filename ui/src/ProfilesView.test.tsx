@@ -1,27 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { ProfilesView } from "./ProfilesView";
-import { Backend, BackendError, setBackend } from "./backend";
-import type { Profile } from "./bindings";
+import { BackendError, setBackend } from "./backend";
+import { fakeBackend } from "./testing";
 
-const pg: Profile = {
-  id: "id-1", name: "prod-pg", kind: "postgresql", flavor: "self_hosted", host: "db", port: 5432, database: "app",
-  user: "scalar", ssl_mode: "prefer", ssl_ca_file: null, connect_timeout_secs: 10, client_bin_dir: null, path: null,
-  secret: { store: "secret-service", service: "quiesce", account: "profile/id-1" }, created_at: "", updated_at: "",
-};
-
-function fake(over: Partial<Backend> = {}): Backend {
-  return {
-    appInfo: vi.fn(),
-    listProfiles: vi.fn().mockResolvedValue([pg]),
-    validateProfile: vi.fn().mockResolvedValue([]),
-    saveProfile: vi.fn().mockResolvedValue(pg),
-    deleteProfile: vi.fn().mockResolvedValue(undefined),
-    testConnection: vi.fn().mockResolvedValue({ kind: "postgresql", product: "PostgreSQL", server_version: "15.19", rtt_ms: 0.4, connect_ms: 3, tls: true, notes: [] }),
-    cancelJob: vi.fn().mockResolvedValue(true),
-    ...over,
-  };
-}
+const fake = fakeBackend;
 
 // CI machines are small and busy: give debounced validation time to land.
 configure({ asyncUtilTimeout: 5000 });

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ConnectionReport, FieldError, Profile } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
-import { Draft, draftFromProfile, emptyDraft, FLAVORS, KINDS, SSL_MODES, DEFAULT_PORT, toInput } from "./form";
+import { Draft, draftFromProfile, emptyDraft, fieldsFor, FLAVORS, KINDS, SSL_MODES, DEFAULT_PORT, toInput } from "./form";
 
 type TestState =
   | { state: "idle" }
@@ -76,7 +76,7 @@ export function ProfilesView() {
       if (key === "kind") {
         const kind = value as Draft["kind"];
         if (d.port === DEFAULT_PORT[d.kind]) next.port = DEFAULT_PORT[kind];
-        if (!FLAVORS[kind].some((f) => f.id === d.flavor)) next.flavor = "self_hosted";
+        if (!FLAVORS[kind].some((f) => f.id === d.flavor)) next.flavor = FLAVORS[kind][0].id;
       }
       return next;
     });
@@ -174,7 +174,7 @@ export function ProfilesView() {
     return () => window.removeEventListener("keydown", onKey);
   });
 
-  const sqlite = draft.kind === "sqlite";
+  const f = fieldsFor(draft.kind, draft.flavor);
   const hasStoredPassword = !!current?.secret;
 
   return (
@@ -198,7 +198,7 @@ export function ProfilesView() {
                 <span className={`kind-badge ${p.kind}`}>{KINDS.find((k) => k.id === p.kind)?.label.split(" ")[0]}</span>
                 <span className="profile-name">{p.name}</span>
                 <span className="profile-target muted">
-                  {p.kind === "sqlite" ? p.path : `${p.user ?? ""}@${p.host}:${p.port}`}
+                  {profileTarget(p)}
                 </span>
               </button>
             </li>
@@ -244,17 +244,24 @@ export function ProfilesView() {
             </div>
           </fieldset>
 
-          {sqlite ? (
+          {!f.live && (
+            <div className="banner info small" data-testid="descriptive-note">
+              Quiesce does not connect to {KINDS.find((k) => k.id === draft.kind)?.label.replace(" (descriptive)", "")}: this
+              profile describes the storage so that plans and restore runbooks can name it.
+            </div>
+          )}
+          {f.path && (
             <fieldset>
               <legend>Database file</legend>
               <Field label="Path" error={fieldError("path")} htmlFor="f-path" hint="Absolute path of the SQLite file ScalarDB uses (jdbc:sqlite:...).">
                 <input id="f-path" value={draft.path} onChange={(e) => update("path", e.target.value)} placeholder="/var/lib/scalardb/app.db" />
               </Field>
             </fieldset>
-          ) : (
-            <>
-              <fieldset>
-                <legend>Connection</legend>
+          )}
+          {!f.path && (
+            <fieldset>
+              <legend>{f.networked ? "Connection" : "Service"}</legend>
+              {f.networked && (
                 <div className="row">
                   <Field label="Host" error={fieldError("host")} htmlFor="f-host" grow>
                     <input id="f-host" value={draft.host} onChange={(e) => update("host", e.target.value)} placeholder="db.internal" autoComplete="off" />
@@ -263,46 +270,99 @@ export function ProfilesView() {
                     <input id="f-port" value={draft.port} inputMode="numeric" onChange={(e) => update("port", e.target.value)} />
                   </Field>
                 </div>
+              )}
+              {f.nodes && (
+                <>
+                  <div className="row">
+                    <Field label="Nodes" error={fieldError("nodes")} htmlFor="f-nodes" grow hint="Comma-separated, as in scalar.db.contact_points.">
+                      <input id="f-nodes" value={draft.nodes} onChange={(e) => update("nodes", e.target.value)} placeholder="cass-1, cass-2, cass-3" />
+                    </Field>
+                    <Field label="Port" error={fieldError("port")} htmlFor="f-port" narrow>
+                      <input id="f-port" value={draft.port} inputMode="numeric" onChange={(e) => update("port", e.target.value)} />
+                    </Field>
+                  </div>
+                  <Field label="Data directories" error={fieldError("data_dirs")} htmlFor="f-data-dirs" hint="Each node's data directory, for the restore runbook (clean data, commitlog, hints).">
+                    <input id="f-data-dirs" value={draft.data_dirs} onChange={(e) => update("data_dirs", e.target.value)} placeholder="/var/lib/cassandra/data" />
+                  </Field>
+                </>
+              )}
+              {f.endpoint && (
+                <Field
+                  label={draft.kind === "cosmos" ? "Account URI" : "Endpoint override"}
+                  error={fieldError("endpoint")}
+                  htmlFor="f-endpoint"
+                  hint={draft.kind === "dynamo" ? "Optional (scalar.db.dynamo.endpoint_override)." : undefined}
+                >
+                  <input id="f-endpoint" value={draft.endpoint} onChange={(e) => update("endpoint", e.target.value)} placeholder={draft.kind === "cosmos" ? "https://myaccount.documents.azure.com:443/" : "http://localhost:8000"} />
+                </Field>
+              )}
+              {(f.region || f.tablePrefix || f.instanceId) && (
                 <div className="row">
+                  {f.instanceId && (
+                    <Field label={draft.flavor === "yugabyte_managed" ? "Cluster id" : "Instance name"} error={fieldError("instance_id")} htmlFor="f-instance" grow>
+                      <input id="f-instance" value={draft.instance_id} onChange={(e) => update("instance_id", e.target.value)} autoComplete="off" />
+                    </Field>
+                  )}
+                  {f.region && (
+                    <Field label="Region" error={fieldError("region")} htmlFor="f-region">
+                      <input id="f-region" value={draft.region} onChange={(e) => update("region", e.target.value)} placeholder="us-east-1" autoComplete="off" />
+                    </Field>
+                  )}
+                  {f.tablePrefix && (
+                    <Field label="Table prefix" error={fieldError("table_prefix")} htmlFor="f-prefix" hint="scalar.db.dynamo.namespace.prefix">
+                      <input id="f-prefix" value={draft.table_prefix} onChange={(e) => update("table_prefix", e.target.value)} autoComplete="off" />
+                    </Field>
+                  )}
+                </div>
+              )}
+              <div className="row">
+                {f.database && (
                   <Field label="Database" error={fieldError("database")} htmlFor="f-database" hint={draft.kind === "mysql" ? "Optional: ScalarDB namespaces are databases on MySQL." : undefined}>
                     <input id="f-database" value={draft.database} onChange={(e) => update("database", e.target.value)} autoComplete="off" />
                   </Field>
-                  <Field label="User" error={fieldError("user")} htmlFor="f-user">
+                )}
+                {f.user && (
+                  <Field label={draft.kind === "dynamo" ? "Access key id" : "User"} error={fieldError("user")} htmlFor="f-user">
                     <input id="f-user" value={draft.user} onChange={(e) => update("user", e.target.value)} autoComplete="off" />
                   </Field>
-                </div>
+                )}
+              </div>
+              {f.password && (
                 <Field
-                  label="Password"
+                  label={draft.kind === "cosmos" ? "Key" : draft.kind === "dynamo" ? "Secret access key" : "Password"}
                   error={fieldError("password")}
                   htmlFor="f-password"
-                  hint={hasStoredPassword ? "A password is stored in the keyring. Leave blank to keep it." : "Stored in the OS keyring, never in a file."}
+                  hint={hasStoredPassword ? "A secret is stored in the keyring. Leave blank to keep it." : "Stored in the OS keyring, never in a file."}
                 >
                   <input id="f-password" type="password" value={draft.password} onChange={(e) => update("password", e.target.value)} autoComplete="new-password" placeholder={hasStoredPassword ? "•••••••• (stored)" : ""} />
                 </Field>
-                {hasStoredPassword && (
-                  <label className="check">
-                    <input type="checkbox" checked={draft.clearPassword} onChange={(e) => update("clearPassword", e.target.checked)} disabled={draft.password !== ""} />
-                    Remove the stored password on save
-                  </label>
-                )}
-              </fieldset>
-              <fieldset>
-                <legend>TLS</legend>
-                <div className="row">
-                  <Field label="SSL mode" error={fieldError("ssl_mode")} htmlFor="f-ssl" grow>
-                    <select id="f-ssl" value={draft.ssl_mode} onChange={(e) => update("ssl_mode", e.target.value as Draft["ssl_mode"])}>
-                      {SSL_MODES.map((m) => (
-                        <option key={m.id} value={m.id}>{m.label}</option>
-                      ))}
-                    </select>
-                  </Field>
-                  <Field label="CA certificate (PEM)" error={fieldError("ssl_ca_file")} htmlFor="f-ca" grow>
-                    <input id="f-ca" value={draft.ssl_ca_file} onChange={(e) => update("ssl_ca_file", e.target.value)} placeholder="/etc/ssl/certs/db-ca.pem" />
-                  </Field>
-                </div>
-              </fieldset>
-            </>
+              )}
+              {f.password && hasStoredPassword && (
+                <label className="check">
+                  <input type="checkbox" checked={draft.clearPassword} onChange={(e) => update("clearPassword", e.target.checked)} disabled={draft.password !== ""} />
+                  Remove the stored secret on save
+                </label>
+              )}
+            </fieldset>
           )}
+          {f.networked && (
+            <fieldset>
+              <legend>TLS</legend>
+              <div className="row">
+                <Field label="SSL mode" error={fieldError("ssl_mode")} htmlFor="f-ssl" grow>
+                  <select id="f-ssl" value={draft.ssl_mode} onChange={(e) => update("ssl_mode", e.target.value as Draft["ssl_mode"])}>
+                    {SSL_MODES.map((m) => (
+                      <option key={m.id} value={m.id}>{m.label}</option>
+                    ))}
+                  </select>
+                </Field>
+                <Field label="CA certificate (PEM)" error={fieldError("ssl_ca_file")} htmlFor="f-ca" grow>
+                  <input id="f-ca" value={draft.ssl_ca_file} onChange={(e) => update("ssl_ca_file", e.target.value)} placeholder="/etc/ssl/certs/db-ca.pem" />
+                </Field>
+              </div>
+            </fieldset>
+          )}
+          {f.live && (
           <fieldset>
             <legend>Advanced</legend>
             <div className="row">
@@ -314,7 +374,7 @@ export function ProfilesView() {
               </Field>
             </div>
           </fieldset>
-
+          )}
           <TestResult test={test} />
           {notice && (
             <div className={`banner ${notice.kind}`} role="status" data-testid="notice">
@@ -328,7 +388,7 @@ export function ProfilesView() {
                 <span className="spinner" aria-hidden /> Testing… Cancel (Esc)
               </button>
             ) : (
-              <button type="button" onClick={runTest} data-testid="test-connection">
+              <button type="button" onClick={runTest} data-testid="test-connection" disabled={!f.live} title={f.live ? "Ctrl+Enter" : "Descriptive profiles have no connection to test"}>
                 Test connection
               </button>
             )}
@@ -355,7 +415,22 @@ export function ProfilesView() {
   );
 }
 
-function Field(props: {
+export function profileTarget(p: Profile): string {
+  switch (p.kind) {
+    case "sqlite":
+      return p.path ?? "";
+    case "cassandra":
+      return p.nodes.join(", ");
+    case "cosmos":
+      return p.endpoint ?? "";
+    case "dynamo":
+      return `${p.region ?? ""}${p.table_prefix ? ` · ${p.table_prefix}*` : ""}`;
+    default:
+      return `${p.user ?? ""}@${p.host}:${p.port}`;
+  }
+}
+
+export function Field(props: {
   label: string;
   htmlFor: string;
   error?: string;

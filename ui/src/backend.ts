@@ -4,7 +4,10 @@ import { invoke } from "@tauri-apps/api/core";
 import type {
   AppInfo,
   ConnectionReport,
+  Deployment,
+  DeploymentInput,
   ErrorCode,
+  ImportPreview,
   FieldError,
   IpcError,
   Profile,
@@ -30,6 +33,16 @@ export interface Backend {
   /** Tests the editor's fields; `existingId` supplies the stored password when the field is blank. */
   testConnection(input: ProfileInput, existingId: string | null, jobId: string): Promise<ConnectionReport>;
   cancelJob(jobId: string): Promise<boolean>;
+  listDeployments(): Promise<Deployment[]>;
+  validateDeployment(input: DeploymentInput): Promise<FieldError[]>;
+  saveDeployment(id: string | null, input: DeploymentInput): Promise<Deployment>;
+  deleteDeployment(id: string): Promise<void>;
+  /** Reads a ScalarDB properties file and says what an import would save; changes nothing. */
+  previewImport(path: string): Promise<ImportPreview>;
+  /** Saves exactly what was previewed (`sha256` from the preview; a changed file is refused). */
+  importDeployment(path: string, name: string, sha256: string): Promise<Deployment>;
+  /** Gives a Cluster-client deployment the storages of a server-side properties file. */
+  attachStorages(deploymentId: string, path: string, sha256: string): Promise<Deployment>;
 }
 
 function isIpcError(e: unknown): e is IpcError {
@@ -54,6 +67,14 @@ export const tauriBackend: Backend = {
   testConnection: (input, existingId, jobId) =>
     call("test_connection", { input, existing_id: existingId, job_id: jobId }),
   cancelJob: (jobId) => call("cancel_job", { job_id: jobId }),
+  listDeployments: () => call("list_deployments"),
+  validateDeployment: (input) => call("validate_deployment", { input }),
+  saveDeployment: (id, input) => call("save_deployment", { id, input }),
+  deleteDeployment: (id) => call("delete_deployment", { id }),
+  previewImport: (path) => call("preview_import", { path }),
+  importDeployment: (path, name, sha256) => call("import_deployment", { path, name, sha256 }),
+  attachStorages: (deploymentId, path, sha256) =>
+    call("attach_storages", { deployment_id: deploymentId, path, sha256 }),
 };
 
 let current: Backend = tauriBackend;

@@ -27,11 +27,24 @@ describe("toInput", () => {
     const p: Profile = {
       id: "1", name: "n", kind: "mysql", flavor: "amazon_rds", host: "h", port: 3306, database: null, user: "u",
       ssl_mode: "verify-full", ssl_ca_file: "/ca.pem", connect_timeout_secs: 5, client_bin_dir: null, path: null,
+      nodes: [], data_dirs: [], region: "eu-west-1", endpoint: null, table_prefix: null, instance_id: "prod-mysql",
       secret: { store: "secret-service", service: "quiesce", account: "profile/1" },
       created_at: "", updated_at: "",
     };
     const i = toInput(draftFromProfile(p));
     expect(i).toMatchObject({ name: "n", kind: "mysql", flavor: "amazon_rds", port: 3306, ssl_mode: "verify-full", ssl_ca_file: "/ca.pem" });
     expect(i.password).toEqual({ action: "keep" });
+    expect(i).toMatchObject({ region: "eu-west-1", instance_id: "prod-mysql" });
+  });
+
+  it("sends only the fields of the chosen kind", () => {
+    const d = { ...emptyDraft("cassandra"), name: "c", nodes: " c1, c2 ,", data_dirs: "/var/lib/cassandra", host: "stale", user: "u" };
+    const i = toInput(d);
+    expect(i).toMatchObject({ kind: "cassandra", flavor: "self_hosted", nodes: ["c1", "c2"], data_dirs: ["/var/lib/cassandra"], host: null, ssl_mode: null });
+    const dy = toInput({ ...emptyDraft("dynamo"), region: "us-east-1", table_prefix: "prod_", user: "AKIA", password: "s" });
+    expect(dy).toMatchObject({ flavor: "cloud", region: "us-east-1", table_prefix: "prod_", user: "AKIA", host: null, port: null });
+    expect(dy.password).toEqual({ action: "set", value: "s" });
+    const co = toInput({ ...emptyDraft("cosmos"), endpoint: "https://a.documents.azure.com:443/", user: "ignored" });
+    expect(co).toMatchObject({ endpoint: "https://a.documents.azure.com:443/", user: null });
   });
 });

@@ -17,13 +17,30 @@ export interface Draft {
   connect_timeout_secs: string;
   client_bin_dir: string;
   path: string;
+  nodes: string;
+  data_dirs: string;
+  region: string;
+  endpoint: string;
+  table_prefix: string;
+  instance_id: string;
 }
 
 export const KINDS: { id: DbKind; label: string }[] = [
   { id: "postgresql", label: "PostgreSQL" },
   { id: "mysql", label: "MySQL / MariaDB" },
   { id: "sqlite", label: "SQLite" },
+  { id: "cassandra", label: "Cassandra (descriptive)" },
+  { id: "cosmos", label: "Cosmos DB for NoSQL (descriptive)" },
+  { id: "dynamo", label: "DynamoDB (descriptive)" },
+  { id: "oracle", label: "Oracle (descriptive)" },
+  { id: "sqlserver", label: "SQL Server (descriptive)" },
+  { id: "db2", label: "Db2 (descriptive)" },
 ];
+
+/** Kinds Quiesce connects to; the others only describe a storage for runbooks. */
+export const LIVE_KINDS: DbKind[] = ["postgresql", "mysql", "sqlite"];
+/** Kinds reached by host and port. */
+export const NETWORKED: DbKind[] = ["postgresql", "mysql", "oracle", "sqlserver", "db2"];
 
 export const FLAVORS: Record<DbKind, { id: Flavor; label: string }[]> = {
   postgresql: [
@@ -31,6 +48,7 @@ export const FLAVORS: Record<DbKind, { id: Flavor; label: string }[]> = {
     { id: "amazon_rds", label: "Amazon RDS" },
     { id: "azure", label: "Azure Database" },
     { id: "yugabyte_ysql", label: "YugabyteDB (YSQL)" },
+    { id: "yugabyte_managed", label: "YugabyteDB Managed" },
   ],
   mysql: [
     { id: "self_hosted", label: "Self-hosted" },
@@ -38,6 +56,20 @@ export const FLAVORS: Record<DbKind, { id: Flavor; label: string }[]> = {
     { id: "azure", label: "Azure Database" },
   ],
   sqlite: [{ id: "self_hosted", label: "Local file" }],
+  cassandra: [{ id: "self_hosted", label: "Self-hosted" }],
+  cosmos: [{ id: "cloud", label: "Azure (cloud service)" }],
+  dynamo: [{ id: "cloud", label: "AWS (cloud service)" }],
+  oracle: [
+    { id: "self_hosted", label: "Self-hosted" },
+    { id: "amazon_rds", label: "Amazon RDS" },
+    { id: "azure", label: "Azure" },
+  ],
+  sqlserver: [
+    { id: "self_hosted", label: "Self-hosted" },
+    { id: "amazon_rds", label: "Amazon RDS" },
+    { id: "azure", label: "Azure SQL" },
+  ],
+  db2: [{ id: "self_hosted", label: "Self-hosted" }],
 };
 
 export const SSL_MODES: { id: SslMode; label: string }[] = [
@@ -48,13 +80,23 @@ export const SSL_MODES: { id: SslMode; label: string }[] = [
   { id: "verify-full", label: "verify-full — check CA and host name" },
 ];
 
-export const DEFAULT_PORT: Record<DbKind, string> = { postgresql: "5432", mysql: "3306", sqlite: "" };
+export const DEFAULT_PORT: Record<DbKind, string> = {
+  postgresql: "5432",
+  mysql: "3306",
+  sqlite: "",
+  cassandra: "9042",
+  cosmos: "",
+  dynamo: "",
+  oracle: "1521",
+  sqlserver: "1433",
+  db2: "50000",
+};
 
 export function emptyDraft(kind: DbKind = "postgresql"): Draft {
   return {
     name: "",
     kind,
-    flavor: "self_hosted",
+    flavor: FLAVORS[kind][0].id,
     host: "",
     port: DEFAULT_PORT[kind],
     database: "",
@@ -66,6 +108,12 @@ export function emptyDraft(kind: DbKind = "postgresql"): Draft {
     connect_timeout_secs: "10",
     client_bin_dir: "",
     path: "",
+    nodes: "",
+    data_dirs: "",
+    region: "",
+    endpoint: "",
+    table_prefix: "",
+    instance_id: "",
   };
 }
 
@@ -85,8 +133,38 @@ export function draftFromProfile(p: Profile): Draft {
     connect_timeout_secs: p.connect_timeout_secs.toString(),
     client_bin_dir: p.client_bin_dir ?? "",
     path: p.path ?? "",
+    nodes: p.nodes.join(", "),
+    data_dirs: p.data_dirs.join(", "),
+    region: p.region ?? "",
+    endpoint: p.endpoint ?? "",
+    table_prefix: p.table_prefix ?? "",
+    instance_id: p.instance_id ?? "",
   };
 }
+
+/** Which fields the editor shows for a kind and flavor. */
+export function fieldsFor(kind: DbKind, flavor: Flavor) {
+  const networked = NETWORKED.includes(kind);
+  return {
+    networked,
+    live: LIVE_KINDS.includes(kind),
+    path: kind === "sqlite",
+    nodes: kind === "cassandra",
+    endpoint: kind === "cosmos" || kind === "dynamo",
+    tablePrefix: kind === "dynamo",
+    region: kind === "dynamo" || flavor === "amazon_rds" || flavor === "azure",
+    instanceId: flavor === "amazon_rds" || flavor === "azure" || flavor === "yugabyte_managed",
+    user: kind !== "sqlite" && kind !== "cosmos",
+    password: kind !== "sqlite",
+    database: networked || kind === "cosmos",
+  };
+}
+
+const list = (s: string): string[] =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter((x) => x !== "");
 
 const opt = (s: string): string | null => (s.trim() === "" ? null : s.trim());
 
@@ -101,22 +179,28 @@ function num(s: string, max: number): number | null {
 }
 
 export function toInput(d: Draft): ProfileInput {
-  const sqlite = d.kind === "sqlite";
+  const f = fieldsFor(d.kind, d.flavor);
   return {
     name: d.name,
     kind: d.kind,
     flavor: d.flavor,
-    host: sqlite ? null : opt(d.host),
-    port: sqlite ? null : num(d.port, 65535),
-    database: sqlite ? null : opt(d.database),
-    user: sqlite ? null : opt(d.user),
-    ssl_mode: sqlite ? null : d.ssl_mode,
-    ssl_ca_file: sqlite ? null : opt(d.ssl_ca_file),
+    host: f.networked ? opt(d.host) : null,
+    port: f.networked || f.nodes ? num(d.port, 65535) : null,
+    database: f.database ? opt(d.database) : null,
+    user: f.user ? opt(d.user) : null,
+    ssl_mode: f.networked ? d.ssl_mode : null,
+    ssl_ca_file: f.networked ? opt(d.ssl_ca_file) : null,
     connect_timeout_secs: num(d.connect_timeout_secs, 4294967295),
     client_bin_dir: opt(d.client_bin_dir),
-    path: sqlite ? opt(d.path) : null,
+    path: f.path ? opt(d.path) : null,
+    nodes: f.nodes ? list(d.nodes) : [],
+    data_dirs: f.nodes ? list(d.data_dirs) : [],
+    region: f.region ? opt(d.region) : null,
+    endpoint: f.endpoint ? opt(d.endpoint) : null,
+    table_prefix: f.tablePrefix ? opt(d.table_prefix) : null,
+    instance_id: f.instanceId ? opt(d.instance_id) : null,
     password:
-      !sqlite && d.password !== ""
+      f.password && d.password !== ""
         ? { action: "set", value: d.password }
         : d.clearPassword
           ? { action: "clear" }

@@ -4,6 +4,8 @@
 use crate::AppState;
 use quiesce_engine::api::AppInfo;
 use quiesce_engine::connect::{self, ConnectionReport};
+use quiesce_engine::deployment::import::{self, ImportPreview};
+use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::profile::{self, Profile, ProfileInput};
 use quiesce_engine::{Error, FieldError, IpcError};
 use tauri::State;
@@ -18,7 +20,14 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         save_profile,
         delete_profile,
         test_connection,
-        cancel_job
+        cancel_job,
+        list_deployments,
+        validate_deployment,
+        save_deployment,
+        delete_deployment,
+        preview_import,
+        import_deployment,
+        attach_storages
     ]
 }
 
@@ -87,4 +96,56 @@ async fn test_connection(
 #[tauri::command(rename_all = "snake_case")]
 fn cancel_job(state: State<'_, AppState>, job_id: String) -> bool {
     state.jobs.cancel(&job_id)
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn list_deployments(state: State<'_, AppState>) -> Res<Vec<Deployment>> {
+    let d = state.deployments.clone();
+    blocking(move || d.list()).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn validate_deployment(state: State<'_, AppState>, input: DeploymentInput) -> Res<Vec<FieldError>> {
+    let d = state.deployments.clone();
+    blocking(move || d.validate(&input)).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn save_deployment(state: State<'_, AppState>, id: Option<String>, input: DeploymentInput) -> Res<Deployment> {
+    let d = state.deployments.clone();
+    blocking(move || match id {
+        Some(id) => d.update(&id, &input),
+        None => d.create(&input, None),
+    })
+    .await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn delete_deployment(state: State<'_, AppState>, id: String) -> Res<()> {
+    let d = state.deployments.clone();
+    blocking(move || d.remove(&id).map(|_| ())).await
+}
+
+/// The preview carries no secret: passwords stay in the engine until import.
+#[tauri::command(rename_all = "snake_case")]
+async fn preview_import(state: State<'_, AppState>, path: String) -> Res<ImportPreview> {
+    let d = state.deployments.clone();
+    blocking(move || import::preview(&d, std::path::Path::new(&path))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn import_deployment(state: State<'_, AppState>, path: String, name: String, sha256: String) -> Res<Deployment> {
+    let d = state.deployments.clone();
+    blocking(move || import::import(&d, std::path::Path::new(&path), Some(&name), Some(&sha256))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn attach_storages(
+    state: State<'_, AppState>,
+    deployment_id: String,
+    path: String,
+    sha256: String,
+) -> Res<Deployment> {
+    let d = state.deployments.clone();
+    blocking(move || import::attach(&d, &deployment_id, std::path::Path::new(&path), Some(&sha256))).await
 }

@@ -4,11 +4,12 @@
 
 mod commands;
 
-use quiesce_engine::{demo, logging, paths::Home, profile::Profiles, secrets::SecretStore};
+use quiesce_engine::{demo, deployment::Deployments, logging, paths::Home, profile::Profiles, secrets::SecretStore};
 
 pub struct AppState {
     pub home: Home,
     pub profiles: Profiles,
+    pub deployments: Deployments,
     pub secrets: SecretStore,
     pub jobs: quiesce_engine::jobs::JobRegistry,
 }
@@ -30,7 +31,8 @@ fn main() {
         Err(e) => tracing::warn!("could not create the demo database: {}", e.message),
     }
     tracing::info!(config = %home.config_dir.display(), data = %home.data_dir.display(), "Quiesce {} starting", quiesce_engine::VERSION);
-    let state = AppState { home, profiles, secrets, jobs: Default::default() };
+    let deployments = Deployments::new(profiles.clone());
+    let state = AppState { home, profiles, deployments, secrets, jobs: Default::default() };
     tauri::Builder::default()
         .manage(state)
         .invoke_handler(commands::handler())

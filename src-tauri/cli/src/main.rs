@@ -4,6 +4,8 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use quiesce_engine::connect::{self, ConnectionReport};
+use quiesce_engine::deployment::import::{self, ImportPreview};
+use quiesce_engine::deployment::{Deployment, Deployments};
 use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, Profile, ProfileInput, Profiles, SslMode};
 use quiesce_engine::{paths::Home, secrets::SecretStore, Error, Result, Sensitive};
 use std::io::{IsTerminal, Read};
@@ -23,7 +25,33 @@ struct Cli {
 enum Command {
     /// Connection profiles (secrets live in the OS keyring).
     #[command(subcommand)]
-    Profile(ProfileCmd),
+    Profile(Box<ProfileCmd>),
+    /// Deployments: one ScalarDB installation each (storages, mapping, admin endpoints).
+    #[command(subcommand)]
+    Deployment(DeploymentCmd),
+}
+
+#[derive(Subcommand)]
+enum DeploymentCmd {
+    /// Import a ScalarDB database.properties (or Cluster client/server file).
+    Import {
+        file: String,
+        /// Name of the new deployment (default: from the file).
+        #[arg(long)]
+        name: Option<String>,
+        /// Show what the file holds and what would be saved; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Give this existing deployment (a Cluster client) the storages of FILE.
+        #[arg(long, value_name = "DEPLOYMENT", conflicts_with = "name")]
+        attach_to: Option<String>,
+    },
+    /// List deployments.
+    List,
+    /// Show one deployment with its storages' profiles.
+    Show { name: String },
+    /// Remove a deployment (its profiles and their passwords are kept).
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -100,6 +128,24 @@ struct Fields {
     /// SQLite database file.
     #[arg(long, value_name = "FILE")]
     path: Option<String>,
+    /// Cassandra nodes, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    nodes: Option<Vec<String>>,
+    /// Cassandra data directories, comma-separated (for the restore runbook).
+    #[arg(long, value_delimiter = ',')]
+    data_dir: Option<Vec<String>>,
+    /// DynamoDB / Amazon RDS / Azure region.
+    #[arg(long)]
+    region: Option<String>,
+    /// Cosmos DB account URI, or a DynamoDB endpoint override.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// DynamoDB table-name prefix (scalar.db.dynamo.namespace.prefix).
+    #[arg(long)]
+    table_prefix: Option<String>,
+    /// RDS/Azure instance name, or YugabyteDB Managed cluster id.
+    #[arg(long)]
+    instance_id: Option<String>,
 }
 
 #[derive(Args, Default)]
@@ -120,6 +166,12 @@ enum KindArg {
     Postgresql,
     Mysql,
     Sqlite,
+    Cassandra,
+    Cosmos,
+    Dynamo,
+    Oracle,
+    Sqlserver,
+    Db2,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -128,6 +180,8 @@ enum FlavorArg {
     AmazonRds,
     Azure,
     YugabyteYsql,
+    YugabyteManaged,
+    Cloud,
 }
 
 fn parse_ssl_mode(s: &str) -> std::result::Result<SslMode, String> {
@@ -150,6 +204,12 @@ impl Fields {
                 KindArg::Postgresql => DbKind::Postgresql,
                 KindArg::Mysql => DbKind::Mysql,
                 KindArg::Sqlite => DbKind::Sqlite,
+                KindArg::Cassandra => DbKind::Cassandra,
+                KindArg::Cosmos => DbKind::Cosmos,
+                KindArg::Dynamo => DbKind::Dynamo,
+                KindArg::Oracle => DbKind::Oracle,
+                KindArg::Sqlserver => DbKind::Sqlserver,
+                KindArg::Db2 => DbKind::Db2,
             });
         }
         if let Some(f) = self.flavor {
@@ -158,6 +218,8 @@ impl Fields {
                 FlavorArg::AmazonRds => Flavor::AmazonRds,
                 FlavorArg::Azure => Flavor::Azure,
                 FlavorArg::YugabyteYsql => Flavor::YugabyteYsql,
+                FlavorArg::YugabyteManaged => Flavor::YugabyteManaged,
+                FlavorArg::Cloud => Flavor::Cloud,
             });
         }
         opt(self.host, &mut i.host);
@@ -175,6 +237,16 @@ impl Fields {
         }
         opt(self.client_bin_dir.map(absolute), &mut i.client_bin_dir);
         opt(self.path.map(absolute), &mut i.path);
+        if let Some(n) = self.nodes {
+            i.nodes = n;
+        }
+        if let Some(d) = self.data_dir {
+            i.data_dirs = d;
+        }
+        opt(self.region, &mut i.region);
+        opt(self.endpoint, &mut i.endpoint);
+        opt(self.table_prefix, &mut i.table_prefix);
+        opt(self.instance_id, &mut i.instance_id);
     }
 }
 
@@ -229,6 +301,10 @@ enum Output {
     Profile(Profile, &'static str),
     Removed(Profile),
     Report(Profile, ConnectionReport),
+    Preview(ImportPreview),
+    Deployments(Vec<Deployment>),
+    Deployment(Deployment, Vec<Profile>, &'static str),
+    DeploymentRemoved(Deployment),
 }
 
 fn main() {
@@ -258,7 +334,46 @@ async fn run(cmd: Command) -> Result<Output> {
     let home = Home::resolve()?;
     let profiles = Profiles::new(home, SecretStore::new());
     match cmd {
-        Command::Profile(p) => profile_cmd(&profiles, p).await,
+        Command::Profile(p) => profile_cmd(&profiles, *p).await,
+        Command::Deployment(d) => deployment_cmd(&Deployments::new(profiles), d),
+    }
+}
+
+fn deployment_cmd(deployments: &Deployments, cmd: DeploymentCmd) -> Result<Output> {
+    let with_profiles = |d: Deployment, verb: &'static str| -> Result<Output> {
+        let profiles = deployments.storage_profiles(&d)?.into_iter().map(|(_, p)| p).collect();
+        Ok(Output::Deployment(d, profiles, verb))
+    };
+    match cmd {
+        DeploymentCmd::Import { file, name, dry_run, attach_to } => {
+            let path = std::path::PathBuf::from(absolute(file));
+            let preview = import::preview(deployments, &path)?;
+            if dry_run {
+                return Ok(Output::Preview(preview));
+            }
+            // Saved exactly as previewed: a file changed in between is refused.
+            let d = match attach_to {
+                Some(target) => import::attach(deployments, &target, &path, Some(&preview.sha256))?,
+                None => import::import(deployments, &path, name.as_deref(), Some(&preview.sha256))?,
+            };
+            if !preview.notes.is_empty() || !preview.unknown_keys.is_empty() {
+                print_preview_notes(&preview);
+            }
+            with_profiles(d, "imported")
+        }
+        DeploymentCmd::List => Ok(Output::Deployments(deployments.list()?)),
+        DeploymentCmd::Show { name } => with_profiles(deployments.get(&name)?, ""),
+        DeploymentCmd::Remove { name } => Ok(Output::DeploymentRemoved(deployments.remove(&name)?)),
+    }
+}
+
+/// Notes go to stderr so that --json stdout stays one document.
+fn print_preview_notes(p: &ImportPreview) {
+    for n in &p.notes {
+        eprintln!("note: {n}");
+    }
+    for k in &p.unknown_keys {
+        eprintln!("note: line {}: unknown key {} (kept out of the deployment)", k.line, k.key);
     }
 }
 
@@ -312,6 +427,10 @@ fn print_output(out: Output, json: bool) {
             Output::Profile(p, _) => serde_json::json!({ "profile": p }),
             Output::Removed(p) => serde_json::json!({ "removed": p }),
             Output::Report(p, r) => serde_json::json!({ "profile": p.name, "ok": true, "report": r }),
+            Output::Preview(p) => serde_json::json!({ "preview": p }),
+            Output::Deployments(d) => serde_json::json!({ "deployments": d }),
+            Output::Deployment(d, p, _) => serde_json::json!({ "deployment": d, "profiles": p }),
+            Output::DeploymentRemoved(d) => serde_json::json!({ "removed": d }),
         };
         println!("{v}");
         return;
@@ -344,6 +463,38 @@ fn print_output(out: Output, json: bool) {
             p.name,
             if p.secret.is_some() { ", and its password deleted from the keyring" } else { "" }
         ),
+        Output::Preview(p) => print_preview(&p),
+        Output::Deployments(ds) if ds.is_empty() => {
+            println!("No deployments yet. Import one with `quiesce deployment import /path/to/database.properties`.")
+        }
+        Output::Deployments(ds) => {
+            println!("{:<24} {:<20} {:<9} {:<12} ADMIN ENDPOINTS", "NAME", "TRANSACTIONS", "STORAGES", "COORDINATOR");
+            for d in ds {
+                println!(
+                    "{:<24} {:<20} {:<9} {:<12} {}",
+                    d.name,
+                    d.transaction_manager.as_str(),
+                    if d.storages_known { d.storages.len().to_string() } else { "unknown".into() },
+                    d.coordinator_storage().unwrap_or("-"),
+                    if d.admin_endpoints.is_empty() {
+                        "-".into()
+                    } else {
+                        d.admin_endpoints.iter().map(|e| e.address.clone()).collect::<Vec<_>>().join(",")
+                    }
+                );
+            }
+        }
+        Output::Deployment(d, profiles, verb) => {
+            if !verb.is_empty() {
+                println!("Deployment \"{}\" {verb}.", d.name);
+            }
+            print_deployment(&d, &profiles);
+        }
+        Output::DeploymentRemoved(d) => println!(
+            "Deployment \"{}\" removed. Its profiles ({}) are kept; remove them with `quiesce profile remove` if no longer needed.",
+            d.name,
+            d.storages.len()
+        ),
         Output::Report(p, r) => {
             let tls = match r.tls {
                 Some(true) => " · TLS",
@@ -361,9 +512,100 @@ fn print_output(out: Output, json: bool) {
     }
 }
 
+fn print_preview(p: &ImportPreview) {
+    println!("{} ({:?}, sha256 {})", p.file, p.config_kind, &p.sha256[..12]);
+    println!("  would be saved as deployment \"{}\" (change with --name)", p.suggested_name);
+    println!("  transaction manager  {}", p.transaction_manager.as_str());
+    if p.storages_known {
+        for s in &p.storages {
+            let kind = s.profile.kind.map(|k| k.label()).unwrap_or("?");
+            let target = s
+                .jdbc_url
+                .clone()
+                .or(s.profile.region.clone())
+                .or(s.profile.endpoint.clone())
+                .unwrap_or_else(|| s.profile.nodes.join(","));
+            println!(
+                "  storage {:<12} {kind} {target} (line {}){}{}",
+                s.name,
+                s.line,
+                if s.password_present { " · password -> keyring" } else { "" },
+                s.existing_profile.as_ref().map(|e| format!(" · reuses profile {e}")).unwrap_or_default()
+            );
+            for f in &s.problems {
+                println!("      problem: {}: {}", f.field, f.message);
+            }
+        }
+    } else {
+        println!("  storages             unknown (attach them later)");
+    }
+    for m in &p.namespace_mapping {
+        println!("  namespace {:<20} -> {}", m.namespace, m.storage);
+    }
+    if let Some(d) = &p.default_storage {
+        println!("  default storage      {d}");
+    }
+    println!("  coordinator          {}.state", p.coordinator_namespace);
+    println!("  metadata             {}.metadata", p.system_namespace);
+    for e in &p.admin_endpoints {
+        println!(
+            "  scalar admin         {} (port {}){}",
+            e.address,
+            e.port,
+            if e.needs_address { " · needs an address" } else { "" }
+        );
+    }
+    for k in &p.unknown_keys {
+        println!("  unknown key          {} (line {})", k.key, k.line);
+    }
+    if !p.ignored_keys.is_empty() {
+        println!("  not needed           {} ScalarDB settings (pools, isolation, ...)", p.ignored_keys.len());
+    }
+    for n in &p.notes {
+        println!("  note: {n}");
+    }
+}
+
+fn print_deployment(d: &Deployment, profiles: &[Profile]) {
+    println!("  name                 {}", d.name);
+    println!("  id                   {}", d.id);
+    println!("  transaction manager  {}", d.transaction_manager.as_str());
+    if !d.storages_known {
+        println!("  storages             unknown (a Cluster client: attach the Cluster's server-side properties)");
+    }
+    for (s, p) in d.storages.iter().zip(profiles) {
+        println!("  storage {:<12} profile {} · {}", s.name, p.name, p.target());
+    }
+    for m in &d.namespace_mapping {
+        println!("  namespace {:<20} -> {}", m.namespace, m.storage);
+    }
+    if let Some(s) = &d.default_storage {
+        println!("  default storage      {s}");
+    }
+    println!(
+        "  coordinator          {}.state on {}",
+        d.coordinator_namespace,
+        if d.storages_known { d.coordinator_storage().unwrap_or("?") } else { "unknown" }
+    );
+    println!("  metadata             {}.metadata", d.system_namespace);
+    for e in &d.admin_endpoints {
+        println!(
+            "  scalar admin         {} (port {}{}){}",
+            e.address,
+            e.port,
+            if d.admin_tls { ", TLS" } else { "" },
+            if e.needs_address { " · needs an address" } else { "" }
+        );
+    }
+    if let Some(src) = &d.source {
+        println!("  imported from        {} ({})", src.file, src.imported_at.format("%Y-%m-%d %H:%M UTC"));
+    }
+}
+
 fn target_short(p: &Profile) -> String {
     match p.kind {
         DbKind::Sqlite => p.path.clone().unwrap_or_default(),
+        k if !k.is_networked() => p.target(),
         _ => format!(
             "{}@{}:{}/{}",
             p.user.as_deref().unwrap_or(""),
@@ -389,7 +631,14 @@ fn print_profile(p: &Profile) {
     row("database", p.database.clone());
     row("user", p.user.clone());
     row("path", p.path.clone());
-    if p.kind != DbKind::Sqlite {
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
+    row("nodes", list(&p.nodes));
+    row("data dirs", list(&p.data_dirs));
+    row("region", p.region.clone());
+    row("endpoint", p.endpoint.clone());
+    row("table prefix", p.table_prefix.clone());
+    row("instance id", p.instance_id.clone());
+    if p.kind.is_networked() {
         row("ssl mode", Some(p.ssl_mode.as_str().into()));
     }
     row("ssl ca", p.ssl_ca_file.clone());

@@ -5,89 +5,11 @@ use quiesce_engine::secrets::SecretStore;
 use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
 use quiesce_testsupport::require_secret_service;
 use serde_json::Value;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-struct Cli {
-    home: tempfile::TempDir,
-}
+use std::process::{Command, Stdio};
 
-impl Cli {
-    fn new() -> Cli {
-        Cli { home: tempfile::tempdir().unwrap() }
-    }
-
-    fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_quiesce"));
-        c.env("QUIESCE_HOME", self.home.path()).env_remove("QUIESCE_LOG");
-        c
-    }
-
-    fn run(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> Output {
-        let mut c = self.cmd();
-        c.args(args).envs(env.iter().copied()).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        let mut sin = child.stdin.take().unwrap();
-        if let Some(s) = stdin {
-            sin.write_all(s.as_bytes()).unwrap();
-        }
-        drop(sin);
-        child.wait_with_output().unwrap()
-    }
-
-    fn json(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) -> (i32, Value) {
-        let mut a = args.to_vec();
-        a.push("--json");
-        let out = self.run(&a, stdin, env);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("not JSON ({e}): {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
-        });
-        (out.status.code().unwrap(), v)
-    }
-
-    fn expect_error(&self, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)], code: &str) -> Value {
-        let (status, v) = self.json(args, stdin, env);
-        assert_eq!(v["error"]["code"], code, "{v}");
-        assert_ne!(status, 0);
-        // The same error printed for humans carries the code too.
-        let human = self.run(args, stdin, env);
-        assert_eq!(human.status.code().unwrap(), status);
-        let stderr = String::from_utf8_lossy(&human.stderr);
-        assert!(stderr.contains(&format!("error[{code}]")), "{stderr}");
-        v
-    }
-
-    fn profiles_file(&self) -> PathBuf {
-        self.home.path().join("config/profiles.json")
-    }
-}
-
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    if let Ok(rd) = std::fs::read_dir(dir) {
-        for e in rd.flatten() {
-            let p = e.path();
-            if p.is_dir() && !p.is_symlink() {
-                out.extend(all_files(&p));
-            } else if p.is_file() {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
-fn assert_not_in_files(dir: &Path, secret: &str) {
-    for f in all_files(dir) {
-        let bytes = std::fs::read(&f).unwrap_or_default();
-        assert!(
-            !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
-            "the secret was written to {}",
-            f.display()
-        );
-    }
-}
+mod common;
+use common::*;
 
 /// `profile add` arguments for a PostgreSQL profile on the throwaway server.
 fn pg_add_args(name: &str, s: &PgServer, db: &str) -> Vec<String> {

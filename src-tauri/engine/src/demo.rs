@@ -8,11 +8,12 @@ use crate::scalardb::{self, TableDef, TX_COMMITTED};
 use rusqlite::params;
 
 pub const DEMO_PROFILE: &str = "demo-sqlite";
+pub const DEMO_DEPLOYMENT: &str = "demo";
 pub const DEMO_FILE: &str = "scalardb-demo.sqlite";
 const ACCOUNTS: i64 = 100;
 const INITIAL_BALANCE: i64 = 1_000;
 
-/// Creates the demo once. A marker remembers it was offered, so a user who
+/// Creates the demo (database, profile, deployment) once. A marker remembers it was offered, so a user who
 /// deletes the demo profile does not get it back on the next start.
 pub fn ensure_demo(profiles: &Profiles) -> Result<Option<Profile>> {
     let home: &Home = profiles.home();
@@ -35,6 +36,20 @@ pub fn ensure_demo(profiles: &Profiles) -> Result<Option<Profile>> {
             ..Default::default()
         })?,
     };
+    let deployments = crate::deployment::Deployments::new(profiles.clone());
+    if deployments.get(DEMO_DEPLOYMENT).is_err() {
+        deployments.create(
+            &crate::deployment::DeploymentInput {
+                name: DEMO_DEPLOYMENT.into(),
+                storages: vec![crate::deployment::DeploymentStorage {
+                    name: "default".into(),
+                    profile_id: profile.id.clone(),
+                }],
+                ..Default::default()
+            },
+            None,
+        )?;
+    }
     std::fs::write(&marker, b"").map_err(|e| Error::io("write", &marker, e))?;
     Ok(Some(profile))
 }

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     DatabaseError,
     IoError,
     Internal,
+    Unsupported,
+    InUse,
 }
 
 impl ErrorCode {
@@ -50,6 +52,8 @@ impl ErrorCode {
         ErrorCode::DatabaseError,
         ErrorCode::IoError,
         ErrorCode::Internal,
+        ErrorCode::Unsupported,
+        ErrorCode::InUse,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +75,8 @@ impl ErrorCode {
             ErrorCode::DatabaseError => "database_error",
             ErrorCode::IoError => "io_error",
             ErrorCode::Internal => "internal",
+            ErrorCode::Unsupported => "unsupported",
+            ErrorCode::InUse => "in_use",
         }
     }
 
@@ -95,6 +101,8 @@ impl ErrorCode {
             ErrorCode::DatabaseError => 21,
             ErrorCode::IoError => 22,
             ErrorCode::Internal => 1,
+            ErrorCode::Unsupported => 23,
+            ErrorCode::InUse => 24,
         }
     }
 }

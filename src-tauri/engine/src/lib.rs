@@ -4,11 +4,13 @@
 pub mod api;
 pub mod connect;
 pub mod demo;
+pub mod deployment;
 pub mod error;
 pub mod jobs;
 pub mod logging;
 pub mod paths;
 pub mod profile;
+pub mod properties;
 pub mod scalardb;
 pub mod secrets;
 pub mod sensitive;

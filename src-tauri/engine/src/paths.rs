@@ -44,6 +44,10 @@ impl Home {
         self.config_dir.join("profiles.json")
     }
 
+    pub fn deployments_file(&self) -> PathBuf {
+        self.config_dir.join("deployments.json")
+    }
+
     pub fn lock_file(&self) -> PathBuf {
         self.config_dir.join(".state.lock")
     }

@@ -13,12 +13,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DbKind {
+    #[default]
     Postgresql,
     Mysql,
     Sqlite,
+    // Descriptive storages: Quiesce does not connect to them; it keeps what
+    // the guide's runbooks need (nodes, accounts, regions, identifiers).
+    Cassandra,
+    Cosmos,
+    Dynamo,
+    Oracle,
+    Sqlserver,
+    Db2,
 }
 
 impl DbKind {
@@ -27,35 +36,96 @@ impl DbKind {
             DbKind::Postgresql => "PostgreSQL",
             DbKind::Mysql => "MySQL/MariaDB",
             DbKind::Sqlite => "SQLite",
+            DbKind::Cassandra => "Cassandra",
+            DbKind::Cosmos => "Cosmos DB for NoSQL",
+            DbKind::Dynamo => "DynamoDB",
+            DbKind::Oracle => "Oracle",
+            DbKind::Sqlserver => "SQL Server",
+            DbKind::Db2 => "Db2",
         }
+    }
+
+    pub const ALL: &'static [DbKind] = &[
+        DbKind::Postgresql,
+        DbKind::Mysql,
+        DbKind::Sqlite,
+        DbKind::Cassandra,
+        DbKind::Cosmos,
+        DbKind::Dynamo,
+        DbKind::Oracle,
+        DbKind::Sqlserver,
+        DbKind::Db2,
+    ];
+
+    /// Kinds Quiesce connects to, discovers and backs up itself.
+    pub fn is_live(self) -> bool {
+        matches!(self, DbKind::Postgresql | DbKind::Mysql | DbKind::Sqlite)
+    }
+
+    /// Kinds reached by host and port.
+    pub fn is_networked(self) -> bool {
+        matches!(self, DbKind::Postgresql | DbKind::Mysql | DbKind::Oracle | DbKind::Sqlserver | DbKind::Db2)
     }
 
     pub fn default_port(self) -> Option<u16> {
         match self {
             DbKind::Postgresql => Some(5432),
             DbKind::Mysql => Some(3306),
-            DbKind::Sqlite => None,
+            DbKind::Cassandra => Some(9042),
+            DbKind::Oracle => Some(1521),
+            DbKind::Sqlserver => Some(1433),
+            DbKind::Db2 => Some(50000),
+            DbKind::Sqlite | DbKind::Cosmos | DbKind::Dynamo => None,
         }
     }
 
+    /// The first one is the default.
     pub fn flavors(self) -> &'static [Flavor] {
         match self {
-            DbKind::Postgresql => &[Flavor::SelfHosted, Flavor::AmazonRds, Flavor::Azure, Flavor::YugabyteYsql],
+            DbKind::Postgresql => {
+                &[Flavor::SelfHosted, Flavor::AmazonRds, Flavor::Azure, Flavor::YugabyteYsql, Flavor::YugabyteManaged]
+            }
             DbKind::Mysql => &[Flavor::SelfHosted, Flavor::AmazonRds, Flavor::Azure],
-            DbKind::Sqlite => &[Flavor::SelfHosted],
+            DbKind::Cosmos | DbKind::Dynamo => &[Flavor::Cloud],
+            DbKind::Oracle | DbKind::Sqlserver => &[Flavor::SelfHosted, Flavor::AmazonRds, Flavor::Azure],
+            DbKind::Sqlite | DbKind::Cassandra | DbKind::Db2 => &[Flavor::SelfHosted],
         }
     }
 }
 
 /// Where the server runs; it decides which backup features exist (PITR on the
 /// managed ones) and is used by the plan in later steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Flavor {
+    #[default]
     SelfHosted,
     AmazonRds,
     Azure,
+    /// Self-managed YugabyteDB through its PostgreSQL API (YSQL).
     YugabyteYsql,
+    /// YugabyteDB Managed (Aeon): YSQL plus a cluster id for its backup console.
+    YugabyteManaged,
+    /// A cloud service with no server of its own (Cosmos DB, DynamoDB).
+    Cloud,
+}
+
+impl Flavor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flavor::SelfHosted => "self_hosted",
+            Flavor::AmazonRds => "amazon_rds",
+            Flavor::Azure => "azure",
+            Flavor::YugabyteYsql => "yugabyte_ysql",
+            Flavor::YugabyteManaged => "yugabyte_managed",
+            Flavor::Cloud => "cloud",
+        }
+    }
+
+    /// Managed services restore through their console (automated backups/PITR).
+    pub fn is_managed(self) -> bool {
+        matches!(self, Flavor::AmazonRds | Flavor::Azure | Flavor::YugabyteManaged | Flavor::Cloud)
+    }
 }
 
 /// libpq's sslmode semantics, applied to PostgreSQL and MySQL alike.
@@ -93,7 +163,7 @@ pub struct SecretRef {
     pub account: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS, Default)]
 pub struct Profile {
     pub id: String,
     pub name: String,
@@ -109,6 +179,24 @@ pub struct Profile {
     pub client_bin_dir: Option<String>,
     /// SQLite: the database file.
     pub path: Option<String>,
+    /// Cassandra: the nodes (host or host:port).
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    /// Cassandra: each node's data directory (for the restore runbook).
+    #[serde(default)]
+    pub data_dirs: Vec<String>,
+    /// DynamoDB, Amazon RDS, Azure: the region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Cosmos DB: the account URI; DynamoDB: an endpoint override.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// DynamoDB: ScalarDB's namespace prefix of table names.
+    #[serde(default)]
+    pub table_prefix: Option<String>,
+    /// Amazon RDS / Azure: the instance (server) name; YugabyteDB Managed: the cluster id.
+    #[serde(default)]
+    pub instance_id: Option<String>,
     pub secret: Option<SecretRef>,
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
@@ -121,6 +209,13 @@ impl Profile {
     pub fn target(&self) -> String {
         match self.kind {
             DbKind::Sqlite => format!("SQLite file {}", self.path.as_deref().unwrap_or("?")),
+            DbKind::Cassandra => format!("Cassandra nodes {}", self.nodes.join(",")),
+            DbKind::Cosmos => format!("Cosmos DB account {}", self.endpoint.as_deref().unwrap_or("?")),
+            DbKind::Dynamo => format!(
+                "DynamoDB in {}{}",
+                self.region.as_deref().unwrap_or("?"),
+                self.table_prefix.as_deref().map(|p| format!(" (table prefix {p})")).unwrap_or_default()
+            ),
             k => format!(
                 "{} at {}:{}",
                 k.label(),
@@ -147,6 +242,18 @@ pub struct ProfileInput {
     pub connect_timeout_secs: Option<u32>,
     pub client_bin_dir: Option<String>,
     pub path: Option<String>,
+    #[serde(default)]
+    pub nodes: Vec<String>,
+    #[serde(default)]
+    pub data_dirs: Vec<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub table_prefix: Option<String>,
+    #[serde(default)]
+    pub instance_id: Option<String>,
     #[serde(default)]
     pub password: PasswordChange,
 }
@@ -186,9 +293,17 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
             return Err(errs);
         }
     };
-    let flavor = input.flavor.unwrap_or(Flavor::SelfHosted);
+    let flavor = input.flavor.unwrap_or(kind.flavors()[0]);
     if !kind.flavors().contains(&flavor) {
-        err("flavor", format!("{} does not come as {flavor:?}; choose one of {:?}.", kind.label(), kind.flavors()));
+        err(
+            "flavor",
+            format!(
+                "{} does not come as {}; choose one of {}.",
+                kind.label(),
+                flavor.as_str(),
+                kind.flavors().iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        );
     }
     let host = clean(&input.host);
     let user = clean(&input.user);
@@ -196,10 +311,41 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
     let path = clean(&input.path);
     let ssl_ca_file = clean(&input.ssl_ca_file);
     let client_bin_dir = clean(&input.client_bin_dir);
+    let region = clean(&input.region);
+    let endpoint = clean(&input.endpoint);
+    let table_prefix = clean(&input.table_prefix);
+    let instance_id = clean(&input.instance_id);
+    let clean_list =
+        |v: &[String]| -> Vec<String> { v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
+    let nodes = clean_list(&input.nodes);
+    let data_dirs = clean_list(&input.data_dirs);
     let ssl_mode = input.ssl_mode.unwrap_or_default();
     let connect_timeout_secs = input.connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
     if !(1..=600).contains(&connect_timeout_secs) {
         err("connect_timeout_secs", "Choose a connect timeout between 1 and 600 seconds.".into());
+    }
+    // Fields that belong to other kinds are refused, so that a profile never
+    // carries a setting nobody will read.
+    let mut not_for = |field: &str, set: bool| {
+        if set {
+            err(field, format!("Not used for {}; leave it empty.", kind.label()));
+        }
+    };
+    not_for("path", kind != DbKind::Sqlite && path.is_some());
+    not_for("nodes", kind != DbKind::Cassandra && !nodes.is_empty());
+    not_for("data_dirs", kind != DbKind::Cassandra && !data_dirs.is_empty());
+    not_for("table_prefix", kind != DbKind::Dynamo && table_prefix.is_some());
+    not_for("endpoint", !matches!(kind, DbKind::Cosmos | DbKind::Dynamo) && endpoint.is_some());
+    not_for("host", !kind.is_networked() && host.is_some());
+    not_for("ssl_ca_file", !kind.is_networked() && ssl_ca_file.is_some());
+    let needs_instance = flavor.is_managed() && flavor != Flavor::Cloud;
+    not_for("instance_id", !needs_instance && instance_id.is_some());
+    not_for(
+        "region",
+        !(matches!(kind, DbKind::Dynamo) || matches!(flavor, Flavor::AmazonRds | Flavor::Azure)) && region.is_some(),
+    );
+    if flavor == Flavor::YugabyteManaged && instance_id.is_none() {
+        err("instance_id", "Give the YugabyteDB Managed cluster id (its restore runbook needs it).".into());
     }
     match kind {
         DbKind::Sqlite => {
@@ -210,8 +356,7 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
                 }
                 _ => {}
             }
-            for (field, v) in [("host", &host), ("user", &user), ("database", &database), ("ssl_ca_file", &ssl_ca_file)]
-            {
+            for (field, v) in [("user", &user), ("database", &database)] {
                 if v.is_some() {
                     err(field, "Not used for SQLite; leave it empty.".into());
                 }
@@ -220,7 +365,33 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
                 err("password", "SQLite files have no password; leave it empty.".into());
             }
         }
-        DbKind::Postgresql | DbKind::Mysql => {
+        DbKind::Cassandra => {
+            if nodes.is_empty() {
+                err("nodes", "Give the Cassandra nodes (ScalarDB's contact points), e.g. cass-1,cass-2,cass-3.".into());
+            }
+        }
+        DbKind::Cosmos => match &endpoint {
+            None => err(
+                "endpoint",
+                "Give the Cosmos DB account URI, e.g. https://myaccount.documents.azure.com:443/.".into(),
+            ),
+            Some(e) if !e.starts_with("https://") && !e.starts_with("http://") => err(
+                "endpoint",
+                "The account URI starts with https://, e.g. https://myaccount.documents.azure.com:443/.".into(),
+            ),
+            _ => {}
+        },
+        DbKind::Dynamo => {
+            if region.is_none() {
+                err("region", "Give the AWS region of the tables, e.g. us-east-1 (ScalarDB's contact point).".into());
+            }
+            if let Some(e) = &endpoint {
+                if !e.starts_with("https://") && !e.starts_with("http://") {
+                    err("endpoint", "An endpoint override is a URL, e.g. http://localhost:8000.".into());
+                }
+            }
+        }
+        DbKind::Postgresql | DbKind::Mysql | DbKind::Oracle | DbKind::Sqlserver | DbKind::Db2 => {
             match &host {
                 None => err("host", "Give the server's host name or IP address.".into()),
                 Some(h) if h.contains(char::is_whitespace) || h.contains('/') && !h.starts_with('/') => err(
@@ -232,7 +403,7 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
             if input.port == Some(0) {
                 err("port", "Choose a port between 1 and 65535.".into());
             }
-            if user.is_none() {
+            if user.is_none() && kind.is_live() {
                 err("user", "Give the database user Quiesce connects as.".into());
             }
             if kind == DbKind::Postgresql && database.is_none() {
@@ -240,9 +411,6 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
                     "database",
                     "Give the database that holds the ScalarDB schemas (the one in ScalarDB's JDBC URL).".into(),
                 );
-            }
-            if path.is_some() {
-                err("path", "Only SQLite profiles have a file path.".into());
             }
             if let Some(ca) = &ssl_ca_file {
                 if !std::path::Path::new(ca).is_absolute() {
@@ -275,14 +443,20 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
         kind,
         flavor,
         host,
-        port: if kind == DbKind::Sqlite { None } else { input.port.or(kind.default_port()) },
+        port: if kind.is_networked() || kind == DbKind::Cassandra { input.port.or(kind.default_port()) } else { None },
         database,
         user,
-        ssl_mode: if kind == DbKind::Sqlite { SslMode::Disable } else { ssl_mode },
+        ssl_mode: if kind.is_networked() { ssl_mode } else { SslMode::Disable },
         ssl_ca_file,
         connect_timeout_secs,
         client_bin_dir,
         path,
+        nodes,
+        data_dirs,
+        region,
+        endpoint,
+        table_prefix,
+        instance_id,
     })
 }
 
@@ -300,6 +474,12 @@ pub struct ValidProfile {
     pub connect_timeout_secs: u32,
     pub client_bin_dir: Option<String>,
     pub path: Option<String>,
+    pub nodes: Vec<String>,
+    pub data_dirs: Vec<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub table_prefix: Option<String>,
+    pub instance_id: Option<String>,
 }
 
 impl ValidProfile {
@@ -318,6 +498,12 @@ impl ValidProfile {
             connect_timeout_secs: self.connect_timeout_secs,
             client_bin_dir: self.client_bin_dir,
             path: self.path,
+            nodes: self.nodes,
+            data_dirs: self.data_dirs,
+            region: self.region,
+            endpoint: self.endpoint,
+            table_prefix: self.table_prefix,
+            instance_id: self.instance_id,
             secret,
             created_at,
             updated_at: Utc::now(),
@@ -483,6 +669,17 @@ impl Profiles {
         let idx = file.profiles.iter().position(|p| p.name == name_or_id || p.id == name_or_id).ok_or_else(|| {
             Error::not_found(format!("No profile named \"{name_or_id}\". List them with `quiesce profile list`."))
         })?;
+        let users = crate::deployment::deployments_using(&self.home, &file.profiles[idx].id)?;
+        if !users.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InUse,
+                format!(
+                    "Profile \"{}\" is a storage of deployment(s) {}. Remove it from them (or remove those deployments) first.",
+                    file.profiles[idx].name,
+                    users.iter().map(|u| format!("\"{u}\"")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
         let profile = file.profiles.remove(idx);
         if let Some(r) = &profile.secret {
             self.secrets.delete(&r.account)?;
@@ -545,6 +742,12 @@ impl Profile {
             connect_timeout_secs: Some(self.connect_timeout_secs),
             client_bin_dir: self.client_bin_dir.clone(),
             path: self.path.clone(),
+            nodes: self.nodes.clone(),
+            data_dirs: self.data_dirs.clone(),
+            region: self.region.clone(),
+            endpoint: self.endpoint.clone(),
+            table_prefix: self.table_prefix.clone(),
+            instance_id: self.instance_id.clone(),
             password: PasswordChange::Keep,
         }
     }

@@ -23,10 +23,7 @@ fn profile(kind: DbKind, host: &str, port: u16, user: &str, db: Option<&str>) ->
         ssl_ca_file: None,
         connect_timeout_secs: 5,
         client_bin_dir: None,
-        path: None,
-        secret: None,
-        created_at: chrono::Utc::now(),
-        updated_at: chrono::Utc::now(),
+        ..Default::default()
     }
 }
 

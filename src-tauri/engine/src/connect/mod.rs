@@ -40,6 +40,13 @@ pub async fn test_connection(
             DbKind::Postgresql => postgres::test(profile, password).await,
             DbKind::Mysql => mysql::test(profile, password).await,
             DbKind::Sqlite => sqlite::test(profile).await,
+            k => Err(Error::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "{} profiles are descriptive: Quiesce does not connect to them, it keeps what the restore runbooks need. Nothing to test.",
+                    k.label()
+                ),
+            )),
         }
     };
     tokio::select! {

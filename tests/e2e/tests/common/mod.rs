@@ -1,0 +1,136 @@
+//! Shared by the GUI suites: tauri-driver on free ports, a WebDriver session
+//! on the real built app, and helpers to act like a user.
+#![allow(dead_code)]
+
+use fantoccini::{key::Key, Client, ClientBuilder, Locator};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn tauri_driver() -> PathBuf {
+    quiesce_testsupport::find_program(
+        "tauri-driver",
+        &[Path::new(&std::env::var("HOME").unwrap_or_default()).join(".cargo/bin")],
+    )
+    .or_else(|| {
+        std::env::var_os("CARGO_HOME").map(|h| PathBuf::from(h).join("bin/tauri-driver")).filter(|p| p.is_file())
+    })
+    .expect("tauri-driver not found: scripts/setup.sh --test installs it (cargo install tauri-driver --locked)")
+}
+
+/// Starts tauri-driver on free ports with the environment the app must see.
+pub fn start_driver(home: &Path, quiesce_home: &Path) -> Driver {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "the GUI tests need an X display: run them through scripts/test.sh (Xvfb)"
+    );
+    quiesce_testsupport::require_secret_service();
+    let port = quiesce_testsupport::free_port();
+    let native = quiesce_testsupport::free_port();
+    let child = Command::new(tauri_driver())
+        .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+        .env("HOME", home)
+        .env("QUIESCE_HOME", quiesce_home)
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_CACHE_HOME")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tauri-driver");
+    Driver { child, port }
+}
+
+pub async fn connect(driver: &Driver) -> Client {
+    let app = quiesce_testsupport::workspace_binary("quiesce-app");
+    let mut caps = serde_json::Map::new();
+    caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
+    let url = format!("http://127.0.0.1:{}", driver.port);
+    // The driver accepts connections before WebKitWebDriver is ready: retry.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+            Ok(c) => return c,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("no WebDriver session: {e}"),
+        }
+    }
+}
+
+pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(30))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+}
+
+/// Replaces a field's text the way a user does (erase, type): WebDriver's
+/// clear() changes the DOM value behind React's back, so React keeps the old one.
+pub async fn fill(c: &Client, css: &str, value: &str) {
+    let el = wait_for(c, css).await;
+    let old = el.prop("value").await.unwrap().unwrap_or_default();
+    let end: char = Key::End.into();
+    let backspace: char = Key::Backspace.into();
+    let keys: String = std::iter::once(end).chain(std::iter::repeat_n(backspace, old.chars().count())).collect();
+    el.send_keys(&format!("{keys}{value}")).await.unwrap();
+    let now = el.prop("value").await.unwrap().unwrap_or_default();
+    assert_eq!(now, value, "{css} did not take the typed value");
+}
+
+pub async fn screenshot(c: &Client, name: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.test-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    if let Ok(png) = c.screenshot().await {
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+pub fn files_containing(dir: &Path, needle: &[u8]) -> Vec<PathBuf> {
+    let mut hits = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else { return hits };
+    for e in rd.flatten() {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            hits.extend(files_containing(&p, needle));
+        } else if ft.is_file() {
+            if let Ok(bytes) = std::fs::read(&p) {
+                if bytes.windows(needle.len()).any(|w| w == needle) {
+                    hits.push(p);
+                }
+            }
+        }
+    }
+    hits
+}
+
+/// Runs the steps against the app; a failed step still closes the session
+/// (and with it WebKitWebDriver and the app) before the panic goes on.
+pub async fn drive<F, Fut>(c: &Client, steps: F)
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let result = tokio::spawn(steps(c.clone())).await;
+    let _ = c.clone().close().await;
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -1,0 +1,31 @@
+// Shared by the UI tests: one fake of the one backend facade.
+import { vi } from "vitest";
+import type { Backend } from "./backend";
+import type { Profile } from "./bindings";
+
+export const pgProfile: Profile = {
+  id: "id-1", name: "prod-pg", kind: "postgresql", flavor: "self_hosted", host: "db", port: 5432, database: "app",
+  user: "scalar", ssl_mode: "prefer", ssl_ca_file: null, connect_timeout_secs: 10, client_bin_dir: null, path: null,
+  nodes: [], data_dirs: [], region: null, endpoint: null, table_prefix: null, instance_id: null,
+  secret: { store: "secret-service", service: "quiesce", account: "profile/id-1" }, created_at: "", updated_at: "",
+};
+
+export function fakeBackend(over: Partial<Backend> = {}): Backend {
+  return {
+    appInfo: vi.fn(),
+    listProfiles: vi.fn().mockResolvedValue([pgProfile]),
+    validateProfile: vi.fn().mockResolvedValue([]),
+    saveProfile: vi.fn().mockResolvedValue(pgProfile),
+    deleteProfile: vi.fn().mockResolvedValue(undefined),
+    testConnection: vi.fn().mockResolvedValue({ kind: "postgresql", product: "PostgreSQL", server_version: "15.19", rtt_ms: 0.4, connect_ms: 3, tls: true, notes: [] }),
+    cancelJob: vi.fn().mockResolvedValue(true),
+    listDeployments: vi.fn().mockResolvedValue([]),
+    validateDeployment: vi.fn().mockResolvedValue([]),
+    saveDeployment: vi.fn(),
+    deleteDeployment: vi.fn().mockResolvedValue(undefined),
+    previewImport: vi.fn(),
+    importDeployment: vi.fn(),
+    attachStorages: vi.fn(),
+    ...over,
+  };
+}
