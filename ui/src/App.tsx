@@ -3,17 +3,19 @@ import type { AppInfo } from "./bindings";
 import { backend } from "./backend";
 import { ProfilesView } from "./ProfilesView";
 import { DeploymentsView } from "./DeploymentsView";
+import { PlanView } from "./PlanView";
 
-type View = "deployments" | "profiles" | "backups" | "restore-points";
+type View = "deployments" | "plan" | "profiles" | "backups" | "restore-points";
 
 const NAV: { id: View; label: string; icon: string }[] = [
   { id: "deployments", label: "Deployments", icon: "◎" },
+  { id: "plan", label: "Plan", icon: "◇" },
   { id: "profiles", label: "Profiles", icon: "⛁" },
   { id: "backups", label: "Backups", icon: "▤" },
   { id: "restore-points", label: "Restore points", icon: "◷" },
 ];
 
-const LATER: Record<Exclude<View, "profiles" | "deployments">, { title: string; text: string }> = {
+const LATER: Record<Exclude<View, "profiles" | "deployments" | "plan">, { title: string; text: string }> = {
   backups: {
     title: "No backups yet",
     text: "Transactionally consistent backups of a deployment, with their manifests and checksums, will be listed here once deployments exist.",
@@ -82,6 +84,8 @@ export function App() {
           <ProfilesView />
         ) : view === "deployments" ? (
           <DeploymentsView />
+        ) : view === "plan" ? (
+          <PlanView />
         ) : (
           <section className="empty-state" data-testid={`view-${view}`}>
             <h1>{NAV.find((n) => n.id === view)!.label}</h1>

@@ -8,6 +8,7 @@ import type {
   DeploymentInput,
   ErrorCode,
   ImportPreview,
+  PlanView,
   FieldError,
   IpcError,
   Profile,
@@ -43,6 +44,10 @@ export interface Backend {
   importDeployment(path: string, name: string, sha256: string): Promise<Deployment>;
   /** Gives a Cluster-client deployment the storages of a server-side properties file. */
   attachStorages(deploymentId: string, path: string, sha256: string): Promise<Deployment>;
+  /** The plan on the last discovery kept (touches no database). */
+  getPlan(deploymentId: string): Promise<PlanView>;
+  /** Discovers the live storages now (cancellable by job id), keeps it, and plans on it. */
+  discoverDeployment(deploymentId: string, jobId: string): Promise<PlanView>;
 }
 
 function isIpcError(e: unknown): e is IpcError {
@@ -75,6 +80,9 @@ export const tauriBackend: Backend = {
   importDeployment: (path, name, sha256) => call("import_deployment", { path, name, sha256 }),
   attachStorages: (deploymentId, path, sha256) =>
     call("attach_storages", { deployment_id: deploymentId, path, sha256 }),
+  getPlan: (deploymentId) => call("get_plan", { deployment_id: deploymentId }),
+  discoverDeployment: (deploymentId, jobId) =>
+    call("discover_deployment", { deployment_id: deploymentId, job_id: jobId }),
 };
 
 let current: Backend = tauriBackend;

@@ -160,6 +160,116 @@ unknown_keys: Array<KeyLine>,
  */
 ignored_keys: Array<KeyLine>, notes: Array<string>, };
 
+export type Severity = "info" | "warning" | "error";
+
+export type Finding = { severity: Severity, 
+/**
+ * Stable: `no_metadata`, `no_coordinator`, `namespace_unreadable`, `unlisted_table`,
+ * `missing_table`, `in_flight`, `not_innodb`, `tool_too_old`, `tool_missing`,
+ * `unreachable`, `count_timed_out`, `descriptive`.
+ */
+code: string, message: string, };
+
+export type Capabilities = { 
+/**
+ * Multi-table transactions, so one native snapshot is consistent.
+ */
+transactional: boolean, 
+/**
+ * Point-in-time restore by the service (RDS/Azure automated backups, Cosmos continuous, DynamoDB PITR).
+ */
+pitr: boolean, 
+/**
+ * A backup Quiesce takes itself with the database's own tools.
+ */
+native_dump: boolean, notes: Array<string>, };
+
+export type TableInfo = { namespace: string, table: string, 
+/**
+ * The name in the database: `ns.table`, or `ns$table` on SQLite.
+ */
+physical_name: string, in_metadata: boolean, is_coordinator: boolean, 
+/**
+ * Estimated rows (exact on SQLite); None when it could not be read.
+ */
+rows: number | null, rows_exact: boolean, size_bytes: number | null, 
+/**
+ * Records in PREPARED (1) and DELETED (2) state now: in-flight transactions.
+ */
+prepared: number | null, deleted: number | null, 
+/**
+ * MySQL/MariaDB storage engine.
+ */
+engine: string | null, };
+
+export type ToolCheck = { tool: string, path: string | null, version: string | null, major: number | null, ok: boolean, message: string, };
+
+export type StorageDiscovery = { storage: string, profile: string, kind: DbKind, flavor: Flavor, 
+/**
+ * Whether Quiesce connects to this kind at all.
+ */
+live: boolean, reachable: boolean, error: IpcError | null, product: string | null, server_version: string | null, server_major: number | null, capabilities: Capabilities, tools: Array<ToolCheck>, 
+/**
+ * ScalarDB namespaces found here (from the metadata), coordinator and system namespace included.
+ */
+namespaces: Array<string>, tables: Array<TableInfo>, metadata_found: boolean, coordinator_found: boolean, findings: Array<Finding>, };
+
+export type Discovery = { deployment_id: string, deployment: string, taken_at: string, duration_ms: number, storages: Array<StorageDiscovery>, };
+
+export type TreeNodeKind = "question" | "outcome";
+
+export type TreeNode = { id: string, label: string, kind: TreeNodeKind, 
+/**
+ * What the guide says at this node, for the hover/click detail.
+ */
+detail: string, };
+
+export type TreeEdge = { from: string, to: string, 
+/**
+ * The answer this edge stands for: "yes", "no" or "unknown".
+ */
+answer: string, };
+
+export type DecisionTree = { nodes: Array<TreeNode>, edges: Array<TreeEdge>, };
+
+export type Method = "no_pause" | "pause" | "unknown";
+
+export type PathStep = { node: string, 
+/**
+ * The answer given at a question ("yes"/"no"/"unknown"); None at the outcome.
+ */
+answer: string | null, reason: string, };
+
+export type BackupUnit = { id: string, label: string, kind: DbKind, flavor: Flavor, storages: Array<string>, 
+/**
+ * Namespaces (coordinator and metadata included) this unit holds.
+ */
+namespaces: Array<string>, 
+/**
+ * Whether `namespaces` comes from discovery (true) or the configuration only.
+ */
+namespaces_discovered: boolean, transactional: boolean, };
+
+export type ActionKind = "quiesce" | "runbook";
+
+export type Action = { kind: ActionKind, summary: string, 
+/**
+ * The exact command (secrets never in it), when Quiesce runs a tool.
+ */
+command: string | null, steps: Array<string>, };
+
+export type PlanStep = { unit: string, title: string, backup: Action, restore: Action, };
+
+export type PlanWarning = { severity: Severity, code: string, text: string, };
+
+export type Plan = { deployment: string, deployment_id: string, method: Method, path: Array<PathStep>, units: Array<BackupUnit>, steps: Array<PlanStep>, warnings: Array<PlanWarning>, 
+/**
+ * When the discovery the plan used was taken (None: configuration only).
+ */
+discovery_taken_at: string | null, };
+
+export type PlanView = { plan: Plan, discovery: Discovery | null, tree: DecisionTree, };
+
 export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
 
 export type KeyringStatus = { available: boolean, message: string | null, };

@@ -26,6 +26,8 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     previewImport: vi.fn(),
     importDeployment: vi.fn(),
     attachStorages: vi.fn(),
+    getPlan: vi.fn(),
+    discoverDeployment: vi.fn(),
     ...over,
   };
 }

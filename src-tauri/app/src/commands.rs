@@ -6,6 +6,7 @@ use quiesce_engine::api::AppInfo;
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
+use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{self, Profile, ProfileInput};
 use quiesce_engine::{Error, FieldError, IpcError};
 use tauri::State;
@@ -27,7 +28,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         delete_deployment,
         preview_import,
         import_deployment,
-        attach_storages
+        attach_storages,
+        get_plan,
+        discover_deployment
     ]
 }
 
@@ -148,4 +151,22 @@ async fn attach_storages(
 ) -> Res<Deployment> {
     let d = state.deployments.clone();
     blocking(move || import::attach(&d, &deployment_id, std::path::Path::new(&path), Some(&sha256))).await
+}
+
+/// The plan with the last discovery kept on disk: cheap, no database is touched.
+#[tauri::command(rename_all = "snake_case")]
+async fn get_plan(state: State<'_, AppState>, deployment_id: String) -> Res<PlanView> {
+    let d = state.deployments.clone();
+    blocking(move || plan::view(&d, &deployment_id)).await
+}
+
+/// Discovers the deployment's storages now (cancellable by job id), keeps it, plans on it.
+#[tauri::command(rename_all = "snake_case")]
+async fn discover_deployment(state: State<'_, AppState>, deployment_id: String, job_id: String) -> Res<PlanView> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    let r = plan::discover_and_view(&state.deployments, &deployment_id, guard.token()).await;
+    if let Err(e) = &r {
+        tracing::info!(code = %e.code, "discovery failed: {}", e.message);
+    }
+    r.map_err(|e| e.to_ipc())
 }

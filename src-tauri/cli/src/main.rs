@@ -6,6 +6,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, Deployments};
+use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, Profile, ProfileInput, Profiles, SslMode};
 use quiesce_engine::{paths::Home, secrets::SecretStore, Error, Result, Sensitive};
 use std::io::{IsTerminal, Read};
@@ -29,6 +30,14 @@ enum Command {
     /// Deployments: one ScalarDB installation each (storages, mapping, admin endpoints).
     #[command(subcommand)]
     Deployment(DeploymentCmd),
+    /// The backup plan of a deployment: the guide's decision tree evaluated,
+    /// with the reason for every branch and the exact steps.
+    Plan {
+        deployment: String,
+        /// Discover the storages now (connects to them) instead of using the last discovery.
+        #[arg(long)]
+        discover: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -305,6 +314,7 @@ enum Output {
     Deployments(Vec<Deployment>),
     Deployment(Deployment, Vec<Profile>, &'static str),
     DeploymentRemoved(Deployment),
+    Plan(Box<PlanView>),
 }
 
 fn main() {
@@ -336,6 +346,16 @@ async fn run(cmd: Command) -> Result<Output> {
     match cmd {
         Command::Profile(p) => profile_cmd(&profiles, *p).await,
         Command::Deployment(d) => deployment_cmd(&Deployments::new(profiles), d),
+        Command::Plan { deployment, discover } => {
+            let ds = Deployments::new(profiles);
+            let view = if discover {
+                let cancel = ctrl_c_token();
+                plan::discover_and_view(&ds, &deployment, &cancel).await?
+            } else {
+                plan::view(&ds, &deployment)?
+            };
+            Ok(Output::Plan(Box::new(view)))
+        }
     }
 }
 
@@ -407,17 +427,23 @@ async fn profile_cmd(profiles: &Profiles, cmd: ProfileCmd) -> Result<Output> {
                 Some(pw) => Some(pw),
                 None => profiles.secret(&profile)?,
             };
-            let cancel = CancellationToken::new();
-            let on_ctrl_c = cancel.clone();
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    on_ctrl_c.cancel();
-                }
-            });
+            let cancel = ctrl_c_token();
             let report = connect::test_connection(&profile, password.as_ref(), &cancel).await?;
             Ok(Output::Report(profile, report))
         }
     }
+}
+
+/// Cancelled by Ctrl+C, so a long call stops cleanly instead of dying mid-way.
+fn ctrl_c_token() -> CancellationToken {
+    let cancel = CancellationToken::new();
+    let on_ctrl_c = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c.cancel();
+        }
+    });
+    cancel
 }
 
 fn print_output(out: Output, json: bool) {
@@ -431,6 +457,7 @@ fn print_output(out: Output, json: bool) {
             Output::Deployments(d) => serde_json::json!({ "deployments": d }),
             Output::Deployment(d, p, _) => serde_json::json!({ "deployment": d, "profiles": p }),
             Output::DeploymentRemoved(d) => serde_json::json!({ "removed": d }),
+            Output::Plan(v) => serde_json::json!({ "plan": v.plan, "discovery": v.discovery }),
         };
         println!("{v}");
         return;
@@ -464,6 +491,7 @@ fn print_output(out: Output, json: bool) {
             if p.secret.is_some() { ", and its password deleted from the keyring" } else { "" }
         ),
         Output::Preview(p) => print_preview(&p),
+        Output::Plan(v) => print_plan(&v),
         Output::Deployments(ds) if ds.is_empty() => {
             println!("No deployments yet. Import one with `quiesce deployment import /path/to/database.properties`.")
         }
@@ -563,6 +591,67 @@ fn print_preview(p: &ImportPreview) {
     }
     for n in &p.notes {
         println!("  note: {n}");
+    }
+}
+
+fn print_plan(v: &PlanView) {
+    let p = &v.plan;
+    let method = match p.method {
+        plan::Method::NoPause => "back up without explicit pausing",
+        plan::Method::Pause => "back up with explicit pausing",
+        plan::Method::Unknown => "cannot decide: storages unknown",
+    };
+    println!("Plan for deployment \"{}\": {method}", p.deployment);
+    match &p.discovery_taken_at {
+        Some(t) => println!("  (discovery taken {t}; refresh with --discover)"),
+        None => println!("  (configuration only; run with --discover to read the databases)"),
+    }
+    println!();
+    for step in &p.path {
+        let label = v.tree.nodes.iter().find(|n| n.id == step.node).map(|n| n.label.as_str()).unwrap_or(&step.node);
+        match &step.answer {
+            Some(a) => println!("  {label}  -> {}", a.to_uppercase()),
+            None => println!("  => {label}"),
+        }
+        println!("       {}", step.reason);
+    }
+    for (i, s) in p.steps.iter().enumerate() {
+        println!();
+        println!("  {}. {}", i + 1, s.title);
+        for (what, a) in [("backup", &s.backup), ("restore", &s.restore)] {
+            let who = match a.kind {
+                plan::ActionKind::Quiesce => "Quiesce runs",
+                plan::ActionKind::Runbook => "runbook",
+            };
+            println!("     {what} ({who}): {}", a.summary);
+            if let Some(c) = &a.command {
+                println!("       $ {c}");
+            }
+            for st in &a.steps {
+                println!("       - {st}");
+            }
+        }
+    }
+    if let Some(d) = &v.discovery {
+        println!();
+        for s in &d.storages {
+            let tables = s.tables.len();
+            let inflight: i64 = s.tables.iter().map(|t| t.prepared.unwrap_or(0) + t.deleted.unwrap_or(0)).sum();
+            println!(
+                "  storage {}: {} {} · {} tables in {} · {inflight} in-flight record(s)",
+                s.storage,
+                s.product.as_deref().unwrap_or(s.kind.label()),
+                s.server_version.as_deref().unwrap_or(""),
+                tables,
+                if s.namespaces.is_empty() { "-".into() } else { s.namespaces.join(", ") }
+            );
+        }
+    }
+    if !p.warnings.is_empty() {
+        println!();
+        for w in &p.warnings {
+            println!("  {:<7} {}", format!("{:?}", w.severity).to_lowercase(), w.text);
+        }
     }
 }
 

@@ -46,6 +46,26 @@ pub fn typescript_bindings() -> String {
         deployment::import::KeyLine::decl(&cfg),
         deployment::import::ImportedStorage::decl(&cfg),
         deployment::import::ImportPreview::decl(&cfg),
+        discovery::Severity::decl(&cfg),
+        discovery::Finding::decl(&cfg),
+        discovery::Capabilities::decl(&cfg),
+        discovery::TableInfo::decl(&cfg),
+        discovery::ToolCheck::decl(&cfg),
+        discovery::StorageDiscovery::decl(&cfg),
+        discovery::Discovery::decl(&cfg),
+        plan::TreeNodeKind::decl(&cfg),
+        plan::TreeNode::decl(&cfg),
+        plan::TreeEdge::decl(&cfg),
+        plan::DecisionTree::decl(&cfg),
+        plan::Method::decl(&cfg),
+        plan::PathStep::decl(&cfg),
+        plan::BackupUnit::decl(&cfg),
+        plan::ActionKind::decl(&cfg),
+        plan::Action::decl(&cfg),
+        plan::PlanStep::decl(&cfg),
+        plan::PlanWarning::decl(&cfg),
+        plan::Plan::decl(&cfg),
+        plan::PlanView::decl(&cfg),
         AppInfo::decl(&cfg),
         KeyringStatus::decl(&cfg),
     ];
@@ -70,6 +90,8 @@ mod tests {
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &fresh).unwrap();
         }
+        // serde_json sends 64-bit integers as JSON numbers, never as BigInt.
+        assert!(!fresh.contains("bigint"), "an i64/u64 field needs #[ts(type = \"number\")]: JSON has no bigint");
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == fresh,

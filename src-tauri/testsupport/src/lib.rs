@@ -8,6 +8,7 @@
 
 pub mod mariadb;
 pub mod postgres;
+pub mod scalardb;
 pub mod tls;
 
 use std::path::{Path, PathBuf};

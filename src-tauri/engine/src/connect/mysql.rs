@@ -2,20 +2,25 @@ use super::*;
 use mysql_async::prelude::Queryable;
 use mysql_async::{DriverError, IoError, OptsBuilder, SslOpts};
 
-pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> Result<ConnectionReport> {
+/// Connects with the profile's TLS settings (libpq `prefer` semantics).
+pub(crate) async fn connect_profile(p: &Profile, password: Option<&Sensitive<String>>) -> Result<mysql_async::Conn> {
     let host = p.host.clone().unwrap_or_default();
     let port = p.port.unwrap_or(3306);
     let timeout = Duration::from_secs(p.connect_timeout_secs as u64);
-    let target = p.target();
     resolve(&host, port, timeout).await?;
-
-    let started = Instant::now();
-    let mut conn = match connect(p, password, p.ssl_mode != SslMode::Disable, timeout).await {
+    match connect(p, password, p.ssl_mode != SslMode::Disable, timeout).await {
         // `prefer`: fall back to plain text only when the server has no TLS at all.
         Err(e) if p.ssl_mode == SslMode::Prefer && is_no_tls(&e) => connect(p, password, false, timeout).await,
         r => r,
     }
-    .map_err(|e| map_error(e, p, timeout))?;
+    .map_err(|e| map_error(e, p, timeout))
+}
+
+pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> Result<ConnectionReport> {
+    let timeout = Duration::from_secs(p.connect_timeout_secs as u64);
+    let target = p.target();
+    let started = Instant::now();
+    let mut conn = connect_profile(p, password).await?;
     let connect_ms = ms_since(started);
 
     let q = async {
@@ -82,7 +87,7 @@ async fn connect(
     }
 }
 
-enum ConnectFailure {
+pub(crate) enum ConnectFailure {
     Driver(mysql_async::Error),
     Timeout,
     Ours(Error),
@@ -98,7 +103,7 @@ fn is_no_tls(e: &ConnectFailure) -> bool {
     matches!(e, ConnectFailure::Driver(mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)))
 }
 
-fn map_error(e: impl Into<ConnectFailure>, p: &Profile, timeout: Duration) -> Error {
+pub(crate) fn map_error(e: impl Into<ConnectFailure>, p: &Profile, timeout: Duration) -> Error {
     let target = p.target();
     let user = p.user.as_deref().unwrap_or("?");
     let db = p.database.as_deref().unwrap_or("");

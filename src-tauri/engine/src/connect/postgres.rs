@@ -1,7 +1,20 @@
 use super::*;
 use tokio_postgres::error::SqlState;
 
-pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> Result<ConnectionReport> {
+/// A connected client with its connection task; dropping the client ends both.
+pub(crate) struct PgConn {
+    pub client: tokio_postgres::Client,
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PgConn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Connects with the profile's TLS settings; every failure has its own code.
+pub(crate) async fn connect(p: &Profile, password: Option<&Sensitive<String>>) -> Result<PgConn> {
     let host = p.host.clone().unwrap_or_default();
     let port = p.port.unwrap_or(5432);
     let user = p.user.clone().unwrap_or_default();
@@ -22,18 +35,24 @@ pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> R
         cfg.password(pw.expose());
     }
     let tls = postgres_native_tls::MakeTlsConnector::new(tls_connector(p.ssl_mode, p.ssl_ca_file.as_deref())?);
-
-    let started = Instant::now();
     let (client, conn) = match tokio::time::timeout(timeout, cfg.connect(tls)).await {
         Err(_) => return Err(timeout_error(&target, timeout)),
         Ok(Err(e)) => return Err(map_error(e, p, password.is_some(), timeout)),
         Ok(Ok(c)) => c,
     };
-    let connect_ms = ms_since(started);
-    let conn_task = tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let _ = conn.await;
     });
+    Ok(PgConn { client, task })
+}
 
+pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> Result<ConnectionReport> {
+    let timeout = Duration::from_secs(p.connect_timeout_secs as u64);
+    let target = p.target();
+    let started = Instant::now();
+    let conn = connect(p, password).await?;
+    let connect_ms = ms_since(started);
+    let client = &conn.client;
     let q = async {
         let version: String = client.query_one("SHOW server_version", &[]).await?.get(0);
         let mut rtts = Vec::new();
@@ -48,8 +67,7 @@ pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> R
         Ok::<_, tokio_postgres::Error>((version, rtts, ssl, in_recovery))
     };
     let res = tokio::time::timeout(Duration::from_secs(30), q).await;
-    drop(client);
-    conn_task.abort();
+    drop(conn);
     let (version, rtts, ssl, in_recovery) = match res {
         Err(_) => return Err(timeout_error(&target, Duration::from_secs(30))),
         Ok(Err(e)) => return Err(map_error(e, p, password.is_some(), timeout)),
@@ -72,7 +90,7 @@ pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> R
     })
 }
 
-fn map_error(e: tokio_postgres::Error, p: &Profile, had_password: bool, timeout: Duration) -> Error {
+pub(crate) fn map_error(e: tokio_postgres::Error, p: &Profile, had_password: bool, timeout: Duration) -> Error {
     let target = p.target();
     let user = p.user.as_deref().unwrap_or("?");
     let db = p.database.as_deref().unwrap_or("?");

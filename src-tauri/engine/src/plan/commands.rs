@@ -1,0 +1,267 @@
+//! The native commands a backup or restore runs. One function builds each
+//! command; the plan shows it with placeholders and the backup job runs it
+//! with real values, so what the user reads is what runs. Secrets never go
+//! into a command line: PostgreSQL tools read a 0600 PGPASSFILE, MySQL tools a
+//! 0600 `--defaults-extra-file`.
+
+use crate::profile::{Profile, SslMode};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct CommandLine {
+    pub program: String,
+    pub args: Vec<String>,
+    /// Environment for the child (never a secret: a pass *file* path at most).
+    pub env: Vec<(String, String)>,
+    /// The next command of a pipeline, fed this one's stdout.
+    pub pipe_to: Option<Box<CommandLine>>,
+    /// Where the last command's stdout goes, if to a file.
+    pub stdout_file: Option<String>,
+}
+
+impl CommandLine {
+    fn new(program: impl Into<String>) -> Self {
+        CommandLine { program: program.into(), args: Vec::new(), env: Vec::new(), pipe_to: None, stdout_file: None }
+    }
+    fn arg(mut self, a: impl Into<String>) -> Self {
+        self.args.push(a.into());
+        self
+    }
+    fn env(mut self, k: &str, v: impl Into<String>) -> Self {
+        self.env.push((k.into(), v.into()));
+        self
+    }
+
+    /// One shell-like line, quoted where needed.
+    pub fn render(&self) -> String {
+        let mut parts: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+        parts.push(quote(&self.program));
+        parts.extend(self.args.iter().map(|a| quote(a)));
+        let mut s = parts.join(" ");
+        if let Some(next) = &self.pipe_to {
+            s.push_str(" | ");
+            s.push_str(&next.render());
+        }
+        if let Some(f) = &self.stdout_file {
+            s.push_str(" > ");
+            s.push_str(&quote(f));
+        }
+        s
+    }
+}
+
+fn quote(s: &str) -> String {
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./:,@+%<>".contains(c));
+    let placeholder = s.starts_with('<') && s.ends_with('>');
+    if plain || placeholder {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The values a command needs that exist only when it runs.
+#[derive(Debug, Clone)]
+pub struct Runtime<'a> {
+    /// The 0600 file holding the password (PGPASSFILE / --defaults-extra-file).
+    pub pass_file: &'a str,
+    /// PostgreSQL: the snapshot Quiesce exported at the start.
+    pub snapshot: &'a str,
+    /// Output file (compressed) or directory.
+    pub output: &'a str,
+}
+
+impl Runtime<'static> {
+    /// What the plan shows before anything runs.
+    pub fn placeholders(output: &'static str) -> Runtime<'static> {
+        Runtime { pass_file: "<0600 pass file>", snapshot: "<snapshot exported at start>", output }
+    }
+}
+
+/// `zstd` for the streaming compression of the default format.
+pub const ZSTD_LEVEL: &str = "-3";
+
+/// A pattern for pg_dump's --schema that matches exactly this name.
+fn pg_schema_pattern(ns: &str) -> String {
+    if ns.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        ns.to_string()
+    } else {
+        format!("\"{}\"", ns.replace('"', "\"\""))
+    }
+}
+
+fn pg_sslmode(m: SslMode) -> &'static str {
+    m.as_str()
+}
+
+/// pg_dump of the ScalarDB schemas in one exported snapshot, as an
+/// uncompressed custom-format archive compressed by multi-threaded zstd as it
+/// streams. Restorable without Quiesce: `zstd -dc FILE | pg_restore -d DB`.
+pub fn pg_dump(profile: &Profile, pg_dump: &str, namespaces: &[String], rt: &Runtime) -> CommandLine {
+    let mut c =
+        CommandLine::new(pg_dump).env("PGPASSFILE", rt.pass_file).env("PGSSLMODE", pg_sslmode(profile.ssl_mode));
+    if let Some(ca) = &profile.ssl_ca_file {
+        c = c.env("PGSSLROOTCERT", ca.clone());
+    }
+    c = c
+        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
+        .arg(format!("--port={}", profile.port.unwrap_or(5432)))
+        .arg(format!("--username={}", profile.user.as_deref().unwrap_or("")))
+        .arg(format!("--dbname={}", profile.database.as_deref().unwrap_or("")))
+        .arg("--no-password")
+        .arg("--format=custom")
+        .arg("--compress=0")
+        .arg(format!("--snapshot={}", rt.snapshot));
+    for ns in namespaces {
+        c = c.arg(format!("--schema={}", pg_schema_pattern(ns)));
+    }
+    let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
+    z.stdout_file = Some(rt.output.to_string());
+    c.pipe_to = Some(Box::new(z));
+    c
+}
+
+/// The restore of a `pg_dump` archive made above, without Quiesce.
+pub fn pg_restore(profile: &Profile, pg_restore: &str, archive: &str, rt: &Runtime) -> CommandLine {
+    let mut r = CommandLine::new(pg_restore)
+        .env("PGPASSFILE", rt.pass_file)
+        .env("PGSSLMODE", pg_sslmode(profile.ssl_mode))
+        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
+        .arg(format!("--port={}", profile.port.unwrap_or(5432)))
+        .arg(format!("--username={}", profile.user.as_deref().unwrap_or("")))
+        .arg(format!("--dbname={}", profile.database.as_deref().unwrap_or("")))
+        .arg("--no-password")
+        .arg("--no-owner")
+        .arg("--single-transaction")
+        .arg("--exit-on-error");
+    r.args.push("-".into());
+    let mut z = CommandLine::new("zstd").arg("-dc").arg(archive);
+    z.pipe_to = Some(Box::new(r));
+    z
+}
+
+/// Whether a dump tool is MariaDB's (its TLS options differ from MySQL's).
+pub fn is_mariadb_tool(tool: &str) -> bool {
+    tool.contains("mariadb")
+}
+
+/// One `--single-transaction` dump of every ScalarDB database at once (one
+/// invocation per database would not be consistent), compressed as it streams.
+pub fn mysql_dump(profile: &Profile, tool: &str, databases: &[String], rt: &Runtime) -> CommandLine {
+    let mut c = CommandLine::new(tool)
+        .arg(format!("--defaults-extra-file={}", rt.pass_file))
+        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
+        .arg(format!("--port={}", profile.port.unwrap_or(3306)))
+        .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
+    c.args.extend(mysql_tls_args(profile, tool));
+    c = c
+        .arg("--single-transaction")
+        .arg("--quick")
+        .arg("--routines")
+        .arg("--triggers")
+        .arg("--hex-blob")
+        .arg("--databases");
+    c.args.extend(databases.iter().cloned());
+    let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
+    z.stdout_file = Some(rt.output.to_string());
+    c.pipe_to = Some(Box::new(z));
+    c
+}
+
+pub fn mysql_restore(profile: &Profile, client: &str, archive: &str, rt: &Runtime) -> CommandLine {
+    let mut m = CommandLine::new(client)
+        .arg(format!("--defaults-extra-file={}", rt.pass_file))
+        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
+        .arg(format!("--port={}", profile.port.unwrap_or(3306)))
+        .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
+    m.args.extend(mysql_tls_args(profile, client));
+    let mut z = CommandLine::new("zstd").arg("-dc").arg(archive);
+    z.pipe_to = Some(Box::new(m));
+    z
+}
+
+/// libpq's sslmode mapped onto the client's own options.
+fn mysql_tls_args(profile: &Profile, tool: &str) -> Vec<String> {
+    let mut v = Vec::new();
+    let ca = profile.ssl_ca_file.as_ref().map(|c| format!("--ssl-ca={c}"));
+    if is_mariadb_tool(tool) {
+        match profile.ssl_mode {
+            SslMode::Disable => v.push("--skip-ssl".into()),
+            SslMode::Prefer => {}
+            SslMode::Require => v.push("--ssl".into()),
+            SslMode::VerifyCa | SslMode::VerifyFull => {
+                v.push("--ssl".into());
+                v.push("--ssl-verify-server-cert".into());
+            }
+        }
+    } else {
+        let mode = match profile.ssl_mode {
+            SslMode::Disable => "DISABLED",
+            SslMode::Prefer => "PREFERRED",
+            SslMode::Require => "REQUIRED",
+            SslMode::VerifyCa => "VERIFY_CA",
+            SslMode::VerifyFull => "VERIFY_IDENTITY",
+        };
+        v.push(format!("--ssl-mode={mode}"));
+    }
+    v.extend(ca.filter(|_| profile.ssl_mode != SslMode::Disable));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::DbKind;
+
+    fn pg() -> Profile {
+        Profile {
+            kind: DbKind::Postgresql,
+            host: Some("db".into()),
+            port: Some(5433),
+            user: Some("scalar".into()),
+            database: Some("app".into()),
+            ssl_mode: SslMode::VerifyFull,
+            ssl_ca_file: Some("/etc/ca.pem".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn pg_dump_reads_the_password_from_a_file_and_streams_into_zstd() {
+        let c = pg_dump(
+            &pg(),
+            "/usr/lib/postgresql/15/bin/pg_dump",
+            &["bank".into(), "Audit".into()],
+            &Runtime::placeholders("<out>/app.dump.zst"),
+        );
+        let s = c.render();
+        assert_eq!(
+            s,
+            "PGPASSFILE=<0600 pass file> PGSSLMODE=verify-full PGSSLROOTCERT=/etc/ca.pem /usr/lib/postgresql/15/bin/pg_dump --host=db --port=5433 --username=scalar --dbname=app --no-password --format=custom --compress=0 '--snapshot=<snapshot exported at start>' --schema=bank '--schema=\"Audit\"' | zstd -T0 -3 -q -c > <out>/app.dump.zst"
+        );
+    }
+
+    #[test]
+    fn mysql_dump_is_one_invocation_over_every_database() {
+        let mut p = pg();
+        p.kind = DbKind::Mysql;
+        p.port = Some(3306);
+        let dbs: Vec<String> = ["bank", "audit", "coordinator", "scalardb"].map(String::from).to_vec();
+        let c = mysql_dump(&p, "mariadb-dump", &dbs, &Runtime::placeholders("<out>/all.sql.zst"));
+        assert_eq!(c.args[0], "--defaults-extra-file=<0600 pass file>");
+        assert!(c.args.contains(&"--single-transaction".to_string()));
+        assert!(c.args.contains(&"--ssl-verify-server-cert".to_string()));
+        let i = c.args.iter().position(|a| a == "--databases").unwrap();
+        assert_eq!(&c.args[i + 1..], dbs.as_slice());
+        let m = mysql_dump(&p, "/usr/bin/mysqldump", &dbs, &Runtime::placeholders("x"));
+        assert!(m.args.contains(&"--ssl-mode=VERIFY_IDENTITY".to_string()));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("a b"), "'a b'");
+        assert_eq!(quote("it's"), "'it'\\''s'");
+        assert_eq!(quote("<0600 pass file>"), "<0600 pass file>");
+    }
+}
