@@ -106,7 +106,7 @@ async fn the_plan_view_highlights_the_path_of_each_deployment() {
         let warnings = wait_for(&c, "[data-testid='plan-warnings']").await.text().await.unwrap();
         assert!(warnings.contains("Scalar Admin endpoints"), "{warnings}");
         // Hovering a node shows its reason.
-        wait_for(&c, pause).await.click().await.unwrap();
+        click_when_ready(&c, pause).await;
         let detail = wait_for(&c, "[data-testid='node-detail']").await.text().await.unwrap();
         assert!(detail.contains("Here:"), "{detail}");
         screenshot(&c, "21-plan-two-storages").await;

@@ -134,3 +134,19 @@ where
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+/// Clicks once the element can take it: React Flow keeps nodes hidden until it
+/// has measured them, which can lag on a busy machine.
+pub async fn click_when_ready(c: &Client, css: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match wait_for(c, css).await.click().await {
+            Ok(()) => return,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            Err(e) => panic!("{css} never became clickable: {e}"),
+        }
+    }
+}
