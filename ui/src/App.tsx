@@ -4,6 +4,7 @@ import { backend } from "./backend";
 import { ProfilesView } from "./ProfilesView";
 import { DeploymentsView } from "./DeploymentsView";
 import { PlanView } from "./PlanView";
+import { BackupsView } from "./BackupsView";
 
 type View = "deployments" | "plan" | "profiles" | "backups" | "restore-points";
 
@@ -15,11 +16,7 @@ const NAV: { id: View; label: string; icon: string }[] = [
   { id: "restore-points", label: "Restore points", icon: "◷" },
 ];
 
-const LATER: Record<Exclude<View, "profiles" | "deployments" | "plan">, { title: string; text: string }> = {
-  backups: {
-    title: "No backups yet",
-    text: "Transactionally consistent backups of a deployment, with their manifests and checksums, will be listed here once deployments exist.",
-  },
+const LATER: Record<Exclude<View, "profiles" | "deployments" | "plan" | "backups">, { title: string; text: string }> = {
   "restore-points": {
     title: "No restore points yet",
     text: "Pause windows and their mid-times, the safe points for a point-in-time restore, will appear here on a timeline.",
@@ -86,6 +83,8 @@ export function App() {
           <DeploymentsView />
         ) : view === "plan" ? (
           <PlanView />
+        ) : view === "backups" ? (
+          <BackupsView />
         ) : (
           <section className="empty-state" data-testid={`view-${view}`}>
             <h1>{NAV.find((n) => n.id === view)!.label}</h1>

@@ -1,8 +1,12 @@
 // The one object the UI talks to the Rust side through. UI tests replace it
 // with a fake (see setBackend) instead of mocking Tauri internals.
-import { invoke } from "@tauri-apps/api/core";
+import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   AppInfo,
+  BackupEvent,
+  BackupOptions,
+  CatalogEntry,
+  Preflight,
   ConnectionReport,
   Deployment,
   DeploymentInput,
@@ -48,6 +52,13 @@ export interface Backend {
   getPlan(deploymentId: string): Promise<PlanView>;
   /** Discovers the live storages now (cancellable by job id), keeps it, and plans on it. */
   discoverDeployment(deploymentId: string, jobId: string): Promise<PlanView>;
+  /** The checks and commands of a backup; runs nothing. */
+  backupDryRun(deploymentId: string, options: BackupOptions, jobId: string): Promise<Preflight>;
+  /** Runs a backup; events stream to `onEvent`; cancel with cancelJob(jobId). */
+  startBackup(deploymentId: string, options: BackupOptions, jobId: string, onEvent: (e: BackupEvent) => void): Promise<CatalogEntry>;
+  listBackups(): Promise<CatalogEntry[]>;
+  deleteBackup(id: string): Promise<void>;
+  openBackupFolder(id: string): Promise<void>;
 }
 
 function isIpcError(e: unknown): e is IpcError {
@@ -83,6 +94,16 @@ export const tauriBackend: Backend = {
   getPlan: (deploymentId) => call("get_plan", { deployment_id: deploymentId }),
   discoverDeployment: (deploymentId, jobId) =>
     call("discover_deployment", { deployment_id: deploymentId, job_id: jobId }),
+  backupDryRun: (deploymentId, options, jobId) =>
+    call("backup_dry_run", { deployment_id: deploymentId, options, job_id: jobId }),
+  startBackup: (deploymentId, options, jobId, onEvent) => {
+    const ch = new Channel<BackupEvent>();
+    ch.onmessage = onEvent;
+    return call("start_backup", { deployment_id: deploymentId, options, job_id: jobId, on_event: ch });
+  },
+  listBackups: () => call("list_backups"),
+  deleteBackup: (id) => call("delete_backup", { id }),
+  openBackupFolder: (id) => call("open_backup_folder", { id }),
 };
 
 let current: Backend = tauriBackend;

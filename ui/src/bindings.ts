@@ -186,6 +186,10 @@ native_dump: boolean, notes: Array<string>, };
 
 export type TableInfo = { namespace: string, table: string, 
 /**
+ * ScalarDB's own metadata table (`<system>.metadata`).
+ */
+is_metadata: boolean, 
+/**
  * The name in the database: `ns.table`, or `ns$table` on SQLite.
  */
 physical_name: string, in_metadata: boolean, is_coordinator: boolean, 
@@ -269,6 +273,77 @@ export type Plan = { deployment: string, deployment_id: string, method: Method, 
 discovery_taken_at: string | null, };
 
 export type PlanView = { plan: Plan, discovery: Discovery | null, tree: DecisionTree, };
+
+export type DumpFormat = "default" | "plain" | "custom" | "directory";
+
+export type BackupOptions = { format: DumpFormat, 
+/**
+ * pg_dump -j for the directory format.
+ */
+jobs: number | null, 
+/**
+ * Root folder for this backup (default: the catalog's root).
+ */
+out: string | null, };
+
+export type Check = { name: string, ok: boolean, message: string, 
+/**
+ * The error code a failed check stops the backup with.
+ */
+code: ErrorCode | null, };
+
+export type Preflight = { deployment: string, plan: Plan, checks: Array<Check>, 
+/**
+ * The commands that will run (secrets never in them).
+ */
+commands: Array<string>, out_dir: string, estimated_bytes: number, free_bytes: number | null, };
+
+export type Progress = { phase: string, raw_bytes: number, written_bytes: number, tables_done: number, tables_total: number, pages_done: number, pages_total: number, elapsed_secs: number, 
+/**
+ * Bytes per second of the dump (uncompressed).
+ */
+rate_bps: number, eta_secs: number | null, };
+
+export type BackupEvent = { "kind": "phase", phase: string, message: string, } | { "kind": "progress" } & Progress | { "kind": "log", line: string, };
+
+export type ManifestFile = { name: string, bytes: number, sha256: string, };
+
+export type ManifestTable = { namespace: string, table: string, physical_name: string, rows: number | null, 
+/**
+ * False when the count could not share the dump's snapshot.
+ */
+rows_exact: boolean, is_coordinator: boolean, };
+
+export type ConsistencyBasis = { 
+/**
+ * `pg_exported_snapshot`, `mysql_single_transaction`, `sqlite_read_transaction`.
+ */
+kind: string, 
+/**
+ * The exported snapshot id, when there is one.
+ */
+snapshot: string | null, note: string, };
+
+export type ManifestStorage = { name: string, profile: string, kind: DbKind, flavor: Flavor, target: string, product: string | null, server_version: string | null, };
+
+export type ManifestTool = { name: string, path: string, version: string, };
+
+export type Manifest = { schema_version: number, id: string, deployment_id: string, deployment: string, storages: Array<ManifestStorage>, method: Method, decision_path: Array<PathStep>, 
+/**
+ * default (custom format compressed by zstd), plain, custom, directory, sqlite.
+ */
+format: string, tool: ManifestTool | null, started_at: string, finished_at: string, duration_ms: number, consistency: ConsistencyBasis, namespaces: Array<string>, tables: Array<ManifestTable>, files: Array<ManifestFile>, 
+/**
+ * How long the backup kept writers from committing (SQLite in
+ * rollback-journal mode); 0 when it did not block them.
+ */
+writers_blocked_ms: number | null, 
+/**
+ * The one-line restore without Quiesce.
+ */
+restore_hint: string, notes: Array<string>, };
+
+export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, started_at: string, duration_ms: number, bytes: number, tables: number, status: Severity, };
 
 export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
 

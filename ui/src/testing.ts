@@ -28,6 +28,11 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     attachStorages: vi.fn(),
     getPlan: vi.fn(),
     discoverDeployment: vi.fn(),
+    backupDryRun: vi.fn(),
+    startBackup: vi.fn(),
+    listBackups: vi.fn().mockResolvedValue([]),
+    deleteBackup: vi.fn().mockResolvedValue(undefined),
+    openBackupFolder: vi.fn().mockResolvedValue(undefined),
     ...over,
   };
 }

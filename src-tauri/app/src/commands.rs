@@ -3,12 +3,15 @@
 
 use crate::AppState;
 use quiesce_engine::api::AppInfo;
+use quiesce_engine::backup::manifest::{self, CatalogEntry};
+use quiesce_engine::backup::{self, BackupEvent, BackupOptions, Preflight};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{self, Profile, ProfileInput};
 use quiesce_engine::{Error, FieldError, IpcError};
+use tauri::ipc::Channel;
 use tauri::State;
 
 type Res<T> = Result<T, IpcError>;
@@ -30,7 +33,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         import_deployment,
         attach_storages,
         get_plan,
-        discover_deployment
+        discover_deployment,
+        backup_dry_run,
+        start_backup,
+        list_backups,
+        delete_backup,
+        open_backup_folder
     ]
 }
 
@@ -169,4 +177,80 @@ async fn discover_deployment(state: State<'_, AppState>, deployment_id: String, 
         tracing::info!(code = %e.code, "discovery failed: {}", e.message);
     }
     r.map_err(|e| e.to_ipc())
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn backup_dry_run(
+    state: State<'_, AppState>,
+    deployment_id: String,
+    options: BackupOptions,
+    job_id: String,
+) -> Res<Preflight> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    backup::dry_run(&state.deployments, &deployment_id, &options, guard.token()).await.map_err(|e| e.to_ipc())
+}
+
+/// Runs a backup; progress, phases and the tool's log stream over `on_event`.
+/// Cancel with cancel_job(job_id). Returns the catalog entry of the backup.
+#[tauri::command(rename_all = "snake_case")]
+async fn start_backup(
+    state: State<'_, AppState>,
+    deployment_id: String,
+    options: BackupOptions,
+    job_id: String,
+    on_event: Channel<BackupEvent>,
+) -> Res<CatalogEntry> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    let sink: backup::Sink = std::sync::Arc::new(move |e| {
+        let _ = on_event.send(e);
+    });
+    let r = backup::run(&state.deployments, &deployment_id, &options, sink, guard.token()).await;
+    match r {
+        Ok((dir, m)) => {
+            tracing::info!(id = %m.id, "backup finished");
+            let root = dir.parent().and_then(|p| p.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
+            manifest::list(&root).into_iter().find(|e| e.id == m.id).ok_or_else(|| {
+                quiesce_engine::Error::internal("the backup was written but is not in the catalog").to_ipc()
+            })
+        }
+        Err(e) => {
+            tracing::warn!(code = %e.code, "backup failed: {}", e.message);
+            Err(e.to_ipc())
+        }
+    }
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn list_backups(state: State<'_, AppState>) -> Res<Vec<CatalogEntry>> {
+    let root = backup::catalog_root(&state.deployments);
+    blocking(move || Ok(manifest::list(&root))).await
+}
+
+#[tauri::command(rename_all = "snake_case")]
+async fn delete_backup(state: State<'_, AppState>, id: String) -> Res<()> {
+    let root = backup::catalog_root(&state.deployments);
+    blocking(move || manifest::delete(&root, &id).map(|_| ())).await
+}
+
+/// Opens the backup's folder in the desktop's file manager.
+#[tauri::command(rename_all = "snake_case")]
+async fn open_backup_folder(state: State<'_, AppState>, id: String) -> Res<()> {
+    let root = backup::catalog_root(&state.deployments);
+    blocking(move || {
+        let (dir, _) = manifest::find(&root, &id)?;
+        std::process::Command::new("xdg-open")
+            .arg(&dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map(|_| ())
+            .map_err(|e| {
+                quiesce_engine::Error::new(
+                    quiesce_engine::ErrorCode::Unsupported,
+                    format!("Could not open a file manager (xdg-open: {e}). The folder is {}.", dir.display()),
+                )
+            })
+    })
+    .await
 }

@@ -3,9 +3,12 @@
 //! error code (see ErrorCode::exit_code); errors print with their code.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use quiesce_engine::backup::manifest::{CatalogEntry, Manifest};
+use quiesce_engine::backup::{self, BackupEvent, BackupOptions};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, Deployments};
+use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, Profile, ProfileInput, Profiles, SslMode};
 use quiesce_engine::{paths::Home, secrets::SecretStore, Error, Result, Sensitive};
@@ -37,6 +40,55 @@ enum Command {
         /// Discover the storages now (connects to them) instead of using the last discovery.
         #[arg(long)]
         discover: bool,
+    },
+    /// Take a consistent backup of a deployment (a single transactional database).
+    Backup {
+        deployment: String,
+        /// default (zstd-compressed custom format / SQL), plain, custom, directory (PostgreSQL).
+        #[arg(long, value_enum, default_value = "default")]
+        format: FormatArg,
+        /// pg_dump -j workers (directory format).
+        #[arg(long, value_name = "N")]
+        jobs: Option<u32>,
+        /// Root folder for this backup (default: the catalog, <data>/backups or $QUIESCE_BACKUP_DIR).
+        #[arg(long, value_name = "DIR")]
+        out: Option<String>,
+        /// Print the plan, the checks and the commands; run nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The backup catalog (the backup folders are the truth).
+    #[command(subcommand)]
+    Backups(BackupsCmd),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Default,
+    Plain,
+    Custom,
+    Directory,
+}
+
+#[derive(Subcommand)]
+enum BackupsCmd {
+    /// List complete backups, newest first.
+    List {
+        /// Another catalog folder (e.g. backups copied from another machine).
+        #[arg(long, value_name = "DIR")]
+        root: Option<String>,
+    },
+    /// Show a backup's manifest.
+    Show {
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        root: Option<String>,
+    },
+    /// Delete a backup's folder.
+    Remove {
+        id: String,
+        #[arg(long, value_name = "DIR")]
+        root: Option<String>,
     },
 }
 
@@ -315,6 +367,11 @@ enum Output {
     Deployment(Deployment, Vec<Profile>, &'static str),
     DeploymentRemoved(Deployment),
     Plan(Box<PlanView>),
+    Preflight(Box<backup::Preflight>),
+    BackupDone(std::path::PathBuf, Box<Manifest>),
+    Catalog(Vec<CatalogEntry>),
+    Manifest(std::path::PathBuf, Box<Manifest>),
+    BackupRemoved(Box<Manifest>),
 }
 
 fn main() {
@@ -355,6 +412,42 @@ async fn run(cmd: Command) -> Result<Output> {
                 plan::view(&ds, &deployment)?
             };
             Ok(Output::Plan(Box::new(view)))
+        }
+        Command::Backup { deployment, format, jobs, out, dry_run } => {
+            let ds = Deployments::new(profiles);
+            let opts = BackupOptions {
+                format: match format {
+                    FormatArg::Default => DumpFormat::Default,
+                    FormatArg::Plain => DumpFormat::Plain,
+                    FormatArg::Custom => DumpFormat::Custom,
+                    FormatArg::Directory => DumpFormat::Directory,
+                },
+                jobs,
+                out: out.map(absolute),
+            };
+            let cancel = ctrl_c_token();
+            if dry_run {
+                return Ok(Output::Preflight(Box::new(backup::dry_run(&ds, &deployment, &opts, &cancel).await?)));
+            }
+            let (dir, m) = backup::run(&ds, &deployment, &opts, progress_printer(), &cancel).await?;
+            Ok(Output::BackupDone(dir, Box::new(m)))
+        }
+        Command::Backups(b) => {
+            let home = profiles.home().clone();
+            let root = |r: Option<String>| {
+                r.map(|r| std::path::PathBuf::from(absolute(r)))
+                    .unwrap_or_else(|| backup::manifest::default_root(&home))
+            };
+            match b {
+                BackupsCmd::List { root: r } => Ok(Output::Catalog(backup::manifest::list(&root(r)))),
+                BackupsCmd::Show { id, root: r } => {
+                    let (dir, m) = backup::manifest::find(&root(r), &id)?;
+                    Ok(Output::Manifest(dir, Box::new(m)))
+                }
+                BackupsCmd::Remove { id, root: r } => {
+                    Ok(Output::BackupRemoved(Box::new(backup::manifest::delete(&root(r), &id)?)))
+                }
+            }
         }
     }
 }
@@ -434,6 +527,64 @@ async fn profile_cmd(profiles: &Profiles, cmd: ProfileCmd) -> Result<Output> {
     }
 }
 
+/// Progress on stderr: a bar redrawn in place on a terminal, plain lines
+/// (every few seconds, and every phase) otherwise. The tool's own log lines
+/// are shown with QUIESCE_LOG=debug only, to keep a terminal readable.
+fn progress_printer() -> backup::Sink {
+    let tty = std::io::stderr().is_terminal();
+    let verbose = std::env::var("QUIESCE_LOG").is_ok_and(|v| v.contains("debug"));
+    let last = std::sync::Mutex::new(std::time::Instant::now() - std::time::Duration::from_secs(60));
+    std::sync::Arc::new(move |e: BackupEvent| match e {
+        BackupEvent::Phase { phase, message } => {
+            if tty {
+                eprint!("\r\x1b[2K");
+            }
+            eprintln!("[{phase}] {message}");
+        }
+        BackupEvent::Log { line } if verbose => {
+            if tty {
+                eprint!("\r\x1b[2K");
+            }
+            eprintln!("  {line}");
+        }
+        BackupEvent::Log { .. } => {}
+        BackupEvent::Progress(p) => {
+            let frac = if p.pages_total > 0 {
+                p.pages_done as f64 / p.pages_total as f64
+            } else if p.tables_total > 0 {
+                p.tables_done as f64 / p.tables_total as f64
+            } else {
+                0.0
+            };
+            let eta = p.eta_secs.map(|s| format!(" ETA {:.0}s", s)).unwrap_or_default();
+            let text = format!(
+                "{} read · {} written · tables {}/{} · {}/s{eta}",
+                backup::human(p.raw_bytes),
+                backup::human(p.written_bytes),
+                p.tables_done,
+                p.tables_total,
+                backup::human(p.rate_bps as u64)
+            );
+            if tty {
+                let width = 24;
+                let filled = (frac.clamp(0.0, 1.0) * width as f64) as usize;
+                eprint!(
+                    "\r\x1b[2K[{}{}] {:>3.0}% {text}",
+                    "#".repeat(filled),
+                    "-".repeat(width - filled),
+                    frac * 100.0
+                );
+            } else {
+                let mut l = last.lock().unwrap();
+                if l.elapsed() >= std::time::Duration::from_secs(5) {
+                    *l = std::time::Instant::now();
+                    eprintln!("progress: {text}");
+                }
+            }
+        }
+    })
+}
+
 /// Cancelled by Ctrl+C, so a long call stops cleanly instead of dying mid-way.
 fn ctrl_c_token() -> CancellationToken {
     let cancel = CancellationToken::new();
@@ -458,6 +609,11 @@ fn print_output(out: Output, json: bool) {
             Output::Deployment(d, p, _) => serde_json::json!({ "deployment": d, "profiles": p }),
             Output::DeploymentRemoved(d) => serde_json::json!({ "removed": d }),
             Output::Plan(v) => serde_json::json!({ "plan": v.plan, "discovery": v.discovery }),
+            Output::Preflight(p) => serde_json::json!({ "dry_run": p }),
+            Output::BackupDone(dir, m) => serde_json::json!({ "backup": m, "folder": dir }),
+            Output::Catalog(c) => serde_json::json!({ "backups": c }),
+            Output::Manifest(dir, m) => serde_json::json!({ "backup": m, "folder": dir }),
+            Output::BackupRemoved(m) => serde_json::json!({ "removed": m }),
         };
         println!("{v}");
         return;
@@ -492,6 +648,42 @@ fn print_output(out: Output, json: bool) {
         ),
         Output::Preview(p) => print_preview(&p),
         Output::Plan(v) => print_plan(&v),
+        Output::Preflight(p) => {
+            print_plan(&PlanView { plan: p.plan.clone(), discovery: None, tree: plan::decision_tree() });
+            println!();
+            println!("Checks (nothing was run):");
+            for c in &p.checks {
+                println!("  {} {:<12} {}", if c.ok { "ok " } else { "FAIL" }, c.name, c.message);
+            }
+            println!();
+            println!("Would run:");
+            for c in &p.commands {
+                println!("  $ {c}");
+            }
+            println!("into {}/<id>", p.out_dir);
+        }
+        Output::BackupDone(dir, m) => {
+            println!("Backup {} of \"{}\" complete.", m.id, m.deployment);
+            print_manifest(&dir, &m);
+        }
+        Output::Catalog(c) if c.is_empty() => println!("No backups yet. Take one with `quiesce backup <deployment>`."),
+        Output::Catalog(c) => {
+            println!("{:<28} {:<18} {:<10} {:>10} {:>9} {:<8} FOLDER", "ID", "DEPLOYMENT", "FORMAT", "SIZE", "DURATION", "TABLES");
+            for b in c {
+                println!(
+                    "{:<28} {:<18} {:<10} {:>10} {:>8.1}s {:<8} {}",
+                    b.id,
+                    b.deployment,
+                    b.format,
+                    backup::human(b.bytes),
+                    b.duration_ms / 1000.0,
+                    b.tables,
+                    b.folder
+                );
+            }
+        }
+        Output::Manifest(dir, m) => print_manifest(&dir, &m),
+        Output::BackupRemoved(m) => println!("Backup {} of \"{}\" deleted.", m.id, m.deployment),
         Output::Deployments(ds) if ds.is_empty() => {
             println!("No deployments yet. Import one with `quiesce deployment import /path/to/database.properties`.")
         }
@@ -592,6 +784,38 @@ fn print_preview(p: &ImportPreview) {
     for n in &p.notes {
         println!("  note: {n}");
     }
+}
+
+fn print_manifest(dir: &std::path::Path, m: &Manifest) {
+    println!("  folder       {}", dir.display());
+    println!("  deployment   {} · method {:?} · format {}", m.deployment, m.method, m.format);
+    println!("  started      {} · {:.1} s", m.started_at, m.duration_ms / 1000.0);
+    if let Some(t) = &m.tool {
+        println!("  tool         {} ({})", t.version, t.path);
+    }
+    for s in &m.storages {
+        println!("  server       {} {}", s.product.as_deref().unwrap_or(""), s.server_version.as_deref().unwrap_or(""));
+    }
+    println!(
+        "  consistency  {}{}",
+        m.consistency.kind,
+        m.consistency.snapshot.as_ref().map(|s| format!(" (snapshot {s})")).unwrap_or_default()
+    );
+    for t in &m.tables {
+        println!(
+            "  table        {:<32} {}{} rows",
+            t.physical_name,
+            if t.rows_exact { "" } else { "~" },
+            t.rows.map(|r| r.to_string()).unwrap_or("?".into())
+        );
+    }
+    for f in &m.files {
+        println!("  file         {:<24} {:>10}  sha256 {}", f.name, backup::human(f.bytes), f.sha256);
+    }
+    for n in &m.notes {
+        println!("  note         {n}");
+    }
+    println!("  restore      {}", m.restore_hint);
 }
 
 fn print_plan(v: &PlanView) {

@@ -169,6 +169,11 @@ impl Error {
         Self::new(ErrorCode::Cancelled, "Cancelled at your request; nothing was changed.")
     }
 
+    /// A cancelled job: whatever it had written is gone again.
+    pub fn cancelled_job() -> Self {
+        Self::new(ErrorCode::Cancelled, "Cancelled at your request; the partial output was removed.")
+    }
+
     /// Maps a filesystem error on `path` to a code and a message that names the path.
     pub fn io(action: &str, path: &std::path::Path, err: std::io::Error) -> Self {
         use std::io::ErrorKind::*;

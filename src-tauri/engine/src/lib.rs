@@ -2,6 +2,7 @@
 //! CLI, the app and the tests share exactly this code.
 
 pub mod api;
+pub mod backup;
 pub mod connect;
 pub mod demo;
 pub mod deployment;

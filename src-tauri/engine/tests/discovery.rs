@@ -5,93 +5,14 @@
 //! and Debian's pg_dump 15 facing a PostgreSQL 18 server. Then the plan built
 //! on that discovery.
 
-use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments, NamespaceMapping};
-use quiesce_engine::discovery::{self, Discovery, Severity, StorageDiscovery};
+mod common;
+use common::Env;
+use quiesce_engine::discovery::{self, Severity, StorageDiscovery};
 use quiesce_engine::plan::{self, Method};
-use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput, Profiles};
-use quiesce_engine::{paths::Home, secrets::SecretStore, Sensitive};
+use quiesce_engine::profile::{DbKind, ProfileInput};
 use quiesce_testsupport::mariadb::{self, MariaDbServer};
 use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
 use quiesce_testsupport::scalardb::{Engine, Layout, DELETED, PREPARED};
-use tokio_util::sync::CancellationToken;
-
-struct Env {
-    _dir: tempfile::TempDir,
-    ds: Deployments,
-}
-
-impl Env {
-    fn new() -> Env {
-        quiesce_testsupport::require_secret_service();
-        let dir = tempfile::tempdir().unwrap();
-        let ds = Deployments::new(Profiles::new(Home::at(dir.path()), SecretStore::new()));
-        Env { _dir: dir, ds }
-    }
-
-    fn profile(&self, name: &str, mut input: ProfileInput, pw: Option<&str>) -> String {
-        input.name = name.into();
-        if let Some(pw) = pw {
-            input.password = PasswordChange::Set(Sensitive::new(pw.into()));
-        }
-        self.ds.profiles().create(&input).unwrap().id
-    }
-
-    fn pg(&self, name: &str, s: &PgServer, db: &str, user: &str, pw: &str) -> String {
-        self.profile(
-            name,
-            ProfileInput {
-                kind: Some(DbKind::Postgresql),
-                host: Some("127.0.0.1".into()),
-                port: Some(s.port),
-                database: Some(db.into()),
-                user: Some(user.into()),
-                ..Default::default()
-            },
-            Some(pw),
-        )
-    }
-
-    fn deployment(&self, name: &str, storages: &[(&str, &str)], mapping: &[(&str, &str)], l: &Layout) -> String {
-        self.ds
-            .create(
-                &DeploymentInput {
-                    name: name.into(),
-                    storages: storages
-                        .iter()
-                        .map(|(n, p)| DeploymentStorage { name: n.to_string(), profile_id: p.to_string() })
-                        .collect(),
-                    namespace_mapping: mapping
-                        .iter()
-                        .map(|(n, s)| NamespaceMapping { namespace: n.to_string(), storage: s.to_string() })
-                        .collect(),
-                    default_storage: storages.first().map(|s| s.0.to_string()),
-                    coordinator_namespace: Some(l.coordinator.clone()),
-                    system_namespace: Some(l.system.clone()),
-                    ..Default::default()
-                },
-                None,
-            )
-            .unwrap()
-            .id
-    }
-
-    async fn discover(&self, deployment: &str) -> Discovery {
-        let d = self.ds.get(deployment).unwrap();
-        discovery::discover(&self.ds, &d, &CancellationToken::new()).await.unwrap()
-    }
-}
-
-impl Drop for Env {
-    fn drop(&mut self) {
-        // Keep the session keyring clean: every secret this test stored goes.
-        for d in self.ds.list().unwrap_or_default() {
-            let _ = self.ds.remove(&d.id);
-        }
-        for p in self.ds.profiles().list().unwrap_or_default() {
-            let _ = self.ds.profiles().remove(&p.id);
-        }
-    }
-}
 
 fn has(s: &StorageDiscovery, code: &str, needle: &str) -> bool {
     s.findings.iter().any(|f| f.code == code && f.message.contains(needle))

@@ -93,7 +93,7 @@ async fn the_plan_view_highlights_the_path_of_each_deployment() {
         screenshot(&c, "20-plan-single-pg").await;
 
         // Switching deployments re-evaluates: two storages take the pause path.
-        wait_for(&c, "[data-testid='plan-deployment']").await.select_by_label("b-two-storages").await.unwrap();
+        select_when_ready(&c, "[data-testid='plan-deployment']", "b-two-storages").await;
         c.wait()
             .at_most(std::time::Duration::from_secs(20))
             .for_element(fantoccini::Locator::Css("[data-testid='plan-method'][data-method='pause']"))

@@ -100,6 +100,9 @@ pub fn capabilities(kind: DbKind, flavor: Flavor) -> Capabilities {
 pub struct TableInfo {
     pub namespace: String,
     pub table: String,
+    /// ScalarDB's own metadata table (`<system>.metadata`).
+    #[serde(default)]
+    pub is_metadata: bool,
     /// The name in the database: `ns.table`, or `ns$table` on SQLite.
     pub physical_name: String,
     pub in_metadata: bool,
@@ -321,6 +324,29 @@ pub fn load(home: &crate::paths::Home, deployment_id: &str) -> Result<Option<Dis
 pub(crate) fn split_full_name(full: &str) -> Option<(String, String)> {
     let (ns, t) = full.split_once('.')?;
     (!ns.is_empty() && !t.is_empty()).then(|| (ns.to_string(), t.to_string()))
+}
+
+/// The metadata table as a table of the backup (it has no Consensus Commit columns).
+pub(crate) fn metadata_table(
+    system: &str,
+    physical_name: String,
+    rows: Option<i64>,
+    size_bytes: Option<i64>,
+) -> TableInfo {
+    TableInfo {
+        namespace: system.into(),
+        table: "metadata".into(),
+        is_metadata: true,
+        physical_name,
+        in_metadata: false,
+        is_coordinator: false,
+        rows,
+        rows_exact: rows.is_some(),
+        size_bytes,
+        prepared: None,
+        deleted: None,
+        engine: None,
+    }
 }
 
 /// Sorted, without duplicates.

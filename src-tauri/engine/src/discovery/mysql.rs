@@ -68,6 +68,23 @@ pub(super) async fn discover(
     {
         Ok(rows) => {
             out.metadata_found = true;
+            let n: Option<i64> = conn
+                .query_first(format!("SELECT COUNT(*) FROM {}.metadata", qi(e.system_namespace)))
+                .await
+                .map_err(me)?;
+            let size: Option<Option<i64>> = conn
+                .exec_first(
+                    "SELECT CAST(data_length + index_length AS SIGNED) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'metadata'",
+                    (e.system_namespace,),
+                )
+                .await
+                .map_err(me)?;
+            out.tables.push(metadata_table(
+                e.system_namespace,
+                format!("{}.metadata", e.system_namespace),
+                n,
+                size.flatten(),
+            ));
             rows.iter().filter_map(|r| split_full_name(r)).collect()
         }
         Err(err) if missing(&err) => {
@@ -113,6 +130,7 @@ pub(super) async fn discover(
             .map_err(me)?;
         let (rows, size, engine) = stats.unwrap_or((None, None, None));
         let mut info = TableInfo {
+            is_metadata: false,
             namespace: ns.clone(),
             table: t.clone(),
             physical_name: format!("{ns}.{t}"),

@@ -74,7 +74,7 @@ pub(super) async fn discover(
             );
             Vec::new()
         }
-        Some(_) => {
+        Some(r) => {
             out.metadata_found = true;
             let rows = c
                 .query(
@@ -83,6 +83,17 @@ pub(super) async fn discover(
                 )
                 .await
                 .map_err(me)?;
+            let n: i64 = c
+                .query_one(&format!("SELECT count(*) FROM {}.metadata", qi(e.system_namespace)), &[])
+                .await
+                .map_err(me)?
+                .get(0);
+            out.tables.push(metadata_table(
+                e.system_namespace,
+                format!("{}.metadata", e.system_namespace),
+                Some(n),
+                Some(r.size),
+            ));
             rows.iter().filter_map(|r| split_full_name(&r.get::<_, String>(0))).collect()
         }
     };
@@ -90,6 +101,7 @@ pub(super) async fn discover(
     let mut unreadable_reported = std::collections::HashSet::new();
     for (ns, t) in &listed {
         let mut info = TableInfo {
+            is_metadata: false,
             namespace: ns.clone(),
             table: t.clone(),
             physical_name: format!("{ns}.{t}"),
@@ -136,6 +148,7 @@ pub(super) async fn discover(
         if let Some(r) = relation(c, e.coordinator_namespace, "state").await.map_err(me)? {
             out.coordinator_found = true;
             let mut info = TableInfo {
+                is_metadata: false,
                 namespace: e.coordinator_namespace.into(),
                 table: "state".into(),
                 physical_name: format!("{}.state", e.coordinator_namespace),

@@ -66,6 +66,9 @@ fn blocking(
             .map_err(|e| db_err(path, e))?;
         let names: Vec<String> =
             st.query_map([], |r| r.get(0)).map_err(|e| db_err(path, e))?.filter_map(|r| r.ok()).collect();
+        let n: i64 =
+            c.query_row(&format!("SELECT count(*) FROM \"{meta}\""), [], |r| r.get(0)).map_err(|e| db_err(path, e))?;
+        out.tables.push(metadata_table(system, meta.clone(), Some(n), None));
         names.iter().filter_map(|n| split_full_name(n)).collect()
     } else {
         out.finding(
@@ -101,6 +104,7 @@ fn blocking(
         let (prepared, deleted, rows): (i64, i64, i64) =
             c.query_row(&q, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| db_err(path, e))?;
         out.tables.push(TableInfo {
+            is_metadata: false,
             namespace: ns.clone(),
             table: t.clone(),
             physical_name: phys,

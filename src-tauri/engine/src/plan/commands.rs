@@ -95,10 +95,61 @@ fn pg_sslmode(m: SslMode) -> &'static str {
     m.as_str()
 }
 
-/// pg_dump of the ScalarDB schemas in one exported snapshot, as an
-/// uncompressed custom-format archive compressed by multi-threaded zstd as it
-/// streams. Restorable without Quiesce: `zstd -dc FILE | pg_restore -d DB`.
-pub fn pg_dump(profile: &Profile, pg_dump: &str, namespaces: &[String], rt: &Runtime) -> CommandLine {
+/// The dump formats. `Default`: an uncompressed custom-format archive (or SQL
+/// for MySQL) compressed by multi-threaded zstd as it streams — faster than
+/// pg_dump's own single-threaded gzip and no larger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DumpFormat {
+    #[default]
+    Default,
+    /// Plain SQL, uncompressed.
+    Plain,
+    /// pg_dump's custom format with its own (gzip) compression.
+    Custom,
+    /// pg_dump's directory format, uncompressed, `-j N` workers.
+    Directory,
+}
+
+impl DumpFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DumpFormat::Default => "default",
+            DumpFormat::Plain => "plain",
+            DumpFormat::Custom => "custom",
+            DumpFormat::Directory => "directory",
+        }
+    }
+
+    /// The output's name in the backup folder.
+    pub fn pg_output(self) -> &'static str {
+        match self {
+            DumpFormat::Default => "postgresql.dump.zst",
+            DumpFormat::Plain => "postgresql.sql",
+            DumpFormat::Custom => "postgresql.dump",
+            DumpFormat::Directory => "postgresql.dir",
+        }
+    }
+
+    pub fn mysql_output(self) -> &'static str {
+        match self {
+            DumpFormat::Plain => "mysql.sql",
+            _ => "mysql.sql.zst",
+        }
+    }
+}
+
+/// pg_dump of the ScalarDB schemas in the snapshot Quiesce exported. With the
+/// default format, the archive is compressed by zstd as it streams.
+/// Restorable without Quiesce (see `restore_hint`).
+pub fn pg_dump(
+    profile: &Profile,
+    pg_dump: &str,
+    namespaces: &[String],
+    format: DumpFormat,
+    jobs: Option<u32>,
+    rt: &Runtime,
+) -> CommandLine {
     let mut c =
         CommandLine::new(pg_dump).env("PGPASSFILE", rt.pass_file).env("PGSSLMODE", pg_sslmode(profile.ssl_mode));
     if let Some(ca) = &profile.ssl_ca_file {
@@ -110,16 +161,44 @@ pub fn pg_dump(profile: &Profile, pg_dump: &str, namespaces: &[String], rt: &Run
         .arg(format!("--username={}", profile.user.as_deref().unwrap_or("")))
         .arg(format!("--dbname={}", profile.database.as_deref().unwrap_or("")))
         .arg("--no-password")
-        .arg("--format=custom")
-        .arg("--compress=0")
-        .arg(format!("--snapshot={}", rt.snapshot));
+        .arg("--verbose");
+    c = match format {
+        DumpFormat::Default => c.arg("--format=custom").arg("--compress=0"),
+        DumpFormat::Plain => c.arg("--format=plain"),
+        DumpFormat::Custom => c.arg("--format=custom"),
+        DumpFormat::Directory => {
+            let c = c.arg("--format=directory").arg("--compress=0").arg(format!("--jobs={}", jobs.unwrap_or(1).max(1)));
+            c.arg(format!("--file={}", rt.output))
+        }
+    };
+    c = c.arg(format!("--snapshot={}", rt.snapshot));
     for ns in namespaces {
         c = c.arg(format!("--schema={}", pg_schema_pattern(ns)));
     }
-    let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
-    z.stdout_file = Some(rt.output.to_string());
-    c.pipe_to = Some(Box::new(z));
+    match format {
+        DumpFormat::Default => {
+            let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
+            z.stdout_file = Some(rt.output.to_string());
+            c.pipe_to = Some(Box::new(z));
+        }
+        DumpFormat::Plain | DumpFormat::Custom => c.stdout_file = Some(rt.output.to_string()),
+        DumpFormat::Directory => {}
+    }
     c
+}
+
+/// How to restore a PostgreSQL backup without Quiesce, in one line.
+pub fn pg_restore_hint(format: DumpFormat, jobs: Option<u32>) -> String {
+    match format {
+        DumpFormat::Default => {
+            "zstd -dc postgresql.dump.zst | pg_restore --no-owner --single-transaction -d TARGET_DB".into()
+        }
+        DumpFormat::Plain => "psql -v ON_ERROR_STOP=1 --single-transaction -d TARGET_DB -f postgresql.sql".into(),
+        DumpFormat::Custom => "pg_restore --no-owner --single-transaction -d TARGET_DB postgresql.dump".into(),
+        DumpFormat::Directory => {
+            format!("pg_restore --no-owner -j {} -d TARGET_DB postgresql.dir", jobs.unwrap_or(2).max(1))
+        }
+    }
 }
 
 /// The restore of a `pg_dump` archive made above, without Quiesce.
@@ -148,7 +227,13 @@ pub fn is_mariadb_tool(tool: &str) -> bool {
 
 /// One `--single-transaction` dump of every ScalarDB database at once (one
 /// invocation per database would not be consistent), compressed as it streams.
-pub fn mysql_dump(profile: &Profile, tool: &str, databases: &[String], rt: &Runtime) -> CommandLine {
+pub fn mysql_dump(
+    profile: &Profile,
+    tool: &str,
+    databases: &[String],
+    format: DumpFormat,
+    rt: &Runtime,
+) -> CommandLine {
     let mut c = CommandLine::new(tool)
         .arg(format!("--defaults-extra-file={}", rt.pass_file))
         .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
@@ -161,12 +246,24 @@ pub fn mysql_dump(profile: &Profile, tool: &str, databases: &[String], rt: &Runt
         .arg("--routines")
         .arg("--triggers")
         .arg("--hex-blob")
+        .arg("--verbose")
         .arg("--databases");
     c.args.extend(databases.iter().cloned());
-    let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
-    z.stdout_file = Some(rt.output.to_string());
-    c.pipe_to = Some(Box::new(z));
+    if format == DumpFormat::Plain {
+        c.stdout_file = Some(rt.output.to_string());
+    } else {
+        let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
+        z.stdout_file = Some(rt.output.to_string());
+        c.pipe_to = Some(Box::new(z));
+    }
     c
+}
+
+pub fn mysql_restore_hint(format: DumpFormat) -> String {
+    match format {
+        DumpFormat::Plain => "mariadb --user=USER -p < mysql.sql".into(),
+        _ => "zstd -dc mysql.sql.zst | mariadb --user=USER -p".into(),
+    }
 }
 
 pub fn mysql_restore(profile: &Profile, client: &str, archive: &str, rt: &Runtime) -> CommandLine {
@@ -233,12 +330,14 @@ mod tests {
             &pg(),
             "/usr/lib/postgresql/15/bin/pg_dump",
             &["bank".into(), "Audit".into()],
+            DumpFormat::Default,
+            None,
             &Runtime::placeholders("<out>/app.dump.zst"),
         );
         let s = c.render();
         assert_eq!(
             s,
-            "PGPASSFILE=<0600 pass file> PGSSLMODE=verify-full PGSSLROOTCERT=/etc/ca.pem /usr/lib/postgresql/15/bin/pg_dump --host=db --port=5433 --username=scalar --dbname=app --no-password --format=custom --compress=0 '--snapshot=<snapshot exported at start>' --schema=bank '--schema=\"Audit\"' | zstd -T0 -3 -q -c > <out>/app.dump.zst"
+            "PGPASSFILE=<0600 pass file> PGSSLMODE=verify-full PGSSLROOTCERT=/etc/ca.pem /usr/lib/postgresql/15/bin/pg_dump --host=db --port=5433 --username=scalar --dbname=app --no-password --verbose --format=custom --compress=0 '--snapshot=<snapshot exported at start>' --schema=bank '--schema=\"Audit\"' | zstd -T0 -3 -q -c > <out>/app.dump.zst"
         );
     }
 
@@ -248,13 +347,19 @@ mod tests {
         p.kind = DbKind::Mysql;
         p.port = Some(3306);
         let dbs: Vec<String> = ["bank", "audit", "coordinator", "scalardb"].map(String::from).to_vec();
-        let c = mysql_dump(&p, "mariadb-dump", &dbs, &Runtime::placeholders("<out>/all.sql.zst"));
+        let c = mysql_dump(&p, "mariadb-dump", &dbs, DumpFormat::Default, &Runtime::placeholders("<out>/all.sql.zst"));
         assert_eq!(c.args[0], "--defaults-extra-file=<0600 pass file>");
         assert!(c.args.contains(&"--single-transaction".to_string()));
         assert!(c.args.contains(&"--ssl-verify-server-cert".to_string()));
         let i = c.args.iter().position(|a| a == "--databases").unwrap();
         assert_eq!(&c.args[i + 1..], dbs.as_slice());
-        let m = mysql_dump(&p, "/usr/bin/mysqldump", &dbs, &Runtime::placeholders("x"));
+        let m = mysql_dump(&p, "/usr/bin/mysqldump", &dbs, DumpFormat::Default, &Runtime::placeholders("x"));
+        let d = pg_dump(&pg(), "pg_dump", &dbs, DumpFormat::Directory, Some(2), &Runtime::placeholders("<out>/d"));
+        assert!(
+            d.pipe_to.is_none()
+                && d.args.contains(&"--jobs=2".to_string())
+                && d.args.contains(&"--file=<out>/d".to_string())
+        );
         assert!(m.args.contains(&"--ssl-mode=VERIFY_IDENTITY".to_string()));
     }
 

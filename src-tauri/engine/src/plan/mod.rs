@@ -534,7 +534,7 @@ pub fn dump_namespaces(u: &BackupUnit) -> Vec<String> {
 }
 
 /// The tool a unit's dump would use: discovery's choice, else the plain name.
-fn tool_for(discovery: Option<&Discovery>, u: &BackupUnit, name: &str) -> String {
+pub fn tool_for(discovery: Option<&Discovery>, u: &BackupUnit, name: &str) -> String {
     discovery
         .and_then(|x| u.storages.iter().find_map(|s| x.storage(s)))
         .and_then(|s| s.tools.iter().find(|t| t.tool == name || (name == "mysqldump" && t.tool == "mariadb-dump")))
@@ -551,12 +551,15 @@ pub fn backup_command(p: &Profile, u: &BackupUnit, discovery: Option<&Discovery>
             p,
             &tool_for(discovery, u, "pg_dump"),
             &ns,
+            commands::DumpFormat::Default,
+            None,
             &commands::Runtime::placeholders("<backup folder>/postgresql.dump.zst"),
         )),
         DbKind::Mysql => Some(commands::mysql_dump(
             p,
             &tool_for(discovery, u, "mysqldump"),
             &ns,
+            commands::DumpFormat::Default,
             &commands::Runtime::placeholders("<backup folder>/mysql.sql.zst"),
         )),
         _ => None,

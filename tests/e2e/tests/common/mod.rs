@@ -150,3 +150,18 @@ pub async fn click_when_ready(c: &Client, css: &str) {
         }
     }
 }
+
+/// Selects an option by its label once the list has loaded it.
+pub async fn select_when_ready(c: &Client, css: &str, label: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match wait_for(c, css).await.select_by_label(label).await {
+            Ok(()) => return,
+            Err(e) if Instant::now() < deadline => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => panic!("{css} never offered \"{label}\": {e}"),
+        }
+    }
+}

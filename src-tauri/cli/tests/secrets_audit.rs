@@ -1,0 +1,157 @@
+//! A secrets audit of real backups: pg_dump and mariadb-dump run through
+//! wrappers that record their arguments and environment; afterwards the
+//! password may appear in none of those records, in no file under Quiesce's
+//! state, the runtime dir or /tmp, and not in what the CLI printed.
+
+mod common;
+use common::*;
+use quiesce_testsupport::mariadb::MariaDbServer;
+use quiesce_testsupport::postgres::PgServer;
+use quiesce_testsupport::scalardb::{Engine, Layout};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+/// A wrapper that appends its argv and environment to `log`, then runs `real`.
+fn wrapper(dir: &Path, name: &str, real: &Path, log: &Path) {
+    let p = dir.join(name);
+    std::fs::write(
+        &p,
+        format!(
+            "#!/bin/sh\n{{ echo \"ARGV $0 $*\"; env; }} >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// Files (not sockets or devices) under `dir` that contain `needle`.
+fn hits(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            // Build trees (a checkout under /tmp) hold nothing Quiesce writes and take minutes to read.
+            let skip = ["target", "node_modules", ".git", ".cache"].iter().any(|n| e.file_name() == *n);
+            if !skip {
+                hits(&p, needle, out);
+            }
+        } else if ft.is_file() && e.metadata().map(|m| m.len() < (64 << 20)).unwrap_or(false) {
+            if let Ok(b) = std::fs::read(&p) {
+                if b.windows(needle.len()).any(|w| w == needle) {
+                    out.push(p);
+                }
+            }
+        }
+    }
+}
+
+fn audit(cli: &Cli, password: &str, log: &Path, printed: &str) {
+    let recorded = std::fs::read_to_string(log).unwrap_or_default();
+    assert!(recorded.contains("ARGV"), "the wrappers were not used: the audit would prove nothing");
+    assert!(!recorded.contains(password), "the password reached a tool's argv or environment");
+    assert!(!printed.contains(password), "the CLI printed the password");
+    let mut found = Vec::new();
+    hits(cli.home.path(), password.as_bytes(), &mut found);
+    hits(Path::new("/tmp"), password.as_bytes(), &mut found);
+    if let Some(run) = std::env::var_os("XDG_RUNTIME_DIR") {
+        hits(Path::new(&run), password.as_bytes(), &mut found);
+    }
+    assert!(found.is_empty(), "the password was found in {found:?}");
+}
+
+#[test]
+fn postgres_and_mariadb_backups_leak_the_password_nowhere() {
+    quiesce_testsupport::require_secret_service();
+    let cli = Cli::new();
+    let tools = tempfile::tempdir().unwrap();
+    let log = tools.path().join("calls.log");
+    let sfx = quiesce_testsupport::random_suffix();
+
+    // PostgreSQL, as a role with its own password.
+    let pg = PgServer::shared();
+    let db = pg.create_database();
+    pg.psql(&db, &Layout::standard().sql(Engine::Postgres, 5, 10));
+    let pw = format!("AuditPw-{sfx}-pg");
+    pg.psql("postgres", &format!("CREATE ROLE aud_{sfx} LOGIN SUPERUSER PASSWORD '{pw}'"));
+    let pg_bin = quiesce_testsupport::postgres::default_bin_dir();
+    for t in ["pg_dump", "pg_restore"] {
+        wrapper(tools.path(), t, &pg_bin.join(t), &log);
+    }
+    let port = pg.port.to_string();
+    let user = format!("aud_{sfx}");
+    let args = [
+        "profile",
+        "add",
+        "--name",
+        "pg",
+        "--kind",
+        "postgresql",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--user",
+        &user,
+        "--database",
+        &db,
+        "--client-bin-dir",
+        tools.path().to_str().unwrap(),
+        "--password-stdin",
+    ];
+    let (status, v) = cli.json(&args, Some(&pw), &[]);
+    assert_eq!(status, 0, "{v}");
+    let props = tools.path().join("pg.properties");
+    std::fs::write(&props, format!("scalar.db.storage=jdbc\nscalar.db.contact_points=jdbc:postgresql://127.0.0.1:{port}/{db}\nscalar.db.username={user}\n")).unwrap();
+    let (status, v) = cli.json(&["deployment", "import", props.to_str().unwrap(), "--name", "pgd"], None, &[]);
+    assert_eq!(status, 0, "{v}");
+    assert_eq!(v["profiles"][0]["name"], "pg", "the import reuses the profile that holds the password");
+    let out = cli.run(&["backup", "pgd"], None, &[("QUIESCE_LOG", "debug")]);
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("complete"), "{printed}");
+    audit(&cli, &pw, &log, &printed);
+
+    // MariaDB, through mariadb-dump.
+    let my = MariaDbServer::shared();
+    let l = Layout::unique(&sfx);
+    my.sql(&l.sql(Engine::Mysql, 5, 10));
+    let mpw = format!("AuditPw-{sfx}-my");
+    let muser = format!("aud{sfx}");
+    my.sql(&format!("CREATE USER '{muser}'@'%' IDENTIFIED BY '{mpw}'; GRANT ALL ON *.* TO '{muser}'@'%';"));
+    let real = quiesce_testsupport::find_program("mariadb-dump", &[]).expect("mariadb-dump");
+    wrapper(tools.path(), "mariadb-dump", &real, &log);
+    let mport = my.port.to_string();
+    let props = tools.path().join("my.properties");
+    std::fs::write(
+        &props,
+        format!(
+            "scalar.db.storage=jdbc\nscalar.db.contact_points=jdbc:mariadb://127.0.0.1:{mport}/\nscalar.db.username={muser}\nscalar.db.password={mpw}\nscalar.db.consensus_commit.coordinator.namespace={}\nscalar.db.system_namespace_name={}\n",
+            l.coordinator, l.system
+        ),
+    )
+    .unwrap();
+    let (status, v) = cli.json(&["deployment", "import", props.to_str().unwrap(), "--name", "myd"], None, &[]);
+    assert_eq!(status, 0, "{v}");
+    let pname = v["profiles"][0]["name"].as_str().unwrap().to_string();
+    let (status, v) =
+        cli.json(&["profile", "edit", &pname, "--client-bin-dir", tools.path().to_str().unwrap()], None, &[]);
+    assert_eq!(status, 0, "{v}");
+    // The user's own properties file holds the password; it is theirs, not Quiesce's.
+    std::fs::remove_file(&props).unwrap();
+    let out = cli.run(&["backup", "myd"], None, &[("QUIESCE_LOG", "debug")]);
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("mariadb-dump"));
+    audit(&cli, &mpw, &log, &printed);
+
+    // The catalog lists both, from the folders.
+    let (_, v) = cli.json(&["backups", "list"], None, &[]);
+    assert_eq!(v["backups"].as_array().unwrap().len(), 2, "{v}");
+    for p in ["pg", &pname] {
+        let _ = cli.json(&["deployment", "remove", if p == "pg" { "pgd" } else { "myd" }], None, &[]);
+        let _ = cli.json(&["profile", "remove", p], None, &[]);
+    }
+}

@@ -1,0 +1,194 @@
+//! The manifest of a backup and the catalog. The backup folder is the truth:
+//! a backup is a folder with `manifest.json`; the catalog is a scan of the
+//! folders (a folder copied from another machine shows up at the next scan);
+//! a folder still named `*.partial` is never a backup.
+
+use crate::discovery::Severity;
+use crate::error::{Error, Result};
+use crate::plan::{Method, PathStep};
+use crate::profile::{DbKind, Flavor};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+pub const MANIFEST: &str = "manifest.json";
+pub const SCHEMA_VERSION: u32 = 1;
+pub const PARTIAL_SUFFIX: &str = ".partial";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ManifestFile {
+    pub name: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ManifestTable {
+    pub namespace: String,
+    pub table: String,
+    pub physical_name: String,
+    #[ts(type = "number | null")]
+    pub rows: Option<i64>,
+    /// False when the count could not share the dump's snapshot.
+    pub rows_exact: bool,
+    pub is_coordinator: bool,
+}
+
+/// What the backup's consistency rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ConsistencyBasis {
+    /// `pg_exported_snapshot`, `mysql_single_transaction`, `sqlite_read_transaction`.
+    pub kind: String,
+    /// The exported snapshot id, when there is one.
+    pub snapshot: Option<String>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ManifestStorage {
+    pub name: String,
+    pub profile: String,
+    pub kind: DbKind,
+    pub flavor: Flavor,
+    pub target: String,
+    pub product: Option<String>,
+    pub server_version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ManifestTool {
+    pub name: String,
+    pub path: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Manifest {
+    pub schema_version: u32,
+    pub id: String,
+    pub deployment_id: String,
+    pub deployment: String,
+    pub storages: Vec<ManifestStorage>,
+    pub method: Method,
+    pub decision_path: Vec<PathStep>,
+    /// default (custom format compressed by zstd), plain, custom, directory, sqlite.
+    pub format: String,
+    pub tool: Option<ManifestTool>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: f64,
+    pub consistency: ConsistencyBasis,
+    pub namespaces: Vec<String>,
+    pub tables: Vec<ManifestTable>,
+    pub files: Vec<ManifestFile>,
+    /// How long the backup kept writers from committing (SQLite in
+    /// rollback-journal mode); 0 when it did not block them.
+    pub writers_blocked_ms: Option<f64>,
+    /// The one-line restore without Quiesce.
+    pub restore_hint: String,
+    pub notes: Vec<String>,
+}
+
+impl Manifest {
+    pub fn total_bytes(&self) -> u64 {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CatalogEntry {
+    pub id: String,
+    pub folder: String,
+    pub deployment: String,
+    pub deployment_id: String,
+    pub method: Method,
+    pub format: String,
+    pub started_at: String,
+    pub duration_ms: f64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub tables: usize,
+    pub status: Severity,
+}
+
+/// Where backups go unless a backup names another folder.
+pub fn default_root(home: &crate::paths::Home) -> PathBuf {
+    std::env::var_os("QUIESCE_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| home.data_dir.join("backups"))
+}
+
+pub fn read_manifest(folder: &Path) -> Result<Manifest> {
+    let p = folder.join(MANIFEST);
+    let bytes = std::fs::read(&p).map_err(|e| Error::io("read", &p, e))?;
+    let m: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::invalid(format!("{} is not a Quiesce manifest ({e}). The folder is not a complete backup.", p.display()))
+    })?;
+    if m.schema_version > SCHEMA_VERSION {
+        return Err(Error::invalid(format!(
+            "{} was written by a newer Quiesce (schema {}); upgrade Quiesce to read it.",
+            p.display(),
+            m.schema_version
+        )));
+    }
+    Ok(m)
+}
+
+/// Every complete backup under `root` (two levels: deployment / backup), newest first.
+pub fn scan(root: &Path) -> Vec<(PathBuf, Manifest)> {
+    let mut out = Vec::new();
+    let Ok(deps) = std::fs::read_dir(root) else { return out };
+    for d in deps.flatten() {
+        let Ok(backups) = std::fs::read_dir(d.path()) else { continue };
+        for b in backups.flatten() {
+            let path = b.path();
+            if path.to_string_lossy().ends_with(PARTIAL_SUFFIX) || !path.join(MANIFEST).is_file() {
+                continue;
+            }
+            if let Ok(m) = read_manifest(&path) {
+                out.push((path, m));
+            }
+        }
+    }
+    out.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at));
+    out
+}
+
+pub fn list(root: &Path) -> Vec<CatalogEntry> {
+    scan(root)
+        .into_iter()
+        .map(|(path, m)| CatalogEntry {
+            id: m.id.clone(),
+            folder: path.display().to_string(),
+            deployment: m.deployment.clone(),
+            deployment_id: m.deployment_id.clone(),
+            method: m.method,
+            format: m.format.clone(),
+            started_at: m.started_at.clone(),
+            duration_ms: m.duration_ms,
+            bytes: m.total_bytes(),
+            tables: m.tables.len(),
+            status: if m.notes.iter().any(|n| n.starts_with("warning")) { Severity::Warning } else { Severity::Info },
+        })
+        .collect()
+}
+
+/// A backup by id (or folder path).
+pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
+    let p = Path::new(id);
+    if p.is_absolute() && p.join(MANIFEST).is_file() {
+        return Ok((p.to_path_buf(), read_manifest(p)?));
+    }
+    scan(root).into_iter().find(|(_, m)| m.id == id).ok_or_else(|| {
+        Error::not_found(format!(
+            "No backup \"{id}\" under {}. List them with `quiesce backups list`, or give the backup's folder.",
+            root.display()
+        ))
+    })
+}
+
+/// Deletes a complete backup's folder.
+pub fn delete(root: &Path, id: &str) -> Result<Manifest> {
+    let (path, m) = find(root, id)?;
+    std::fs::remove_dir_all(&path).map_err(|e| Error::io("delete", &path, e))?;
+    Ok(m)
+}

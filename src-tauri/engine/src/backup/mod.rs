@@ -1,0 +1,1004 @@
+//! Consistent backups that really run (a single transactional database, the
+//! guide's "back up without explicit pausing"): PostgreSQL with pg_dump in a
+//! snapshot Quiesce exported and counted in, MySQL/MariaDB with one
+//! --single-transaction dump of every ScalarDB database, SQLite with the
+//! online backup API inside one read transaction.
+//!
+//! A backup is written into `<root>/<deployment>/<id>.partial`, every file
+//! hashed as it is written and fsynced, the manifest last; only then is the
+//! folder renamed to `<id>`. Any failure or cancel removes the partial folder,
+//! so nothing that looks complete is ever left behind. One backup per
+//! deployment at a time, across the app and any CLI (a lock file).
+
+pub mod manifest;
+pub mod pipeline;
+mod sqlite;
+
+use crate::deployment::{DeploymentStorage, Deployments};
+use crate::discovery::{self, Discovery, Severity, StorageDiscovery};
+use crate::error::{Error, ErrorCode, Result};
+use crate::plan::commands::{self, DumpFormat, Runtime};
+use crate::plan::{self, Method, Plan};
+use crate::profile::{DbKind, Flavor, Profile};
+use crate::sensitive::Sensitive;
+use manifest::*;
+use pipeline::Counters;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
+pub struct BackupOptions {
+    #[serde(default)]
+    pub format: DumpFormat,
+    /// pg_dump -j for the directory format.
+    pub jobs: Option<u32>,
+    /// Root folder for this backup (default: the catalog's root).
+    pub out: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Check {
+    pub name: String,
+    pub ok: bool,
+    pub message: String,
+    /// The error code a failed check stops the backup with.
+    pub code: Option<ErrorCode>,
+}
+
+/// What `--dry-run` prints and what a backup checks before it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Preflight {
+    pub deployment: String,
+    pub plan: Plan,
+    pub checks: Vec<Check>,
+    /// The commands that will run (secrets never in them).
+    pub commands: Vec<String>,
+    pub out_dir: String,
+    #[ts(type = "number")]
+    pub estimated_bytes: u64,
+    #[ts(type = "number | null")]
+    pub free_bytes: Option<u64>,
+}
+
+impl Preflight {
+    pub fn ok(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Progress {
+    pub phase: String,
+    #[ts(type = "number")]
+    pub raw_bytes: u64,
+    #[ts(type = "number")]
+    pub written_bytes: u64,
+    pub tables_done: u32,
+    pub tables_total: u32,
+    #[ts(type = "number")]
+    pub pages_done: u64,
+    #[ts(type = "number")]
+    pub pages_total: u64,
+    pub elapsed_secs: f64,
+    /// Bytes per second of the dump (uncompressed).
+    pub rate_bps: f64,
+    pub eta_secs: Option<f64>,
+}
+
+/// What a running backup streams to the GUI and the CLI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BackupEvent {
+    Phase { phase: String, message: String },
+    Progress(Progress),
+    Log { line: String },
+}
+
+pub type Sink = Arc<dyn Fn(BackupEvent) + Send + Sync>;
+
+/// The state a backup job shares with its progress reporter.
+struct Live {
+    counters: Arc<Counters>,
+    tables_done: std::sync::atomic::AtomicU32,
+    tables_total: std::sync::atomic::AtomicU32,
+    pages_done: std::sync::atomic::AtomicU64,
+    pages_total: std::sync::atomic::AtomicU64,
+    /// Bytes of tables done, to estimate the time left from table sizes.
+    est_total: u64,
+    est_done: std::sync::atomic::AtomicU64,
+    sizes: Mutex<Vec<(String, u64)>>,
+    phase: Mutex<String>,
+    started: Instant,
+}
+
+impl Live {
+    fn snapshot(&self) -> Progress {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let raw = self.counters.raw.load(Ordering::Relaxed);
+        let pages_done = self.pages_done.load(Ordering::Relaxed);
+        let pages_total = self.pages_total.load(Ordering::Relaxed);
+        let frac = if pages_total > 0 {
+            pages_done as f64 / pages_total as f64
+        } else if self.est_total > 0 {
+            (self.est_done.load(Ordering::Relaxed) as f64 / self.est_total as f64).min(1.0)
+        } else {
+            0.0
+        };
+        let eta = (frac > 0.02 && frac < 1.0).then(|| elapsed * (1.0 - frac) / frac);
+        Progress {
+            phase: self.phase.lock().unwrap().clone(),
+            raw_bytes: raw,
+            written_bytes: self.counters.written.load(Ordering::Relaxed),
+            tables_done: self.tables_done.load(Ordering::Relaxed),
+            tables_total: self.tables_total.load(Ordering::Relaxed),
+            pages_done,
+            pages_total,
+            elapsed_secs: elapsed,
+            rate_bps: if elapsed > 0.0 { raw as f64 / elapsed } else { 0.0 },
+            eta_secs: eta,
+        }
+    }
+
+    /// A tool said it is dumping `name` now: the previous table is done.
+    fn table_started(&self, name: &str) {
+        let mut sizes = self.sizes.lock().unwrap();
+        if let Some(i) = sizes.iter().position(|(n, _)| name.contains(n.as_str())) {
+            let (_, size) = sizes.remove(i);
+            self.est_done.fetch_add(size, Ordering::Relaxed);
+            self.tables_done.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Held while a backup of a deployment runs; other processes get `busy`.
+struct DeploymentLock {
+    _file: std::fs::File,
+}
+
+fn lock_deployment(home: &crate::paths::Home, d: &crate::deployment::Deployment) -> Result<DeploymentLock> {
+    let dir = home.data_dir.join("locks");
+    crate::paths::create_private_dir(&dir)?;
+    let path = dir.join(format!("backup-{}.lock", d.id));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| Error::io("open", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(DeploymentLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+            ErrorCode::Busy,
+            format!(
+                "A backup of deployment \"{}\" is already running (in the app or a CLI). Wait for it to finish.",
+                d.name
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
+    }
+}
+
+/// Removes the partial folder on every path but success.
+struct PartialGuard {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl Drop for PartialGuard {
+    fn drop(&mut self) {
+        if !self.keep {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+/// A 0600 file for a secret, in the user's private runtime dir when there is
+/// one; removed when dropped, on every path.
+pub(crate) fn secret_file(contents: &str) -> Result<tempfile::NamedTempFile> {
+    use std::io::Write;
+    let dir = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let mut f = tempfile::Builder::new()
+        .prefix(".quiesce-")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io("create a private file in", &dir, e))?;
+    // tempfile creates it 0600.
+    f.write_all(contents.as_bytes()).and_then(|_| f.flush()).map_err(|e| Error::io("write", f.path(), e))?;
+    Ok(f)
+}
+
+/// libpq's .pgpass line: host:port:db:user:password, with ':' and '\\' escaped.
+fn pgpass_line(p: &Profile, pw: &str) -> String {
+    let esc = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
+    format!("*:*:*:{}:{}\n", esc(p.user.as_deref().unwrap_or("*")), esc(pw))
+}
+
+/// An option file for the mysql clients.
+fn my_cnf(pw: &str) -> String {
+    format!("[client]\npassword=\"{}\"\n", pw.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn free_bytes(dir: &Path) -> Option<u64> {
+    let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statvfs(c.as_ptr(), &mut s) } == 0).then(|| s.f_bavail as u64 * s.f_frsize as u64)
+}
+
+/// The nearest existing ancestor of a path (for free space and permissions).
+fn existing_ancestor(p: &Path) -> PathBuf {
+    let mut cur = p.to_path_buf();
+    while !cur.exists() {
+        match cur.parent() {
+            Some(parent) => cur = parent.to_path_buf(),
+            None => break,
+        }
+    }
+    cur
+}
+
+struct Context {
+    deployment: crate::deployment::Deployment,
+    storage: DeploymentStorage,
+    profile: Profile,
+    found: StorageDiscovery,
+    plan: Plan,
+    root: PathBuf,
+}
+
+/// Discovers, plans and checks; the same for `--dry-run` and a real run.
+async fn prepare(
+    ds: &Deployments,
+    deployment: &str,
+    opts: &BackupOptions,
+    cancel: &CancellationToken,
+) -> Result<(Context, Preflight, Discovery)> {
+    let d = {
+        let ds = ds.clone();
+        let n = deployment.to_string();
+        tokio::task::spawn_blocking(move || ds.get(&n)).await.map_err(|e| Error::internal(e.to_string()))??
+    };
+    let disc = discovery::discover(ds, &d, cancel).await?;
+    let storages = {
+        let ds = ds.clone();
+        let d2 = d.clone();
+        tokio::task::spawn_blocking(move || ds.storage_profiles(&d2))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??
+    };
+    let plan = plan::evaluate(&d, &storages, Some(&disc));
+    match plan.method {
+        Method::Unknown => {
+            return Err(Error::invalid(format!(
+                "Deployment \"{}\" has unknown storages: attach them (quiesce deployment import <server file> --attach-to {}) before backing up.",
+                d.name, d.name
+            )))
+        }
+        Method::Pause => {
+            return Err(Error::new(
+                ErrorCode::Unsupported,
+                format!(
+                    "Deployment \"{}\" needs a backup with explicit pausing ({}). Quiesce does not pause through Scalar Admin yet; follow the plan's runbook (`quiesce plan {}`) with the Scalar Admin client tool.",
+                    d.name, plan.path[0].reason, d.name
+                ),
+            ))
+        }
+        Method::NoPause => {}
+    }
+    let (storage, profile) =
+        storages.into_iter().next().ok_or_else(|| Error::internal("a no-pause plan without a storage"))?;
+    if !matches!(profile.kind, DbKind::Postgresql | DbKind::Mysql | DbKind::Sqlite)
+        || profile.flavor == Flavor::YugabyteManaged
+    {
+        return Err(Error::new(
+            ErrorCode::Unsupported,
+            format!("{} is backed up through its own service, not by Quiesce: follow the plan's runbook (`quiesce plan {}`).", profile.target(), d.name),
+        ));
+    }
+    if opts.format != DumpFormat::Default && opts.format != DumpFormat::Plain && profile.kind != DbKind::Postgresql {
+        return Err(Error::invalid(format!(
+            "The {} format exists for PostgreSQL only; use default or plain.",
+            opts.format.as_str()
+        )));
+    }
+    if opts.jobs.is_some() && opts.format != DumpFormat::Directory {
+        return Err(Error::invalid(
+            "--jobs needs the directory format (pg_dump -j works with -Fd only): add --format directory.",
+        ));
+    }
+    let found = disc.storage(&storage.name).cloned().ok_or_else(|| Error::internal("discovery lost a storage"))?;
+    let root = match &opts.out {
+        Some(o) => PathBuf::from(o),
+        None => default_root(ds.profiles().home()),
+    };
+    let out_dir = root.join(&d.name);
+
+    let mut checks: Vec<Check> = Vec::new();
+    if let Some(e) = &found.error {
+        checks.push(Check { name: "connect".into(), ok: false, message: e.message.clone(), code: Some(e.code) });
+    }
+    let mut check = |name: &str, ok: bool, message: String| {
+        let code = match name {
+            "tool" if message.contains("older than the server") => ErrorCode::Unsupported,
+            "not_innodb" => ErrorCode::Unsupported,
+            "tool" | "zstd" => ErrorCode::FileNotFound,
+            "free_space" => ErrorCode::IoError,
+            "namespace_unreadable" => ErrorCode::PermissionDenied,
+            _ => ErrorCode::InvalidInput,
+        };
+        checks.push(Check { name: name.into(), ok, message, code: (!ok).then_some(code) })
+    };
+    if found.error.is_none() {
+        check(
+            "connect",
+            true,
+            format!(
+                "{} {}",
+                found.product.clone().unwrap_or_default(),
+                found.server_version.clone().unwrap_or_default()
+            ),
+        );
+    }
+    if found.reachable {
+        check(
+            "metadata",
+            found.metadata_found,
+            if found.metadata_found {
+                format!(
+                    "{} ScalarDB table(s) in namespaces {}",
+                    found.tables.iter().filter(|t| t.in_metadata).count(),
+                    found.namespaces.join(", ")
+                )
+            } else {
+                "ScalarDB's metadata table was not found: Quiesce cannot tell what to back up.".into()
+            },
+        );
+        let uses = d.transaction_manager != crate::deployment::TransactionManager::Jdbc;
+        if uses {
+            check(
+                "coordinator",
+                found.coordinator_found,
+                if found.coordinator_found {
+                    format!("{}.state found", d.coordinator_namespace)
+                } else {
+                    format!("The coordinator table {}.state is missing.", d.coordinator_namespace)
+                },
+            );
+        }
+        for f in found.findings.iter().filter(|f| {
+            f.severity == Severity::Error
+                && f.code != "tool_too_old"
+                && f.code != "tool_missing"
+                && f.code != "no_metadata"
+                && f.code != "no_coordinator"
+                && f.code != "unreachable"
+        }) {
+            check(&f.code, false, f.message.clone());
+        }
+        for t in &found.tools {
+            if t.tool != "pg_restore" {
+                check("tool", t.ok, t.message.clone());
+            }
+        }
+        if matches!(profile.kind, DbKind::Postgresql | DbKind::Mysql) && opts.format == DumpFormat::Default {
+            let z = crate::discovery::tools::find_all(&profile, "zstd");
+            check(
+                "zstd",
+                !z.is_empty(),
+                z.first().map(|t| format!("zstd at {}", t.path.display())).unwrap_or_else(|| {
+                    "zstd was not found: install the zstd package, or choose --format plain.".into()
+                }),
+            );
+        }
+    }
+    let raw: u64 = match profile.kind {
+        DbKind::Sqlite => std::fs::metadata(profile.path.as_deref().unwrap_or("")).map(|m| m.len()).unwrap_or(0),
+        _ => found.tables.iter().map(|t| t.size_bytes.unwrap_or(0).max(0) as u64).sum(),
+    };
+    // Compressed dumps of ScalarDB tables come out well under their on-disk size.
+    let estimated = if opts.format == DumpFormat::Default || opts.format == DumpFormat::Custom { raw / 2 } else { raw };
+    let anc = existing_ancestor(&out_dir);
+    let free = free_bytes(&anc);
+    match free {
+        Some(f) if f < estimated + estimated / 10 + (1 << 20) => check(
+            "free_space",
+            false,
+            format!(
+                "{} has {} free; the backup needs about {} (estimated from the tables' size). Free space or choose another folder (--out).",
+                anc.display(),
+                human(f),
+                human(estimated + estimated / 10)
+            ),
+        ),
+        Some(f) => check("free_space", true, format!("{} free at {}, about {} needed", human(f), anc.display(), human(estimated))),
+        None => {}
+    }
+    match writable(&anc) {
+        Ok(()) => check("output", true, format!("backups go to {}", out_dir.display())),
+        Err(e) => {
+            checks.push(Check { name: "output".into(), ok: false, message: e.message.clone(), code: Some(e.code) })
+        }
+    }
+
+    let unit = &plan.units[0];
+    let ns = plan::dump_namespaces(unit);
+    let shown: Vec<String> = match profile.kind {
+        DbKind::Postgresql => vec![commands::pg_dump(
+            &profile,
+            &plan::tool_for(Some(&disc), unit, "pg_dump"),
+            &ns,
+            opts.format,
+            opts.jobs,
+            &Runtime::placeholders(placeholder_out(opts.format.pg_output())),
+        )
+        .render()],
+        DbKind::Mysql => vec![commands::mysql_dump(
+            &profile,
+            &plan::tool_for(Some(&disc), unit, "mysqldump"),
+            &ns,
+            opts.format,
+            &Runtime::placeholders(placeholder_out(opts.format.mysql_output())),
+        )
+        .render()],
+        _ => vec![format!(
+            "(in-process) SQLite online backup of {} in one read transaction",
+            profile.path.as_deref().unwrap_or("?")
+        )],
+    };
+    let pre = Preflight {
+        deployment: d.name.clone(),
+        plan: plan.clone(),
+        checks,
+        commands: shown,
+        out_dir: out_dir.display().to_string(),
+        estimated_bytes: estimated,
+        free_bytes: free,
+    };
+    Ok((Context { deployment: d, storage, profile, found, plan, root }, pre, disc))
+}
+
+fn placeholder_out(name: &str) -> &'static str {
+    // Runtime::placeholders wants 'static; the set of names is small and fixed.
+    match name {
+        "postgresql.dump.zst" => "<backup folder>/postgresql.dump.zst",
+        "postgresql.sql" => "<backup folder>/postgresql.sql",
+        "postgresql.dump" => "<backup folder>/postgresql.dump",
+        "postgresql.dir" => "<backup folder>/postgresql.dir",
+        "mysql.sql" => "<backup folder>/mysql.sql",
+        _ => "<backup folder>/mysql.sql.zst",
+    }
+}
+
+fn writable(dir: &Path) -> Result<()> {
+    let probe = dir.join(format!(".quiesce-write-test-{}", std::process::id()));
+    match std::fs::write(&probe, b"") {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(Error::io("write into", dir, e)),
+    }
+}
+
+pub fn human(b: u64) -> String {
+    let u = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i < u.len() - 1 {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", u[i])
+}
+
+/// The checks and the commands, without running anything.
+pub async fn dry_run(
+    ds: &Deployments,
+    deployment: &str,
+    opts: &BackupOptions,
+    cancel: &CancellationToken,
+) -> Result<Preflight> {
+    Ok(prepare(ds, deployment, opts, cancel).await?.1)
+}
+
+/// Runs a backup. Events stream to `sink`; the result is the manifest of a
+/// complete backup, or an error with nothing left behind.
+pub async fn run(
+    ds: &Deployments,
+    deployment: &str,
+    opts: &BackupOptions,
+    sink: Sink,
+    cancel: &CancellationToken,
+) -> Result<(PathBuf, Manifest)> {
+    let phase = |p: &str, m: String| sink(BackupEvent::Phase { phase: p.into(), message: m });
+    phase("checks", format!("Discovering {deployment} and checking tools, space and output…"));
+    let d0 = ds.get(deployment)?;
+    let _lock = lock_deployment(ds.profiles().home(), &d0)?;
+    let (ctx, pre, _disc) = prepare(ds, deployment, opts, cancel).await?;
+    if !pre.ok() {
+        let failed: Vec<String> =
+            pre.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.message)).collect();
+        let code = pre.checks.iter().find(|c| !c.ok).and_then(|c| c.code).unwrap_or(ErrorCode::InvalidInput);
+        return Err(Error::new(
+            code,
+            format!("The backup of \"{}\" cannot start:\n  {}", ctx.deployment.name, failed.join("\n  ")),
+        ));
+    }
+    let started_at = chrono::Utc::now();
+    let id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
+    let final_dir = ctx.root.join(&ctx.deployment.name).join(&id);
+    let partial = ctx.root.join(&ctx.deployment.name).join(format!("{id}{PARTIAL_SUFFIX}"));
+    crate::paths::create_private_dir(&partial)?;
+    let mut guard = PartialGuard { path: partial.clone(), keep: false };
+
+    let sizes: Vec<(String, u64)> =
+        ctx.found.tables.iter().map(|t| (t.physical_name.clone(), t.size_bytes.unwrap_or(1).max(1) as u64)).collect();
+    let live = Arc::new(Live {
+        counters: Arc::new(Counters::default()),
+        tables_done: Default::default(),
+        tables_total: (sizes.len() as u32).into(),
+        pages_done: Default::default(),
+        pages_total: Default::default(),
+        est_total: sizes.iter().map(|s| s.1).sum(),
+        est_done: Default::default(),
+        sizes: Mutex::new(sizes),
+        phase: Mutex::new("dumping".into()),
+        started: Instant::now(),
+    });
+    // Progress every 250 ms while the job runs.
+    let ticker = {
+        let (live, sink) = (live.clone(), sink.clone());
+        let stop = CancellationToken::new();
+        let s2 = stop.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = s2.cancelled() => break,
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => sink(BackupEvent::Progress(live.snapshot())),
+                }
+            }
+        });
+        stop
+    };
+    let result = async {
+        let password = {
+            let ds = ds.clone();
+            let p = ctx.profile.clone();
+            tokio::task::spawn_blocking(move || ds.profiles().secret(&p))
+                .await
+                .map_err(|e| Error::internal(e.to_string()))??
+        };
+        match ctx.profile.kind {
+            DbKind::Postgresql => postgres_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await,
+            DbKind::Mysql => mysql_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await,
+            DbKind::Sqlite => sqlite::backup(&ctx.profile, &ctx.found, &partial, live.clone(), &sink, cancel).await,
+            _ => unreachable!("checked in prepare"),
+        }
+    }
+    .await;
+    ticker.cancel();
+    let done = result?;
+
+    *live.phase.lock().unwrap() = "finishing".into();
+    phase("finishing", "Writing the manifest and sealing the backup…".into());
+    let finished_at = chrono::Utc::now();
+    let m = Manifest {
+        schema_version: SCHEMA_VERSION,
+        id: id.clone(),
+        deployment_id: ctx.deployment.id.clone(),
+        deployment: ctx.deployment.name.clone(),
+        storages: vec![ManifestStorage {
+            name: ctx.storage.name.clone(),
+            profile: ctx.profile.name.clone(),
+            kind: ctx.profile.kind,
+            flavor: ctx.profile.flavor,
+            target: ctx.profile.target(),
+            product: ctx.found.product.clone(),
+            server_version: ctx.found.server_version.clone(),
+        }],
+        method: ctx.plan.method,
+        decision_path: ctx.plan.path.clone(),
+        format: if ctx.profile.kind == DbKind::Sqlite { "sqlite".into() } else { opts.format.as_str().into() },
+        tool: done.tool,
+        started_at: started_at.to_rfc3339(),
+        finished_at: finished_at.to_rfc3339(),
+        duration_ms: (finished_at - started_at).num_milliseconds() as f64,
+        consistency: done.consistency,
+        namespaces: ctx.found.namespaces.clone(),
+        tables: done.tables,
+        files: done.files,
+        writers_blocked_ms: done.writers_blocked_ms,
+        restore_hint: done.restore_hint,
+        notes: done.notes,
+    };
+    let bytes = serde_json::to_vec_pretty(&m).map_err(|e| Error::internal(e.to_string()))?;
+    crate::store::write_atomic(&partial.join(MANIFEST), &bytes)?;
+    std::fs::rename(&partial, &final_dir).map_err(|e| Error::io("seal", &final_dir, e))?;
+    guard.keep = true;
+    if let Some(parent) = final_dir.parent() {
+        let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
+    }
+    sink(BackupEvent::Progress(live.snapshot()));
+    phase("done", format!("Backup {id} complete: {} in {}", human(m.total_bytes()), final_dir.display()));
+    tracing::info!(deployment = %m.deployment, id = %m.id, bytes = m.total_bytes(), "backup complete");
+    Ok((final_dir, m))
+}
+
+/// What an engine's backup produced.
+pub(crate) struct Done {
+    tool: Option<ManifestTool>,
+    consistency: ConsistencyBasis,
+    tables: Vec<ManifestTable>,
+    files: Vec<ManifestFile>,
+    restore_hint: String,
+    notes: Vec<String>,
+    writers_blocked_ms: Option<f64>,
+}
+
+fn tool_of(found: &StorageDiscovery, name: &str) -> Option<ManifestTool> {
+    found.tools.iter().find(|t| t.tool == name).map(|t| ManifestTool {
+        name: t.tool.clone(),
+        path: t.path.clone().unwrap_or_default(),
+        version: t.version.clone().unwrap_or_default(),
+    })
+}
+
+fn log_sink(sink: &Sink, live: &Arc<Live>, marker: &'static str) -> Arc<dyn Fn(String) + Send + Sync> {
+    let (sink, live) = (sink.clone(), live.clone());
+    Arc::new(move |line: String| {
+        // "dumping contents of table "bank.accounts"" / "-- Retrieving rows..." mark table progress.
+        if line.contains(marker) {
+            if let Some(name) = line.split('"').nth(1).or_else(|| line.split('`').nth(1)) {
+                live.table_started(name);
+            } else {
+                live.table_started(&line);
+            }
+        }
+        sink(BackupEvent::Log { line });
+    })
+}
+
+/// Hashes every file of a directory output (pg_dump -Fd).
+fn hash_dir(dir: &Path, prefix: &str) -> Result<Vec<ManifestFile>> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let p = e.path();
+        let mut f = std::fs::File::open(&p).map_err(|e| Error::io("read", &p, e))?;
+        let mut h = Sha256::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        let mut n_total = 0u64;
+        loop {
+            let n = f.read(&mut buf).map_err(|e| Error::io("read", &p, e))?;
+            if n == 0 {
+                break;
+            }
+            h.update(&buf[..n]);
+            n_total += n as u64;
+        }
+        out.push(ManifestFile {
+            name: format!("{prefix}/{}", e.file_name().to_string_lossy()),
+            bytes: n_total,
+            sha256: format!("{:x}", h.finalize()),
+        });
+    }
+    Ok(out)
+}
+
+async fn postgres_backup(
+    ctx: &Context,
+    opts: &BackupOptions,
+    password: Option<&Sensitive<String>>,
+    dir: &Path,
+    live: &Arc<Live>,
+    sink: &Sink,
+    cancel: &CancellationToken,
+) -> Result<Done> {
+    let p = &ctx.profile;
+    // Quiesce's own transaction: its snapshot is exported to pg_dump, and the
+    // row counts of the manifest are taken in it, so both describe one instant.
+    let conn = crate::connect::postgres::connect(p, password).await?;
+    let me = |e: tokio_postgres::Error| {
+        crate::connect::postgres::map_error(e, p, password.is_some(), discovery::STATEMENT_TIMEOUT)
+    };
+    conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(me)?;
+    let snapshot: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);
+    sink(BackupEvent::Phase {
+        phase: "snapshot".into(),
+        message: format!("Exported snapshot {snapshot}; counting rows in it"),
+    });
+    let mut tables = Vec::new();
+    for t in &ctx.found.tables {
+        let q = format!("SELECT count(*) FROM {}.{}", discovery_qi(&t.namespace), discovery_qi(&t.table));
+        let n: i64 = tokio::select! {
+            r = conn.client.query_one(&q, &[]) => r.map_err(me)?.get(0),
+            _ = cancel.cancelled() => return Err(Error::cancelled_job()),
+        };
+        tables.push(ManifestTable {
+            namespace: t.namespace.clone(),
+            table: t.table.clone(),
+            physical_name: t.physical_name.clone(),
+            rows: Some(n),
+            rows_exact: true,
+            is_coordinator: t.is_coordinator,
+        });
+    }
+    let pass = secret_file(&pgpass_line(p, password.map(|s| s.expose().as_str()).unwrap_or("")))?;
+    let out_name = opts.format.pg_output();
+    let out = dir.join(out_name);
+    let tool =
+        ctx.found.tools.iter().find(|t| t.tool == "pg_dump").and_then(|t| t.path.clone()).unwrap_or("pg_dump".into());
+    let pass_path = pass.path().display().to_string();
+    let out_s = out.display().to_string();
+    let cmd = commands::pg_dump(
+        p,
+        &tool,
+        &ctx.plan.units[0].namespaces.iter().filter(|n| !n.starts_with('(')).cloned().collect::<Vec<_>>(),
+        opts.format,
+        opts.jobs,
+        &Runtime { pass_file: &pass_path, snapshot: &snapshot, output: &out_s },
+    );
+    sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
+    let log = log_sink(sink, live, "dumping contents of table");
+    let mut files = Vec::new();
+    let stderr = if opts.format == DumpFormat::Directory {
+        let r = run_no_stdout(&cmd, log, cancel).await?;
+        files = hash_dir(&out, out_name)?;
+        live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
+        r
+    } else {
+        let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel).await?;
+        files.push(ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256.clone() });
+        if opts.format == DumpFormat::Plain
+            && !String::from_utf8_lossy(&r.tail).contains("PostgreSQL database dump complete")
+        {
+            return Err(Error::new(ErrorCode::DatabaseError, "pg_dump's output ends without its trailer (\"PostgreSQL database dump complete\"): the dump is incomplete."));
+        }
+        r.stderr
+    };
+    drop(pass);
+    let errs = pipeline::error_lines(&stderr);
+    if !errs.is_empty() {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!("pg_dump reported errors although it exited 0:\n{}", errs.join("\n")),
+        ));
+    }
+    // The snapshot had to live until pg_dump had imported it; now it can go.
+    let _ = conn.client.batch_execute("COMMIT").await;
+    drop(conn);
+    *live.phase.lock().unwrap() = "verifying".into();
+    sink(BackupEvent::Phase {
+        phase: "verifying".into(),
+        message: "Reading the archive's table of contents with pg_restore --list".into(),
+    });
+    if opts.format != DumpFormat::Plain {
+        verify_pg_toc(&ctx.found, &tool, &out, opts.format, &tables).await?;
+    }
+    live.tables_done.store(live.tables_total.load(Ordering::Relaxed), Ordering::Relaxed);
+    Ok(Done {
+        tool: tool_of(&ctx.found, "pg_dump"),
+        consistency: ConsistencyBasis {
+            kind: "pg_exported_snapshot".into(),
+            snapshot: Some(snapshot),
+            note: "pg_dump ran in the snapshot Quiesce exported from its REPEATABLE READ transaction; the row counts were taken in that same snapshot.".into(),
+        },
+        tables,
+        files,
+        restore_hint: commands::pg_restore_hint(opts.format, opts.jobs),
+        notes: vec![],
+        writers_blocked_ms: None,
+    })
+}
+
+fn discovery_qi(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// pg_dump -Fd writes its own files: run it without a stdout pipe.
+async fn run_no_stdout(
+    cmd: &commands::CommandLine,
+    log: Arc<dyn Fn(String) + Send + Sync>,
+    cancel: &CancellationToken,
+) -> Result<Vec<String>> {
+    use tokio::io::AsyncBufReadExt;
+    let mut c = tokio::process::Command::new(&cmd.program);
+    c.args(&cmd.args)
+        .envs(cmd.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .process_group(0)
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child =
+        c.spawn().map_err(|e| Error::new(ErrorCode::FileNotFound, format!("Could not start {}: {e}", cmd.program)))?;
+    let err = child.stderr.take().unwrap();
+    let reader = tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(err).lines();
+        let mut kept = Vec::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            let l = l.trim_end();
+            let l = if l.starts_with("pg_dump:") { l.to_string() } else { format!("pg_dump: {l}") };
+            log(l.clone());
+            if kept.len() < 2000 {
+                kept.push(l);
+            }
+        }
+        kept
+    });
+    let status = tokio::select! {
+        s = child.wait() => s.map_err(|e| Error::new(ErrorCode::IoError, e.to_string()))?,
+        _ = cancel.cancelled() => {
+            pipeline::kill_group(&mut child).await;
+            return Err(Error::cancelled_job());
+        }
+    };
+    let stderr = reader.await.unwrap_or_default();
+    if !status.success() {
+        return Err(pipeline::tool_failed(&cmd.program, status, &stderr));
+    }
+    Ok(stderr)
+}
+
+/// pg_restore reads the archive's table of contents: it must list the data of
+/// every table counted.
+async fn verify_pg_toc(
+    found: &StorageDiscovery,
+    pg_dump_tool: &str,
+    out: &Path,
+    format: DumpFormat,
+    tables: &[ManifestTable],
+) -> Result<()> {
+    let restore = found
+        .tools
+        .iter()
+        .find(|t| t.tool == "pg_restore")
+        .and_then(|t| t.path.clone())
+        .unwrap_or_else(|| Path::new(pg_dump_tool).with_file_name("pg_restore").display().to_string());
+    let sh = match format {
+        DumpFormat::Default => format!("zstd -dc -- '{}' | '{}' --list", out.display(), restore),
+        _ => format!("'{}' --list '{}'", restore, out.display()),
+    };
+    let o = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(&sh)
+        .output()
+        .await
+        .map_err(|e| Error::new(ErrorCode::IoError, format!("Could not run pg_restore --list: {e}")))?;
+    let toc = String::from_utf8_lossy(&o.stdout);
+    if !o.status.success() && toc.is_empty() {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!(
+                "pg_restore could not read the archive just written: {}",
+                String::from_utf8_lossy(&o.stderr).trim()
+            ),
+        ));
+    }
+    let missing: Vec<String> = tables
+        .iter()
+        .filter(|t| {
+            !toc.lines().any(|l| l.contains("TABLE DATA") && l.contains(&format!(" {} {} ", t.namespace, t.table)))
+        })
+        .map(|t| t.physical_name.clone())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!(
+                "The archive's table of contents lacks the data of {}: the dump is incomplete.",
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn mysql_backup(
+    ctx: &Context,
+    opts: &BackupOptions,
+    password: Option<&Sensitive<String>>,
+    dir: &Path,
+    live: &Arc<Live>,
+    sink: &Sink,
+    cancel: &CancellationToken,
+) -> Result<Done> {
+    use mysql_async::prelude::Queryable;
+    let p = &ctx.profile;
+    // Counts in a consistent-snapshot transaction of our own: mysqldump's
+    // snapshot cannot be shared, so they are marked as estimates of the dump.
+    let mut conn = crate::connect::mysql::connect_profile(p, password).await?;
+    let me = |e: mysql_async::Error| crate::connect::mysql::map_error(e, p, discovery::STATEMENT_TIMEOUT);
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await.map_err(me)?;
+    let mut tables = Vec::new();
+    for t in &ctx.found.tables {
+        let q = format!("SELECT COUNT(*) FROM `{}`.`{}`", t.namespace.replace('`', "``"), t.table.replace('`', "``"));
+        let n: Option<i64> = tokio::select! {
+            r = conn.query_first(q) => r.map_err(me)?,
+            _ = cancel.cancelled() => return Err(Error::cancelled_job()),
+        };
+        tables.push(ManifestTable {
+            namespace: t.namespace.clone(),
+            table: t.table.clone(),
+            physical_name: t.physical_name.clone(),
+            rows: n,
+            rows_exact: false,
+            is_coordinator: t.is_coordinator,
+        });
+    }
+    let _ = conn.query_drop("COMMIT").await;
+    let _ = conn.disconnect().await;
+
+    let cnf = secret_file(&my_cnf(password.map(|s| s.expose().as_str()).unwrap_or("")))?;
+    let out_name = opts.format.mysql_output();
+    let out = dir.join(out_name);
+    let tool = ctx
+        .found
+        .tools
+        .iter()
+        .find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump")
+        .and_then(|t| t.path.clone())
+        .unwrap_or("mysqldump".into());
+    let (cnf_path, out_s) = (cnf.path().display().to_string(), out.display().to_string());
+    let ns: Vec<String> = ctx.plan.units[0].namespaces.iter().filter(|n| !n.starts_with('(')).cloned().collect();
+    let cmd = commands::mysql_dump(
+        p,
+        &tool,
+        &ns,
+        opts.format,
+        &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s },
+    );
+    sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
+    let log = log_sink(sink, live, "Retrieving rows");
+    let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel).await?;
+    drop(cnf);
+    let errs = pipeline::error_lines(&r.stderr);
+    if !errs.is_empty() {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!("{} reported errors although it exited 0:\n{}", tool, errs.join("\n")),
+        ));
+    }
+    if !String::from_utf8_lossy(&r.tail).contains("-- Dump completed") {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            "The dump ends without its trailer (\"-- Dump completed\"): it is incomplete.",
+        ));
+    }
+    live.tables_done.store(live.tables_total.load(Ordering::Relaxed), Ordering::Relaxed);
+    Ok(Done {
+        tool: ctx.found.tools.iter().find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump").map(|t| ManifestTool {
+            name: t.tool.clone(),
+            path: t.path.clone().unwrap_or_default(),
+            version: t.version.clone().unwrap_or_default(),
+        }),
+        consistency: ConsistencyBasis {
+            kind: "mysql_single_transaction".into(),
+            snapshot: None,
+            note: format!(
+                "One {} --single-transaction over databases {} (InnoDB, checked): one consistent snapshot. Row counts were taken in a separate consistent snapshot just before, so they are estimates of the dump's.",
+                Path::new(&tool).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                ns.join(", ")
+            ),
+        },
+        tables,
+        files: vec![ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256 }],
+        restore_hint: commands::mysql_restore_hint(opts.format),
+        notes: vec![],
+        writers_blocked_ms: None,
+    })
+}
+
+/// The catalog root for listing (the default one).
+pub fn catalog_root(ds: &Deployments) -> PathBuf {
+    default_root(ds.profiles().home())
+}

@@ -1,0 +1,319 @@
+//! Runs a dump tool the way its `CommandLine` says, with Quiesce in the
+//! middle of the pipe: the tool's stdout is counted (uncompressed bytes, for
+//! progress) and its tail kept (to check the dump's trailer) on its way into
+//! the compressor, and the compressor's output is hashed (SHA-256) and
+//! counted on its way to the file. Buffers are fixed, so memory stays flat
+//! whatever the size of the database. Every child runs in its own process
+//! group: cancel kills the whole group. stderr lines go to the log as they come.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::plan::commands::CommandLine;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_util::sync::CancellationToken;
+
+const BUF: usize = 256 * 1024;
+const TAIL: usize = 4096;
+
+/// Live counters a progress reporter samples.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Bytes the dump tool produced (uncompressed).
+    pub raw: AtomicU64,
+    /// Bytes written to the output file.
+    pub written: AtomicU64,
+}
+
+#[derive(Debug)]
+pub struct PipeResult {
+    pub sha256: String,
+    pub bytes: u64,
+    pub raw_bytes: u64,
+    /// The last bytes the tool wrote (uncompressed).
+    pub tail: Vec<u8>,
+    pub stderr: Vec<String>,
+}
+
+fn command(c: &CommandLine) -> Command {
+    let mut cmd = Command::new(&c.program);
+    cmd.args(&c.args).envs(c.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    // Own process group, so cancel reaches the tool's own children too.
+    cmd.process_group(0).kill_on_drop(true).stdin(Stdio::null());
+    cmd
+}
+
+/// Kills a child's whole process group (SIGTERM, then SIGKILL).
+pub async fn kill_group(child: &mut Child) {
+    if let Some(pid) = child.id() {
+        let pgid = pid as i32;
+        unsafe { libc::killpg(pgid, libc::SIGTERM) };
+        if tokio::time::timeout(std::time::Duration::from_secs(3), child.wait()).await.is_err() {
+            unsafe { libc::killpg(pgid, libc::SIGKILL) };
+            let _ = child.wait().await;
+        }
+    }
+}
+
+fn spawn_err(program: &str, e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::new(
+            ErrorCode::FileNotFound,
+            format!("{program} was not found. Install it or set the profile's client tools directory."),
+        )
+    } else {
+        Error::new(ErrorCode::IoError, format!("Could not start {program}: {e}"))
+    }
+}
+
+/// Forwards stderr lines to `log` and keeps them.
+fn stderr_task(
+    child: &mut Child,
+    name: String,
+    log: Arc<dyn Fn(String) + Send + Sync>,
+) -> tokio::task::JoinHandle<Vec<String>> {
+    let err = child.stderr.take().expect("stderr piped");
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(err).lines();
+        let mut kept = Vec::new();
+        while let Ok(Some(l)) = lines.next_line().await {
+            // Tools prefix their own name; add it only where they do not.
+            let l = l.trim_end();
+            let l = if l.starts_with(&format!("{name}:")) { l.to_string() } else { format!("{name}: {l}") };
+            log(l.clone());
+            // Enough to report the tool's own message; verbose runs are long.
+            if kept.len() < 2000 {
+                kept.push(l);
+            }
+        }
+        kept
+    })
+}
+
+/// `cmd` (with `pipe_to` a compressor, or none) -> `out`, hashed.
+pub async fn run_to_file(
+    cmd: &CommandLine,
+    out: &Path,
+    counters: Arc<Counters>,
+    log: Arc<dyn Fn(String) + Send + Sync>,
+    cancel: &CancellationToken,
+) -> Result<PipeResult> {
+    let mut producer = command(cmd);
+    producer.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut p = producer.spawn().map_err(|e| spawn_err(&cmd.program, e))?;
+    let mut z = match &cmd.pipe_to {
+        Some(next) => {
+            let mut c = command(next);
+            c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            match c.spawn() {
+                Ok(z) => Some(z),
+                Err(e) => {
+                    kill_group(&mut p).await;
+                    return Err(spawn_err(&next.program, e));
+                }
+            }
+        }
+        None => None,
+    };
+    let p_err = stderr_task(&mut p, short(&cmd.program), log.clone());
+    let z_err = z.as_mut().map(|z| stderr_task(z, short(&cmd.pipe_to.as_ref().unwrap().program), log.clone()));
+
+    let mut file = tokio::fs::File::create(out).await.map_err(|e| Error::io("create", out, e))?;
+    let mut p_out = p.stdout.take().unwrap();
+    let c2 = counters.clone();
+    let out_path = out.to_path_buf();
+
+    let work = async {
+        let mut tail: Vec<u8> = Vec::with_capacity(TAIL * 2);
+        let mut hasher = Sha256::new();
+        match z.as_mut() {
+            Some(zc) => {
+                let mut z_in = zc.stdin.take().unwrap();
+                let mut z_out = zc.stdout.take().unwrap();
+                // tool -> (count, tail) -> compressor
+                let feed = async {
+                    let mut buf = vec![0u8; BUF];
+                    loop {
+                        let n = p_out
+                            .read(&mut buf)
+                            .await
+                            .map_err(|e| Error::new(ErrorCode::IoError, format!("Reading the dump failed: {e}")))?;
+                        if n == 0 {
+                            break;
+                        }
+                        c2.raw.fetch_add(n as u64, Ordering::Relaxed);
+                        tail.extend_from_slice(&buf[..n]);
+                        if tail.len() > TAIL * 2 {
+                            tail.drain(..tail.len() - TAIL);
+                        }
+                        if z_in.write_all(&buf[..n]).await.is_err() {
+                            break; // the compressor died; its exit status says why
+                        }
+                    }
+                    drop(z_in);
+                    Ok::<_, Error>(())
+                };
+                // compressor -> (hash, count) -> file
+                let drain = async {
+                    let mut buf = vec![0u8; BUF];
+                    loop {
+                        let n = z_out.read(&mut buf).await.map_err(|e| {
+                            Error::new(ErrorCode::IoError, format!("Reading the compressor failed: {e}"))
+                        })?;
+                        if n == 0 {
+                            break;
+                        }
+                        hasher.update(&buf[..n]);
+                        file.write_all(&buf[..n]).await.map_err(|e| Error::io("write", &out_path, e))?;
+                        c2.written.fetch_add(n as u64, Ordering::Relaxed);
+                    }
+                    Ok::<_, Error>(())
+                };
+                let (a, b) = tokio::join!(feed, drain);
+                a?;
+                b?;
+            }
+            None => {
+                let mut buf = vec![0u8; BUF];
+                loop {
+                    let n = p_out
+                        .read(&mut buf)
+                        .await
+                        .map_err(|e| Error::new(ErrorCode::IoError, format!("Reading the dump failed: {e}")))?;
+                    if n == 0 {
+                        break;
+                    }
+                    c2.raw.fetch_add(n as u64, Ordering::Relaxed);
+                    tail.extend_from_slice(&buf[..n]);
+                    if tail.len() > TAIL * 2 {
+                        tail.drain(..tail.len() - TAIL);
+                    }
+                    hasher.update(&buf[..n]);
+                    file.write_all(&buf[..n]).await.map_err(|e| Error::io("write", &out_path, e))?;
+                    c2.written.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            }
+        }
+        file.flush().await.map_err(|e| Error::io("write", &out_path, e))?;
+        file.sync_all().await.map_err(|e| Error::io("sync", &out_path, e))?;
+        let p_status =
+            p.wait().await.map_err(|e| Error::new(ErrorCode::IoError, format!("Waiting for the dump failed: {e}")))?;
+        let z_status = match z.as_mut() {
+            Some(zc) => Some(
+                zc.wait()
+                    .await
+                    .map_err(|e| Error::new(ErrorCode::IoError, format!("Waiting for the compressor failed: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok::<_, Error>((format!("{:x}", hasher.finalize()), tail, p_status, z_status))
+    };
+
+    let r = tokio::select! {
+        r = work => r,
+        _ = cancel.cancelled() => {
+            kill_group(&mut p).await;
+            if let Some(zc) = z.as_mut() { kill_group(zc).await; }
+            return Err(Error::cancelled_job());
+        }
+    };
+    // On failure the tools may still be running (blocked on a full pipe): stop
+    // them before waiting for their stderr to close.
+    if r.is_err() {
+        kill_group(&mut p).await;
+        if let Some(zc) = z.as_mut() {
+            kill_group(zc).await;
+        }
+    }
+    let collect = |t: tokio::task::JoinHandle<Vec<String>>| async move {
+        tokio::time::timeout(std::time::Duration::from_secs(5), t).await.ok().and_then(|r| r.ok()).unwrap_or_default()
+    };
+    let mut stderr = collect(p_err).await;
+    if let Some(t) = z_err {
+        stderr.extend(collect(t).await);
+    }
+    let (sha256, tail, p_status, z_status) = r?;
+    if !p_status.success() {
+        return Err(tool_failed(&cmd.program, p_status, &stderr));
+    }
+    if let Some(s) = z_status {
+        if !s.success() {
+            return Err(tool_failed(&cmd.pipe_to.as_ref().unwrap().program, s, &stderr));
+        }
+    }
+    Ok(PipeResult {
+        sha256,
+        bytes: counters.written.load(Ordering::Relaxed),
+        raw_bytes: counters.raw.load(Ordering::Relaxed),
+        tail,
+        stderr,
+    })
+}
+
+fn short(program: &str) -> String {
+    Path::new(program).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| program.into())
+}
+
+/// The tool's own words, classified where they say what went wrong.
+pub fn tool_failed(program: &str, status: std::process::ExitStatus, stderr: &[String]) -> Error {
+    let errors: Vec<&String> = stderr
+        .iter()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("error")
+                || l.contains("fatal")
+                || l.contains("failed")
+                || l.contains("denied")
+                || l.contains("no space")
+        })
+        .collect();
+    let shown: Vec<&String> = if errors.is_empty() {
+        stderr.iter().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect()
+    } else {
+        errors.into_iter().take(8).collect()
+    };
+    let text = shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n");
+    let lower = text.to_ascii_lowercase();
+    let code = if lower.contains("password authentication failed") || lower.contains("access denied for user") {
+        ErrorCode::AuthFailed
+    } else if lower.contains("server version mismatch") || lower.contains("aborting because of server version") {
+        ErrorCode::Unsupported
+    } else if lower.contains("no space left") {
+        ErrorCode::IoError
+    } else if lower.contains("connection refused")
+        || lower.contains("terminating connection")
+        || lower.contains("server closed the connection")
+        || lower.contains("lost connection")
+        || lower.contains("gone away")
+    {
+        ErrorCode::ConnectionRefused
+    } else if lower.contains("permission denied") {
+        ErrorCode::PermissionDenied
+    } else {
+        ErrorCode::DatabaseError
+    };
+    let how = match status.code() {
+        Some(c) => format!("exited with status {c}"),
+        None => "was killed".into(),
+    };
+    Error::new(
+        code,
+        format!("{} {how}. It said:\n{}", short(program), if text.is_empty() { "(nothing)".into() } else { text }),
+    )
+}
+
+/// Lines of a tool's stderr that are errors even when it exits 0.
+pub fn error_lines(stderr: &[String]) -> Vec<String> {
+    stderr
+        .iter()
+        .filter(|l| {
+            let l = l.to_ascii_lowercase();
+            (l.contains("error") && !l.contains("--log-error")) || l.contains("fatal")
+        })
+        .cloned()
+        .collect()
+}

@@ -1,0 +1,495 @@
+//! Backups against real servers with real tools, and real faults: a transfer
+//! workload during the dump, every PostgreSQL format restored by its
+//! documented one-liner, MariaDB, SQLite under a writer committing every few
+//! ms (rollback journal and WAL), a wrong password, a server killed mid-dump,
+//! a client older than the server, an unwritable output, a full disk before
+//! and during the dump, cancel (and the server-side session gone), two
+//! backups at once. None may leave anything that looks like a backup.
+
+mod common;
+use common::Env;
+use quiesce_engine::backup::{self, manifest, BackupEvent, BackupOptions};
+use quiesce_engine::plan::commands::DumpFormat;
+use quiesce_engine::profile::{DbKind, ProfileInput};
+use quiesce_engine::ErrorCode;
+use quiesce_testsupport::mariadb::{self, MariaDbServer};
+use quiesce_testsupport::postgres::{PgOptions, PgServer, SUPERUSER};
+use quiesce_testsupport::scalardb::{Engine, Layout};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+fn quiet() -> backup::Sink {
+    Arc::new(|_| {})
+}
+
+fn opts(format: DumpFormat, out: &Path) -> BackupOptions {
+    BackupOptions { format, jobs: None, out: Some(out.display().to_string()) }
+}
+
+/// Every folder under a backup root (complete or partial).
+fn folders(root: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        for b in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+            v.push(b.path());
+        }
+    }
+    v
+}
+
+fn sha256_of(p: &Path) -> String {
+    let out = Command::new("sha256sum").arg(p).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
+}
+
+/// The manifest's hashes are those of the files on disk.
+fn assert_files_match(dir: &Path, m: &manifest::Manifest) {
+    assert!(!m.files.is_empty());
+    for f in &m.files {
+        let p = dir.join(&f.name);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), f.bytes, "{}", f.name);
+        assert_eq!(sha256_of(&p), f.sha256, "{}", f.name);
+    }
+}
+
+fn sh(script: &str) -> String {
+    let out = Command::new("sh").arg("-c").arg(script).output().unwrap();
+    assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A bank transfer workload: each transfer moves money between two accounts
+/// and records itself in the coordinator, in one database transaction.
+fn pg_transfers(s: &PgServer, db: &str, stop: Arc<AtomicBool>, done: Arc<AtomicU64>) -> std::thread::JoinHandle<()> {
+    let (port, pw, db) = (s.port, s.password.clone(), db.to_string());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let (c, conn) = tokio_postgres::connect(
+                &format!("host=127.0.0.1 port={port} user={SUPERUSER} password={pw} dbname={db}"),
+                tokio_postgres::NoTls,
+            )
+            .await
+            .unwrap();
+            tokio::spawn(conn);
+            let mut i: i64 = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let (a, b) = ((i * 7) % 200, (i * 13 + 1) % 200);
+                if a != b {
+                    c.batch_execute(&format!(
+                        "BEGIN; UPDATE bank.accounts SET balance = balance - 5 WHERE account_id = {a}; \
+                         UPDATE bank.accounts SET balance = balance + 5 WHERE account_id = {b}; \
+                         INSERT INTO coordinator.state VALUES ('t{i}', 3, 0, NULL); COMMIT;"
+                    ))
+                    .await
+                    .unwrap();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                i += 1;
+            }
+        });
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_backup_under_transfers_restores_to_the_instant_its_manifest_counts() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, 200, 1000));
+    // Bulk so the dump takes long enough for transfers to land during it.
+    s.psql(&db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, repeat(md5(g::text), 4), 3 FROM generate_series(1, 60000) g");
+    s.psql(&db, "CREATE TABLE public.not_scalardb (x int); INSERT INTO public.not_scalardb VALUES (1)");
+    let env = Env::new();
+    let p = env.pg("pg", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("bank", &[("default", &p)], &[], &l);
+    let out = env.dir.path().join("backups");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let writer = pg_transfers(s, &db, stop.clone(), done.clone());
+    while done.load(Ordering::Relaxed) < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let sink: backup::Sink = Arc::new(move |e| ev.lock().unwrap().push(e));
+    let before = done.load(Ordering::Relaxed);
+    let (dir, m) =
+        backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), sink, &CancellationToken::new()).await.unwrap();
+    let during = done.load(Ordering::Relaxed) - before;
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    assert!(during > 0, "no transfer committed during the backup: the test proves nothing");
+
+    assert_files_match(&dir, &m);
+    assert_eq!(m.consistency.kind, "pg_exported_snapshot");
+    assert!(m.consistency.snapshot.is_some());
+    assert_eq!(m.namespaces, vec!["audit", "bank", "coordinator", "scalardb"]);
+    let meta = m
+        .tables
+        .iter()
+        .find(|t| t.physical_name == "scalardb.metadata")
+        .expect("the metadata table is part of the backup");
+    assert_eq!(meta.rows, Some(4));
+    assert!(folders(&out).iter().all(|f| !f.to_string_lossy().ends_with(".partial")));
+    let evs = events.lock().unwrap();
+    assert!(evs.iter().any(|e| matches!(e, BackupEvent::Progress(p) if p.raw_bytes > 0)), "no progress was reported");
+    assert!(evs.iter().any(|e| matches!(e, BackupEvent::Log { line } if line.contains("dumping contents of table"))));
+    drop(evs);
+
+    // Restore without Quiesce, with the manifest's own one-liner.
+    let target = s.create_database();
+    let hint = m
+        .restore_hint
+        .replace("TARGET_DB", &format!("{target} -h {} -p {} -U {SUPERUSER}", s.socket_dir().display(), s.port));
+    sh(&format!("cd '{}' && {hint}", dir.display()));
+    // Money is conserved, and the coordinator holds exactly the transfers the
+    // manifest counted: counts and dump describe one instant.
+    assert_eq!(s.psql(&target, "SELECT sum(balance) FROM bank.accounts"), "200000");
+    let coord = m.tables.iter().find(|t| t.is_coordinator).unwrap().rows.unwrap();
+    assert_eq!(s.psql(&target, "SELECT count(*) FROM coordinator.state"), coord.to_string());
+    assert!(coord > 0);
+    assert_eq!(
+        s.psql(&target, "SELECT to_regclass('public.not_scalardb') IS NULL"),
+        "t",
+        "only ScalarDB schemas are dumped"
+    );
+    assert_eq!(manifest::list(&out).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_postgres_format_restores_with_its_documented_command() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, 50, 10));
+    let env = Env::new();
+    let p = env.pg("pg", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("formats", &[("default", &p)], &[], &l);
+    let out = env.dir.path().join("backups");
+    for (format, jobs) in [(DumpFormat::Plain, None), (DumpFormat::Custom, None), (DumpFormat::Directory, Some(2))] {
+        let o = BackupOptions { format, jobs, out: Some(out.display().to_string()) };
+        let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &CancellationToken::new()).await.unwrap();
+        assert_files_match(&dir, &m);
+        assert_eq!(m.format, format.as_str());
+        let target = s.create_database();
+        let conn = format!("{target} -h {} -p {} -U {SUPERUSER}", s.socket_dir().display(), s.port);
+        let hint = m
+            .restore_hint
+            .replace("TARGET_DB", &conn)
+            .replace("psql ", &format!("{} ", s.bin_dir.join("psql").display()));
+        sh(&format!("cd '{}' && {hint}", dir.display()));
+        assert_eq!(s.psql(&target, "SELECT sum(balance) FROM bank.accounts"), "500", "{format:?}");
+    }
+    // -j without the directory format is refused with the fix.
+    let bad = BackupOptions { format: DumpFormat::Default, jobs: Some(2), out: Some(out.display().to_string()) };
+    let e = backup::run(&env.ds, &d, &bad, quiet(), &CancellationToken::new()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("directory"), "{}", e.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_backup_is_one_dump_of_every_scalardb_database_and_restores() {
+    let s = MariaDbServer::shared();
+    let sfx = quiesce_testsupport::random_suffix();
+    let l = Layout::unique(&sfx);
+    s.sql(&l.sql(Engine::Mysql, 40, 25));
+    s.sql(&format!("INSERT INTO `{}`.state VALUES ('c1', 3, 0, NULL)", l.coordinator));
+    let env = Env::new();
+    let input = ProfileInput {
+        kind: Some(DbKind::Mysql),
+        host: Some("127.0.0.1".into()),
+        port: Some(s.port),
+        user: Some(mariadb::USER.into()),
+        ..Default::default()
+    };
+    let p = env.profile("my", input, Some(&s.password));
+    let d = env.deployment("my", &[("default", &p)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let (dir, m) =
+        backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), quiet(), &CancellationToken::new()).await.unwrap();
+    assert_files_match(&dir, &m);
+    assert_eq!(m.consistency.kind, "mysql_single_transaction");
+    assert!(m.tables.iter().all(|t| !t.rows_exact), "counts from a separate snapshot are marked as estimates");
+    let mut dbs = vec![l.audit.clone(), l.bank.clone(), l.coordinator.clone(), l.system.clone()];
+    dbs.sort();
+    assert_eq!(m.namespaces, dbs);
+    // Drop everything, restore with the documented command, and compare.
+    s.sql(&dbs.iter().map(|d| format!("DROP DATABASE `{d}`;")).collect::<String>());
+    let hint = m.restore_hint.replace(
+        "mariadb --user=USER -p",
+        &format!("mariadb --no-defaults --socket={} -uroot", s.dir.join("sock").display()),
+    );
+    sh(&format!("cd '{}' && {hint}", dir.display()));
+    assert_eq!(s.sql(&format!("SELECT SUM(balance) FROM `{}`.accounts", l.bank)), "1000");
+    assert_eq!(s.sql(&format!("SELECT COUNT(*) FROM `{}`.state", l.coordinator)), "1");
+    assert_eq!(s.sql(&format!("SELECT COUNT(*) FROM `{}`.metadata", l.system)), "4");
+}
+
+/// A writer committing every 2 ms; returns its worst commit latency (ms) and its commits.
+fn sqlite_writer(path: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<(f64, u64)> {
+    std::thread::spawn(move || {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.busy_timeout(Duration::from_secs(20)).unwrap();
+        let (mut worst, mut n) = (0f64, 0u64);
+        while !stop.load(Ordering::Relaxed) {
+            let t = Instant::now();
+            c.execute(
+                "INSERT INTO \"coordinator$state\" (tx_id, tx_state, tx_created_at) VALUES (?1, 3, 0)",
+                [format!("w{n}")],
+            )
+            .unwrap();
+            worst = worst.max(t.elapsed().as_secs_f64() * 1000.0);
+            n += 1;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        (worst, n)
+    })
+}
+
+async fn sqlite_under_writer(journal: &str) {
+    let env = Env::new();
+    let file = env.dir.path().join(format!("app-{journal}.sqlite"));
+    quiesce_engine::demo::create_demo_database(&file).unwrap();
+    {
+        let c = rusqlite::Connection::open(&file).unwrap();
+        c.pragma_update(None, "journal_mode", journal).unwrap();
+        // ~40 MB so that the copy takes a while.
+        c.execute_batch(
+            "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < 150000) \
+             INSERT INTO \"audit$transfers\" (transfer_id, amount, tx_id, tx_state) SELECT 'x' || x, x, hex(randomblob(120)), 3 FROM g",
+        )
+        .unwrap();
+    }
+    let input =
+        ProfileInput { kind: Some(DbKind::Sqlite), path: Some(file.display().to_string()), ..Default::default() };
+    let p = env.profile("lite", input, None);
+    let d = env.deployment("lite", &[("default", &p)], &[], &Layout::standard());
+    let out = env.dir.path().join("backups");
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = sqlite_writer(file.clone(), stop.clone());
+    std::thread::sleep(Duration::from_millis(100));
+    let r = tokio::time::timeout(
+        Duration::from_secs(120),
+        backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), quiet(), &CancellationToken::new()),
+    )
+    .await
+    .expect("the SQLite backup must complete under a steady writer");
+    stop.store(true, Ordering::Relaxed);
+    let (worst, commits) = w.join().unwrap();
+    let (dir, m) = r.unwrap();
+    assert!(commits > 20, "the writer hardly ran ({commits} commits)");
+    assert_files_match(&dir, &m);
+    let blocked = m.writers_blocked_ms.unwrap();
+    if journal == "wal" {
+        assert_eq!(blocked, 0.0, "WAL: Quiesce reports that it did not block writers");
+        assert!(worst < 1000.0, "WAL: a writer waited {worst} ms");
+    } else {
+        assert!(blocked > 0.0);
+        // The report is not understated: no writer waited longer than Quiesce says it held the lock.
+        assert!(worst <= blocked + 250.0, "a writer waited {worst} ms but Quiesce reports {blocked} ms");
+    }
+    // The copy is a consistent SQLite database with the counted rows.
+    let c = rusqlite::Connection::open(dir.join("scalardb.sqlite")).unwrap();
+    let n: i64 = c.query_row("SELECT count(*) FROM \"coordinator$state\"", [], |r| r.get(0)).unwrap();
+    assert_eq!(Some(n), m.tables.iter().find(|t| t.is_coordinator).unwrap().rows);
+    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backup_completes_under_a_writer_in_rollback_journal_mode() {
+    sqlite_under_writer("delete").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_backup_completes_under_a_writer_in_wal_mode() {
+    sqlite_under_writer("wal").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_and_a_client_too_old_leave_nothing() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, 3, 1));
+    let env = Env::new();
+    let p = env.pg("pg", s, &db, SUPERUSER, "not-the-password");
+    let d = env.deployment("wrongpw", &[("default", &p)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let e = backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), quiet(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::AuthFailed, "{}", e.message);
+
+    let s18 = PgServer::shared_pg18();
+    let db18 = s18.create_database();
+    s18.psql(&db18, &l.sql(Engine::Postgres, 3, 1));
+    let p = env.pg("pg18", s18, &db18, SUPERUSER, &s18.password);
+    let d = env.deployment("pg18", &[("default", &p)], &[], &l);
+    let e = backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), quiet(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unsupported, "{}", e.message);
+    assert!(e.message.contains("older than the server (18)"), "{}", e.message);
+    assert!(folders(&out).is_empty(), "{:?}", folders(&out));
+}
+
+/// A tmpfs mounted for one test (root only: CI runs as root). A test that
+/// cannot set its fault up fails rather than passes.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, opts: &str) -> Tmpfs {
+        assert!(quiesce_testsupport::is_root(), "this fault test mounts a tmpfs and must run as root (CI does)");
+        std::fs::create_dir_all(dir).unwrap();
+        sh(&format!("mount -t tmpfs -o {opts} tmpfs '{}'", dir.display()));
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unwritable_output_and_a_full_disk_before_and_during_the_dump() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, 10, 1));
+    s.psql(&db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, md5(random()::text) || md5(random()::text), 3 FROM generate_series(1, 100000) g");
+    let env = Env::new();
+    let p = env.pg("pg", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("disk", &[("default", &p)], &[], &l);
+
+    let ro = Tmpfs::mount(&env.dir.path().join("ro"), "ro,size=64m");
+    let e = backup::run(&env.ds, &d, &opts(DumpFormat::Default, &ro.0), quiet(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::IoError, "{}", e.message);
+    assert!(e.message.contains("output") && e.message.to_lowercase().contains("read-only"), "{}", e.message);
+
+    let tiny = Tmpfs::mount(&env.dir.path().join("tiny"), "size=1m");
+    let e = backup::run(&env.ds, &d, &opts(DumpFormat::Plain, &tiny.0), quiet(), &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::IoError, "{}", e.message);
+    assert!(e.message.contains("free_space") && e.message.contains("needs about"), "{}", e.message);
+    assert!(folders(&tiny.0).is_empty());
+
+    // The disk fills up after the checks passed: the write fails mid-dump.
+    let full = Tmpfs::mount(&env.dir.path().join("full"), "size=64m");
+    let filler = full.0.join("filler");
+    let f2 = filler.clone();
+    let sink: backup::Sink = Arc::new(move |e| {
+        if let BackupEvent::Phase { phase, .. } = e {
+            if phase == "dumping" {
+                let _ = Command::new("sh")
+                    .arg("-c")
+                    .arg(format!("dd if=/dev/zero of='{}' bs=1M 2>/dev/null", f2.display()))
+                    .status();
+            }
+        }
+    });
+    let e =
+        backup::run(&env.ds, &d, &opts(DumpFormat::Plain, &full.0), sink, &CancellationToken::new()).await.unwrap_err();
+    assert!(filler.exists(), "the disk was not filled: the fault did not happen");
+    assert!(
+        e.message.to_lowercase().contains("no space left") || e.message.contains("disk is full"),
+        "{:?} {}",
+        e.code,
+        e.message
+    );
+    std::fs::remove_file(&filler).unwrap();
+    assert!(folders(&full.0).is_empty(), "a partial backup was left: {:?}", folders(&full.0));
+}
+
+/// A table big enough that pg_dump runs for a few seconds.
+fn big(s: &PgServer, db: &str) {
+    s.psql(db, &Layout::standard().sql(Engine::Postgres, 10, 1));
+    s.psql(db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, repeat(md5(g::text), 6), 3 FROM generate_series(1, 700000) g");
+}
+
+async fn wait_for_bytes(progress: &AtomicU64) {
+    let t = Instant::now();
+    while progress.load(Ordering::Relaxed) == 0 {
+        assert!(t.elapsed() < Duration::from_secs(60), "the dump never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn byte_counter() -> (Arc<AtomicU64>, backup::Sink) {
+    let seen = Arc::new(AtomicU64::new(0));
+    let s2 = seen.clone();
+    (
+        seen,
+        Arc::new(move |e| {
+            if let BackupEvent::Progress(p) = e {
+                s2.store(p.raw_bytes, Ordering::Relaxed);
+            }
+        }),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_kills_the_dump_ends_its_server_session_and_leaves_nothing_and_a_second_backup_is_busy() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    big(s, &db);
+    let env = Env::new();
+    let p = env.pg("pg", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("cancel", &[("default", &p)], &[], &Layout::standard());
+    let out = env.dir.path().join("backups");
+    let cancel = CancellationToken::new();
+    let (seen, sink) = byte_counter();
+    let ds = env.ds.clone();
+    let (d2, o2, c2) = (d.clone(), opts(DumpFormat::Plain, &out), cancel.clone());
+    let job = tokio::spawn(async move { backup::run(&ds, &d2, &o2, sink, &c2).await });
+    wait_for_bytes(&seen).await;
+    // One backup per deployment at a time.
+    let e =
+        backup::run(&env.ds, &d, &opts(DumpFormat::Plain, &out), quiet(), &CancellationToken::new()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Busy, "{}", e.message);
+    cancel.cancel();
+    let e = job.await.unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::Cancelled, "{}", e.message);
+    assert!(folders(&out).is_empty(), "{:?}", folders(&out));
+    let t = Instant::now();
+    loop {
+        let n = s.psql(&db, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump'");
+        if n == "0" {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(10), "pg_dump's server session is still there after cancel");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_mid_dump_is_a_failure_with_nothing_left() {
+    let s = PgServer::start(PgOptions::default());
+    let db = s.create_database();
+    big(&s, &db);
+    let env = Env::new();
+    let p = env.pg("pg", &s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("killed", &[("default", &p)], &[], &Layout::standard());
+    let out = env.dir.path().join("backups");
+    let (seen, sink) = byte_counter();
+    let ds = env.ds.clone();
+    let (d2, o2) = (d.clone(), opts(DumpFormat::Plain, &out));
+    let job = tokio::spawn(async move { backup::run(&ds, &d2, &o2, sink, &CancellationToken::new()).await });
+    wait_for_bytes(&seen).await;
+    s.kill();
+    let e = job.await.unwrap().unwrap_err();
+    assert!(matches!(e.code, ErrorCode::ConnectionRefused | ErrorCode::DatabaseError), "{:?}: {}", e.code, e.message);
+    assert!(e.message.contains("pg_dump"), "the tool's own message is shown: {}", e.message);
+    assert!(folders(&out).is_empty(), "{:?}", folders(&out));
+}

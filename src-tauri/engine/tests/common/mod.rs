@@ -1,0 +1,89 @@
+//! Shared by the engine's integration tests: a private state dir with
+//! profiles (secrets in the session keyring) and deployments.
+#![allow(dead_code)]
+
+use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments, NamespaceMapping};
+use quiesce_engine::discovery::{self, Discovery};
+use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput, Profiles};
+use quiesce_engine::{paths::Home, secrets::SecretStore, Sensitive};
+use quiesce_testsupport::postgres::PgServer;
+use quiesce_testsupport::scalardb::Layout;
+use tokio_util::sync::CancellationToken;
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub ds: Deployments,
+}
+
+impl Env {
+    pub fn new() -> Env {
+        quiesce_testsupport::require_secret_service();
+        let dir = tempfile::tempdir().unwrap();
+        let ds = Deployments::new(Profiles::new(Home::at(dir.path()), SecretStore::new()));
+        Env { dir, ds }
+    }
+
+    pub fn profile(&self, name: &str, mut input: ProfileInput, pw: Option<&str>) -> String {
+        input.name = name.into();
+        if let Some(pw) = pw {
+            input.password = PasswordChange::Set(Sensitive::new(pw.into()));
+        }
+        self.ds.profiles().create(&input).unwrap().id
+    }
+
+    pub fn pg(&self, name: &str, s: &PgServer, db: &str, user: &str, pw: &str) -> String {
+        self.profile(
+            name,
+            ProfileInput {
+                kind: Some(DbKind::Postgresql),
+                host: Some("127.0.0.1".into()),
+                port: Some(s.port),
+                database: Some(db.into()),
+                user: Some(user.into()),
+                ..Default::default()
+            },
+            Some(pw),
+        )
+    }
+
+    pub fn deployment(&self, name: &str, storages: &[(&str, &str)], mapping: &[(&str, &str)], l: &Layout) -> String {
+        self.ds
+            .create(
+                &DeploymentInput {
+                    name: name.into(),
+                    storages: storages
+                        .iter()
+                        .map(|(n, p)| DeploymentStorage { name: n.to_string(), profile_id: p.to_string() })
+                        .collect(),
+                    namespace_mapping: mapping
+                        .iter()
+                        .map(|(n, s)| NamespaceMapping { namespace: n.to_string(), storage: s.to_string() })
+                        .collect(),
+                    default_storage: storages.first().map(|s| s.0.to_string()),
+                    coordinator_namespace: Some(l.coordinator.clone()),
+                    system_namespace: Some(l.system.clone()),
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap()
+            .id
+    }
+
+    pub async fn discover(&self, deployment: &str) -> Discovery {
+        let d = self.ds.get(deployment).unwrap();
+        discovery::discover(&self.ds, &d, &CancellationToken::new()).await.unwrap()
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        // Keep the session keyring clean: every secret this test stored goes.
+        for d in self.ds.list().unwrap_or_default() {
+            let _ = self.ds.remove(&d.id);
+        }
+        for p in self.ds.profiles().list().unwrap_or_default() {
+            let _ = self.ds.profiles().remove(&p.id);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { BackupsView, fraction } from "./BackupsView";
+import { BackendError, setBackend } from "./backend";
+import type { BackupEvent, CatalogEntry, Deployment, Progress } from "./bindings";
+import { fakeBackend } from "./testing";
+
+configure({ asyncUtilTimeout: 5000 });
+afterEach(cleanup);
+
+const dep = { id: "d1", name: "bank" } as Deployment;
+const entry: CatalogEntry = {
+  id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
+  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "info",
+};
+const prog = (tables_done: number): Progress => ({
+  phase: "dumping", raw_bytes: 1000 * tables_done, written_bytes: 500, tables_done, tables_total: 4, pages_done: 0, pages_total: 0,
+  elapsed_secs: 1, rate_bps: 1000, eta_secs: 2,
+});
+
+describe("BackupsView", () => {
+  it("streams progress and the tool's log, then shows the backup in the history", async () => {
+    let emit: (e: BackupEvent) => void = () => {};
+    let finish: (e: CatalogEntry) => void = () => {};
+    let history: CatalogEntry[] = [];
+    const b = fakeBackend({
+      listDeployments: vi.fn().mockResolvedValue([dep]),
+      listBackups: vi.fn().mockImplementation(async () => history),
+      startBackup: vi.fn().mockImplementation((_d, _o, _j, onEvent) => {
+        emit = onEvent;
+        return new Promise<CatalogEntry>((res) => (finish = res));
+      }),
+    });
+    setBackend(b);
+    render(<BackupsView />);
+    await waitFor(() => expect((screen.getByTestId("backup-deployment") as HTMLSelectElement).value).toBe("d1"));
+    fireEvent.click(screen.getByTestId("start-backup"));
+    await screen.findByTestId("backup-running");
+    expect(b.startBackup).toHaveBeenCalledWith("d1", { format: "default", jobs: null, out: null }, expect.any(String), expect.any(Function));
+    emit({ kind: "phase", phase: "dumping", message: "pg_dump ..." });
+    emit({ kind: "log", line: "pg_dump: dumping contents of table \"bank.accounts\"" });
+    emit({ kind: "progress", ...prog(1) });
+    await waitFor(() => expect(screen.getByTestId("backup-progress").getAttribute("aria-valuenow")).toBe("25"));
+    emit({ kind: "progress", ...prog(3) });
+    await waitFor(() => expect(screen.getByTestId("backup-progress").getAttribute("aria-valuenow")).toBe("75"));
+    expect(screen.getByTestId("backup-log").textContent).toContain("dumping contents of table");
+    expect(screen.getByTestId("backup-stats").textContent).toContain("tables 3/4");
+    history = [entry];
+    finish(entry);
+    expect((await screen.findByTestId("backup-done")).textContent).toContain(entry.id);
+    await screen.findByTestId(`backup-row-${entry.id}`);
+  });
+
+  it("shows a failure with its code and offers to start again", async () => {
+    setBackend(fakeBackend({
+      listDeployments: vi.fn().mockResolvedValue([dep]),
+      startBackup: vi.fn().mockRejectedValue(new BackendError({ code: "unsupported", message: "pg_dump 15 is older than the server (18)", fields: [] })),
+    }));
+    render(<BackupsView />);
+    await waitFor(() => expect((screen.getByTestId("backup-deployment") as HTMLSelectElement).value).toBe("d1"));
+    fireEvent.click(screen.getByTestId("start-backup"));
+    const e = await screen.findByTestId("backup-error");
+    expect(e.textContent).toContain("unsupported");
+    expect(screen.getByTestId("start-backup")).toBeTruthy();
+  });
+
+  it("computes the fraction from pages when there are pages", () => {
+    expect(fraction({ ...prog(1), pages_done: 50, pages_total: 200 })).toBe(0.25);
+    expect(fraction({ ...prog(2) })).toBe(0.5);
+  });
+});
