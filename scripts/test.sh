@@ -65,5 +65,8 @@ run_tests() {
     ' "$root" "$@"
 }
 phase "tests (real servers, keyring, GUI)" run_tests
+# The benchmark stays out of CI but for this smoke run: it must still work.
+phase "benchmark smoke (5 MB, 1 run; scripts/bench.sh for the real one)" \
+  env QUIESCE_BIN="$root/target/debug/quiesce" "$root/target/debug/quiesce-bench" --size-mb 5 --runs 1
 
 echo "=== all phases: $(( $(date +%s) - t_all )) s"

@@ -107,6 +107,23 @@ enum DeploymentCmd {
         #[arg(long, value_name = "DEPLOYMENT", conflicts_with = "name")]
         attach_to: Option<String>,
     },
+    /// Create a deployment from existing profiles.
+    Create {
+        name: String,
+        /// A storage: NAME=PROFILE, or PROFILE alone for a single storage named "default". Repeat for multi-storage.
+        #[arg(long = "storage", value_name = "NAME=PROFILE", required = true)]
+        storages: Vec<String>,
+        /// Namespace mapping: NAMESPACE=STORAGE (repeat).
+        #[arg(long = "map", value_name = "NS=STORAGE")]
+        mapping: Vec<String>,
+        #[arg(long)]
+        default_storage: Option<String>,
+        #[arg(long)]
+        coordinator_namespace: Option<String>,
+        /// A Scalar Admin endpoint: host:port, indirect:host, direct-kubernetes:ns/ep (repeat).
+        #[arg(long = "admin-endpoint", value_name = "ADDRESS")]
+        admin_endpoints: Vec<String>,
+    },
     /// List deployments.
     List,
     /// Show one deployment with its storages' profiles.
@@ -473,6 +490,34 @@ fn deployment_cmd(deployments: &Deployments, cmd: DeploymentCmd) -> Result<Outpu
                 print_preview_notes(&preview);
             }
             with_profiles(d, "imported")
+        }
+        DeploymentCmd::Create { name, storages, mapping, default_storage, coordinator_namespace, admin_endpoints } => {
+            let profiles = deployments.profiles();
+            let mut st = Vec::new();
+            for s in &storages {
+                let (sname, pname) = s.split_once('=').unwrap_or(("default", s.as_str()));
+                st.push(quiesce_engine::deployment::DeploymentStorage {
+                    name: sname.to_string(),
+                    profile_id: profiles.get(pname)?.id,
+                });
+            }
+            let mut map = Vec::new();
+            for m in &mapping {
+                let (ns, s) = m.split_once('=').ok_or_else(|| {
+                    Error::invalid(format!("--map {m}: write NAMESPACE=STORAGE, e.g. --map coordinator=mysql"))
+                })?;
+                map.push(quiesce_engine::deployment::NamespaceMapping { namespace: ns.into(), storage: s.into() });
+            }
+            let input = quiesce_engine::deployment::DeploymentInput {
+                name,
+                storages: st,
+                namespace_mapping: map,
+                default_storage,
+                coordinator_namespace,
+                admin_endpoints,
+                ..Default::default()
+            };
+            with_profiles(deployments.create(&input, None)?, "created")
         }
         DeploymentCmd::List => Ok(Output::Deployments(deployments.list()?)),
         DeploymentCmd::Show { name } => with_profiles(deployments.get(&name)?, ""),

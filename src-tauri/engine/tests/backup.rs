@@ -493,3 +493,49 @@ async fn a_server_killed_mid_dump_is_a_failure_with_nothing_left() {
     assert!(e.message.contains("pg_dump"), "the tool's own message is shown: {}", e.message);
     assert!(folders(&out).is_empty(), "{:?}", folders(&out));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_refused() {
+    let s = MariaDbServer::shared();
+    let sfx = quiesce_testsupport::random_suffix();
+    let l = Layout::unique(&sfx);
+    s.sql(&l.sql(Engine::Mysql, 30, 10));
+    let env = Env::new();
+    let mk = |user: &str, pw: &str| ProfileInput {
+        kind: Some(DbKind::Mysql),
+        host: Some("127.0.0.1".into()),
+        port: Some(s.port),
+        user: Some(user.into()),
+        password: quiesce_engine::profile::PasswordChange::Set(quiesce_engine::Sensitive::new(pw.into())),
+        ..Default::default()
+    };
+    let out = env.dir.path().join("backups");
+    let par = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+
+    // A user without RELOAD: mydumper would dump inconsistent snapshots.
+    let user = format!("noreload{sfx}");
+    s.sql(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'nr-pw'; GRANT SELECT, LOCK TABLES, SHOW VIEW, TRIGGER, EVENT, PROCESS ON *.* TO '{user}'@'%';"));
+    let p = env.ds.profiles().create(&ProfileInput { name: "noreload".into(), ..mk(&user, "nr-pw") }).unwrap();
+    let d = env.deployment("noreload", &[("default", &p.id)], &[], &l);
+    let e = backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::PermissionDenied, "{}", e.message);
+    assert!(e.message.contains("RELOAD") && e.message.contains("not be consistent"), "{}", e.message);
+    assert!(folders(&out).is_empty(), "an inconsistent dump was kept: {:?}", folders(&out));
+
+    // With RELOAD: a parallel consistent dump that myloader restores.
+    let p = env.ds.profiles().create(&ProfileInput { name: "full".into(), ..mk(mariadb::USER, &s.password) }).unwrap();
+    let d = env.deployment("full", &[("default", &p.id)], &[], &l);
+    let (dir, m) = backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()).await.unwrap();
+    assert_files_match(&dir, &m);
+    assert_eq!(m.consistency.kind, "mydumper_consistent_snapshot");
+    let mut dbs = [l.audit.clone(), l.bank.clone(), l.coordinator.clone(), l.system.clone()];
+    dbs.sort();
+    s.sql(&dbs.iter().map(|d| format!("DROP DATABASE `{d}`;")).collect::<String>());
+    sh(&format!(
+        "myloader --socket='{}' --user=root --threads=2 --directory='{}'",
+        s.dir.join("sock").display(),
+        dir.join("mysql.dir").display()
+    ));
+    assert_eq!(s.sql(&format!("SELECT SUM(balance) FROM `{}`.accounts", l.bank)), "300");
+    assert_eq!(s.sql(&format!("SELECT COUNT(*) FROM `{}`.metadata", l.system)), "4");
+}

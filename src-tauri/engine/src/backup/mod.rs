@@ -144,10 +144,19 @@ impl Live {
         }
     }
 
-    /// A tool said it is dumping `name` now: the previous table is done.
-    fn table_started(&self, name: &str) {
+    /// A tool's log line says it started on a table: count it as done (the
+    /// estimate moves by that table's size). Lines name `db.table` (pg_dump,
+    /// mydumper) or only the table (mysqldump).
+    fn table_started(&self, line: &str) {
+        let line = line.replace(['`', '"'], "");
         let mut sizes = self.sizes.lock().unwrap();
-        if let Some(i) = sizes.iter().position(|(n, _)| name.contains(n.as_str())) {
+        let hit = sizes.iter().position(|(n, _)| line.contains(n.as_str())).or_else(|| {
+            sizes.iter().position(|(n, _)| {
+                let t = n.rsplit(['.', '$']).next().unwrap_or(n);
+                line.contains(&format!(" {t}.")) || line.ends_with(&format!(" {t}"))
+            })
+        });
+        if let Some(i) = hit {
             let (_, size) = sizes.remove(i);
             self.est_done.fetch_add(size, Ordering::Relaxed);
             self.tables_done.fetch_add(1, Ordering::Relaxed);
@@ -264,7 +273,7 @@ async fn prepare(
         let n = deployment.to_string();
         tokio::task::spawn_blocking(move || ds.get(&n)).await.map_err(|e| Error::internal(e.to_string()))??
     };
-    let disc = discovery::discover(ds, &d, cancel).await?;
+    let disc = discovery::discover_for_backup(ds, &d, cancel).await?;
     let storages = {
         let ds = ds.clone();
         let d2 = d.clone();
@@ -301,15 +310,19 @@ async fn prepare(
             format!("{} is backed up through its own service, not by Quiesce: follow the plan's runbook (`quiesce plan {}`).", profile.target(), d.name),
         ));
     }
-    if opts.format != DumpFormat::Default && opts.format != DumpFormat::Plain && profile.kind != DbKind::Postgresql {
+    let parallel_mysql = profile.kind == DbKind::Mysql && opts.format == DumpFormat::Directory;
+    if opts.format == DumpFormat::Custom && profile.kind != DbKind::Postgresql
+        || opts.format == DumpFormat::Directory && !matches!(profile.kind, DbKind::Postgresql | DbKind::Mysql)
+    {
         return Err(Error::invalid(format!(
-            "The {} format exists for PostgreSQL only; use default or plain.",
-            opts.format.as_str()
+            "The {} format does not exist for {}; use default or plain.",
+            opts.format.as_str(),
+            profile.kind.label()
         )));
     }
     if opts.jobs.is_some() && opts.format != DumpFormat::Directory {
         return Err(Error::invalid(
-            "--jobs needs the directory format (pg_dump -j works with -Fd only): add --format directory.",
+            "--jobs needs the directory format (pg_dump -j works with -Fd only; mydumper writes a directory): add --format directory.",
         ));
     }
     let found = disc.storage(&storage.name).cloned().ok_or_else(|| Error::internal("discovery lost a storage"))?;
@@ -386,6 +399,16 @@ async fn prepare(
                 check("tool", t.ok, t.message.clone());
             }
         }
+        if parallel_mysql {
+            let m = crate::discovery::tools::find_all(&profile, "mydumper");
+            check(
+                "tool",
+                !m.is_empty(),
+                m.first()
+                    .map(|t| format!("{} at {} (needs SELECT, LOCK TABLES, SHOW VIEW, TRIGGER and RELOAD for its consistent snapshot)", t.version, t.path.display()))
+                    .unwrap_or_else(|| "mydumper was not found: install the mydumper package, or use the default format (one mysqldump --single-transaction).".into()),
+            );
+        }
         if matches!(profile.kind, DbKind::Postgresql | DbKind::Mysql) && opts.format == DumpFormat::Default {
             let z = crate::discovery::tools::find_all(&profile, "zstd");
             check(
@@ -436,6 +459,17 @@ async fn prepare(
             opts.format,
             opts.jobs,
             &Runtime::placeholders(placeholder_out(opts.format.pg_output())),
+        )
+        .render()],
+        DbKind::Mysql if parallel_mysql => vec![commands::mydumper(
+            &profile,
+            &crate::discovery::tools::find_all(&profile, "mydumper")
+                .first()
+                .map(|t| t.path.display().to_string())
+                .unwrap_or("mydumper".into()),
+            &ns,
+            opts.jobs.unwrap_or(2),
+            &Runtime::placeholders("<backup folder>/mysql.dir"),
         )
         .render()],
         DbKind::Mysql => vec![commands::mysql_dump(
@@ -652,13 +686,8 @@ fn tool_of(found: &StorageDiscovery, name: &str) -> Option<ManifestTool> {
 fn log_sink(sink: &Sink, live: &Arc<Live>, marker: &'static str) -> Arc<dyn Fn(String) + Send + Sync> {
     let (sink, live) = (sink.clone(), live.clone());
     Arc::new(move |line: String| {
-        // "dumping contents of table "bank.accounts"" / "-- Retrieving rows..." mark table progress.
         if line.contains(marker) {
-            if let Some(name) = line.split('"').nth(1).or_else(|| line.split('`').nth(1)) {
-                live.table_started(name);
-            } else {
-                live.table_started(&line);
-            }
+            live.table_started(&line);
         }
         sink(BackupEvent::Log { line });
     })
@@ -714,24 +743,30 @@ async fn postgres_backup(
     let snapshot: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);
     sink(BackupEvent::Phase {
         phase: "snapshot".into(),
-        message: format!("Exported snapshot {snapshot}; counting rows in it"),
+        message: format!("Exported snapshot {snapshot}; pg_dump runs in it while Quiesce counts the rows in it"),
     });
-    let mut tables = Vec::new();
-    for t in &ctx.found.tables {
-        let q = format!("SELECT count(*) FROM {}.{}", discovery_qi(&t.namespace), discovery_qi(&t.table));
-        let n: i64 = tokio::select! {
-            r = conn.client.query_one(&q, &[]) => r.map_err(me)?.get(0),
-            _ = cancel.cancelled() => return Err(Error::cancelled_job()),
-        };
-        tables.push(ManifestTable {
-            namespace: t.namespace.clone(),
-            table: t.table.clone(),
-            physical_name: t.physical_name.clone(),
-            rows: Some(n),
-            rows_exact: true,
-            is_coordinator: t.is_coordinator,
-        });
-    }
+    // The counts run beside pg_dump (same snapshot, so same instant): they cost
+    // a second scan of each table, not extra wall time on top of the dump.
+    let client = &conn.client;
+    let count_all = async {
+        let mut tables = Vec::new();
+        for t in &ctx.found.tables {
+            let q = format!("SELECT count(*) FROM {}.{}", discovery_qi(&t.namespace), discovery_qi(&t.table));
+            let n: i64 = tokio::select! {
+                r = client.query_one(&q, &[]) => r.map_err(me)?.get(0),
+                _ = cancel.cancelled() => return Err(Error::cancelled_job()),
+            };
+            tables.push(ManifestTable {
+                namespace: t.namespace.clone(),
+                table: t.table.clone(),
+                physical_name: t.physical_name.clone(),
+                rows: Some(n),
+                rows_exact: true,
+                is_coordinator: t.is_coordinator,
+            });
+        }
+        Ok::<_, Error>(tables)
+    };
     let pass = secret_file(&pgpass_line(p, password.map(|s| s.expose().as_str()).unwrap_or("")))?;
     let out_name = opts.format.pg_output();
     let out = dir.join(out_name);
@@ -749,22 +784,26 @@ async fn postgres_backup(
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
     let log = log_sink(sink, live, "dumping contents of table");
-    let mut files = Vec::new();
-    let stderr = if opts.format == DumpFormat::Directory {
-        let r = run_no_stdout(&cmd, log, cancel).await?;
-        files = hash_dir(&out, out_name)?;
-        live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
-        r
-    } else {
-        let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel).await?;
-        files.push(ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256.clone() });
-        if opts.format == DumpFormat::Plain
-            && !String::from_utf8_lossy(&r.tail).contains("PostgreSQL database dump complete")
-        {
-            return Err(Error::new(ErrorCode::DatabaseError, "pg_dump's output ends without its trailer (\"PostgreSQL database dump complete\"): the dump is incomplete."));
-        }
-        r.stderr
+    let dump = async {
+        let mut files = Vec::new();
+        let stderr = if opts.format == DumpFormat::Directory {
+            let r = run_no_stdout(&cmd, log, cancel).await?;
+            files = hash_dir(&out, out_name)?;
+            live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
+            r
+        } else {
+            let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel).await?;
+            files.push(ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256.clone() });
+            if opts.format == DumpFormat::Plain
+                && !String::from_utf8_lossy(&r.tail).contains("PostgreSQL database dump complete")
+            {
+                return Err(Error::new(ErrorCode::DatabaseError, "pg_dump's output ends without its trailer (\"PostgreSQL database dump complete\"): the dump is incomplete."));
+            }
+            r.stderr
+        };
+        Ok::<_, Error>((files, stderr))
     };
+    let (tables, (files, stderr)) = tokio::try_join!(count_all, dump)?;
     drop(pass);
     let errs = pipeline::error_lines(&stderr);
     if !errs.is_empty() {
@@ -822,12 +861,13 @@ async fn run_no_stdout(
     let mut child =
         c.spawn().map_err(|e| Error::new(ErrorCode::FileNotFound, format!("Could not start {}: {e}", cmd.program)))?;
     let err = child.stderr.take().unwrap();
+    let name = Path::new(&cmd.program).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let reader = tokio::spawn(async move {
         let mut lines = tokio::io::BufReader::new(err).lines();
         let mut kept = Vec::new();
         while let Ok(Some(l)) = lines.next_line().await {
             let l = l.trim_end();
-            let l = if l.starts_with("pg_dump:") { l.to_string() } else { format!("pg_dump: {l}") };
+            let l = if l.starts_with(&format!("{name}:")) { l.to_string() } else { format!("{name}: {l}") };
             log(l.clone());
             if kept.len() < 2000 {
                 kept.push(l);
@@ -914,30 +954,38 @@ async fn mysql_backup(
 ) -> Result<Done> {
     use mysql_async::prelude::Queryable;
     let p = &ctx.profile;
-    // Counts in a consistent-snapshot transaction of our own: mysqldump's
-    // snapshot cannot be shared, so they are marked as estimates of the dump.
+    // Counts in a consistent-snapshot transaction of our own, opened just
+    // before the dump starts and read beside it: mysqldump's snapshot cannot
+    // be shared, so they are marked as estimates of the dump's.
     let mut conn = crate::connect::mysql::connect_profile(p, password).await?;
     let me = |e: mysql_async::Error| crate::connect::mysql::map_error(e, p, discovery::STATEMENT_TIMEOUT);
     conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await.map_err(me)?;
-    let mut tables = Vec::new();
-    for t in &ctx.found.tables {
-        let q = format!("SELECT COUNT(*) FROM `{}`.`{}`", t.namespace.replace('`', "``"), t.table.replace('`', "``"));
-        let n: Option<i64> = tokio::select! {
-            r = conn.query_first(q) => r.map_err(me)?,
-            _ = cancel.cancelled() => return Err(Error::cancelled_job()),
-        };
-        tables.push(ManifestTable {
-            namespace: t.namespace.clone(),
-            table: t.table.clone(),
-            physical_name: t.physical_name.clone(),
-            rows: n,
-            rows_exact: false,
-            is_coordinator: t.is_coordinator,
-        });
+    let count_all = async move {
+        let mut tables = Vec::new();
+        for t in &ctx.found.tables {
+            let q =
+                format!("SELECT COUNT(*) FROM `{}`.`{}`", t.namespace.replace('`', "``"), t.table.replace('`', "``"));
+            let n: Option<i64> = tokio::select! {
+                r = conn.query_first(q) => r.map_err(me)?,
+                _ = cancel.cancelled() => return Err(Error::cancelled_job()),
+            };
+            tables.push(ManifestTable {
+                namespace: t.namespace.clone(),
+                table: t.table.clone(),
+                physical_name: t.physical_name.clone(),
+                rows: n,
+                rows_exact: false,
+                is_coordinator: t.is_coordinator,
+            });
+        }
+        let _ = conn.query_drop("COMMIT").await;
+        let _ = conn.disconnect().await;
+        Ok::<_, Error>(tables)
+    };
+    if opts.format == DumpFormat::Directory {
+        let tables = count_all.await?;
+        return mydumper_backup(ctx, opts, password, dir, live, sink, cancel, tables).await;
     }
-    let _ = conn.query_drop("COMMIT").await;
-    let _ = conn.disconnect().await;
-
     let cnf = secret_file(&my_cnf(password.map(|s| s.expose().as_str()).unwrap_or("")))?;
     let out_name = opts.format.mysql_output();
     let out = dir.join(out_name);
@@ -958,8 +1006,9 @@ async fn mysql_backup(
         &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s },
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
-    let log = log_sink(sink, live, "Retrieving rows");
-    let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel).await?;
+    let log = log_sink(sink, live, "Retrieving table structure for table");
+    let (tables, r) =
+        tokio::try_join!(count_all, pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel))?;
     drop(cnf);
     let errs = pipeline::error_lines(&r.stderr);
     if !errs.is_empty() {
@@ -993,6 +1042,86 @@ async fn mysql_backup(
         tables,
         files: vec![ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256 }],
         restore_hint: commands::mysql_restore_hint(opts.format),
+        notes: vec![],
+        writers_blocked_ms: None,
+    })
+}
+
+/// mydumper's parallel dump into a directory, refused when its snapshot was
+/// not consistent (no RELOAD: it says so only in its log and exit status).
+#[allow(clippy::too_many_arguments)]
+async fn mydumper_backup(
+    ctx: &Context,
+    opts: &BackupOptions,
+    password: Option<&Sensitive<String>>,
+    dir: &Path,
+    live: &Arc<Live>,
+    sink: &Sink,
+    cancel: &CancellationToken,
+    tables: Vec<ManifestTable>,
+) -> Result<Done> {
+    let p = &ctx.profile;
+    let pw = password.map(|s| s.expose().as_str()).unwrap_or("");
+    // mydumper reads its own group; the client group keeps other tools happy.
+    let cnf = secret_file(&format!("{}{}", my_cnf(pw), my_cnf(pw).replace("[client]", "[mydumper]")))?;
+    let out = dir.join(DumpFormat::Directory.mysql_output());
+    crate::paths::create_private_dir(&out)?;
+    let found = crate::discovery::tools::find_all(p, "mydumper");
+    let tool = found.first().map(|t| t.path.display().to_string()).unwrap_or("mydumper".into());
+    let ns: Vec<String> = ctx.plan.units[0].namespaces.iter().filter(|n| !n.starts_with('(')).cloned().collect();
+    let (cnf_path, out_s) = (cnf.path().display().to_string(), out.display().to_string());
+    let cmd = commands::mydumper(
+        p,
+        &tool,
+        &ns,
+        opts.jobs.unwrap_or(2),
+        &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s },
+    );
+    sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
+    let log = log_sink(sink, live, "dumping data for");
+    let inconsistent =
+        |text: &str| text.contains("snapshots will not be consistent") || text.contains("Couldn't acquire global lock");
+    let refuse = || {
+        Error::new(
+            ErrorCode::PermissionDenied,
+            format!(
+                "mydumper could not take its global lock (FLUSH TABLES WITH READ LOCK), so its threads' snapshots would not be consistent; the dump was discarded. Grant the user RELOAD (GRANT RELOAD ON *.* TO {}), or use the default format (one mysqldump --single-transaction, which needs no RELOAD).",
+                p.user.as_deref().unwrap_or("?")
+            ),
+        )
+    };
+    let stderr = match run_no_stdout(&cmd, log, cancel).await {
+        Ok(s) => s,
+        Err(e) if inconsistent(&e.message) => return Err(refuse()),
+        Err(e) => return Err(e),
+    };
+    drop(cnf);
+    if stderr.iter().any(|l| inconsistent(l)) {
+        return Err(refuse());
+    }
+    let meta = std::fs::read_to_string(out.join("metadata")).unwrap_or_default();
+    if !meta.contains("Finished dump at") {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            "mydumper's metadata file lacks \"Finished dump at\": the dump is incomplete.",
+        ));
+    }
+    let files = hash_dir(&out, DumpFormat::Directory.mysql_output())?;
+    live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
+    live.tables_done.store(live.tables_total.load(Ordering::Relaxed), Ordering::Relaxed);
+    Ok(Done {
+        tool: found.first().map(|t| ManifestTool { name: "mydumper".into(), path: t.path.display().to_string(), version: t.version.clone() }),
+        consistency: ConsistencyBasis {
+            kind: "mydumper_consistent_snapshot".into(),
+            snapshot: meta.lines().find(|l| l.contains("Log:") || l.contains("Pos:")).map(|l| l.trim().to_string()),
+            note: format!(
+                "mydumper with {} threads opened its consistent-snapshot transactions under FLUSH TABLES WITH READ LOCK (checked: the lock was taken). Row counts come from a separate snapshot just before, so they are estimates.",
+                opts.jobs.unwrap_or(2)
+            ),
+        },
+        tables,
+        files,
+        restore_hint: commands::mysql_restore_hint(DumpFormat::Directory),
         notes: vec![],
         writers_blocked_ms: None,
     })

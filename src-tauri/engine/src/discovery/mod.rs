@@ -210,10 +210,31 @@ pub(crate) struct Expect<'a> {
     /// Whether the coordinator namespace maps to this storage.
     pub coordinator_here: bool,
     pub uses_coordinator: bool,
+    /// Count rows and in-flight records (full scans of small tables). A
+    /// backup does not need them: it counts in its own snapshot.
+    pub count_rows: bool,
 }
 
 /// Discovers every storage of a deployment; one storage's failure is a finding.
 pub async fn discover(deployments: &Deployments, d: &Deployment, cancel: &CancellationToken) -> Result<Discovery> {
+    discover_with(deployments, d, cancel, true).await
+}
+
+/// Discovery without row counts: what a backup checks before it starts.
+pub async fn discover_for_backup(
+    deployments: &Deployments,
+    d: &Deployment,
+    cancel: &CancellationToken,
+) -> Result<Discovery> {
+    discover_with(deployments, d, cancel, false).await
+}
+
+async fn discover_with(
+    deployments: &Deployments,
+    d: &Deployment,
+    cancel: &CancellationToken,
+    count_rows: bool,
+) -> Result<Discovery> {
     let started = Instant::now();
     let pairs = {
         let ds = deployments.clone();
@@ -239,6 +260,7 @@ pub async fn discover(deployments: &Deployments, d: &Deployment, cancel: &Cancel
             system_namespace: &d.system_namespace,
             coordinator_here: d.coordinator_storage() == Some(s.name.as_str()),
             uses_coordinator: d.transaction_manager != crate::deployment::TransactionManager::Jdbc,
+            count_rows,
         };
         let password = {
             let profiles = deployments.profiles().clone();

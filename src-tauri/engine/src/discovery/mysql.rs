@@ -144,7 +144,14 @@ pub(super) async fn discover(
             engine: engine.clone(),
         };
         let small = size.unwrap_or(0) < EXACT_COUNT_BELOW_BYTES;
-        let q = if is_coordinator {
+        // Without counts, one row proves the table is there and readable.
+        let q = if !e.count_rows {
+            format!(
+                "SELECT CAST(0 AS SIGNED), CAST(0 AS SIGNED), CAST(NULL AS SIGNED) FROM {}.{} LIMIT 1",
+                qi(&ns),
+                qi(&t)
+            )
+        } else if is_coordinator {
             format!("SELECT CAST(0 AS SIGNED), CAST(0 AS SIGNED), COUNT(*) FROM {}.{}", qi(&ns), qi(&t))
         } else if small {
             format!(
@@ -161,7 +168,7 @@ pub(super) async fn discover(
         };
         match conn.query_first::<(i64, i64, Option<i64>), _>(q).await {
             Ok(Some((prep, del, count))) => {
-                if !is_coordinator {
+                if !is_coordinator && e.count_rows {
                     info.prepared = Some(prep);
                     info.deleted = Some(del);
                 }

@@ -137,7 +137,9 @@ pub(super) async fn discover(
                         );
                     }
                 } else {
-                    count_in_flight(c, &mut info, r.size, out).await?;
+                    if e.count_rows {
+                        count_in_flight(c, &mut info, r.size, out).await?;
+                    }
                 }
                 out.tables.push(info);
             }
@@ -161,7 +163,7 @@ pub(super) async fn discover(
                 deleted: None,
                 engine: None,
             };
-            if r.readable && r.size < EXACT_COUNT_BELOW_BYTES {
+            if r.readable && r.size < EXACT_COUNT_BELOW_BYTES && e.count_rows {
                 if let Ok(row) =
                     c.query_one(&format!("SELECT count(*) FROM {}.state", qi(e.coordinator_namespace)), &[]).await
                 {

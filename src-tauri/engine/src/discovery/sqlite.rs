@@ -6,12 +6,13 @@ use crate::scalardb::sqlite_table_name;
 use rusqlite::{Connection, OpenFlags};
 
 pub(super) async fn discover(p: &Profile, e: &Expect<'_>, out: &mut StorageDiscovery) -> Result<()> {
+    let count_rows = e.count_rows;
     let path = std::path::PathBuf::from(p.path.clone().unwrap_or_default());
     let (coord, system, uses_coordinator) =
         (e.coordinator_namespace.to_string(), e.system_namespace.to_string(), e.uses_coordinator);
     let mut local = std::mem::replace(out, StorageDiscovery::new(&out.storage, p));
     let r = tokio::task::spawn_blocking(move || {
-        let r = blocking(&path, &coord, &system, uses_coordinator, &mut local);
+        let r = blocking(&path, &coord, &system, uses_coordinator, count_rows, &mut local);
         (r, local)
     })
     .await
@@ -29,6 +30,7 @@ fn blocking(
     coord: &str,
     system: &str,
     uses_coordinator: bool,
+    count_rows: bool,
     out: &mut StorageDiscovery,
 ) -> Result<()> {
     std::fs::File::open(path).map_err(|e| Error::io("open the SQLite database", path, e))?;
@@ -96,13 +98,18 @@ fn blocking(
             }
             continue;
         }
-        let q = if is_coordinator {
+        let q = if !count_rows {
+            format!("SELECT 0, 0, 0 FROM \"{phys}\" LIMIT 1")
+        } else if is_coordinator {
             format!("SELECT 0, 0, count(*) FROM \"{phys}\"")
         } else {
             format!("SELECT coalesce(sum(tx_state = 1), 0), coalesce(sum(tx_state = 2), 0), count(*) FROM \"{phys}\"")
         };
         let (prepared, deleted, rows): (i64, i64, i64) =
-            c.query_row(&q, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| db_err(path, e))?;
+            match c.query_row(&q, [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))) {
+                Err(rusqlite::Error::QueryReturnedNoRows) => (0, 0, 0),
+                r => r.map_err(|e| db_err(path, e))?,
+            };
         out.tables.push(TableInfo {
             is_metadata: false,
             namespace: ns.clone(),
@@ -110,11 +117,11 @@ fn blocking(
             physical_name: phys,
             in_metadata: listed.iter().any(|(n, x)| *n == ns && *x == t),
             is_coordinator,
-            rows: Some(rows),
-            rows_exact: true,
+            rows: count_rows.then_some(rows),
+            rows_exact: count_rows,
             size_bytes: None,
-            prepared: (!is_coordinator).then_some(prepared),
-            deleted: (!is_coordinator).then_some(deleted),
+            prepared: (!is_coordinator && count_rows).then_some(prepared),
+            deleted: (!is_coordinator && count_rows).then_some(deleted),
             engine: None,
         });
         if is_coordinator {

@@ -58,7 +58,10 @@ pub fn find_all(profile: &Profile, name: &str) -> Vec<FoundTool> {
             continue;
         }
         let canon = std::fs::canonicalize(&p).unwrap_or(p.clone());
-        if !seen.insert(canon) {
+        // Debian's /usr/bin/pg_* are pg_wrapper, a Perl script choosing among the
+        // /usr/lib/postgresql/*/bin we already search: slow to start, and it
+        // would hide which real version runs.
+        if canon.ends_with("pg_wrapper") || !seen.insert(canon) {
             continue;
         }
         if let Some(v) = version_of(&p) {

@@ -1,0 +1,282 @@
+//! Backup benchmark (not a timed test). Starts its own PostgreSQL and MariaDB
+//! servers, loads a ScalarDB-shaped dataset of about SIZE MB into each and
+//! into a SQLite file, then times, alternating, with medians of RUNS runs:
+//! the raw-read floor, the guide's recipes run by hand, the same pipeline as
+//! Quiesce's default run by hand (with a sha256sum of the output), and
+//! Quiesce itself (default and fastest), with output sizes and Quiesce's peak
+//! memory. Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite]
+
+use quiesce_testsupport::mariadb::MariaDbServer;
+use quiesce_testsupport::postgres::{PgOptions, PgServer, SUPERUSER};
+use quiesce_testsupport::scalardb::{Engine, Layout};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+struct Case {
+    name: String,
+    /// A shell command; $OUT is a fresh empty directory for its output.
+    sh: String,
+    quiesce: bool,
+}
+
+struct Sample {
+    secs: f64,
+    bytes: u64,
+    peak_kb: Option<u64>,
+}
+
+fn arg(name: &str, default: &str) -> String {
+    let a: Vec<String> = std::env::args().collect();
+    a.iter().position(|x| x == name).and_then(|i| a.get(i + 1).cloned()).unwrap_or_else(|| default.into())
+}
+
+fn sh(cmd: &str) -> String {
+    let o = Command::new("sh").arg("-c").arg(cmd).output().unwrap();
+    assert!(o.status.success(), "{cmd}\n{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+fn dir_bytes(p: &Path) -> u64 {
+    let mut n = 0;
+    for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+        let m = e.metadata().unwrap();
+        n += if m.is_dir() { dir_bytes(&e.path()) } else { m.len() };
+    }
+    n
+}
+
+fn run(case: &Case, scratch: &Path) -> Sample {
+    let out = scratch.join("out");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    sh("sync");
+    let timefile = scratch.join("time.txt");
+    let cmd = if case.quiesce {
+        format!("/usr/bin/time -f %M -o '{}' sh -c '{}'", timefile.display(), case.sh.replace('\'', "'\\''"))
+    } else {
+        case.sh.clone()
+    };
+    let t = Instant::now();
+    let o = Command::new("sh").arg("-c").arg(&cmd).env("OUT", &out).output().unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    assert!(
+        o.status.success(),
+        "{}: {}\n{}",
+        case.name,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let peak_kb = case
+        .quiesce
+        .then(|| std::fs::read_to_string(&timefile).ok())
+        .flatten()
+        .and_then(|s| s.trim().lines().last()?.parse().ok());
+    Sample { secs, bytes: dir_bytes(&out), peak_kb }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn report(title: &str, floor: &str, baseline: &str, cases: &[Case], results: &[Vec<Sample>]) {
+    let med: Vec<f64> = results.iter().map(|r| median(r.iter().map(|s| s.secs).collect())).collect();
+    let idx = |n: &str| cases.iter().position(|c| c.name == n).unwrap();
+    let (f, b) = (med[idx(floor)], med[idx(baseline)]);
+    println!("\n{title}  (median of {} runs; ratios: wall time / floor, and {baseline} / wall time)", results[0].len());
+    println!("{:<58} {:>8} {:>8} {:>9} {:>10} {:>9}", "case", "wall s", "x floor", "speedup", "output", "peak RSS");
+    for (i, c) in cases.iter().enumerate() {
+        let bytes = results[i].last().map(|s| s.bytes).unwrap_or(0);
+        let peak = results[i].iter().filter_map(|s| s.peak_kb).max();
+        println!(
+            "{:<58} {:>8.2} {:>8.2} {:>8.2}x {:>9.1}M {:>9}",
+            c.name,
+            med[i],
+            med[i] / f,
+            b / med[i],
+            bytes as f64 / 1048576.0,
+            peak.map(|k| format!("{:.1}M", k as f64 / 1024.0)).unwrap_or_default()
+        );
+    }
+}
+
+/// Runs every case RUNS times, alternating between cases.
+fn measure(cases: &[Case], runs: usize, scratch: &Path) -> Vec<Vec<Sample>> {
+    let mut results: Vec<Vec<Sample>> = cases.iter().map(|_| Vec::new()).collect();
+    for r in 0..runs {
+        for (i, c) in cases.iter().enumerate() {
+            let s = run(c, scratch);
+            eprintln!("  run {}/{runs} {:<52} {:.2} s", r + 1, c.name, s.secs);
+            results[i].push(s);
+        }
+    }
+    results
+}
+
+fn quiesce(home: &Path, args: &str) -> String {
+    let bin = std::env::var("QUIESCE_BIN").unwrap_or_else(|_| "target/release/quiesce".into());
+    format!("QUIESCE_HOME='{}' '{}' {args}", home.display(), bin)
+}
+
+fn main() {
+    let size_mb: u64 = arg("--size-mb", "1000").parse().unwrap();
+    let runs: usize = arg("--runs", "5").parse().unwrap();
+    let only = arg("--only", "pg,mysql,sqlite");
+    let scratch_root = std::env::var("QUIESCE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| std::env::temp_dir());
+    let scratch = tempfile::Builder::new().prefix("qzbench").tempdir_in(&scratch_root).unwrap();
+    let free_mb: u64 = sh(&format!("df -Pm '{}' | awk 'NR==2{{print $4}}'", scratch.path().display())).parse().unwrap();
+    // Three engines' data, their dumps and the copies: several times the size.
+    assert!(
+        free_mb > size_mb * 8 + 512,
+        "the benchmark needs about {} MB free in {}; only {free_mb} MB are",
+        size_mb * 8 + 512,
+        scratch_root.display()
+    );
+    let home = scratch.path().join("qhome");
+    // Rows: ~2800 per MB of wide events, one account per 10 events, a coordinator row per 2.
+    let events = size_mb * 2800;
+    let accounts = (events / 10).max(10);
+    println!("Dataset: ~{size_mb} MB per engine ({accounts} accounts, {events} events, {} coordinator rows), {runs} runs each", events / 2);
+
+    if only.contains("pg") {
+        let pg = PgServer::start(PgOptions::default());
+        let db = pg.create_database();
+        let l = Layout::standard();
+        pg.psql(&db, &l.sql(Engine::Postgres, 0, 0));
+        pg.psql(&db, &format!("INSERT INTO bank.accounts (account_id, balance, tx_id, tx_state, tx_version) SELECT g, 1000, md5(g::text), 3, 1 FROM generate_series(1, {accounts}) g"));
+        pg.psql(&db, &format!("INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state, tx_version, tx_prepared_at, tx_committed_at) SELECT 'e' || g, g, md5(g::text) || md5((g*7)::text) || repeat(chr(65 + g % 26), 200), 3, 1, g, g FROM generate_series(1, {events}) g"));
+        pg.psql(
+            &db,
+            &format!(
+                "INSERT INTO coordinator.state SELECT 't' || g, 3, g, NULL FROM generate_series(1, {}) g",
+                events / 2
+            ),
+        );
+        pg.psql(&db, "VACUUM ANALYZE");
+        let sock = pg.socket_dir().display().to_string();
+        let bin = pg.bin_dir.display().to_string();
+        let conn = format!("-h '{sock}' -p {} -U {SUPERUSER}", pg.port);
+        let schemas = "-n audit -n bank -n coordinator -n scalardb";
+        let q = |a: &str| quiesce(&home, a);
+        sh(&q(&format!("profile add --name bench-pg --kind postgresql --host '{sock}' --port {} --user {SUPERUSER} --database {db} --ssl-mode disable", pg.port)));
+        sh(&format!("{} >/dev/null", q("deployment create bench-pg-d --storage default=bench-pg")));
+        println!("PostgreSQL {}: {} MB of ScalarDB tables", pg.psql(&db, "SHOW server_version"), pg.psql(&db, "SELECT (sum(pg_total_relation_size(c.oid)) / 1048576)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('audit','bank','coordinator','scalardb') AND c.relkind = 'r'"));
+        let copy_all = "BEGIN ISOLATION LEVEL REPEATABLE READ; COPY bank.accounts TO STDOUT; COPY audit.transfers TO STDOUT; COPY coordinator.state TO STDOUT; COPY scalardb.metadata TO STDOUT; COMMIT;";
+        let cases = vec![
+            Case { name: "floor: COPY every table to /dev/null, one snapshot".into(), sh: format!("'{bin}/psql' {conn} -d {db} -X -q -c '{copy_all}' > /dev/null"), quiesce: false },
+            Case { name: "by hand: pg_dump -Fc (the guide's pg_dump, compressed)".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -f $OUT/d.dump"), quiesce: false },
+            Case { name: "by hand: pg_dump plain".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fp -f $OUT/d.sql"), quiesce: false },
+            Case { name: "by hand: pg_dump -Fc -Z0 | zstd -T0 -3 + sha256sum".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -Z0 | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null"), quiesce: false },
+            Case { name: "by hand: ... | zstd + sha256sum + sync (durable, as Quiesce)".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -Z0 | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null && sync $OUT/d.zst"), quiesce: false },
+            Case { name: "by hand: pg_dump -Fd -j2 -Z0 + sha256sum".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fd -j2 -Z0 -f $OUT/d && sha256sum $OUT/d/* > /dev/null"), quiesce: false },
+            Case { name: "Quiesce default (custom -Z0 | zstd, hashed, verified)".into(), sh: q("backup bench-pg-d --out $OUT"), quiesce: true },
+            Case { name: "Quiesce fastest (--format directory --jobs 2)".into(), sh: q("backup bench-pg-d --format directory --jobs 2 --out $OUT"), quiesce: true },
+        ];
+        let r = measure(&cases, runs, scratch.path());
+        report(
+            "PostgreSQL",
+            "floor: COPY every table to /dev/null, one snapshot",
+            "by hand: pg_dump -Fc (the guide's pg_dump, compressed)",
+            &cases,
+            &r,
+        );
+        let m = |n: &str| median(r[cases.iter().position(|c| c.name == n).unwrap()].iter().map(|s| s.secs).collect());
+        let same = m("by hand: pg_dump -Fc -Z0 | zstd -T0 -3 + sha256sum");
+        let ours = m("Quiesce default (custom -Z0 | zstd, hashed, verified)");
+        println!("Quiesce default vs the same pipeline by hand: {:+.1} % (target <= 2 %)", (ours / same - 1.0) * 100.0);
+        println!(
+            "Quiesce default vs the same pipeline by hand made durable (sync): {:+.1} %",
+            (ours / m("by hand: ... | zstd + sha256sum + sync (durable, as Quiesce)") - 1.0) * 100.0
+        );
+        println!(
+            "Quiesce default vs pg_dump -Fc: {:.2}x faster (target >= 3x)",
+            m("by hand: pg_dump -Fc (the guide's pg_dump, compressed)") / ours
+        );
+    }
+
+    if only.contains("mysql") {
+        let my = MariaDbServer::start();
+        let l = Layout::standard();
+        my.sql(&l.sql(Engine::Mysql, 0, 0));
+        my.sql(&format!("USE bank; INSERT INTO bank.accounts (account_id, balance, tx_id, tx_state, tx_version) SELECT seq, 1000, md5(seq), 3, 1 FROM seq_1_to_{accounts}"));
+        my.sql(&format!("USE bank; INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state, tx_version, tx_prepared_at, tx_committed_at) SELECT CONCAT('e', seq), seq, CONCAT(md5(seq), md5(seq*7), REPEAT(CHAR(65 + seq % 26), 60)), 3, 1, seq, seq FROM seq_1_to_{events}"));
+        my.sql(&format!(
+            "USE bank; INSERT INTO coordinator.state SELECT CONCAT('t', seq), 3, seq, NULL FROM seq_1_to_{}",
+            events / 2
+        ));
+        my.sql("CREATE USER 'bench'@'%'; GRANT ALL ON *.* TO 'bench'@'%';");
+        let sock = my.dir.join("sock").display().to_string();
+        let dbs = "audit bank coordinator scalardb";
+        let q = |a: &str| quiesce(&home, a);
+        let props = scratch.path().join("my.properties");
+        std::fs::write(&props, format!("scalar.db.storage=jdbc\nscalar.db.contact_points=jdbc:mariadb://127.0.0.1:{}/\nscalar.db.username=bench\n", my.port)).unwrap();
+        sh(&format!("{} >/dev/null", q(&format!("deployment import '{}' --name bench-my-d", props.display()))));
+        let cli = format!("--no-defaults --socket='{sock}' -uroot");
+        let select_all = "START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT * FROM bank.accounts; SELECT * FROM audit.transfers; SELECT * FROM coordinator.state; SELECT * FROM scalardb.metadata; COMMIT;";
+        let cases = vec![
+            Case { name: "floor: SELECT every table, one consistent snapshot".into(), sh: format!("mariadb {cli} -N -B -e '{select_all}' > /dev/null"), quiesce: false },
+            Case { name: "by hand: mysqldump --single-transaction".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --databases {dbs} > $OUT/d.sql"), quiesce: false },
+            Case { name: "by hand: mysqldump --single-transaction | gzip".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --databases {dbs} | gzip > $OUT/d.sql.gz"), quiesce: false },
+            Case { name: "by hand: ... | zstd -T0 -3 + sha256sum".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --routines --triggers --hex-blob --databases {dbs} | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null"), quiesce: false },
+            Case { name: "Quiesce default (one --single-transaction | zstd)".into(), sh: q("backup bench-my-d --out $OUT"), quiesce: true },
+        ];
+        let r = measure(&cases, runs, scratch.path());
+        report(
+            "MariaDB",
+            "floor: SELECT every table, one consistent snapshot",
+            "by hand: mysqldump --single-transaction | gzip",
+            &cases,
+            &r,
+        );
+        let m = |n: &str| median(r[cases.iter().position(|c| c.name == n).unwrap()].iter().map(|s| s.secs).collect());
+        println!(
+            "Quiesce default vs the same pipeline by hand: {:+.1} % (target <= 2 %)",
+            (m("Quiesce default (one --single-transaction | zstd)") / m("by hand: ... | zstd -T0 -3 + sha256sum")
+                - 1.0)
+                * 100.0
+        );
+    }
+
+    if only.contains("sqlite") {
+        let db = scratch.path().join("app.sqlite");
+        let l = Layout::standard();
+        let _ = l;
+        sh(&format!(
+            "sqlite3 '{}' \"CREATE TABLE \\\"scalardb\\$metadata\\\"(full_table_name TEXT, column_name TEXT, data_type TEXT, key_type TEXT, clustering_order TEXT, indexed BOOLEAN, ordinal_position INT, PRIMARY KEY(full_table_name, column_name)); \
+             INSERT INTO \\\"scalardb\\$metadata\\\" VALUES ('audit.transfers','transfer_id','TEXT','PARTITION',NULL,0,1); \
+             CREATE TABLE \\\"audit\\$transfers\\\"(transfer_id TEXT PRIMARY KEY, amount INT, tx_id TEXT, tx_state INT, tx_version INT, tx_prepared_at INT); \
+             CREATE TABLE \\\"coordinator\\$state\\\"(tx_id TEXT PRIMARY KEY, tx_state INT, tx_created_at INT); \
+             WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {events}) INSERT INTO \\\"audit\\$transfers\\\" SELECT 'e' || x, x, hex(randomblob(24)) || printf('%.200c', char(65 + x % 26)), 3, 1, x FROM g;\"",
+            db.display()
+        ));
+        let props = scratch.path().join("lite.properties");
+        std::fs::write(
+            &props,
+            format!("scalar.db.storage=jdbc\nscalar.db.contact_points=jdbc:sqlite:{}\n", db.display()),
+        )
+        .unwrap();
+        let q = |a: &str| quiesce(&home, a);
+        sh(&format!("{} >/dev/null", q(&format!("deployment import '{}' --name bench-lite-d", props.display()))));
+        println!("SQLite file: {} MB", std::fs::metadata(&db).unwrap().len() / 1048576);
+        let cases = vec![
+            Case {
+                name: "floor: cp + sync".into(),
+                sh: format!("cp '{}' $OUT/c.sqlite && sync $OUT/c.sqlite", db.display()),
+                quiesce: false,
+            },
+            Case {
+                name: "by hand: sqlite3 .timeout 5000 .backup (idle database)".into(),
+                sh: format!("sqlite3 '{}' '.timeout 5000' \".backup $OUT/b.sqlite\"", db.display()),
+                quiesce: false,
+            },
+            Case {
+                name: "Quiesce (online backup in one read transaction, hashed)".into(),
+                sh: q("backup bench-lite-d --out $OUT"),
+                quiesce: true,
+            },
+        ];
+        let r = measure(&cases, runs, scratch.path());
+        report("SQLite", "floor: cp + sync", "by hand: sqlite3 .timeout 5000 .backup (idle database)", &cases, &r);
+    }
+}
