@@ -579,12 +579,16 @@ fn progress_printer() -> backup::Sink {
     let tty = std::io::stderr().is_terminal();
     let verbose = std::env::var("QUIESCE_LOG").is_ok_and(|v| v.contains("debug"));
     let last = std::sync::Mutex::new(std::time::Instant::now() - std::time::Duration::from_secs(60));
+    let started = std::time::Instant::now();
     std::sync::Arc::new(move |e: BackupEvent| match e {
         BackupEvent::Phase { phase, message } => {
             if tty {
                 eprint!("\r\x1b[2K");
+                eprintln!("[{phase}] {message}");
+            } else {
+                // Logs (cron) get the time each phase began.
+                eprintln!("[{:>7.2}s {phase}] {message}", started.elapsed().as_secs_f64());
             }
-            eprintln!("[{phase}] {message}");
         }
         BackupEvent::Log { line } if verbose => {
             if tty {

@@ -129,6 +129,11 @@ async fn postgres_backup_under_transfers_restores_to_the_instant_its_manifest_co
     assert_files_match(&dir, &m);
     assert_eq!(m.consistency.kind, "pg_exported_snapshot");
     assert!(m.consistency.snapshot.is_some());
+    assert!(
+        m.consistency.note.contains("rows in the archive itself"),
+        "the counts came from the SQL fallback: {}",
+        m.consistency.note
+    );
     assert_eq!(m.namespaces, vec!["audit", "bank", "coordinator", "scalardb"]);
     let meta = m
         .tables

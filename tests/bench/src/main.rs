@@ -67,6 +67,9 @@ fn run(case: &Case, scratch: &Path) -> Sample {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+    if case.quiesce && std::env::var_os("QUIESCE_BENCH_VERBOSE").is_some() {
+        eprintln!("{}", String::from_utf8_lossy(&o.stderr));
+    }
     let peak_kb = case
         .quiesce
         .then(|| std::fs::read_to_string(&timefile).ok())

@@ -11,6 +11,7 @@
 //! deployment at a time, across the app and any CLI (a lock file).
 
 pub mod manifest;
+pub mod pgarchive;
 pub mod pipeline;
 mod sqlite;
 
@@ -743,7 +744,9 @@ async fn postgres_backup(
     let snapshot: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);
     sink(BackupEvent::Phase {
         phase: "snapshot".into(),
-        message: format!("Exported snapshot {snapshot}; pg_dump runs in it while Quiesce counts the rows in it"),
+        message: format!(
+            "Exported snapshot {snapshot}; pg_dump runs in it, and the manifest's row counts come from it"
+        ),
     });
     // The counts run beside pg_dump (same snapshot, so same instant): they cost
     // a second scan of each table, not extra wall time on top of the dump.
@@ -784,6 +787,12 @@ async fn postgres_backup(
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
     let log = log_sink(sink, live, "dumping contents of table");
+    // The default format's archive streams through Quiesce uncompressed: its
+    // rows are counted as they pass (no second scan). Other formats are
+    // counted with SQL beside the dump, in the same snapshot.
+    let stream_counts = opts.format == DumpFormat::Default;
+    let mut counter = pgarchive::ArchiveCounter::new();
+    let counter_ref = &mut counter;
     let dump = async {
         let mut files = Vec::new();
         let stderr = if opts.format == DumpFormat::Directory {
@@ -792,7 +801,9 @@ async fn postgres_backup(
             live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
             r
         } else {
-            let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel).await?;
+            let mut tap = |b: &[u8]| counter_ref.feed(b);
+            let tap: pipeline::Tap = if stream_counts { Some(&mut tap) } else { None };
+            let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, tap, cancel).await?;
             files.push(ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256.clone() });
             if opts.format == DumpFormat::Plain
                 && !String::from_utf8_lossy(&r.tail).contains("PostgreSQL database dump complete")
@@ -803,7 +814,46 @@ async fn postgres_backup(
         };
         Ok::<_, Error>((files, stderr))
     };
-    let (tables, (files, stderr)) = tokio::try_join!(count_all, dump)?;
+    let (tables, files, stderr) = if stream_counts {
+        // Owned here, so the count query (and its borrow of the connection) ends with this block.
+        let count_all = count_all;
+        let (files, stderr) = dump.await?;
+        let tables = match counter.counts() {
+            Some(counts) => ctx
+                .found
+                .tables
+                .iter()
+                .map(|t| {
+                    let rows = counts.get(&(t.namespace.clone(), t.table.clone())).copied().ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::DatabaseError,
+                            format!(
+                                "The archive holds no complete data for {}: the dump is incomplete.",
+                                t.physical_name
+                            ),
+                        )
+                    })?;
+                    Ok(ManifestTable {
+                        namespace: t.namespace.clone(),
+                        table: t.table.clone(),
+                        physical_name: t.physical_name.clone(),
+                        rows: Some(rows),
+                        rows_exact: true,
+                        is_coordinator: t.is_coordinator,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => {
+                // The snapshot is still open: count in it instead.
+                tracing::info!("archive row counter gave up ({:?}); counting with SQL", counter.failed());
+                count_all.await?
+            }
+        };
+        (tables, files, stderr)
+    } else {
+        let (tables, (files, stderr)) = tokio::try_join!(count_all, dump)?;
+        (tables, files, stderr)
+    };
     drop(pass);
     let errs = pipeline::error_lines(&stderr);
     if !errs.is_empty() {
@@ -829,7 +879,11 @@ async fn postgres_backup(
         consistency: ConsistencyBasis {
             kind: "pg_exported_snapshot".into(),
             snapshot: Some(snapshot),
-            note: "pg_dump ran in the snapshot Quiesce exported from its REPEATABLE READ transaction; the row counts were taken in that same snapshot.".into(),
+            note: if stream_counts {
+                "pg_dump ran in the snapshot Quiesce exported from its REPEATABLE READ transaction; the row counts are the rows in the archive itself, counted as it was written.".into()
+            } else {
+                "pg_dump ran in the snapshot Quiesce exported from its REPEATABLE READ transaction; the row counts were taken with SQL in that same snapshot.".into()
+            },
         },
         tables,
         files,
@@ -1008,7 +1062,7 @@ async fn mysql_backup(
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
     let log = log_sink(sink, live, "Retrieving table structure for table");
     let (tables, r) =
-        tokio::try_join!(count_all, pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, cancel))?;
+        tokio::try_join!(count_all, pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, None, cancel))?;
     drop(cnf);
     let errs = pipeline::error_lines(&r.stderr);
     if !errs.is_empty() {

@@ -17,7 +17,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio_util::sync::CancellationToken;
 
-const BUF: usize = 256 * 1024;
+const BUF: usize = 1024 * 1024;
 const TAIL: usize = 4096;
 
 /// Live counters a progress reporter samples.
@@ -37,6 +37,11 @@ pub struct PipeResult {
     /// The last bytes the tool wrote (uncompressed).
     pub tail: Vec<u8>,
     pub stderr: Vec<String>,
+}
+
+/// Larger pipes mean fewer, larger reads and writes through the relay.
+fn widen_pipe(fd: std::os::fd::RawFd) {
+    unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20) };
 }
 
 fn command(c: &CommandLine) -> Command {
@@ -95,11 +100,16 @@ fn stderr_task(
 }
 
 /// `cmd` (with `pipe_to` a compressor, or none) -> `out`, hashed.
+/// Sees every byte a tool writes (e.g. to count rows as they pass).
+pub type Tap<'a> = Option<&'a mut (dyn FnMut(&[u8]) + Send)>;
+
+/// `tap` sees every byte the tool writes (e.g. to count rows as they pass).
 pub async fn run_to_file(
     cmd: &CommandLine,
     out: &Path,
     counters: Arc<Counters>,
     log: Arc<dyn Fn(String) + Send + Sync>,
+    mut tap: Tap<'_>,
     cancel: &CancellationToken,
 ) -> Result<PipeResult> {
     let mut producer = command(cmd);
@@ -124,6 +134,18 @@ pub async fn run_to_file(
 
     let mut file = tokio::fs::File::create(out).await.map_err(|e| Error::io("create", out, e))?;
     let mut p_out = p.stdout.take().unwrap();
+    {
+        use std::os::fd::AsRawFd;
+        widen_pipe(p_out.as_raw_fd());
+        if let Some(zc) = z.as_ref() {
+            if let Some(i) = zc.stdin.as_ref() {
+                widen_pipe(i.as_raw_fd());
+            }
+            if let Some(o) = zc.stdout.as_ref() {
+                widen_pipe(o.as_raw_fd());
+            }
+        }
+    }
     let c2 = counters.clone();
     let out_path = out.to_path_buf();
 
@@ -149,6 +171,9 @@ pub async fn run_to_file(
                         tail.extend_from_slice(&buf[..n]);
                         if tail.len() > TAIL * 2 {
                             tail.drain(..tail.len() - TAIL);
+                        }
+                        if let Some(t) = tap.as_mut() {
+                            t(&buf[..n]);
                         }
                         if z_in.write_all(&buf[..n]).await.is_err() {
                             break; // the compressor died; its exit status says why
