@@ -44,6 +44,19 @@ fn widen_pipe(fd: std::os::fd::RawFd) {
     unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20) };
 }
 
+/// What every chunk a tool writes goes through: counted, tapped, and its end
+/// kept (only the last TAIL bytes are copied, never the whole chunk).
+fn observe(chunk: &[u8], counters: &Counters, tail: &mut Vec<u8>, tap: &mut Tap) {
+    counters.raw.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    tail.extend_from_slice(&chunk[chunk.len().saturating_sub(TAIL)..]);
+    if tail.len() > TAIL {
+        tail.drain(..tail.len() - TAIL);
+    }
+    if let Some(t) = tap.as_mut() {
+        t(chunk);
+    }
+}
+
 fn command(c: &CommandLine) -> Command {
     let mut cmd = Command::new(&c.program);
     cmd.args(&c.args).envs(c.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -167,14 +180,7 @@ pub async fn run_to_file(
                         if n == 0 {
                             break;
                         }
-                        c2.raw.fetch_add(n as u64, Ordering::Relaxed);
-                        tail.extend_from_slice(&buf[..n]);
-                        if tail.len() > TAIL * 2 {
-                            tail.drain(..tail.len() - TAIL);
-                        }
-                        if let Some(t) = tap.as_mut() {
-                            t(&buf[..n]);
-                        }
+                        observe(&buf[..n], &c2, &mut tail, &mut tap);
                         if z_in.write_all(&buf[..n]).await.is_err() {
                             break; // the compressor died; its exit status says why
                         }
@@ -212,11 +218,7 @@ pub async fn run_to_file(
                     if n == 0 {
                         break;
                     }
-                    c2.raw.fetch_add(n as u64, Ordering::Relaxed);
-                    tail.extend_from_slice(&buf[..n]);
-                    if tail.len() > TAIL * 2 {
-                        tail.drain(..tail.len() - TAIL);
-                    }
+                    observe(&buf[..n], &c2, &mut tail, &mut tap);
                     hasher.update(&buf[..n]);
                     file.write_all(&buf[..n]).await.map_err(|e| Error::io("write", &out_path, e))?;
                     c2.written.fetch_add(n as u64, Ordering::Relaxed);

@@ -348,6 +348,25 @@ pub(crate) fn split_full_name(full: &str) -> Option<(String, String)> {
     (!ns.is_empty() && !t.is_empty()).then(|| (ns.to_string(), t.to_string()))
 }
 
+/// Tables with Consensus Commit columns that ScalarDB's metadata does not list.
+pub(crate) fn report_unlisted(out: &mut StorageDiscovery, listed: &[(String, String)], found: Vec<(String, String)>) {
+    for (ns, t) in found {
+        if listed.iter().any(|(n, x)| *n == ns && *x == t) {
+            continue;
+        }
+        let fate = if listed.iter().any(|(n, _)| *n == ns) {
+            "it is in a ScalarDB namespace and will be backed up, but ScalarDB will not see it after a restore."
+        } else {
+            "it is not in a ScalarDB namespace, so it is not backed up. Add it with the Schema Loader if ScalarDB uses it."
+        };
+        out.finding(
+            Severity::Warning,
+            "unlisted_table",
+            format!("{ns}.{t} has Consensus Commit columns but ScalarDB's metadata does not list it: {fate}"),
+        );
+    }
+}
+
 /// The metadata table as a table of the backup (it has no Consensus Commit columns).
 pub(crate) fn metadata_table(
     system: &str,

@@ -237,22 +237,7 @@ pub(super) async fn discover(
         )
         .await
         .map_err(me)?;
-    for (ns, t) in rows {
-        if !listed.iter().any(|(n, x)| *n == ns && *x == t) {
-            out.finding(
-                Severity::Warning,
-                "unlisted_table",
-                format!(
-                    "{ns}.{t} has Consensus Commit columns but ScalarDB's metadata does not list it: {}",
-                    if listed.iter().any(|(n, _)| *n == ns) {
-                        "it is in a ScalarDB database and will be dumped, but ScalarDB will not see it after a restore."
-                    } else {
-                        "its database is not a ScalarDB namespace, so it is not backed up."
-                    }
-                ),
-            );
-        }
-    }
+    report_unlisted(out, &listed, rows);
     let _ = conn.disconnect().await;
 
     let mut ns = namespaces_of(&out.tables);

@@ -194,23 +194,7 @@ pub(super) async fn discover(
         )
         .await
         .map_err(me)?;
-    for r in rows {
-        let (ns, t): (String, String) = (r.get(0), r.get(1));
-        if !listed.iter().any(|(n, x)| *n == ns && *x == t) {
-            out.finding(
-                Severity::Warning,
-                "unlisted_table",
-                format!(
-                    "{ns}.{t} has Consensus Commit columns but ScalarDB's metadata does not list it: {}",
-                    if listed.iter().any(|(n, _)| *n == ns) {
-                        "it is in a ScalarDB namespace and will be backed up, but ScalarDB will not see it after a restore."
-                    } else {
-                        "its schema is not a ScalarDB namespace, so it is not backed up. Add it with the Schema Loader if ScalarDB uses it."
-                    }
-                ),
-            );
-        }
-    }
+    report_unlisted(out, &listed, rows.iter().map(|r| (r.get(0), r.get(1))).collect());
 
     let mut ns = namespaces_of(&out.tables);
     if out.metadata_found && !ns.iter().any(|n| n == e.system_namespace) {
