@@ -198,6 +198,40 @@ async fn every_postgres_format_restores_with_its_documented_command() {
     assert!(e.message.contains("directory"), "{}", e.message);
 }
 
+/// Transfers on MariaDB: two accounts and a coordinator row per transaction.
+fn my_transfers(
+    s: &MariaDbServer,
+    l: &Layout,
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<()> {
+    let url = format!("mysql://{}:{}@127.0.0.1:{}", mariadb::USER, s.password, s.port);
+    let (bank, coord) = (l.bank.clone(), l.coordinator.clone());
+    std::thread::spawn(move || {
+        use mysql_async::prelude::Queryable;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let mut c = mysql_async::Conn::from_url(url).await.unwrap();
+            let mut i: i64 = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let (a, b) = ((i * 7) % 40, (i * 13 + 1) % 40);
+                if a != b {
+                    c.query_drop(format!(
+                        "START TRANSACTION; UPDATE `{bank}`.accounts SET balance = balance - 1 WHERE account_id = {a}; \
+                         UPDATE `{bank}`.accounts SET balance = balance + 1 WHERE account_id = {b}; \
+                         INSERT INTO `{coord}`.state VALUES ('m{i}', 3, 0, NULL); COMMIT;"
+                    ))
+                    .await
+                    .unwrap();
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                i += 1;
+            }
+            let _ = c.disconnect().await;
+        });
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mariadb_backup_is_one_dump_of_every_scalardb_database_and_restores() {
     let s = MariaDbServer::shared();
@@ -216,8 +250,24 @@ async fn mariadb_backup_is_one_dump_of_every_scalardb_database_and_restores() {
     let p = env.profile("my", input, Some(&s.password));
     let d = env.deployment("my", &[("default", &p)], &[], &l);
     let out = env.dir.path().join("backups");
-    let (dir, m) =
-        backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), quiet(), &CancellationToken::new()).await.unwrap();
+    // Bulk, so that transfers land while the dump runs.
+    s.sql(&format!(
+        "USE `{}`; INSERT INTO `{}`.transfers (transfer_id, amount, tx_id, tx_state) SELECT CONCAT('x', seq), seq, md5(seq), 3 FROM seq_1_to_150000",
+        l.audit, l.audit
+    ));
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let writer = my_transfers(s, &l, stop.clone(), done.clone());
+    while done.load(Ordering::Relaxed) < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let before = done.load(Ordering::Relaxed);
+    let r = backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), quiet(), &CancellationToken::new()).await;
+    let during = done.load(Ordering::Relaxed) - before;
+    stop.store(true, Ordering::Relaxed);
+    writer.join().unwrap();
+    let (dir, m) = r.unwrap();
+    assert!(during > 0, "no transfer committed during the backup: the test proves nothing");
     assert_files_match(&dir, &m);
     assert_eq!(m.consistency.kind, "mysql_single_transaction");
     assert!(m.tables.iter().all(|t| !t.rows_exact), "counts from a separate snapshot are marked as estimates");
@@ -231,8 +281,10 @@ async fn mariadb_backup_is_one_dump_of_every_scalardb_database_and_restores() {
         &format!("mariadb --no-defaults --socket={} -uroot", s.dir.join("sock").display()),
     );
     sh(&format!("cd '{}' && {hint}", dir.display()));
+    // Money is conserved across every transfer the dump caught.
     assert_eq!(s.sql(&format!("SELECT SUM(balance) FROM `{}`.accounts", l.bank)), "1000");
-    assert_eq!(s.sql(&format!("SELECT COUNT(*) FROM `{}`.state", l.coordinator)), "1");
+    let coord: i64 = s.sql(&format!("SELECT COUNT(*) FROM `{}`.state", l.coordinator)).parse().unwrap();
+    assert!(coord > 1, "transfers committed before the dump are in it: {coord}");
     assert_eq!(s.sql(&format!("SELECT COUNT(*) FROM `{}`.metadata", l.system)), "4");
 }
 
