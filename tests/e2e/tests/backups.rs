@@ -5,9 +5,9 @@
 mod common;
 use common::*;
 use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments};
-use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput, Profiles};
-use quiesce_engine::{paths::Home, secrets::SecretStore, Sensitive};
-use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
+use quiesce_engine::profile::Profiles;
+use quiesce_engine::{paths::Home, secrets::SecretStore};
+use quiesce_testsupport::postgres::PgServer;
 use quiesce_testsupport::scalardb::{Engine, Layout};
 use std::time::{Duration, Instant};
 
@@ -23,19 +23,7 @@ async fn start_a_backup_watch_the_progress_and_find_it_in_the_history() {
     let qhome = sandbox.path().join("quiesce");
     std::fs::create_dir_all(&home).unwrap();
     let ds = Deployments::new(Profiles::new(Home::at(&qhome), SecretStore::new()));
-    let p = ds
-        .profiles()
-        .create(&ProfileInput {
-            name: "bank-pg".into(),
-            kind: Some(DbKind::Postgresql),
-            host: Some("127.0.0.1".into()),
-            port: Some(pg.port),
-            database: Some(db.clone()),
-            user: Some(SUPERUSER.into()),
-            password: PasswordChange::Set(Sensitive::new(pg.password.clone())),
-            ..Default::default()
-        })
-        .unwrap();
+    let p = pg_profile(&ds, "bank-pg", pg, &db);
     ds.create(
         &DeploymentInput {
             name: "a-bank".into(),

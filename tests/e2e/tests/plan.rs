@@ -5,9 +5,9 @@
 mod common;
 use common::*;
 use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments, NamespaceMapping};
-use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput, Profiles};
-use quiesce_engine::{paths::Home, secrets::SecretStore, Sensitive};
-use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
+use quiesce_engine::profile::{DbKind, ProfileInput, Profiles};
+use quiesce_engine::{paths::Home, secrets::SecretStore};
+use quiesce_testsupport::postgres::PgServer;
 use quiesce_testsupport::scalardb::{Engine, Layout};
 
 async fn attr(c: &fantoccini::Client, css: &str, name: &str) -> String {
@@ -26,19 +26,7 @@ async fn the_plan_view_highlights_the_path_of_each_deployment() {
 
     // State made with the engine before the app starts, as the CLI would.
     let ds = Deployments::new(Profiles::new(Home::at(&qhome), SecretStore::new()));
-    let p = ds
-        .profiles()
-        .create(&ProfileInput {
-            name: "bank-pg".into(),
-            kind: Some(DbKind::Postgresql),
-            host: Some("127.0.0.1".into()),
-            port: Some(pg.port),
-            database: Some(db.clone()),
-            user: Some(SUPERUSER.into()),
-            password: PasswordChange::Set(Sensitive::new(pg.password.clone())),
-            ..Default::default()
-        })
-        .unwrap();
+    let p = pg_profile(&ds, "bank-pg", pg, &db);
     let c = ds
         .profiles()
         .create(&ProfileInput {

@@ -459,7 +459,7 @@ async fn prepare(
             &ns,
             opts.format,
             opts.jobs,
-            &Runtime::placeholders(placeholder_out(opts.format.pg_output())),
+            &Runtime::placeholders(&format!("<backup folder>/{}", opts.format.pg_output())),
         )
         .render()],
         DbKind::Mysql if parallel_mysql => vec![commands::mydumper(
@@ -478,7 +478,7 @@ async fn prepare(
             &plan::tool_for(Some(&disc), unit, "mysqldump"),
             &ns,
             opts.format,
-            &Runtime::placeholders(placeholder_out(opts.format.mysql_output())),
+            &Runtime::placeholders(&format!("<backup folder>/{}", opts.format.mysql_output())),
         )
         .render()],
         _ => vec![format!(
@@ -496,18 +496,6 @@ async fn prepare(
         free_bytes: free,
     };
     Ok((Context { deployment: d, storage, profile, found, plan, root }, pre, disc))
-}
-
-fn placeholder_out(name: &str) -> &'static str {
-    // Runtime::placeholders wants 'static; the set of names is small and fixed.
-    match name {
-        "postgresql.dump.zst" => "<backup folder>/postgresql.dump.zst",
-        "postgresql.sql" => "<backup folder>/postgresql.sql",
-        "postgresql.dump" => "<backup folder>/postgresql.dump",
-        "postgresql.dir" => "<backup folder>/postgresql.dir",
-        "mysql.sql" => "<backup folder>/mysql.sql",
-        _ => "<backup folder>/mysql.sql.zst",
-    }
 }
 
 fn writable(dir: &Path) -> Result<()> {
@@ -796,7 +784,7 @@ async fn postgres_backup(
     let dump = async {
         let mut files = Vec::new();
         let stderr = if opts.format == DumpFormat::Directory {
-            let r = run_no_stdout(&cmd, log, cancel).await?;
+            let r = pipeline::run_without_stdout(&cmd, log, cancel).await?;
             files = hash_dir(&out, out_name)?;
             live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
             r
@@ -895,52 +883,6 @@ async fn postgres_backup(
 
 fn discovery_qi(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// pg_dump -Fd writes its own files: run it without a stdout pipe.
-async fn run_no_stdout(
-    cmd: &commands::CommandLine,
-    log: Arc<dyn Fn(String) + Send + Sync>,
-    cancel: &CancellationToken,
-) -> Result<Vec<String>> {
-    use tokio::io::AsyncBufReadExt;
-    let mut c = tokio::process::Command::new(&cmd.program);
-    c.args(&cmd.args)
-        .envs(cmd.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .process_group(0)
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    let mut child =
-        c.spawn().map_err(|e| Error::new(ErrorCode::FileNotFound, format!("Could not start {}: {e}", cmd.program)))?;
-    let err = child.stderr.take().unwrap();
-    let name = Path::new(&cmd.program).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let reader = tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(err).lines();
-        let mut kept = Vec::new();
-        while let Ok(Some(l)) = lines.next_line().await {
-            let l = l.trim_end();
-            let l = if l.starts_with(&format!("{name}:")) { l.to_string() } else { format!("{name}: {l}") };
-            log(l.clone());
-            if kept.len() < 2000 {
-                kept.push(l);
-            }
-        }
-        kept
-    });
-    let status = tokio::select! {
-        s = child.wait() => s.map_err(|e| Error::new(ErrorCode::IoError, e.to_string()))?,
-        _ = cancel.cancelled() => {
-            pipeline::kill_group(&mut child).await;
-            return Err(Error::cancelled_job());
-        }
-    };
-    let stderr = reader.await.unwrap_or_default();
-    if !status.success() {
-        return Err(pipeline::tool_failed(&cmd.program, status, &stderr));
-    }
-    Ok(stderr)
 }
 
 /// pg_restore reads the archive's table of contents: it must list the data of
@@ -1144,7 +1086,7 @@ async fn mydumper_backup(
             ),
         )
     };
-    let stderr = match run_no_stdout(&cmd, log, cancel).await {
+    let stderr = match pipeline::run_without_stdout(&cmd, log, cancel).await {
         Ok(s) => s,
         Err(e) if inconsistent(&e.message) => return Err(refuse()),
         Err(e) => return Err(e),

@@ -57,6 +57,20 @@ fn observe(chunk: &[u8], counters: &Counters, tail: &mut Vec<u8>, tap: &mut Tap)
     }
 }
 
+/// What every chunk of the output goes through on its way to the file.
+async fn store(
+    chunk: &[u8],
+    file: &mut tokio::fs::File,
+    hasher: &mut Sha256,
+    counters: &Counters,
+    path: &Path,
+) -> Result<()> {
+    hasher.update(chunk);
+    file.write_all(chunk).await.map_err(|e| Error::io("write", path, e))?;
+    counters.written.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+    Ok(())
+}
+
 fn command(c: &CommandLine) -> Command {
     let mut cmd = Command::new(&c.program);
     cmd.args(&c.args).envs(c.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
@@ -198,9 +212,7 @@ pub async fn run_to_file(
                         if n == 0 {
                             break;
                         }
-                        hasher.update(&buf[..n]);
-                        file.write_all(&buf[..n]).await.map_err(|e| Error::io("write", &out_path, e))?;
-                        c2.written.fetch_add(n as u64, Ordering::Relaxed);
+                        store(&buf[..n], &mut file, &mut hasher, &c2, &out_path).await?;
                     }
                     Ok::<_, Error>(())
                 };
@@ -219,9 +231,7 @@ pub async fn run_to_file(
                         break;
                     }
                     observe(&buf[..n], &c2, &mut tail, &mut tap);
-                    hasher.update(&buf[..n]);
-                    file.write_all(&buf[..n]).await.map_err(|e| Error::io("write", &out_path, e))?;
-                    c2.written.fetch_add(n as u64, Ordering::Relaxed);
+                    store(&buf[..n], &mut file, &mut hasher, &c2, &out_path).await?;
                 }
             }
         }
@@ -343,4 +353,29 @@ pub fn error_lines(stderr: &[String]) -> Vec<String> {
         })
         .cloned()
         .collect()
+}
+
+/// Runs a tool that writes its own output files (pg_dump -Fd, mydumper):
+/// stderr to the log, the process group killed on cancel.
+pub async fn run_without_stdout(
+    cmd: &CommandLine,
+    log: Arc<dyn Fn(String) + Send + Sync>,
+    cancel: &CancellationToken,
+) -> Result<Vec<String>> {
+    let mut c = command(cmd);
+    c.stdout(Stdio::null()).stderr(Stdio::piped());
+    let mut child = c.spawn().map_err(|e| spawn_err(&cmd.program, e))?;
+    let err = stderr_task(&mut child, short(&cmd.program), log);
+    let status = tokio::select! {
+        s = child.wait() => s.map_err(|e| Error::new(ErrorCode::IoError, format!("Waiting for {} failed: {e}", cmd.program)))?,
+        _ = cancel.cancelled() => {
+            kill_group(&mut child).await;
+            return Err(Error::cancelled_job());
+        }
+    };
+    let stderr = err.await.unwrap_or_default();
+    if !status.success() {
+        return Err(tool_failed(&cmd.program, status, &stderr));
+    }
+    Ok(stderr)
 }

@@ -72,9 +72,9 @@ pub struct Runtime<'a> {
     pub output: &'a str,
 }
 
-impl Runtime<'static> {
+impl<'a> Runtime<'a> {
     /// What the plan shows before anything runs.
-    pub fn placeholders(output: &'static str) -> Runtime<'static> {
+    pub fn placeholders(output: &'a str) -> Runtime<'a> {
         Runtime { pass_file: "<0600 pass file>", snapshot: "<snapshot exported at start>", output }
     }
 }

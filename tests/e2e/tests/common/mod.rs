@@ -165,3 +165,26 @@ pub async fn select_when_ready(c: &Client, css: &str, label: &str) {
         }
     }
 }
+
+/// A saved profile for a throwaway PostgreSQL database (superuser, password in
+/// the session keyring), made with the engine before the app starts.
+pub fn pg_profile(
+    ds: &quiesce_engine::deployment::Deployments,
+    name: &str,
+    pg: &quiesce_testsupport::postgres::PgServer,
+    db: &str,
+) -> quiesce_engine::profile::Profile {
+    use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput};
+    ds.profiles()
+        .create(&ProfileInput {
+            name: name.into(),
+            kind: Some(DbKind::Postgresql),
+            host: Some("127.0.0.1".into()),
+            port: Some(pg.port),
+            database: Some(db.into()),
+            user: Some(quiesce_testsupport::postgres::SUPERUSER.into()),
+            password: PasswordChange::Set(quiesce_engine::Sensitive::new(pg.password.clone())),
+            ..Default::default()
+        })
+        .unwrap()
+}
