@@ -839,7 +839,7 @@ async fn postgres_backup(
         };
         (tables, files, stderr)
     } else {
-        let (tables, (files, stderr)) = tokio::try_join!(count_all, dump)?;
+        let (tables, (files, stderr)) = dump_error_first(tokio::join!(count_all, dump))?;
         (tables, files, stderr)
     };
     drop(pass);
@@ -1003,8 +1003,10 @@ async fn mysql_backup(
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
     let log = log_sink(sink, live, "Retrieving table structure for table");
-    let (tables, r) =
-        tokio::try_join!(count_all, pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, None, cancel))?;
+    let (tables, r) = dump_error_first(tokio::join!(
+        count_all,
+        pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, None, cancel)
+    ))?;
     drop(cnf);
     let errs = pipeline::error_lines(&r.stderr);
     if !errs.is_empty() {
@@ -1121,6 +1123,15 @@ async fn mydumper_backup(
         notes: vec![],
         writers_blocked_ms: None,
     })
+}
+
+/// Counts run beside the dump; when both fail (a server killed mid-dump), the
+/// dump tool's own message is the one the user needs, not our count query's.
+fn dump_error_first<T, U>(r: (Result<T>, Result<U>)) -> Result<(T, U)> {
+    match r {
+        (_, Err(e)) | (Err(e), Ok(_)) => Err(e),
+        (Ok(a), Ok(b)) => Ok((a, b)),
+    }
 }
 
 /// The catalog root for listing (the default one).
