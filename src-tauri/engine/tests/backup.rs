@@ -574,7 +574,14 @@ async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_r
     s.sql(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'nr-pw'; GRANT SELECT, LOCK TABLES, SHOW VIEW, TRIGGER, EVENT, PROCESS ON *.* TO '{user}'@'%';"));
     let p = env.ds.profiles().create(&ProfileInput { name: "noreload".into(), ..mk(&user, "nr-pw") }).unwrap();
     let d = env.deployment("noreload", &[("default", &p.id)], &[], &l);
-    let e = backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()).await.unwrap_err();
+    // Bounded: a tool that hangs must fail this test, not stall the run.
+    let e = tokio::time::timeout(
+        Duration::from_secs(120),
+        backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()),
+    )
+    .await
+    .expect("the refused mydumper backup did not finish within 120 s")
+    .unwrap_err();
     assert_eq!(e.code, ErrorCode::PermissionDenied, "{}", e.message);
     assert!(e.message.contains("RELOAD") && e.message.contains("not be consistent"), "{}", e.message);
     assert!(folders(&out).is_empty(), "an inconsistent dump was kept: {:?}", folders(&out));
@@ -582,7 +589,13 @@ async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_r
     // With RELOAD: a parallel consistent dump that myloader restores.
     let p = env.ds.profiles().create(&ProfileInput { name: "full".into(), ..mk(mariadb::USER, &s.password) }).unwrap();
     let d = env.deployment("full", &[("default", &p.id)], &[], &l);
-    let (dir, m) = backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()).await.unwrap();
+    let (dir, m) = tokio::time::timeout(
+        Duration::from_secs(120),
+        backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()),
+    )
+    .await
+    .expect("the mydumper backup did not finish within 120 s")
+    .unwrap();
     assert_files_match(&dir, &m);
     assert_eq!(m.consistency.kind, "mydumper_consistent_snapshot");
     let mut dbs = [l.audit.clone(), l.bank.clone(), l.coordinator.clone(), l.system.clone()];

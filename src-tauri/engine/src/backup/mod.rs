@@ -1076,9 +1076,9 @@ async fn mydumper_backup(
         &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s },
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
-    let log = log_sink(sink, live, "dumping data for");
-    let inconsistent =
-        |text: &str| text.contains("snapshots will not be consistent") || text.contains("Couldn't acquire global lock");
+    fn inconsistent(text: &str) -> bool {
+        text.contains("snapshots will not be consistent") || text.contains("Couldn't acquire global lock")
+    }
     let refuse = || {
         Error::new(
             ErrorCode::PermissionDenied,
@@ -1088,8 +1088,24 @@ async fn mydumper_backup(
             ),
         )
     };
-    let stderr = match pipeline::run_without_stdout(&cmd, log, cancel).await {
+    // The moment mydumper says its snapshots will not be consistent, the dump
+    // is worthless: stop it then (mydumper 0.10 can also hang after that line).
+    let stop = cancel.child_token();
+    let flagged = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let inner = log_sink(sink, live, "dumping data for");
+    let log: Arc<dyn Fn(String) + Send + Sync> = {
+        let (stop, flagged) = (stop.clone(), flagged.clone());
+        Arc::new(move |line: String| {
+            if inconsistent(&line) {
+                flagged.store(true, Ordering::Relaxed);
+                stop.cancel();
+            }
+            inner(line)
+        })
+    };
+    let stderr = match pipeline::run_without_stdout(&cmd, log, &stop).await {
         Ok(s) => s,
+        Err(_) if flagged.load(Ordering::Relaxed) => return Err(refuse()),
         Err(e) if inconsistent(&e.message) => return Err(refuse()),
         Err(e) => return Err(e),
     };
