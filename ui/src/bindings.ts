@@ -1,7 +1,7 @@
 // Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine bindings` instead.
 
-export type ErrorCode = "auth_failed" | "host_not_found" | "connection_refused" | "timeout" | "tls_error" | "database_not_found" | "file_not_found" | "permission_denied" | "keyring_unavailable" | "not_found" | "invalid_input" | "busy" | "already_exists" | "cancelled" | "database_error" | "io_error" | "internal" | "unsupported" | "in_use";
+export type ErrorCode = "auth_failed" | "host_not_found" | "connection_refused" | "timeout" | "tls_error" | "database_not_found" | "file_not_found" | "permission_denied" | "keyring_unavailable" | "not_found" | "invalid_input" | "busy" | "already_exists" | "cancelled" | "database_error" | "io_error" | "internal" | "unsupported" | "in_use" | "corrupt" | "not_empty";
 
 export type FieldError = { field: string, message: string, };
 
@@ -332,7 +332,15 @@ export type Manifest = { schema_version: number, id: string, deployment_id: stri
 /**
  * default (custom format compressed by zstd), plain, custom, directory, sqlite.
  */
-format: string, tool: ManifestTool | null, started_at: string, finished_at: string, duration_ms: number, consistency: ConsistencyBasis, namespaces: Array<string>, tables: Array<ManifestTable>, files: Array<ManifestFile>, 
+format: string, tool: ManifestTool | null, started_at: string, finished_at: string, duration_ms: number, consistency: ConsistencyBasis, namespaces: Array<string>, 
+/**
+ * ScalarDB's system namespace (`scalardb` unless renamed).
+ */
+system_namespace: string | null, 
+/**
+ * The coordinator's namespace (`coordinator` unless renamed).
+ */
+coordinator_namespace: string | null, tables: Array<ManifestTable>, files: Array<ManifestFile>, 
 /**
  * How long the backup kept writers from committing (SQLite in
  * rollback-journal mode); 0 when it did not block them.
@@ -344,6 +352,107 @@ writers_blocked_ms: number | null,
 restore_hint: string, notes: Array<string>, };
 
 export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, started_at: string, duration_ms: number, bytes: number, tables: number, status: Severity, };
+
+export type Recovery = "roll_forward" | "roll_back" | "not_yet_expired" | "torn";
+
+export type TxRecords = { table: string, 
+/**
+ * 1 PREPARED, 2 DELETED, 3 COMMITTED.
+ */
+state: number, records: number, };
+
+export type InFlightTx = { tx_id: string, 
+/**
+ * The coordinator's state for it (through its group-commit parent when it has one).
+ */
+coordinator_state: number | null, 
+/**
+ * The coordinator row that decided it (the parent id for a group commit).
+ */
+coordinator_row: string | null, prepared_at: number | null, records: Array<TxRecords>, recovery: Recovery, explanation: string, };
+
+export type AuditReport = { audited_at: string, tables: Array<string>, coordinator_table: string, coordinator_rows: number | null, in_flight_records: number, transactions_total: number, 
+/**
+ * At most 500, torn ones first.
+ */
+transactions: Array<InFlightTx>, roll_forward: number, roll_back: number, not_yet_expired: number, torn: number, committed_unknown_records: number, committed_unknown_examples: Array<string>, findings: Array<Finding>, limits: Array<string>, };
+
+export type TableCheck = { namespace: string, table: string, exists: boolean, expected_rows: number | null, 
+/**
+ * False when the manifest's count is an estimate (MySQL: a separate snapshot).
+ */
+expected_exact: boolean, rows: number | null, severity: Severity, };
+
+export type VerifyReport = { 
+/**
+ * host:port/db or the file.
+ */
+target: string, profile: string, verified_at: string, 
+/**
+ * The backup whose manifest the counts were compared with.
+ */
+backup_id: string | null, tables: Array<TableCheck>, findings: Array<Finding>, audit: AuditReport | null, 
+/**
+ * No error among the findings and the audit's findings. Never a
+ * certificate of consistency: see the audit's limits.
+ */
+passed: boolean, };
+
+export type IntegrityReport = { backup_id: string, folder: string, files_checked: number, bytes_checked: number, problems: Array<string>, };
+
+export type RestoreOptions = { 
+/**
+ * The target profile (name or id).
+ */
+to: string, 
+/**
+ * Replace what the target holds (shown by the preflight).
+ */
+replace: boolean, 
+/**
+ * Parallel workers: pg_restore -j (directory-format backups) or myloader threads.
+ */
+jobs: number | null, 
+/**
+ * The GUI's typed confirmation: when given, it must be the target profile's name.
+ */
+confirm: string | null, };
+
+export type ExistingTable = { namespace: string, table: string, rows: number | null, };
+
+export type Session = { 
+/**
+ * Backend pid / connection id / process id.
+ */
+id: string, user: string, client: string, application: string, state: string, };
+
+export type RestorePreflight = { backup_id: string, backup_folder: string, deployment: string, backup_started_at: string, format: string, source: string, source_version: string | null, target: string, target_profile: string, target_version: string | null, 
+/**
+ * What the user types to confirm a replacement (the target profile's name).
+ */
+confirm_name: string, checks: Array<Check>, 
+/**
+ * ScalarDB namespaces of the backup that already exist on the target.
+ */
+existing: Array<ExistingTable>, sessions: Array<Session>, will_replace: boolean, 
+/**
+ * How the restore runs.
+ */
+mode: string, 
+/**
+ * What a failed or cancelled restore leaves on the target.
+ */
+on_failure: string, commands: Array<string>, 
+/**
+ * What to do after a successful restore.
+ */
+after: Array<string>, tables: number, bytes: number, };
+
+export type RestoreResult = { backup_id: string, target: string, target_profile: string, duration_ms: number, verify: VerifyReport, 
+/**
+ * Where the verification report was stored with the backup.
+ */
+report_path: string | null, after: Array<string>, };
 
 export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
 

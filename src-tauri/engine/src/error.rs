@@ -31,6 +31,10 @@ pub enum ErrorCode {
     Internal,
     Unsupported,
     InUse,
+    /// A backup file does not match its manifest (changed, truncated, missing).
+    Corrupt,
+    /// A restore target already holds data and replacing it was not asked for.
+    NotEmpty,
 }
 
 impl ErrorCode {
@@ -54,6 +58,8 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::Unsupported,
         ErrorCode::InUse,
+        ErrorCode::Corrupt,
+        ErrorCode::NotEmpty,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +83,8 @@ impl ErrorCode {
             ErrorCode::Internal => "internal",
             ErrorCode::Unsupported => "unsupported",
             ErrorCode::InUse => "in_use",
+            ErrorCode::Corrupt => "corrupt",
+            ErrorCode::NotEmpty => "not_empty",
         }
     }
 
@@ -103,6 +111,8 @@ impl ErrorCode {
             ErrorCode::Internal => 1,
             ErrorCode::Unsupported => 23,
             ErrorCode::InUse => 24,
+            ErrorCode::Corrupt => 25,
+            ErrorCode::NotEmpty => 26,
         }
     }
 }

@@ -9,15 +9,18 @@ pub mod deployment;
 pub mod discovery;
 pub mod error;
 pub mod jobs;
+pub mod live;
 pub mod logging;
 pub mod paths;
 pub mod plan;
 pub mod profile;
 pub mod properties;
+pub mod restore;
 pub mod scalardb;
 pub mod secrets;
 pub mod sensitive;
 pub mod store;
+pub mod verify;
 
 pub use error::{Error, ErrorCode, FieldError, IpcError, Result};
 pub use sensitive::Sensitive;

@@ -80,6 +80,12 @@ pub struct Manifest {
     pub duration_ms: f64,
     pub consistency: ConsistencyBasis,
     pub namespaces: Vec<String>,
+    /// ScalarDB's system namespace (`scalardb` unless renamed).
+    #[serde(default)]
+    pub system_namespace: Option<String>,
+    /// The coordinator's namespace (`coordinator` unless renamed).
+    #[serde(default)]
+    pub coordinator_namespace: Option<String>,
     pub tables: Vec<ManifestTable>,
     pub files: Vec<ManifestFile>,
     /// How long the backup kept writers from committing (SQLite in
@@ -93,6 +99,17 @@ pub struct Manifest {
 impl Manifest {
     pub fn total_bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes).sum()
+    }
+
+    pub fn coordinator_ns(&self) -> String {
+        self.coordinator_namespace
+            .clone()
+            .or_else(|| self.tables.iter().find(|t| t.is_coordinator).map(|t| t.namespace.clone()))
+            .unwrap_or_else(|| crate::deployment::DEFAULT_COORDINATOR_NAMESPACE.into())
+    }
+
+    pub fn system_ns(&self) -> String {
+        self.system_namespace.clone().unwrap_or_else(|| crate::deployment::DEFAULT_SYSTEM_NAMESPACE.into())
     }
 }
 

@@ -225,13 +225,13 @@ pub(crate) fn secret_file(contents: &str) -> Result<tempfile::NamedTempFile> {
 }
 
 /// libpq's .pgpass line: host:port:db:user:password, with ':' and '\\' escaped.
-fn pgpass_line(p: &Profile, pw: &str) -> String {
+pub(crate) fn pgpass_line(p: &Profile, pw: &str) -> String {
     let esc = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
     format!("*:*:*:{}:{}\n", esc(p.user.as_deref().unwrap_or("*")), esc(pw))
 }
 
 /// An option file for the mysql clients.
-fn my_cnf(pw: &str) -> String {
+pub(crate) fn my_cnf(pw: &str) -> String {
     format!("[client]\npassword=\"{}\"\n", pw.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
@@ -634,6 +634,8 @@ pub async fn run(
         duration_ms: (finished_at - started_at).num_milliseconds() as f64,
         consistency: done.consistency,
         namespaces: ctx.found.namespaces.clone(),
+        system_namespace: Some(ctx.deployment.system_namespace.clone()),
+        coordinator_namespace: Some(ctx.deployment.coordinator_namespace.clone()),
         tables: done.tables,
         files: done.files,
         writers_blocked_ms: done.writers_blocked_ms,

@@ -379,3 +379,108 @@ pub async fn run_without_stdout(
     }
     Ok(stderr)
 }
+
+/// Runs `chain` (each command's stdout into the next one's stdin, through
+/// the kernel, not through Quiesce) fed with the bytes of `input`, which
+/// Quiesce reads itself so that `counters.raw` tells how far the restore is.
+/// With no input the first command reads nothing (it opens its own files).
+/// The last command's stdout is discarded. On failure the error of the last
+/// failing command wins: downstream tools (psql, pg_restore, mariadb) say
+/// what went wrong, upstream ones only see a broken pipe.
+pub async fn run_chain(
+    chain: &[CommandLine],
+    input: Option<&Path>,
+    counters: Arc<Counters>,
+    log: Arc<dyn Fn(String) + Send + Sync>,
+    cancel: &CancellationToken,
+) -> Result<Vec<String>> {
+    let mut children: Vec<Child> = Vec::new();
+    let mut errs = Vec::new();
+    let mut prev_out: Option<tokio::process::ChildStdout> = None;
+    for (i, c) in chain.iter().enumerate() {
+        let mut cmd = command(c);
+        if i == 0 {
+            cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() });
+        } else {
+            let out = prev_out.take().expect("piped");
+            let s: Stdio = out.try_into().map_err(|e| Error::new(ErrorCode::IoError, format!("pipe: {e}")))?;
+            cmd.stdin(s);
+        }
+        cmd.stdout(if i + 1 < chain.len() { Stdio::piped() } else { Stdio::null() }).stderr(Stdio::piped());
+        let mut child = match cmd.spawn() {
+            Ok(ch) => ch,
+            Err(e) => {
+                for ch in children.iter_mut() {
+                    kill_group(ch).await;
+                }
+                return Err(spawn_err(&c.program, e));
+            }
+        };
+        errs.push(stderr_task(&mut child, short(&c.program), log.clone()));
+        prev_out = child.stdout.take();
+        children.push(child);
+    }
+    let stdin = children.first_mut().and_then(|c| c.stdin.take());
+    let feed = async {
+        let (Some(path), Some(mut stdin)) = (input, stdin) else { return Ok::<_, Error>(()) };
+        {
+            use std::os::fd::AsRawFd;
+            widen_pipe(stdin.as_raw_fd());
+        }
+        let mut f = tokio::fs::File::open(path).await.map_err(|e| Error::io("read", path, e))?;
+        let mut buf = vec![0u8; BUF];
+        loop {
+            let n = f.read(&mut buf).await.map_err(|e| Error::io("read", path, e))?;
+            if n == 0 {
+                break;
+            }
+            if stdin.write_all(&buf[..n]).await.is_err() {
+                break; // the reader died; its exit status says why
+            }
+            counters.raw.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        drop(stdin);
+        Ok(())
+    };
+    let work = async {
+        feed.await?;
+        let mut statuses = Vec::new();
+        for ch in children.iter_mut() {
+            statuses.push(
+                ch.wait()
+                    .await
+                    .map_err(|e| Error::new(ErrorCode::IoError, format!("Waiting for a tool failed: {e}")))?,
+            );
+        }
+        Ok::<_, Error>(statuses)
+    };
+    let r = tokio::select! {
+        r = work => r,
+        _ = cancel.cancelled() => {
+            for ch in children.iter_mut() { kill_group(ch).await; }
+            return Err(Error::cancelled_job());
+        }
+    };
+    if r.is_err() {
+        for ch in children.iter_mut() {
+            kill_group(ch).await;
+        }
+    }
+    let mut per_tool = Vec::new();
+    for t in errs {
+        per_tool.push(
+            tokio::time::timeout(std::time::Duration::from_secs(5), t)
+                .await
+                .ok()
+                .and_then(|r| r.ok())
+                .unwrap_or_default(),
+        );
+    }
+    let statuses = r?;
+    for (i, s) in statuses.iter().enumerate().rev() {
+        if !s.success() {
+            return Err(tool_failed(&chain[i].program, *s, &per_tool[i]));
+        }
+    }
+    Ok(per_tool.into_iter().flatten().collect())
+}

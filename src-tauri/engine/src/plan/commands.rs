@@ -202,23 +202,78 @@ pub fn pg_restore_hint(format: DumpFormat, jobs: Option<u32>) -> String {
     }
 }
 
-/// The restore of a `pg_dump` archive made above, without Quiesce.
+/// The restore of a `pg_dump` archive made above, as the plan shows it.
 pub fn pg_restore(profile: &Profile, pg_restore: &str, archive: &str, rt: &Runtime) -> CommandLine {
-    let mut r = CommandLine::new(pg_restore)
-        .env("PGPASSFILE", rt.pass_file)
-        .env("PGSSLMODE", pg_sslmode(profile.ssl_mode))
-        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
+    let mut z = zstd_decompress().arg(archive);
+    z.pipe_to = Some(Box::new(pg_restore_into(profile, pg_restore, None, None, rt)));
+    z
+}
+
+/// `zstd -dc`: stdin to stdout unless a file is added.
+pub fn zstd_decompress() -> CommandLine {
+    CommandLine::new("zstd").arg("-dc").arg("-q")
+}
+
+fn pg_conn_env(c: CommandLine, profile: &Profile, rt: &Runtime) -> CommandLine {
+    let mut c = c.env("PGPASSFILE", rt.pass_file).env("PGSSLMODE", pg_sslmode(profile.ssl_mode));
+    if let Some(ca) = &profile.ssl_ca_file {
+        c = c.env("PGSSLROOTCERT", ca.clone());
+    }
+    c.arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
         .arg(format!("--port={}", profile.port.unwrap_or(5432)))
         .arg(format!("--username={}", profile.user.as_deref().unwrap_or("")))
         .arg(format!("--dbname={}", profile.database.as_deref().unwrap_or("")))
         .arg("--no-password")
+}
+
+/// pg_restore straight into the target database, without owners or grants
+/// (roles of the source need not exist on the target). One transaction
+/// unless `jobs` (parallel workers cannot share one). `archive` None: stdin.
+pub fn pg_restore_into(
+    profile: &Profile,
+    tool: &str,
+    archive: Option<&str>,
+    jobs: Option<u32>,
+    rt: &Runtime,
+) -> CommandLine {
+    let mut c = pg_conn_env(CommandLine::new(tool), profile, rt)
         .arg("--no-owner")
+        .arg("--no-privileges")
+        .arg("--exit-on-error")
+        .arg("--verbose");
+    c = match jobs {
+        Some(j) => c.arg(format!("--jobs={}", j.max(1))),
+        None => c.arg("--single-transaction"),
+    };
+    if let Some(a) = archive {
+        c = c.arg(a);
+    }
+    c
+}
+
+/// pg_restore writing the archive as SQL to stdout (for psql to run it in
+/// one transaction together with the replacement's DROP SCHEMA statements).
+pub fn pg_restore_to_sql(tool: &str, archive: Option<&str>) -> CommandLine {
+    let mut c = CommandLine::new(tool).arg("--no-owner").arg("--no-privileges").arg("--file=-");
+    if let Some(a) = archive {
+        c = c.arg(a);
+    }
+    c
+}
+
+/// psql running stdin in one transaction, after `first` statements, stopping
+/// at the first error (so a failure rolls everything back).
+pub fn psql_single_transaction(profile: &Profile, tool: &str, first: &[String], rt: &Runtime) -> CommandLine {
+    let mut c = pg_conn_env(CommandLine::new(tool), profile, rt)
+        .arg("--quiet")
+        .arg("--no-psqlrc")
+        .arg("--set=ON_ERROR_STOP=1")
         .arg("--single-transaction")
-        .arg("--exit-on-error");
-    r.args.push("-".into());
-    let mut z = CommandLine::new("zstd").arg("-dc").arg(archive);
-    z.pipe_to = Some(Box::new(r));
-    z
+        .arg("--output=/dev/null");
+    for s in first {
+        c = c.arg(format!("--command={s}"));
+    }
+    c.arg("--file=-")
 }
 
 /// Whether a dump tool is MariaDB's (its TLS options differ from MySQL's).
@@ -300,16 +355,36 @@ pub fn mysql_restore_hint(format: DumpFormat) -> String {
     }
 }
 
+/// The restore of a MySQL dump, as the plan shows it.
 pub fn mysql_restore(profile: &Profile, client: &str, archive: &str, rt: &Runtime) -> CommandLine {
+    let mut z = zstd_decompress().arg(archive);
+    z.pipe_to = Some(Box::new(mysql_client(profile, client, rt)));
+    z
+}
+
+/// The mysql/mariadb client running the SQL on its stdin.
+pub fn mysql_client(profile: &Profile, client: &str, rt: &Runtime) -> CommandLine {
     let mut m = CommandLine::new(client)
         .arg(format!("--defaults-extra-file={}", rt.pass_file))
         .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
         .arg(format!("--port={}", profile.port.unwrap_or(3306)))
         .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
     m.args.extend(mysql_tls_args(profile, client));
-    let mut z = CommandLine::new("zstd").arg("-dc").arg(archive);
-    z.pipe_to = Some(Box::new(m));
-    z
+    m.arg("--batch")
+}
+
+/// myloader: the parallel loader of a mydumper directory, into the
+/// databases the dump names.
+pub fn myloader(profile: &Profile, tool: &str, dir: &str, threads: u32, rt: &Runtime) -> CommandLine {
+    let mut c = CommandLine::new(tool)
+        .arg(format!("--defaults-file={}", rt.pass_file))
+        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
+        .arg(format!("--port={}", profile.port.unwrap_or(3306)))
+        .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
+    if matches!(profile.ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
+        c = c.arg("--ssl");
+    }
+    c.arg(format!("--threads={}", threads.max(1))).arg("--verbose=3").arg(format!("--directory={dir}"))
 }
 
 /// libpq's sslmode mapped onto the client's own options.

@@ -1,0 +1,193 @@
+//! One SQL connection to a live PostgreSQL, MySQL/MariaDB or SQLite target,
+//! returning rows as text, so that the checks of a restore and the
+//! verification (counts, the consistency audit) are written once with the
+//! engine's quoting and table naming (facts §3) instead of once per driver.
+
+use crate::connect::postgres::PgConn;
+use crate::discovery::STATEMENT_TIMEOUT;
+use crate::error::{Error, ErrorCode, Result};
+use crate::profile::{DbKind, Profile};
+use crate::sensitive::Sensitive;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    Mysql,
+    Sqlite,
+}
+
+pub type Row = Vec<Option<String>>;
+
+enum Inner {
+    Pg(PgConn),
+    My(mysql_async::Conn),
+    Lite(Arc<Mutex<rusqlite::Connection>>),
+}
+
+pub struct LiveConn {
+    inner: Inner,
+    profile: Profile,
+    had_password: bool,
+}
+
+impl LiveConn {
+    /// Connects to the profile's target. SQLite files are opened read-write
+    /// only when `write` (verification never writes).
+    pub async fn open(p: &Profile, password: Option<&Sensitive<String>>, write: bool) -> Result<LiveConn> {
+        let inner = match p.kind {
+            DbKind::Postgresql => Inner::Pg(crate::connect::postgres::connect(p, password).await?),
+            DbKind::Mysql => Inner::My(crate::connect::mysql::connect_profile(p, password).await?),
+            DbKind::Sqlite => {
+                let path = p.path.clone().unwrap_or_default();
+                if !write && !std::path::Path::new(&path).is_file() {
+                    return Err(Error::new(ErrorCode::FileNotFound, format!("The SQLite file {path} does not exist.")));
+                }
+                let flags = if write {
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_CREATE
+                } else {
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                };
+                let c = rusqlite::Connection::open_with_flags(&path, flags)
+                    .map_err(|e| Error::new(ErrorCode::IoError, format!("Could not open {path}: {e}")))?;
+                c.busy_timeout(std::time::Duration::from_secs(5)).ok();
+                Inner::Lite(Arc::new(Mutex::new(c)))
+            }
+            k => {
+                return Err(Error::new(
+                    ErrorCode::Unsupported,
+                    format!("{} has no SQL connection in Quiesce.", k.label()),
+                ))
+            }
+        };
+        Ok(LiveConn { inner, profile: p.clone(), had_password: password.is_some() })
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self.inner {
+            Inner::Pg(_) => Dialect::Postgres,
+            Inner::My(_) => Dialect::Mysql,
+            Inner::Lite(_) => Dialect::Sqlite,
+        }
+    }
+
+    /// A table of a ScalarDB namespace, quoted for this engine.
+    pub fn table(&self, ns: &str, t: &str) -> String {
+        table_name(self.dialect(), ns, t)
+    }
+
+    /// A string literal.
+    pub fn lit(&self, s: &str) -> String {
+        match self.dialect() {
+            Dialect::Mysql => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''")),
+            _ => format!("'{}'", s.replace('\'', "''")),
+        }
+    }
+
+    pub async fn rows(&mut self, sql: &str) -> Result<Vec<Row>> {
+        let p = &self.profile;
+        match &mut self.inner {
+            Inner::Pg(c) => {
+                let msgs = c
+                    .client
+                    .simple_query(sql)
+                    .await
+                    .map_err(|e| crate::connect::postgres::map_error(e, p, self.had_password, STATEMENT_TIMEOUT))?;
+                Ok(msgs
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(r) => {
+                            Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                        }
+                        _ => None,
+                    })
+                    .collect())
+            }
+            Inner::My(c) => {
+                use mysql_async::prelude::Queryable;
+                let rows: Vec<mysql_async::Row> =
+                    c.query(sql).await.map_err(|e| crate::connect::mysql::map_error(e, p, STATEMENT_TIMEOUT))?;
+                Ok(rows.into_iter().map(|r| r.unwrap().into_iter().map(my_text).collect()).collect())
+            }
+            Inner::Lite(c) => {
+                let (c, sql) = (c.clone(), sql.to_string());
+                tokio::task::spawn_blocking(move || lite_rows(&c.lock().unwrap(), &sql))
+                    .await
+                    .map_err(|e| Error::internal(e.to_string()))?
+            }
+        }
+    }
+
+    /// Runs statements that return nothing.
+    pub async fn exec(&mut self, sql: &str) -> Result<()> {
+        match &mut self.inner {
+            Inner::Lite(c) => {
+                let (c, sql) = (c.clone(), sql.to_string());
+                tokio::task::spawn_blocking(move || {
+                    c.lock()
+                        .unwrap()
+                        .execute_batch(&sql)
+                        .map_err(|e| Error::new(ErrorCode::DatabaseError, format!("SQLite: {e}")))
+                })
+                .await
+                .map_err(|e| Error::internal(e.to_string()))?
+            }
+            _ => self.rows(sql).await.map(|_| ()),
+        }
+    }
+
+    /// One value, parsed.
+    pub async fn scalar_i64(&mut self, sql: &str) -> Result<Option<i64>> {
+        let rows = self.rows(sql).await?;
+        Ok(rows.first().and_then(|r| r.first().cloned().flatten()).and_then(|v| v.trim().parse().ok()))
+    }
+
+    pub async fn close(self) {
+        if let Inner::My(c) = self.inner {
+            let _ = c.disconnect().await;
+        }
+    }
+}
+
+pub fn table_name(d: Dialect, ns: &str, t: &str) -> String {
+    match d {
+        Dialect::Postgres => format!("\"{}\".\"{}\"", ns.replace('"', "\"\""), t.replace('"', "\"\"")),
+        Dialect::Mysql => format!("`{}`.`{}`", ns.replace('`', "``"), t.replace('`', "``")),
+        Dialect::Sqlite => format!("\"{}${}\"", ns.replace('"', "\"\""), t.replace('"', "\"\"")),
+    }
+}
+
+fn my_text(v: mysql_async::Value) -> Option<String> {
+    use mysql_async::Value;
+    match v {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8_lossy(&b).into_owned()),
+        Value::Int(i) => Some(i.to_string()),
+        Value::UInt(u) => Some(u.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Double(f) => Some(f.to_string()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+fn lite_rows(c: &rusqlite::Connection, sql: &str) -> Result<Vec<Row>> {
+    let err = |e: rusqlite::Error| Error::new(ErrorCode::DatabaseError, format!("SQLite: {e}"));
+    let mut st = c.prepare(sql).map_err(err)?;
+    let n = st.column_count();
+    let mut rows = st.query([]).map_err(err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(err)? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            use rusqlite::types::ValueRef;
+            row.push(match r.get_ref(i).map_err(err)? {
+                ValueRef::Null => None,
+                ValueRef::Integer(i) => Some(i.to_string()),
+                ValueRef::Real(f) => Some(f.to_string()),
+                ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
+            });
+        }
+        out.push(row);
+    }
+    Ok(out)
+}

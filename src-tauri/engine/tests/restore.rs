@@ -1,0 +1,661 @@
+//! Backup -> restore -> verify against real servers, under a workload that
+//! writes the way Consensus Commit does (records PREPARED, then the
+//! coordinator row, then the records COMMITTED, each its own database
+//! transaction), with transfers spanning two namespaces plus the coordinator.
+//! After a restore, the money with lazy recovery applied must equal the
+//! initial total; a control run that dumps each namespace separately must
+//! break that invariant, so the check is known to be able to fail.
+
+mod common;
+use common::Env;
+use quiesce_engine::backup::{self, manifest, BackupOptions};
+use quiesce_engine::plan::commands::DumpFormat;
+use quiesce_engine::profile::{DbKind, ProfileInput};
+use quiesce_engine::restore::{self, RestoreOptions};
+use quiesce_engine::verify::audit::Recovery;
+use quiesce_engine::ErrorCode;
+use quiesce_testsupport::mariadb::{self, MariaDbServer};
+use quiesce_testsupport::postgres::{PgOptions, PgServer, SUPERUSER};
+use quiesce_testsupport::scalardb::{Engine, Layout};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+fn quiet() -> backup::Sink {
+    Arc::new(|_| {})
+}
+
+fn never() -> CancellationToken {
+    CancellationToken::new()
+}
+
+fn to(profile: &str) -> RestoreOptions {
+    RestoreOptions { to: profile.into(), replace: false, jobs: None, confirm: None }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+const ACCOUNTS: i64 = 50;
+
+/// One transfer the way Consensus Commit writes it: prepare both records
+/// (one debits an account in `bank`, one inserts the transfer in `audit`),
+/// then the coordinator row, then commit each record separately.
+fn cc_transfer(l: &Layout, i: u64) -> [String; 4] {
+    let tx = format!("cc{i}");
+    let a = i as i64 % ACCOUNTS;
+    let t = now_ms();
+    [
+        format!(
+            "START TRANSACTION; UPDATE {b}.accounts SET before_balance = balance, before_tx_id = tx_id, before_tx_state = tx_state, before_tx_version = tx_version, \
+             balance = balance - 5, tx_id = '{tx}', tx_state = 1, tx_version = tx_version + 1, tx_prepared_at = {t} WHERE account_id = {a}; \
+             INSERT INTO {au}.transfers (transfer_id, amount, tx_id, tx_state, tx_version, tx_prepared_at) VALUES ('{tx}', 5, '{tx}', 1, 1, {t}); COMMIT",
+            b = l.bank,
+            au = l.audit
+        ),
+        format!("INSERT INTO {}.state (tx_id, tx_state, tx_created_at) VALUES ('{tx}', 3, {t})", l.coordinator),
+        format!("UPDATE {}.accounts SET tx_state = 3, tx_committed_at = {t} WHERE account_id = {a} AND tx_id = '{tx}'", l.bank),
+        format!("UPDATE {}.transfers SET tx_state = 3, tx_committed_at = {t} WHERE transfer_id = '{tx}'", l.audit),
+    ]
+}
+
+/// The money after lazy recovery, computed here from the facts (§2), not
+/// by the engine: a PREPARED/DELETED record whose transaction the
+/// coordinator does not call COMMITTED goes back to its before-image (an
+/// inserted record, with no before-image, disappears).
+fn recovered_total_sql(l: &Layout) -> String {
+    let committed = |t: &str| {
+        format!("COALESCE((SELECT c.tx_state FROM {}.state c WHERE c.tx_id = {t}.tx_id), 0) = 3", l.coordinator)
+    };
+    format!(
+        "SELECT (SELECT COALESCE(SUM(CASE WHEN a.tx_state IN (1, 2) AND NOT {ca} THEN a.before_balance ELSE a.balance END), 0) FROM {b}.accounts a) \
+         + (SELECT COALESCE(SUM(CASE WHEN t.tx_state IN (1, 2) AND NOT {ct} THEN COALESCE(t.before_amount, 0) ELSE t.amount END), 0) FROM {au}.transfers t)",
+        ca = committed("a"),
+        ct = committed("t"),
+        b = l.bank,
+        au = l.audit
+    )
+}
+
+struct Workload {
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicU64>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Workload {
+    async fn wait_for(&self, n: u64) {
+        let start = self.done.load(Ordering::Relaxed);
+        while self.done.load(Ordering::Relaxed) < start + n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.take().unwrap().join().unwrap();
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+fn pg_workload(s: &PgServer, db: &str, l: &Layout) -> Workload {
+    let (port, pw, db, l) = (s.port, s.password.clone(), db.to_string(), l.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let (st, dn) = (stop.clone(), done.clone());
+    let handle = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let (c, conn) = tokio_postgres::connect(
+                &format!(
+                    "host=127.0.0.1 port={port} user={SUPERUSER} password={pw} dbname={db} application_name=workload"
+                ),
+                tokio_postgres::NoTls,
+            )
+            .await
+            .unwrap();
+            tokio::spawn(conn);
+            let mut i = 0;
+            while !st.load(Ordering::Relaxed) {
+                for step in cc_transfer(&l, i) {
+                    // Each step is its own transaction (simple query, autocommit).
+                    c.batch_execute(&step).await.unwrap();
+                }
+                dn.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        });
+    });
+    Workload { stop, done, handle: Some(handle) }
+}
+
+fn my_workload(s: &MariaDbServer, l: &Layout) -> Workload {
+    let url = format!("mysql://{}:{}@127.0.0.1:{}", mariadb::USER, s.password, s.port);
+    let l = l.clone();
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let (st, dn) = (stop.clone(), done.clone());
+    let handle = std::thread::spawn(move || {
+        use mysql_async::prelude::Queryable;
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let mut c = mysql_async::Conn::from_url(url).await.unwrap();
+            let mut i = 0;
+            while !st.load(Ordering::Relaxed) {
+                for step in cc_transfer(&l, i) {
+                    c.query_drop(step).await.unwrap();
+                }
+                dn.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+            let _ = c.disconnect().await;
+        });
+    });
+    Workload { stop, done, handle: Some(handle) }
+}
+
+fn sh(script: &str) -> String {
+    let out = Command::new("sh").arg("-c").arg(script).output().unwrap();
+    assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Runs a SQL file with psql (dumps hold psql meta-commands).
+fn psql_file(s: &PgServer, db: &str, file: &Path) {
+    sh(&format!(
+        "{} {} -d {db} -X -q -v ON_ERROR_STOP=1 -f '{}' >/dev/null",
+        s.bin_dir.join("psql").display(),
+        pg_conn_args(s),
+        file.display()
+    ));
+}
+
+fn pg_conn_args(s: &PgServer) -> String {
+    format!("-h {} -p {} -U {SUPERUSER}", s.socket_dir().display(), s.port)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_15_backup_under_consensus_commit_restores_into_postgres_18_with_money_conserved() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 1000));
+    // Bulk, so that the dump takes long enough for transfers to land in it.
+    s.psql(&db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, 1, repeat(md5(g::text), 4), 3 FROM generate_series(1, 60000) g");
+    let total: i64 = s.psql(&db, &recovered_total_sql(&l)).parse().unwrap();
+    let env = Env::new();
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("bank", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+
+    let w = pg_workload(s, &db, &l);
+    w.wait_for(20).await;
+    let before = w.done.load(Ordering::Relaxed);
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let during = w.done.load(Ordering::Relaxed) - before;
+    // Control: one dump per namespace, with transfers landing in between.
+    let ctl = env.dir.path().join("control");
+    std::fs::create_dir_all(&ctl).unwrap();
+    let pg_dump = s.bin_dir.join("pg_dump");
+    for ns in ["coordinator", "bank", "scalardb", "audit"] {
+        sh(&format!("{} {} -d {db} --schema={ns} -f {}/{ns}.sql", pg_dump.display(), pg_conn_args(s), ctl.display()));
+        w.wait_for(5).await;
+    }
+    w.finish();
+    assert!(during > 0, "no transfer committed during the backup: the test proves nothing");
+
+    // Into a database that does not exist yet, on a PostgreSQL 18 server.
+    let s18 = PgServer::shared_pg18();
+    let target_db = format!("restored_{}", quiesce_testsupport::random_suffix());
+    let tgt = env.pg("pg18", s18, &target_db, SUPERUSER, &s18.password);
+    let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let sink: backup::Sink = Arc::new(move |e| ev.lock().unwrap().push(e));
+    let pf = restore::dry_run(&env.ds, &out, &m.id, &to(&tgt), &never()).await.unwrap();
+    assert!(pf.ok(), "{:#?}", pf.checks);
+    assert!(
+        pf.checks.iter().any(|c| c.name == "server_version" && c.message.contains("migration")),
+        "{:#?}",
+        pf.checks
+    );
+    assert!(pf.on_failure.contains("dropped"), "a database Quiesce creates is dropped on failure: {}", pf.on_failure);
+    let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), sink, &never()).await.unwrap();
+    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert!(r.verify.tables.iter().all(|t| t.rows == t.expected_rows && t.exists), "{:#?}", r.verify.tables);
+    let audit = r.verify.audit.as_ref().unwrap();
+    assert_eq!(audit.torn, 0, "{:#?}", audit.transactions);
+    assert!(std::path::Path::new(r.report_path.as_ref().unwrap()).is_file(), "the report is stored with the backup");
+    assert!(events.lock().unwrap().iter().any(|e| matches!(e, backup::BackupEvent::Progress(p) if p.raw_bytes > 0)));
+    assert!(s18.psql(&target_db, "SHOW server_version").starts_with("18"));
+    let restored: i64 = s18.psql(&target_db, &recovered_total_sql(&l)).parse().unwrap();
+    assert_eq!(restored, total, "money with lazy recovery applied is the initial total");
+    assert!(
+        r.after.iter().any(|a| a.contains("contact_points")),
+        "the user is told to point ScalarDB at the restored database: {:?}",
+        r.after
+    );
+
+    // The control run's restore breaks the invariant, so the check above can fail.
+    let ctl_db = s.create_database();
+    for ns in ["coordinator", "bank", "scalardb", "audit"] {
+        psql_file(s, &ctl_db, &ctl.join(format!("{ns}.sql")));
+    }
+    let broken: i64 = s.psql(&ctl_db, &recovered_total_sql(&l)).parse().unwrap();
+    assert_ne!(broken, total, "separate dumps per namespace must not conserve money");
+    // And the audit sees transactions the coordinator never saw.
+    let ctl_p = env.pg("ctl", s, &ctl_db, SUPERUSER, &s.password);
+    let v = quiesce_engine::verify::verify_profile(&env.ds, &ctl_p, Some(&m), None, &never()).await.unwrap();
+    let a = v.audit.unwrap();
+    assert!(a.committed_unknown_records > 0 || a.torn > 0, "{:#?}", a.findings);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_flags_a_backup_whose_coordinator_was_captured_before_a_transfer_committed() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 1000));
+    let [prepare, coordinator, commit_account, _commit_transfer] = cc_transfer(&l, 1);
+    s.psql(&db, &prepare);
+    // The coordinator is captured now, before the transfer commits…
+    let dir = tempfile::tempdir().unwrap();
+    let pg_dump = s.bin_dir.join("pg_dump");
+    sh(&format!(
+        "{} {} -d {db} --schema=coordinator -f {}/c.sql",
+        pg_dump.display(),
+        pg_conn_args(s),
+        dir.path().display()
+    ));
+    // …the transfer commits (coordinator row, then one record of two)…
+    s.psql(&db, &coordinator);
+    s.psql(&db, &commit_account);
+    // …and the data is captured after.
+    sh(&format!(
+        "{} {} -d {db} --schema=bank --schema=audit --schema=scalardb -f {}/d.sql",
+        pg_dump.display(),
+        pg_conn_args(s),
+        dir.path().display()
+    ));
+    let env = Env::new();
+    // The source itself is consistent: the transfer rolls forward.
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let ok = quiesce_engine::verify::verify_profile(&env.ds, &src, None, None, &never()).await.unwrap();
+    let a = ok.audit.as_ref().unwrap();
+    assert_eq!(a.torn, 0, "{:#?}", a.transactions);
+    assert_eq!(a.transactions.iter().find(|t| t.tx_id == "cc1").unwrap().recovery, Recovery::RollForward);
+    assert!(ok.passed, "{:#?}", ok.findings);
+
+    let torn_db = s.create_database();
+    psql_file(s, &torn_db, &dir.path().join("c.sql"));
+    psql_file(s, &torn_db, &dir.path().join("d.sql"));
+    let p = env.pg("torn", s, &torn_db, SUPERUSER, &s.password);
+    let r = quiesce_engine::verify::verify_profile(&env.ds, &p, None, None, &never()).await.unwrap();
+    assert!(!r.passed, "a torn backup must not pass");
+    let a = r.audit.unwrap();
+    assert_eq!(a.torn, 1, "{:#?}", a.transactions);
+    let t = &a.transactions[0];
+    assert_eq!((t.tx_id.as_str(), t.recovery, t.coordinator_state), ("cc1", Recovery::Torn, None));
+    assert!(a.findings.iter().any(|f| f.code == "torn_transaction" && f.message.contains("cc1")), "{:#?}", a.findings);
+    assert!(!a.limits.is_empty(), "the audit says what it cannot detect");
+    // Lazy recovery on this state really loses money: the audit is right.
+    let broken: i64 = s.psql(&torn_db, &recovered_total_sql(&l)).parse().unwrap();
+    assert_ne!(broken, ACCOUNTS * 1000);
+}
+
+fn my_profile(env: &Env, name: &str, s: &MariaDbServer) -> String {
+    let input = ProfileInput {
+        kind: Some(DbKind::Mysql),
+        host: Some("127.0.0.1".into()),
+        port: Some(s.port),
+        user: Some(mariadb::USER.into()),
+        ..Default::default()
+    };
+    env.profile(name, input, Some(&s.password))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_backup_under_consensus_commit_restores_into_another_server_with_money_conserved() {
+    let s = MariaDbServer::shared();
+    let l = Layout::unique(&quiesce_testsupport::random_suffix());
+    s.sql(&l.sql(Engine::Mysql, ACCOUNTS, 1000));
+    s.sql(&format!(
+        "USE `{}`; INSERT INTO `{}`.transfers (transfer_id, amount, tx_id, tx_state) SELECT CONCAT('x', seq), 1, md5(seq), 3 FROM seq_1_to_150000",
+        l.audit, l.audit
+    ));
+    let total: i64 = s.sql(&recovered_total_sql(&l)).parse().unwrap();
+    let env = Env::new();
+    let src = my_profile(&env, "src", s);
+    let d = env.deployment("my", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let w = my_workload(s, &l);
+    w.wait_for(20).await;
+    let before = w.done.load(Ordering::Relaxed);
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let during = w.done.load(Ordering::Relaxed) - before;
+    // Control: one mariadb-dump per database, transfers landing in between.
+    let ctl = env.dir.path().join("control");
+    std::fs::create_dir_all(&ctl).unwrap();
+    for ns in [&l.coordinator, &l.bank, &l.system, &l.audit] {
+        sh(&format!(
+            "mariadb-dump --no-defaults --socket={} -uroot --single-transaction --databases {ns} > {}/{ns}.sql",
+            s.dir.join("sock").display(),
+            ctl.display()
+        ));
+        w.wait_for(5).await;
+    }
+    w.finish();
+    assert!(during > 0, "no transfer committed during the backup: the test proves nothing");
+
+    let t = MariaDbServer::start();
+    let tgt = my_profile(&env, "tgt", &t);
+    let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
+    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert_eq!(r.verify.audit.as_ref().unwrap().torn, 0);
+    let restored: i64 = t.sql(&recovered_total_sql(&l)).parse().unwrap();
+    assert_eq!(restored, total, "money with lazy recovery applied is the initial total");
+
+    // A second restore into the same server is refused: it is not empty…
+    let e = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotEmpty, "{}", e.message);
+    assert!(e.message.contains(&l.bank) && e.message.contains("rows"), "what exists is shown: {}", e.message);
+    // …unless replacing is asked for.
+    t.sql(&format!("INSERT INTO `{}`.accounts (account_id, balance) VALUES (9999, 1)", l.bank));
+    let mut rep = to(&tgt);
+    rep.replace = true;
+    let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
+    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert_eq!(t.sql(&format!("SELECT COUNT(*) FROM `{}`.accounts WHERE account_id = 9999", l.bank)), "0");
+
+    // The control restore breaks the invariant.
+    let c = MariaDbServer::start();
+    for ns in [&l.coordinator, &l.bank, &l.system, &l.audit] {
+        sh(&format!(
+            "mariadb --no-defaults --socket={} -uroot < {}/{ns}.sql",
+            c.dir.join("sock").display(),
+            ctl.display()
+        ));
+    }
+    let broken: i64 = c.sql(&recovered_total_sql(&l)).parse().unwrap();
+    assert_ne!(broken, total, "separate dumps per database must not conserve money");
+}
+
+fn lite_profile(env: &Env, name: &str, file: &Path) -> String {
+    env.profile(
+        name,
+        ProfileInput { kind: Some(DbKind::Sqlite), path: Some(file.display().to_string()), ..Default::default() },
+        None,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_the_target() {
+    let env = Env::new();
+    let file = env.dir.path().join("app.sqlite");
+    quiesce_engine::demo::create_demo_database(&file).unwrap();
+    let src = lite_profile(&env, "lite", &file);
+    let d = env.deployment("lite", &[("default", &src)], &[], &Layout::standard());
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+
+    let target = env.dir.path().join("restored.sqlite");
+    let tgt = lite_profile(&env, "restored", &target);
+    let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
+    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert!(r.verify.tables.iter().all(|t| t.rows == t.expected_rows), "{:#?}", r.verify.tables);
+
+    // Another process holding the file open (a writer in a transaction) is listed and refused.
+    let mut holder = Command::new("python3")
+        .arg("-c")
+        .arg(format!(
+            "import sqlite3,sys,time\nc=sqlite3.connect('{}',isolation_level=None)\nc.execute('BEGIN IMMEDIATE')\nprint('ready',flush=True)\ntime.sleep(60)",
+            target.display()
+        ))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::BufRead;
+        let mut line = String::new();
+        std::io::BufReader::new(holder.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+        assert_eq!(line.trim(), "ready");
+    }
+    let mut rep = to(&tgt);
+    rep.replace = true;
+    let pf = restore::dry_run(&env.ds, &out, &m.id, &rep, &never()).await.unwrap();
+    let sess = pf.checks.iter().find(|c| c.name == "sessions").unwrap();
+    assert!(!sess.ok && pf.sessions.iter().any(|s| s.id == holder.id().to_string()), "{:#?}", pf.sessions);
+    let e = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InUse, "{}", e.message);
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
+    assert!(r.verify.passed);
+}
+
+/// Flips one byte in the middle of a file.
+fn corrupt(p: &Path) {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new().read(true).write(true).open(p).unwrap();
+    let mid = f.metadata().unwrap().len() / 2;
+    let mut b = [0u8; 1];
+    f.seek(SeekFrom::Start(mid)).unwrap();
+    f.read_exact(&mut b).unwrap();
+    f.seek(SeekFrom::Start(mid)).unwrap();
+    f.write_all(&[b[0] ^ 0xff]).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    sh(&format!("cp -a '{}' '{}'", from.display(), to.display()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_backups_and_bad_targets_are_refused_before_anything_is_touched() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 10));
+    let env = Env::new();
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("bad", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let target_db = s.create_database();
+    let tgt = env.pg("tgt", s, &target_db, SUPERUSER, &s.password);
+    let untouched = || {
+        s.psql(
+            &target_db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname IN ('bank', 'audit', 'coordinator', 'scalardb')",
+        )
+    };
+
+    let work = env.dir.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    // A corrupted file.
+    let c = work.join("corrupted");
+    copy_dir(&dir, &c);
+    corrupt(&c.join("postgresql.dump.zst"));
+    let e = restore::run(&env.ds, &out, &c.display().to_string(), &to(&tgt), quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Corrupt, "{}", e.message);
+    assert!(e.message.contains("SHA-256"), "{}", e.message);
+    // A truncated file.
+    let t = work.join("truncated");
+    copy_dir(&dir, &t);
+    let f = t.join("postgresql.dump.zst");
+    let len = std::fs::metadata(&f).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&f).unwrap().set_len(len / 2).unwrap();
+    let e = restore::run(&env.ds, &out, &t.display().to_string(), &to(&tgt), quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Corrupt, "{}", e.message);
+    assert!(e.message.contains("truncated"), "{}", e.message);
+    // A missing manifest.
+    let n = work.join("no-manifest");
+    copy_dir(&dir, &n);
+    std::fs::remove_file(n.join(manifest::MANIFEST)).unwrap();
+    let e = restore::run(&env.ds, &out, &n.display().to_string(), &to(&tgt), quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound, "{}", e.message);
+    assert!(e.message.contains("manifest.json"), "{}", e.message);
+    // A target of another family.
+    let lite = lite_profile(&env, "lite", &env.dir.path().join("x.sqlite"));
+    let e = restore::run(&env.ds, &out, &m.id, &to(&lite), quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    assert!(e.message.contains("PostgreSQL"), "{}", e.message);
+    // --jobs with a backup that is not in the directory format.
+    let mut j = to(&tgt);
+    j.jobs = Some(2);
+    let e = restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    assert_eq!(untouched(), "0", "nothing was restored by any refused attempt");
+
+    // Another client connected to the target: listed and refused.
+    let (c2, conn) = tokio_postgres::connect(
+        &format!(
+            "host=127.0.0.1 port={} user={SUPERUSER} password={} dbname={target_db} application_name=scalardb-node",
+            s.port, s.password
+        ),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .unwrap();
+    let task = tokio::spawn(conn);
+    let e = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InUse, "{}", e.message);
+    assert!(e.message.contains("scalardb-node"), "the session is named: {}", e.message);
+    drop(c2);
+    task.abort();
+    let _ = task.await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    // Restored once; then non-empty: refused without replace, shown what is there.
+    restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
+    s.psql(
+        &target_db,
+        "CREATE TABLE bank.extra (x int); INSERT INTO bank.accounts (account_id, balance) VALUES (9999, 1)",
+    );
+    let e = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotEmpty, "{}", e.message);
+    assert!(e.message.contains("bank.accounts (51 rows)"), "{}", e.message);
+    // A wrong typed confirmation is refused too.
+    let mut rep = to(&tgt);
+    rep.replace = true;
+    rep.confirm = Some("not-the-name".into());
+    let e = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    rep.confirm = Some("tgt".into());
+    let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
+    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert_eq!(s.psql(&target_db, "SELECT to_regclass('bank.extra') IS NULL"), "t", "replace drops what was there");
+}
+
+/// A table big enough that a restore runs for a while.
+fn big(s: &PgServer, db: &str) {
+    s.psql(db, &Layout::standard().sql(Engine::Postgres, ACCOUNTS, 10));
+    s.psql(db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, repeat(md5(g::text), 6), 3 FROM generate_series(1, 700000) g");
+}
+
+fn progress_counter() -> (Arc<AtomicU64>, backup::Sink) {
+    let seen = Arc::new(AtomicU64::new(0));
+    let s2 = seen.clone();
+    (
+        seen,
+        Arc::new(move |e| {
+            if let backup::BackupEvent::Progress(p) = e {
+                s2.store(p.raw_bytes, Ordering::Relaxed);
+            }
+        }),
+    )
+}
+
+async fn wait_for_bytes(seen: &AtomicU64) {
+    let t = std::time::Instant::now();
+    while seen.load(Ordering::Relaxed) == 0 {
+        assert!(t.elapsed() < Duration::from_secs(60), "the restore never reported progress");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_and_a_server_killed_mid_restore_say_what_the_target_holds() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    big(s, &db);
+    let env = Env::new();
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("big", &[("default", &src)], &[], &Layout::standard());
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Plain, jobs: None, out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+
+    // Cancel: one transaction, so the target is as it was (here: empty).
+    let target_db = s.create_database();
+    let tgt = env.pg("tgt", s, &target_db, SUPERUSER, &s.password);
+    let cancel = CancellationToken::new();
+    let (seen, sink) = progress_counter();
+    let (ds, out2, id, c2, t2) = (env.ds.clone(), out.clone(), m.id.clone(), cancel.clone(), tgt.clone());
+    let job = tokio::spawn(async move { restore::run(&ds, &out2, &id, &to(&t2), sink, &c2).await });
+    wait_for_bytes(&seen).await;
+    cancel.cancel();
+    let e = job.await.unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::Cancelled, "{}", e.message);
+    assert!(e.message.contains("exactly as it was"), "{}", e.message);
+    let t = std::time::Instant::now();
+    while s.psql(
+        &target_db,
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql' AND pid <> pg_backend_pid()",
+    ) != "0"
+    {
+        assert!(t.elapsed() < Duration::from_secs(10), "psql's session outlived the cancel");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        s.psql(
+            &target_db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname IN ('bank', 'audit', 'coordinator', 'scalardb')"
+        ),
+        "0"
+    );
+
+    // A target server killed mid-restore: a failure naming the tool's error.
+    let k = PgServer::start(PgOptions::default());
+    let kdb = k.create_database();
+    let ktgt = env.pg("killed", &k, &kdb, SUPERUSER, &k.password);
+    let (seen, sink) = progress_counter();
+    let (ds, out2, id) = (env.ds.clone(), out.clone(), m.id.clone());
+    let job = tokio::spawn(async move { restore::run(&ds, &out2, &id, &to(&ktgt), sink, &never()).await });
+    wait_for_bytes(&seen).await;
+    k.kill();
+    let e = job.await.unwrap().unwrap_err();
+    assert!(matches!(e.code, ErrorCode::ConnectionRefused | ErrorCode::DatabaseError), "{:?}: {}", e.code, e.message);
+    assert!(e.message.contains("psql"), "the tool's own message is shown: {}", e.message);
+    assert!(e.message.contains("Target:"), "the error says what the target holds: {}", e.message);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parallel_restore_from_the_directory_format_goes_into_fresh_schemas() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 10));
+    let env = Env::new();
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("dir", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let target_db = s.create_database();
+    let tgt = env.pg("tgt", s, &target_db, SUPERUSER, &s.password);
+    let mut j = to(&tgt);
+    j.jobs = Some(2);
+    let pf = restore::dry_run(&env.ds, &out, &m.id, &j, &never()).await.unwrap();
+    assert!(pf.mode.contains("-j 2") && pf.on_failure.contains("drops the schemas"), "{} / {}", pf.mode, pf.on_failure);
+    assert!(pf.commands[0].contains("--jobs=2"), "{:?}", pf.commands);
+    let r = restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()).await.unwrap();
+    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert_eq!(s.psql(&target_db, "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
+    let _ = PathBuf::new();
+}
