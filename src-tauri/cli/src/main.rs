@@ -12,6 +12,7 @@ use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, Profile, ProfileInput, Profiles, SslMode};
 use quiesce_engine::{paths::Home, secrets::SecretStore, Error, Result, Sensitive};
+use quiesce_engine::{restore, verify};
 use std::io::{IsTerminal, Read};
 use tokio_util::sync::CancellationToken;
 
@@ -60,7 +61,45 @@ enum Command {
     /// The backup catalog (the backup folders are the truth).
     #[command(subcommand)]
     Backups(BackupsCmd),
+    /// Restore a whole backup into a profile (the one it came from, or another
+    /// of the same database family: a migration). Checks everything first;
+    /// verifies the result. Exit status 30 when the verification finds errors.
+    Restore {
+        /// Backup id (see `quiesce backups list`) or folder.
+        backup: String,
+        /// Target profile.
+        #[arg(long, value_name = "PROFILE")]
+        to: String,
+        /// Replace the backup's namespaces where the target already has them.
+        #[arg(long)]
+        replace: bool,
+        /// Parallel workers: pg_restore -j (directory-format backups) or myloader threads.
+        #[arg(long, value_name = "N")]
+        jobs: Option<u32>,
+        /// Catalog folder to find the backup id in.
+        #[arg(long, value_name = "DIR")]
+        root: Option<String>,
+        /// Print the checks, what the target holds and the commands; touch nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Verify a live database (a profile or a deployment: tables, row counts,
+    /// the ScalarDB consistency audit), or a backup (its files against the
+    /// manifest; SQLite backups are also audited in place). Exit status 30
+    /// when it finds errors.
+    Verify {
+        /// A backup id or folder, a deployment, or a profile.
+        target: String,
+        /// Compare a live target with this backup's manifest (its tables and row counts).
+        #[arg(long, value_name = "ID")]
+        backup: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        root: Option<String>,
+    },
 }
+
+/// Exit status when a verification ran and found errors.
+const EXIT_VERIFY_FAILED: i32 = 30;
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {
@@ -389,6 +428,22 @@ enum Output {
     Catalog(Vec<CatalogEntry>),
     Manifest(std::path::PathBuf, Box<Manifest>),
     BackupRemoved(Box<Manifest>),
+    RestorePreflight(Box<restore::RestorePreflight>),
+    Restored(Box<restore::RestoreResult>),
+    Verified(Box<verify::VerifyReport>),
+    BackupVerified(Box<verify::IntegrityReport>, Option<Box<verify::VerifyReport>>),
+}
+
+impl Output {
+    /// A verification that found errors is not a success, whatever printed it.
+    fn failed_verification(&self) -> bool {
+        match self {
+            Output::Restored(r) => !r.verify.passed,
+            Output::Verified(v) => !v.passed,
+            Output::BackupVerified(i, v) => !i.problems.is_empty() || v.as_ref().is_some_and(|v| !v.passed),
+            _ => false,
+        }
+    }
 }
 
 fn main() {
@@ -398,7 +453,13 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().worker_threads(2).build().expect("tokio runtime");
     let result = rt.block_on(run(cli.command));
     match result {
-        Ok(out) => print_output(out, json),
+        Ok(out) => {
+            let failed = out.failed_verification();
+            print_output(out, json);
+            if failed {
+                std::process::exit(EXIT_VERIFY_FAILED);
+            }
+        }
         Err(e) => {
             tracing::debug!(error = ?e, "command failed");
             if json {
@@ -465,6 +526,56 @@ async fn run(cmd: Command) -> Result<Output> {
                     Ok(Output::BackupRemoved(Box::new(backup::manifest::delete(&root(r), &id)?)))
                 }
             }
+        }
+        Command::Restore { backup: b, to, replace, jobs, root: r, dry_run } => {
+            let root = r
+                .map(|r| std::path::PathBuf::from(absolute(r)))
+                .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
+            let b = if std::path::Path::new(&b).exists() { absolute(b) } else { b };
+            let ds = Deployments::new(profiles);
+            let opts = restore::RestoreOptions { to, replace, jobs, confirm: None };
+            let cancel = ctrl_c_token();
+            if dry_run {
+                return Ok(Output::RestorePreflight(Box::new(restore::dry_run(&ds, &root, &b, &opts, &cancel).await?)));
+            }
+            Ok(Output::Restored(Box::new(restore::run(&ds, &root, &b, &opts, progress_printer(), &cancel).await?)))
+        }
+        Command::Verify { target, backup: against, root: r } => {
+            let root = r
+                .map(|r| std::path::PathBuf::from(absolute(r)))
+                .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
+            let ds = Deployments::new(profiles);
+            let cancel = ctrl_c_token();
+            let as_path = std::path::Path::new(&target);
+            let is_backup = as_path.join(backup::manifest::MANIFEST).is_file()
+                || backup::manifest::scan(&root).iter().any(|(_, m)| m.id == target);
+            if is_backup && against.is_none() {
+                let t = if as_path.exists() { absolute(target) } else { target };
+                let (i, v) = verify::verify_backup(&root, &t, &cancel).await?;
+                return Ok(Output::BackupVerified(Box::new(i), v.map(Box::new)));
+            }
+            let manifest = match &against {
+                Some(id) => Some(restore::find_backup(&root, id)?.1),
+                None => None,
+            };
+            let (profile, deployment) = match ds.get(&target) {
+                Ok(d) => {
+                    let storages = ds.storage_profiles(&d)?;
+                    let p = storages.first().map(|(_, p)| p.id.clone()).ok_or_else(|| {
+                        quiesce_engine::Error::invalid(format!("Deployment \"{}\" has no storage to verify.", d.name))
+                    })?;
+                    if storages.len() > 1 {
+                        return Err(quiesce_engine::Error::invalid(format!(
+                            "Deployment \"{}\" has several storages; verify each profile: quiesce verify <profile>.",
+                            d.name
+                        )));
+                    }
+                    (p, Some(d))
+                }
+                Err(_) => (target.clone(), None),
+            };
+            let r = verify::verify_profile(&ds, &profile, manifest.as_ref(), deployment.as_ref(), &cancel).await?;
+            Ok(Output::Verified(Box::new(r)))
         }
     }
 }
@@ -663,6 +774,10 @@ fn print_output(out: Output, json: bool) {
             Output::Catalog(c) => serde_json::json!({ "backups": c }),
             Output::Manifest(dir, m) => serde_json::json!({ "backup": m, "folder": dir }),
             Output::BackupRemoved(m) => serde_json::json!({ "removed": m }),
+            Output::RestorePreflight(p) => serde_json::json!({ "dry_run": p }),
+            Output::Restored(r) => serde_json::json!({ "restore": r }),
+            Output::Verified(v) => serde_json::json!({ "verify": v }),
+            Output::BackupVerified(i, v) => serde_json::json!({ "integrity": i, "verify": v }),
         };
         println!("{v}");
         return;
@@ -733,6 +848,34 @@ fn print_output(out: Output, json: bool) {
         }
         Output::Manifest(dir, m) => print_manifest(&dir, &m),
         Output::BackupRemoved(m) => println!("Backup {} of \"{}\" deleted.", m.id, m.deployment),
+        Output::RestorePreflight(p) => print_restore_preflight(&p),
+        Output::Restored(r) => {
+            println!("Restored {} into {} ({}) in {:.1} s.", r.backup_id, r.target_profile, r.target, r.duration_ms / 1000.0);
+            print_verify(&r.verify);
+            if let Some(p) = &r.report_path {
+                println!("Report stored with the backup: {p}");
+            }
+            println!();
+            println!("Next:");
+            for a in &r.after {
+                println!("  - {a}");
+            }
+        }
+        Output::Verified(v) => print_verify(&v),
+        Output::BackupVerified(i, v) => {
+            if i.problems.is_empty() {
+                println!("Backup {}: {} file(s), {} match the manifest.", i.backup_id, i.files_checked, backup::human(i.bytes_checked));
+            } else {
+                println!("Backup {} does NOT match its manifest:", i.backup_id);
+                for p in &i.problems {
+                    println!("  - {p}");
+                }
+            }
+            if let Some(v) = v {
+                println!();
+                print_verify(&v);
+            }
+        }
         Output::Deployments(ds) if ds.is_empty() => {
             println!("No deployments yet. Import one with `quiesce deployment import /path/to/database.properties`.")
         }
@@ -832,6 +975,105 @@ fn print_preview(p: &ImportPreview) {
     }
     for n in &p.notes {
         println!("  note: {n}");
+    }
+}
+
+fn print_restore_preflight(p: &restore::RestorePreflight) {
+    println!(
+        "Restore {} of \"{}\" ({}, {} tables, {}) from {}",
+        p.backup_id,
+        p.deployment,
+        p.format,
+        p.tables,
+        backup::human(p.bytes),
+        p.source
+    );
+    println!(
+        "into {} ({}{})",
+        p.target_profile,
+        p.target,
+        p.target_version.as_deref().map(|v| format!(", {v}")).unwrap_or_default()
+    );
+    println!();
+    println!("Checks (nothing was touched):");
+    for c in &p.checks {
+        println!("  {} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.message);
+    }
+    if !p.existing.is_empty() {
+        println!();
+        println!("{} on the target:", if p.will_replace { "Will be replaced" } else { "Already" });
+        for t in &p.existing {
+            println!("  {}.{} ({} rows)", t.namespace, t.table, t.rows.map(|r| r.to_string()).unwrap_or("?".into()));
+        }
+    }
+    println!();
+    println!("How: {}", p.mode);
+    println!("If it fails or is cancelled, the target holds: {}", p.on_failure);
+    if !p.commands.is_empty() {
+        println!("Would run:");
+        for c in &p.commands {
+            println!("  $ {c}");
+        }
+    }
+}
+
+fn print_verify(v: &verify::VerifyReport) {
+    println!(
+        "Verification of {} ({}): {}",
+        v.profile,
+        v.target,
+        if v.passed { "no errors found" } else { "ERRORS FOUND" }
+    );
+    if !v.tables.is_empty() {
+        println!("  {:<40} {:>12} {:>12}", "TABLE", "ROWS", "BACKUP");
+        for t in &v.tables {
+            println!(
+                "  {:<40} {:>12} {:>12}{}",
+                format!("{}.{}", t.namespace, t.table),
+                t.rows.map(|r| r.to_string()).unwrap_or("missing".into()),
+                t.expected_rows
+                    .map(|r| if t.expected_exact { r.to_string() } else { format!("~{r}") })
+                    .unwrap_or("-".into()),
+                match t.severity {
+                    quiesce_engine::discovery::Severity::Error => "  ERROR",
+                    quiesce_engine::discovery::Severity::Warning => "  warning",
+                    _ => "",
+                }
+            );
+        }
+    }
+    let sev = |s: quiesce_engine::discovery::Severity| match s {
+        quiesce_engine::discovery::Severity::Error => "ERROR  ",
+        quiesce_engine::discovery::Severity::Warning => "warning",
+        _ => "ok     ",
+    };
+    for f in &v.findings {
+        println!("  {} {}", sev(f.severity), f.message);
+    }
+    if let Some(a) = &v.audit {
+        println!();
+        println!(
+            "ScalarDB consistency audit ({} tables, coordinator {} with {} rows): {} in-flight record(s), {} transaction(s): {} roll forward, {} roll back, {} not yet expired, {} torn",
+            a.tables.len(),
+            a.coordinator_table,
+            a.coordinator_rows.map(|r| r.to_string()).unwrap_or("?".into()),
+            a.in_flight_records,
+            a.transactions_total,
+            a.roll_forward,
+            a.roll_back,
+            a.not_yet_expired,
+            a.torn
+        );
+        for f in &a.findings {
+            println!("  {} {}", sev(f.severity), f.message);
+        }
+        for t in a.transactions.iter().take(10) {
+            println!("  {:<24} {:?}: {}", t.tx_id, t.recovery, t.explanation);
+        }
+        println!("  What the audit cannot see:");
+        for l in &a.limits {
+            println!("    - {l}");
+        }
     }
 }
 

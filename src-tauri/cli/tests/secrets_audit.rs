@@ -1,4 +1,5 @@
-//! A secrets audit of real backups: pg_dump and mariadb-dump run through
+//! A secrets audit of real backups and restores: pg_dump, pg_restore, psql,
+//! mariadb-dump and mariadb run through
 //! wrappers that record their arguments and environment; afterwards the
 //! password may appear in none of those records, in no file under Quiesce's
 //! state, the runtime dir or /tmp, and not in what the CLI printed.
@@ -77,7 +78,7 @@ fn postgres_and_mariadb_backups_leak_the_password_nowhere() {
     let pw = format!("AuditPw-{sfx}-pg");
     pg.psql("postgres", &format!("CREATE ROLE aud_{sfx} LOGIN SUPERUSER PASSWORD '{pw}'"));
     let pg_bin = quiesce_testsupport::postgres::default_bin_dir();
-    for t in ["pg_dump", "pg_restore"] {
+    for t in ["pg_dump", "pg_restore", "psql"] {
         wrapper(tools.path(), t, &pg_bin.join(t), &log);
     }
     let port = pg.port.to_string();
@@ -114,6 +115,33 @@ fn postgres_and_mariadb_backups_leak_the_password_nowhere() {
     assert!(printed.contains("complete"), "{printed}");
     audit(&cli, &pw, &log, &printed);
 
+    // Restored through the CLI into a database Quiesce creates, then verified.
+    let (_, v) = cli.json(&["backups", "list"], None, &[]);
+    let pg_id = v["backups"][0]["id"].as_str().unwrap().to_string();
+    let db2 = format!("r_{sfx}");
+    let mut args2: Vec<&str> = args.to_vec();
+    args2[3] = "pg2";
+    let i = args2.iter().position(|a| *a == db.as_str()).unwrap();
+    args2[i] = &db2;
+    let (status, v) = cli.json(&args2, Some(&pw), &[]);
+    assert_eq!(status, 0, "{v}");
+    let out = cli.run(&["restore", &pg_id, "--to", "pg2"], None, &[("QUIESCE_LOG", "debug")]);
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(printed.contains("no errors found"), "{printed}");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("pg_restore"), "the restore ran through the wrapper");
+    audit(&cli, &pw, &log, &printed);
+    let (status, v) = cli.json(&["verify", "pg2", "--backup", &pg_id], None, &[]);
+    assert_eq!((status, v["verify"]["passed"].as_bool()), (0, Some(true)), "{v}");
+    // A target that no longer matches the backup fails verification (exit status 30).
+    pg.psql(&db2, "DELETE FROM bank.accounts WHERE account_id = 0");
+    let (status, v) = cli.json(&["verify", "pg2", "--backup", &pg_id], None, &[]);
+    assert_eq!((status, v["verify"]["passed"].as_bool()), (30, Some(false)), "{v}");
+    // The backup's own files verify against its manifest.
+    let (status, v) = cli.json(&["verify", &pg_id], None, &[]);
+    assert_eq!(status, 0, "{v}");
+    assert_eq!(v["integrity"]["problems"].as_array().unwrap().len(), 0, "{v}");
+
     // MariaDB, through mariadb-dump.
     let my = MariaDbServer::shared();
     let l = Layout::unique(&sfx);
@@ -123,6 +151,8 @@ fn postgres_and_mariadb_backups_leak_the_password_nowhere() {
     my.sql(&format!("CREATE USER '{muser}'@'%' IDENTIFIED BY '{mpw}'; GRANT ALL ON *.* TO '{muser}'@'%';"));
     let real = quiesce_testsupport::find_program("mariadb-dump", &[]).expect("mariadb-dump");
     wrapper(tools.path(), "mariadb-dump", &real, &log);
+    let client = quiesce_testsupport::find_program("mariadb", &[]).expect("mariadb");
+    wrapper(tools.path(), "mariadb", &client, &log);
     let mport = my.port.to_string();
     let props = tools.path().join("my.properties");
     std::fs::write(
@@ -147,11 +177,24 @@ fn postgres_and_mariadb_backups_leak_the_password_nowhere() {
     assert!(std::fs::read_to_string(&log).unwrap().contains("mariadb-dump"));
     audit(&cli, &mpw, &log, &printed);
 
+    // Restored over itself: refused without --replace, then replaced.
+    let (_, v) = cli.json(&["backups", "list"], None, &[]);
+    let my_id = v["backups"].as_array().unwrap().iter().find(|b| b["deployment"] == "myd").unwrap()["id"].as_str().unwrap().to_string();
+    let (status, v) = cli.json(&["restore", &my_id, "--to", &pname], None, &[]);
+    assert_eq!((status, v["error"]["code"].as_str()), (26, Some("not_empty")), "{v}");
+    let out = cli.run(&["restore", &my_id, "--to", &pname, "--replace"], None, &[("QUIESCE_LOG", "debug")]);
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    assert!(std::fs::read_to_string(&log).unwrap().contains("ARGV") && printed.contains("no errors found"), "{printed}");
+    audit(&cli, &mpw, &log, &printed);
+
     // The catalog lists both, from the folders.
     let (_, v) = cli.json(&["backups", "list"], None, &[]);
     assert_eq!(v["backups"].as_array().unwrap().len(), 2, "{v}");
-    for p in ["pg", &pname] {
-        let _ = cli.json(&["deployment", "remove", if p == "pg" { "pgd" } else { "myd" }], None, &[]);
+    for d in ["pgd", "myd"] {
+        let _ = cli.json(&["deployment", "remove", d], None, &[]);
+    }
+    for p in ["pg", "pg2", &pname] {
         let _ = cli.json(&["profile", "remove", p], None, &[]);
     }
 }
