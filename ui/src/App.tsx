@@ -5,18 +5,20 @@ import { ProfilesView } from "./ProfilesView";
 import { DeploymentsView } from "./DeploymentsView";
 import { PlanView } from "./PlanView";
 import { BackupsView } from "./BackupsView";
+import { RestoreView } from "./RestoreView";
 
-type View = "deployments" | "plan" | "profiles" | "backups" | "restore-points";
+type View = "deployments" | "plan" | "profiles" | "backups" | "restore" | "restore-points";
 
 const NAV: { id: View; label: string; icon: string }[] = [
   { id: "deployments", label: "Deployments", icon: "◎" },
   { id: "plan", label: "Plan", icon: "◇" },
   { id: "profiles", label: "Profiles", icon: "⛁" },
   { id: "backups", label: "Backups", icon: "▤" },
+  { id: "restore", label: "Restore", icon: "⟲" },
   { id: "restore-points", label: "Restore points", icon: "◷" },
 ];
 
-const LATER: Record<Exclude<View, "profiles" | "deployments" | "plan" | "backups">, { title: string; text: string }> = {
+const LATER: Record<Exclude<View, "profiles" | "deployments" | "plan" | "backups" | "restore">, { title: string; text: string }> = {
   "restore-points": {
     title: "No restore points yet",
     text: "Pause windows and their mid-times, the safe points for a point-in-time restore, will appear here on a timeline.",
@@ -85,6 +87,8 @@ export function App() {
           <PlanView />
         ) : view === "backups" ? (
           <BackupsView />
+        ) : view === "restore" ? (
+          <RestoreView />
         ) : (
           <section className="empty-state" data-testid={`view-${view}`}>
             <h1>{NAV.find((n) => n.id === view)!.label}</h1>

@@ -14,6 +14,11 @@ import type {
   ImportPreview,
   PlanView,
   FieldError,
+  IntegrityReport,
+  RestoreOptions,
+  RestorePreflight,
+  RestoreResult,
+  VerifyReport,
   IpcError,
   Profile,
   ProfileInput,
@@ -59,6 +64,14 @@ export interface Backend {
   listBackups(): Promise<CatalogEntry[]>;
   deleteBackup(id: string): Promise<void>;
   openBackupFolder(id: string): Promise<void>;
+  /** What a restore would check and do; touches nothing. `backup` is an id or a folder. */
+  restoreDryRun(backup: string, options: RestoreOptions, jobId: string): Promise<RestorePreflight>;
+  /** Runs a restore and its verification; events stream to `onEvent`; cancel with cancelJob(jobId). */
+  startRestore(backup: string, options: RestoreOptions, jobId: string, onEvent: (e: BackupEvent) => void): Promise<RestoreResult>;
+  /** A live database checked (against a backup's manifest if given). */
+  verifyProfile(profileId: string, backup: string | null, jobId: string): Promise<VerifyReport>;
+  /** A backup's files against its manifest. */
+  verifyBackup(backup: string, jobId: string): Promise<[IntegrityReport, VerifyReport | null]>;
 }
 
 function isIpcError(e: unknown): e is IpcError {
@@ -104,6 +117,14 @@ export const tauriBackend: Backend = {
   listBackups: () => call("list_backups"),
   deleteBackup: (id) => call("delete_backup", { id }),
   openBackupFolder: (id) => call("open_backup_folder", { id }),
+  restoreDryRun: (backup, options, jobId) => call("restore_dry_run", { backup, options, job_id: jobId }),
+  startRestore: (backup, options, jobId, onEvent) => {
+    const ch = new Channel<BackupEvent>();
+    ch.onmessage = onEvent;
+    return call("start_restore", { backup, options, job_id: jobId, on_event: ch });
+  },
+  verifyProfile: (profileId, backup, jobId) => call("verify_profile", { profile_id: profileId, backup, job_id: jobId }),
+  verifyBackup: (backup, jobId) => call("verify_backup", { backup, job_id: jobId }),
 };
 
 let current: Backend = tauriBackend;

@@ -33,6 +33,10 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     listBackups: vi.fn().mockResolvedValue([]),
     deleteBackup: vi.fn().mockResolvedValue(undefined),
     openBackupFolder: vi.fn().mockResolvedValue(undefined),
+    restoreDryRun: vi.fn(),
+    startRestore: vi.fn(),
+    verifyProfile: vi.fn(),
+    verifyBackup: vi.fn(),
     ...over,
   };
 }

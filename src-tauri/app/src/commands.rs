@@ -10,6 +10,8 @@ use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{self, Profile, ProfileInput};
+use quiesce_engine::restore::{self, RestoreOptions, RestorePreflight, RestoreResult};
+use quiesce_engine::verify::{self, IntegrityReport, VerifyReport};
 use quiesce_engine::{Error, FieldError, IpcError};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -38,7 +40,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         start_backup,
         list_backups,
         delete_backup,
-        open_backup_folder
+        open_backup_folder,
+        restore_dry_run,
+        start_restore,
+        verify_profile,
+        verify_backup
     ]
 }
 
@@ -253,4 +259,70 @@ async fn open_backup_folder(state: State<'_, AppState>, id: String) -> Res<()> {
             })
     })
     .await
+}
+
+/// What a restore would do: the backup's integrity, the target's contents and
+/// sessions, the mode and what a failure leaves. Touches nothing.
+#[tauri::command(rename_all = "snake_case")]
+async fn restore_dry_run(
+    state: State<'_, AppState>,
+    backup: String,
+    options: RestoreOptions,
+    job_id: String,
+) -> Res<RestorePreflight> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    let root = backup::catalog_root(&state.deployments);
+    restore::dry_run(&state.deployments, &root, &backup, &options, guard.token()).await.map_err(|e| e.to_ipc())
+}
+
+/// Runs a restore (progress, phases and the tools' log over `on_event`;
+/// cancel with cancel_job(job_id)) and returns its verification.
+#[tauri::command(rename_all = "snake_case")]
+async fn start_restore(
+    state: State<'_, AppState>,
+    backup: String,
+    options: RestoreOptions,
+    job_id: String,
+    on_event: Channel<BackupEvent>,
+) -> Res<RestoreResult> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    let sink: backup::Sink = std::sync::Arc::new(move |e| {
+        let _ = on_event.send(e);
+    });
+    let root = backup::catalog_root(&state.deployments);
+    restore::run(&state.deployments, &root, &backup, &options, sink, guard.token()).await.map_err(|e| {
+        tracing::warn!(code = %e.code, "restore failed: {}", e.message);
+        e.to_ipc()
+    })
+}
+
+/// Verifies a profile's live database, against a backup's manifest if given.
+#[tauri::command(rename_all = "snake_case")]
+async fn verify_profile(
+    state: State<'_, AppState>,
+    profile_id: String,
+    backup: Option<String>,
+    job_id: String,
+) -> Res<VerifyReport> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    let root = backup::catalog_root(&state.deployments);
+    let m = match backup {
+        Some(b) => Some(restore::find_backup(&root, &b).map_err(|e| e.to_ipc())?.1),
+        None => None,
+    };
+    verify::verify_profile(&state.deployments, &profile_id, m.as_ref(), None, guard.token())
+        .await
+        .map_err(|e| e.to_ipc())
+}
+
+/// A backup's files against its manifest (and, for SQLite, the audit in place).
+#[tauri::command(rename_all = "snake_case")]
+async fn verify_backup(
+    state: State<'_, AppState>,
+    backup: String,
+    job_id: String,
+) -> Res<(IntegrityReport, Option<VerifyReport>)> {
+    let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+    let root = backup::catalog_root(&state.deployments);
+    verify::verify_backup(&root, &backup, guard.token()).await.map_err(|e| e.to_ipc())
 }

@@ -179,13 +179,19 @@ fn postgres_and_mariadb_backups_leak_the_password_nowhere() {
 
     // Restored over itself: refused without --replace, then replaced.
     let (_, v) = cli.json(&["backups", "list"], None, &[]);
-    let my_id = v["backups"].as_array().unwrap().iter().find(|b| b["deployment"] == "myd").unwrap()["id"].as_str().unwrap().to_string();
+    let my_id = v["backups"].as_array().unwrap().iter().find(|b| b["deployment"] == "myd").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (status, v) = cli.json(&["restore", &my_id, "--to", &pname], None, &[]);
     assert_eq!((status, v["error"]["code"].as_str()), (26, Some("not_empty")), "{v}");
     let out = cli.run(&["restore", &my_id, "--to", &pname, "--replace"], None, &[("QUIESCE_LOG", "debug")]);
     let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "{printed}");
-    assert!(std::fs::read_to_string(&log).unwrap().contains("ARGV") && printed.contains("no errors found"), "{printed}");
+    assert!(
+        std::fs::read_to_string(&log).unwrap().contains("ARGV") && printed.contains("no errors found"),
+        "{printed}"
+    );
     audit(&cli, &mpw, &log, &printed);
 
     // The catalog lists both, from the folders.

@@ -51,7 +51,7 @@ impl CommandLine {
     }
 }
 
-fn quote(s: &str) -> String {
+pub fn quote(s: &str) -> String {
     let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./:,@+%<>".contains(c));
     let placeholder = s.starts_with('<') && s.ends_with('>');
     if plain || placeholder {

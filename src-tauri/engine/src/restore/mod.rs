@@ -571,7 +571,7 @@ async fn prepare(
         will_replace: nonempty && opts.replace,
         mode: mode_text,
         on_failure,
-        commands: chain_for(&ctx, opts, "<0600 pass file>").iter().map(|c| c.render()).collect(),
+        commands: render_chain(chain_for(&ctx, opts, "<0600 pass file>")),
         after: after_steps(&ctx),
         tables: m.tables.len(),
         bytes: m.total_bytes(),
@@ -706,6 +706,19 @@ fn chain_for(ctx: &Ctx, opts: &RestoreOptions, pass: &str) -> Vec<CommandLine> {
         }
         (Mode::Lite, _) => vec![],
     }
+}
+
+/// The pipeline as one shell-like line, the fed file shown as `< file`.
+fn render_chain(mut chain: Vec<CommandLine>) -> Vec<String> {
+    if chain.is_empty() {
+        return vec![];
+    }
+    let input = input_of(&mut chain);
+    let mut parts: Vec<String> = chain.iter().map(|c| c.render()).collect();
+    if let Some(i) = input {
+        parts[0] = format!("{} < {}", parts[0], commands::quote(&i.display().to_string()));
+    }
+    vec![parts.join(" | ")]
 }
 
 /// The `< input` shown in the preflight is kept as the first command's last
@@ -977,11 +990,9 @@ async fn native(
         }
     };
     let mut chain = chain_for(ctx, opts, &pass.path().display().to_string());
+    let shown = render_chain(chain.clone()).join("");
     let input = input_of(&mut chain);
-    sink(BackupEvent::Phase {
-        phase: "restoring".into(),
-        message: chain.iter().map(|c| c.render()).collect::<Vec<_>>().join(" | "),
-    });
+    sink(BackupEvent::Phase { phase: "restoring".into(), message: shown });
     let log: Arc<dyn Fn(String) + Send + Sync> = {
         let (sink, live) = (sink.clone(), live.clone());
         Arc::new(move |line: String| {

@@ -1,0 +1,113 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { canRestore, RestoreView, restoreFraction } from "./RestoreView";
+import { setBackend } from "./backend";
+import type { BackupEvent, CatalogEntry, Progress, RestorePreflight, RestoreResult } from "./bindings";
+import { fakeBackend, pgProfile } from "./testing";
+
+configure({ asyncUtilTimeout: 5000 });
+afterEach(cleanup);
+
+const entry: CatalogEntry = {
+  id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
+  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "info",
+};
+
+function preflight(over: Partial<RestorePreflight> = {}): RestorePreflight {
+  return {
+    backup_id: entry.id, backup_folder: "/b", deployment: "bank", backup_started_at: entry.started_at, format: "default",
+    source: "db:5432/app", source_version: "15.20", target: "db2:5432/app", target_profile: "prod-pg", target_version: "18.4",
+    confirm_name: "prod-pg",
+    checks: [{ name: "integrity", ok: true, message: "1 file(s) match", code: null }],
+    existing: [], sessions: [], will_replace: false, mode: "pg_restore in one transaction", on_failure: "The target exactly as it was",
+    commands: ["zstd -dc -q | pg_restore ..."], after: ["Restart ScalarDB"], tables: 4, bytes: 2048, ...over,
+  };
+}
+
+const result: RestoreResult = {
+  backup_id: entry.id, target: "db2:5432/app", target_profile: "prod-pg", duration_ms: 900, report_path: "/b/verifications/x.json",
+  after: ["point scalar.db.contact_points at db2"],
+  verify: {
+    target: "db2:5432/app", profile: "prod-pg", verified_at: "", backup_id: entry.id, passed: true,
+    tables: [{ namespace: "bank", table: "accounts", exists: true, expected_rows: 50, expected_exact: true, rows: 50, severity: "info" }],
+    findings: [{ severity: "info", code: "row_count", message: "All 4 tables of the backup are present" }],
+    audit: {
+      audited_at: "", tables: ["bank.accounts"], coordinator_table: "coordinator.state", coordinator_rows: 10, in_flight_records: 1,
+      transactions_total: 1, transactions: [{ tx_id: "cc7", coordinator_state: 3, coordinator_row: "cc7", prepared_at: 1, records: [], recovery: "roll_forward", explanation: "the coordinator says COMMITTED" }],
+      roll_forward: 1, roll_back: 0, not_yet_expired: 0, torn: 0, committed_unknown_records: 0, committed_unknown_examples: [],
+      findings: [], limits: ["both records still PREPARED"],
+    },
+  },
+};
+
+describe("RestoreView", () => {
+  it("walks backup -> target -> checks -> restore -> verification", async () => {
+    let emit: (e: BackupEvent) => void = () => {};
+    let finish: (r: RestoreResult) => void = () => {};
+    const b = fakeBackend({
+      listBackups: vi.fn().mockResolvedValue([entry]),
+      restoreDryRun: vi.fn().mockResolvedValue(preflight()),
+      startRestore: vi.fn().mockImplementation((_b, _o, _j, onEvent) => {
+        emit = onEvent;
+        return new Promise<RestoreResult>((res) => (finish = res));
+      }),
+    });
+    setBackend(b);
+    render(<RestoreView />);
+    await waitFor(() => expect((screen.getByTestId("restore-backup") as HTMLSelectElement).value).toBe(entry.id));
+    await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
+    fireEvent.click(screen.getByTestId("restore-check"));
+    await screen.findByTestId("restore-checks");
+    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, replace: false, jobs: null, confirm: null }, expect.any(String));
+    fireEvent.click(screen.getByTestId("start-restore"));
+    await screen.findByTestId("restore-running");
+    emit({ kind: "progress", phase: "restoring", raw_bytes: 1024, written_bytes: 1024, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0, elapsed_secs: 1, rate_bps: 1024, eta_secs: 1 });
+    await waitFor(() => expect(screen.getByTestId("restore-progress").getAttribute("aria-valuenow")).toBe("50"));
+    emit({ kind: "log", line: "pg_restore: processing data for table \"bank.accounts\"" });
+    await waitFor(() => expect(screen.getByTestId("restore-log").textContent).toContain("processing data"));
+    finish(result);
+    const done = await screen.findByTestId("restore-done");
+    expect(done.textContent).toContain("found no errors");
+    expect(screen.getByTestId("verify-report").getAttribute("data-passed")).toBe("true");
+    expect(screen.getByTestId("audit").textContent).toContain("1 roll forward");
+  });
+
+  it("shows what will be replaced and needs the target's name typed", async () => {
+    const b = fakeBackend({
+      listBackups: vi.fn().mockResolvedValue([entry]),
+      restoreDryRun: vi.fn().mockResolvedValue(preflight({
+        will_replace: true,
+        existing: [{ namespace: "bank", table: "accounts", rows: 51 }],
+      })),
+      startRestore: vi.fn().mockResolvedValue(result),
+    });
+    setBackend(b);
+    render(<RestoreView />);
+    await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
+    fireEvent.click(screen.getByTestId("restore-replace"));
+    fireEvent.click(screen.getByTestId("restore-check"));
+    expect((await screen.findByTestId("restore-existing")).textContent).toContain("51");
+    const start = screen.getByTestId("start-restore") as HTMLButtonElement;
+    expect(start.disabled).toBe(true);
+    fireEvent.change(screen.getByTestId("restore-confirm"), { target: { value: "prod" } });
+    expect(start.disabled).toBe(true);
+    fireEvent.change(screen.getByTestId("restore-confirm"), { target: { value: "prod-pg" } });
+    expect(start.disabled).toBe(false);
+    fireEvent.click(start);
+    await screen.findByTestId("restore-done");
+    expect(b.startRestore).toHaveBeenCalledWith(entry.id, expect.objectContaining({ replace: true, confirm: "prod-pg" }), expect.any(String), expect.any(Function));
+  });
+
+  it("refuses to start when a check failed", () => {
+    const failed = preflight({ checks: [{ name: "sessions", ok: false, message: "2 other clients", code: "in_use" }] });
+    expect(canRestore(failed, "")).toBe(false);
+    expect(canRestore(preflight(), "")).toBe(true);
+  });
+
+  it("measures progress by the bytes fed, else pages or tables", () => {
+    const p: Progress = { phase: "", raw_bytes: 0, written_bytes: 0, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0, elapsed_secs: 0, rate_bps: 0, eta_secs: null };
+    expect(restoreFraction(p, 100)).toBe(0.25);
+    expect(restoreFraction({ ...p, raw_bytes: 75 }, 100)).toBe(0.75);
+    expect(restoreFraction({ ...p, pages_done: 1, pages_total: 10 }, 100)).toBe(0.1);
+  });
+});
