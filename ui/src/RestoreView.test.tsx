@@ -26,7 +26,7 @@ function preflight(over: Partial<RestorePreflight> = {}): RestorePreflight {
 
 const result: RestoreResult = {
   backup_id: entry.id, target: "db2:5432/app", target_profile: "prod-pg", duration_ms: 900, report_path: "/b/verifications/x.json",
-  after: ["point scalar.db.contact_points at db2"],
+  grants_applied: [], after: ["point scalar.db.contact_points at db2"],
   verify: {
     target: "db2:5432/app", profile: "prod-pg", verified_at: "", backup_id: entry.id, passed: true,
     tables: [{ namespace: "bank", table: "accounts", exists: true, expected_rows: 50, expected_exact: true, rows: 50, severity: "info" }],
@@ -58,7 +58,7 @@ describe("RestoreView", () => {
     await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
     fireEvent.click(screen.getByTestId("restore-check"));
     await screen.findByTestId("restore-checks");
-    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, replace: false, jobs: null, confirm: null }, expect.any(String));
+    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, replace: false, jobs: null, confirm: null, grants: false, grant_to: null }, expect.any(String));
     fireEvent.click(screen.getByTestId("start-restore"));
     await screen.findByTestId("restore-running");
     emit({ kind: "progress", phase: "restoring", raw_bytes: 1024, written_bytes: 1024, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0, elapsed_secs: 1, rate_bps: 1024, eta_secs: 1 });

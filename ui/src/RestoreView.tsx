@@ -41,6 +41,8 @@ export function RestoreView() {
   const [target, setTarget] = useState("");
   const [replace, setReplace] = useState(false);
   const [jobs, setJobs] = useState("");
+  const [grants, setGrants] = useState(false);
+  const [grantTo, setGrantTo] = useState("");
   const [pf, setPf] = useState<RestorePreflight | null>(null);
   const [checking, setChecking] = useState(false);
   const [typed, setTyped] = useState("");
@@ -78,7 +80,7 @@ export function RestoreView() {
     setPf(null);
     setTyped("");
     setError(null);
-  }, [source, folder, target, replace, jobs]);
+  }, [source, folder, target, replace, jobs, grants, grantTo]);
 
   const backupRef = folder.trim() !== "" ? folder.trim() : source;
   const chosen = backups.find((b) => b.id === source);
@@ -87,6 +89,8 @@ export function RestoreView() {
     replace,
     jobs: jobs.trim() === "" ? null : Math.max(1, Number(jobs) || 1),
     confirm: null,
+    grants,
+    grant_to: grants && grantTo.trim() !== "" ? grantTo.trim() : null,
   });
 
   async function check() {
@@ -186,6 +190,15 @@ export function RestoreView() {
             <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} data-testid="restore-replace" />
             Replace what the target already holds of this deployment (you will see it first)
           </label>
+          <div className="row" style={{ alignItems: "center" }}>
+            <label className="check" style={{ flex: "0 0 auto" }}>
+              <input type="checkbox" checked={grants} onChange={(e) => setGrants(e.target.checked)} data-testid="restore-grants" />
+              Re-apply the ScalarDB user's privileges recorded with the backup
+            </label>
+            {grants && (
+              <input aria-label="Grant to role" placeholder="to the recorded user, or another role" value={grantTo} onChange={(e) => setGrantTo(e.target.value)} style={{ marginBottom: 10, padding: "5px 8px" }} />
+            )}
+          </div>
           <div className="actions" style={{ marginTop: 0, marginBottom: 10 }}>
             <button onClick={check} disabled={!backupRef || !target || checking} data-testid="restore-check">
               {checking && <span className="spinner" aria-hidden />} Check

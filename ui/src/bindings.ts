@@ -340,7 +340,11 @@ system_namespace: string | null,
 /**
  * The coordinator's namespace (`coordinator` unless renamed).
  */
-coordinator_namespace: string | null, tables: Array<ManifestTable>, files: Array<ManifestFile>, 
+coordinator_namespace: string | null, 
+/**
+ * The ScalarDB user's privileges on the namespaces, for a restore to re-apply.
+ */
+grants: RecordedGrants | null, tables: Array<ManifestTable>, files: Array<ManifestFile>, 
 /**
  * How long the backup kept writers from committing (SQLite in
  * rollback-journal mode); 0 when it did not block them.
@@ -352,6 +356,16 @@ writers_blocked_ms: number | null,
 restore_hint: string, notes: Array<string>, };
 
 export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, started_at: string, duration_ms: number, bytes: number, tables: number, status: Severity, };
+
+export type RecordedGrants = { 
+/**
+ * The user the statements were read for (PostgreSQL role, or MySQL 'user'@'host').
+ */
+grantee: string, 
+/**
+ * GRANT statements with `{grantee}` in place of the user.
+ */
+statements: Array<string>, };
 
 export type Recovery = "roll_forward" | "roll_back" | "not_yet_expired" | "torn";
 
@@ -416,7 +430,15 @@ jobs: number | null,
 /**
  * The GUI's typed confirmation: when given, it must be the target profile's name.
  */
-confirm: string | null, };
+confirm: string | null, 
+/**
+ * Re-apply the ScalarDB user's grants recorded with the backup.
+ */
+grants: boolean, 
+/**
+ * Give those grants to this role/user instead of the recorded one.
+ */
+grant_to: string | null, };
 
 export type ExistingTable = { namespace: string, table: string, rows: number | null, };
 
@@ -452,7 +474,11 @@ export type RestoreResult = { backup_id: string, target: string, target_profile:
 /**
  * Where the verification report was stored with the backup.
  */
-report_path: string | null, after: Array<string>, };
+report_path: string | null, 
+/**
+ * The GRANT statements re-applied (when asked for).
+ */
+grants_applied: Array<string>, after: Array<string>, };
 
 export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
 

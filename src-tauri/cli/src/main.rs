@@ -76,6 +76,12 @@ enum Command {
         /// Parallel workers: pg_restore -j (directory-format backups) or myloader threads.
         #[arg(long, value_name = "N")]
         jobs: Option<u32>,
+        /// Re-apply the ScalarDB user's privileges recorded with the backup.
+        #[arg(long)]
+        grants: bool,
+        /// Give those privileges to this role/user instead of the recorded one.
+        #[arg(long, value_name = "ROLE", requires = "grants")]
+        grant_to: Option<String>,
         /// Catalog folder to find the backup id in.
         #[arg(long, value_name = "DIR")]
         root: Option<String>,
@@ -527,13 +533,13 @@ async fn run(cmd: Command) -> Result<Output> {
                 }
             }
         }
-        Command::Restore { backup: b, to, replace, jobs, root: r, dry_run } => {
+        Command::Restore { backup: b, to, replace, jobs, grants, grant_to, root: r, dry_run } => {
             let root = r
                 .map(|r| std::path::PathBuf::from(absolute(r)))
                 .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
             let b = if std::path::Path::new(&b).exists() { absolute(b) } else { b };
             let ds = Deployments::new(profiles);
-            let opts = restore::RestoreOptions { to, replace, jobs, confirm: None };
+            let opts = restore::RestoreOptions { to, replace, jobs, confirm: None, grants, grant_to };
             let cancel = ctrl_c_token();
             if dry_run {
                 return Ok(Output::RestorePreflight(Box::new(restore::dry_run(&ds, &root, &b, &opts, &cancel).await?)));
@@ -854,6 +860,9 @@ fn print_output(out: Output, json: bool) {
             print_verify(&r.verify);
             if let Some(p) = &r.report_path {
                 println!("Report stored with the backup: {p}");
+            }
+            for g in &r.grants_applied {
+                println!("Granted: {g}");
             }
             println!();
             println!("Next:");

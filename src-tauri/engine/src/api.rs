@@ -79,6 +79,7 @@ pub fn typescript_bindings() -> String {
         backup::manifest::ManifestTool::decl(&cfg),
         backup::manifest::Manifest::decl(&cfg),
         backup::manifest::CatalogEntry::decl(&cfg),
+        backup::grants::RecordedGrants::decl(&cfg),
         verify::audit::Recovery::decl(&cfg),
         verify::audit::TxRecords::decl(&cfg),
         verify::audit::InFlightTx::decl(&cfg),

@@ -33,7 +33,7 @@ fn never() -> CancellationToken {
 }
 
 fn to(profile: &str) -> RestoreOptions {
-    RestoreOptions { to: profile.into(), replace: false, jobs: None, confirm: None }
+    RestoreOptions { to: profile.into(), ..Default::default() }
 }
 
 fn now_ms() -> i64 {
@@ -658,4 +658,128 @@ async fn a_parallel_restore_from_the_directory_format_goes_into_fresh_schemas() 
     assert!(r.verify.passed, "{:#?}", r.verify.findings);
     assert_eq!(s.psql(&target_db, "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
     let _ = PathBuf::new();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mydumper_backup_is_restored_by_myloader_into_another_server() {
+    let s = MariaDbServer::shared();
+    let l = Layout::unique(&quiesce_testsupport::random_suffix());
+    s.sql(&l.sql(Engine::Mysql, ACCOUNTS, 7));
+    let env = Env::new();
+    let src = my_profile(&env, "src", s);
+    let d = env.deployment("par", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let (_, m) = tokio::time::timeout(Duration::from_secs(120), backup::run(&env.ds, &d, &o, quiet(), &never()))
+        .await
+        .expect("the mydumper backup did not finish within 120 s")
+        .unwrap();
+    let t = MariaDbServer::start();
+    let tgt = my_profile(&env, "tgt", &t);
+    let mut j = to(&tgt);
+    j.jobs = Some(2);
+    let pf = restore::dry_run(&env.ds, &out, &m.id, &j, &never()).await.unwrap();
+    assert!(pf.mode.contains("myloader") && pf.commands[0].contains("--threads=2"), "{} {:?}", pf.mode, pf.commands);
+    let r = tokio::time::timeout(Duration::from_secs(120), restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()))
+        .await
+        .expect("myloader did not finish within 120 s")
+        .unwrap();
+    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert_eq!(t.sql(&format!("SELECT SUM(balance) FROM `{}`.accounts", l.bank)), (ACCOUNTS * 7).to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_parallel_restore_drops_the_schemas_it_created() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 10));
+    let env = Env::new();
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("dirfail", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    // The target refuses one table half-way through (after other schemas were created).
+    let target_db = s.create_database();
+    s.psql(
+        &target_db,
+        "CREATE FUNCTION refuse() RETURNS event_trigger LANGUAGE plpgsql AS $$ \
+         BEGIN IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() WHERE object_identity = 'scalardb.metadata') \
+         THEN RAISE EXCEPTION 'metadata refused by the target'; END IF; END $$; \
+         CREATE EVENT TRIGGER refuse ON ddl_command_end EXECUTE FUNCTION refuse()",
+    );
+    let tgt = env.pg("tgt", s, &target_db, SUPERUSER, &s.password);
+    let mut j = to(&tgt);
+    j.jobs = Some(2);
+    let e = restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()).await.unwrap_err();
+    assert!(e.message.contains("metadata refused by the target"), "the tool's own message: {}", e.message);
+    assert!(e.message.contains("drops the schemas"), "the error says what the target holds: {}", e.message);
+    assert_eq!(
+        s.psql(
+            &target_db,
+            "SELECT count(*) FROM pg_namespace WHERE nspname IN ('bank', 'audit', 'coordinator', 'scalardb')"
+        ),
+        "0",
+        "the schemas the failed restore created were dropped"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scalardb_users_grants_are_recorded_and_re_applied_on_request() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 10));
+    let sfx = quiesce_testsupport::random_suffix();
+    let app = format!("app_{sfx}");
+    s.psql("postgres", &format!("CREATE ROLE {app} LOGIN PASSWORD 'app-pw'"));
+    s.psql(
+        &db,
+        &format!(
+            "GRANT USAGE ON SCHEMA bank, audit, coordinator, scalardb TO {app}; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA bank, audit, coordinator TO {app}; \
+         GRANT SELECT ON ALL TABLES IN SCHEMA scalardb TO {app}"
+        ),
+    );
+    let env = Env::new();
+    // The backup runs as the ScalarDB user itself: its grants are what gets recorded.
+    let src = env.pg("src", s, &db, &app, "app-pw");
+    let d = env.deployment("grants", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let g = m.grants.clone().expect("grants recorded");
+    assert_eq!(g.grantee, app);
+    assert!(
+        g.statements.iter().any(|st| st.contains("UPDATE") && st.contains("\"bank\".\"accounts\"")),
+        "{:#?}",
+        g.statements
+    );
+
+    // Restored as the superuser, without grants: the app role cannot write.
+    let t1 = s.create_database();
+    let p1 = env.pg("t1", s, &t1, SUPERUSER, &s.password);
+    let r = restore::run(&env.ds, &out, &m.id, &to(&p1), quiet(), &never()).await.unwrap();
+    assert!(r.grants_applied.is_empty() && r.after.iter().any(|a| a.contains("--grants")), "{:?}", r.after);
+    assert_eq!(s.psql(&t1, &format!("SELECT has_table_privilege('{app}', 'bank.accounts', 'UPDATE')")), "f");
+    // With --grants: the recorded privileges are back.
+    let t2 = s.create_database();
+    let p2 = env.pg("t2", s, &t2, SUPERUSER, &s.password);
+    let mut o2 = to(&p2);
+    o2.grants = true;
+    let r = restore::run(&env.ds, &out, &m.id, &o2, quiet(), &never()).await.unwrap();
+    assert!(!r.grants_applied.is_empty());
+    assert_eq!(s.psql(&t2, &format!("SELECT has_table_privilege('{app}', 'bank.accounts', 'UPDATE')")), "t");
+    assert_eq!(s.psql(&t2, &format!("SELECT has_schema_privilege('{app}', 'bank', 'USAGE')")), "t");
+    // To a role that does not exist there: refused before anything is touched.
+    let t3 = s.create_database();
+    let p3 = env.pg("t3", s, &t3, SUPERUSER, &s.password);
+    let mut o3 = to(&p3);
+    o3.grants = true;
+    o3.grant_to = Some(format!("nobody_{sfx}"));
+    let e = restore::run(&env.ds, &out, &m.id, &o3, quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotFound, "{}", e.message);
+    assert!(e.message.contains("--grant-to"), "{}", e.message);
+    assert_eq!(s.psql(&t3, "SELECT count(*) FROM pg_namespace WHERE nspname = 'bank'"), "0");
 }

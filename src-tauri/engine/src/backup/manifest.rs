@@ -86,6 +86,9 @@ pub struct Manifest {
     /// The coordinator's namespace (`coordinator` unless renamed).
     #[serde(default)]
     pub coordinator_namespace: Option<String>,
+    /// The ScalarDB user's privileges on the namespaces, for a restore to re-apply.
+    #[serde(default)]
+    pub grants: Option<super::grants::RecordedGrants>,
     pub tables: Vec<ManifestTable>,
     pub files: Vec<ManifestFile>,
     /// How long the backup kept writers from committing (SQLite in

@@ -10,6 +10,7 @@
 //! so nothing that looks complete is ever left behind. One backup per
 //! deployment at a time, across the app and any CLI (a lock file).
 
+pub mod grants;
 pub mod manifest;
 pub mod pgarchive;
 pub mod pipeline;
@@ -597,16 +598,29 @@ pub async fn run(
                 .await
                 .map_err(|e| Error::internal(e.to_string()))??
         };
-        match ctx.profile.kind {
-            DbKind::Postgresql => postgres_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await,
-            DbKind::Mysql => mysql_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await,
-            DbKind::Sqlite => sqlite::backup(&ctx.profile, &ctx.found, &partial, live.clone(), &sink, cancel).await,
-            _ => unreachable!("checked in prepare"),
-        }
+        let engine = async {
+            match ctx.profile.kind {
+                DbKind::Postgresql => {
+                    postgres_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await
+                }
+                DbKind::Mysql => mysql_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await,
+                DbKind::Sqlite => sqlite::backup(&ctx.profile, &ctx.found, &partial, live.clone(), &sink, cancel).await,
+                _ => unreachable!("checked in prepare"),
+            }
+        };
+        // The user's grants, read beside the dump (for a restore elsewhere to re-apply).
+        let grants = async {
+            match ctx.profile.kind {
+                DbKind::Sqlite => None,
+                _ => grants::record(&ctx.profile, password.as_ref(), &ctx.found.namespaces).await,
+            }
+        };
+        let (done, grants) = tokio::join!(engine, grants);
+        done.map(|d| (d, grants))
     }
     .await;
     ticker.cancel();
-    let done = result?;
+    let (done, grants) = result?;
 
     *live.phase.lock().unwrap() = "finishing".into();
     phase("finishing", "Writing the manifest and sealing the backup…".into());
@@ -635,6 +649,7 @@ pub async fn run(
         consistency: done.consistency,
         namespaces: ctx.found.namespaces.clone(),
         system_namespace: Some(ctx.deployment.system_namespace.clone()),
+        grants,
         coordinator_namespace: Some(ctx.deployment.coordinator_namespace.clone()),
         tables: done.tables,
         files: done.files,

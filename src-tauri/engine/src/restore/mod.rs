@@ -21,6 +21,7 @@
 mod sessions;
 mod sqlite;
 
+use crate::backup::grants;
 use crate::backup::manifest::{self, Manifest};
 use crate::backup::pipeline::{self, Counters};
 use crate::backup::{human, secret_file, BackupEvent, Check, Progress, Sink};
@@ -52,6 +53,12 @@ pub struct RestoreOptions {
     pub jobs: Option<u32>,
     /// The GUI's typed confirmation: when given, it must be the target profile's name.
     pub confirm: Option<String>,
+    /// Re-apply the ScalarDB user's grants recorded with the backup.
+    #[serde(default)]
+    pub grants: bool,
+    /// Give those grants to this role/user instead of the recorded one.
+    #[serde(default)]
+    pub grant_to: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -109,6 +116,8 @@ pub struct RestoreResult {
     pub verify: VerifyReport,
     /// Where the verification report was stored with the backup.
     pub report_path: Option<String>,
+    /// The GRANT statements re-applied (when asked for).
+    pub grants_applied: Vec<String>,
     pub after: Vec<String>,
 }
 
@@ -396,6 +405,20 @@ async fn prepare(
                     existing = tables;
                     sessions_found = sessions::list(&mut c, &target, &m.namespaces).await?;
                 }
+                if opts.grants {
+                    match &m.grants {
+                        None => check("grants", false, "This backup recorded no grants (it was made by an older Quiesce, or they could not be read). Restore without re-applying grants.".into(), ErrorCode::InvalidInput),
+                        Some(g) => {
+                            let who = opts.grant_to.clone().unwrap_or_else(|| g.grantee.clone());
+                            let shown = grants::grantee_sql(c.dialect(), &who);
+                            if grants::grantee_exists(&mut c, &who).await.unwrap_or(false) {
+                                check("grants", true, format!("{} recorded privilege(s) of {} will be granted to {shown}", g.statements.len(), g.grantee), ErrorCode::InvalidInput);
+                            } else {
+                                check("grants", false, format!("{shown} does not exist on the target: create it first, or give the grants to another role (--grant-to)."), ErrorCode::NotFound);
+                            }
+                        }
+                    }
+                }
                 c.close().await;
             }
             None => check(
@@ -572,7 +595,7 @@ async fn prepare(
         mode: mode_text,
         on_failure,
         commands: render_chain(chain_for(&ctx, opts, "<0600 pass file>")),
-        after: after_steps(&ctx),
+        after: after_steps(&ctx, opts),
         tables: m.tables.len(),
         bytes: m.total_bytes(),
     };
@@ -631,13 +654,20 @@ fn describe(ctx: &Ctx, opts: &RestoreOptions) -> (String, String) {
     }
 }
 
-fn after_steps(ctx: &Ctx) -> Vec<String> {
+fn after_steps(ctx: &Ctx, opts: &RestoreOptions) -> Vec<String> {
     let t = ctx.target.target();
     let mut v = vec![format!(
         "Start ScalarDB only now; if it ran against another database, point scalar.db.contact_points (or the storage's JDBC URL) at {t} and restart every ScalarDB node: its metadata cache and connections belong to the old database."
     )];
-    if ctx.mode != Mode::Lite {
-        v.push("Owners and grants were not restored (the target's roles may differ): grant the ScalarDB user its privileges on the restored namespaces.".into());
+    if ctx.mode != Mode::Lite && !opts.grants {
+        v.push(match &ctx.m.grants {
+            Some(g) if !g.statements.is_empty() => format!(
+                "Owners and grants were not restored (the target's roles may differ). The backup recorded {} privilege(s) of {}: re-apply them with a restore option (CLI: --grants [--grant-to ROLE]) or grant them by hand.",
+                g.statements.len(),
+                g.grantee
+            ),
+            _ => "Owners and grants were not restored (the target's roles may differ): grant the ScalarDB user its privileges on the restored namespaces.".into(),
+        });
     }
     v
 }
@@ -878,6 +908,20 @@ pub async fn run(
         r?
     };
     let report_path = verify::store_report(&ctx.folder, &report).ok().map(|p| p.display().to_string());
+    let mut grants_applied = Vec::new();
+    if let (true, Some(g)) = (opts.grants, &ctx.m.grants) {
+        let who = opts.grant_to.clone().unwrap_or_else(|| g.grantee.clone());
+        phase("grants", format!("Granting the recorded privileges to {who}…"));
+        let mut conn = LiveConn::open(&ctx.target, pw.as_ref(), false).await?;
+        let r = grants::apply(&mut conn, g, &who).await;
+        conn.close().await;
+        grants_applied = r.map_err(|e| {
+            Error::new(
+                e.code,
+                format!("The restore completed and was verified, but re-applying the grants failed: {}. Grant them by hand.", e.message),
+            )
+        })?;
+    }
     phase(
         "done",
         format!(
@@ -896,7 +940,8 @@ pub async fn run(
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         verify: report,
         report_path,
-        after: after_steps(&ctx),
+        grants_applied,
+        after: after_steps(&ctx, opts),
     })
 }
 
