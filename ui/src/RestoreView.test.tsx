@@ -58,7 +58,7 @@ describe("RestoreView", () => {
     await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
     fireEvent.click(screen.getByTestId("restore-check"));
     await screen.findByTestId("restore-checks");
-    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, replace: false, jobs: null, confirm: null, grants: false, grant_to: null }, expect.any(String));
+    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, replace: false, jobs: null, confirm: null, grants: false, grant_to: null, skip_verify: false }, expect.any(String));
     fireEvent.click(screen.getByTestId("start-restore"));
     await screen.findByTestId("restore-running");
     emit({ kind: "progress", phase: "restoring", raw_bytes: 1024, written_bytes: 1024, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0, elapsed_secs: 1, rate_bps: 1024, eta_secs: 1 });

@@ -91,6 +91,7 @@ export function RestoreView() {
     confirm: null,
     grants,
     grant_to: grants && grantTo.trim() !== "" ? grantTo.trim() : null,
+    skip_verify: false,
   });
 
   async function check() {
@@ -248,11 +249,17 @@ export function RestoreView() {
         )}
         {run.state === "done" && (
           <>
-            <div className={run.result.verify.passed ? "banner ok" : "banner error"} data-testid="restore-done">
-              Restored <strong>{run.result.backup_id}</strong> into {run.result.target_profile} in {(run.result.duration_ms / 1000).toFixed(1)} s —
-              verification {run.result.verify.passed ? "found no errors" : "found errors"}.
+            <div className={run.result.verify?.passed === false ? "banner error" : "banner ok"} data-testid="restore-done">
+              Restored <strong>{run.result.backup_id}</strong> into {run.result.target_profile} in {(run.result.duration_ms / 1000).toFixed(1)} s —{" "}
+              {run.result.verify === null ? "not verified" : run.result.verify.passed ? "verification found no errors" : "verification found errors"}.
             </div>
-            <Verification report={run.result.verify} />
+            {run.result.verify && <Verification report={run.result.verify} />}
+            {run.result.grants_applied.length > 0 && (
+              <>
+                <div className="section-title">Grants re-applied</div>
+                {run.result.grants_applied.map((g, i) => <div className="command" key={i}><pre>{g}</pre></div>)}
+              </>
+            )}
             <div className="section-title">Next</div>
             <ul className="notes">
               {run.result.after.map((a, i) => <li key={i}>{a}</li>)}

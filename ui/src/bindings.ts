@@ -438,7 +438,12 @@ grants: boolean,
 /**
  * Give those grants to this role/user instead of the recorded one.
  */
-grant_to: string | null, };
+grant_to: string | null, 
+/**
+ * Skip the verification after the restore (counts and audit read every
+ * table once more); the checks before it always run.
+ */
+skip_verify: boolean, };
 
 export type ExistingTable = { namespace: string, table: string, rows: number | null, };
 
@@ -470,7 +475,11 @@ on_failure: string, commands: Array<string>,
  */
 after: Array<string>, tables: number, bytes: number, };
 
-export type RestoreResult = { backup_id: string, target: string, target_profile: string, duration_ms: number, verify: VerifyReport, 
+export type RestoreResult = { backup_id: string, target: string, target_profile: string, duration_ms: number, 
+/**
+ * None when skipped on request.
+ */
+verify: VerifyReport | null, 
 /**
  * Where the verification report was stored with the backup.
  */

@@ -82,6 +82,9 @@ enum Command {
         /// Give those privileges to this role/user instead of the recorded one.
         #[arg(long, value_name = "ROLE", requires = "grants")]
         grant_to: Option<String>,
+        /// Skip the verification after the restore (the checks before it always run).
+        #[arg(long)]
+        no_verify: bool,
         /// Catalog folder to find the backup id in.
         #[arg(long, value_name = "DIR")]
         root: Option<String>,
@@ -444,7 +447,7 @@ impl Output {
     /// A verification that found errors is not a success, whatever printed it.
     fn failed_verification(&self) -> bool {
         match self {
-            Output::Restored(r) => !r.verify.passed,
+            Output::Restored(r) => r.verify.as_ref().is_some_and(|v| !v.passed),
             Output::Verified(v) => !v.passed,
             Output::BackupVerified(i, v) => !i.problems.is_empty() || v.as_ref().is_some_and(|v| !v.passed),
             _ => false,
@@ -533,13 +536,14 @@ async fn run(cmd: Command) -> Result<Output> {
                 }
             }
         }
-        Command::Restore { backup: b, to, replace, jobs, grants, grant_to, root: r, dry_run } => {
+        Command::Restore { backup: b, to, replace, jobs, grants, grant_to, no_verify, root: r, dry_run } => {
             let root = r
                 .map(|r| std::path::PathBuf::from(absolute(r)))
                 .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
             let b = if std::path::Path::new(&b).exists() { absolute(b) } else { b };
             let ds = Deployments::new(profiles);
-            let opts = restore::RestoreOptions { to, replace, jobs, confirm: None, grants, grant_to };
+            let opts =
+                restore::RestoreOptions { to, replace, jobs, confirm: None, grants, grant_to, skip_verify: no_verify };
             let cancel = ctrl_c_token();
             if dry_run {
                 return Ok(Output::RestorePreflight(Box::new(restore::dry_run(&ds, &root, &b, &opts, &cancel).await?)));
@@ -857,7 +861,13 @@ fn print_output(out: Output, json: bool) {
         Output::RestorePreflight(p) => print_restore_preflight(&p),
         Output::Restored(r) => {
             println!("Restored {} into {} ({}) in {:.1} s.", r.backup_id, r.target_profile, r.target, r.duration_ms / 1000.0);
-            print_verify(&r.verify);
+            match &r.verify {
+                Some(v) => print_verify(v),
+                None => println!(
+                    "Not verified (--no-verify). Verify with: quiesce verify {} --backup {}",
+                    r.target_profile, r.backup_id
+                ),
+            }
             if let Some(p) = &r.report_path {
                 println!("Report stored with the backup: {p}");
             }

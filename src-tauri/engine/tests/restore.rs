@@ -224,9 +224,13 @@ async fn postgres_15_backup_under_consensus_commit_restores_into_postgres_18_wit
     );
     assert!(pf.on_failure.contains("dropped"), "a database Quiesce creates is dropped on failure: {}", pf.on_failure);
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), sink, &never()).await.unwrap();
-    assert!(r.verify.passed, "{:#?}", r.verify.findings);
-    assert!(r.verify.tables.iter().all(|t| t.rows == t.expected_rows && t.exists), "{:#?}", r.verify.tables);
-    let audit = r.verify.audit.as_ref().unwrap();
+    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
+    assert!(
+        r.verify.as_ref().unwrap().tables.iter().all(|t| t.rows == t.expected_rows && t.exists),
+        "{:#?}",
+        r.verify.as_ref().unwrap().tables
+    );
+    let audit = r.verify.as_ref().unwrap().audit.as_ref().unwrap();
     assert_eq!(audit.torn, 0, "{:#?}", audit.transactions);
     assert!(std::path::Path::new(r.report_path.as_ref().unwrap()).is_file(), "the report is stored with the backup");
     assert!(events.lock().unwrap().iter().any(|e| matches!(e, backup::BackupEvent::Progress(p) if p.raw_bytes > 0)));
@@ -354,8 +358,8 @@ async fn mariadb_backup_under_consensus_commit_restores_into_another_server_with
     let t = MariaDbServer::start();
     let tgt = my_profile(&env, "tgt", &t);
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
-    assert!(r.verify.passed, "{:#?}", r.verify.findings);
-    assert_eq!(r.verify.audit.as_ref().unwrap().torn, 0);
+    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
+    assert_eq!(r.verify.as_ref().unwrap().audit.as_ref().unwrap().torn, 0);
     let restored: i64 = t.sql(&recovered_total_sql(&l)).parse().unwrap();
     assert_eq!(restored, total, "money with lazy recovery applied is the initial total");
 
@@ -368,7 +372,7 @@ async fn mariadb_backup_under_consensus_commit_restores_into_another_server_with
     let mut rep = to(&tgt);
     rep.replace = true;
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
-    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
     assert_eq!(t.sql(&format!("SELECT COUNT(*) FROM `{}`.accounts WHERE account_id = 9999", l.bank)), "0");
 
     // The control restore breaks the invariant.
@@ -406,8 +410,12 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     let target = env.dir.path().join("restored.sqlite");
     let tgt = lite_profile(&env, "restored", &target);
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
-    assert!(r.verify.passed, "{:#?}", r.verify.findings);
-    assert!(r.verify.tables.iter().all(|t| t.rows == t.expected_rows), "{:#?}", r.verify.tables);
+    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
+    assert!(
+        r.verify.as_ref().unwrap().tables.iter().all(|t| t.rows == t.expected_rows),
+        "{:#?}",
+        r.verify.as_ref().unwrap().tables
+    );
 
     // Another process holding the file open (a writer in a transaction) is listed and refused.
     let mut holder = Command::new("python3")
@@ -435,7 +443,7 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     holder.kill().unwrap();
     holder.wait().unwrap();
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
-    assert!(r.verify.passed);
+    assert!(r.verify.as_ref().unwrap().passed);
 }
 
 /// Flips one byte in the middle of a file.
@@ -548,7 +556,7 @@ async fn bad_backups_and_bad_targets_are_refused_before_anything_is_touched() {
     assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
     rep.confirm = Some("tgt".into());
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
-    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
     assert_eq!(s.psql(&target_db, "SELECT to_regclass('bank.extra') IS NULL"), "t", "replace drops what was there");
 }
 
@@ -655,7 +663,7 @@ async fn a_parallel_restore_from_the_directory_format_goes_into_fresh_schemas() 
     assert!(pf.mode.contains("-j 2") && pf.on_failure.contains("drops the schemas"), "{} / {}", pf.mode, pf.on_failure);
     assert!(pf.commands[0].contains("--jobs=2"), "{:?}", pf.commands);
     let r = restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()).await.unwrap();
-    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
     assert_eq!(s.psql(&target_db, "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
     let _ = PathBuf::new();
 }
@@ -684,7 +692,7 @@ async fn a_mydumper_backup_is_restored_by_myloader_into_another_server() {
         .await
         .expect("myloader did not finish within 120 s")
         .unwrap();
-    assert!(r.verify.passed, "{:#?}", r.verify.findings);
+    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
     assert_eq!(t.sql(&format!("SELECT SUM(balance) FROM `{}`.accounts", l.bank)), (ACCOUNTS * 7).to_string());
 }
 

@@ -4,7 +4,10 @@
 //! the raw-read floor, the guide's recipes run by hand, the same pipeline as
 //! Quiesce's default run by hand (with a sha256sum of the output), and
 //! Quiesce itself (default and fastest), with output sizes and Quiesce's peak
-//! memory. Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite]
+//! memory. Then the same for restores: the native restore command run by hand
+//! against Quiesce's restore (checks, restore; and with its verification and
+//! audit), into an empty target prepared before each run.
+//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite]
 
 use quiesce_testsupport::mariadb::MariaDbServer;
 use quiesce_testsupport::postgres::{PgOptions, PgServer, SUPERUSER};
@@ -18,6 +21,8 @@ struct Case {
     /// A shell command; $OUT is a fresh empty directory for its output.
     sh: String,
     quiesce: bool,
+    /// Run before each timed run, untimed (e.g. an empty restore target).
+    prep: String,
 }
 
 struct Sample {
@@ -50,6 +55,9 @@ fn run(case: &Case, scratch: &Path) -> Sample {
     let out = scratch.join("out");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
+    if !case.prep.is_empty() {
+        sh(&case.prep);
+    }
     sh("sync");
     let timefile = scratch.join("time.txt");
     let cmd = if case.quiesce {
@@ -117,6 +125,23 @@ fn measure(cases: &[Case], runs: usize, scratch: &Path) -> Vec<Vec<Sample>> {
     results
 }
 
+/// Takes one Quiesce backup for the restore cases; returns its folder.
+fn keep_backup(home: &Path, deployment: &str, extra: &str, keep: &Path) -> String {
+    let out = sh(&quiesce(home, &format!("--json backup {deployment} {extra} --out '{}' 2>/dev/null", keep.display())));
+    let v: serde_json::Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    v["folder"].as_str().unwrap().to_string()
+}
+
+/// Prints Quiesce's restore overhead against the same native command by hand.
+fn restore_ratios(cases: &[Case], r: &[Vec<Sample>], by_hand: &str, ours: &str, full: &str) {
+    let m = |n: &str| median(r[cases.iter().position(|c| c.name == n).unwrap()].iter().map(|s| s.secs).collect());
+    println!(
+        "Quiesce restore vs the same native restore by hand: {:+.1} % (target <= 2 %)",
+        (m(ours) / m(by_hand) - 1.0) * 100.0
+    );
+    println!("  with the verification and consistency audit: {:+.1} %", (m(full) / m(by_hand) - 1.0) * 100.0);
+}
+
 fn quiesce(home: &Path, args: &str) -> String {
     let bin = std::env::var("QUIESCE_BIN").unwrap_or_else(|_| "target/release/quiesce".into());
     format!("QUIESCE_HOME='{}' '{}' {args}", home.display(), bin)
@@ -167,14 +192,14 @@ fn main() {
         println!("PostgreSQL {}: {} MB of ScalarDB tables", pg.psql(&db, "SHOW server_version"), pg.psql(&db, "SELECT (sum(pg_total_relation_size(c.oid)) / 1048576)::int FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('audit','bank','coordinator','scalardb') AND c.relkind = 'r'"));
         let copy_all = "BEGIN ISOLATION LEVEL REPEATABLE READ; COPY bank.accounts TO STDOUT; COPY audit.transfers TO STDOUT; COPY coordinator.state TO STDOUT; COPY scalardb.metadata TO STDOUT; COMMIT;";
         let cases = vec![
-            Case { name: "floor: COPY every table to /dev/null, one snapshot".into(), sh: format!("'{bin}/psql' {conn} -d {db} -X -q -c '{copy_all}' > /dev/null"), quiesce: false },
-            Case { name: "by hand: pg_dump -Fc (the guide's pg_dump, compressed)".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -f $OUT/d.dump"), quiesce: false },
-            Case { name: "by hand: pg_dump plain".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fp -f $OUT/d.sql"), quiesce: false },
-            Case { name: "by hand: pg_dump -Fc -Z0 | zstd -T0 -3 + sha256sum".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -Z0 | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null"), quiesce: false },
-            Case { name: "by hand: ... | zstd + sha256sum + sync (durable, as Quiesce)".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -Z0 | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null && sync $OUT/d.zst"), quiesce: false },
-            Case { name: "by hand: pg_dump -Fd -j2 -Z0 + sha256sum".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fd -j2 -Z0 -f $OUT/d && sha256sum $OUT/d/* > /dev/null"), quiesce: false },
-            Case { name: "Quiesce default (custom -Z0 | zstd, hashed, verified)".into(), sh: q("backup bench-pg-d --out $OUT"), quiesce: true },
-            Case { name: "Quiesce fastest (--format directory --jobs 2)".into(), sh: q("backup bench-pg-d --format directory --jobs 2 --out $OUT"), quiesce: true },
+            Case { name: "floor: COPY every table to /dev/null, one snapshot".into(), sh: format!("'{bin}/psql' {conn} -d {db} -X -q -c '{copy_all}' > /dev/null"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: pg_dump -Fc (the guide's pg_dump, compressed)".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -f $OUT/d.dump"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: pg_dump plain".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fp -f $OUT/d.sql"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: pg_dump -Fc -Z0 | zstd -T0 -3 + sha256sum".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -Z0 | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: ... | zstd + sha256sum + sync (durable, as Quiesce)".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fc -Z0 | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null && sync $OUT/d.zst"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: pg_dump -Fd -j2 -Z0 + sha256sum".into(), sh: format!("'{bin}/pg_dump' {conn} -d {db} {schemas} -Fd -j2 -Z0 -f $OUT/d && sha256sum $OUT/d/* > /dev/null"), quiesce: false, prep: String::new() },
+            Case { name: "Quiesce default (custom -Z0 | zstd, hashed, verified)".into(), sh: q("backup bench-pg-d --out $OUT"), quiesce: true, prep: String::new() },
+            Case { name: "Quiesce fastest (--format directory --jobs 2)".into(), sh: q("backup bench-pg-d --format directory --jobs 2 --out $OUT"), quiesce: true, prep: String::new() },
         ];
         let r = measure(&cases, runs, scratch.path());
         report(
@@ -195,6 +220,44 @@ fn main() {
         println!(
             "Quiesce default vs pg_dump -Fc: {:.2}x faster (target >= 3x)",
             m("by hand: pg_dump -Fc (the guide's pg_dump, compressed)") / ours
+        );
+
+        // Restores into an empty database of the same server, made before each run.
+        let keep = scratch.path().join("keep");
+        let def = keep_backup(&home, "bench-pg-d", "", &keep);
+        let dir = keep_backup(&home, "bench-pg-d", "--format directory --jobs 2", &keep);
+        sh(&q(&format!("profile add --name bench-pg-r --kind postgresql --host '{sock}' --port {} --user {SUPERUSER} --database restored --ssl-mode disable", pg.port)));
+        let fresh = format!(
+            "'{bin}/psql' {conn} -d postgres -X -q -c 'DROP DATABASE IF EXISTS restored' -c 'CREATE DATABASE restored'"
+        );
+        let restore_opts = "--no-owner --no-privileges --exit-on-error";
+        let rcases = vec![
+            Case { name: "by hand: zstd -dc | pg_restore --single-transaction".into(), sh: format!("zstd -dc -q '{def}/postgresql.dump.zst' | '{bin}/pg_restore' {conn} -d restored {restore_opts} --single-transaction"), quiesce: false, prep: fresh.clone() },
+            Case { name: "Quiesce restore --no-verify (checks + restore)".into(), sh: q(&format!("restore '{def}' --to bench-pg-r --no-verify")), quiesce: true, prep: fresh.clone() },
+            Case { name: "Quiesce restore (+ verification and audit)".into(), sh: q(&format!("restore '{def}' --to bench-pg-r")), quiesce: true, prep: fresh.clone() },
+            Case { name: "by hand: pg_restore -j2 (directory format)".into(), sh: format!("'{bin}/pg_restore' {conn} -d restored {restore_opts} -j2 '{dir}/postgresql.dir'"), quiesce: false, prep: fresh.clone() },
+            Case { name: "Quiesce restore --jobs 2 --no-verify (directory)".into(), sh: q(&format!("restore '{dir}' --to bench-pg-r --jobs 2 --no-verify")), quiesce: true, prep: fresh.clone() },
+        ];
+        let r = measure(&rcases, runs, scratch.path());
+        report(
+            "PostgreSQL restore",
+            "by hand: zstd -dc | pg_restore --single-transaction",
+            "by hand: zstd -dc | pg_restore --single-transaction",
+            &rcases,
+            &r,
+        );
+        restore_ratios(
+            &rcases,
+            &r,
+            "by hand: zstd -dc | pg_restore --single-transaction",
+            "Quiesce restore --no-verify (checks + restore)",
+            "Quiesce restore (+ verification and audit)",
+        );
+        let m = |n: &str| median(r[rcases.iter().position(|c| c.name == n).unwrap()].iter().map(|s| s.secs).collect());
+        println!(
+            "Quiesce parallel restore (-j 2) vs its single-transaction restore: {:.2}x; vs pg_restore -j2 by hand: {:+.1} %",
+            m("Quiesce restore --no-verify (checks + restore)") / m("Quiesce restore --jobs 2 --no-verify (directory)"),
+            (m("Quiesce restore --jobs 2 --no-verify (directory)") / m("by hand: pg_restore -j2 (directory format)") - 1.0) * 100.0
         );
     }
 
@@ -218,11 +281,11 @@ fn main() {
         let cli = format!("--no-defaults --socket='{sock}' -uroot");
         let select_all = "START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT * FROM bank.accounts; SELECT * FROM audit.transfers; SELECT * FROM coordinator.state; SELECT * FROM scalardb.metadata; COMMIT;";
         let cases = vec![
-            Case { name: "floor: SELECT every table, one consistent snapshot".into(), sh: format!("mariadb {cli} -N -B -e '{select_all}' > /dev/null"), quiesce: false },
-            Case { name: "by hand: mysqldump --single-transaction".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --databases {dbs} > $OUT/d.sql"), quiesce: false },
-            Case { name: "by hand: mysqldump --single-transaction | gzip".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --databases {dbs} | gzip > $OUT/d.sql.gz"), quiesce: false },
-            Case { name: "by hand: ... | zstd -T0 -3 + sha256sum".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --routines --triggers --hex-blob --databases {dbs} | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null"), quiesce: false },
-            Case { name: "Quiesce default (one --single-transaction | zstd)".into(), sh: q("backup bench-my-d --out $OUT"), quiesce: true },
+            Case { name: "floor: SELECT every table, one consistent snapshot".into(), sh: format!("mariadb {cli} -N -B -e '{select_all}' > /dev/null"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: mysqldump --single-transaction".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --databases {dbs} > $OUT/d.sql"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: mysqldump --single-transaction | gzip".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --databases {dbs} | gzip > $OUT/d.sql.gz"), quiesce: false, prep: String::new() },
+            Case { name: "by hand: ... | zstd -T0 -3 + sha256sum".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --routines --triggers --hex-blob --databases {dbs} | zstd -T0 -3 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null"), quiesce: false, prep: String::new() },
+            Case { name: "Quiesce default (one --single-transaction | zstd)".into(), sh: q("backup bench-my-d --out $OUT"), quiesce: true, prep: String::new() },
         ];
         let r = measure(&cases, runs, scratch.path());
         report(
@@ -238,6 +301,48 @@ fn main() {
             (m("Quiesce default (one --single-transaction | zstd)") / m("by hand: ... | zstd -T0 -3 + sha256sum")
                 - 1.0)
                 * 100.0
+        );
+
+        // Restores into a second server, its ScalarDB databases dropped before each run.
+        let keep = scratch.path().join("keep-my");
+        let def = keep_backup(&home, "bench-my-d", "", &keep);
+        let t = MariaDbServer::start();
+        t.sql("CREATE USER 'bench'@'%'; GRANT ALL ON *.* TO 'bench'@'%';");
+        sh(&q(&format!(
+            "profile add --name bench-my-r --kind mysql --host 127.0.0.1 --port {} --user bench --ssl-mode disable",
+            t.port
+        )));
+        let tsock = t.dir.join("sock").display().to_string();
+        let tcli = format!("--no-defaults --socket='{tsock}' -uroot");
+        let fresh = format!("mariadb {tcli} -e 'DROP DATABASE IF EXISTS audit; DROP DATABASE IF EXISTS bank; DROP DATABASE IF EXISTS coordinator; DROP DATABASE IF EXISTS scalardb'");
+        let rcases = vec![
+            Case {
+                name: "by hand: zstd -dc | mariadb".into(),
+                sh: format!("zstd -dc -q '{def}/mysql.sql.zst' | mariadb {tcli} --batch"),
+                quiesce: false,
+                prep: fresh.clone(),
+            },
+            Case {
+                name: "Quiesce restore --no-verify (checks + restore)".into(),
+                sh: q(&format!("restore '{def}' --to bench-my-r --no-verify")),
+                quiesce: true,
+                prep: fresh.clone(),
+            },
+            Case {
+                name: "Quiesce restore (+ verification and audit)".into(),
+                sh: q(&format!("restore '{def}' --to bench-my-r")),
+                quiesce: true,
+                prep: fresh.clone(),
+            },
+        ];
+        let r = measure(&rcases, runs, scratch.path());
+        report("MariaDB restore", "by hand: zstd -dc | mariadb", "by hand: zstd -dc | mariadb", &rcases, &r);
+        restore_ratios(
+            &rcases,
+            &r,
+            "by hand: zstd -dc | mariadb",
+            "Quiesce restore --no-verify (checks + restore)",
+            "Quiesce restore (+ verification and audit)",
         );
     }
 
@@ -267,19 +372,57 @@ fn main() {
                 name: "floor: cp + sync".into(),
                 sh: format!("cp '{}' $OUT/c.sqlite && sync $OUT/c.sqlite", db.display()),
                 quiesce: false,
+                prep: String::new(),
             },
             Case {
                 name: "by hand: sqlite3 .timeout 5000 .backup (idle database)".into(),
                 sh: format!("sqlite3 '{}' '.timeout 5000' \".backup $OUT/b.sqlite\"", db.display()),
                 quiesce: false,
+                prep: String::new(),
             },
             Case {
                 name: "Quiesce (online backup in one read transaction, hashed)".into(),
                 sh: q("backup bench-lite-d --out $OUT"),
                 quiesce: true,
+                prep: String::new(),
             },
         ];
         let r = measure(&cases, runs, scratch.path());
         report("SQLite", "floor: cp + sync", "by hand: sqlite3 .timeout 5000 .backup (idle database)", &cases, &r);
+
+        let keep = scratch.path().join("keep-lite");
+        let def = keep_backup(&home, "bench-lite-d", "", &keep);
+        let target = scratch.path().join("restored.sqlite");
+        sh(&q(&format!("profile add --name bench-lite-r --kind sqlite --path '{}'", target.display())));
+        let fresh = format!("rm -f '{t}' '{t}-journal' '{t}-wal'", t = target.display());
+        let rcases = vec![
+            Case {
+                name: "by hand: sqlite3 .restore".into(),
+                sh: format!("sqlite3 '{}' \".restore '{def}/scalardb.sqlite'\"", target.display()),
+                quiesce: false,
+                prep: fresh.clone(),
+            },
+            Case {
+                name: "Quiesce restore --no-verify (checks + restore)".into(),
+                sh: q(&format!("restore '{def}' --to bench-lite-r --no-verify")),
+                quiesce: true,
+                prep: fresh.clone(),
+            },
+            Case {
+                name: "Quiesce restore (+ verification and audit)".into(),
+                sh: q(&format!("restore '{def}' --to bench-lite-r")),
+                quiesce: true,
+                prep: fresh.clone(),
+            },
+        ];
+        let r = measure(&rcases, runs, scratch.path());
+        report("SQLite restore", "by hand: sqlite3 .restore", "by hand: sqlite3 .restore", &rcases, &r);
+        restore_ratios(
+            &rcases,
+            &r,
+            "by hand: sqlite3 .restore",
+            "Quiesce restore --no-verify (checks + restore)",
+            "Quiesce restore (+ verification and audit)",
+        );
     }
 }
