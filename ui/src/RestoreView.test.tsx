@@ -98,6 +98,19 @@ describe("RestoreView", () => {
     expect(b.startRestore).toHaveBeenCalledWith(entry.id, expect.objectContaining({ replace: true, confirm: "prod-pg" }), expect.any(String), expect.any(Function));
   });
 
+  it("verifies the target on demand and shows a failing report as such", async () => {
+    const failing = { ...result.verify!, passed: false, findings: [{ severity: "error" as const, code: "row_count", message: "bank.accounts has 49 rows, the backup recorded 50" }] };
+    const b = fakeBackend({ listBackups: vi.fn().mockResolvedValue([entry]), verifyProfile: vi.fn().mockResolvedValue(failing) });
+    setBackend(b);
+    render(<RestoreView />);
+    await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
+    fireEvent.click(screen.getByTestId("verify-now"));
+    const r = await screen.findByTestId("verify-report");
+    expect(r.getAttribute("data-passed")).toBe("false");
+    expect(r.textContent).toContain("49 rows");
+    expect(b.verifyProfile).toHaveBeenCalledWith(pgProfile.id, entry.id, expect.any(String));
+  });
+
   it("refuses to start when a check failed", () => {
     const failed = preflight({ checks: [{ name: "sessions", ok: false, message: "2 other clients", code: "in_use" }] });
     expect(canRestore(failed, "")).toBe(false);

@@ -49,6 +49,8 @@ export function RestoreView() {
   const [run, setRun] = useState<Run>({ state: "idle" });
   const [error, setError] = useState<BackendError | null>(null);
   const [log, setLog] = useState<string[]>([]);
+  const [verifying, setVerifying] = useState(false);
+  const [liveReport, setLiveReport] = useState<VerifyReport | null>(null);
   const logRef = useRef<HTMLPreElement>(null);
   const resultRef = useRef<HTMLDivElement>(null);
   const doneRef = useRef<HTMLDivElement>(null);
@@ -80,6 +82,7 @@ export function RestoreView() {
     setPf(null);
     setTyped("");
     setError(null);
+    setLiveReport(null);
   }, [source, folder, target, replace, jobs, grants, grantTo]);
 
   const backupRef = folder.trim() !== "" ? folder.trim() : source;
@@ -104,6 +107,20 @@ export function RestoreView() {
       setError(e as BackendError);
     } finally {
       setChecking(false);
+    }
+  }
+
+  /** Verifies the chosen target as it is now, against the chosen backup. */
+  async function verifyNow() {
+    setVerifying(true);
+    setError(null);
+    setLiveReport(null);
+    try {
+      setLiveReport(await backend().verifyProfile(target, backupRef || null, newJobId()));
+    } catch (e) {
+      setError(e as BackendError);
+    } finally {
+      setVerifying(false);
     }
   }
 
@@ -204,6 +221,9 @@ export function RestoreView() {
             <button onClick={check} disabled={!backupRef || !target || checking} data-testid="restore-check">
               {checking && <span className="spinner" aria-hidden />} Check
             </button>
+            <button onClick={verifyNow} disabled={!target || verifying} title="Tables and row counts against the backup, and the ScalarDB consistency audit, on the target as it is now" data-testid="verify-now">
+              {verifying && <span className="spinner" aria-hidden />} Verify the target now
+            </button>
           </div>
         </fieldset>
         {error && (
@@ -212,6 +232,7 @@ export function RestoreView() {
           </div>
         )}
         <div ref={resultRef} />
+        {liveReport && !pf && <Verification report={liveReport} />}
         {pf && <Checks pf={pf} typed={typed} setTyped={setTyped} disabled={running} />}
         {pf && (
           <div className="actions" style={{ marginBottom: 8 }}>
@@ -332,7 +353,7 @@ export function Verification({ report }: { report: VerifyReport }) {
   const a = report.audit;
   return (
     <div className="step-card" style={{ marginTop: 12 }} data-testid="verify-report" data-passed={report.passed ? "true" : "false"}>
-      <h3>5. Verification of {report.profile}</h3>
+      <h3>Verification of {report.profile}{report.backup_id ? ` against ${report.backup_id}` : ""}</h3>
       <ul className="notes">
         {report.findings.map((f, i) => (
           <li key={i} className={f.severity === "error" ? "field-error" : ""}>{f.severity === "error" ? "✗" : f.severity === "warning" ? "!" : "✓"} {f.message}</li>
