@@ -148,6 +148,8 @@ struct Ctx {
     create_db: bool,
     /// Namespaces of the backup present on the target.
     present: Vec<String>,
+    /// The target's password, read from the keyring once.
+    pw: Option<Sensitive<String>>,
     pg_restore: Option<String>,
     psql: Option<String>,
     mysql: Option<String>,
@@ -188,18 +190,6 @@ fn pg_archive_major(m: &Manifest) -> Option<u32> {
 async fn password(ds: &Deployments, p: &Profile) -> Result<Option<Sensitive<String>>> {
     let (ds, p) = (ds.clone(), p.clone());
     tokio::task::spawn_blocking(move || ds.profiles().secret(&p)).await.map_err(|e| Error::internal(e.to_string()))?
-}
-
-/// The target database exists (PostgreSQL) — or the error says why not.
-async fn pg_db_exists(p: &Profile, pw: Option<&Sensitive<String>>) -> Result<bool> {
-    match LiveConn::open(p, pw, false).await {
-        Ok(c) => {
-            c.close().await;
-            Ok(true)
-        }
-        Err(e) if e.code == ErrorCode::DatabaseNotFound => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 fn maintenance(p: &Profile) -> Profile {
@@ -278,27 +268,12 @@ async fn prepare(
             "This backup spans several storages; Quiesce restores single-database backups.",
         ));
     }
-    // 1. The backup itself, before anything else.
-    let integ = {
+    // 1. The backup itself: hashed on the blocking pool while the target is
+    // inspected (read-only), and reported first.
+    let integrity = {
         let (f, m2, c) = (folder.clone(), m.clone(), cancel.clone());
         tokio::task::spawn_blocking(move || verify::check_integrity(&f, &m2, &|_| {}, &c))
-            .await
-            .map_err(|e| Error::internal(e.to_string()))??
     };
-    check(
-        "integrity",
-        integ.problems.is_empty(),
-        if integ.problems.is_empty() {
-            format!(
-                "{} file(s), {} match the manifest's sizes and SHA-256",
-                integ.files_checked,
-                human(integ.bytes_checked)
-            )
-        } else {
-            format!("The backup does not match its manifest: {}", integ.problems.join("; "))
-        },
-        ErrorCode::Corrupt,
-    );
     // 2. Same family of database (moving between engines is out of scope).
     let same = family(target.kind) == family(src.kind) && family(src.kind) != "other";
     check(
@@ -346,6 +321,7 @@ async fn prepare(
         mode,
         create_db: false,
         present: vec![],
+        pw: None,
         pg_restore: None,
         psql: None,
         mysql: None,
@@ -356,15 +332,15 @@ async fn prepare(
     let mut target_version = None;
     if same {
         let pw = password(ds, &target).await?;
+        ctx.pw = pw.clone();
         // 3. The target: reachable, its version, what it holds, who is connected.
         let conn = match target.kind {
-            DbKind::Postgresql => match pg_db_exists(&target, pw.as_ref()).await {
-                Ok(true) => Some(LiveConn::open(&target, pw.as_ref(), false).await),
-                Ok(false) => {
+            DbKind::Postgresql => match LiveConn::open(&target, pw.as_ref(), false).await {
+                Err(e) if e.code == ErrorCode::DatabaseNotFound => {
                     ctx.create_db = true;
                     Some(LiveConn::open(&maintenance(&target), pw.as_ref(), false).await)
                 }
-                Err(e) => Some(Err(e)),
+                r => Some(r),
             },
             DbKind::Sqlite => {
                 let path = PathBuf::from(target.path.clone().unwrap_or_default());
@@ -580,6 +556,24 @@ async fn prepare(
         ErrorCode::InUse,
     );
 
+    let integ = integrity.await.map_err(|e| Error::internal(e.to_string()))??;
+    checks.insert(
+        0,
+        Check {
+            name: "integrity".into(),
+            ok: integ.problems.is_empty(),
+            message: if integ.problems.is_empty() {
+                format!(
+                    "{} file(s), {} match the manifest's sizes and SHA-256",
+                    integ.files_checked,
+                    human(integ.bytes_checked)
+                )
+            } else {
+                format!("The backup does not match its manifest: {}", integ.problems.join("; "))
+            },
+            code: (!integ.problems.is_empty()).then_some(ErrorCode::Corrupt),
+        },
+    );
     let (mode_text, on_failure) = describe(&ctx, opts);
     let pf = RestorePreflight {
         backup_id: m.id.clone(),
@@ -868,7 +862,7 @@ pub async fn run(
         ));
     }
     let started = Instant::now();
-    let pw = password(ds, &ctx.target).await?;
+    let pw = ctx.pw.clone();
     let input_total = ctx.m.files.iter().filter(|f| !f.name.contains('/')).map(|f| f.bytes).sum();
     let live = Arc::new(Live {
         counters: Arc::new(Counters::default()),
