@@ -14,6 +14,7 @@ pub mod grants;
 pub mod manifest;
 pub mod pgarchive;
 pub mod pipeline;
+pub mod sqlcount;
 mod sqlite;
 
 use crate::deployment::{DeploymentStorage, Deployments};
@@ -967,13 +968,14 @@ async fn mysql_backup(
 ) -> Result<Done> {
     use mysql_async::prelude::Queryable;
     let p = &ctx.profile;
-    // Counts in a consistent-snapshot transaction of our own, opened just
-    // before the dump starts and read beside it: mysqldump's snapshot cannot
-    // be shared, so they are marked as estimates of the dump's.
-    let mut conn = crate::connect::mysql::connect_profile(p, password).await?;
-    let me = |e: mysql_async::Error| crate::connect::mysql::map_error(e, p, discovery::STATEMENT_TIMEOUT);
-    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await.map_err(me)?;
-    let count_all = async move {
+    // Counts with SQL in a consistent-snapshot transaction of our own: for
+    // mydumper (before it starts), or when the dump stream could not be
+    // counted (after it ended). That snapshot is not the dump's, so these
+    // counts are marked as estimates.
+    let count_all = async {
+        let mut conn = crate::connect::mysql::connect_profile(p, password).await?;
+        let me = |e: mysql_async::Error| crate::connect::mysql::map_error(e, p, discovery::STATEMENT_TIMEOUT);
+        conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await.map_err(me)?;
         let mut tables = Vec::new();
         for t in &ctx.found.tables {
             let q =
@@ -1020,10 +1022,13 @@ async fn mysql_backup(
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
     let log = log_sink(sink, live, "Retrieving table structure for table");
-    let (tables, r) = dump_error_first(tokio::join!(
-        count_all,
-        pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, None, cancel)
-    ))?;
+    // The rows are counted in the dump as it streams past: exactly the dump's
+    // snapshot, and no second scan of the database beside it.
+    let mut counter = sqlcount::SqlDumpCounter::new();
+    let r = {
+        let mut tap = |b: &[u8]| counter.feed(b);
+        pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, Some(&mut tap), cancel).await?
+    };
     drop(cnf);
     let errs = pipeline::error_lines(&r.stderr);
     if !errs.is_empty() {
@@ -1038,20 +1043,59 @@ async fn mysql_backup(
             "The dump ends without its trailer (\"-- Dump completed\"): it is incomplete.",
         ));
     }
+    let (tables, exact) = match counter.counts() {
+        Some(counts) => (
+            ctx.found
+                .tables
+                .iter()
+                .map(|t| {
+                    let rows = counts.get(&(t.namespace.clone(), t.table.clone())).copied().ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::DatabaseError,
+                            format!("The dump holds no table {}: it is incomplete.", t.physical_name),
+                        )
+                    })?;
+                    Ok(ManifestTable {
+                        namespace: t.namespace.clone(),
+                        table: t.table.clone(),
+                        physical_name: t.physical_name.clone(),
+                        rows: Some(rows),
+                        rows_exact: true,
+                        is_coordinator: t.is_coordinator,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?,
+            true,
+        ),
+        None => {
+            tracing::info!(
+                "the dump's rows could not be counted as it streamed ({:?}); counting with SQL",
+                counter.failed()
+            );
+            (count_all.await?, false)
+        }
+    };
     live.tables_done.store(live.tables_total.load(Ordering::Relaxed), Ordering::Relaxed);
     Ok(Done {
-        tool: ctx.found.tools.iter().find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump").map(|t| ManifestTool {
-            name: t.tool.clone(),
-            path: t.path.clone().unwrap_or_default(),
-            version: t.version.clone().unwrap_or_default(),
+        tool: ctx.found.tools.iter().find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump").map(|t| {
+            ManifestTool {
+                name: t.tool.clone(),
+                path: t.path.clone().unwrap_or_default(),
+                version: t.version.clone().unwrap_or_default(),
+            }
         }),
         consistency: ConsistencyBasis {
             kind: "mysql_single_transaction".into(),
             snapshot: None,
             note: format!(
-                "One {} --single-transaction over databases {} (InnoDB, checked): one consistent snapshot. Row counts were taken in a separate consistent snapshot just before, so they are estimates of the dump's.",
+                "One {} --single-transaction over databases {} (InnoDB, checked): one consistent snapshot. {}",
                 Path::new(&tool).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-                ns.join(", ")
+                ns.join(", "),
+                if exact {
+                    "The row counts are the rows in the dump itself, counted as it was written."
+                } else {
+                    "The row counts were taken with SQL in a separate snapshot after the dump, so they are estimates of the dump's."
+                }
             ),
         },
         tables,
