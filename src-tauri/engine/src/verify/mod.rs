@@ -142,12 +142,30 @@ pub async fn verify_conn(
     let mut missing = Vec::new();
     let mut wrong = Vec::new();
     let mut estimate_off = Vec::new();
+    let mut in_flight: std::collections::HashMap<(String, String), u64> = std::collections::HashMap::new();
     for (ns, t, expected, exact) in &wanted {
         if cancel.is_cancelled() {
             return Err(Error::cancelled_job());
         }
         let q = conn.table(ns, t);
-        let rows = conn.scalar_i64(&format!("SELECT COUNT(*) FROM {q}")).await.ok().flatten();
+        let system = ns == &expect.coordinator_ns && t == "state" || ns == &expect.system_ns && t == "metadata";
+        // Transactional tables: the in-flight records are counted in the same scan,
+        // so the audit reads again only the tables that have some.
+        let both = if system {
+            None
+        } else {
+            conn.rows(&format!("SELECT COUNT(*), SUM(CASE WHEN tx_state IN (1, 2) THEN 1 ELSE 0 END) FROM {q}"))
+                .await
+                .ok()
+                .and_then(|r| r.into_iter().next())
+        };
+        let rows = match &both {
+            Some(r) => r[0].as_deref().and_then(|v| v.trim().parse().ok()),
+            None => conn.scalar_i64(&format!("SELECT COUNT(*) FROM {q}")).await.ok().flatten(),
+        };
+        if let Some(r) = &both {
+            in_flight.insert((ns.clone(), t.clone()), r[1].as_deref().and_then(|v| v.trim().parse().ok()).unwrap_or(0));
+        }
         let exists = rows.is_some();
         let sev = match (rows, expected) {
             (None, _) => {
@@ -209,7 +227,11 @@ pub async fn verify_conn(
                 !system
             })
             .filter(|(ns, t, _, _)| !missing.contains(&label(d, ns, t)))
-            .map(|(ns, t, _, _)| AuditTable { namespace: ns.clone(), table: t.clone() })
+            .map(|(ns, t, _, _)| AuditTable {
+                namespace: ns.clone(),
+                table: t.clone(),
+                in_flight: in_flight.get(&(ns.clone(), t.clone())).copied(),
+            })
             .collect();
         Some(audit::run(conn, &at, &expect.coordinator_ns, cancel).await?)
     } else {
