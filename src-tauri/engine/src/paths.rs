@@ -69,3 +69,23 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
         .create(dir)
         .map_err(|e| Error::io("create the directory", dir, e))
 }
+
+/// An exclusive lock file under `<data>/locks`, held while the returned file
+/// lives (the OS drops it if the process dies). Another holder, in this or
+/// any process (the app and a CLI started by cron), means `busy` with `busy`.
+pub fn try_lock(home: &Home, name: &str, busy: impl FnOnce() -> String) -> crate::Result<std::fs::File> {
+    let dir = home.data_dir.join("locks");
+    create_private_dir(&dir)?;
+    let path = dir.join(format!("{name}.lock"));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| crate::Error::io("open", &path, e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(crate::Error::new(crate::ErrorCode::Busy, busy())),
+        Err(std::fs::TryLockError::Error(e)) => Err(crate::Error::io("lock", &path, e)),
+    }
+}

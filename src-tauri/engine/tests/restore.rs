@@ -446,6 +446,35 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     assert!(r.verify.as_ref().unwrap().passed);
 }
 
+/// A fresh database on the shared PostgreSQL server with the ScalarDB layout
+/// (`ACCOUNTS` accounts holding 10 each, unless `fill` loads it), a
+/// deployment on it, and one backup of it in `format`.
+struct PgBackedUp {
+    s: &'static PgServer,
+    env: Env,
+    out: PathBuf,
+    dir: PathBuf,
+    m: manifest::Manifest,
+}
+
+async fn pg_backed_up(format: DumpFormat, jobs: Option<u32>, fill: Option<fn(&PgServer, &str)>) -> PgBackedUp {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    match fill {
+        Some(f) => f(s, &db),
+        None => {
+            s.psql(&db, &Layout::standard().sql(Engine::Postgres, ACCOUNTS, 10));
+        }
+    }
+    let env = Env::new();
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("d", &[("default", &src)], &[], &Layout::standard());
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format, jobs, out: Some(out.display().to_string()) };
+    let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    PgBackedUp { s, env, out, dir, m }
+}
+
 /// Flips one byte in the middle of a file.
 fn corrupt(p: &Path) {
     use std::io::{Read, Seek, SeekFrom, Write};
@@ -464,16 +493,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_backups_and_bad_targets_are_refused_before_anything_is_touched() {
-    let s = PgServer::shared();
-    let db = s.create_database();
-    let l = Layout::standard();
-    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 10));
-    let env = Env::new();
-    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
-    let d = env.deployment("bad", &[("default", &src)], &[], &l);
-    let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
-    let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let PgBackedUp { s, env, out, dir, m } = pg_backed_up(DumpFormat::Default, None, None).await;
     let target_db = s.create_database();
     let tgt = env.pg("tgt", s, &target_db, SUPERUSER, &s.password);
     let untouched = || {
@@ -589,15 +609,7 @@ async fn wait_for_bytes(seen: &AtomicU64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_and_a_server_killed_mid_restore_say_what_the_target_holds() {
-    let s = PgServer::shared();
-    let db = s.create_database();
-    big(s, &db);
-    let env = Env::new();
-    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
-    let d = env.deployment("big", &[("default", &src)], &[], &Layout::standard());
-    let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Plain, jobs: None, out: Some(out.display().to_string()) };
-    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let PgBackedUp { s, env, out, m, .. } = pg_backed_up(DumpFormat::Plain, None, Some(big)).await;
 
     // Cancel: one transaction, so the target is as it was (here: empty).
     let target_db = s.create_database();
@@ -645,16 +657,7 @@ async fn cancel_and_a_server_killed_mid_restore_say_what_the_target_holds() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_parallel_restore_from_the_directory_format_goes_into_fresh_schemas() {
-    let s = PgServer::shared();
-    let db = s.create_database();
-    let l = Layout::standard();
-    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 10));
-    let env = Env::new();
-    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
-    let d = env.deployment("dir", &[("default", &src)], &[], &l);
-    let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
-    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let PgBackedUp { s, env, out, m, .. } = pg_backed_up(DumpFormat::Directory, Some(2), None).await;
     let target_db = s.create_database();
     let tgt = env.pg("tgt", s, &target_db, SUPERUSER, &s.password);
     let mut j = to(&tgt);
@@ -665,7 +668,6 @@ async fn a_parallel_restore_from_the_directory_format_goes_into_fresh_schemas() 
     let r = restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()).await.unwrap();
     assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
     assert_eq!(s.psql(&target_db, "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
-    let _ = PathBuf::new();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -698,16 +700,7 @@ async fn a_mydumper_backup_is_restored_by_myloader_into_another_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_parallel_restore_drops_the_schemas_it_created() {
-    let s = PgServer::shared();
-    let db = s.create_database();
-    let l = Layout::standard();
-    s.psql(&db, &l.sql(Engine::Postgres, ACCOUNTS, 10));
-    let env = Env::new();
-    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
-    let d = env.deployment("dirfail", &[("default", &src)], &[], &l);
-    let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
-    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let PgBackedUp { s, env, out, m, .. } = pg_backed_up(DumpFormat::Directory, Some(2), None).await;
     // The target refuses one table half-way through (after other schemas were created).
     let target_db = s.create_database();
     s.psql(

@@ -168,31 +168,13 @@ impl Live {
 }
 
 /// Held while a backup of a deployment runs; other processes get `busy`.
-struct DeploymentLock {
-    _file: std::fs::File,
-}
-
-fn lock_deployment(home: &crate::paths::Home, d: &crate::deployment::Deployment) -> Result<DeploymentLock> {
-    let dir = home.data_dir.join("locks");
-    crate::paths::create_private_dir(&dir)?;
-    let path = dir.join(format!("backup-{}.lock", d.id));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("open", &path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(DeploymentLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
-            ErrorCode::Busy,
-            format!(
-                "A backup of deployment \"{}\" is already running (in the app or a CLI). Wait for it to finish.",
-                d.name
-            ),
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
-    }
+fn lock_deployment(home: &crate::paths::Home, d: &crate::deployment::Deployment) -> Result<std::fs::File> {
+    crate::paths::try_lock(home, &format!("backup-{}", d.id), || {
+        format!(
+            "A backup of deployment \"{}\" is already running (in the app or a CLI). Wait for it to finish.",
+            d.name
+        )
+    })
 }
 
 /// Removes the partial folder on every path but success.
@@ -825,30 +807,7 @@ async fn postgres_backup(
         let count_all = count_all;
         let (files, stderr) = dump.await?;
         let tables = match counter.counts() {
-            Some(counts) => ctx
-                .found
-                .tables
-                .iter()
-                .map(|t| {
-                    let rows = counts.get(&(t.namespace.clone(), t.table.clone())).copied().ok_or_else(|| {
-                        Error::new(
-                            ErrorCode::DatabaseError,
-                            format!(
-                                "The archive holds no complete data for {}: the dump is incomplete.",
-                                t.physical_name
-                            ),
-                        )
-                    })?;
-                    Ok(ManifestTable {
-                        namespace: t.namespace.clone(),
-                        table: t.table.clone(),
-                        physical_name: t.physical_name.clone(),
-                        rows: Some(rows),
-                        rows_exact: true,
-                        is_coordinator: t.is_coordinator,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
+            Some(counts) => streamed_counts(&ctx.found, &counts, "The archive holds no complete data for")?,
             None => {
                 // The snapshot is still open: count in it instead.
                 tracing::info!("archive row counter gave up ({:?}); counting with SQL", counter.failed());
@@ -1044,29 +1003,7 @@ async fn mysql_backup(
         ));
     }
     let (tables, exact) = match counter.counts() {
-        Some(counts) => (
-            ctx.found
-                .tables
-                .iter()
-                .map(|t| {
-                    let rows = counts.get(&(t.namespace.clone(), t.table.clone())).copied().ok_or_else(|| {
-                        Error::new(
-                            ErrorCode::DatabaseError,
-                            format!("The dump holds no table {}: it is incomplete.", t.physical_name),
-                        )
-                    })?;
-                    Ok(ManifestTable {
-                        namespace: t.namespace.clone(),
-                        table: t.table.clone(),
-                        physical_name: t.physical_name.clone(),
-                        rows: Some(rows),
-                        rows_exact: true,
-                        is_coordinator: t.is_coordinator,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?,
-            true,
-        ),
+        Some(counts) => (streamed_counts(&ctx.found, counts, "The dump holds no table")?, true),
         None => {
             tracing::info!(
                 "the dump's rows could not be counted as it streamed ({:?}); counting with SQL",
@@ -1200,6 +1137,32 @@ async fn mydumper_backup(
         notes: vec![],
         writers_blocked_ms: None,
     })
+}
+
+/// The manifest's tables from rows counted in the dump stream itself (exact);
+/// a ScalarDB table the stream did not hold means the dump is incomplete.
+fn streamed_counts(
+    found: &StorageDiscovery,
+    counts: &std::collections::HashMap<(String, String), i64>,
+    missing: &str,
+) -> Result<Vec<ManifestTable>> {
+    found
+        .tables
+        .iter()
+        .map(|t| {
+            let rows = counts.get(&(t.namespace.clone(), t.table.clone())).copied().ok_or_else(|| {
+                Error::new(ErrorCode::DatabaseError, format!("{missing} {}: the dump is incomplete.", t.physical_name))
+            })?;
+            Ok(ManifestTable {
+                namespace: t.namespace.clone(),
+                table: t.table.clone(),
+                physical_name: t.physical_name.clone(),
+                rows: Some(rows),
+                rows_exact: true,
+                is_coordinator: t.is_coordinator,
+            })
+        })
+        .collect()
 }
 
 /// Counts run beside the dump; when both fail (a server killed mid-dump), the

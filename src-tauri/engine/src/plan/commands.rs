@@ -333,15 +333,7 @@ fn db_regex(databases: &[String]) -> String {
 /// without it mydumper dumps anyway, inconsistently, and only says so in its
 /// log and exit status (Quiesce checks both).
 pub fn mydumper(profile: &Profile, tool: &str, databases: &[String], threads: u32, rt: &Runtime) -> CommandLine {
-    let mut c = CommandLine::new(tool)
-        .arg(format!("--defaults-file={}", rt.pass_file))
-        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
-        .arg(format!("--port={}", profile.port.unwrap_or(3306)))
-        .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
-    if matches!(profile.ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
-        c = c.arg("--ssl");
-    }
-    c.arg(format!("--threads={}", threads.max(1)))
+    mydumper_family(profile, tool, threads, rt)
         .arg("--trx-consistency-only")
         .arg(format!("--regex={}", db_regex(databases)))
         .arg("--triggers")
@@ -379,6 +371,12 @@ pub fn mysql_client(profile: &Profile, client: &str, rt: &Runtime) -> CommandLin
 /// myloader: the parallel loader of a mydumper directory, into the
 /// databases the dump names.
 pub fn myloader(profile: &Profile, tool: &str, dir: &str, threads: u32, rt: &Runtime) -> CommandLine {
+    mydumper_family(profile, tool, threads, rt).arg("--verbose=3").arg(format!("--directory={dir}"))
+}
+
+/// What mydumper and myloader share: the option file (they read their own
+/// group of it), the server, TLS (they only know `--ssl`) and the threads.
+fn mydumper_family(profile: &Profile, tool: &str, threads: u32, rt: &Runtime) -> CommandLine {
     let mut c = CommandLine::new(tool)
         .arg(format!("--defaults-file={}", rt.pass_file))
         .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
@@ -387,7 +385,7 @@ pub fn myloader(profile: &Profile, tool: &str, dir: &str, threads: u32, rt: &Run
     if matches!(profile.ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
         c = c.arg("--ssl");
     }
-    c.arg(format!("--threads={}", threads.max(1))).arg("--verbose=3").arg(format!("--directory={dir}"))
+    c.arg(format!("--threads={}", threads.max(1)))
 }
 
 /// libpq's sslmode mapped onto the client's own options.

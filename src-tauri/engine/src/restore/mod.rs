@@ -773,23 +773,9 @@ pub async fn dry_run(
 
 /// One restore per target at a time, across the app and any CLI.
 fn lock_target(home: &crate::paths::Home, p: &Profile) -> Result<std::fs::File> {
-    let dir = home.data_dir.join("locks");
-    crate::paths::create_private_dir(&dir)?;
-    let path = dir.join(format!("restore-{}.lock", p.id));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io("open", &path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
-            ErrorCode::Busy,
-            format!("A restore into \"{}\" is already running (in the app or a CLI). Wait for it to finish.", p.name),
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io("lock", &path, e)),
-    }
+    crate::paths::try_lock(home, &format!("restore-{}", p.id), || {
+        format!("A restore into \"{}\" is already running (in the app or a CLI). Wait for it to finish.", p.name)
+    })
 }
 
 struct Live {
