@@ -106,6 +106,24 @@ pub(crate) fn read_ca(path: &str) -> Result<native_tls::Certificate> {
 /// verifying (unless a CA file is given: then it verifies the chain, as libpq
 /// does), `verify-ca` checks the chain, `verify-full` also the host name.
 pub(crate) fn tls_connector(mode: SslMode, ca_file: Option<&str>) -> Result<native_tls::TlsConnector> {
+    // Building a connector parses the system's CA bundle (tens of ms): do it
+    // once per mode for the built-in roots. A profile's own CA file is read
+    // each time, so an edited file is seen at the next connection.
+    if ca_file.is_some() {
+        return build_tls_connector(mode, ca_file);
+    }
+    static BUILT: std::sync::OnceLock<std::sync::Mutex<Vec<(SslMode, native_tls::TlsConnector)>>> =
+        std::sync::OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    if let Some((_, c)) = built.lock().unwrap().iter().find(|(m, _)| *m == mode) {
+        return Ok(c.clone());
+    }
+    let c = build_tls_connector(mode, None)?;
+    built.lock().unwrap().push((mode, c.clone()));
+    Ok(c)
+}
+
+fn build_tls_connector(mode: SslMode, ca_file: Option<&str>) -> Result<native_tls::TlsConnector> {
     let mut b = native_tls::TlsConnector::builder();
     if let Some(ca) = ca_file {
         b.add_root_certificate(read_ca(ca)?);
