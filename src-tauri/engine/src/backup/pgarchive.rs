@@ -139,7 +139,7 @@ impl ArchiveCounter {
             if let State::Data(left) = self.state {
                 let n = left.min(data.len() - i);
                 let part = &data[i..i + n];
-                let lines = part.iter().filter(|&&b| b == b'\n').count() as i64;
+                let lines = memchr::memchr_iter(b'\n', part).count() as i64;
                 *self.counts.entry(self.current).or_insert(0) += lines;
                 self.tail.extend_from_slice(&part[part.len().saturating_sub(8)..]);
                 if self.tail.len() > 16 {
