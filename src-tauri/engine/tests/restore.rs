@@ -444,6 +444,23 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     holder.wait().unwrap();
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
     assert!(r.verify.as_ref().unwrap().passed);
+
+    // A corrupted backup is copied beside the target while it is checked, and
+    // never replaces it: the target is byte for byte what it was, no copy left.
+    let (dir, _) = manifest::find(&out, &m.id).unwrap();
+    let bad = env.dir.path().join("bad-backup");
+    copy_dir(&dir, &bad);
+    corrupt(&bad.join("scalardb.sqlite"));
+    let before = std::fs::read(&target).unwrap();
+    let e = restore::run(&env.ds, &out, &bad.display().to_string(), &rep, quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Corrupt, "{}", e.message);
+    assert!(std::fs::read(&target).unwrap() == before, "the target changed");
+    let left: Vec<_> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|f| f.file_name().to_string_lossy().contains("quiesce-restore"))
+        .collect();
+    assert!(left.is_empty(), "a temporary copy was left: {left:?}");
 }
 
 /// A fresh database on the shared PostgreSQL server with the ScalarDB layout

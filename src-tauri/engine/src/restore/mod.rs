@@ -245,14 +245,21 @@ async fn existing_tables(conn: &mut LiveConn, namespaces: &[String]) -> Result<(
     Ok((present, tables))
 }
 
-/// Checks everything and decides how the restore runs; touches nothing.
+/// The hashing of a backup's files, still running.
+type PendingIntegrity = tokio::task::JoinHandle<Result<verify::IntegrityReport>>;
+
+/// Checks everything and decides how the restore runs; touches nothing. With
+/// `defer_integrity` the hashing of the backup is returned still running, for
+/// the run to await before it touches the target (SQLite: while it copies
+/// into a temporary file beside the target).
 async fn prepare(
     ds: &Deployments,
     root: &Path,
     backup: &str,
     opts: &RestoreOptions,
     cancel: &CancellationToken,
-) -> Result<(Ctx, RestorePreflight)> {
+    defer_integrity: bool,
+) -> Result<(Ctx, RestorePreflight, Option<PendingIntegrity>)> {
     let (folder, m) = find_backup(root, backup)?;
     let target = ds.profiles().get(&opts.to)?;
     let mut checks: Vec<Check> = Vec::new();
@@ -556,24 +563,38 @@ async fn prepare(
         ErrorCode::InUse,
     );
 
-    let integ = integrity.await.map_err(|e| Error::internal(e.to_string()))??;
-    checks.insert(
-        0,
-        Check {
-            name: "integrity".into(),
-            ok: integ.problems.is_empty(),
-            message: if integ.problems.is_empty() {
-                format!(
-                    "{} file(s), {} match the manifest's sizes and SHA-256",
-                    integ.files_checked,
-                    human(integ.bytes_checked)
-                )
-            } else {
-                format!("The backup does not match its manifest: {}", integ.problems.join("; "))
+    let pending = if defer_integrity {
+        checks.insert(
+            0,
+            Check {
+                name: "integrity".into(),
+                ok: true,
+                message: "The backup's files are being checked against the manifest; the target is not touched before they match".into(),
+                code: None,
             },
-            code: (!integ.problems.is_empty()).then_some(ErrorCode::Corrupt),
-        },
-    );
+        );
+        Some(integrity)
+    } else {
+        let integ = integrity.await.map_err(|e| Error::internal(e.to_string()))??;
+        checks.insert(
+            0,
+            Check {
+                name: "integrity".into(),
+                ok: integ.problems.is_empty(),
+                message: if integ.problems.is_empty() {
+                    format!(
+                        "{} file(s), {} match the manifest's sizes and SHA-256",
+                        integ.files_checked,
+                        human(integ.bytes_checked)
+                    )
+                } else {
+                    format!("The backup does not match its manifest: {}", integ.problems.join("; "))
+                },
+                code: (!integ.problems.is_empty()).then_some(ErrorCode::Corrupt),
+            },
+        );
+        None
+    };
     let (mode_text, on_failure) = describe(&ctx, opts);
     let pf = RestorePreflight {
         backup_id: m.id.clone(),
@@ -598,7 +619,7 @@ async fn prepare(
         tables: m.tables.len(),
         bytes: m.total_bytes(),
     };
-    Ok((ctx, pf))
+    Ok((ctx, pf, pending))
 }
 
 fn describe(ctx: &Ctx, opts: &RestoreOptions) -> (String, String) {
@@ -647,8 +668,8 @@ fn describe(ctx: &Ctx, opts: &RestoreOptions) -> (String, String) {
             },
         ),
         Mode::Lite => (
-            "SQLite's online backup API writes the whole file in one write transaction.".into(),
-            "The target file exactly as it was (the write transaction is rolled back; a file Quiesce created is removed).".into(),
+            "SQLite's online backup API writes a temporary file beside the target while the backup is checked against its manifest; the checked copy then replaces the target by an atomic rename.".into(),
+            "The target file exactly as it was (the temporary copy is removed).".into(),
         ),
     }
 }
@@ -768,7 +789,7 @@ pub async fn dry_run(
     opts: &RestoreOptions,
     cancel: &CancellationToken,
 ) -> Result<RestorePreflight> {
-    Ok(prepare(ds, root, backup, opts, cancel).await?.1)
+    Ok(prepare(ds, root, backup, opts, cancel, false).await?.1)
 }
 
 /// One restore per target at a time, across the app and any CLI.
@@ -832,7 +853,7 @@ pub async fn run(
     phase("checks", "Checking the backup's files against its manifest, the tools and the target…".into());
     let target0 = ds.profiles().get(&opts.to)?;
     let _lock = lock_target(ds.profiles().home(), &target0)?;
-    let (ctx, pf) = prepare(ds, root, backup, opts, cancel).await?;
+    let (ctx, pf, pending) = prepare(ds, root, backup, opts, cancel, true).await?;
     if !pf.ok() {
         let failed: Vec<String> =
             pf.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.message)).collect();
@@ -847,6 +868,16 @@ pub async fn run(
             ),
         ));
     }
+    // The backup must match its manifest before the target is touched. SQLite
+    // copies into a temporary file meanwhile and checks before replacing.
+    let pending = match (ctx.mode, pending) {
+        (Mode::Lite, p) => p,
+        (_, Some(h)) => {
+            h.await.map_err(|e| Error::internal(e.to_string()))??.into_result()?;
+            None
+        }
+        (_, None) => None,
+    };
     let started = Instant::now();
     let pw = ctx.pw.clone();
     let input_total = ctx.m.files.iter().filter(|f| !f.name.contains('/')).map(|f| f.bytes).sum();
@@ -873,7 +904,7 @@ pub async fn run(
         });
     }
     let r = match ctx.mode {
-        Mode::Lite => sqlite::restore(&ctx.folder, &ctx.m, &ctx.target, live.clone(), cancel, &sink).await,
+        Mode::Lite => sqlite::restore(&ctx.folder, &ctx.m, &ctx.target, live.clone(), pending, cancel, &sink).await,
         _ => native(&ctx, opts, pw.as_ref(), &live, &sink, cancel).await,
     };
     ticker.cancel();

@@ -1,10 +1,12 @@
 //! SQLite restore through the online backup API in the restore direction
-//! (what sqlite3's `.restore` does): the destination is written under one
-//! exclusive lock held from the first step to the last, so a cancelled or
-//! failed restore leaves the target file as it was. Refused while another
-//! connection holds a lock on the target.
+//! (what sqlite3's `.restore` does), into a temporary file beside the target
+//! while the backup's SHA-256 is checked; only a copy of a backup that
+//! matches its manifest replaces the target, by an atomic rename. A cancelled
+//! or failed restore therefore leaves the target exactly as it was. Refused
+//! while another process holds the target (checked again just before the
+//! rename), since its connection would keep writing to the replaced file.
 
-use super::Live;
+use super::{Live, PendingIntegrity};
 use crate::backup::manifest::Manifest;
 use crate::backup::{BackupEvent, Sink};
 use crate::error::{Error, ErrorCode, Result};
@@ -16,16 +18,27 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-const PAGES_PER_STEP: i32 = 1024;
+const PAGES_PER_STEP: i32 = 4096;
 
-fn held(target: &Path) -> Error {
+fn held(target: &Path, who: &str) -> Error {
     Error::new(
         ErrorCode::InUse,
         format!(
-            "{} is locked by another connection (a writer, or a reader in a transaction). Stop ScalarDB and every other program using the file, then restore again.",
+            "{} is in use ({who}). Stop ScalarDB and every other program using the file, then restore again.",
             target.display()
         ),
     )
+}
+
+/// Removes the temporary copy on every path but success.
+struct TempGuard(PathBuf);
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        for s in ["", "-journal", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{s}", self.0.display()));
+        }
+    }
 }
 
 pub(super) async fn restore(
@@ -33,50 +46,82 @@ pub(super) async fn restore(
     m: &Manifest,
     target: &Profile,
     live: Arc<Live>,
+    integrity: Option<PendingIntegrity>,
     cancel: &CancellationToken,
     sink: &Sink,
 ) -> Result<()> {
     let src = folder
         .join(&m.files.first().ok_or_else(|| Error::new(ErrorCode::Corrupt, "The manifest lists no file."))?.name);
     let dst = PathBuf::from(target.path.clone().unwrap_or_default());
-    let existed = dst.exists();
+    let name = dst.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "target".into());
+    let tmp = dst.with_file_name(format!(".{name}.quiesce-restore-{}", std::process::id()));
+    let _guard = TempGuard(tmp.clone());
     sink(BackupEvent::Phase {
         phase: "restoring".into(),
-        message: format!("SQLite online backup API: {} -> {}", src.display(), dst.display()),
+        message: format!(
+            "SQLite online backup API: {} -> {} (then renamed over {})",
+            src.display(),
+            tmp.display(),
+            dst.display()
+        ),
     });
-    let (c2, d2) = (cancel.clone(), dst.clone());
-    let r = tokio::task::spawn_blocking(move || copy(&src, &d2, &live, &c2))
-        .await
-        .map_err(|e| Error::internal(format!("the SQLite restore stopped unexpectedly: {e}")))?;
-    if r.is_err() && !existed {
-        for s in ["", "-journal", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{s}", dst.display()));
+    // Its own token: a backup that fails its check stops the copy, not the job.
+    let stop = cancel.child_token();
+    let (c2, t2) = (stop.clone(), tmp.clone());
+    let copy = tokio::task::spawn_blocking(move || copy(&src, &t2, &live, &c2));
+    // The check of the backup runs beside the copy; the target waits for both.
+    if let Some(h) = integrity {
+        let checked = h.await.map_err(|e| Error::internal(e.to_string()))?;
+        match checked.and_then(|r| r.into_result()) {
+            Ok(_) => {}
+            Err(e) => {
+                stop.cancel();
+                let _ = copy.await;
+                return Err(e);
+            }
         }
     }
-    r
+    copy.await.map_err(|e| Error::internal(format!("the SQLite restore stopped unexpectedly: {e}")))??;
+    replace(&tmp, &dst)
 }
 
-fn copy(src: &Path, dst: &Path, live: &Live, cancel: &CancellationToken) -> Result<()> {
+/// Makes the checked copy the target: nobody may hold the old file, its
+/// journal/WAL files are gone with it, and the rename is made durable.
+fn replace(tmp: &Path, dst: &Path) -> Result<()> {
+    let holders = super::sessions::sqlite_holders(dst);
+    if let Some(h) = holders.first() {
+        return Err(held(dst, &format!("process {} ({}) opened it meanwhile", h.id, h.application)));
+    }
+    if dst.exists() {
+        // A lock held by a connection of this process, which /proc cannot tell apart.
+        let probe = Connection::open(dst)
+            .map_err(|e| Error::new(ErrorCode::IoError, format!("open {}: {e}", dst.display())))?;
+        probe.busy_timeout(std::time::Duration::from_millis(0)).ok();
+        if probe.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_err() {
+            return Err(held(dst, "a connection holds a lock on it"));
+        }
+        drop(probe);
+    }
+    // The old file's rollback journal or WAL belongs to the old content.
+    for s in ["-journal", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{s}", dst.display()));
+    }
+    std::fs::File::open(tmp).and_then(|f| f.sync_all()).map_err(|e| Error::io("sync", tmp, e))?;
+    std::fs::rename(tmp, dst).map_err(|e| Error::io("replace", dst, e))?;
+    if let Some(dir) = dst.parent() {
+        let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
+fn copy(src: &Path, tmp: &Path, live: &Live, cancel: &CancellationToken) -> Result<()> {
     let e = |what: &str, e: rusqlite::Error| Error::new(ErrorCode::IoError, format!("{what}: {e}"));
     let from =
         Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|x| e("open the backup", x))?;
-    let mut to = Connection::open(dst).map_err(|x| e(&format!("open {}", dst.display()), x))?;
-    // No waiting: a lock held by someone else is a refusal, not a queue.
-    to.busy_timeout(std::time::Duration::from_millis(0)).ok();
-    match to.execute_batch("BEGIN IMMEDIATE; ROLLBACK;") {
-        Ok(()) => {}
-        Err(rusqlite::Error::SqliteFailure(f, _))
-            if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) =>
-        {
-            return Err(held(dst))
-        }
-        Err(x) => return Err(e(&format!("lock {}", dst.display()), x)),
-    }
+    let mut to = Connection::open(tmp).map_err(|x| e(&format!("create {}", tmp.display()), x))?;
     let b = Backup::new(&from, &mut to).map_err(|x| e("start the online backup", x))?;
     loop {
         if cancel.is_cancelled() {
-            // Dropping the backup before it is done rolls the target back.
-            drop(b);
             return Err(Error::cancelled_job());
         }
         let step = b.step(PAGES_PER_STEP).map_err(|x| e("copy pages", x))?;
@@ -86,8 +131,8 @@ fn copy(src: &Path, dst: &Path, live: &Live, cancel: &CancellationToken) -> Resu
         match step {
             StepResult::Done => break,
             StepResult::More => {}
-            StepResult::Busy | StepResult::Locked => return Err(held(dst)),
-            _ => {}
+            // Nobody else knows the temporary file: busy here is unexpected.
+            _ => return Err(Error::new(ErrorCode::IoError, format!("{} was locked during the copy.", tmp.display()))),
         }
     }
     Ok(())
