@@ -668,7 +668,7 @@ fn describe(ctx: &Ctx, opts: &RestoreOptions) -> (String, String) {
             },
         ),
         Mode::Lite => (
-            "SQLite's online backup API writes a temporary file beside the target while the backup is checked against its manifest; the checked copy then replaces the target by an atomic rename.".into(),
+            "The backup (a complete SQLite database) is copied into a temporary file beside the target while it is checked against its manifest; the checked copy then replaces the target by an atomic rename.".into(),
             "The target file exactly as it was (the temporary copy is removed).".into(),
         ),
     }

@@ -1,24 +1,26 @@
-//! SQLite restore through the online backup API in the restore direction
-//! (what sqlite3's `.restore` does), into a temporary file beside the target
-//! while the backup's SHA-256 is checked; only a copy of a backup that
-//! matches its manifest replaces the target, by an atomic rename. A cancelled
-//! or failed restore therefore leaves the target exactly as it was. Refused
-//! while another process holds the target (checked again just before the
-//! rename), since its connection would keep writing to the replaced file.
+//! SQLite restore. The backup is itself a complete SQLite database (written
+//! by the online backup API), so restoring it means making the target that
+//! database: the file is copied by the kernel (copy_file_range) into a
+//! temporary file beside the target while its SHA-256 is checked against the
+//! manifest; only a copy of a backup that matches replaces the target, by an
+//! atomic rename. A cancelled or failed restore leaves the target exactly as
+//! it was. Refused while another process holds the target (checked again just
+//! before the rename), since its connection would keep writing to the
+//! replaced file.
 
 use super::{Live, PendingIntegrity};
 use crate::backup::manifest::Manifest;
 use crate::backup::{BackupEvent, Sink};
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::Profile;
-use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
-const PAGES_PER_STEP: i32 = 4096;
+/// Bytes per copy step: progress and cancel between steps.
+const CHUNK: usize = 64 << 20;
 
 fn held(target: &Path, who: &str) -> Error {
     Error::new(
@@ -59,7 +61,7 @@ pub(super) async fn restore(
     sink(BackupEvent::Phase {
         phase: "restoring".into(),
         message: format!(
-            "SQLite online backup API: {} -> {} (then renamed over {})",
+            "Copying the SQLite backup {} -> {} (then renamed over {})",
             src.display(),
             tmp.display(),
             dst.display()
@@ -106,7 +108,6 @@ fn replace(tmp: &Path, dst: &Path) -> Result<()> {
     for s in ["-journal", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{s}", dst.display()));
     }
-    std::fs::File::open(tmp).and_then(|f| f.sync_all()).map_err(|e| Error::io("sync", tmp, e))?;
     std::fs::rename(tmp, dst).map_err(|e| Error::io("replace", dst, e))?;
     if let Some(dir) = dst.parent() {
         let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
@@ -115,25 +116,62 @@ fn replace(tmp: &Path, dst: &Path) -> Result<()> {
 }
 
 fn copy(src: &Path, tmp: &Path, live: &Live, cancel: &CancellationToken) -> Result<()> {
-    let e = |what: &str, e: rusqlite::Error| Error::new(ErrorCode::IoError, format!("{what}: {e}"));
-    let from =
-        Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(|x| e("open the backup", x))?;
-    let mut to = Connection::open(tmp).map_err(|x| e(&format!("create {}", tmp.display()), x))?;
-    let b = Backup::new(&from, &mut to).map_err(|x| e("start the online backup", x))?;
-    loop {
+    use std::io::{Read, Write};
+    use std::os::fd::AsRawFd;
+    let mut from = std::fs::File::open(src).map_err(|e| Error::io("read", src, e))?;
+    let mut to =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(tmp).map_err(|e| Error::io("create", tmp, e))?;
+    let total = from.metadata().map_err(|e| Error::io("read", src, e))?.len();
+    let mut done: u64 = 0;
+    let mut kernel = true;
+    let mut buf = Vec::new();
+    while done < total {
         if cancel.is_cancelled() {
             return Err(Error::cancelled_job());
         }
-        let step = b.step(PAGES_PER_STEP).map_err(|x| e("copy pages", x))?;
-        let p = b.progress();
-        live.pages_total.store(p.pagecount.max(0) as u64, Ordering::Relaxed);
-        live.pages_done.store((p.pagecount - p.remaining).max(0) as u64, Ordering::Relaxed);
-        match step {
-            StepResult::Done => break,
-            StepResult::More => {}
-            // Nobody else knows the temporary file: busy here is unexpected.
-            _ => return Err(Error::new(ErrorCode::IoError, format!("{} was locked during the copy.", tmp.display()))),
+        let want = (total - done).min(CHUNK as u64) as usize;
+        let n = if kernel {
+            // Advances both files' offsets; no copy through user space.
+            let r = unsafe {
+                libc::copy_file_range(
+                    from.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    to.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    want,
+                    0,
+                )
+            };
+            if r < 0 {
+                let err = std::io::Error::last_os_error();
+                // Not supported for these files (another file system, an old kernel): copy through a buffer.
+                if done == 0
+                    && matches!(
+                        err.raw_os_error(),
+                        Some(libc::EXDEV) | Some(libc::ENOSYS) | Some(libc::EOPNOTSUPP) | Some(libc::EINVAL)
+                    )
+                {
+                    kernel = false;
+                    continue;
+                }
+                return Err(Error::io("copy into", tmp, err));
+            }
+            r as usize
+        } else {
+            buf.resize(want.min(4 << 20), 0);
+            let k = from.read(&mut buf).map_err(|e| Error::io("read", src, e))?;
+            to.write_all(&buf[..k]).map_err(|e| Error::io("write", tmp, e))?;
+            k
+        };
+        if n == 0 {
+            return Err(Error::new(
+                ErrorCode::Corrupt,
+                format!("{} ended after {done} of {total} bytes.", src.display()),
+            ));
         }
+        done += n as u64;
+        live.counters.raw.store(done, Ordering::Relaxed);
     }
+    to.sync_all().map_err(|e| Error::io("sync", tmp, e))?;
     Ok(())
 }
