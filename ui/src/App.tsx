@@ -28,6 +28,8 @@ const LATER: Record<Exclude<View, "profiles" | "deployments" | "plan" | "backups
 export function App() {
   const [view, setView] = useState<View>("profiles");
   const [info, setInfo] = useState<AppInfo | null>(null);
+  // A backup picked in the Backups view's history, handed to the restore wizard.
+  const [restoreFrom, setRestoreFrom] = useState<string | null>(null);
 
   useEffect(() => {
     backend().appInfo().then(setInfo).catch(() => setInfo(null));
@@ -86,9 +88,14 @@ export function App() {
         ) : view === "plan" ? (
           <PlanView />
         ) : view === "backups" ? (
-          <BackupsView />
+          <BackupsView
+            onRestore={(id) => {
+              setRestoreFrom(id);
+              setView("restore");
+            }}
+          />
         ) : view === "restore" ? (
-          <RestoreView />
+          <RestoreView initialBackup={restoreFrom} />
         ) : (
           <section className="empty-state" data-testid={`view-${view}`}>
             <h1>{NAV.find((n) => n.id === view)!.label}</h1>

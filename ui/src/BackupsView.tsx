@@ -33,7 +33,7 @@ type Run =
   | { state: "done"; entry: CatalogEntry }
   | { state: "failed"; error: BackendError };
 
-export function BackupsView() {
+export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => void } = {}) {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [selected, setSelected] = useState("");
   const [format, setFormat] = useState<DumpFormat>("default");
@@ -216,6 +216,11 @@ export function BackupsView() {
                     <td>{(b.duration_ms / 1000).toFixed(1)} s</td>
                     <td>{b.tables}</td>
                     <td style={{ whiteSpace: "nowrap" }}>
+                      {onRestore && (
+                        <>
+                          <button className="small" onClick={() => onRestore(b.id)} data-testid={`restore-${b.id}`}>Restore…</button>{" "}
+                        </>
+                      )}
                       <button className="small" onClick={() => backend().openBackupFolder(b.id).catch((e) => setNotice((e as Error).message))}>Open folder</button>{" "}
                       {confirm === b.id ? (
                         <>

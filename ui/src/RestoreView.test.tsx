@@ -111,6 +111,13 @@ describe("RestoreView", () => {
     expect(b.verifyProfile).toHaveBeenCalledWith(pgProfile.id, entry.id, expect.any(String));
   });
 
+  it("starts from the backup picked in the history", async () => {
+    const older = { ...entry, id: "20261124T120000Z-old", started_at: "2026-11-24T12:00:00Z" };
+    setBackend(fakeBackend({ listBackups: vi.fn().mockResolvedValue([entry, older]) }));
+    render(<RestoreView initialBackup={older.id} />);
+    await waitFor(() => expect((screen.getByTestId("restore-backup") as HTMLSelectElement).value).toBe(older.id));
+  });
+
   it("refuses to start when a check failed", () => {
     const failed = preflight({ checks: [{ name: "sessions", ok: false, message: "2 other clients", code: "in_use" }] });
     expect(canRestore(failed, "")).toBe(false);

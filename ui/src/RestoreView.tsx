@@ -33,7 +33,7 @@ type Run =
 
 const STEPS = ["Backup", "Target", "Checks", "Restore", "Verification"];
 
-export function RestoreView() {
+export function RestoreView({ initialBackup = null }: { initialBackup?: string | null } = {}) {
   const [backups, setBackups] = useState<CatalogEntry[]>([]);
   const [profiles, setProfiles] = useState<Profile[]>([]);
   const [source, setSource] = useState("");
@@ -58,14 +58,15 @@ export function RestoreView() {
   useEffect(() => {
     backend().listBackups().then((b) => {
       setBackups(b);
-      if (b.length > 0) setSource((s) => s || b[0].id);
+      const wanted = initialBackup && b.some((x) => x.id === initialBackup) ? initialBackup : b[0]?.id;
+      if (wanted) setSource((s) => s || wanted);
     }).catch(() => {});
     backend().listProfiles().then((p) => {
       const sql = p.filter((x) => x.kind === "postgresql" || x.kind === "mysql" || x.kind === "sqlite");
       setProfiles(sql);
       if (sql.length > 0) setTarget((t) => t || sql[0].id);
     }).catch(() => {});
-  }, []);
+  }, [initialBackup]);
 
   useEffect(() => {
     logRef.current?.scrollTo?.({ top: logRef.current.scrollHeight });

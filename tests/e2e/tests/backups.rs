@@ -70,6 +70,11 @@ async fn start_a_backup_watch_the_progress_and_find_it_in_the_history() {
         let history = wait_for(&c, "[data-testid='backup-history']").await.text().await.unwrap();
         assert!(history.contains("a-bank") && history.contains("default"), "{history}");
         screenshot(&c, "31-backup-done").await;
+        // "Restore…" in the history opens the wizard on that backup.
+        let id = done.split_whitespace().nth(1).unwrap().to_string();
+        click_when_ready(&c, &format!("[data-testid='restore-{id}']")).await;
+        let chosen = wait_for(&c, "[data-testid='restore-backup']").await.prop("value").await.unwrap();
+        assert_eq!(chosen.as_deref(), Some(id.as_str()), "the wizard starts from the backup picked");
     })
     .await;
     drop(driver);
