@@ -36,6 +36,11 @@ fn to(profile: &str) -> RestoreOptions {
     RestoreOptions { to: profile.into(), ..Default::default() }
 }
 
+/// The verification a restore ran (every restore here verifies).
+fn verified(r: &restore::RestoreResult) -> &quiesce_engine::verify::VerifyReport {
+    r.verify.as_ref().expect("the restore verified the target")
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
 }
@@ -224,13 +229,9 @@ async fn postgres_15_backup_under_consensus_commit_restores_into_postgres_18_wit
     );
     assert!(pf.on_failure.contains("dropped"), "a database Quiesce creates is dropped on failure: {}", pf.on_failure);
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), sink, &never()).await.unwrap();
-    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
-    assert!(
-        r.verify.as_ref().unwrap().tables.iter().all(|t| t.rows == t.expected_rows && t.exists),
-        "{:#?}",
-        r.verify.as_ref().unwrap().tables
-    );
-    let audit = r.verify.as_ref().unwrap().audit.as_ref().unwrap();
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
+    assert!(verified(&r).tables.iter().all(|t| t.rows == t.expected_rows && t.exists), "{:#?}", verified(&r).tables);
+    let audit = verified(&r).audit.as_ref().unwrap();
     assert_eq!(audit.torn, 0, "{:#?}", audit.transactions);
     assert!(std::path::Path::new(r.report_path.as_ref().unwrap()).is_file(), "the report is stored with the backup");
     assert!(events.lock().unwrap().iter().any(|e| matches!(e, backup::BackupEvent::Progress(p) if p.raw_bytes > 0)));
@@ -358,8 +359,8 @@ async fn mariadb_backup_under_consensus_commit_restores_into_another_server_with
     let t = MariaDbServer::start();
     let tgt = my_profile(&env, "tgt", &t);
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
-    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
-    assert_eq!(r.verify.as_ref().unwrap().audit.as_ref().unwrap().torn, 0);
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
+    assert_eq!(verified(&r).audit.as_ref().unwrap().torn, 0);
     let restored: i64 = t.sql(&recovered_total_sql(&l)).parse().unwrap();
     assert_eq!(restored, total, "money with lazy recovery applied is the initial total");
 
@@ -372,7 +373,7 @@ async fn mariadb_backup_under_consensus_commit_restores_into_another_server_with
     let mut rep = to(&tgt);
     rep.replace = true;
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
-    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert_eq!(t.sql(&format!("SELECT COUNT(*) FROM `{}`.accounts WHERE account_id = 9999", l.bank)), "0");
 
     // The control restore breaks the invariant.
@@ -410,12 +411,8 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     let target = env.dir.path().join("restored.sqlite");
     let tgt = lite_profile(&env, "restored", &target);
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
-    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
-    assert!(
-        r.verify.as_ref().unwrap().tables.iter().all(|t| t.rows == t.expected_rows),
-        "{:#?}",
-        r.verify.as_ref().unwrap().tables
-    );
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
+    assert!(verified(&r).tables.iter().all(|t| t.rows == t.expected_rows), "{:#?}", verified(&r).tables);
 
     // Another process holding the file open (a writer in a transaction) is listed and refused.
     let mut holder = Command::new("python3")
@@ -443,7 +440,7 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     holder.kill().unwrap();
     holder.wait().unwrap();
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
-    assert!(r.verify.as_ref().unwrap().passed);
+    assert!(verified(&r).passed);
 
     // A corrupted backup is copied beside the target while it is checked, and
     // never replaces it: the target is byte for byte what it was, no copy left.
@@ -593,7 +590,7 @@ async fn bad_backups_and_bad_targets_are_refused_before_anything_is_touched() {
     assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
     rep.confirm = Some("tgt".into());
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
-    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert_eq!(s.psql(&target_db, "SELECT to_regclass('bank.extra') IS NULL"), "t", "replace drops what was there");
 }
 
@@ -683,7 +680,7 @@ async fn a_parallel_restore_from_the_directory_format_goes_into_fresh_schemas() 
     assert!(pf.mode.contains("-j 2") && pf.on_failure.contains("drops the schemas"), "{} / {}", pf.mode, pf.on_failure);
     assert!(pf.commands[0].contains("--jobs=2"), "{:?}", pf.commands);
     let r = restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()).await.unwrap();
-    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert_eq!(s.psql(&target_db, "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
 }
 
@@ -711,7 +708,7 @@ async fn a_mydumper_backup_is_restored_by_myloader_into_another_server() {
         .await
         .expect("myloader did not finish within 120 s")
         .unwrap();
-    assert!(r.verify.as_ref().unwrap().passed, "{:#?}", r.verify.as_ref().unwrap().findings);
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert_eq!(t.sql(&format!("SELECT SUM(balance) FROM `{}`.accounts", l.bank)), (ACCOUNTS * 7).to_string());
 }
 
