@@ -798,3 +798,48 @@ async fn the_scalardb_users_grants_are_recorded_and_re_applied_on_request() {
     assert!(e.message.contains("--grant-to"), "{}", e.message);
     assert_eq!(s.psql(&t3, "SELECT count(*) FROM pg_namespace WHERE nspname = 'bank'"), "0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plain_backup_restores_into_a_server_without_the_source_roles() {
+    let s = PgServer::shared();
+    let db = s.create_database();
+    s.psql(&db, &Layout::standard().sql(Engine::Postgres, ACCOUNTS, 10));
+    // Owners and grants that only the source server has.
+    let owner = format!("owner_{}", quiesce_testsupport::random_suffix());
+    s.psql("postgres", &format!("CREATE ROLE {owner}"));
+    s.psql(&db, &format!("ALTER SCHEMA bank OWNER TO {owner}; ALTER TABLE bank.accounts OWNER TO {owner}; GRANT SELECT ON audit.transfers TO {owner}"));
+    let env = Env::new();
+    let src = env.pg("src", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("plain", &[("default", &src)], &[], &Layout::standard());
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Plain, jobs: None, out: Some(out.display().to_string()) };
+    let (dir2, m2) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let script = std::fs::read_to_string(dir2.join("postgresql.sql")).unwrap();
+    assert!(script.contains(&format!("OWNER TO {owner};")), "the script names the source's owner");
+    // Another server, which has no such role.
+    let other = PgServer::start(PgOptions::default());
+    let by_hand = other.create_database();
+    let o2 = Command::new(other.bin_dir.join("psql"))
+        .args([
+            "-h",
+            &other.socket_dir().display().to_string(),
+            "-p",
+            &other.port.to_string(),
+            "-U",
+            SUPERUSER,
+            "-d",
+            &by_hand,
+        ])
+        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f", &dir2.join("postgresql.sql").display().to_string()])
+        .output()
+        .unwrap();
+    assert!(
+        !o2.status.success() && String::from_utf8_lossy(&o2.stderr).contains("does not exist"),
+        "by hand, the plain script fails on the missing role (so this test can fail): {}",
+        String::from_utf8_lossy(&o2.stderr)
+    );
+    let tgt = env.pg("other", &other, "restored", SUPERUSER, &other.password);
+    let r = restore::run(&env.ds, &out, &m2.id, &to(&tgt), quiet(), &never()).await.unwrap();
+    assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
+    assert_eq!(other.psql("restored", "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
+}

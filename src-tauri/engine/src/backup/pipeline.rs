@@ -387,9 +387,16 @@ pub async fn run_without_stdout(
 /// The last command's stdout is discarded. On failure the error of the last
 /// failing command wins: downstream tools (psql, pg_restore, mariadb) say
 /// what went wrong, upstream ones only see a broken pipe.
+/// Rewrites the fed bytes on their way in (`finish` gets the end of input).
+pub trait FeedFilter: Send {
+    fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>);
+    fn finish(&mut self, out: &mut Vec<u8>);
+}
+
 pub async fn run_chain(
     chain: &[CommandLine],
     input: Option<&Path>,
+    mut filter: Option<&mut dyn FeedFilter>,
     counters: Arc<Counters>,
     log: Arc<dyn Fn(String) + Send + Sync>,
     cancel: &CancellationToken,
@@ -429,13 +436,26 @@ pub async fn run_chain(
         }
         let mut f = tokio::fs::File::open(path).await.map_err(|e| Error::io("read", path, e))?;
         let mut buf = vec![0u8; BUF];
+        let mut out = Vec::new();
         loop {
             let n = f.read(&mut buf).await.map_err(|e| Error::io("read", path, e))?;
+            let data: &[u8] = match filter.as_mut() {
+                Some(flt) => {
+                    out.clear();
+                    if n == 0 {
+                        flt.finish(&mut out);
+                    } else {
+                        flt.feed(&buf[..n], &mut out);
+                    }
+                    &out
+                }
+                None => &buf[..n],
+            };
+            if !data.is_empty() && stdin.write_all(data).await.is_err() {
+                break; // the reader died; its exit status says why
+            }
             if n == 0 {
                 break;
-            }
-            if stdin.write_all(&buf[..n]).await.is_err() {
-                break; // the reader died; its exit status says why
             }
             counters.raw.fetch_add(n as u64, Ordering::Relaxed);
         }

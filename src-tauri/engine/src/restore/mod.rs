@@ -18,6 +18,7 @@
 //! drops again; SQLite is written in one write transaction of the online
 //! backup API.
 
+pub mod ownerless;
 mod sessions;
 mod sqlite;
 
@@ -633,6 +634,17 @@ fn describe(ctx: &Ctx, opts: &RestoreOptions) -> (String, String) {
         String::new()
     };
     match ctx.mode {
+        Mode::PgSingle if ctx.m.format == "plain" => (
+            format!(
+                "psql runs the plain script in one transaction{}, its owner and privilege statements left out (the target's roles may differ).{created}",
+                if replace { ", after dropping the replaced schemas inside that same transaction" } else { "" }
+            ),
+            if ctx.create_db {
+                "Nothing: the transaction rolls back and the database Quiesce created is dropped.".into()
+            } else {
+                "The target exactly as it was: the transaction rolls back (replaced schemas included).".into()
+            },
+        ),
         Mode::PgSingle => (
             if replace {
                 String::from("psql runs the archive in one transaction, after dropping the replaced schemas inside that same transaction.")
@@ -1074,7 +1086,20 @@ async fn native(
             sink(BackupEvent::Log { line });
         })
     };
-    let stderr = pipeline::run_chain(&chain, input.as_deref(), live.counters.clone(), log, cancel).await?;
+    // A plain script carries the source's owners and grants; the target's
+    // roles may differ, so they are left out as the other formats' --no-owner does.
+    let mut ownerless = ownerless::OwnerlessSql::new();
+    let filter: Option<&mut dyn pipeline::FeedFilter> =
+        if ctx.m.format == "plain" && ctx.mode == Mode::PgSingle { Some(&mut ownerless) } else { None };
+    let stderr = pipeline::run_chain(&chain, input.as_deref(), filter, live.counters.clone(), log, cancel).await?;
+    if ownerless.dropped > 0 {
+        sink(BackupEvent::Log {
+            line: format!(
+                "quiesce: left out {} owner and privilege statement(s) of the plain script",
+                ownerless.dropped
+            ),
+        });
+    }
     drop(pass);
     let errs: Vec<String> = pipeline::error_lines(&stderr)
         .into_iter()
