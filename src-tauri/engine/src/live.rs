@@ -149,11 +149,19 @@ impl LiveConn {
     }
 }
 
+/// An identifier (schema, database, table, role) quoted for this engine.
+pub fn quote_ident(d: Dialect, s: &str) -> String {
+    match d {
+        Dialect::Mysql => format!("`{}`", s.replace('`', "``")),
+        _ => format!("\"{}\"", s.replace('"', "\"\"")),
+    }
+}
+
 pub fn table_name(d: Dialect, ns: &str, t: &str) -> String {
     match d {
-        Dialect::Postgres => format!("\"{}\".\"{}\"", ns.replace('"', "\"\""), t.replace('"', "\"\"")),
-        Dialect::Mysql => format!("`{}`.`{}`", ns.replace('`', "``"), t.replace('`', "``")),
-        Dialect::Sqlite => format!("\"{}${}\"", ns.replace('"', "\"\""), t.replace('"', "\"\"")),
+        // SQLite: a namespace is a table-name prefix (`ns$table`).
+        Dialect::Sqlite => quote_ident(d, &format!("{ns}${t}")),
+        _ => format!("{}.{}", quote_ident(d, ns), quote_ident(d, t)),
     }
 }
 

@@ -93,7 +93,7 @@ async fn read(c: &mut LiveConn, namespaces: &[String]) -> Result<RecordedGrants>
 }
 
 fn qi(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
+    crate::live::quote_ident(Dialect::Postgres, s)
 }
 
 /// The grantee written into the statements: a PostgreSQL role is quoted as

@@ -574,13 +574,7 @@ pub async fn run(
         stop
     };
     let result = async {
-        let password = {
-            let ds = ds.clone();
-            let p = ctx.profile.clone();
-            tokio::task::spawn_blocking(move || ds.profiles().secret(&p))
-                .await
-                .map_err(|e| Error::internal(e.to_string()))??
-        };
+        let password = ds.secret_of(&ctx.profile).await?;
         let engine = async {
             match ctx.profile.kind {
                 DbKind::Postgresql => {
@@ -742,7 +736,10 @@ async fn postgres_backup(
     let count_all = async {
         let mut tables = Vec::new();
         for t in &ctx.found.tables {
-            let q = format!("SELECT count(*) FROM {}.{}", discovery_qi(&t.namespace), discovery_qi(&t.table));
+            let q = format!(
+                "SELECT count(*) FROM {}",
+                crate::live::table_name(crate::live::Dialect::Postgres, &t.namespace, &t.table)
+            );
             let n: i64 = tokio::select! {
                 r = client.query_one(&q, &[]) => r.map_err(me)?.get(0),
                 _ = cancel.cancelled() => return Err(Error::cancelled_job()),
@@ -856,10 +853,6 @@ async fn postgres_backup(
         notes: vec![],
         writers_blocked_ms: None,
     })
-}
-
-fn discovery_qi(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// pg_restore reads the archive's table of contents: it must list the data of

@@ -379,6 +379,15 @@ impl Deployments {
         Deployments { profiles }
     }
 
+    /// A profile's password from the keyring, on the blocking pool (the
+    /// Secret Service is a D-Bus round trip).
+    pub async fn secret_of(&self, p: &Profile) -> Result<Option<crate::Sensitive<String>>> {
+        let (ds, p) = (self.clone(), p.clone());
+        tokio::task::spawn_blocking(move || ds.profiles().secret(&p))
+            .await
+            .map_err(|e| crate::Error::internal(e.to_string()))?
+    }
+
     pub fn profiles(&self) -> &Profiles {
         &self.profiles
     }

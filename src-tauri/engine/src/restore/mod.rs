@@ -29,7 +29,7 @@ use crate::backup::{human, secret_file, BackupEvent, Check, Progress, Sink};
 use crate::deployment::Deployments;
 use crate::discovery::{major_of, tools};
 use crate::error::{Error, ErrorCode, Result};
-use crate::live::{Dialect, LiveConn};
+use crate::live::{quote_ident, Dialect, LiveConn};
 use crate::plan::commands::{self, CommandLine, Runtime};
 use crate::profile::{DbKind, Flavor, Profile};
 use crate::sensitive::Sensitive;
@@ -188,9 +188,12 @@ fn pg_archive_major(m: &Manifest) -> Option<u32> {
     major_of(num).or_else(|| major_of(v))
 }
 
-async fn password(ds: &Deployments, p: &Profile) -> Result<Option<Sensitive<String>>> {
-    let (ds, p) = (ds.clone(), p.clone());
-    tokio::task::spawn_blocking(move || ds.profiles().secret(&p)).await.map_err(|e| Error::internal(e.to_string()))?
+/// Drops one of the deployment's namespaces: a schema on PostgreSQL, a database on MySQL.
+fn drop_namespace(d: Dialect, ns: &str) -> String {
+    match d {
+        Dialect::Mysql => format!("DROP DATABASE IF EXISTS {}", quote_ident(d, ns)),
+        _ => format!("DROP SCHEMA IF EXISTS {} CASCADE", quote_ident(d, ns)),
+    }
 }
 
 fn maintenance(p: &Profile) -> Profile {
@@ -339,7 +342,7 @@ async fn prepare(
     let mut sessions_found = Vec::new();
     let mut target_version = None;
     if same {
-        let pw = password(ds, &target).await?;
+        let pw = ds.secret_of(&target).await?;
         ctx.pw = pw.clone();
         // 3. The target: reachable, its version, what it holds, who is connected.
         let conn = match target.kind {
@@ -634,29 +637,26 @@ fn describe(ctx: &Ctx, opts: &RestoreOptions) -> (String, String) {
         String::new()
     };
     match ctx.mode {
-        Mode::PgSingle if ctx.m.format == "plain" => (
-            format!(
-                "psql runs the plain script in one transaction{}, its owner and privilege statements left out (the target's roles may differ).{created}",
-                if replace { ", after dropping the replaced schemas inside that same transaction" } else { "" }
-            ),
-            if ctx.create_db {
-                "Nothing: the transaction rolls back and the database Quiesce created is dropped.".into()
+        Mode::PgSingle => {
+            let how = if ctx.m.format == "plain" {
+                format!(
+                    "psql runs the plain script in one transaction{}, its owner and privilege statements left out (the target's roles may differ).",
+                    if replace { ", after dropping the replaced schemas inside that same transaction" } else { "" }
+                )
+            } else if replace {
+                "psql runs the archive in one transaction, after dropping the replaced schemas inside that same transaction.".into()
             } else {
-                "The target exactly as it was: the transaction rolls back (replaced schemas included).".into()
-            },
-        ),
-        Mode::PgSingle => (
-            if replace {
-                String::from("psql runs the archive in one transaction, after dropping the replaced schemas inside that same transaction.")
-            } else {
-                String::from("pg_restore in one transaction (--single-transaction), without owners or grants.")
-            } + &created,
-            if ctx.create_db {
-                "Nothing: the transaction rolls back and the database Quiesce created is dropped.".into()
-            } else {
-                "The target exactly as it was: the transaction rolls back (replaced schemas included).".into()
-            },
-        ),
+                "pg_restore in one transaction (--single-transaction), without owners or grants.".into()
+            };
+            (
+                how + &created,
+                if ctx.create_db {
+                    "Nothing: the transaction rolls back and the database Quiesce created is dropped.".into()
+                } else {
+                    "The target exactly as it was: the transaction rolls back (replaced schemas included).".into()
+                },
+            )
+        }
         Mode::PgParallel => (
             format!(
                 "pg_restore -j {} into freshly created schemas (parallel workers cannot share one transaction).{created}",
@@ -710,8 +710,7 @@ fn chain_for(ctx: &Ctx, opts: &RestoreOptions, pass: &str) -> Vec<CommandLine> {
     let file = |name: &str| ctx.folder.join(name).display().to_string();
     let t = &ctx.target;
     let replace = opts.replace && !ctx.present.is_empty();
-    let drops: Vec<String> =
-        ctx.present.iter().map(|n| format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", n.replace('"', "\"\""))).collect();
+    let drops: Vec<String> = ctx.present.iter().map(|n| drop_namespace(Dialect::Postgres, n)).collect();
     let pg_restore = ctx.pg_restore.clone().unwrap_or("pg_restore".into());
     let psql = ctx.psql.clone().unwrap_or("psql".into());
     let with_input = |mut first: CommandLine, input: &str| {
@@ -986,30 +985,16 @@ async fn cleanup(ctx: &Ctx, opts: &RestoreOptions, pw: Option<&Sensitive<String>
     let (_, said) = describe(ctx, opts);
     let r: Result<()> = async {
         match ctx.mode {
-            Mode::PgSingle if ctx.create_db => {
+            Mode::PgSingle | Mode::PgParallel if ctx.create_db => {
                 let mut c = LiveConn::open(&maintenance(&ctx.target), pw, false).await?;
-                let db = ctx.target.database.clone().unwrap_or_default();
-                let q = format!("\"{}\"", db.replace('"', "\"\""));
-                c.exec(&format!("DROP DATABASE IF EXISTS {q} WITH (FORCE)")).await?;
+                let db = quote_ident(Dialect::Postgres, ctx.target.database.as_deref().unwrap_or_default());
+                c.exec(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).await?;
                 c.close().await;
             }
-            Mode::PgParallel if ctx.create_db => {
-                let mut c = LiveConn::open(&maintenance(&ctx.target), pw, false).await?;
-                let db = ctx.target.database.clone().unwrap_or_default();
-                c.exec(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.replace('"', "\"\""))).await?;
-                c.close().await;
-            }
-            Mode::PgParallel => {
+            Mode::PgParallel | Mode::MyFresh => {
                 let mut c = LiveConn::open(&ctx.target, pw, false).await?;
                 for ns in &ctx.m.namespaces {
-                    c.exec(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", ns.replace('"', "\"\""))).await?;
-                }
-                c.close().await;
-            }
-            Mode::MyFresh => {
-                let mut c = LiveConn::open(&ctx.target, pw, false).await?;
-                for ns in &ctx.m.namespaces {
-                    c.exec(&format!("DROP DATABASE IF EXISTS `{}`", ns.replace('`', "``"))).await?;
+                    c.exec(&drop_namespace(c.dialect(), ns)).await?;
                 }
                 c.close().await;
             }
@@ -1043,18 +1028,14 @@ async fn native(
     if ctx.create_db {
         let mut c = LiveConn::open(&maintenance(&ctx.target), pw, false).await?;
         let db = ctx.target.database.clone().unwrap_or_default();
-        c.exec(&format!("CREATE DATABASE \"{}\"", db.replace('"', "\"\""))).await?;
+        c.exec(&format!("CREATE DATABASE {}", quote_ident(Dialect::Postgres, &db))).await?;
         c.close().await;
         sink(BackupEvent::Log { line: format!("quiesce: created database {db}") });
     }
     if replace && matches!(ctx.mode, Mode::PgParallel | Mode::MyFresh) {
         let mut c = LiveConn::open(&ctx.target, pw, false).await?;
         for ns in &ctx.present {
-            let q = match c.dialect() {
-                Dialect::Mysql => format!("DROP DATABASE IF EXISTS `{}`", ns.replace('`', "``")),
-                _ => format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", ns.replace('"', "\"\"")),
-            };
-            c.exec(&q).await?;
+            c.exec(&drop_namespace(c.dialect(), ns)).await?;
             sink(BackupEvent::Log { line: format!("quiesce: dropped {ns} (replaced)") });
         }
         c.close().await;

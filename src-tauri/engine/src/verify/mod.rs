@@ -269,12 +269,7 @@ pub async fn verify_profile(
             ),
         ));
     }
-    let pw = {
-        let (ds, p) = (ds.clone(), p.clone());
-        tokio::task::spawn_blocking(move || ds.profiles().secret(&p))
-            .await
-            .map_err(|e| Error::internal(e.to_string()))??
-    };
+    let pw = ds.secret_of(&p).await?;
     let mut conn = LiveConn::open(&p, pw.as_ref(), false).await?;
     let expect = match (against, deployment) {
         (Some(m), _) => Expect::of(m),
