@@ -35,6 +35,50 @@ pub struct ManifestTable {
     pub is_coordinator: bool,
 }
 
+impl ManifestTable {
+    /// A discovered table with the rows counted for the manifest.
+    pub fn counted(t: &crate::discovery::TableInfo, rows: Option<i64>, rows_exact: bool) -> Self {
+        ManifestTable {
+            namespace: t.namespace.clone(),
+            table: t.table.clone(),
+            physical_name: t.physical_name.clone(),
+            rows,
+            rows_exact,
+            is_coordinator: t.is_coordinator,
+        }
+    }
+}
+
+/// SHA-256 and length of what `r` yields, read through `buf`; `each` sees
+/// the bytes of every read and may stop it (cancel). The one hashing loop of
+/// backups (written files) and of their checks.
+pub fn sha256_of(
+    r: &mut dyn std::io::Read,
+    path: &Path,
+    buf: &mut [u8],
+    each: &mut dyn FnMut(u64) -> Result<()>,
+) -> Result<(String, u64)> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut total = 0u64;
+    loop {
+        let n = r.read(buf).map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        total += n as u64;
+        each(n as u64)?;
+    }
+    Ok((format!("{:x}", h.finalize()), total))
+}
+
+/// A whole file's SHA-256 and length.
+pub fn sha256_file(path: &Path) -> Result<(String, u64)> {
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    sha256_of(&mut f, path, &mut vec![0u8; 1 << 20], &mut |_| Ok(()))
+}
+
 /// What the backup's consistency rests on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ConsistencyBasis {

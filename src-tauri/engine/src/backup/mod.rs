@@ -678,32 +678,15 @@ fn log_sink(sink: &Sink, live: &Arc<Live>, marker: &'static str) -> Arc<dyn Fn(S
 
 /// Hashes every file of a directory output (pg_dump -Fd).
 fn hash_dir(dir: &Path, prefix: &str) -> Result<Vec<ManifestFile>> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut out = Vec::new();
     let mut entries: Vec<_> = std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))?.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let p = e.path();
-        let mut f = std::fs::File::open(&p).map_err(|e| Error::io("read", &p, e))?;
-        let mut h = Sha256::new();
-        let mut buf = vec![0u8; 256 * 1024];
-        let mut n_total = 0u64;
-        loop {
-            let n = f.read(&mut buf).map_err(|e| Error::io("read", &p, e))?;
-            if n == 0 {
-                break;
-            }
-            h.update(&buf[..n]);
-            n_total += n as u64;
-        }
-        out.push(ManifestFile {
-            name: format!("{prefix}/{}", e.file_name().to_string_lossy()),
-            bytes: n_total,
-            sha256: format!("{:x}", h.finalize()),
-        });
-    }
-    Ok(out)
+    entries
+        .iter()
+        .map(|e| {
+            let (sha256, bytes) = sha256_file(&e.path())?;
+            Ok(ManifestFile { name: format!("{prefix}/{}", e.file_name().to_string_lossy()), bytes, sha256 })
+        })
+        .collect()
 }
 
 async fn postgres_backup(
@@ -744,14 +727,7 @@ async fn postgres_backup(
                 r = client.query_one(&q, &[]) => r.map_err(me)?.get(0),
                 _ = cancel.cancelled() => return Err(Error::cancelled_job()),
             };
-            tables.push(ManifestTable {
-                namespace: t.namespace.clone(),
-                table: t.table.clone(),
-                physical_name: t.physical_name.clone(),
-                rows: Some(n),
-                rows_exact: true,
-                is_coordinator: t.is_coordinator,
-            });
+            tables.push(ManifestTable::counted(t, Some(n), true));
         }
         Ok::<_, Error>(tables)
     };
@@ -930,20 +906,15 @@ async fn mysql_backup(
         conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await.map_err(me)?;
         let mut tables = Vec::new();
         for t in &ctx.found.tables {
-            let q =
-                format!("SELECT COUNT(*) FROM `{}`.`{}`", t.namespace.replace('`', "``"), t.table.replace('`', "``"));
+            let q = format!(
+                "SELECT COUNT(*) FROM {}",
+                crate::live::table_name(crate::live::Dialect::Mysql, &t.namespace, &t.table)
+            );
             let n: Option<i64> = tokio::select! {
                 r = conn.query_first(q) => r.map_err(me)?,
                 _ = cancel.cancelled() => return Err(Error::cancelled_job()),
             };
-            tables.push(ManifestTable {
-                namespace: t.namespace.clone(),
-                table: t.table.clone(),
-                physical_name: t.physical_name.clone(),
-                rows: n,
-                rows_exact: false,
-                is_coordinator: t.is_coordinator,
-            });
+            tables.push(ManifestTable::counted(t, n, false));
         }
         let _ = conn.query_drop("COMMIT").await;
         let _ = conn.disconnect().await;
@@ -1146,14 +1117,7 @@ fn streamed_counts(
             let rows = counts.get(&(t.namespace.clone(), t.table.clone())).copied().ok_or_else(|| {
                 Error::new(ErrorCode::DatabaseError, format!("{missing} {}: the dump is incomplete.", t.physical_name))
             })?;
-            Ok(ManifestTable {
-                namespace: t.namespace.clone(),
-                table: t.table.clone(),
-                physical_name: t.physical_name.clone(),
-                rows: Some(rows),
-                rows_exact: true,
-                is_coordinator: t.is_coordinator,
-            })
+            Ok(ManifestTable::counted(t, Some(rows), true))
         })
         .collect()
 }

@@ -37,7 +37,7 @@ pub(super) async fn backup(
         .map_err(|e| Error::internal(format!("the SQLite backup stopped unexpectedly: {e}")))??;
     let (journal, blocked_ms, counts) = r;
     live.counters.written.store(std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0), Ordering::Relaxed);
-    let (sha, bytes) = hash_file(&out)?;
+    let (sha, bytes) = sha256_file(&out)?;
     let blocks = !journal.eq_ignore_ascii_case("wal");
     let note = if blocks {
         format!("Journal mode {journal}: Quiesce held a read lock for {blocked_ms:.0} ms; writers could not commit during that time (they waited up to their busy timeout).")
@@ -140,22 +140,4 @@ fn copy(
     live.tables_done.store(tables.len() as u32, Ordering::Relaxed);
     std::fs::File::open(out).and_then(|f| f.sync_all()).map_err(|e| Error::io("sync", out, e))?;
     Ok((journal, blocked_ms, counts))
-}
-
-pub(super) fn hash_file(p: &Path) -> Result<(String, u64)> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
-    let mut f = std::fs::File::open(p).map_err(|e| Error::io("read", p, e))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(|e| Error::io("read", p, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        total += n as u64;
-    }
-    Ok((format!("{:x}", h.finalize()), total))
 }

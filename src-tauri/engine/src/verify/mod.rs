@@ -368,8 +368,6 @@ fn hash_one(
     progress: &(dyn Fn(u64) + Sync),
     cancel: &CancellationToken,
 ) -> Result<Option<String>> {
-    use sha2::{Digest, Sha256};
-    use std::io::Read;
     use std::sync::atomic::Ordering;
     if f.name.split('/').any(|c| c == ".." || c.is_empty()) || Path::new(&f.name).is_absolute() {
         return Ok(Some(format!("{}: not a file inside the backup folder", f.name)));
@@ -379,23 +377,16 @@ fn hash_one(
         Ok(x) => x,
         Err(e) => return Ok(Some(format!("{}: {e}", f.name))),
     };
-    let mut h = Sha256::new();
-    let mut n = 0u64;
-    loop {
+    let (sha, n) = manifest::sha256_of(&mut file, &p, buf, &mut |k| {
         if cancel.is_cancelled() {
             return Err(Error::cancelled_job());
         }
-        let k = file.read(buf).map_err(|e| Error::io("read", &p, e))?;
-        if k == 0 {
-            break;
-        }
-        h.update(&buf[..k]);
-        n += k as u64;
-        progress(done.fetch_add(k as u64, Ordering::Relaxed) + k as u64);
-    }
+        progress(done.fetch_add(k, Ordering::Relaxed) + k);
+        Ok(())
+    })?;
     Ok(if n != f.bytes {
         Some(format!("{}: {n} bytes, the manifest says {} (truncated or changed)", f.name, f.bytes))
-    } else if format!("{:x}", h.finalize()) != f.sha256 {
+    } else if sha != f.sha256 {
         Some(format!("{}: SHA-256 differs from the manifest (the file was changed or corrupted)", f.name))
     } else {
         None
