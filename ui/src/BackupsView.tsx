@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { BackupOptions, CatalogEntry, Deployment, DumpFormat, Preflight, Progress } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
+import { human } from "./format";
 
 const FORMATS: { id: DumpFormat; label: string }[] = [
   { id: "default", label: "Default — compressed by zstd as it streams" },
@@ -8,17 +9,6 @@ const FORMATS: { id: DumpFormat; label: string }[] = [
   { id: "custom", label: "pg_dump custom (gzip) — PostgreSQL" },
   { id: "directory", label: "pg_dump directory, parallel — PostgreSQL" },
 ];
-
-export function human(n: number): string {
-  const u = ["B", "KB", "MB", "GB", "TB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
-}
 
 /** 0..1 from pages (SQLite) or tables (dumps). */
 export function fraction(p: Progress): number {

@@ -14,6 +14,7 @@ import "@xyflow/react/dist/style.css";
 import type { Action, Deployment, PlanView as PlanViewData, StorageDiscovery } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
 import { layoutTree, type TreeNodeData } from "./planGraph";
+import { human } from "./format";
 
 const METHOD_TEXT = {
   no_pause: "Back up without explicit pausing",
@@ -64,18 +65,6 @@ function RoutedEdge({ id, data, label, style, markerEnd }: EdgeProps) {
 
 const nodeTypes = { tree: TreeNodeBox };
 const edgeTypes = { routed: RoutedEdge };
-
-function fmtBytes(n: number | null): string {
-  if (n === null) return "—";
-  const u = ["B", "KB", "MB", "GB", "TB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < u.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(i === 0 ? 0 : 1)} ${u[i]}`;
-}
 
 export function PlanView() {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
@@ -307,7 +296,7 @@ function StorageFound({ s }: { s: StorageDiscovery }) {
               <tr key={t.physical_name}>
                 <td className="mono">{t.physical_name}{t.is_coordinator && <span className="pill" style={{ marginLeft: 6 }}>coordinator</span>}</td>
                 <td>{t.rows === null ? "—" : `${t.rows_exact ? "" : "~"}${t.rows.toLocaleString()}`}</td>
-                <td>{fmtBytes(t.size_bytes)}</td>
+                <td>{t.size_bytes === null ? "—" : human(t.size_bytes)}</td>
                 <td>{t.is_coordinator ? "" : (t.prepared ?? 0) + (t.deleted ?? 0) > 0 ? <span className="pill warn">{(t.prepared ?? 0) + (t.deleted ?? 0)}</span> : t.prepared === null ? "—" : "0"}</td>
               </tr>
             ))}

@@ -9,7 +9,7 @@ import type {
   VerifyReport,
 } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
-import { human } from "./BackupsView";
+import { human } from "./format";
 
 /** 0..1 of a restore: pages (SQLite), else bytes fed of the backup, else tables. */
 export function restoreFraction(p: Progress, totalBytes: number): number {
