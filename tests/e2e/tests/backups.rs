@@ -4,9 +4,8 @@
 
 mod common;
 use common::*;
-use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments};
-use quiesce_engine::profile::Profiles;
-use quiesce_engine::{paths::Home, secrets::SecretStore};
+use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage};
+use quiesce_engine::secrets::SecretStore;
 use quiesce_testsupport::postgres::PgServer;
 use quiesce_testsupport::scalardb::{Engine, Layout};
 use std::time::{Duration, Instant};
@@ -18,11 +17,9 @@ async fn start_a_backup_watch_the_progress_and_find_it_in_the_history() {
     pg.psql(&db, &Layout::standard().sql(Engine::Postgres, 20, 100));
     // Enough data for the dump to take a couple of seconds: progress has to be seen moving.
     pg.psql(&db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, repeat(md5(g::text), 6), 3 FROM generate_series(1, 600000) g");
-    let sandbox = tempfile::tempdir().unwrap();
-    let home = sandbox.path().join("home");
-    let qhome = sandbox.path().join("quiesce");
-    std::fs::create_dir_all(&home).unwrap();
-    let ds = Deployments::new(Profiles::new(Home::at(&qhome), SecretStore::new()));
+    let sandbox = Sandbox::new();
+    let (home, qhome) = (sandbox.home.clone(), sandbox.qhome.clone());
+    let ds = sandbox.deployments();
     let p = pg_profile(&ds, "bank-pg", pg, &db);
     ds.create(
         &DeploymentInput {

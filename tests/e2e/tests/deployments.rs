@@ -11,11 +11,9 @@ use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
 async fn import_preview_save_and_connect_with_the_imported_password() {
     let pg = PgServer::shared();
     let db = pg.create_database();
-    let sandbox = tempfile::tempdir().unwrap();
-    let home = sandbox.path().join("home");
-    let qhome = sandbox.path().join("quiesce");
-    std::fs::create_dir_all(&home).unwrap();
-    let props = sandbox.path().join("bank-prod.properties");
+    let sandbox = Sandbox::new();
+    let (home, qhome) = (sandbox.home.clone(), sandbox.qhome.clone());
+    let props = sandbox.dir.path().join("bank-prod.properties");
     std::fs::write(
         &props,
         format!(
@@ -87,7 +85,7 @@ async fn import_preview_save_and_connect_with_the_imported_password() {
     let d = deployments["deployments"].as_array().unwrap().iter().find(|d| d["name"] == "bank-prod").expect("saved");
     assert_eq!(d["namespace_mapping"].as_array().unwrap().len(), 3);
     assert_eq!(d["default_storage"], "cass");
-    let hits = files_containing(sandbox.path(), pg.password.as_bytes());
+    let hits = files_containing(sandbox.dir.path(), pg.password.as_bytes());
     assert_eq!(hits, vec![props.clone()], "the password must be only in the user's own properties file");
     // Clean this test's secret out of the session keyring.
     let profiles: serde_json::Value =

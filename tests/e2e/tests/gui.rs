@@ -11,10 +11,8 @@ use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
 async fn add_postgres_profile_test_connection_and_keep_the_password_in_the_keyring_only() {
     let pg = PgServer::shared();
     let db = pg.create_database();
-    let sandbox = tempfile::tempdir().unwrap();
-    let home = sandbox.path().join("home");
-    let qhome = sandbox.path().join("quiesce");
-    std::fs::create_dir_all(&home).unwrap();
+    let sandbox = Sandbox::new();
+    let (home, qhome) = (sandbox.home.clone(), sandbox.qhome.clone());
     let driver = start_driver(&home, &qhome);
     let c = connect(&driver).await;
 
@@ -62,7 +60,7 @@ async fn add_postgres_profile_test_connection_and_keep_the_password_in_the_keyri
     let stored = quiesce_engine::secrets::SecretStore::new().get(account).unwrap().expect("password in the keyring");
     assert_eq!(stored.expose(), &pg.password);
     // ...and in no file: profiles, logs, demo data, WebKit's local storage and caches.
-    let hits = files_containing(sandbox.path(), pg.password.as_bytes());
+    let hits = files_containing(sandbox.dir.path(), pg.password.as_bytes());
     assert!(hits.is_empty(), "the password was found in {hits:?}");
     assert!(
         home.join(".local/share").exists() || home.join(".cache").exists(),

@@ -4,9 +4,9 @@
 
 mod common;
 use common::*;
-use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments, NamespaceMapping};
-use quiesce_engine::profile::{DbKind, ProfileInput, Profiles};
-use quiesce_engine::{paths::Home, secrets::SecretStore};
+use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, NamespaceMapping};
+use quiesce_engine::profile::{DbKind, ProfileInput};
+use quiesce_engine::secrets::SecretStore;
 use quiesce_testsupport::postgres::PgServer;
 use quiesce_testsupport::scalardb::{Engine, Layout};
 
@@ -19,13 +19,11 @@ async fn the_plan_view_highlights_the_path_of_each_deployment() {
     let pg = PgServer::shared();
     let db = pg.create_database();
     pg.psql(&db, &Layout::standard().sql(Engine::Postgres, 5, 100));
-    let sandbox = tempfile::tempdir().unwrap();
-    let home = sandbox.path().join("home");
-    let qhome = sandbox.path().join("quiesce");
-    std::fs::create_dir_all(&home).unwrap();
+    let sandbox = Sandbox::new();
+    let (home, qhome) = (sandbox.home.clone(), sandbox.qhome.clone());
 
     // State made with the engine before the app starts, as the CLI would.
-    let ds = Deployments::new(Profiles::new(Home::at(&qhome), SecretStore::new()));
+    let ds = sandbox.deployments();
     let p = pg_profile(&ds, "bank-pg", pg, &db);
     let c = ds
         .profiles()

@@ -6,9 +6,8 @@
 mod common;
 use common::*;
 use quiesce_engine::backup::{self, BackupOptions};
-use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments};
-use quiesce_engine::profile::Profiles;
-use quiesce_engine::{paths::Home, secrets::SecretStore};
+use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage};
+use quiesce_engine::secrets::SecretStore;
 use quiesce_testsupport::postgres::{PgOptions, PgServer};
 use quiesce_testsupport::scalardb::{Engine, Layout};
 use std::time::Duration;
@@ -23,11 +22,9 @@ async fn restore_through_the_wizard_into_a_second_server_and_see_verification_pa
     // One transfer caught in flight: the audit has something to say.
     pg.psql(&db, &l.prepare_sql(Engine::Postgres, &[1, 2], 1, "tx-inflight"));
     pg.psql(&db, "INSERT INTO coordinator.state VALUES ('tx-inflight', 3, 0, NULL)");
-    let sandbox = tempfile::tempdir().unwrap();
-    let home = sandbox.path().join("home");
-    let qhome = sandbox.path().join("quiesce");
-    std::fs::create_dir_all(&home).unwrap();
-    let ds = Deployments::new(Profiles::new(Home::at(&qhome), SecretStore::new()));
+    let sandbox = Sandbox::new();
+    let (home, qhome) = (sandbox.home.clone(), sandbox.qhome.clone());
+    let ds = sandbox.deployments();
     let src = pg_profile(&ds, "bank-pg", pg, &db);
     let d = ds
         .create(

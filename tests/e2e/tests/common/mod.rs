@@ -7,6 +7,30 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The app's private world under one temp dir, removed when dropped: a HOME
+/// (WebKit's storage, the keyring's files) and Quiesce's state dir.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub home: PathBuf,
+    pub qhome: PathBuf,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let qhome = dir.path().join("quiesce");
+        std::fs::create_dir_all(&home).unwrap();
+        Sandbox { dir, home, qhome }
+    }
+
+    /// The engine on the app's state, to set things up before the app starts.
+    pub fn deployments(&self) -> quiesce_engine::deployment::Deployments {
+        use quiesce_engine::{paths::Home, profile::Profiles, secrets::SecretStore};
+        quiesce_engine::deployment::Deployments::new(Profiles::new(Home::at(&self.qhome), SecretStore::new()))
+    }
+}
+
 pub struct Driver {
     child: Child,
     port: u16,
