@@ -250,6 +250,17 @@ async fn tls_required_but_server_has_none_is_tls_error() {
     expect_code(&tls_profile(s, "127.0.0.1", SslMode::Require, false), Some(&s.password), ErrorCode::TlsError).await;
 }
 
+#[tokio::test]
+async fn a_unix_socket_connects_without_tls_whatever_the_mode() {
+    // libpq never uses TLS over a Unix socket, and the server refuses it there.
+    let s = pg();
+    let sock = s.socket_dir().display().to_string();
+    for mode in [SslMode::Require, SslMode::VerifyFull] {
+        let r = check(&tls_profile(s, &sock, mode, false), Some(&s.password)).await.unwrap();
+        assert_eq!(r.tls, Some(false), "{mode:?}");
+    }
+}
+
 // ---------- MariaDB ----------
 
 fn my() -> &'static MariaDbServer {

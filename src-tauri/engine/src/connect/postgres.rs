@@ -23,9 +23,13 @@ pub(crate) async fn connect(p: &Profile, password: Option<&Sensitive<String>>) -
     let target = p.target();
     resolve(&host, port, timeout).await?;
 
+    // libpq never uses TLS over a Unix socket (the server refuses it there);
+    // without TLS no connector is built, so the CA bundle is never parsed.
+    let unix = host.starts_with('/');
+    let mode = if unix { SslMode::Disable } else { p.ssl_mode };
     let mut cfg = tokio_postgres::Config::new();
     cfg.host(&host).port(port).user(&user).dbname(&db).application_name("quiesce").connect_timeout(timeout).ssl_mode(
-        match p.ssl_mode {
+        match mode {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
             _ => tokio_postgres::config::SslMode::Require,
@@ -34,16 +38,37 @@ pub(crate) async fn connect(p: &Profile, password: Option<&Sensitive<String>>) -
     if let Some(pw) = password {
         cfg.password(pw.expose());
     }
-    let tls = postgres_native_tls::MakeTlsConnector::new(tls_connector(p.ssl_mode, p.ssl_ca_file.as_deref())?);
-    let (client, conn) = match tokio::time::timeout(timeout, cfg.connect(tls)).await {
+    let connected = match mode {
+        SslMode::Disable => {
+            tokio::time::timeout(timeout, cfg.connect(tokio_postgres::NoTls)).await.map(|r| r.map(spawn))
+        }
+        _ => {
+            let tls = postgres_native_tls::MakeTlsConnector::new(tls_connector(mode, p.ssl_ca_file.as_deref())?);
+            tokio::time::timeout(timeout, cfg.connect(tls)).await.map(|r| r.map(spawn))
+        }
+    };
+    let (client, task) = match connected {
         Err(_) => return Err(timeout_error(&target, timeout)),
         Ok(Err(e)) => return Err(map_error(e, p, password.is_some(), timeout)),
         Ok(Ok(c)) => c,
     };
-    let task = tokio::spawn(async move {
-        let _ = conn.await;
-    });
     Ok(PgConn { client, task })
+}
+
+/// Drives a connection in the background, whatever its stream type.
+fn spawn<S, T>(
+    (client, conn): (tokio_postgres::Client, tokio_postgres::Connection<S, T>),
+) -> (tokio_postgres::Client, tokio::task::JoinHandle<()>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    (
+        client,
+        tokio::spawn(async move {
+            let _ = conn.await;
+        }),
+    )
 }
 
 pub(super) async fn test(p: &Profile, password: Option<&Sensitive<String>>) -> Result<ConnectionReport> {
