@@ -19,6 +19,11 @@ pub(super) async fn discover(
     e: &Expect<'_>,
     out: &mut StorageDiscovery,
 ) -> Result<()> {
+    // The client tools are probed while the connection is made.
+    let probe = {
+        let p = p.clone();
+        tokio::task::spawn_blocking(move || tools::find_each(&p, &["pg_dump", "pg_restore"]))
+    };
     let conn = connect(p, password).await?;
     let c = &conn.client;
     let me = |err: tokio_postgres::Error| map_error(err, p, password.is_some(), STATEMENT_TIMEOUT);
@@ -41,13 +46,14 @@ pub(super) async fn discover(
     out.server_version = Some(version);
 
     // The tools for this server.
-    let dump = tools::check_pg_dump(p, out.server_major);
+    let found = probe.await.map_err(|e| Error::internal(format!("a background task failed: {e}")))?;
+    let dump = tools::check_pg_tool("pg_dump", &found[0], out.server_major);
     if !dump.ok {
         let code = if dump.path.is_some() { "tool_too_old" } else { "tool_missing" };
         out.finding(Severity::Error, code, dump.message.clone());
     }
     out.tools.push(dump);
-    out.tools.push(tools::check_pg_restore(p, out.server_major));
+    out.tools.push(tools::check_pg_tool("pg_restore", &found[1], out.server_major));
 
     // ScalarDB's metadata.
     let listed: Vec<(String, String)> = match relation(c, e.system_namespace, "metadata").await.map_err(me)? {

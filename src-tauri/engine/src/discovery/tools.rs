@@ -79,18 +79,22 @@ pub fn find_all(profile: &Profile, name: &str) -> Vec<FoundTool> {
     found
 }
 
-/// pg_dump for a server of `server_major`: the newest found; too old is not ok.
-pub fn check_pg_dump(profile: &Profile, server_major: Option<u32>) -> ToolCheck {
-    pick(profile, "pg_dump", server_major, "postgresql-client")
+/// Finds several tools at once: each `--version` probe is a process start
+/// (about 4 ms for pg_dump), and a backup waits for all of them.
+pub fn find_each(profile: &Profile, names: &[&str]) -> Vec<Vec<FoundTool>> {
+    std::thread::scope(|s| {
+        let probes: Vec<_> = names.iter().map(|n| s.spawn(move || find_all(profile, n))).collect();
+        probes.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+    })
 }
 
-/// The restore side of a PostgreSQL backup (pg_restore), same rule.
-pub fn check_pg_restore(profile: &Profile, server_major: Option<u32>) -> ToolCheck {
-    pick(profile, "pg_restore", server_major, "postgresql-client")
+/// pg_dump or pg_restore for a server of `server_major`, from the copies
+/// `find_all` found: the newest; too old is not ok.
+pub fn check_pg_tool(name: &str, found: &[FoundTool], server_major: Option<u32>) -> ToolCheck {
+    pick(found, name, server_major, "postgresql-client")
 }
 
-fn pick(profile: &Profile, name: &str, server_major: Option<u32>, package: &str) -> ToolCheck {
-    let all = find_all(profile, name);
+fn pick(all: &[FoundTool], name: &str, server_major: Option<u32>, package: &str) -> ToolCheck {
     let Some(best) = all.first() else {
         return ToolCheck {
             tool: name.into(),
