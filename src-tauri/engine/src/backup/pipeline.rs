@@ -40,8 +40,34 @@ pub struct PipeResult {
 }
 
 /// Larger pipes mean fewer, larger reads and writes through the relay.
-fn widen_pipe(fd: std::os::fd::RawFd) {
-    unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20) };
+/// Returns the size the pipe has (the system may refuse the change).
+fn widen_pipe(fd: std::os::fd::RawFd) -> usize {
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20);
+        libc::fcntl(fd, libc::F_GETPIPE_SZ).max(0) as usize
+    }
+}
+
+/// After a short read, lets the tool fill its pipe for a moment. Dump tools
+/// write 4 to 8 KB at a time, and a relay that takes each write as it comes
+/// wakes (and wakes the compressor) hundreds of thousands of times per GB;
+/// in a pipe of 1 MB a millisecond's wait never stalls the tool, and the
+/// reads after it are large. In a pipe the system kept small it could, so
+/// there is no wait.
+struct Pacer {
+    wait: bool,
+}
+
+impl Pacer {
+    fn for_pipe(size: usize) -> Pacer {
+        Pacer { wait: size >= 1 << 20 }
+    }
+
+    async fn after_read(&self, n: usize) {
+        if self.wait && n < 64 * 1024 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
 }
 
 /// What every chunk a tool writes goes through: counted, tapped, and its end
@@ -161,9 +187,9 @@ pub async fn run_to_file(
 
     let mut file = tokio::fs::File::create(out).await.map_err(|e| Error::io("create", out, e))?;
     let mut p_out = p.stdout.take().unwrap();
-    {
+    let pacer = {
         use std::os::fd::AsRawFd;
-        widen_pipe(p_out.as_raw_fd());
+        let pacer = Pacer::for_pipe(widen_pipe(p_out.as_raw_fd()));
         if let Some(zc) = z.as_ref() {
             if let Some(i) = zc.stdin.as_ref() {
                 widen_pipe(i.as_raw_fd());
@@ -172,9 +198,12 @@ pub async fn run_to_file(
                 widen_pipe(o.as_raw_fd());
             }
         }
-    }
+        pacer
+    };
     let c2 = counters.clone();
     let out_path = out.to_path_buf();
+    let next_name = cmd.pipe_to.as_ref().map(|n| short(&n.program)).unwrap_or_default();
+    let next_name = next_name.as_str();
 
     let work = async {
         let mut tail: Vec<u8> = Vec::with_capacity(TAIL * 2);
@@ -195,9 +224,8 @@ pub async fn run_to_file(
                             break;
                         }
                         observe(&buf[..n], &c2, &mut tail, &mut tap);
-                        if z_in.write_all(&buf[..n]).await.is_err() {
-                            break; // the compressor died; its exit status says why
-                        }
+                        z_in.write_all(&buf[..n]).await.map_err(|e| relay_failed(e, next_name))?;
+                        pacer.after_read(n).await;
                     }
                     drop(z_in);
                     Ok::<_, Error>(())
@@ -232,6 +260,7 @@ pub async fn run_to_file(
                     }
                     observe(&buf[..n], &c2, &mut tail, &mut tap);
                     store(&buf[..n], &mut file, &mut hasher, &c2, &out_path).await?;
+                    pacer.after_read(n).await;
                 }
             }
         }
@@ -289,6 +318,16 @@ pub async fn run_to_file(
         tail,
         stderr,
     })
+}
+
+/// The compressor stopped reading: its own messages are in the log. The
+/// caller stops the tool, which would otherwise wait on a full pipe.
+fn relay_failed(e: std::io::Error, compressor: &str) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::new(ErrorCode::IoError, format!("{compressor} stopped reading the dump (see its messages in the log)."))
+    } else {
+        Error::new(ErrorCode::IoError, format!("Passing the dump to {compressor} failed: {e}"))
+    }
 }
 
 fn short(program: &str) -> String {
@@ -503,4 +542,61 @@ pub async fn run_chain(
         }
     }
     Ok(per_tool.into_iter().flatten().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> CommandLine {
+        CommandLine {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![],
+            pipe_to: None,
+            stdout_file: None,
+        }
+    }
+
+    fn no_log() -> Arc<dyn Fn(String) + Send + Sync> {
+        Arc::new(|_| {})
+    }
+
+    #[tokio::test]
+    async fn the_relay_passes_every_byte_in_small_writes_and_hashes_the_output() {
+        // 4 KB writes with pauses, as dump tools write: the paced relay must
+        // still pass every byte, in order.
+        let mut cmd = sh("i=0; while [ $i -lt 300 ]; do head -c 4096 /dev/urandom; i=$((i+1)); done | tee \"$0.in\"");
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("src");
+        cmd.args.push(input.display().to_string());
+        cmd.pipe_to = Some(Box::new(sh("cat")));
+        let out = dir.path().join("out");
+        let mut seen = 0usize;
+        let mut tap = |b: &[u8]| seen += b.len();
+        let cancel = CancellationToken::new();
+        let r =
+            run_to_file(&cmd, &out, Arc::new(Counters::default()), no_log(), Some(&mut tap), &cancel).await.unwrap();
+        let sent = std::fs::read(dir.path().join("src.in")).unwrap();
+        let got = std::fs::read(&out).unwrap();
+        assert_eq!(sent.len(), 300 * 4096);
+        assert!(sent == got, "the output differs from what the tool wrote");
+        assert_eq!(seen, sent.len());
+        assert_eq!(r.raw_bytes as usize, sent.len());
+        assert_eq!(r.sha256, crate::backup::manifest::sha256_file(&out).unwrap().0);
+    }
+
+    #[tokio::test]
+    async fn a_compressor_that_stops_reading_fails_the_job_instead_of_hanging() {
+        // The tool writes far more than the pipes hold; the "compressor" exits at once.
+        let mut cmd = sh("head -c 200000000 /dev/zero");
+        cmd.pipe_to = Some(Box::new(sh("exit 3")));
+        let dir = tempfile::tempdir().unwrap();
+        let (out, cancel) = (dir.path().join("out"), CancellationToken::new());
+        let run = run_to_file(&cmd, &out, Arc::new(Counters::default()), no_log(), None, &cancel);
+        let r = tokio::time::timeout(std::time::Duration::from_secs(30), run).await.expect("the relay hung");
+        let e = r.unwrap_err();
+        assert_eq!(e.code, ErrorCode::IoError, "{}", e.message);
+        assert!(e.message.contains("sh stopped reading"), "{}", e.message);
+    }
 }
