@@ -31,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
@@ -754,6 +755,18 @@ async fn postgres_backup(
     let stream_counts = opts.format == DumpFormat::Default;
     let mut counter = pgarchive::ArchiveCounter::new();
     let counter_ref = &mut counter;
+    let restore_tool = pg_restore_of(&ctx.found, &tool);
+    // The archive's first bytes go to `pg_restore --list` as soon as its table
+    // of contents has passed, so that check runs during the dump, not after.
+    let (toc_tx, toc_rx) = tokio::sync::oneshot::channel::<Vec<u8>>();
+    let mut toc_tx = stream_counts.then_some(toc_tx);
+    let mut prefix: Vec<u8> = Vec::new();
+    let toc_early = async {
+        match toc_rx.await {
+            Ok(bytes) => Some(list_toc(&restore_tool, TocSource::Prefix(bytes)).await),
+            Err(_) => None, // not streamed, or the counter gave up: the file is listed after the dump
+        }
+    };
     let dump = async {
         let mut files = Vec::new();
         let stderr = if opts.format == DumpFormat::Directory {
@@ -762,7 +775,18 @@ async fn postgres_backup(
             live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
             r
         } else {
-            let mut tap = |b: &[u8]| counter_ref.feed(b);
+            // Owns the sender: when the dump ends, so does the wait for the contents.
+            let mut tap = move |b: &[u8]| {
+                counter_ref.feed(b);
+                if toc_tx.is_some() {
+                    prefix.extend_from_slice(b);
+                    if counter_ref.toc_read() {
+                        let _ = toc_tx.take().map(|tx| tx.send(std::mem::take(&mut prefix)));
+                    } else if counter_ref.failed().is_some() || prefix.len() > TOC_PREFIX_MAX {
+                        (toc_tx, prefix) = (None, Vec::new());
+                    }
+                }
+            };
             let tap: pipeline::Tap = if stream_counts { Some(&mut tap) } else { None };
             let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, tap, cancel).await?;
             files.push(ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256.clone() });
@@ -775,10 +799,13 @@ async fn postgres_backup(
         };
         Ok::<_, Error>((files, stderr))
     };
+    let mut early_toc = None;
     let (tables, files, stderr) = if stream_counts {
         // Owned here, so the count query (and its borrow of the connection) ends with this block.
         let count_all = count_all;
-        let (files, stderr) = dump.await?;
+        let (dumped, toc) = tokio::join!(dump, toc_early);
+        let (files, stderr) = dumped?;
+        early_toc = toc;
         let tables = match counter.counts() {
             Some(counts) => streamed_counts(&ctx.found, &counts, "The archive holds no complete data for")?,
             None => {
@@ -808,8 +835,12 @@ async fn postgres_backup(
         phase: "verifying".into(),
         message: "Reading the archive's table of contents with pg_restore --list".into(),
     });
-    if opts.format != DumpFormat::Plain {
-        verify_pg_toc(&ctx.found, &tool, &out, opts.format, &tables).await?;
+    match early_toc {
+        Some(listed) => check_toc(&listed?, &tables)?,
+        None if opts.format != DumpFormat::Plain => {
+            verify_pg_toc(&restore_tool, TocSource::File(&out, opts.format), &tables).await?
+        }
+        None => {}
     }
     live.tables_done.store(live.tables_total.load(Ordering::Relaxed), Ordering::Relaxed);
     Ok(Done {
@@ -831,32 +862,60 @@ async fn postgres_backup(
     })
 }
 
-/// pg_restore reads the archive's table of contents: it must list the data of
-/// every table counted.
-async fn verify_pg_toc(
-    found: &StorageDiscovery,
-    pg_dump_tool: &str,
-    out: &Path,
-    format: DumpFormat,
-    tables: &[ManifestTable],
-) -> Result<()> {
-    let restore = found
+/// A table of contents larger than this is listed from the file instead.
+const TOC_PREFIX_MAX: usize = 64 << 20;
+
+/// The pg_restore that goes with the pg_dump used.
+fn pg_restore_of(found: &StorageDiscovery, pg_dump_tool: &str) -> String {
+    found
         .tools
         .iter()
         .find(|t| t.tool == "pg_restore")
         .and_then(|t| t.path.clone())
-        .unwrap_or_else(|| Path::new(pg_dump_tool).with_file_name("pg_restore").display().to_string());
-    let sh = match format {
-        DumpFormat::Default => format!("zstd -dc -- '{}' | '{}' --list", out.display(), restore),
-        _ => format!("'{}' --list '{}'", restore, out.display()),
+        .unwrap_or_else(|| Path::new(pg_dump_tool).with_file_name("pg_restore").display().to_string())
+}
+
+/// What `pg_restore --list` is given: the archive's first bytes as they
+/// passed (header and table of contents, all it reads), or the file written.
+enum TocSource<'a> {
+    Prefix(Vec<u8>),
+    File(&'a Path, DumpFormat),
+}
+
+/// pg_restore reads the archive's table of contents: it must list the data of
+/// every table counted.
+async fn verify_pg_toc(restore: &str, source: TocSource<'_>, tables: &[ManifestTable]) -> Result<()> {
+    check_toc(&list_toc(restore, source).await?, tables)
+}
+
+/// `pg_restore --list` of an archive.
+async fn list_toc(restore: &str, source: TocSource<'_>) -> Result<String> {
+    let mut cmd = match &source {
+        TocSource::Prefix(_) => {
+            let mut c = tokio::process::Command::new(restore);
+            c.arg("--list").stdin(std::process::Stdio::piped());
+            c
+        }
+        TocSource::File(out, format) => {
+            let sh = match format {
+                DumpFormat::Default => format!("zstd -dc -- '{}' | '{}' --list", out.display(), restore),
+                _ => format!("'{}' --list '{}'", restore, out.display()),
+            };
+            let mut c = tokio::process::Command::new("sh");
+            c.arg("-c").arg(sh).stdin(std::process::Stdio::null());
+            c
+        }
     };
-    let o = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(&sh)
-        .output()
-        .await
-        .map_err(|e| Error::new(ErrorCode::IoError, format!("Could not run pg_restore --list: {e}")))?;
-    let toc = String::from_utf8_lossy(&o.stdout);
+    let run = async {
+        let mut child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn()?;
+        if let (TocSource::Prefix(bytes), Some(mut stdin)) = (&source, child.stdin.take()) {
+            // pg_restore stops reading once it has the contents: a broken pipe is its success.
+            let _ = stdin.write_all(bytes).await;
+        }
+        child.wait_with_output().await
+    };
+    let o = run.await.map_err(|e| Error::new(ErrorCode::IoError, format!("Could not run pg_restore --list: {e}")))?;
+    let toc = String::from_utf8_lossy(&o.stdout).into_owned();
     if !o.status.success() && toc.is_empty() {
         return Err(Error::new(
             ErrorCode::DatabaseError,
@@ -866,6 +925,11 @@ async fn verify_pg_toc(
             ),
         ));
     }
+    Ok(toc)
+}
+
+/// Every table counted has its data in the listing.
+fn check_toc(toc: &str, tables: &[ManifestTable]) -> Result<()> {
     let missing: Vec<String> = tables
         .iter()
         .filter(|t| {

@@ -131,6 +131,12 @@ impl ArchiveCounter {
         )
     }
 
+    /// Whether the header and the table of contents have passed (what
+    /// `pg_restore --list` reads).
+    pub fn toc_read(&self) -> bool {
+        self.failed.is_none() && !matches!(self.state, State::Header | State::Toc)
+    }
+
     /// Parses straight from `data`; only an item cut by the end of `data` is
     /// buffered (rows arrive as small chunks, so copying must stay rare).
     pub fn feed(&mut self, data: &[u8]) {
