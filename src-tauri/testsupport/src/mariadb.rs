@@ -97,6 +97,11 @@ impl MariaDbServer {
     }
 
     /// Runs SQL as root over the socket; returns tab-separated rows.
+    /// The server process (its threads' CPU time is in its /proc stat).
+    pub fn server_pid(&self) -> i32 {
+        self.child.lock().unwrap().id() as i32
+    }
+
     pub fn sql(&self, sql: &str) -> String {
         run(Command::new("mariadb")
             .arg("--no-defaults")
