@@ -315,6 +315,7 @@ fn main() {
             Case { name: "by hand: mysqldump --single-transaction | gzip".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --databases {dbs} | gzip > $OUT/d.sql.gz"), quiesce: false, prep: String::new() },
             Case { name: "by hand: ... | zstd -T0 -1 + sha256sum".into(), sh: format!("mariadb-dump {cli} --single-transaction --quick --routines --triggers --hex-blob --databases {dbs} | zstd -T0 -1 -q -c > $OUT/d.zst && sha256sum $OUT/d.zst > /dev/null"), quiesce: false, prep: String::new() },
             Case { name: "Quiesce default (one --single-transaction | zstd)".into(), sh: q("backup bench-my-d --out $OUT"), quiesce: true, prep: String::new() },
+            Case { name: "Quiesce fastest (mydumper -t 2, needs RELOAD)".into(), sh: q("backup bench-my-d --format directory --jobs 2 --out $OUT"), quiesce: true, prep: String::new() },
         ];
         let r = measure(&cases, runs, scratch.path(), Some(my.server_pid()));
         report(
