@@ -358,6 +358,16 @@ async fn sqlite_under_writer(journal: &str) {
     let c = rusqlite::Connection::open(dir.join("scalardb.sqlite")).unwrap();
     let n: i64 = c.query_row("SELECT count(*) FROM \"coordinator$state\"", [], |r| r.get(0)).unwrap();
     assert_eq!(Some(n), m.tables.iter().find(|t| t.is_coordinator).unwrap().rows);
+    // One instant of the source: the writer's rows w0, w1, ... up to some point, none missing.
+    let (written, last): (i64, Option<i64>) = c
+        .query_row(
+            "SELECT count(*), max(CAST(substr(tx_id, 2) AS INTEGER)) FROM \"coordinator$state\" WHERE tx_id LIKE 'w%'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(written, last.map(|l| l + 1).unwrap_or(0), "the copy holds the writer's rows with gaps");
+    assert!(written < commits as i64, "the copy holds rows written after the backup");
     let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(ok, "ok");
 }

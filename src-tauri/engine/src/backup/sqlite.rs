@@ -32,12 +32,27 @@ pub(super) async fn backup(
         phase: "dumping".into(),
         message: format!("SQLite online backup of {} in one read transaction", src_path.display()),
     });
-    let r = tokio::task::spawn_blocking(move || copy(&src_path, &out2, &tables, &live2, &cancel2))
-        .await
-        .map_err(|e| Error::internal(format!("the SQLite backup stopped unexpectedly: {e}")))??;
-    let (journal, blocked_ms, counts) = r;
+    let joined = |e: tokio::task::JoinError| Error::internal(format!("the SQLite backup stopped unexpectedly: {e}"));
+    let (journal, blocked_ms) =
+        tokio::task::spawn_blocking(move || copy(&src_path, &out2, &live2, &cancel2)).await.map_err(joined)??;
     live.counters.written.store(std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0), Ordering::Relaxed);
-    let (sha, bytes) = sha256_file(&out)?;
+    // The copy is the snapshot: its rows are counted there, beside the hash,
+    // once the source's lock is gone (writers are not kept waiting for it).
+    // The copy reaches the disk meanwhile (the manifest is written after it).
+    let (synced, hashed, counted) = {
+        let (o1, o2, o3) = (out.clone(), out.clone(), out.clone());
+        tokio::join!(
+            tokio::task::spawn_blocking(move || {
+                std::fs::File::open(&o3).and_then(|f| f.sync_all()).map_err(|e| Error::io("sync", &o3, e))
+            }),
+            tokio::task::spawn_blocking(move || sha256_file(&o1)),
+            tokio::task::spawn_blocking(move || count_rows(&o2, &tables)),
+        )
+    };
+    synced.map_err(joined)??;
+    let (sha, bytes) = hashed.map_err(joined)??;
+    let counts = counted.map_err(joined)??;
+    live.tables_done.store(counts.len() as u32, Ordering::Relaxed);
     let blocks = !journal.eq_ignore_ascii_case("wal");
     let note = if blocks {
         format!("Journal mode {journal}: Quiesce held a read lock for {blocked_ms:.0} ms; writers could not commit during that time (they waited up to their busy timeout).")
@@ -56,7 +71,8 @@ pub(super) async fn backup(
         consistency: ConsistencyBasis {
             kind: "sqlite_read_transaction".into(),
             snapshot: None,
-            note: "The copy and the row counts come from one read transaction on the source file.".into(),
+            note: "The copy comes from one read transaction on the source file; the row counts are the copy's own."
+                .into(),
         },
         tables: counts,
         files: vec![ManifestFile { name: "scalardb.sqlite".into(), bytes, sha256: sha }],
@@ -66,7 +82,8 @@ pub(super) async fn backup(
     })
 }
 
-type Copied = (String, f64, Vec<ManifestTable>);
+/// The source's journal mode, and how long Quiesce held its read lock (ms).
+type Copied = (String, f64);
 
 fn db_err(path: &Path, e: rusqlite::Error) -> Error {
     let busy =
@@ -81,13 +98,7 @@ fn db_err(path: &Path, e: rusqlite::Error) -> Error {
     )
 }
 
-fn copy(
-    src_path: &Path,
-    out: &Path,
-    tables: &[(String, String, String, bool)],
-    live: &Live,
-    cancel: &CancellationToken,
-) -> Result<Copied> {
+fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken) -> Result<Copied> {
     std::fs::File::open(src_path).map_err(|e| Error::io("open the SQLite database", src_path, e))?;
     let src = Connection::open_with_flags(src_path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| db_err(src_path, e))?;
@@ -98,22 +109,11 @@ fn copy(
     src.execute_batch("BEGIN").map_err(|e| db_err(src_path, e))?;
     src.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).map_err(|e| db_err(src_path, e))?;
     let locked_at = Instant::now();
-    let mut counts = Vec::new();
-    for (ns, t, phys, coord) in tables {
-        let n: i64 = src
-            .query_row(&format!("SELECT count(*) FROM \"{}\"", phys.replace('"', "\"\"")), [], |r| r.get(0))
-            .map_err(|e| db_err(src_path, e))?;
-        counts.push(ManifestTable {
-            namespace: ns.clone(),
-            table: t.clone(),
-            physical_name: phys.clone(),
-            rows: Some(n),
-            rows_exact: true,
-            is_coordinator: *coord,
-        });
-    }
     {
         let mut dst = Connection::open(out).map_err(|e| db_err(out, e))?;
+        // A partial file that is thrown away on failure and synced once at the
+        // end needs neither a rollback journal nor syncs of its own.
+        dst.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF").map_err(|e| db_err(out, e))?;
         let b = Backup::new(&src, &mut dst).map_err(|e| db_err(src_path, e))?;
         loop {
             if cancel.is_cancelled() {
@@ -137,7 +137,27 @@ fn copy(
     }
     src.execute_batch("COMMIT").map_err(|e| db_err(src_path, e))?;
     let blocked_ms = locked_at.elapsed().as_secs_f64() * 1000.0;
-    live.tables_done.store(tables.len() as u32, Ordering::Relaxed);
-    std::fs::File::open(out).and_then(|f| f.sync_all()).map_err(|e| Error::io("sync", out, e))?;
-    Ok((journal, blocked_ms, counts))
+    Ok((journal, blocked_ms))
+}
+
+/// Rows of every ScalarDB table in the copy (read-only: the copy is sealed).
+fn count_rows(copy: &Path, tables: &[(String, String, String, bool)]) -> Result<Vec<ManifestTable>> {
+    let c = Connection::open_with_flags(copy, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| db_err(copy, e))?;
+    tables
+        .iter()
+        .map(|(ns, t, phys, coord)| {
+            let n: i64 = c
+                .query_row(&format!("SELECT count(*) FROM \"{}\"", phys.replace('"', "\"\"")), [], |r| r.get(0))
+                .map_err(|e| db_err(copy, e))?;
+            Ok(ManifestTable {
+                namespace: ns.clone(),
+                table: t.clone(),
+                physical_name: phys.clone(),
+                rows: Some(n),
+                rows_exact: true,
+                is_coordinator: *coord,
+            })
+        })
+        .collect()
 }
