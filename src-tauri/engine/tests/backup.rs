@@ -605,13 +605,26 @@ async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_r
     // With RELOAD: a parallel consistent dump that myloader restores.
     let p = env.ds.profiles().create(&ProfileInput { name: "full".into(), ..mk(mariadb::USER, &s.password) }).unwrap();
     let d = env.deployment("full", &[("default", &p.id)], &[], &l);
-    let (dir, m) = tokio::time::timeout(
-        Duration::from_secs(120),
-        backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()),
-    )
-    .await
-    .expect("the mydumper backup did not finish within 120 s")
-    .unwrap();
+    let mut attempt = 0;
+    let (dir, m) = loop {
+        attempt += 1;
+        let r = tokio::time::timeout(
+            Duration::from_secs(120),
+            backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()),
+        )
+        .await
+        .expect("the mydumper backup did not finish within 120 s");
+        match r {
+            // mydumper 0.10 hangs now and then (twice in a row once here);
+            // Quiesce stops it and says so (its own test below): that is not
+            // what this test is about, so up to three tries.
+            Err(e) if e.code == ErrorCode::Timeout && attempt < 3 => {
+                eprintln!("mydumper stalled and was stopped; trying again: {}", e.message);
+                assert!(folders(&out).is_empty(), "a stalled dump was kept: {:?}", folders(&out));
+            }
+            r => break r.unwrap(),
+        }
+    };
     assert_files_match(&dir, &m);
     assert_eq!(m.consistency.kind, "mydumper_consistent_snapshot");
     let mut dbs = [l.audit.clone(), l.bank.clone(), l.coordinator.clone(), l.system.clone()];
@@ -624,4 +637,51 @@ async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_r
     ));
     assert_eq!(s.sql(&format!("SELECT SUM(balance) FROM `{}`.accounts", l.bank)), "300");
     assert_eq!(s.sql(&format!("SELECT COUNT(*) FROM `{}`.metadata", l.system)), "4");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mydumper_that_stops_making_progress_is_stopped_and_leaves_nothing() {
+    // A mydumper that answers --version and then neither logs nor writes: as
+    // the real one does when it hangs, or while its global lock waits.
+    let s = MariaDbServer::shared();
+    let l = Layout::unique(&quiesce_testsupport::random_suffix());
+    s.sql(&l.sql(Engine::Mysql, 3, 10));
+    let env = Env::new();
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("mydumper");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'mydumper 0.10.0, built against MySQL 10.11'; exit 0; }\necho 'Connected'\nexec sleep 600\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let input = ProfileInput {
+        kind: Some(DbKind::Mysql),
+        host: Some("127.0.0.1".into()),
+        port: Some(s.port),
+        user: Some(mariadb::USER.into()),
+        client_bin_dir: Some(bin.display().to_string()),
+        ..Default::default()
+    };
+    let p = env.profile("stall", input, Some(&s.password));
+    let d = env.deployment("stall", &[("default", &p)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let par = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let started = Instant::now();
+    let e = tokio::time::timeout(
+        Duration::from_secs(90),
+        backup::run(&env.ds, &d, &par, quiet(), &CancellationToken::new()),
+    )
+    .await
+    .expect("a stalled mydumper kept the backup running")
+    .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Timeout, "{}", e.message);
+    assert!(e.message.contains("neither logged nor wrote") && e.message.contains("default format"), "{}", e.message);
+    assert!(started.elapsed() >= Duration::from_secs(30), "stopped before its time limit");
+    assert!(folders(&out).is_empty(), "a stalled dump was kept: {:?}", folders(&out));
+    assert!(
+        !std::process::Command::new("pgrep").args(["-f", &bin.display().to_string()]).status().unwrap().success(),
+        "the stalled mydumper is still running"
+    );
 }

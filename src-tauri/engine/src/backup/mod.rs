@@ -1118,10 +1118,14 @@ async fn mydumper_backup(
     // is worthless: stop it then (mydumper 0.10 can also hang after that line).
     let stop = cancel.child_token();
     let flagged = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lines = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let last_line = Arc::new(Mutex::new(String::new()));
     let inner = log_sink(sink, live, "dumping data for");
     let log: Arc<dyn Fn(String) + Send + Sync> = {
-        let (stop, flagged) = (stop.clone(), flagged.clone());
+        let (stop, flagged, lines, last_line) = (stop.clone(), flagged.clone(), lines.clone(), last_line.clone());
         Arc::new(move |line: String| {
+            lines.fetch_add(1, Ordering::Relaxed);
+            line.clone_into(&mut last_line.lock().unwrap());
             if inconsistent(&line) {
                 flagged.store(true, Ordering::Relaxed);
                 stop.cancel();
@@ -1129,7 +1133,53 @@ async fn mydumper_backup(
             inner(line)
         })
     };
-    let stderr = match pipeline::run_without_stdout(&cmd, log, &stop).await {
+    // mydumper is known to hang now and then, and its global lock can wait
+    // (blocking every write) behind a long statement: a dump that neither
+    // logs nor writes for MYDUMPER_STALL is stopped rather than left running.
+    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = {
+        let (stop, stalled, lines, out) = (stop.clone(), stalled.clone(), lines.clone(), out.clone());
+        async move {
+            let progress = || (lines.load(Ordering::Relaxed), dir_bytes(&out));
+            let (mut last, mut since) = (progress(), Instant::now());
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                let now = progress();
+                if now != last {
+                    (last, since) = (now, Instant::now());
+                } else if since.elapsed() >= MYDUMPER_STALL {
+                    stalled.store(true, Ordering::Relaxed);
+                    stop.cancel();
+                    return;
+                }
+            }
+        }
+    };
+    // The watchdog only cancels: the run itself stops mydumper's process group.
+    let done = CancellationToken::new();
+    let run = async {
+        let r = pipeline::run_without_stdout(&cmd, log, &stop).await;
+        done.cancel();
+        r
+    };
+    let watch = async {
+        tokio::select! {
+            _ = watchdog => {}
+            _ = done.cancelled() => {}
+        }
+    };
+    let (ran, ()) = tokio::join!(run, watch);
+    if stalled.load(Ordering::Relaxed) && !cancel.is_cancelled() {
+        return Err(Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "mydumper neither logged nor wrote anything for {} s, so it was stopped and its partial dump removed: it was waiting for its global read lock (FLUSH TABLES WITH READ LOCK waits behind long-running statements and blocks every write meanwhile), or it hung (an intermittent fault of mydumper). Run the backup again, or use the default format (one mysqldump --single-transaction, no global lock). Its last message: {}",
+                MYDUMPER_STALL.as_secs(),
+                last_line.lock().unwrap()
+            ),
+        ));
+    }
+    let stderr = match ran {
         Ok(s) => s,
         Err(_) if flagged.load(Ordering::Relaxed) => return Err(refuse()),
         Err(e) if inconsistent(&e.message) => return Err(refuse()),
@@ -1165,6 +1215,14 @@ async fn mydumper_backup(
         notes: vec![],
         writers_blocked_ms: None,
     })
+}
+
+/// How long mydumper may go without a log line or a written byte.
+const MYDUMPER_STALL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Bytes of the files in a directory (mydumper's output, for its watchdog).
+fn dir_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()
 }
 
 /// The manifest's tables from rows counted in the dump stream itself (exact);
