@@ -1118,14 +1118,17 @@ async fn mydumper_backup(
     // is worthless: stop it then (mydumper 0.10 can also hang after that line).
     let stop = cancel.child_token();
     let flagged = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let lines = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let last_line = Arc::new(Mutex::new(String::new()));
+    // Lines logged so far, and the last one (for the watchdog and its message).
+    let logged = Arc::new(Mutex::new((0u64, String::new())));
     let inner = log_sink(sink, live, "dumping data for");
     let log: Arc<dyn Fn(String) + Send + Sync> = {
-        let (stop, flagged, lines, last_line) = (stop.clone(), flagged.clone(), lines.clone(), last_line.clone());
+        let (stop, flagged, logged) = (stop.clone(), flagged.clone(), logged.clone());
         Arc::new(move |line: String| {
-            lines.fetch_add(1, Ordering::Relaxed);
-            line.clone_into(&mut last_line.lock().unwrap());
+            {
+                let mut l = logged.lock().unwrap();
+                l.0 += 1;
+                line.clone_into(&mut l.1);
+            }
             if inconsistent(&line) {
                 flagged.store(true, Ordering::Relaxed);
                 stop.cancel();
@@ -1136,26 +1139,22 @@ async fn mydumper_backup(
     // mydumper is known to hang now and then, and its global lock can wait
     // (blocking every write) behind a long statement: a dump that neither
     // logs nor writes for MYDUMPER_STALL is stopped rather than left running.
-    let stalled = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watchdog = {
-        let (stop, stalled, lines, out) = (stop.clone(), stalled.clone(), lines.clone(), out.clone());
-        async move {
-            let progress = || (lines.load(Ordering::Relaxed), dir_bytes(&out));
-            let (mut last, mut since) = (progress(), Instant::now());
-            loop {
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                let now = progress();
-                if now != last {
-                    (last, since) = (now, Instant::now());
-                } else if since.elapsed() >= MYDUMPER_STALL {
-                    stalled.store(true, Ordering::Relaxed);
-                    stop.cancel();
-                    return;
-                }
+    // Returns once it has stopped the dump; the run itself then ends
+    // mydumper's process group.
+    let watchdog = async {
+        let progress = || (logged.lock().unwrap().0, dir_bytes(&out));
+        let (mut last, mut since) = (progress(), Instant::now());
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            let now = progress();
+            if now != last {
+                (last, since) = (now, Instant::now());
+            } else if since.elapsed() >= MYDUMPER_STALL {
+                stop.cancel();
+                return;
             }
         }
     };
-    // The watchdog only cancels: the run itself stops mydumper's process group.
     let done = CancellationToken::new();
     let run = async {
         let r = pipeline::run_without_stdout(&cmd, log, &stop).await;
@@ -1164,18 +1163,18 @@ async fn mydumper_backup(
     };
     let watch = async {
         tokio::select! {
-            _ = watchdog => {}
-            _ = done.cancelled() => {}
+            _ = watchdog => true,
+            _ = done.cancelled() => false,
         }
     };
-    let (ran, ()) = tokio::join!(run, watch);
-    if stalled.load(Ordering::Relaxed) && !cancel.is_cancelled() {
+    let (ran, stalled) = tokio::join!(run, watch);
+    if stalled && !cancel.is_cancelled() {
         return Err(Error::new(
             ErrorCode::Timeout,
             format!(
                 "mydumper neither logged nor wrote anything for {} s, so it was stopped and its partial dump removed: it was waiting for its global read lock (FLUSH TABLES WITH READ LOCK waits behind long-running statements and blocks every write meanwhile), or it hung (an intermittent fault of mydumper). Run the backup again, or use the default format (one mysqldump --single-transaction, no global lock). Its last message: {}",
                 MYDUMPER_STALL.as_secs(),
-                last_line.lock().unwrap()
+                logged.lock().unwrap().1
             ),
         ));
     }
