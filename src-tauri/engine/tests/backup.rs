@@ -567,8 +567,8 @@ async fn a_server_killed_mid_dump_is_a_failure_with_nothing_left() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_refused() {
     // A server of its own: mydumper's FLUSH TABLES WITH READ LOCK waits on
-    // every other session's statements, and beside the other tests' dumps and
-    // writers on the shared server it once ran past the time limit.
+    // every other session's statements, so the other tests' dumps and writers
+    // must not share it. (The hang once seen here was mydumper's own.)
     let s = &MariaDbServer::start();
     let sfx = quiesce_testsupport::random_suffix();
     let l = Layout::unique(&sfx);

@@ -36,7 +36,13 @@ impl MariaDbServer {
         if root {
             install.arg("--user=root");
         }
-        run(&mut install);
+        {
+            // Two mariadb-install-db at once in one process sometimes fail
+            // ("Installation of system tables failed"): one at a time.
+            static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+            run(&mut install);
+        }
         let mariadbd = find_program("mariadbd", &[PathBuf::from("/usr/sbin")]).expect("mariadbd not found");
         let mut last = String::new();
         for _ in 0..3 {
