@@ -324,7 +324,12 @@ kind: string,
  */
 snapshot: string | null, note: string, };
 
-export type ManifestStorage = { name: string, profile: string, kind: DbKind, flavor: Flavor, target: string, product: string | null, server_version: string | null, };
+export type ManifestStorage = { name: string, profile: string, kind: DbKind, flavor: Flavor, target: string, product: string | null, server_version: string | null, 
+/**
+ * SQLite: the source file's owner, group and mode, which a restore into
+ * a new file gives it (so ScalarDB's user can open it).
+ */
+file_owner?: FileOwner | null, };
 
 export type ManifestTool = { name: string, path: string, version: string, };
 

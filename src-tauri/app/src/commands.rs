@@ -244,19 +244,13 @@ async fn open_backup_folder(state: State<'_, AppState>, id: String) -> Res<()> {
     let root = backup::catalog_root(&state.deployments);
     blocking(move || {
         let (dir, _) = manifest::find(&root, &id)?;
-        std::process::Command::new("xdg-open")
-            .arg(&dir)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map(|_| ())
-            .map_err(|e| {
-                quiesce_engine::Error::new(
-                    quiesce_engine::ErrorCode::Unsupported,
-                    format!("Could not open a file manager (xdg-open: {e}). The folder is {}.", dir.display()),
-                )
-            })
+        let cmd = quiesce_engine::tools::CommandLine::new("xdg-open").operand(dir.display().to_string());
+        quiesce_engine::tools::spawn_detached(&cmd).map_err(|e| {
+            quiesce_engine::Error::new(
+                quiesce_engine::ErrorCode::Unsupported,
+                format!("Could not open a file manager ({}). The folder is {}.", e.message, dir.display()),
+            )
+        })
     })
     .await
 }

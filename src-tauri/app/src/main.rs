@@ -11,7 +11,7 @@ pub struct AppState {
     pub profiles: Profiles,
     pub deployments: Deployments,
     pub secrets: SecretStore,
-    pub jobs: quiesce_engine::jobs::JobRegistry,
+    pub jobs: quiesce_engine::job::JobRegistry,
 }
 
 fn main() {

@@ -7,8 +7,9 @@ pub mod connect;
 pub mod demo;
 pub mod deployment;
 pub mod discovery;
+pub mod duration;
 pub mod error;
-pub mod jobs;
+pub mod job;
 pub mod live;
 pub mod logging;
 pub mod paths;
@@ -20,6 +21,7 @@ pub mod scalardb;
 pub mod secrets;
 pub mod sensitive;
 pub mod store;
+pub mod tools;
 pub mod verify;
 
 pub use error::{Error, ErrorCode, FieldError, IpcError, Result};

@@ -199,3 +199,50 @@ fn lite_rows(c: &rusqlite::Connection, sql: &str) -> Result<Vec<Row>> {
     }
     Ok(out)
 }
+
+/// Whether the server is working for a job right now, for the stall
+/// watchdog: on PostgreSQL, a session of the job's tools (its
+/// `application_name`) running a statement that is not waiting on the
+/// client or on a lock; on MySQL/MariaDB, a session of the profile's user in
+/// one of `databases` doing the same. Each probe is a short connection of its
+/// own (a probe runs only after a long silence): the job's own connection may
+/// sit in a transaction whose view of the activity tables is frozen.
+pub fn server_probe(
+    profile: &Profile,
+    password: Option<&Sensitive<String>>,
+    session: &str,
+    databases: &[String],
+) -> Option<crate::tools::pipeline::ServerProbe> {
+    let dialect = match profile.kind {
+        DbKind::Postgresql => Dialect::Postgres,
+        DbKind::Mysql => Dialect::Mysql,
+        _ => return None,
+    };
+    let (profile, password, session, databases) =
+        (profile.clone(), password.cloned(), session.to_string(), databases.to_vec());
+    Some(Arc::new(move || {
+        let (profile, password, session, databases) =
+            (profile.clone(), password.clone(), session.clone(), databases.clone());
+        Box::pin(async move {
+            let Ok(mut c) = LiveConn::open(&profile, password.as_ref(), false).await else { return false };
+            let sql = match dialect {
+                Dialect::Postgres => format!(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = {} AND state = 'active' AND coalesce(wait_event_type, '') NOT IN ('Client', 'Lock')",
+                    c.lit(&session)
+                ),
+                _ => format!(
+                    "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE USER = {} AND ID <> CONNECTION_ID() AND COMMAND = 'Query' AND COALESCE(STATE, '') NOT LIKE 'Writing to net%' AND COALESCE(STATE, '') NOT LIKE 'Sending to client%' AND COALESCE(STATE, '') NOT LIKE '%lock%'{}",
+                    c.lit(profile.user.as_deref().unwrap_or("")),
+                    if databases.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" AND DB IN ({})", databases.iter().map(|d| c.lit(d)).collect::<Vec<_>>().join(","))
+                    }
+                ),
+            };
+            let busy = c.scalar_i64(&sql).await.ok().flatten().unwrap_or(0) > 0;
+            c.close().await;
+            busy
+        })
+    }))
+}

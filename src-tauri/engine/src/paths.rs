@@ -89,3 +89,52 @@ pub fn try_lock(home: &Home, name: &str, busy: impl FnOnce() -> String) -> crate
         Err(std::fs::TryLockError::Error(e)) => Err(crate::Error::io("lock", &path, e)),
     }
 }
+
+/// Why `name` cannot be one component of a path Quiesce writes (a
+/// deployment's folder, a backup id, a file in a backup), or None if it can.
+pub fn component_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("it is empty")
+    } else if name == "." || name == ".." {
+        Some("\".\" and \"..\" name directories, not a folder of its own")
+    } else if name.contains('/') || name.contains('\0') {
+        Some("it holds a '/' or a NUL character")
+    } else if name.len() > 255 {
+        Some("it is longer than a file name can be (255 bytes)")
+    } else {
+        None
+    }
+}
+
+/// `root` joined with `parts`, each one plain name: every path Quiesce writes
+/// under one of its roots (the catalog, a backup's folder) is built here, so
+/// none can point outside it, whatever a deployment or a manifest is called.
+pub fn inside(root: &Path, parts: &[&str]) -> Result<PathBuf> {
+    let mut p = root.to_path_buf();
+    for part in parts {
+        if let Some(why) = component_problem(part) {
+            return Err(Error::invalid(format!(
+                "\"{}\" cannot be a folder or file name under {}: {why}. Rename it.",
+                part.escape_debug(),
+                root.display()
+            )));
+        }
+        p.push(part);
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_joined_under_a_root_leaves_it() {
+        let root = Path::new("/srv/backups");
+        assert_eq!(inside(root, &["prod", "20261201T000000Z-abc"]).unwrap(), root.join("prod/20261201T000000Z-abc"));
+        for bad in ["..", ".", "", "a/b", "../x", "a\0b"] {
+            let e = inside(root, &["prod", bad]).unwrap_err();
+            assert_eq!(e.code, crate::ErrorCode::InvalidInput, "{bad:?}");
+        }
+    }
+}

@@ -98,6 +98,26 @@ pub struct ManifestStorage {
     pub target: String,
     pub product: Option<String>,
     pub server_version: Option<String>,
+    /// SQLite: the source file's owner, group and mode, which a restore into
+    /// a new file gives it (so ScalarDB's user can open it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_owner: Option<FileOwner>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FileOwner {
+    pub uid: u32,
+    pub gid: u32,
+    /// Permission bits (e.g. 0o640 = 416).
+    pub mode: u32,
+}
+
+impl FileOwner {
+    pub fn of(path: &Path) -> Option<FileOwner> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(FileOwner { uid: m.uid(), gid: m.gid(), mode: m.mode() & 0o7777 })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -179,6 +199,33 @@ pub struct CatalogEntry {
 /// Where backups go unless a backup names another folder.
 pub fn default_root(home: &crate::paths::Home) -> PathBuf {
     std::env::var_os("QUIESCE_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| home.data_dir.join("backups"))
+}
+
+/// The backup roots other than the default that backups were written to
+/// (`--out`), so that the catalog and the recovery look there too.
+fn roots_file(home: &crate::paths::Home) -> PathBuf {
+    home.data_dir.join("backup-roots.json")
+}
+
+/// Records a root a backup writes to (once, under the state lock).
+pub fn remember_root(home: &crate::paths::Home, root: &Path) -> Result<()> {
+    if root == default_root(home) || known_roots(home).iter().any(|r| r == root) {
+        return Ok(());
+    }
+    let _lock = crate::store::lock_exclusive(&home.lock_file())?;
+    let mut roots: Vec<PathBuf> = crate::store::read_json(&roots_file(home))?;
+    if !roots.iter().any(|r| r == root) {
+        roots.push(root.to_path_buf());
+        crate::store::write_json(&roots_file(home), &roots)?;
+    }
+    Ok(())
+}
+
+/// The default root first, then every root a backup was written to.
+pub fn known_roots(home: &crate::paths::Home) -> Vec<PathBuf> {
+    let default = default_root(home);
+    let more: Vec<PathBuf> = crate::store::read_json(&roots_file(home)).unwrap_or_default();
+    std::iter::once(default.clone()).chain(more.into_iter().filter(|r| *r != default)).collect()
 }
 
 pub fn read_manifest(folder: &Path) -> Result<Manifest> {

@@ -13,25 +13,25 @@
 pub mod grants;
 pub mod manifest;
 pub mod pgarchive;
-pub mod pipeline;
 pub mod sqlcount;
 mod sqlite;
 
 use crate::deployment::{DeploymentStorage, Deployments};
 use crate::discovery::{self, Discovery, Severity, StorageDiscovery};
 use crate::error::{Error, ErrorCode, Result};
+use crate::job::{Journal, Owned};
 use crate::plan::commands::{self, DumpFormat, Runtime};
 use crate::plan::{self, Method, Plan};
 use crate::profile::{DbKind, Flavor, Profile};
 use crate::sensitive::Sensitive;
+use crate::tools::creds;
+use crate::tools::pipeline::{self, Counters, Run, Stall};
 use manifest::*;
-use pipeline::Counters;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
@@ -176,48 +176,6 @@ fn lock_deployment(home: &crate::paths::Home, d: &crate::deployment::Deployment)
             d.name
         )
     })
-}
-
-/// Removes the partial folder on every path but success.
-struct PartialGuard {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl Drop for PartialGuard {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
-    }
-}
-
-/// A 0600 file for a secret, in the user's private runtime dir when there is
-/// one; removed when dropped, on every path.
-pub(crate) fn secret_file(contents: &str) -> Result<tempfile::NamedTempFile> {
-    use std::io::Write;
-    let dir = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .filter(|d| d.is_dir())
-        .unwrap_or_else(std::env::temp_dir);
-    let mut f = tempfile::Builder::new()
-        .prefix(".quiesce-")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io("create a private file in", &dir, e))?;
-    // tempfile creates it 0600.
-    f.write_all(contents.as_bytes()).and_then(|_| f.flush()).map_err(|e| Error::io("write", f.path(), e))?;
-    Ok(f)
-}
-
-/// libpq's .pgpass line: host:port:db:user:password, with ':' and '\\' escaped.
-pub(crate) fn pgpass_line(p: &Profile, pw: &str) -> String {
-    let esc = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
-    format!("*:*:*:{}:{}\n", esc(p.user.as_deref().unwrap_or("*")), esc(pw))
-}
-
-/// An option file for the mysql clients.
-pub(crate) fn my_cnf(pw: &str) -> String {
-    format!("[client]\npassword=\"{}\"\n", pw.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 fn free_bytes(dir: &Path) -> Option<u64> {
@@ -414,15 +372,20 @@ async fn prepare(
     let estimated = if opts.format == DumpFormat::Default || opts.format == DumpFormat::Custom { raw / 2 } else { raw };
     let anc = existing_ancestor(&out_dir);
     let free = free_bytes(&anc);
+    // A margin over the estimate: dumps of some data compress worse than the
+    // table sizes suggest, and a disk filled to its last byte hurts more than
+    // the backup.
+    let needed = estimated + estimated / 10 + (1 << 20);
     match free {
-        Some(f) if f < estimated + estimated / 10 + (1 << 20) => check(
+        Some(f) if f < needed => check(
             "free_space",
             false,
             format!(
-                "{} has {} free; the backup needs about {} (estimated from the tables' size). Free space or choose another folder (--out).",
+                "{} has {} free; the backup needs about {} (estimated from the tables' size) plus a margin of 10 % and 1 MB, so {}. Free space or choose another folder (--out).",
                 anc.display(),
                 human(f),
-                human(estimated + estimated / 10)
+                human(estimated),
+                human(needed)
             ),
         ),
         Some(f) => check("free_space", true, format!("{} free at {}, about {} needed", human(f), anc.display(), human(estimated))),
@@ -437,17 +400,18 @@ async fn prepare(
 
     let unit = &plan.units[0];
     let ns = plan::dump_namespaces(unit);
-    let shown: Vec<String> = match profile.kind {
-        DbKind::Postgresql => vec![commands::pg_dump(
+    // The commands as they will run, checked by the rule every run applies:
+    // a name a tool would read as anything but a name fails here, by name.
+    let built: Result<Option<commands::CommandLine>> = match profile.kind {
+        DbKind::Postgresql => Ok(Some(commands::pg_dump(
             &profile,
             &plan::tool_for(Some(&disc), unit, "pg_dump"),
             &ns,
             opts.format,
             opts.jobs,
             &Runtime::placeholders(&format!("<backup folder>/{}", opts.format.pg_output())),
-        )
-        .render()],
-        DbKind::Mysql if parallel_mysql => vec![commands::mydumper(
+        ))),
+        DbKind::Mysql if parallel_mysql => commands::mydumper(
             &profile,
             &crate::discovery::tools::find_all(&profile, "mydumper")
                 .first()
@@ -457,19 +421,26 @@ async fn prepare(
             opts.jobs.unwrap_or(2),
             &Runtime::placeholders("<backup folder>/mysql.dir"),
         )
-        .render()],
-        DbKind::Mysql => vec![commands::mysql_dump(
+        .map(Some),
+        DbKind::Mysql => Ok(Some(commands::mysql_dump(
             &profile,
             &plan::tool_for(Some(&disc), unit, "mysqldump"),
             &ns,
             opts.format,
             &Runtime::placeholders(&format!("<backup folder>/{}", opts.format.mysql_output())),
-        )
-        .render()],
-        _ => vec![format!(
+        ))),
+        _ => Ok(None),
+    };
+    let shown: Vec<String> = match built.and_then(|c| c.map(|c| c.check().map(|_| c)).transpose()) {
+        Ok(Some(c)) => vec![c.render()],
+        Ok(None) => vec![format!(
             "(in-process) SQLite online backup of {} in one read transaction",
             profile.path.as_deref().unwrap_or("?")
         )],
+        Err(e) => {
+            checks.push(Check { name: "names".into(), ok: false, message: e.message, code: Some(e.code) });
+            vec![]
+        }
     };
     let pre = Preflight {
         deployment: d.name.clone(),
@@ -540,10 +511,15 @@ pub async fn run(
     }
     let started_at = chrono::Utc::now();
     let id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
-    let final_dir = ctx.root.join(&ctx.deployment.name).join(&id);
-    let partial = ctx.root.join(&ctx.deployment.name).join(format!("{id}{PARTIAL_SUFFIX}"));
+    let final_dir = crate::paths::inside(&ctx.root, &[&ctx.deployment.name, &id])?;
+    let partial = crate::paths::inside(&ctx.root, &[&ctx.deployment.name, &format!("{id}{PARTIAL_SUFFIX}")])?;
+    // The journal owns the partial folder from before it exists: a failed or
+    // cancelled backup removes it, a killed one leaves it to the recovery.
+    let journal =
+        Journal::begin(ds.profiles().home(), "backup", format!("backup of deployment {}", ctx.deployment.name))?;
+    crate::backup::manifest::remember_root(ds.profiles().home(), &ctx.root)?;
+    journal.own(Owned::Partial { path: partial.clone() })?;
     crate::paths::create_private_dir(&partial)?;
-    let mut guard = PartialGuard { path: partial.clone(), keep: false };
 
     let sizes: Vec<(String, u64)> =
         ctx.found.tables.iter().map(|t| (t.physical_name.clone(), t.size_bytes.unwrap_or(1).max(1) as u64)).collect();
@@ -576,12 +552,20 @@ pub async fn run(
     };
     let result = async {
         let password = ds.secret_of(&ctx.profile).await?;
+        let job = Dump {
+            ctx: &ctx,
+            opts,
+            password: password.as_ref(),
+            dir: &partial,
+            live: &live,
+            sink: &sink,
+            cancel,
+            journal: &journal,
+        };
         let engine = async {
             match ctx.profile.kind {
-                DbKind::Postgresql => {
-                    postgres_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await
-                }
-                DbKind::Mysql => mysql_backup(&ctx, opts, password.as_ref(), &partial, &live, &sink, cancel).await,
+                DbKind::Postgresql => postgres_backup(&job).await,
+                DbKind::Mysql => mysql_backup(&job).await,
                 DbKind::Sqlite => sqlite::backup(&ctx.profile, &ctx.found, &partial, live.clone(), &sink, cancel).await,
                 _ => unreachable!("checked in prepare"),
             }
@@ -616,6 +600,9 @@ pub async fn run(
             target: ctx.profile.target(),
             product: ctx.found.product.clone(),
             server_version: ctx.found.server_version.clone(),
+            file_owner: (ctx.profile.kind == DbKind::Sqlite)
+                .then(|| FileOwner::of(Path::new(ctx.profile.path.as_deref().unwrap_or(""))))
+                .flatten(),
         }],
         method: ctx.plan.method,
         decision_path: ctx.plan.path.clone(),
@@ -638,7 +625,7 @@ pub async fn run(
     let bytes = serde_json::to_vec_pretty(&m).map_err(|e| Error::internal(e.to_string()))?;
     crate::store::write_atomic(&partial.join(MANIFEST), &bytes)?;
     std::fs::rename(&partial, &final_dir).map_err(|e| Error::io("seal", &final_dir, e))?;
-    guard.keep = true;
+    journal.release(&partial)?;
     if let Some(parent) = final_dir.parent() {
         let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
     }
@@ -657,6 +644,48 @@ pub(crate) struct Done {
     restore_hint: String,
     notes: Vec<String>,
     writers_blocked_ms: Option<f64>,
+}
+
+/// What the engine backups share: the decided context and the running job.
+struct Dump<'a> {
+    ctx: &'a Context,
+    opts: &'a BackupOptions,
+    password: Option<&'a Sensitive<String>>,
+    /// The partial folder the output goes into.
+    dir: &'a Path,
+    live: &'a Arc<Live>,
+    sink: &'a Sink,
+    cancel: &'a CancellationToken,
+    journal: &'a Journal,
+}
+
+impl Dump<'_> {
+    /// The password, for a credential file (empty without one).
+    fn pw(&self) -> &str {
+        self.password.map(|s| s.expose().as_str()).unwrap_or("")
+    }
+
+    /// The tools' `application_name`: the job, so their sessions can be watched.
+    fn session(&self) -> String {
+        format!("quiesce-{}", self.journal.id())
+    }
+
+    /// A run of the native tools: progress counters, the log, cancel, and a
+    /// stall policy that asks the server whether the tools' sessions work.
+    fn run(&self, log: pipeline::LogFn, namespaces: &[String]) -> Run<'_> {
+        let p = &self.ctx.profile;
+        Run {
+            counters: self.live.counters.clone(),
+            log,
+            cancel: self.cancel,
+            stall: Stall::default_policy().with_server(crate::live::server_probe(
+                p,
+                self.password,
+                &self.session(),
+                namespaces,
+            )),
+        }
+    }
 }
 
 fn tool_of(found: &StorageDiscovery, name: &str) -> Option<ManifestTool> {
@@ -690,15 +719,8 @@ fn hash_dir(dir: &Path, prefix: &str) -> Result<Vec<ManifestFile>> {
         .collect()
 }
 
-async fn postgres_backup(
-    ctx: &Context,
-    opts: &BackupOptions,
-    password: Option<&Sensitive<String>>,
-    dir: &Path,
-    live: &Arc<Live>,
-    sink: &Sink,
-    cancel: &CancellationToken,
-) -> Result<Done> {
+async fn postgres_backup(job: &Dump<'_>) -> Result<Done> {
+    let Dump { ctx, opts, password, dir, live, sink, cancel, .. } = *job;
     let p = &ctx.profile;
     // Quiesce's own transaction: its snapshot is exported to pg_dump, and the
     // row counts of the manifest are taken in it, so both describe one instant.
@@ -732,23 +754,25 @@ async fn postgres_backup(
         }
         Ok::<_, Error>(tables)
     };
-    let pass = secret_file(&pgpass_line(p, password.map(|s| s.expose().as_str()).unwrap_or("")))?;
+    let db = p.database.clone().unwrap_or_default();
+    let pass = job.journal.cred_file("pgpass", &creds::pgpass(p, &[db.as_str()], job.pw()))?;
     let out_name = opts.format.pg_output();
     let out = dir.join(out_name);
     let tool =
         ctx.found.tools.iter().find(|t| t.tool == "pg_dump").and_then(|t| t.path.clone()).unwrap_or("pg_dump".into());
-    let pass_path = pass.path().display().to_string();
-    let out_s = out.display().to_string();
+    let (pass_path, out_s, session) = (pass.path_str(), out.display().to_string(), job.session());
+    let namespaces: Vec<String> =
+        ctx.plan.units[0].namespaces.iter().filter(|n| !n.starts_with('(')).cloned().collect();
     let cmd = commands::pg_dump(
         p,
         &tool,
-        &ctx.plan.units[0].namespaces.iter().filter(|n| !n.starts_with('(')).cloned().collect::<Vec<_>>(),
+        &namespaces,
         opts.format,
         opts.jobs,
-        &Runtime { pass_file: &pass_path, snapshot: &snapshot, output: &out_s },
+        &Runtime { pass_file: &pass_path, snapshot: &snapshot, output: &out_s, session: &session },
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
-    let log = log_sink(sink, live, "dumping contents of table");
+    let run = job.run(log_sink(sink, live, "dumping contents of table"), &namespaces);
     // The default format's archive streams through Quiesce uncompressed: its
     // rows are counted as they pass (no second scan). Other formats are
     // counted with SQL beside the dump, in the same snapshot.
@@ -770,7 +794,7 @@ async fn postgres_backup(
     let dump = async {
         let mut files = Vec::new();
         let stderr = if opts.format == DumpFormat::Directory {
-            let r = pipeline::run_without_stdout(&cmd, log, cancel).await?;
+            let r = pipeline::run_tool(&cmd, &run).await?;
             files = hash_dir(&out, out_name)?;
             live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);
             r
@@ -788,7 +812,7 @@ async fn postgres_backup(
                 }
             };
             let tap: pipeline::Tap = if stream_counts { Some(&mut tap) } else { None };
-            let r = pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, tap, cancel).await?;
+            let r = pipeline::run_to_file(&cmd, &out, &run, tap).await?;
             files.push(ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256.clone() });
             if opts.format == DumpFormat::Plain
                 && !String::from_utf8_lossy(&r.tail).contains("PostgreSQL database dump complete")
@@ -890,31 +914,14 @@ async fn verify_pg_toc(restore: &str, source: TocSource<'_>, tables: &[ManifestT
 
 /// `pg_restore --list` of an archive.
 async fn list_toc(restore: &str, source: TocSource<'_>) -> Result<String> {
-    let mut cmd = match &source {
-        TocSource::Prefix(_) => {
-            let mut c = tokio::process::Command::new(restore);
-            c.arg("--list").stdin(std::process::Stdio::piped());
-            c
+    let (chain, input) = match source {
+        TocSource::Prefix(bytes) => (vec![commands::pg_restore_list(restore, None)], Some(bytes)),
+        TocSource::File(out, DumpFormat::Default) => {
+            (vec![commands::zstd_decompress().stdin_file(out), commands::pg_restore_list(restore, None)], None)
         }
-        TocSource::File(out, format) => {
-            let sh = match format {
-                DumpFormat::Default => format!("zstd -dc -- '{}' | '{}' --list", out.display(), restore),
-                _ => format!("'{}' --list '{}'", restore, out.display()),
-            };
-            let mut c = tokio::process::Command::new("sh");
-            c.arg("-c").arg(sh).stdin(std::process::Stdio::null());
-            c
-        }
+        TocSource::File(out, _) => (vec![commands::pg_restore_list(restore, Some(&out.display().to_string()))], None),
     };
-    let run = async {
-        let mut child = cmd.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn()?;
-        if let (TocSource::Prefix(bytes), Some(mut stdin)) = (&source, child.stdin.take()) {
-            // pg_restore stops reading once it has the contents: a broken pipe is its success.
-            let _ = stdin.write_all(bytes).await;
-        }
-        child.wait_with_output().await
-    };
-    let o = run.await.map_err(|e| Error::new(ErrorCode::IoError, format!("Could not run pg_restore --list: {e}")))?;
+    let o = crate::tools::capture(&chain, input, std::time::Duration::from_secs(300)).await?;
     let toc = String::from_utf8_lossy(&o.stdout).into_owned();
     if !o.status.success() && toc.is_empty() {
         return Err(Error::new(
@@ -949,16 +956,9 @@ fn check_toc(toc: &str, tables: &[ManifestTable]) -> Result<()> {
     Ok(())
 }
 
-async fn mysql_backup(
-    ctx: &Context,
-    opts: &BackupOptions,
-    password: Option<&Sensitive<String>>,
-    dir: &Path,
-    live: &Arc<Live>,
-    sink: &Sink,
-    cancel: &CancellationToken,
-) -> Result<Done> {
+async fn mysql_backup(job: &Dump<'_>) -> Result<Done> {
     use mysql_async::prelude::Queryable;
+    let Dump { ctx, opts, password, dir, live, sink, cancel, .. } = *job;
     let p = &ctx.profile;
     // Counts with SQL in a consistent-snapshot transaction of our own: for
     // mydumper (before it starts), or when the dump stream could not be
@@ -986,9 +986,9 @@ async fn mysql_backup(
     };
     if opts.format == DumpFormat::Directory {
         let tables = count_all.await?;
-        return mydumper_backup(ctx, opts, password, dir, live, sink, cancel, tables).await;
+        return mydumper_backup(job, tables).await;
     }
-    let cnf = secret_file(&my_cnf(password.map(|s| s.expose().as_str()).unwrap_or("")))?;
+    let cnf = job.journal.cred_file("my.cnf", &creds::my_cnf(job.pw(), &["client"]))?;
     let out_name = opts.format.mysql_output();
     let out = dir.join(out_name);
     let tool = ctx
@@ -998,23 +998,23 @@ async fn mysql_backup(
         .find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump")
         .and_then(|t| t.path.clone())
         .unwrap_or("mysqldump".into());
-    let (cnf_path, out_s) = (cnf.path().display().to_string(), out.display().to_string());
+    let (cnf_path, out_s) = (cnf.path_str(), out.display().to_string());
     let ns: Vec<String> = ctx.plan.units[0].namespaces.iter().filter(|n| !n.starts_with('(')).cloned().collect();
     let cmd = commands::mysql_dump(
         p,
         &tool,
         &ns,
         opts.format,
-        &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s },
+        &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s, session: "" },
     );
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
-    let log = log_sink(sink, live, "Retrieving table structure for table");
+    let run = job.run(log_sink(sink, live, "Retrieving table structure for table"), &ns);
     // The rows are counted in the dump as it streams past: exactly the dump's
     // snapshot, and no second scan of the database beside it.
     let mut counter = sqlcount::SqlDumpCounter::new();
     let r = {
         let mut tap = |b: &[u8]| counter.feed(b);
-        pipeline::run_to_file(&cmd, &out, live.counters.clone(), log, Some(&mut tap), cancel).await?
+        pipeline::run_to_file(&cmd, &out, &run, Some(&mut tap)).await?
     };
     drop(cnf);
     let errs = pipeline::error_lines(&r.stderr);
@@ -1073,34 +1073,24 @@ async fn mysql_backup(
 
 /// mydumper's parallel dump into a directory, refused when its snapshot was
 /// not consistent (no RELOAD: it says so only in its log and exit status).
-#[allow(clippy::too_many_arguments)]
-async fn mydumper_backup(
-    ctx: &Context,
-    opts: &BackupOptions,
-    password: Option<&Sensitive<String>>,
-    dir: &Path,
-    live: &Arc<Live>,
-    sink: &Sink,
-    cancel: &CancellationToken,
-    tables: Vec<ManifestTable>,
-) -> Result<Done> {
+async fn mydumper_backup(job: &Dump<'_>, tables: Vec<ManifestTable>) -> Result<Done> {
+    let Dump { ctx, opts, dir, live, sink, cancel, .. } = *job;
     let p = &ctx.profile;
-    let pw = password.map(|s| s.expose().as_str()).unwrap_or("");
     // mydumper reads its own group; the client group keeps other tools happy.
-    let cnf = secret_file(&format!("{}{}", my_cnf(pw), my_cnf(pw).replace("[client]", "[mydumper]")))?;
+    let cnf = job.journal.cred_file("my.cnf", &creds::my_cnf(job.pw(), &["client", "mydumper"]))?;
     let out = dir.join(DumpFormat::Directory.mysql_output());
     crate::paths::create_private_dir(&out)?;
     let found = crate::discovery::tools::find_all(p, "mydumper");
     let tool = found.first().map(|t| t.path.display().to_string()).unwrap_or("mydumper".into());
     let ns: Vec<String> = ctx.plan.units[0].namespaces.iter().filter(|n| !n.starts_with('(')).cloned().collect();
-    let (cnf_path, out_s) = (cnf.path().display().to_string(), out.display().to_string());
+    let (cnf_path, out_s) = (cnf.path_str(), out.display().to_string());
     let cmd = commands::mydumper(
         p,
         &tool,
         &ns,
         opts.jobs.unwrap_or(2),
-        &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s },
-    );
+        &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s, session: "" },
+    )?;
     sink(BackupEvent::Phase { phase: "dumping".into(), message: cmd.render() });
     fn inconsistent(text: &str) -> bool {
         text.contains("snapshots will not be consistent") || text.contains("Couldn't acquire global lock")
@@ -1118,17 +1108,10 @@ async fn mydumper_backup(
     // is worthless: stop it then (mydumper 0.10 can also hang after that line).
     let stop = cancel.child_token();
     let flagged = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    // Lines logged so far, and the last one (for the watchdog and its message).
-    let logged = Arc::new(Mutex::new((0u64, String::new())));
     let inner = log_sink(sink, live, "dumping data for");
-    let log: Arc<dyn Fn(String) + Send + Sync> = {
-        let (stop, flagged, logged) = (stop.clone(), flagged.clone(), logged.clone());
+    let log: pipeline::LogFn = {
+        let (stop, flagged) = (stop.clone(), flagged.clone());
         Arc::new(move |line: String| {
-            {
-                let mut l = logged.lock().unwrap();
-                l.0 += 1;
-                line.clone_into(&mut l.1);
-            }
             if inconsistent(&line) {
                 flagged.store(true, Ordering::Relaxed);
                 stop.cancel();
@@ -1139,53 +1122,26 @@ async fn mydumper_backup(
     // mydumper is known to hang now and then, and its global lock can wait
     // (blocking every write) behind a long statement: a dump that neither
     // logs nor writes for MYDUMPER_STALL is stopped rather than left running.
-    // Returns once it has stopped the dump; the run itself then ends
-    // mydumper's process group.
-    let watchdog = async {
-        let progress = || (logged.lock().unwrap().0, dir_bytes(&out));
-        let (mut last, mut since) = (progress(), Instant::now());
-        loop {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            let now = progress();
-            if now != last {
-                (last, since) = (now, Instant::now());
-            } else if since.elapsed() >= MYDUMPER_STALL {
-                stop.cancel();
-                return;
-            }
-        }
+    let out_dir = out.clone();
+    let run = Run {
+        counters: live.counters.clone(),
+        log,
+        cancel: &stop,
+        stall: Stall {
+            limit: MYDUMPER_STALL,
+            progress: Some(Arc::new(move || dir_bytes(&out_dir))),
+            server: None,
+            advice: "mydumper was waiting for its global read lock (FLUSH TABLES WITH READ LOCK waits behind long-running statements and blocks every write meanwhile), or it hung (an intermittent fault of mydumper). Run the backup again, or use the default format (one mysqldump --single-transaction, no global lock).".into(),
+        },
     };
-    let done = CancellationToken::new();
-    let run = async {
-        let r = pipeline::run_without_stdout(&cmd, log, &stop).await;
-        done.cancel();
-        r
-    };
-    let watch = async {
-        tokio::select! {
-            _ = watchdog => true,
-            _ = done.cancelled() => false,
-        }
-    };
-    let (ran, stalled) = tokio::join!(run, watch);
-    if stalled && !cancel.is_cancelled() {
-        return Err(Error::new(
-            ErrorCode::Timeout,
-            format!(
-                "mydumper neither logged nor wrote anything for {} s, so it was stopped and its partial dump removed: it was waiting for its global read lock (FLUSH TABLES WITH READ LOCK waits behind long-running statements and blocks every write meanwhile), or it hung (an intermittent fault of mydumper). Run the backup again, or use the default format (one mysqldump --single-transaction, no global lock). Its last message: {}",
-                MYDUMPER_STALL.as_secs(),
-                logged.lock().unwrap().1
-            ),
-        ));
-    }
-    let stderr = match ran {
+    let said = match pipeline::run_tool(&cmd, &run).await {
         Ok(s) => s,
         Err(_) if flagged.load(Ordering::Relaxed) => return Err(refuse()),
         Err(e) if inconsistent(&e.message) => return Err(refuse()),
         Err(e) => return Err(e),
     };
     drop(cnf);
-    if stderr.iter().any(|l| inconsistent(l)) {
+    if said.iter().any(|l| inconsistent(l)) {
         return Err(refuse());
     }
     let meta = std::fs::read_to_string(out.join("metadata")).unwrap_or_default();

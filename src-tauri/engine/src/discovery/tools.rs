@@ -9,7 +9,6 @@
 use super::{major_of, ToolCheck};
 use crate::profile::Profile;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// A found tool and its reported version.
 #[derive(Debug, Clone)]
@@ -19,8 +18,10 @@ pub struct FoundTool {
     pub major: Option<u32>,
 }
 
+/// `tool --version`, given 10 s: a binary that hangs there is not a tool.
 fn version_of(path: &Path) -> Option<String> {
-    let out = Command::new(path).arg("--version").output().ok()?;
+    let cmd = crate::tools::CommandLine::new(path.display().to_string()).flag("--version");
+    let out = crate::tools::capture_blocking(&cmd, std::time::Duration::from_secs(10)).ok()?;
     if !out.status.success() {
         return None;
     }

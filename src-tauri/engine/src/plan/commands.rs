@@ -2,64 +2,17 @@
 //! command; the plan shows it with placeholders and the backup job runs it
 //! with real values, so what the user reads is what runs. Secrets never go
 //! into a command line: PostgreSQL tools read a 0600 PGPASSFILE, MySQL tools a
-//! 0600 `--defaults-extra-file`.
+//! 0600 `--defaults-extra-file`. Names from databases and profiles only ever
+//! go in forms a tool cannot read as options or connection strings (see
+//! `crate::tools`).
 
+use crate::error::{Error, Result};
 use crate::profile::{Profile, SslMode};
+use crate::tools::conninfo_value;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct CommandLine {
-    pub program: String,
-    pub args: Vec<String>,
-    /// Environment for the child (never a secret: a pass *file* path at most).
-    pub env: Vec<(String, String)>,
-    /// The next command of a pipeline, fed this one's stdout.
-    pub pipe_to: Option<Box<CommandLine>>,
-    /// Where the last command's stdout goes, if to a file.
-    pub stdout_file: Option<String>,
-}
-
-impl CommandLine {
-    fn new(program: impl Into<String>) -> Self {
-        CommandLine { program: program.into(), args: Vec::new(), env: Vec::new(), pipe_to: None, stdout_file: None }
-    }
-    fn arg(mut self, a: impl Into<String>) -> Self {
-        self.args.push(a.into());
-        self
-    }
-    fn env(mut self, k: &str, v: impl Into<String>) -> Self {
-        self.env.push((k.into(), v.into()));
-        self
-    }
-
-    /// One shell-like line, quoted where needed.
-    pub fn render(&self) -> String {
-        let mut parts: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
-        parts.push(quote(&self.program));
-        parts.extend(self.args.iter().map(|a| quote(a)));
-        let mut s = parts.join(" ");
-        if let Some(next) = &self.pipe_to {
-            s.push_str(" | ");
-            s.push_str(&next.render());
-        }
-        if let Some(f) = &self.stdout_file {
-            s.push_str(" > ");
-            s.push_str(&quote(f));
-        }
-        s
-    }
-}
-
-pub fn quote(s: &str) -> String {
-    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./:,@+%<>".contains(c));
-    let placeholder = s.starts_with('<') && s.ends_with('>');
-    if plain || placeholder {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
-}
+pub use crate::tools::{quote, CommandLine};
 
 /// The values a command needs that exist only when it runs.
 #[derive(Debug, Clone)]
@@ -70,12 +23,15 @@ pub struct Runtime<'a> {
     pub snapshot: &'a str,
     /// Output file (compressed) or directory.
     pub output: &'a str,
+    /// The PostgreSQL tools' `application_name`: the job, so that its server
+    /// sessions can be told apart (stall detection, the sessions a restore lists).
+    pub session: &'a str,
 }
 
 impl<'a> Runtime<'a> {
     /// What the plan shows before anything runs.
     pub fn placeholders(output: &'a str) -> Runtime<'a> {
-        Runtime { pass_file: "<0600 pass file>", snapshot: "<snapshot exported at start>", output }
+        Runtime { pass_file: "<0600 pass file>", snapshot: "<snapshot exported at start>", output, session: "quiesce" }
     }
 }
 
@@ -94,8 +50,32 @@ fn pg_schema_pattern(ns: &str) -> String {
     }
 }
 
-fn pg_sslmode(m: SslMode) -> &'static str {
-    m.as_str()
+/// The connection of a PostgreSQL tool as one conninfo, every value quoted:
+/// libpq reads a `--dbname` holding `=` or `postgresql://` as a whole
+/// connection string, so a database named `host=elsewhere dbname=x` passed
+/// bare would send the tool (and the password file's password) elsewhere.
+pub fn pg_conninfo(profile: &Profile, database: &str, session: &str) -> String {
+    let mut parts = vec![
+        format!("host={}", conninfo_value(profile.host.as_deref().unwrap_or(""))),
+        format!("port={}", conninfo_value(&profile.port.unwrap_or(5432).to_string())),
+        format!("user={}", conninfo_value(profile.user.as_deref().unwrap_or(""))),
+        format!("dbname={}", conninfo_value(database)),
+        format!("sslmode={}", conninfo_value(profile.ssl_mode.as_str())),
+    ];
+    if let Some(ca) = &profile.ssl_ca_file {
+        parts.push(format!("sslrootcert={}", conninfo_value(ca)));
+    }
+    parts.push(format!("connect_timeout={}", conninfo_value(&profile.connect_timeout_secs.max(2).to_string())));
+    parts.push(format!("application_name={}", conninfo_value(session)));
+    parts.join(" ")
+}
+
+/// The connection options of every PostgreSQL tool: the password file and
+/// one conninfo naming the profile's database.
+fn pg_connect(c: CommandLine, profile: &Profile, rt: &Runtime) -> CommandLine {
+    c.env("PGPASSFILE", rt.pass_file)
+        .opt("--dbname", pg_conninfo(profile, profile.database.as_deref().unwrap_or(""), rt.session))
+        .flag("--no-password")
 }
 
 /// The dump formats. `Default`: an uncompressed custom-format archive (or SQL
@@ -154,34 +134,24 @@ pub fn pg_dump(
     jobs: Option<u32>,
     rt: &Runtime,
 ) -> CommandLine {
-    let mut c =
-        CommandLine::new(pg_dump).env("PGPASSFILE", rt.pass_file).env("PGSSLMODE", pg_sslmode(profile.ssl_mode));
-    if let Some(ca) = &profile.ssl_ca_file {
-        c = c.env("PGSSLROOTCERT", ca.clone());
-    }
-    c = c
-        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
-        .arg(format!("--port={}", profile.port.unwrap_or(5432)))
-        .arg(format!("--username={}", profile.user.as_deref().unwrap_or("")))
-        .arg(format!("--dbname={}", profile.database.as_deref().unwrap_or("")))
-        .arg("--no-password")
-        .arg("--verbose");
+    let mut c = pg_connect(CommandLine::new(pg_dump), profile, rt).flag("--verbose");
     c = match format {
-        DumpFormat::Default => c.arg("--format=custom").arg("--compress=0"),
-        DumpFormat::Plain => c.arg("--format=plain"),
-        DumpFormat::Custom => c.arg("--format=custom"),
-        DumpFormat::Directory => {
-            let c = c.arg("--format=directory").arg("--compress=0").arg(format!("--jobs={}", jobs.unwrap_or(1).max(1)));
-            c.arg(format!("--file={}", rt.output))
-        }
+        DumpFormat::Default => c.flag("--format=custom").flag("--compress=0"),
+        DumpFormat::Plain => c.flag("--format=plain"),
+        DumpFormat::Custom => c.flag("--format=custom"),
+        DumpFormat::Directory => c
+            .flag("--format=directory")
+            .flag("--compress=0")
+            .opt("--jobs", jobs.unwrap_or(1).max(1).to_string())
+            .opt("--file", rt.output),
     };
-    c = c.arg(format!("--snapshot={}", rt.snapshot));
+    c = c.opt("--snapshot", rt.snapshot);
     for ns in namespaces {
-        c = c.arg(format!("--schema={}", pg_schema_pattern(ns)));
+        c = c.opt("--schema", pg_schema_pattern(ns));
     }
     match format {
         DumpFormat::Default => {
-            let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
+            let mut z = zstd_compress();
             z.stdout_file = Some(rt.output.to_string());
             c.pipe_to = Some(Box::new(z));
         }
@@ -189,6 +159,11 @@ pub fn pg_dump(
         DumpFormat::Directory => {}
     }
     c
+}
+
+/// `zstd` compressing stdin to stdout, on every core.
+pub fn zstd_compress() -> CommandLine {
+    CommandLine::new("zstd").flag("-T0").flag(ZSTD_LEVEL).flag("-q").flag("-c")
 }
 
 /// How to restore a PostgreSQL backup without Quiesce, in one line.
@@ -207,26 +182,23 @@ pub fn pg_restore_hint(format: DumpFormat, jobs: Option<u32>) -> String {
 
 /// The restore of a `pg_dump` archive made above, as the plan shows it.
 pub fn pg_restore(profile: &Profile, pg_restore: &str, archive: &str, rt: &Runtime) -> CommandLine {
-    let mut z = zstd_decompress().arg(archive);
+    let mut z = zstd_decompress().stdin_file(archive);
     z.pipe_to = Some(Box::new(pg_restore_into(profile, pg_restore, None, None, rt)));
     z
 }
 
-/// `zstd -dc`: stdin to stdout unless a file is added.
+/// `zstd -dc`: stdin to stdout.
 pub fn zstd_decompress() -> CommandLine {
-    CommandLine::new("zstd").arg("-dc").arg("-q")
+    CommandLine::new("zstd").flag("-dc").flag("-q")
 }
 
-fn pg_conn_env(c: CommandLine, profile: &Profile, rt: &Runtime) -> CommandLine {
-    let mut c = c.env("PGPASSFILE", rt.pass_file).env("PGSSLMODE", pg_sslmode(profile.ssl_mode));
-    if let Some(ca) = &profile.ssl_ca_file {
-        c = c.env("PGSSLROOTCERT", ca.clone());
+/// `pg_restore --list` of an archive file (`None`: the archive on stdin).
+pub fn pg_restore_list(tool: &str, archive: Option<&str>) -> CommandLine {
+    let c = CommandLine::new(tool).flag("--list");
+    match archive {
+        Some(a) => c.end_of_options().operand(a),
+        None => c,
     }
-    c.arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
-        .arg(format!("--port={}", profile.port.unwrap_or(5432)))
-        .arg(format!("--username={}", profile.user.as_deref().unwrap_or("")))
-        .arg(format!("--dbname={}", profile.database.as_deref().unwrap_or("")))
-        .arg("--no-password")
 }
 
 /// pg_restore straight into the target database, without owners or grants
@@ -239,17 +211,17 @@ pub fn pg_restore_into(
     jobs: Option<u32>,
     rt: &Runtime,
 ) -> CommandLine {
-    let mut c = pg_conn_env(CommandLine::new(tool), profile, rt)
-        .arg("--no-owner")
-        .arg("--no-privileges")
-        .arg("--exit-on-error")
-        .arg("--verbose");
+    let mut c = pg_connect(CommandLine::new(tool), profile, rt)
+        .flag("--no-owner")
+        .flag("--no-privileges")
+        .flag("--exit-on-error")
+        .flag("--verbose");
     c = match jobs {
-        Some(j) => c.arg(format!("--jobs={}", j.max(1))),
-        None => c.arg("--single-transaction"),
+        Some(j) => c.opt("--jobs", j.max(1).to_string()),
+        None => c.flag("--single-transaction"),
     };
     if let Some(a) = archive {
-        c = c.arg(a);
+        c = c.end_of_options().operand(a);
     }
     c
 }
@@ -257,26 +229,26 @@ pub fn pg_restore_into(
 /// pg_restore writing the archive as SQL to stdout (for psql to run it in
 /// one transaction together with the replacement's DROP SCHEMA statements).
 pub fn pg_restore_to_sql(tool: &str, archive: Option<&str>) -> CommandLine {
-    let mut c = CommandLine::new(tool).arg("--no-owner").arg("--no-privileges").arg("--file=-");
-    if let Some(a) = archive {
-        c = c.arg(a);
+    let c = CommandLine::new(tool).flag("--no-owner").flag("--no-privileges").flag("--file=-");
+    match archive {
+        Some(a) => c.end_of_options().operand(a),
+        None => c,
     }
-    c
 }
 
 /// psql running stdin in one transaction, after `first` statements, stopping
 /// at the first error (so a failure rolls everything back).
 pub fn psql_single_transaction(profile: &Profile, tool: &str, first: &[String], rt: &Runtime) -> CommandLine {
-    let mut c = pg_conn_env(CommandLine::new(tool), profile, rt)
-        .arg("--quiet")
-        .arg("--no-psqlrc")
-        .arg("--set=ON_ERROR_STOP=1")
-        .arg("--single-transaction")
-        .arg("--output=/dev/null");
+    let mut c = pg_connect(CommandLine::new(tool), profile, rt)
+        .flag("--quiet")
+        .flag("--no-psqlrc")
+        .flag("--set=ON_ERROR_STOP=1")
+        .flag("--single-transaction")
+        .flag("--output=/dev/null");
     for s in first {
-        c = c.arg(format!("--command={s}"));
+        c = c.opt("--command", s.clone());
     }
-    c.arg("--file=-")
+    c.flag("--file=-")
 }
 
 /// Whether a dump tool is MariaDB's (its TLS options differ from MySQL's).
@@ -284,8 +256,22 @@ pub fn is_mariadb_tool(tool: &str) -> bool {
     tool.contains("mariadb")
 }
 
+/// The connection options of the mysql/mariadb tools; the option file
+/// must come first (the clients refuse it anywhere else).
+fn mysql_connect(profile: &Profile, tool: &str, rt: &Runtime) -> CommandLine {
+    let mut c = CommandLine::new(tool)
+        .opt("--defaults-extra-file", rt.pass_file)
+        .opt("--host", profile.host.as_deref().unwrap_or(""))
+        .opt("--port", profile.port.unwrap_or(3306).to_string())
+        .opt("--user", profile.user.as_deref().unwrap_or(""));
+    c = mysql_tls_args(c, profile, tool);
+    c
+}
+
 /// One `--single-transaction` dump of every ScalarDB database at once (one
-/// invocation per database would not be consistent), compressed as it streams.
+/// invocation per database would not be consistent), compressed as it
+/// streams. The database names follow `--`: a database named
+/// `--result-file=…` or `-n` is dumped, never obeyed.
 pub fn mysql_dump(
     profile: &Profile,
     tool: &str,
@@ -293,25 +279,22 @@ pub fn mysql_dump(
     format: DumpFormat,
     rt: &Runtime,
 ) -> CommandLine {
-    let mut c = CommandLine::new(tool)
-        .arg(format!("--defaults-extra-file={}", rt.pass_file))
-        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
-        .arg(format!("--port={}", profile.port.unwrap_or(3306)))
-        .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
-    c.args.extend(mysql_tls_args(profile, tool));
-    c = c
-        .arg("--single-transaction")
-        .arg("--quick")
-        .arg("--routines")
-        .arg("--triggers")
-        .arg("--hex-blob")
-        .arg("--verbose")
-        .arg("--databases");
-    c.args.extend(databases.iter().cloned());
+    let mut c = mysql_connect(profile, tool, rt)
+        .flag("--single-transaction")
+        .flag("--quick")
+        .flag("--routines")
+        .flag("--triggers")
+        .flag("--hex-blob")
+        .flag("--verbose")
+        .flag("--databases")
+        .end_of_options();
+    for d in databases {
+        c = c.operand(d.clone());
+    }
     if format == DumpFormat::Plain {
         c.stdout_file = Some(rt.output.to_string());
     } else {
-        let mut z = CommandLine::new("zstd").arg("-T0").arg(ZSTD_LEVEL).arg("-q").arg("-c");
+        let mut z = zstd_compress();
         z.stdout_file = Some(rt.output.to_string());
         c.pipe_to = Some(Box::new(z));
     }
@@ -328,18 +311,39 @@ fn db_regex(databases: &[String]) -> String {
     format!("^({})\\.", databases.iter().map(|d| esc(d)).collect::<Vec<_>>().join("|"))
 }
 
+/// Names mydumper 0.10 cannot dump: it writes them into SQL between
+/// backticks without escaping, and into file names.
+pub fn mydumper_refuses(databases: &[String]) -> Result<()> {
+    for d in databases {
+        if d.contains('`') || d.chars().any(|c| c.is_control()) || d.contains('/') {
+            return Err(Error::invalid(format!(
+                "mydumper cannot dump the database \"{}\" (a backtick, a slash or a control character in its name breaks its SQL and file names). Use the default format (one mysqldump --single-transaction), which can.",
+                d.escape_debug()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// mydumper: a parallel dump in one consistent snapshot. Its threads open
 /// their snapshots under FLUSH TABLES WITH READ LOCK, which needs RELOAD;
 /// without it mydumper dumps anyway, inconsistently, and only says so in its
 /// log and exit status (Quiesce checks both).
-pub fn mydumper(profile: &Profile, tool: &str, databases: &[String], threads: u32, rt: &Runtime) -> CommandLine {
-    mydumper_family(profile, tool, threads, rt)
-        .arg("--trx-consistency-only")
-        .arg(format!("--regex={}", db_regex(databases)))
-        .arg("--triggers")
-        .arg("--routines")
-        .arg("--verbose=3")
-        .arg(format!("--outputdir={}", rt.output))
+pub fn mydumper(
+    profile: &Profile,
+    tool: &str,
+    databases: &[String],
+    threads: u32,
+    rt: &Runtime,
+) -> Result<CommandLine> {
+    mydumper_refuses(databases)?;
+    Ok(mydumper_family(profile, tool, threads, rt)
+        .flag("--trx-consistency-only")
+        .opt("--regex", db_regex(databases))
+        .flag("--triggers")
+        .flag("--routines")
+        .flag("--verbose=3")
+        .opt("--outputdir", rt.output))
 }
 
 pub fn mysql_restore_hint(format: DumpFormat) -> String {
@@ -352,68 +356,58 @@ pub fn mysql_restore_hint(format: DumpFormat) -> String {
 
 /// The restore of a MySQL dump, as the plan shows it.
 pub fn mysql_restore(profile: &Profile, client: &str, archive: &str, rt: &Runtime) -> CommandLine {
-    let mut z = zstd_decompress().arg(archive);
+    let mut z = zstd_decompress().stdin_file(archive);
     z.pipe_to = Some(Box::new(mysql_client(profile, client, rt)));
     z
 }
 
 /// The mysql/mariadb client running the SQL on its stdin.
 pub fn mysql_client(profile: &Profile, client: &str, rt: &Runtime) -> CommandLine {
-    let mut m = CommandLine::new(client)
-        .arg(format!("--defaults-extra-file={}", rt.pass_file))
-        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
-        .arg(format!("--port={}", profile.port.unwrap_or(3306)))
-        .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
-    m.args.extend(mysql_tls_args(profile, client));
-    m.arg("--batch")
+    mysql_connect(profile, client, rt).flag("--batch")
 }
 
 /// myloader: the parallel loader of a mydumper directory, into the
 /// databases the dump names.
 pub fn myloader(profile: &Profile, tool: &str, dir: &str, threads: u32, rt: &Runtime) -> CommandLine {
-    mydumper_family(profile, tool, threads, rt).arg("--verbose=3").arg(format!("--directory={dir}"))
+    mydumper_family(profile, tool, threads, rt).flag("--verbose=3").opt("--directory", dir)
 }
 
 /// What mydumper and myloader share: the option file (they read their own
 /// group of it), the server, TLS (they only know `--ssl`) and the threads.
 fn mydumper_family(profile: &Profile, tool: &str, threads: u32, rt: &Runtime) -> CommandLine {
     let mut c = CommandLine::new(tool)
-        .arg(format!("--defaults-file={}", rt.pass_file))
-        .arg(format!("--host={}", profile.host.as_deref().unwrap_or("")))
-        .arg(format!("--port={}", profile.port.unwrap_or(3306)))
-        .arg(format!("--user={}", profile.user.as_deref().unwrap_or("")));
+        .opt("--defaults-file", rt.pass_file)
+        .opt("--host", profile.host.as_deref().unwrap_or(""))
+        .opt("--port", profile.port.unwrap_or(3306).to_string())
+        .opt("--user", profile.user.as_deref().unwrap_or(""));
     if matches!(profile.ssl_mode, SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull) {
-        c = c.arg("--ssl");
+        c = c.flag("--ssl");
     }
-    c.arg(format!("--threads={}", threads.max(1)))
+    c.opt("--threads", threads.max(1).to_string())
 }
 
 /// libpq's sslmode mapped onto the client's own options.
-fn mysql_tls_args(profile: &Profile, tool: &str) -> Vec<String> {
-    let mut v = Vec::new();
-    let ca = profile.ssl_ca_file.as_ref().map(|c| format!("--ssl-ca={c}"));
+fn mysql_tls_args(mut c: CommandLine, profile: &Profile, tool: &str) -> CommandLine {
     if is_mariadb_tool(tool) {
-        match profile.ssl_mode {
-            SslMode::Disable => v.push("--skip-ssl".into()),
-            SslMode::Prefer => {}
-            SslMode::Require => v.push("--ssl".into()),
-            SslMode::VerifyCa | SslMode::VerifyFull => {
-                v.push("--ssl".into());
-                v.push("--ssl-verify-server-cert".into());
-            }
-        }
-    } else {
-        let mode = match profile.ssl_mode {
-            SslMode::Disable => "DISABLED",
-            SslMode::Prefer => "PREFERRED",
-            SslMode::Require => "REQUIRED",
-            SslMode::VerifyCa => "VERIFY_CA",
-            SslMode::VerifyFull => "VERIFY_IDENTITY",
+        c = match profile.ssl_mode {
+            SslMode::Disable => c.flag("--skip-ssl"),
+            SslMode::Prefer => c,
+            SslMode::Require => c.flag("--ssl"),
+            SslMode::VerifyCa | SslMode::VerifyFull => c.flag("--ssl").flag("--ssl-verify-server-cert"),
         };
-        v.push(format!("--ssl-mode={mode}"));
+    } else {
+        c = c.flag(match profile.ssl_mode {
+            SslMode::Disable => "--ssl-mode=DISABLED",
+            SslMode::Prefer => "--ssl-mode=PREFERRED",
+            SslMode::Require => "--ssl-mode=REQUIRED",
+            SslMode::VerifyCa => "--ssl-mode=VERIFY_CA",
+            SslMode::VerifyFull => "--ssl-mode=VERIFY_IDENTITY",
+        });
     }
-    v.extend(ca.filter(|_| profile.ssl_mode != SslMode::Disable));
-    v
+    match &profile.ssl_ca_file {
+        Some(ca) if profile.ssl_mode != SslMode::Disable => c.opt("--ssl-ca", ca.clone()),
+        _ => c,
+    }
 }
 
 #[cfg(test)]
@@ -444,11 +438,38 @@ mod tests {
             None,
             &Runtime::placeholders("<out>/app.dump.zst"),
         );
-        let s = c.render();
+        let argv = c.argv();
         assert_eq!(
-            s,
-            "PGPASSFILE=<0600 pass file> PGSSLMODE=verify-full PGSSLROOTCERT=/etc/ca.pem /usr/lib/postgresql/15/bin/pg_dump --host=db --port=5433 --username=scalar --dbname=app --no-password --verbose --format=custom --compress=0 '--snapshot=<snapshot exported at start>' --schema=bank '--schema=\"Audit\"' | zstd -T0 -1 -q -c > <out>/app.dump.zst"
+            argv[0],
+            "--dbname=host='db' port='5433' user='scalar' dbname='app' sslmode='verify-full' sslrootcert='/etc/ca.pem' connect_timeout='2' application_name='quiesce'"
         );
+        assert_eq!(
+            &argv[1..],
+            [
+                "--no-password",
+                "--verbose",
+                "--format=custom",
+                "--compress=0",
+                "--snapshot=<snapshot exported at start>",
+                "--schema=bank",
+                "--schema=\"Audit\""
+            ]
+        );
+        assert_eq!(c.env, vec![("PGPASSFILE".to_string(), "<0600 pass file>".to_string())]);
+        assert!(c.render().ends_with("| zstd -T0 -1 -q -c > <out>/app.dump.zst"), "{}", c.render());
+    }
+
+    #[test]
+    fn a_database_name_is_never_a_connection_string() {
+        let mut p = pg();
+        p.database = Some("host=elsewhere dbname=x".into());
+        let c = pg_dump(&p, "pg_dump", &[], DumpFormat::Plain, None, &Runtime::placeholders("o"));
+        let dbname = c.argv().into_iter().find(|a| a.starts_with("--dbname=")).unwrap();
+        assert!(dbname.contains("host='db'") && dbname.contains("dbname='host=elsewhere dbname=x'"), "{dbname}");
+        p.database = Some("postgresql://evil/x' host='evil".into());
+        let c = pg_dump(&p, "pg_dump", &[], DumpFormat::Plain, None, &Runtime::placeholders("o"));
+        let dbname = c.argv().into_iter().find(|a| a.starts_with("--dbname=")).unwrap();
+        assert!(dbname.contains(r"dbname='postgresql://evil/x\' host=\'evil'"), "{dbname}");
     }
 
     #[test]
@@ -458,34 +479,39 @@ mod tests {
         p.port = Some(3306);
         let dbs: Vec<String> = ["bank", "audit", "coordinator", "scalardb"].map(String::from).to_vec();
         let c = mysql_dump(&p, "mariadb-dump", &dbs, DumpFormat::Default, &Runtime::placeholders("<out>/all.sql.zst"));
-        assert_eq!(c.args[0], "--defaults-extra-file=<0600 pass file>");
-        assert!(c.args.contains(&"--single-transaction".to_string()));
-        assert!(c.args.contains(&"--ssl-verify-server-cert".to_string()));
-        let i = c.args.iter().position(|a| a == "--databases").unwrap();
-        assert_eq!(&c.args[i + 1..], dbs.as_slice());
+        let argv = c.argv();
+        assert_eq!(argv[0], "--defaults-extra-file=<0600 pass file>");
+        assert!(argv.contains(&"--single-transaction".to_string()));
+        assert!(argv.contains(&"--ssl-verify-server-cert".to_string()));
+        let i = argv.iter().position(|a| a == "--databases").unwrap();
+        assert_eq!(argv[i + 1], "--", "database names are operands, never options");
+        assert_eq!(&argv[i + 2..], dbs.as_slice());
         let m = mysql_dump(&p, "/usr/bin/mysqldump", &dbs, DumpFormat::Default, &Runtime::placeholders("x"));
         let d = pg_dump(&pg(), "pg_dump", &dbs, DumpFormat::Directory, Some(2), &Runtime::placeholders("<out>/d"));
         assert!(
             d.pipe_to.is_none()
-                && d.args.contains(&"--jobs=2".to_string())
-                && d.args.contains(&"--file=<out>/d".to_string())
+                && d.argv().contains(&"--jobs=2".to_string())
+                && d.argv().contains(&"--file=<out>/d".to_string())
         );
-        assert!(m.args.contains(&"--ssl-mode=VERIFY_IDENTITY".to_string()));
+        assert!(m.argv().contains(&"--ssl-mode=VERIFY_IDENTITY".to_string()));
+        let hostile = vec!["--result-file=/tmp/x".to_string(), "-n".to_string()];
+        let h = mysql_dump(&p, "mariadb-dump", &hostile, DumpFormat::Plain, &Runtime::placeholders("x"));
+        h.check().unwrap();
+        assert!(h.argv().ends_with(&["--".into(), "--result-file=/tmp/x".into(), "-n".into()]));
     }
 
     #[test]
     fn mydumper_selects_exactly_the_scalardb_databases() {
         let p = Profile { host: Some("h".into()), user: Some("u".into()), ..Default::default() };
-        let c = mydumper(&p, "mydumper", &["bank".into(), "a.b".into()], 2, &Runtime::placeholders("<out>"));
-        assert!(c.args.contains(&"--regex=^(bank|a\\.b)\\.".to_string()), "{:?}", c.args);
-        assert!(c.args.contains(&"--trx-consistency-only".to_string()) && c.args.contains(&"--threads=2".to_string()));
-        assert_eq!(c.args[0], "--defaults-file=<0600 pass file>");
-    }
-
-    #[test]
-    fn quoting() {
-        assert_eq!(quote("a b"), "'a b'");
-        assert_eq!(quote("it's"), "'it'\\''s'");
-        assert_eq!(quote("<0600 pass file>"), "<0600 pass file>");
+        let c =
+            mydumper(&p, "mydumper", &["bank".into(), "a.b".into(), "-n".into()], 2, &Runtime::placeholders("<out>"))
+                .unwrap();
+        assert!(c.argv().contains(&"--regex=^(bank|a\\.b|\\-n)\\.".to_string()), "{:?}", c.argv());
+        assert!(
+            c.argv().contains(&"--trx-consistency-only".to_string()) && c.argv().contains(&"--threads=2".to_string())
+        );
+        assert_eq!(c.argv()[0], "--defaults-file=<0600 pass file>");
+        let e = mydumper(&p, "mydumper", &["a`b".into()], 2, &Runtime::placeholders("o")).unwrap_err();
+        assert!(e.message.contains("a`b") && e.message.contains("default format"), "{}", e.message);
     }
 }

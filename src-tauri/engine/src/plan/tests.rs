@@ -226,7 +226,7 @@ fn the_command_shown_is_the_command_the_backup_runs() {
     let p = prof("db", DbKind::Mysql, Flavor::SelfHosted);
     let (d, pairs) = deployment(&[&p], &[]);
     let c = evaluate(&d, &pairs, None).steps[0].backup.command.clone().unwrap();
-    assert!(c.contains("--single-transaction") && c.contains("--databases coordinator scalardb"), "{c}");
+    assert!(c.contains("--single-transaction") && c.contains("--databases -- coordinator scalardb"), "{c}");
 }
 
 #[test]

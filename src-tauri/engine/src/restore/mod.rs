@@ -24,15 +24,17 @@ mod sqlite;
 
 use crate::backup::grants;
 use crate::backup::manifest::{self, Manifest};
-use crate::backup::pipeline::{self, Counters};
-use crate::backup::{human, secret_file, BackupEvent, Check, Progress, Sink};
+use crate::backup::{human, BackupEvent, Check, Progress, Sink};
 use crate::deployment::Deployments;
 use crate::discovery::{major_of, tools};
 use crate::error::{Error, ErrorCode, Result};
+use crate::job::Journal;
 use crate::live::{quote_ident, Dialect, LiveConn};
 use crate::plan::commands::{self, CommandLine, Runtime};
 use crate::profile::{DbKind, Flavor, Profile};
 use crate::sensitive::Sensitive;
+use crate::tools::creds;
+use crate::tools::pipeline::{self, Counters, Run, Stall};
 use crate::verify::{self, Expect, VerifyReport};
 use serde::{Deserialize, Serialize};
 pub use sessions::Session;
@@ -618,7 +620,7 @@ async fn prepare(
         will_replace: nonempty && opts.replace,
         mode: mode_text,
         on_failure,
-        commands: render_chain(chain_for(&ctx, opts, "<0600 pass file>")),
+        commands: render_chain(&chain_for(&ctx, opts, "<0600 pass file>", "quiesce")),
         after: after_steps(&ctx, opts),
         tables: m.tables.len(),
         bytes: m.total_bytes(),
@@ -704,26 +706,20 @@ fn after_steps(ctx: &Ctx, opts: &RestoreOptions) -> Vec<String> {
     v
 }
 
-/// The commands of the restore. `pass` is the pass file (a placeholder in the preflight).
-fn chain_for(ctx: &Ctx, opts: &RestoreOptions, pass: &str) -> Vec<CommandLine> {
-    let rt = Runtime { pass_file: pass, snapshot: "", output: "" };
+/// The commands of the restore. `pass` is the pass file and `session` the
+/// tools' `application_name` (placeholders in the preflight).
+fn chain_for(ctx: &Ctx, opts: &RestoreOptions, pass: &str, session: &str) -> Vec<CommandLine> {
+    let rt = Runtime { pass_file: pass, snapshot: "", output: "", session };
     let file = |name: &str| ctx.folder.join(name).display().to_string();
     let t = &ctx.target;
     let replace = opts.replace && !ctx.present.is_empty();
     let drops: Vec<String> = ctx.present.iter().map(|n| drop_namespace(Dialect::Postgres, n)).collect();
     let pg_restore = ctx.pg_restore.clone().unwrap_or("pg_restore".into());
     let psql = ctx.psql.clone().unwrap_or("psql".into());
-    let with_input = |mut first: CommandLine, input: &str| {
-        // Shown with the input the job feeds it.
-        first.args.push(format!("< {input}"));
-        first
-    };
     match (ctx.mode, ctx.m.format.as_str()) {
         (Mode::PgSingle, "plain") => {
-            vec![with_input(
-                commands::psql_single_transaction(t, &psql, if replace { &drops } else { &[] }, &rt),
-                &file("postgresql.sql"),
-            )]
+            vec![commands::psql_single_transaction(t, &psql, if replace { &drops } else { &[] }, &rt)
+                .stdin_file(file("postgresql.sql"))]
         }
         (Mode::PgSingle, f) => {
             let (archive_arg, input) = match f {
@@ -742,8 +738,7 @@ fn chain_for(ctx: &Ctx, opts: &RestoreOptions, pass: &str) -> Vec<CommandLine> {
                 chain.push(commands::pg_restore_into(t, &pg_restore, archive_arg.as_deref(), None, &rt));
             }
             if let Some(i) = input {
-                let first = chain.remove(0);
-                chain.insert(0, with_input(first, &i));
+                chain[0].stdin_file = Some(i.into());
             }
             chain
         }
@@ -760,36 +755,21 @@ fn chain_for(ctx: &Ctx, opts: &RestoreOptions, pass: &str) -> Vec<CommandLine> {
         (Mode::MyFresh, f) => {
             let client = commands::mysql_client(t, ctx.mysql.as_deref().unwrap_or("mariadb"), &rt);
             if f == "default" {
-                vec![with_input(commands::zstd_decompress(), &file("mysql.sql.zst")), client]
+                vec![commands::zstd_decompress().stdin_file(file("mysql.sql.zst")), client]
             } else {
-                vec![with_input(client, &file("mysql.sql"))]
+                vec![client.stdin_file(file("mysql.sql"))]
             }
         }
         (Mode::Lite, _) => vec![],
     }
 }
 
-/// The pipeline as one shell-like line, the fed file shown as `< file`.
-fn render_chain(mut chain: Vec<CommandLine>) -> Vec<String> {
+/// The pipeline as one shell-like line.
+fn render_chain(chain: &[CommandLine]) -> Vec<String> {
     if chain.is_empty() {
         return vec![];
     }
-    let input = input_of(&mut chain);
-    let mut parts: Vec<String> = chain.iter().map(|c| c.render()).collect();
-    if let Some(i) = input {
-        parts[0] = format!("{} < {}", parts[0], commands::quote(&i.display().to_string()));
-    }
-    vec![parts.join(" | ")]
-}
-
-/// The `< input` shown in the preflight is kept as the first command's last
-/// argument; it is taken back out before running (the job feeds the file).
-fn input_of(chain: &mut [CommandLine]) -> Option<PathBuf> {
-    let first = chain.first_mut()?;
-    let last = first.args.last()?.clone();
-    let input = last.strip_prefix("< ")?.to_string();
-    first.args.pop();
-    Some(PathBuf::from(input))
+    vec![chain.iter().map(|c| c.render()).collect::<Vec<_>>().join(" | ")]
 }
 
 /// The checks and the commands, without touching the target.
@@ -865,6 +845,11 @@ pub async fn run(
     let target0 = ds.profiles().get(&opts.to)?;
     let _lock = lock_target(ds.profiles().home(), &target0)?;
     let (ctx, pf, pending) = prepare(ds, root, backup, opts, cancel, true).await?;
+    let journal = Journal::begin(
+        ds.profiles().home(),
+        "restore",
+        format!("restore of backup {} into {}", pf.backup_id, pf.target_profile),
+    )?;
     if !pf.ok() {
         let failed: Vec<String> =
             pf.checks.iter().filter(|c| !c.ok).map(|c| format!("{}: {}", c.name, c.message)).collect();
@@ -915,8 +900,8 @@ pub async fn run(
         });
     }
     let r = match ctx.mode {
-        Mode::Lite => sqlite::restore(&ctx.folder, &ctx.m, &ctx.target, live.clone(), pending, cancel, &sink).await,
-        _ => native(&ctx, opts, pw.as_ref(), &live, &sink, cancel).await,
+        Mode::Lite => sqlite::restore(&ctx, live.clone(), pending, &journal, cancel, &sink).await,
+        _ => native(&ctx, opts, pw.as_ref(), &journal, &live, &sink, cancel).await,
     };
     ticker.cancel();
     if let Err(e) = r {
@@ -1018,6 +1003,7 @@ async fn native(
     ctx: &Ctx,
     opts: &RestoreOptions,
     pw: Option<&Sensitive<String>>,
+    journal: &Journal,
     live: &Arc<Live>,
     sink: &Sink,
     cancel: &CancellationToken,
@@ -1040,21 +1026,19 @@ async fn native(
         }
         c.close().await;
     }
+    let secret = pw.map(|s| s.expose().as_str()).unwrap_or("");
     let pass = match ctx.target.kind {
         DbKind::Postgresql => {
-            secret_file(&crate::backup::pgpass_line(&ctx.target, pw.map(|s| s.expose().as_str()).unwrap_or("")))?
+            let db = ctx.target.database.clone().unwrap_or_default();
+            journal.cred_file("pgpass", &creds::pgpass(&ctx.target, &[db.as_str()], secret))?
         }
-        _ => {
-            let cnf = crate::backup::my_cnf(pw.map(|s| s.expose().as_str()).unwrap_or(""));
-            // myloader reads its own group; the client group serves the others.
-            secret_file(&format!("{cnf}{}", cnf.replace("[client]", "[myloader]")))?
-        }
+        // myloader reads its own group; the client group serves the others.
+        _ => journal.cred_file("my.cnf", &creds::my_cnf(secret, &["client", "myloader"]))?,
     };
-    let mut chain = chain_for(ctx, opts, &pass.path().display().to_string());
-    let shown = render_chain(chain.clone()).join("");
-    let input = input_of(&mut chain);
-    sink(BackupEvent::Phase { phase: "restoring".into(), message: shown });
-    let log: Arc<dyn Fn(String) + Send + Sync> = {
+    let session = format!("quiesce-{}", journal.id());
+    let chain = chain_for(ctx, opts, &pass.path_str(), &session);
+    sink(BackupEvent::Phase { phase: "restoring".into(), message: render_chain(&chain).join("") });
+    let log: pipeline::LogFn = {
         let (sink, live) = (sink.clone(), live.clone());
         Arc::new(move |line: String| {
             // pg_restore -v: "processing data for table"; myloader: "Thread N restoring `db`.`t`".
@@ -1067,12 +1051,23 @@ async fn native(
             sink(BackupEvent::Log { line });
         })
     };
+    let run = Run {
+        counters: live.counters.clone(),
+        log,
+        cancel,
+        stall: Stall::default_policy().with_server(crate::live::server_probe(
+            &ctx.target,
+            pw,
+            &session,
+            &ctx.m.namespaces,
+        )),
+    };
     // A plain script carries the source's owners and grants; the target's
     // roles may differ, so they are left out as the other formats' --no-owner does.
     let mut ownerless = ownerless::OwnerlessSql::new();
     let filter: Option<&mut dyn pipeline::FeedFilter> =
         if ctx.m.format == "plain" && ctx.mode == Mode::PgSingle { Some(&mut ownerless) } else { None };
-    let stderr = pipeline::run_chain(&chain, input.as_deref(), filter, live.counters.clone(), log, cancel).await?;
+    let stderr = pipeline::run_chain(&chain, filter, &run).await?;
     if ownerless.dropped > 0 {
         sink(BackupEvent::Log {
             line: format!(
@@ -1094,18 +1089,4 @@ async fn native(
         ));
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shown_input_is_taken_back_out_before_running() {
-        let mut c = vec![commands::zstd_decompress(), commands::zstd_decompress()];
-        c[0].args.push("< /b/postgresql.dump.zst".into());
-        assert_eq!(input_of(&mut c), Some(PathBuf::from("/b/postgresql.dump.zst")));
-        assert_eq!(c[0].args, vec!["-dc", "-q"]);
-        assert_eq!(input_of(&mut c), None);
-    }
 }

@@ -18,7 +18,7 @@ impl Default for OwnerlessSql {
     }
 }
 
-impl crate::backup::pipeline::FeedFilter for OwnerlessSql {
+impl crate::tools::pipeline::FeedFilter for OwnerlessSql {
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         OwnerlessSql::feed(self, chunk, out)
     }

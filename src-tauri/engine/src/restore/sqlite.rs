@@ -9,10 +9,10 @@
 //! replaced file.
 
 use super::{Live, PendingIntegrity};
-use crate::backup::manifest::Manifest;
+use crate::backup::manifest::FileOwner;
 use crate::backup::{BackupEvent, Sink};
 use crate::error::{Error, ErrorCode, Result};
-use crate::profile::Profile;
+use crate::job::{Journal, Owned};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -32,32 +32,26 @@ fn held(target: &Path, who: &str) -> Error {
     )
 }
 
-/// Removes the temporary copy on every path but success.
-struct TempGuard(PathBuf);
-
-impl Drop for TempGuard {
-    fn drop(&mut self) {
-        for s in ["", "-journal", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{s}", self.0.display()));
-        }
-    }
-}
-
 pub(super) async fn restore(
-    folder: &Path,
-    m: &Manifest,
-    target: &Profile,
+    ctx: &super::Ctx,
     live: Arc<Live>,
     integrity: Option<PendingIntegrity>,
+    journal: &Journal,
     cancel: &CancellationToken,
     sink: &Sink,
 ) -> Result<()> {
+    let (folder, m, target) = (&ctx.folder, &ctx.m, &ctx.target);
     let src = folder
         .join(&m.files.first().ok_or_else(|| Error::new(ErrorCode::Corrupt, "The manifest lists no file."))?.name);
     let dst = PathBuf::from(target.path.clone().unwrap_or_default());
     let name = dst.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "target".into());
-    let tmp = dst.with_file_name(format!(".{name}.quiesce-restore-{}", std::process::id()));
-    let _guard = TempGuard(tmp.clone());
+    let tmp = dst.with_file_name(format!(".{name}.quiesce-restore-{}", journal.id()));
+    // Owned by the job from before it exists: removed if the restore fails,
+    // is cancelled, or (by the next start's recovery) if it is killed.
+    journal.own(Owned::TempFile { path: tmp.clone() })?;
+    // The file it becomes: the replaced file's owner and mode, or for a new
+    // file the source's (recorded with the backup), so ScalarDB can open it.
+    let owner = FileOwner::of(&dst).or_else(|| m.storages.first().and_then(|s| s.file_owner));
     sink(BackupEvent::Phase {
         phase: "restoring".into(),
         message: format!(
@@ -84,7 +78,37 @@ pub(super) async fn restore(
         }
     }
     copy.await.map_err(|e| Error::internal(format!("the SQLite restore stopped unexpectedly: {e}")))??;
-    replace(&tmp, &dst)
+    give(&tmp, owner, &dst)?;
+    replace(&tmp, &dst)?;
+    journal.release(&tmp)
+}
+
+/// Gives the copy the owner, group and mode the target should have. The
+/// owner can only be changed by root (or kept when it is ours): otherwise the
+/// restore stops before replacing anything, rather than leave a file the
+/// database's user cannot open.
+fn give(tmp: &Path, owner: Option<FileOwner>, dst: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(o) = owner else { return Ok(()) };
+    let me = unsafe { (libc::geteuid(), libc::getegid()) };
+    if (o.uid, o.gid) != me {
+        let c = std::ffi::CString::new(tmp.as_os_str().as_encoded_bytes())
+            .map_err(|_| Error::invalid("a path with a NUL"))?;
+        if unsafe { libc::chown(c.as_ptr(), o.uid, o.gid) } != 0 {
+            let e = std::io::Error::last_os_error();
+            return Err(Error::new(
+                ErrorCode::PermissionDenied,
+                format!(
+                    "{} belongs to user {} (group {}), and this process cannot give the restored file that owner ({e}). Restore as that user or as root; the target was not touched.",
+                    dst.display(),
+                    o.uid,
+                    o.gid
+                ),
+            ));
+        }
+    }
+    std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(o.mode))
+        .map_err(|e| Error::io("set the mode of", tmp, e))
 }
 
 /// Makes the checked copy the target: nobody may hold the old file, its
