@@ -7,7 +7,7 @@
 //! backups at once. None may leave anything that looks like a backup.
 
 mod common;
-use common::Env;
+use common::{folders, opts, quiet, sh, Env, Tmpfs};
 use quiesce_engine::backup::{self, manifest, BackupEvent, BackupOptions};
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, ProfileInput};
@@ -22,25 +22,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 
-fn quiet() -> backup::Sink {
-    Arc::new(|_| {})
-}
-
-fn opts(format: DumpFormat, out: &Path) -> BackupOptions {
-    BackupOptions { format, jobs: None, out: Some(out.display().to_string()) }
-}
-
-/// Every folder under a backup root (complete or partial).
-fn folders(root: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
-        for b in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
-            v.push(b.path());
-        }
-    }
-    v
-}
-
 fn sha256_of(p: &Path) -> String {
     let out = Command::new("sha256sum").arg(p).output().unwrap();
     String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
@@ -54,12 +35,6 @@ fn assert_files_match(dir: &Path, m: &manifest::Manifest) {
         assert_eq!(std::fs::metadata(&p).unwrap().len(), f.bytes, "{}", f.name);
         assert_eq!(sha256_of(&p), f.sha256, "{}", f.name);
     }
-}
-
-fn sh(script: &str) -> String {
-    let out = Command::new("sh").arg("-c").arg(script).output().unwrap();
-    assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 /// A bank transfer workload: each transfer moves money between two accounts
@@ -412,22 +387,6 @@ async fn a_wrong_password_and_a_client_too_old_leave_nothing() {
 
 /// A tmpfs mounted for one test (root only: CI runs as root). A test that
 /// cannot set its fault up fails rather than passes.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn mount(dir: &Path, opts: &str) -> Tmpfs {
-        assert!(quiesce_testsupport::is_root(), "this fault test mounts a tmpfs and must run as root (CI does)");
-        std::fs::create_dir_all(dir).unwrap();
-        sh(&format!("mount -t tmpfs -o {opts} tmpfs '{}'", dir.display()));
-        Tmpfs(dir.to_path_buf())
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unwritable_output_and_a_full_disk_before_and_during_the_dump() {

@@ -794,6 +794,11 @@ async fn postgres_backup(job: &Dump<'_>) -> Result<Done> {
     let dump = async {
         let mut files = Vec::new();
         let stderr = if opts.format == DumpFormat::Directory {
+            let dir_out = out.clone();
+            let run = Run {
+                stall: Stall { progress: Some(Arc::new(move || dir_bytes(&dir_out))), ..run.stall.clone() },
+                ..run
+            };
             let r = pipeline::run_tool(&cmd, &run).await?;
             files = hash_dir(&out, out_name)?;
             live.counters.written.store(files.iter().map(|f| f.bytes).sum(), Ordering::Relaxed);

@@ -86,6 +86,15 @@ pub(super) async fn backup(
 type Copied = (String, f64);
 
 fn db_err(path: &Path, e: rusqlite::Error) -> Error {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+        return Error::new(
+            ErrorCode::IoError,
+            format!(
+                "The SQLite backup of {} stopped: the disk is full ({e}). Free some space and try again.",
+                path.display()
+            ),
+        );
+    }
     let busy =
         matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked));
     Error::new(
@@ -126,9 +135,12 @@ fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken) ->
                 _ => std::thread::sleep(std::time::Duration::from_millis(5)),
             }
             let pr = b.progress();
+            let done = (pr.pagecount - pr.remaining).max(0) as u64;
             live.pages_total.store(pr.pagecount.max(0) as u64, Ordering::Relaxed);
-            live.pages_done.store((pr.pagecount - pr.remaining).max(0) as u64, Ordering::Relaxed);
-            live.counters.raw.store((pr.pagecount - pr.remaining).max(0) as u64 * page_size as u64, Ordering::Relaxed);
+            live.pages_done.store(done, Ordering::Relaxed);
+            // The pages a step copied are in the file (unsynced) once it returns.
+            live.counters.raw.store(done * page_size as u64, Ordering::Relaxed);
+            live.counters.written.store(done * page_size as u64, Ordering::Relaxed);
         }
         let pr = b.progress();
         live.pages_total.store(pr.pagecount.max(0) as u64, Ordering::Relaxed);

@@ -57,7 +57,8 @@ pub type ServerProbe = Arc<dyn Fn() -> Pin<Box<dyn Future<Output = bool> + Send>
 #[derive(Clone)]
 pub struct Stall {
     pub limit: Duration,
-    /// More progress to watch: the bytes of files a tool writes itself.
+    /// The bytes of files a tool writes itself (pg_dump -Fd, mydumper):
+    /// watched for progress and reported as the bytes written.
     pub progress: Option<Arc<dyn Fn() -> u64 + Send + Sync>>,
     pub server: Option<ServerProbe>,
     /// Said after "<tool> made no progress for N s": what may have happened, what to do.
@@ -97,14 +98,12 @@ impl Run<'_> {
     async fn watchdog(&self, what: &str) -> Error {
         let c = &self.counters;
         let sample = || {
-            (
-                c.raw.load(Ordering::Relaxed),
-                c.written.load(Ordering::Relaxed),
-                c.lines.load(Ordering::Relaxed),
-                self.stall.progress.as_ref().map(|p| p()).unwrap_or(0),
-            )
+            if let Some(p) = &self.stall.progress {
+                c.written.store(p(), Ordering::Relaxed);
+            }
+            (c.raw.load(Ordering::Relaxed), c.written.load(Ordering::Relaxed), c.lines.load(Ordering::Relaxed))
         };
-        let tick = (self.stall.limit / 10).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        let tick = (self.stall.limit / 10).clamp(Duration::from_millis(50), Duration::from_millis(250));
         let (mut last, mut since) = (sample(), Instant::now());
         loop {
             tokio::time::sleep(tick).await;

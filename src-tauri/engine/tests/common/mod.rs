@@ -2,13 +2,61 @@
 //! profiles (secrets in the session keyring) and deployments.
 #![allow(dead_code)]
 
+use quiesce_engine::backup::{self, BackupOptions};
 use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments, NamespaceMapping};
 use quiesce_engine::discovery::{self, Discovery};
+use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput, Profiles};
 use quiesce_engine::{paths::Home, secrets::SecretStore, Sensitive};
 use quiesce_testsupport::postgres::PgServer;
 use quiesce_testsupport::scalardb::Layout;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+
+pub fn quiet() -> backup::Sink {
+    Arc::new(|_| {})
+}
+
+pub fn opts(format: DumpFormat, out: &Path) -> BackupOptions {
+    BackupOptions { format, jobs: None, out: Some(out.display().to_string()) }
+}
+
+/// Every folder under a backup root (complete or partial).
+pub fn folders(root: &Path) -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        for b in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+            v.push(b.path());
+        }
+    }
+    v
+}
+
+pub fn sh(script: &str) -> String {
+    let out = Command::new("sh").arg("-c").arg(script).output().unwrap();
+    assert!(out.status.success(), "{script}\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A tmpfs mounted for a fault test (a disk that fills, a read-only one).
+pub struct Tmpfs(pub PathBuf);
+
+impl Tmpfs {
+    pub fn mount(dir: &Path, opts: &str) -> Tmpfs {
+        assert!(quiesce_testsupport::is_root(), "this fault test mounts a tmpfs and must run as root (CI does)");
+        std::fs::create_dir_all(dir).unwrap();
+        sh(&format!("mount -t tmpfs -o {opts} tmpfs '{}'", dir.display()));
+        Tmpfs(dir.to_path_buf())
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
 
 pub struct Env {
     pub dir: tempfile::TempDir,
