@@ -1,5 +1,5 @@
 import { useEffect, useState } from "react";
-import type { AppInfo } from "./bindings";
+import type { AppInfo, RecoveryReport } from "./bindings";
 import { backend } from "./backend";
 import { ProfilesView } from "./ProfilesView";
 import { DeploymentsView } from "./DeploymentsView";
@@ -31,8 +31,12 @@ export function App() {
   // A backup picked in the Backups view's history, handed to the restore wizard.
   const [restoreFrom, setRestoreFrom] = useState<string | null>(null);
 
+  // What the start-up step did (it runs after the first paint, never before).
+  const [startup, setStartup] = useState<RecoveryReport | null>(null);
+
   useEffect(() => {
     backend().appInfo().then(setInfo).catch(() => setInfo(null));
+    backend().startupReport().then(setStartup).catch(() => setStartup(null));
   }, []);
 
   return (
@@ -79,6 +83,23 @@ export function App() {
         {info && !info.keyring.available && (
           <div className="banner error" role="alert">
             <strong>Passwords cannot be stored.</strong> {info.keyring.message}
+          </div>
+        )}
+        {startup && (startup.removed.length > 0 || startup.failed.length > 0 || startup.flagged.length > 0) && (
+          <div className="banner warn" role="status" data-testid="startup-report">
+            {startup.removed.length > 0 && (
+              <>
+                <strong>Cleaned up after jobs that were killed:</strong>
+                <ul className="notes">{startup.removed.map((r, i) => <li key={`r${i}`}>removed {r}</li>)}</ul>
+              </>
+            )}
+            {startup.failed.length + startup.flagged.length > 0 && (
+              <>
+                <strong>Needs your attention:</strong>
+                <ul className="notes">{[...startup.failed, ...startup.flagged].map((r, i) => <li key={`f${i}`}>{r}</li>)}</ul>
+              </>
+            )}
+            <button className="small" onClick={() => setStartup(null)}>Dismiss</button>
           </div>
         )}
         {view === "profiles" ? (

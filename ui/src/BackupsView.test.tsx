@@ -11,7 +11,7 @@ afterEach(cleanup);
 const dep = { id: "d1", name: "bank" } as Deployment;
 const entry: CatalogEntry = {
   id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
-  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "info",
+  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "ok", problem: null,
 };
 const prog = (tables_done: number): Progress => ({
   phase: "dumping", raw_bytes: 1000 * tables_done, written_bytes: 500, tables_done, tables_total: 4, pages_done: 0, pages_total: 0,
@@ -19,6 +19,23 @@ const prog = (tables_done: number): Progress => ({
 });
 
 describe("BackupsView", () => {
+  it("lists damaged backups and leftovers with what is wrong, in words, and offers no restore for them", async () => {
+    const damaged: CatalogEntry = {
+      ...entry, id: "20261120T000000Z-bad", folder: "/b/bank/20261120T000000Z-bad", status: "damaged",
+      problem: "manifest.json is not a Quiesce manifest (expected value at line 1 column 1)", format: "", bytes: 0,
+    };
+    const leftover: CatalogEntry = { ...damaged, id: "x.partial", folder: "/b/bank/x.partial", status: "leftover", problem: "an unfinished backup that no job of this machine owns" };
+    setBackend(fakeBackend({ listDeployments: vi.fn().mockResolvedValue([dep]), listBackups: vi.fn().mockResolvedValue([entry, damaged, leftover]) }));
+    render(<BackupsView onRestore={() => {}} />);
+    const row = await screen.findByTestId(`backup-row-${damaged.id}`);
+    expect(row.textContent).toContain("damaged");
+    expect(row.textContent).toContain("expected value at line 1");
+    expect(screen.getByTestId("backup-row-x.partial").textContent).toContain("left over");
+    expect(screen.queryByTestId(`restore-${damaged.id}`)).toBeNull();
+    expect(screen.getByTestId(`restore-${entry.id}`)).toBeTruthy();
+    expect(screen.getByTestId(`backup-row-${entry.id}`).textContent).toContain("complete");
+  });
+
   it("streams progress and the tool's log, then shows the backup in the history", async () => {
     let emit: (e: BackupEvent) => void = () => {};
     let finish: (e: CatalogEntry) => void = () => {};

@@ -193,13 +193,22 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
           <div style={{ margin: "0 18px" }}>
             <table className="facts" data-testid="backup-history">
               <thead>
-                <tr><th>Started</th><th>Deployment</th><th>Method</th><th>Format</th><th>Size</th><th>Duration</th><th>Tables</th><th /></tr>
+                <tr><th>Started</th><th>Deployment</th><th>Status</th><th>Method</th><th>Format</th><th>Size</th><th>Duration</th><th>Tables</th><th /></tr>
               </thead>
               <tbody>
-                {history.map((b) => (
+                {history.map((b) => b.status === "damaged" || b.status === "leftover" ? (
+                  <tr key={b.folder} className="unusable" data-testid={`backup-row-${b.id}`}>
+                    <td title={b.folder}>{b.started_at ? new Date(b.started_at).toLocaleString() : "?"}</td>
+                    <td>{b.deployment}</td>
+                    <td><span className="badge warn">{b.status === "damaged" ? "⚠ damaged" : "⚠ left over"}</span></td>
+                    <td colSpan={5} className="small">{b.problem} <span className="muted">({b.folder})</span></td>
+                    <td />
+                  </tr>
+                ) : (
                   <tr key={b.id} data-testid={`backup-row-${b.id}`}>
                     <td title={b.id}>{new Date(b.started_at).toLocaleString()}</td>
                     <td>{b.deployment}</td>
+                    <td>{b.status === "warnings" ? <span className="badge warn">⚠ warnings</span> : <span className="badge ok">✓ complete</span>}</td>
                     <td>{b.method === "no_pause" ? "no pause" : b.method}</td>
                     <td>{b.format}</td>
                     <td>{human(b.bytes)}</td>

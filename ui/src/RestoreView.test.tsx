@@ -10,7 +10,7 @@ afterEach(cleanup);
 
 const entry: CatalogEntry = {
   id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
-  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "info",
+  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "ok", problem: null,
 };
 
 function preflight(over: Partial<RestorePreflight> = {}): RestorePreflight {

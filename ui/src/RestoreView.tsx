@@ -56,7 +56,9 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   const doneRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
-    backend().listBackups().then((b) => {
+    backend().listBackups().then((all) => {
+      // Only complete backups can be restored; damaged ones and leftovers are listed in Backups.
+      const b = all.filter((x) => x.status === "ok" || x.status === "warnings");
       setBackups(b);
       const wanted = initialBackup && b.some((x) => x.id === initialBackup) ? initialBackup : b[0]?.id;
       if (wanted) setSource((s) => s || wanted);

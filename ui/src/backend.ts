@@ -15,6 +15,7 @@ import type {
   PlanView,
   FieldError,
   IntegrityReport,
+  RecoveryReport,
   RestoreOptions,
   RestorePreflight,
   RestoreResult,
@@ -36,6 +37,8 @@ export class BackendError extends Error {
 
 export interface Backend {
   appInfo(): Promise<AppInfo>;
+  /** What the start-up step removed (left by killed jobs) and flagged in the state. */
+  startupReport(): Promise<RecoveryReport>;
   listProfiles(): Promise<Profile[]>;
   validateProfile(input: ProfileInput): Promise<FieldError[]>;
   saveProfile(id: string | null, input: ProfileInput): Promise<Profile>;
@@ -61,6 +64,7 @@ export interface Backend {
   backupDryRun(deploymentId: string, options: BackupOptions, jobId: string): Promise<Preflight>;
   /** Runs a backup; events stream to `onEvent`; cancel with cancelJob(jobId). */
   startBackup(deploymentId: string, options: BackupOptions, jobId: string, onEvent: (e: BackupEvent) => void): Promise<CatalogEntry>;
+  /** Backups (complete and damaged), then leftovers Quiesce did not remove. */
   listBackups(): Promise<CatalogEntry[]>;
   deleteBackup(id: string): Promise<void>;
   openBackupFolder(id: string): Promise<void>;
@@ -89,6 +93,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 export const tauriBackend: Backend = {
   appInfo: () => call("app_info"),
+  startupReport: () => call("startup_report"),
   listProfiles: () => call("list_profiles"),
   validateProfile: (input) => call("validate_profile", { input }),
   saveProfile: (id, input) => call("save_profile", { id, input }),

@@ -324,6 +324,12 @@ kind: string,
  */
 snapshot: string | null, note: string, };
 
+export type FileOwner = { uid: number, gid: number, 
+/**
+ * Permission bits (e.g. 0o640 = 416).
+ */
+mode: number, };
+
 export type ManifestStorage = { name: string, profile: string, kind: DbKind, flavor: Flavor, target: string, product: string | null, server_version: string | null, 
 /**
  * SQLite: the source file's owner, group and mode, which a restore into
@@ -360,7 +366,27 @@ writers_blocked_ms: number | null,
  */
 restore_hint: string, notes: Array<string>, };
 
-export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, started_at: string, duration_ms: number, bytes: number, tables: number, status: Severity, };
+export type CatalogStatus = "ok" | "warnings" | "damaged" | "leftover";
+
+export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, started_at: string, duration_ms: number, bytes: number, tables: number, status: CatalogStatus, 
+/**
+ * What is wrong, for damaged and leftover entries.
+ */
+problem: string | null, };
+
+export type RecoveryReport = { 
+/**
+ * What was removed, one sentence each.
+ */
+removed: Array<string>, 
+/**
+ * What could not be removed, with the reason.
+ */
+failed: Array<string>, 
+/**
+ * Problems in the state files found at start (flagged, never dropped).
+ */
+flagged: Array<string>, };
 
 export type RecordedGrants = { 
 /**

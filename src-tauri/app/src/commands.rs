@@ -21,6 +21,7 @@ type Res<T> = Result<T, IpcError>;
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         app_info,
+        startup_report,
         list_profiles,
         validate_profile,
         save_profile,
@@ -63,6 +64,15 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> quiesce_engine::Result<
 async fn app_info(state: State<'_, AppState>) -> Res<AppInfo> {
     let (home, secrets) = (state.home.clone(), state.secrets.clone());
     blocking(move || Ok(quiesce_engine::app_info(&home, &secrets))).await
+}
+
+/// What the start-up step removed and flagged (waits for it to finish).
+#[tauri::command(rename_all = "snake_case")]
+async fn startup_report(state: State<'_, AppState>) -> Res<quiesce_engine::job::recovery::RecoveryReport> {
+    let mut rx = state.startup.clone();
+    let r =
+        rx.wait_for(|r| r.is_some()).await.map_err(|_| Error::internal("the start-up step did not finish").to_ipc())?;
+    Ok(r.clone().unwrap_or_default())
 }
 
 #[tauri::command(rename_all = "snake_case")]
@@ -226,10 +236,17 @@ async fn start_backup(
     }
 }
 
+/// The catalog: backups (complete and damaged), then leftovers Quiesce did not remove.
 #[tauri::command(rename_all = "snake_case")]
 async fn list_backups(state: State<'_, AppState>) -> Res<Vec<CatalogEntry>> {
     let root = backup::catalog_root(&state.deployments);
-    blocking(move || Ok(manifest::list(&root))).await
+    let home = state.home.clone();
+    blocking(move || {
+        let mut v = manifest::list(&root);
+        v.extend(manifest::leftovers(&home, &manifest::known_roots(&home)));
+        Ok(v)
+    })
+    .await
 }
 
 #[tauri::command(rename_all = "snake_case")]

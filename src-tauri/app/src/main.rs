@@ -12,6 +12,8 @@ pub struct AppState {
     pub deployments: Deployments,
     pub secrets: SecretStore,
     pub jobs: quiesce_engine::job::JobRegistry,
+    /// The start-up step's report, once it has run (after the first paint).
+    pub startup: tokio::sync::watch::Receiver<Option<quiesce_engine::job::recovery::RecoveryReport>>,
 }
 
 fn main() {
@@ -32,7 +34,19 @@ fn main() {
     }
     tracing::info!(config = %home.config_dir.display(), data = %home.data_dir.display(), "Quiesce {} starting", quiesce_engine::VERSION);
     let deployments = Deployments::new(profiles.clone());
-    let state = AppState { home, profiles, deployments, secrets, jobs: Default::default() };
+    // Recovery and the state audit run beside the window's start, never before it.
+    let (startup_tx, startup) = tokio::sync::watch::channel(None);
+    {
+        let ds = deployments.clone();
+        std::thread::spawn(move || {
+            let r = quiesce_engine::startup::check(&ds);
+            for line in r.removed.iter().chain(&r.failed).chain(&r.flagged) {
+                tracing::warn!("start-up: {line}");
+            }
+            let _ = startup_tx.send(Some(r));
+        });
+    }
+    let state = AppState { home, profiles, deployments, secrets, jobs: Default::default(), startup };
     tauri::Builder::default()
         .manage(state)
         .invoke_handler(commands::handler())

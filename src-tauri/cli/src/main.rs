@@ -434,7 +434,8 @@ enum Output {
     Plan(Box<PlanView>),
     Preflight(Box<backup::Preflight>),
     BackupDone(std::path::PathBuf, Box<Manifest>),
-    Catalog(Vec<CatalogEntry>),
+    /// Backups (complete and damaged), and leftovers Quiesce did not remove.
+    Catalog(Vec<CatalogEntry>, Vec<CatalogEntry>),
     Manifest(std::path::PathBuf, Box<Manifest>),
     BackupRemoved(Box<Manifest>),
     RestorePreflight(Box<restore::RestorePreflight>),
@@ -487,6 +488,15 @@ fn main() {
 async fn run(cmd: Command) -> Result<Output> {
     let home = Home::resolve()?;
     let profiles = Profiles::new(home, SecretStore::new());
+    // What killed jobs left behind is removed first (never a live job's), and
+    // the state audited; said on stderr so --json output stays one document.
+    let started = quiesce_engine::startup::check(&Deployments::new(profiles.clone()));
+    for r in &started.removed {
+        eprintln!("note: removed {r}");
+    }
+    for f in started.failed.iter().chain(&started.flagged) {
+        eprintln!("warning: {f}");
+    }
     match cmd {
         Command::Profile(p) => profile_cmd(&profiles, *p).await,
         Command::Deployment(d) => deployment_cmd(&Deployments::new(profiles), d),
@@ -526,7 +536,14 @@ async fn run(cmd: Command) -> Result<Output> {
                     .unwrap_or_else(|| backup::manifest::default_root(&home))
             };
             match b {
-                BackupsCmd::List { root: r } => Ok(Output::Catalog(backup::manifest::list(&root(r)))),
+                BackupsCmd::List { root: r } => {
+                    let listed = root(r);
+                    let mut roots = backup::manifest::known_roots(&home);
+                    if !roots.contains(&listed) {
+                        roots.insert(0, listed.clone());
+                    }
+                    Ok(Output::Catalog(backup::manifest::list(&listed), backup::manifest::leftovers(&home, &roots)))
+                }
                 BackupsCmd::Show { id, root: r } => {
                     let (dir, m) = backup::manifest::find(&root(r), &id)?;
                     Ok(Output::Manifest(dir, Box::new(m)))
@@ -557,8 +574,8 @@ async fn run(cmd: Command) -> Result<Output> {
             let ds = Deployments::new(profiles);
             let cancel = ctrl_c_token();
             let as_path = std::path::Path::new(&target);
-            let is_backup = as_path.join(backup::manifest::MANIFEST).is_file()
-                || backup::manifest::scan(&root).iter().any(|(_, m)| m.id == target);
+            let is_backup =
+                as_path.join(backup::manifest::MANIFEST).is_file() || backup::manifest::is_backup_id(&root, &target);
             if is_backup && against.is_none() {
                 let t = if as_path.exists() { absolute(target) } else { target };
                 let (i, v) = verify::verify_backup(&root, &t, &cancel).await?;
@@ -781,7 +798,7 @@ fn print_output(out: Output, json: bool) {
             Output::Plan(v) => serde_json::json!({ "plan": v.plan, "discovery": v.discovery }),
             Output::Preflight(p) => serde_json::json!({ "dry_run": p }),
             Output::BackupDone(dir, m) => serde_json::json!({ "backup": m, "folder": dir }),
-            Output::Catalog(c) => serde_json::json!({ "backups": c }),
+            Output::Catalog(c, l) => serde_json::json!({ "backups": c, "leftovers": l }),
             Output::Manifest(dir, m) => serde_json::json!({ "backup": m, "folder": dir }),
             Output::BackupRemoved(m) => serde_json::json!({ "removed": m }),
             Output::RestorePreflight(p) => serde_json::json!({ "dry_run": p }),
@@ -840,20 +857,14 @@ fn print_output(out: Output, json: bool) {
             println!("Backup {} of \"{}\" complete.", m.id, m.deployment);
             print_manifest(&dir, &m);
         }
-        Output::Catalog(c) if c.is_empty() => println!("No backups yet. Take one with `quiesce backup <deployment>`."),
-        Output::Catalog(c) => {
-            println!("{:<28} {:<18} {:<10} {:>10} {:>9} {:<8} FOLDER", "ID", "DEPLOYMENT", "FORMAT", "SIZE", "DURATION", "TABLES");
-            for b in c {
-                println!(
-                    "{:<28} {:<18} {:<10} {:>10} {:>8.1}s {:<8} {}",
-                    b.id,
-                    b.deployment,
-                    b.format,
-                    backup::human(b.bytes),
-                    b.duration_ms / 1000.0,
-                    b.tables,
-                    b.folder
-                );
+        Output::Catalog(c, l) => {
+            print_catalog(&c);
+            if !l.is_empty() {
+                println!();
+                println!("Left over, not removed by Quiesce:");
+                for e in &l {
+                    println!("  {}\n    {}", e.folder, e.problem.as_deref().unwrap_or(""));
+                }
             }
         }
         Output::Manifest(dir, m) => print_manifest(&dir, &m),
@@ -939,6 +950,34 @@ fn print_output(out: Output, json: bool) {
             for n in r.notes {
                 println!("    {n}");
             }
+        }
+    }
+}
+
+fn print_catalog(c: &[CatalogEntry]) {
+    if c.is_empty() {
+        println!("No backups yet. Take one with `quiesce backup <deployment>`.");
+        return;
+    }
+    println!(
+        "{:<28} {:<18} {:<10} {:>10} {:>9} {:<8} {:<8} FOLDER",
+        "ID", "DEPLOYMENT", "FORMAT", "SIZE", "DURATION", "TABLES", "STATUS"
+    );
+    for b in c {
+        let status = serde_json::to_value(b.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        println!(
+            "{:<28} {:<18} {:<10} {:>10} {:>8.1}s {:<8} {:<8} {}",
+            b.id,
+            b.deployment,
+            b.format,
+            backup::human(b.bytes),
+            b.duration_ms / 1000.0,
+            b.tables,
+            status,
+            b.folder
+        );
+        if let Some(p) = &b.problem {
+            println!("    {p}");
         }
     }
 }

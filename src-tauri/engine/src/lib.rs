@@ -20,6 +20,8 @@ pub mod restore;
 pub mod scalardb;
 pub mod secrets;
 pub mod sensitive;
+pub mod startup;
+pub mod state_audit;
 pub mod store;
 pub mod tools;
 pub mod verify;

@@ -3,7 +3,6 @@
 //! folders (a folder copied from another machine shows up at the next scan);
 //! a folder still named `*.partial` is never a backup.
 
-use crate::discovery::Severity;
 use crate::error::{Error, Result};
 use crate::plan::{Method, PathStep};
 use crate::profile::{DbKind, Flavor};
@@ -180,6 +179,20 @@ impl Manifest {
     }
 }
 
+/// What the catalog says of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CatalogStatus {
+    /// A complete backup.
+    Ok,
+    /// A complete backup whose manifest carries warnings.
+    Warnings,
+    /// A folder whose manifest does not parse: not usable, listed so it is seen.
+    Damaged,
+    /// An unfinished backup folder no job of this machine owns (`.partial`).
+    Leftover,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CatalogEntry {
     pub id: String,
@@ -193,7 +206,55 @@ pub struct CatalogEntry {
     #[ts(type = "number")]
     pub bytes: u64,
     pub tables: usize,
-    pub status: Severity,
+    pub status: CatalogStatus,
+    /// What is wrong, for damaged and leftover entries.
+    pub problem: Option<String>,
+}
+
+impl CatalogEntry {
+    fn of(path: &Path, m: &Manifest) -> CatalogEntry {
+        CatalogEntry {
+            id: m.id.clone(),
+            folder: path.display().to_string(),
+            deployment: m.deployment.clone(),
+            deployment_id: m.deployment_id.clone(),
+            method: m.method,
+            format: m.format.clone(),
+            started_at: m.started_at.clone(),
+            duration_ms: m.duration_ms,
+            bytes: m.total_bytes(),
+            tables: m.tables.len(),
+            status: if m.notes.iter().any(|n| n.starts_with("warning")) {
+                CatalogStatus::Warnings
+            } else {
+                CatalogStatus::Ok
+            },
+            problem: None,
+        }
+    }
+
+    /// A folder that is not a usable backup.
+    fn unusable(path: &Path, status: CatalogStatus, problem: String) -> CatalogEntry {
+        let name = |p: Option<&Path>| p.and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+        let modified = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339())
+            .unwrap_or_default();
+        CatalogEntry {
+            id: name(Some(path)).unwrap_or_default(),
+            folder: path.display().to_string(),
+            deployment: name(path.parent()).unwrap_or_default(),
+            deployment_id: String::new(),
+            method: Method::Unknown,
+            format: String::new(),
+            started_at: modified,
+            duration_ms: 0.0,
+            bytes: 0,
+            tables: 0,
+            status,
+            problem: Some(problem),
+        }
+    }
 }
 
 /// Where backups go unless a backup names another folder.
@@ -244,57 +305,134 @@ pub fn read_manifest(folder: &Path) -> Result<Manifest> {
     Ok(m)
 }
 
-/// Every complete backup under `root` (two levels: deployment / backup), newest first.
-pub fn scan(root: &Path) -> Vec<(PathBuf, Manifest)> {
+/// What a catalog folder holds.
+enum Scanned {
+    Complete(PathBuf, Box<Manifest>),
+    Damaged(PathBuf, Error),
+    Partial(PathBuf),
+}
+
+/// Every backup folder under `root` (two levels: deployment / backup).
+fn scan_all(root: &Path) -> Vec<Scanned> {
     let mut out = Vec::new();
     let Ok(deps) = std::fs::read_dir(root) else { return out };
     for d in deps.flatten() {
         let Ok(backups) = std::fs::read_dir(d.path()) else { continue };
         for b in backups.flatten() {
             let path = b.path();
-            if path.to_string_lossy().ends_with(PARTIAL_SUFFIX) || !path.join(MANIFEST).is_file() {
+            if !path.is_dir() {
                 continue;
             }
-            if let Ok(m) = read_manifest(&path) {
-                out.push((path, m));
+            if path.to_string_lossy().ends_with(PARTIAL_SUFFIX) {
+                out.push(Scanned::Partial(path));
+            } else if path.join(MANIFEST).is_file() {
+                match read_manifest(&path) {
+                    Ok(m) => out.push(Scanned::Complete(path, Box::new(m))),
+                    Err(e) => out.push(Scanned::Damaged(path, e)),
+                }
             }
         }
     }
+    out
+}
+
+/// Every complete backup under `root`, newest first.
+pub fn scan(root: &Path) -> Vec<(PathBuf, Manifest)> {
+    let mut out: Vec<(PathBuf, Manifest)> = scan_all(root)
+        .into_iter()
+        .filter_map(|s| match s {
+            Scanned::Complete(p, m) => Some((p, *m)),
+            _ => None,
+        })
+        .collect();
     out.sort_by(|a, b| b.1.started_at.cmp(&a.1.started_at));
     out
 }
 
+/// The catalog of `root`: complete backups and damaged ones (a manifest that
+/// does not parse is listed with its error, never silently left out), newest first.
 pub fn list(root: &Path) -> Vec<CatalogEntry> {
-    scan(root)
+    let mut v: Vec<CatalogEntry> = scan_all(root)
         .into_iter()
-        .map(|(path, m)| CatalogEntry {
-            id: m.id.clone(),
-            folder: path.display().to_string(),
-            deployment: m.deployment.clone(),
-            deployment_id: m.deployment_id.clone(),
-            method: m.method,
-            format: m.format.clone(),
-            started_at: m.started_at.clone(),
-            duration_ms: m.duration_ms,
-            bytes: m.total_bytes(),
-            tables: m.tables.len(),
-            status: if m.notes.iter().any(|n| n.starts_with("warning")) { Severity::Warning } else { Severity::Info },
+        .filter_map(|s| match s {
+            Scanned::Complete(p, m) => Some(CatalogEntry::of(&p, &m)),
+            Scanned::Damaged(p, e) => Some(CatalogEntry::unusable(&p, CatalogStatus::Damaged, e.message)),
+            Scanned::Partial(_) => None,
         })
-        .collect()
+        .collect();
+    v.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    v
+}
+
+/// Unfinished backup folders under `roots` that no running job of this
+/// machine owns: the start-up recovery removes those its journals name, so
+/// what is left here was not Quiesce's to remove (an older release's, or
+/// another machine's writing to a shared folder). Listed, never deleted.
+pub fn leftovers(home: &crate::paths::Home, roots: &[PathBuf]) -> Vec<CatalogEntry> {
+    let live = crate::job::recovery::live_owned(home);
+    let mut v = Vec::new();
+    for root in roots {
+        for s in scan_all(root) {
+            if let Scanned::Partial(p) = s {
+                if !live.contains(&p) {
+                    v.push(CatalogEntry::unusable(
+                        &p,
+                        CatalogStatus::Leftover,
+                        "an unfinished backup that no job of this machine owns (left by an older Quiesce, or being written by another machine): Quiesce leaves it alone. Delete the folder if no backup is running there.".into(),
+                    ));
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Whether `id` names a backup folder under `root`, usable or damaged.
+pub fn is_backup_id(root: &Path, id: &str) -> bool {
+    scan_all(root).iter().any(|s| match s {
+        Scanned::Complete(_, m) => m.id == id,
+        Scanned::Damaged(p, _) => p.file_name().is_some_and(|n| n == id),
+        Scanned::Partial(_) => false,
+    })
 }
 
 /// A backup by id (or folder path).
 pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
     let p = Path::new(id);
     if p.is_absolute() && p.join(MANIFEST).is_file() {
-        return Ok((p.to_path_buf(), read_manifest(p)?));
+        return Ok((p.to_path_buf(), read_manifest(p).map_err(|e| damaged(p, e))?));
     }
-    scan(root).into_iter().find(|(_, m)| m.id == id).ok_or_else(|| {
-        Error::not_found(format!(
-            "No backup \"{id}\" under {}. List them with `quiesce backups list`, or give the backup's folder.",
-            root.display()
-        ))
-    })
+    let all = scan_all(root);
+    for s in &all {
+        if let Scanned::Damaged(path, e) = s {
+            if path.file_name().is_some_and(|n| n == id) {
+                return Err(damaged(path, Error::new(e.code, e.message.clone())));
+            }
+        }
+    }
+    all.into_iter()
+        .find_map(|s| match s {
+            Scanned::Complete(p, m) if m.id == id => Some((p, *m)),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "No backup \"{id}\" under {}. List them with `quiesce backups list`, or give the backup's folder.",
+                root.display()
+            ))
+        })
+}
+
+/// A backup whose manifest cannot be read is damaged, not missing.
+fn damaged(folder: &Path, e: Error) -> Error {
+    Error::new(
+        crate::ErrorCode::Corrupt,
+        format!(
+            "The backup in {} is damaged: {} Restore another backup (`quiesce backups list` shows it as damaged), or put back its manifest from a copy.",
+            folder.display(),
+            e.message
+        ),
+    )
 }
 
 /// Deletes a complete backup's folder.

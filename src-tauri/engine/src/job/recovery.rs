@@ -117,6 +117,25 @@ pub fn recover(home: &Home) -> RecoveryReport {
     report
 }
 
+/// What running jobs of this machine own (their locks are held).
+pub fn live_owned(home: &Home) -> Vec<PathBuf> {
+    let dir = jobs_dir(home);
+    let mut v = Vec::new();
+    for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let path = f.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        if take_lock(&dir.join(format!("{id}.lock"))).is_some() {
+            continue; // not live
+        }
+        let entry: Option<Entry> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        v.extend(entry.into_iter().flat_map(|e| e.owned).map(|o| o.path().to_path_buf()));
+    }
+    v
+}
+
 /// Password files of releases before job journals (`.quiesce-*` in
 /// `$XDG_RUNTIME_DIR` or /tmp): removed when they are this user's and no
 /// process holds them open (their job kept them open while it ran).

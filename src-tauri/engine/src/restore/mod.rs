@@ -842,6 +842,9 @@ pub async fn run(
 ) -> Result<RestoreResult> {
     let phase = |p: &str, m: String| sink(BackupEvent::Phase { phase: p.into(), message: m });
     phase("checks", "Checking the backup's files against its manifest, the tools and the target…".into());
+    // The backup named first is checked first: a damaged or missing one is
+    // said before anything about the target.
+    find_backup(root, backup)?;
     let target0 = ds.profiles().get(&opts.to)?;
     let _lock = lock_target(ds.profiles().home(), &target0)?;
     let (ctx, pf, pending) = prepare(ds, root, backup, opts, cancel, true).await?;

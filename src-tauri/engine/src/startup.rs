@@ -1,0 +1,13 @@
+//! The one start-up step of the GUI (on a background thread, after its first
+//! paint) and of every CLI command: the recovery of what killed jobs left,
+//! and the audit of the state files (what an earlier release wrote and this
+//! one considers invalid is flagged here, never dropped).
+
+use crate::deployment::Deployments;
+use crate::job::recovery::{self, RecoveryReport};
+
+pub fn check(ds: &Deployments) -> RecoveryReport {
+    let mut report = recovery::recover(ds.profiles().home());
+    report.flagged = crate::state_audit::audit(ds);
+    report
+}
