@@ -172,6 +172,30 @@ enum DeploymentCmd {
         #[arg(long = "admin-endpoint", value_name = "ADDRESS")]
         admin_endpoints: Vec<String>,
     },
+    /// Change a deployment: only the options given change (`--storage`,
+    /// `--map` and `--admin-endpoint` replace their whole list when given).
+    Edit {
+        /// The deployment to change (name or id).
+        deployment: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A storage: NAME=PROFILE, or PROFILE alone for a single storage named "default". Repeat for multi-storage.
+        #[arg(long = "storage", value_name = "NAME=PROFILE")]
+        storages: Vec<String>,
+        /// Namespace mapping: NAMESPACE=STORAGE (repeat).
+        #[arg(long = "map", value_name = "NS=STORAGE")]
+        mapping: Vec<String>,
+        /// The storage of namespaces the mapping does not list.
+        #[arg(long)]
+        default_storage: Option<String>,
+        /// The coordinator's namespace (scalar.db.consensus_commit.coordinator.namespace).
+        #[arg(long)]
+        coordinator_namespace: Option<String>,
+        /// A Scalar Admin endpoint: host:port, indirect:host, direct-kubernetes:ns/ep (repeat).
+        #[arg(long = "admin-endpoint", value_name = "ADDRESS")]
+        admin_endpoints: Vec<String>,
+    },
     /// List deployments.
     List,
     /// Show one deployment with its storages' profiles.
@@ -630,22 +654,8 @@ fn deployment_cmd(deployments: &Deployments, cmd: DeploymentCmd) -> Result<Outpu
             with_profiles(d, "imported")
         }
         DeploymentCmd::Create { name, storages, mapping, default_storage, coordinator_namespace, admin_endpoints } => {
-            let profiles = deployments.profiles();
-            let mut st = Vec::new();
-            for s in &storages {
-                let (sname, pname) = s.split_once('=').unwrap_or(("default", s.as_str()));
-                st.push(quiesce_engine::deployment::DeploymentStorage {
-                    name: sname.to_string(),
-                    profile_id: profiles.get(pname)?.id,
-                });
-            }
-            let mut map = Vec::new();
-            for m in &mapping {
-                let (ns, s) = m.split_once('=').ok_or_else(|| {
-                    Error::invalid(format!("--map {m}: write NAMESPACE=STORAGE, e.g. --map coordinator=mysql"))
-                })?;
-                map.push(quiesce_engine::deployment::NamespaceMapping { namespace: ns.into(), storage: s.into() });
-            }
+            let st = storage_args(deployments, &storages)?;
+            let map = mapping_args(&mapping)?;
             let input = quiesce_engine::deployment::DeploymentInput {
                 name,
                 storages: st,
@@ -657,10 +667,69 @@ fn deployment_cmd(deployments: &Deployments, cmd: DeploymentCmd) -> Result<Outpu
             };
             with_profiles(deployments.create(&input, None)?, "created")
         }
+        DeploymentCmd::Edit {
+            deployment,
+            name,
+            storages,
+            mapping,
+            default_storage,
+            coordinator_namespace,
+            admin_endpoints,
+        } => {
+            let existing = deployments.get(&deployment)?;
+            let mut input = existing.to_input();
+            if let Some(n) = name {
+                input.name = n;
+            }
+            if !storages.is_empty() {
+                input.storages = storage_args(deployments, &storages)?;
+            }
+            if !mapping.is_empty() {
+                input.namespace_mapping = mapping_args(&mapping)?;
+            }
+            if default_storage.is_some() {
+                input.default_storage = default_storage;
+            }
+            if coordinator_namespace.is_some() {
+                input.coordinator_namespace = coordinator_namespace;
+            }
+            if !admin_endpoints.is_empty() {
+                input.admin_endpoints = admin_endpoints;
+            }
+            with_profiles(deployments.update(&existing.id, &input)?, "updated")
+        }
         DeploymentCmd::List => Ok(Output::Deployments(deployments.list()?)),
         DeploymentCmd::Show { name } => with_profiles(deployments.get(&name)?, ""),
         DeploymentCmd::Remove { name } => Ok(Output::DeploymentRemoved(deployments.remove(&name)?)),
     }
+}
+
+/// `--storage NAME=PROFILE` (or PROFILE alone: the storage "default").
+fn storage_args(
+    deployments: &Deployments,
+    args: &[String],
+) -> Result<Vec<quiesce_engine::deployment::DeploymentStorage>> {
+    args.iter()
+        .map(|s| {
+            let (sname, pname) = s.split_once('=').unwrap_or(("default", s.as_str()));
+            Ok(quiesce_engine::deployment::DeploymentStorage {
+                name: sname.to_string(),
+                profile_id: deployments.profiles().get(pname)?.id,
+            })
+        })
+        .collect()
+}
+
+/// `--map NAMESPACE=STORAGE`.
+fn mapping_args(args: &[String]) -> Result<Vec<quiesce_engine::deployment::NamespaceMapping>> {
+    args.iter()
+        .map(|m| {
+            let (ns, s) = m.split_once('=').ok_or_else(|| {
+                Error::invalid(format!("--map {m}: write NAMESPACE=STORAGE, e.g. --map coordinator=mysql"))
+            })?;
+            Ok(quiesce_engine::deployment::NamespaceMapping { namespace: ns.into(), storage: s.into() })
+        })
+        .collect()
 }
 
 /// Notes go to stderr so that --json stdout stays one document.

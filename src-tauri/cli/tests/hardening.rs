@@ -143,3 +143,93 @@ fn the_catalog_lists_damaged_backups_and_leftovers_it_cannot_remove() {
     assert!(e["error"]["message"].as_str().unwrap().contains("damaged"), "{e}");
     cli.expect_error(&["restore", "20261101T000000Z-bad", "--to", "nobody", "--root", &r], None, &[], "corrupt");
 }
+
+/// A copy of the state directory the release before these changes wrote
+/// (tests/fixtures/state-v1, made by its own binary; see its ORIGIN).
+fn old_state(cli: &Cli) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/state-v1");
+    let out = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(fixture.join("config"))
+        .arg(fixture.join("data"))
+        .arg(cli.home.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+const FIXTURE_SECRET: &str = "Fixture-Secret-42";
+
+#[test]
+fn state_written_by_the_previous_release_loads_with_what_became_invalid_flagged_never_dropped() {
+    let cli = Cli::new();
+    old_state(&cli);
+    let profiles_file = cli.profiles_file();
+    assert!(std::fs::read_to_string(&profiles_file).unwrap().contains(FIXTURE_SECRET), "the fixture holds the leak");
+
+    let out = cli.run(&["profile", "list", "--json"], None, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names: Vec<&str> = v["profiles"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["dynamo", "leaky-mysql", "lite", "long-user", "maria", "pg"], "no profile is dropped");
+    // The leaked password went to the keyring; the file and every output are clean.
+    assert!(stderr.contains("leaky-mysql") && stderr.contains("moved into the keyring"), "{stderr}");
+    assert!(!std::fs::read_to_string(&profiles_file).unwrap().contains(FIXTURE_SECRET), "still in profiles.json");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(FIXTURE_SECRET) && !stderr.contains(FIXTURE_SECRET));
+    let leaky = v["profiles"].as_array().unwrap().iter().find(|p| p["name"] == "leaky-mysql").unwrap();
+    assert_eq!(leaky["host"], "mysql-prod.example", "{leaky}");
+    assert!(leaky["secret"].is_object(), "the password is referenced in the keyring: {leaky}");
+    // What became invalid is flagged with its fix, at every start, and kept.
+    assert!(stderr.contains("\"long-user\"") && stderr.contains("user") && stderr.contains("at most 256"), "{stderr}");
+    assert!(stderr.contains("Deployment \"..\"") && stderr.contains("quiesce deployment edit"), "{stderr}");
+    let (code, d) = cli.json(&["deployment", "list"], None, &[]);
+    assert_eq!(code, 0);
+    let dnames: Vec<&str> = d["deployments"].as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        dnames,
+        ["..", "leaky", "lite-single", "maria-single", "multi", "pg-single"],
+        "no deployment is dropped"
+    );
+    // A backup of ".." is refused before anything is written outside the catalog.
+    let e = cli.expect_error(&["backup", ".."], None, &[], "invalid_input");
+    assert!(e["error"]["message"].as_str().unwrap().contains(".."), "{e}");
+    assert!(!cli
+        .home
+        .path()
+        .join("data")
+        .read_dir()
+        .unwrap()
+        .flatten()
+        .any(|f| f.file_name().to_string_lossy().starts_with("2026")));
+    // The schema-1 backups of each engine are listed and still match their manifests.
+    let (code, b) = cli.json(&["backups", "list"], None, &[]);
+    assert_eq!(code, 0, "{b}");
+    let backups = b["backups"].as_array().unwrap();
+    assert_eq!(backups.len(), 3, "{b}");
+    for e in backups {
+        assert_eq!(e["status"], "ok", "{e}");
+        let id = e["id"].as_str().unwrap();
+        let out = cli.run(&["verify", id], None, &[]);
+        assert!(out.status.success(), "{id}: {}", String::from_utf8_lossy(&out.stdout));
+    }
+    // The password moved once; the next command says nothing more about it.
+    let again = cli.run(&["profile", "list"], None, &[]);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("moved into the keyring"));
+    cli.run(&["profile", "remove", "leaky-mysql"], None, &[]);
+}
+
+#[test]
+fn without_a_keyring_the_old_leak_is_masked_and_flagged_not_shown() {
+    let cli = Cli::new();
+    old_state(&cli);
+    let no_keyring = [("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")];
+    let out = cli.run(&["profile", "list"], None, &no_keyring);
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stdout.contains(FIXTURE_SECRET) && !stderr.contains(FIXTURE_SECRET), "{stdout}\n{stderr}");
+    assert!(stdout.contains("scalar:****@mysql-prod.example"), "{stdout}");
+    assert!(stderr.contains("cannot be moved into the keyring") && stderr.contains("--password-stdin"), "{stderr}");
+    let (_, v) = cli.json(&["profile", "show", "leaky-mysql"], None, &no_keyring);
+    assert!(!v.to_string().contains(FIXTURE_SECRET), "{v}");
+}

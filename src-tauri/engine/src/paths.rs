@@ -90,6 +90,24 @@ pub fn try_lock(home: &Home, name: &str, busy: impl FnOnce() -> String) -> crate
     }
 }
 
+/// The names of profiles and deployments: the CLI refers to them, and they
+/// name folders and files (a deployment's backup folder). At most 64
+/// letters, digits, '-', '_' or '.', starting with a letter or digit (so
+/// never "." or "..").
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("A name is required.")
+    } else if name.chars().count() > 64 {
+        Some("Use at most 64 characters.")
+    } else if !name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
+        Some("Use letters, digits, '-', '_' or '.'.")
+    } else if !name.chars().next().is_some_and(char::is_alphanumeric) {
+        Some("Start with a letter or a digit (a name like \".\" or \"..\" would name a folder outside Quiesce's own).")
+    } else {
+        None
+    }
+}
+
 /// Why `name` cannot be one component of a path Quiesce writes (a
 /// deployment's folder, a backup id, a file in a backup), or None if it can.
 pub fn component_problem(name: &str) -> Option<&'static str> {
@@ -127,6 +145,16 @@ pub fn inside(root: &Path, parts: &[&str]) -> Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_start_with_a_letter_or_digit() {
+        for ok in ["prod", "prod-pg.1", "Ωmega", "1st"] {
+            assert_eq!(name_problem(ok), None, "{ok}");
+        }
+        for bad in [".hidden", "-x", "a b", &"x".repeat(65)] {
+            assert!(name_problem(bad).is_some(), "{bad}");
+        }
+    }
 
     #[test]
     fn nothing_joined_under_a_root_leaves_it() {

@@ -279,12 +279,8 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
     let mut errs = Vec::new();
     let mut err = |field: &str, message: String| errs.push(FieldError { field: field.into(), message });
     let name = input.name.trim().to_string();
-    if name.is_empty() {
-        err("name", "A name is required, e.g. \"prod-postgres\".".into());
-    } else if name.len() > 64 {
-        err("name", "Use at most 64 characters.".into());
-    } else if !name.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c)) {
-        err("name", "Use letters, digits, '-', '_' or '.' (the CLI refers to profiles by name).".into());
+    if let Some(why) = crate::paths::name_problem(&name) {
+        err("name", format!("{why} The CLI refers to profiles by name, e.g. \"prod-postgres\"."));
     }
     let kind = match input.kind {
         Some(k) => k,
@@ -319,6 +315,33 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
         |v: &[String]| -> Vec<String> { v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
     let nodes = clean_list(&input.nodes);
     let data_dirs = clean_list(&input.data_dirs);
+    // Bounded fields: a 5 MB user name is a mistake (or an attack on every
+    // screen and file that shows it), never a user.
+    for (field, v, max) in [
+        ("host", &host, 255),
+        ("user", &user, 256),
+        ("database", &database, 256),
+        ("path", &path, 4096),
+        ("ssl_ca_file", &ssl_ca_file, 4096),
+        ("client_bin_dir", &client_bin_dir, 4096),
+        ("region", &region, 64),
+        ("endpoint", &endpoint, 2048),
+        ("table_prefix", &table_prefix, 255),
+        ("instance_id", &instance_id, 255),
+    ] {
+        match v {
+            Some(v) if v.len() > max => err(field, format!("Use at most {max} bytes ({} given).", v.len())),
+            Some(v) if v.chars().any(char::is_control) => {
+                err(field, "Remove the control characters (a newline, a tab) from it.".into())
+            }
+            _ => {}
+        }
+    }
+    for (field, list, max) in [("nodes", &nodes, 255), ("data_dirs", &data_dirs, 4096)] {
+        if list.len() > 256 || list.iter().any(|v| v.len() > max || v.chars().any(char::is_control)) {
+            err(field, format!("Give at most 256 entries of at most {max} bytes each, without control characters."));
+        }
+    }
     let ssl_mode = input.ssl_mode.unwrap_or_default();
     let connect_timeout_secs = input.connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
     if !(1..=600).contains(&connect_timeout_secs) {
@@ -397,6 +420,10 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
                 Some(h) if h.contains(char::is_whitespace) || h.contains('/') && !h.starts_with('/') => err(
                     "host",
                     "A host name has no spaces or slashes (a Unix socket directory starts with '/').".into(),
+                ),
+                Some(h) if h.contains('@') && !h.starts_with('/') => err(
+                    "host",
+                    "A host name has no '@': a user (and a password) before it belongs in the user field and the keyring.".into(),
                 ),
                 _ => {}
             }
@@ -524,6 +551,20 @@ struct ProfilesFile {
 
 const FILE_VERSION: u32 = 1;
 
+/// `user[:password]@host` (not a socket path): what an earlier release's
+/// import left in a host from a JDBC URL's userinfo.
+fn split_userinfo(h: &str) -> Option<(String, Option<String>, String)> {
+    if h.starts_with('/') {
+        return None;
+    }
+    let (info, host) = h.rsplit_once('@')?;
+    let (user, pw) = match info.split_once(':') {
+        Some((u, p)) => (u.to_string(), Some(p.to_string())),
+        None => (info.to_string(), None),
+    };
+    Some((user, pw.filter(|p| p != "****"), host.to_string()))
+}
+
 fn secret_ref(id: &str) -> SecretRef {
     SecretRef {
         store: "secret-service".into(),
@@ -548,7 +589,21 @@ impl Profiles {
         &self.home
     }
 
+    /// The profiles as every caller sees them: a password that an earlier
+    /// release left inside a host (`user:password@host`) is masked here, so
+    /// no list, message, log or IPC payload can carry it; only the start-up
+    /// scrub reads the file raw, to move it into the keyring.
     fn load(&self) -> Result<ProfilesFile> {
+        let mut f = self.load_raw()?;
+        for p in &mut f.profiles {
+            if let Some((user, Some(_), host)) = p.host.as_deref().and_then(split_userinfo) {
+                p.host = Some(format!("{user}:****@{host}"));
+            }
+        }
+        Ok(f)
+    }
+
+    fn load_raw(&self) -> Result<ProfilesFile> {
         let f: ProfilesFile = store::read_json(&self.home.profiles_file())?;
         if f.version > FILE_VERSION {
             return Err(Error::invalid(format!(
@@ -564,6 +619,55 @@ impl Profiles {
         f.version = FILE_VERSION;
         f.profiles.sort_by(|a, b| a.name.cmp(&b.name));
         store::write_json(&self.home.profiles_file(), &f)
+    }
+
+    /// Moves passwords that an earlier release's import kept inside a
+    /// profile's host (a MySQL JDBC URL's `user:password@host`) into the
+    /// keyring, and says what it did, or why it could not (then the password
+    /// stays masked, and the message says how to fix the profile by hand).
+    pub fn scrub_host_secrets(&self) -> Result<Vec<String>> {
+        if !self.home.profiles_file().exists() {
+            return Ok(vec![]);
+        }
+        let raw = self.load_raw()?;
+        if !raw.profiles.iter().any(|p| p.host.as_deref().and_then(split_userinfo).is_some_and(|u| u.1.is_some())) {
+            return Ok(vec![]);
+        }
+        let _lock = store::lock_exclusive(&self.home.lock_file())?;
+        let mut file = self.load_raw()?;
+        let mut said = Vec::new();
+        let mut changed = false;
+        for p in &mut file.profiles {
+            let Some((user, Some(pw), host)) = p.host.as_deref().and_then(split_userinfo) else { continue };
+            let r = p.secret.clone().unwrap_or_else(|| secret_ref(&p.id));
+            match self.secrets.set(&r.account, &Sensitive::new(pw)) {
+                Ok(()) => {
+                    // That release's parser also left the port in the host.
+                    let (host, port) = crate::deployment::split_host_port(&host, p.port.unwrap_or(3306))
+                        .unwrap_or((host.clone(), p.port.unwrap_or(3306)));
+                    p.host = Some(host.clone());
+                    p.port = Some(port);
+                    if p.user.is_none() && !user.is_empty() {
+                        p.user = Some(user);
+                    }
+                    p.secret = Some(r);
+                    p.updated_at = Utc::now();
+                    changed = true;
+                    said.push(format!(
+                        "Profile \"{}\" kept a password inside its host (an import by an earlier release of a JDBC URL with user:password@): it was moved into the keyring, and the host is now {host}.",
+                        p.name
+                    ));
+                }
+                Err(e) => said.push(format!(
+                    "Profile \"{}\" keeps a password inside its host (an import by an earlier release of a JDBC URL with user:password@), and it cannot be moved into the keyring now ({}). It is masked wherever Quiesce shows the profile. Start Quiesce where the keyring is available, or fix it by hand: quiesce profile edit {} --host {host} --password-stdin",
+                    p.name, e.message, p.name
+                )),
+            }
+        }
+        if changed {
+            self.save(file)?;
+        }
+        Ok(said)
     }
 
     pub fn list(&self) -> Result<Vec<Profile>> {

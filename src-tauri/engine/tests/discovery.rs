@@ -210,7 +210,7 @@ async fn mariadb_layout_with_myisam_in_flight_records_and_an_unreadable_database
     let plan = plan::evaluate(&dep, &env.ds.storage_profiles(&dep).unwrap(), Some(&disc));
     assert_eq!(plan.method, Method::NoPause);
     let cmd = plan.steps[0].backup.command.clone().unwrap();
-    let dbs = format!("--databases {} {} {} {}", want[0], want[1], want[2], want[3]);
+    let dbs = format!("--databases -- {} {} {} {}", want[0], want[1], want[2], want[3]);
     assert!(cmd.contains("--single-transaction") && cmd.contains(&dbs), "{cmd}");
     assert!(plan.warnings.iter().any(|w| w.code == "not_innodb" && w.severity == Severity::Error));
 

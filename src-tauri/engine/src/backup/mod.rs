@@ -274,7 +274,7 @@ async fn prepare(
         Some(o) => PathBuf::from(o),
         None => default_root(ds.profiles().home()),
     };
-    let out_dir = root.join(&d.name);
+    let out_dir = crate::paths::inside(&root, &[&d.name])?;
 
     let mut checks: Vec<Check> = Vec::new();
     if let Some(e) = &found.error {

@@ -7,6 +7,7 @@
 //! its profiles, and a profile still used by a deployment cannot be deleted.
 
 pub mod import;
+mod jdbc;
 
 use crate::error::{Error, ErrorCode, FieldError, Result};
 use crate::paths::Home;
@@ -228,8 +229,9 @@ pub struct DeploymentInput {
     pub storages_known: Option<bool>,
 }
 
+/// Deployment and storage names: see `paths::name_problem`.
 fn valid_name(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_alphanumeric() || "-_.".contains(c))
+    crate::paths::name_problem(s).is_none()
 }
 
 fn valid_namespace(s: &str) -> bool {
@@ -258,10 +260,8 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
     let mut errs = Vec::new();
     let mut err = |field: &str, message: String| errs.push(FieldError { field: field.into(), message });
     let name = input.name.trim().to_string();
-    if name.is_empty() {
-        err("name", "A name is required, e.g. \"prod\".".into());
-    } else if !valid_name(&name) {
-        err("name", "Use at most 64 letters, digits, '-', '_' or '.' (the CLI refers to deployments by name).".into());
+    if let Some(why) = crate::paths::name_problem(&name) {
+        err("name", format!("{why} The CLI refers to deployments by name, and backups go into a folder of that name, e.g. \"prod\"."));
     }
     let tm = input.transaction_manager.unwrap_or_default();
     let storages: Vec<DeploymentStorage> = input
@@ -495,7 +495,7 @@ impl Deployments {
             .map(|s| {
                 all.iter().find(|p| p.id == s.profile_id).cloned().map(|p| (s.clone(), p)).ok_or_else(|| {
                     Error::not_found(format!(
-                        "Deployment \"{}\": the profile of storage \"{}\" no longer exists. Edit the deployment and choose a profile.",
+                        "Deployment \"{}\": the profile of storage \"{}\" no longer exists. Give it one: quiesce deployment edit <deployment> --storage <storage>=<profile> (or in the app, Deployments).",
                         d.name, s.name
                     ))
                 })
