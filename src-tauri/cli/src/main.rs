@@ -41,6 +41,8 @@ enum Command {
         /// Discover the storages now (connects to them) instead of using the last discovery.
         #[arg(long)]
         discover: bool,
+        #[command(flatten)]
+        secrets: JobSecrets,
     },
     /// Take a consistent backup of a deployment (a single transactional database).
     Backup {
@@ -57,6 +59,8 @@ enum Command {
         /// Print the plan, the checks and the commands; run nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        secrets: JobSecrets,
     },
     /// The backup catalog (the backup folders are the truth).
     #[command(subcommand)]
@@ -91,6 +95,8 @@ enum Command {
         /// Print the checks, what the target holds and the commands; touch nothing.
         #[arg(long)]
         dry_run: bool,
+        #[command(flatten)]
+        secrets: JobSecrets,
     },
     /// Verify a live database (a profile or a deployment: tables, row counts,
     /// the ScalarDB consistency audit), or a backup (its files against the
@@ -102,9 +108,78 @@ enum Command {
         /// Compare a live target with this backup's manifest (its tables and row counts).
         #[arg(long, value_name = "ID")]
         backup: Option<String>,
+        /// Catalog folder to find backup ids in (default: the catalog).
         #[arg(long, value_name = "DIR")]
         root: Option<String>,
+        #[command(flatten)]
+        secrets: JobSecrets,
     },
+}
+
+/// Passwords for a command that connects, instead of the keyring (cron on a
+/// server has none). Never in argv: the variable's name is, not its value.
+#[derive(Args, Default)]
+struct JobSecrets {
+    /// Take the password of PROFILE from the environment variable VAR instead of the keyring. Repeat it for each profile the command connects to.
+    #[arg(long = "password-env", value_name = "PROFILE=VAR")]
+    password_env: Vec<String>,
+    /// Read the password from standard input instead of the keyring; only when the command connects to one profile.
+    #[arg(long = "password-stdin")]
+    password_stdin: bool,
+}
+
+impl JobSecrets {
+    /// `profiles` with the passwords given here, for a command that connects
+    /// to `needs` (the profiles with a password to give).
+    fn apply(&self, profiles: Profiles, needs: &[Profile]) -> Result<Profiles> {
+        let mut given = std::collections::HashMap::new();
+        let names = || needs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
+        for pair in &self.password_env {
+            let (name, var) = pair.split_once('=').ok_or_else(|| {
+                Error::invalid(format!(
+                    "--password-env {pair}: write PROFILE=VAR, e.g. --password-env prod-pg=PROD_PG_PASSWORD (this command connects to: {})",
+                    names()
+                ))
+            })?;
+            let p = needs.iter().find(|p| p.name == name || p.id == name).ok_or_else(|| {
+                Error::invalid(format!(
+                    "--password-env {name}=…: this command does not connect to a profile \"{name}\" with a password; it connects to: {}.",
+                    if needs.is_empty() { "none".to_string() } else { names() }
+                ))
+            })?;
+            let value = std::env::var(var).map_err(|_| {
+                Error::invalid(format!("The environment variable {var} (for profile {name}) is not set, or not UTF-8."))
+            })?;
+            if value.is_empty() {
+                return Err(Error::invalid(format!("The environment variable {var} (for profile {name}) is empty.")));
+            }
+            given.insert(p.id.clone(), Sensitive::new(value));
+        }
+        if self.password_stdin {
+            let [p] = needs else {
+                return Err(Error::invalid(format!(
+                    "--password-stdin gives one password, but this command connects to {} profile(s) with a password ({}): use --password-env PROFILE=VAR for each.",
+                    needs.len(),
+                    names()
+                )));
+            };
+            let pw = read_secret(true, None, false)?.expect("read from stdin");
+            given.insert(p.id.clone(), pw);
+        }
+        Ok(profiles.with_given_secrets(given))
+    }
+}
+
+/// The profiles of a deployment's storages that a job connects to with a password.
+fn password_profiles(profiles: &Profiles, deployment: &str) -> Result<Vec<Profile>> {
+    let ds = Deployments::new(profiles.clone());
+    let d = ds.get(deployment)?;
+    Ok(ds
+        .storage_profiles(&d)?
+        .into_iter()
+        .map(|(_, p)| p)
+        .filter(|p| p.kind.is_live() && p.kind != DbKind::Sqlite)
+        .collect())
 }
 
 /// Exit status when a verification ran and found errors.
@@ -524,8 +599,9 @@ async fn run(cmd: Command) -> Result<Output> {
     match cmd {
         Command::Profile(p) => profile_cmd(&profiles, *p).await,
         Command::Deployment(d) => deployment_cmd(&Deployments::new(profiles), d),
-        Command::Plan { deployment, discover } => {
-            let ds = Deployments::new(profiles);
+        Command::Plan { deployment, discover, secrets } => {
+            let needs = if discover { password_profiles(&profiles, &deployment)? } else { vec![] };
+            let ds = Deployments::new(secrets.apply(profiles, &needs)?);
             let view = if discover {
                 let cancel = ctrl_c_token();
                 plan::discover_and_view(&ds, &deployment, &cancel).await?
@@ -534,8 +610,9 @@ async fn run(cmd: Command) -> Result<Output> {
             };
             Ok(Output::Plan(Box::new(view)))
         }
-        Command::Backup { deployment, format, jobs, out, dry_run } => {
-            let ds = Deployments::new(profiles);
+        Command::Backup { deployment, format, jobs, out, dry_run, secrets } => {
+            let needs = password_profiles(&profiles, &deployment)?;
+            let ds = Deployments::new(secrets.apply(profiles, &needs)?);
             let opts = BackupOptions {
                 format: match format {
                     FormatArg::Default => DumpFormat::Default,
@@ -577,12 +654,14 @@ async fn run(cmd: Command) -> Result<Output> {
                 }
             }
         }
-        Command::Restore { backup: b, to, replace, jobs, grants, grant_to, no_verify, root: r, dry_run } => {
+        Command::Restore { backup: b, to, replace, jobs, grants, grant_to, no_verify, root: r, dry_run, secrets } => {
             let root = r
                 .map(|r| std::path::PathBuf::from(absolute(r)))
                 .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
             let b = if std::path::Path::new(&b).exists() { absolute(b) } else { b };
-            let ds = Deployments::new(profiles);
+            let needs: Vec<Profile> =
+                profiles.get(&to).into_iter().filter(|p| p.kind.is_live() && p.kind != DbKind::Sqlite).collect();
+            let ds = Deployments::new(secrets.apply(profiles, &needs)?);
             let opts =
                 restore::RestoreOptions { to, replace, jobs, confirm: None, grants, grant_to, skip_verify: no_verify };
             let cancel = ctrl_c_token();
@@ -591,11 +670,17 @@ async fn run(cmd: Command) -> Result<Output> {
             }
             Ok(Output::Restored(Box::new(restore::run(&ds, &root, &b, &opts, progress_printer(), &cancel).await?)))
         }
-        Command::Verify { target, backup: against, root: r } => {
+        Command::Verify { target, backup: against, root: r, secrets } => {
             let root = r
                 .map(|r| std::path::PathBuf::from(absolute(r)))
                 .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
-            let ds = Deployments::new(profiles);
+            let needs: Vec<Profile> = match password_profiles(&profiles, &target) {
+                Ok(v) => v,
+                Err(_) => {
+                    profiles.get(&target).into_iter().filter(|p| p.kind.is_live() && p.kind != DbKind::Sqlite).collect()
+                }
+            };
+            let ds = Deployments::new(secrets.apply(profiles, &needs)?);
             let cancel = ctrl_c_token();
             let as_path = std::path::Path::new(&target);
             let is_backup =

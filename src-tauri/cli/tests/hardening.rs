@@ -233,3 +233,92 @@ fn without_a_keyring_the_old_leak_is_masked_and_flagged_not_shown() {
     let (_, v) = cli.json(&["profile", "show", "leaky-mysql"], None, &no_keyring);
     assert!(!v.to_string().contains(FIXTURE_SECRET), "{v}");
 }
+
+#[test]
+fn without_a_keyring_every_command_that_connects_takes_its_passwords_per_profile() {
+    let s = PgServer::shared();
+    let cli = Cli::new();
+    let no_keyring = ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent");
+    let db = s.create_database();
+    s.psql(&db, &Layout::standard().sql(Engine::Postgres, 4, 25));
+    let port = s.port.to_string();
+    // A profile made on a server without a keyring: no password stored.
+    let out = cli.run(
+        &[
+            "profile",
+            "add",
+            "--name",
+            "pg",
+            "--kind",
+            "postgresql",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--user",
+            "postgres",
+            "--database",
+            &db,
+            "--ssl-mode",
+            "disable",
+        ],
+        None,
+        &[no_keyring],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cli.run(&["deployment", "create", "d", "--storage", "pg"], None, &[no_keyring]).status.success());
+    let pw = ("PG_PW", s.password.as_str());
+    let env = [no_keyring, pw];
+    let out_dir = cli.home.path().join("out");
+    let out_s = out_dir.display().to_string();
+
+    // Without a password: refused with a message naming the fix.
+    let e = cli.expect_error(&["backup", "d", "--out", &out_s], None, &[no_keyring], "auth_failed");
+    assert!(e["error"]["message"].as_str().unwrap().contains("--password-env"), "{e}");
+    // With it, each command that connects works.
+    let (code, v) = cli.json(&["plan", "d", "--discover", "--password-env", "pg=PG_PW"], None, &env);
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = cli.json(&["backup", "d", "--out", &out_s, "--password-env", "pg=PG_PW"], None, &env);
+    assert_eq!(code, 0, "{v}");
+    let id = v["backup"]["id"].as_str().unwrap().to_string();
+    let (code, v) = cli.json(
+        &["verify", "pg", "--backup", &id, "--root", &out_s, "--password-stdin"],
+        Some(&s.password),
+        &[no_keyring],
+    );
+    assert_eq!(code, 0, "{v}");
+    let (code, v) = cli.json(
+        &["restore", &id, "--to", "pg", "--root", &out_s, "--replace", "--password-env", "pg=PG_PW"],
+        None,
+        &env,
+    );
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["restore"]["verify"]["passed"], true, "{v}");
+    // Mistakes are named.
+    let e = cli.expect_error(&["backup", "d", "--password-env", "other=PG_PW"], None, &env, "invalid_input");
+    assert!(e["error"]["message"].as_str().unwrap().contains("connects to: pg"), "{e}");
+    let e = cli.expect_error(&["backup", "d", "--password-env", "pg=UNSET_VAR_X"], None, &env, "invalid_input");
+    assert!(e["error"]["message"].as_str().unwrap().contains("UNSET_VAR_X"), "{e}");
+    // The keyring's own message says exactly this.
+    let e = cli.expect_error(
+        &[
+            "profile",
+            "add",
+            "--name",
+            "x",
+            "--kind",
+            "postgresql",
+            "--host",
+            "h",
+            "--user",
+            "u",
+            "--database",
+            "d",
+            "--password-stdin",
+        ],
+        Some("pw"),
+        &[no_keyring],
+        "keyring_unavailable",
+    );
+    assert!(e["error"]["message"].as_str().unwrap().contains("--password-env PROFILE=VAR"), "{e}");
+}

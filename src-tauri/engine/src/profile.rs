@@ -578,11 +578,15 @@ fn secret_ref(id: &str) -> SecretRef {
 pub struct Profiles {
     home: Home,
     secrets: SecretStore,
+    /// Passwords given to this process for a profile (by id): a CLI on a
+    /// server without a keyring (`--password-env PROFILE=VAR`). Used before
+    /// the keyring, which is then never asked.
+    given: std::sync::Arc<std::collections::HashMap<String, Sensitive<String>>>,
 }
 
 impl Profiles {
     pub fn new(home: Home, secrets: SecretStore) -> Self {
-        Profiles { home, secrets }
+        Profiles { home, secrets, given: Default::default() }
     }
 
     pub fn home(&self) -> &Home {
@@ -813,7 +817,16 @@ impl Profiles {
     }
 
     /// The stored secret of a profile, if it has one.
+    /// These passwords (by profile id) instead of the keyring's.
+    pub fn with_given_secrets(mut self, given: std::collections::HashMap<String, Sensitive<String>>) -> Self {
+        self.given = std::sync::Arc::new(given);
+        self
+    }
+
     pub fn secret(&self, profile: &Profile) -> Result<Option<Sensitive<String>>> {
+        if let Some(s) = self.given.get(&profile.id) {
+            return Ok(Some(s.clone()));
+        }
         match &profile.secret {
             None => Ok(None),
             Some(r) => match self.secrets.get(&r.account)? {

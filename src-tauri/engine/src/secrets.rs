@@ -13,7 +13,7 @@ use std::time::Duration;
 
 pub const SERVICE: &str = "quiesce";
 
-const FIX: &str = "Start and unlock your desktop keyring (GNOME Keyring, KWallet or another Secret Service provider). On a server or in cron, give the CLI the password with --password-env VAR or --password-stdin instead.";
+const FIX: &str = "Start and unlock your desktop keyring (GNOME Keyring, KWallet or another Secret Service provider). On a server or in cron, give each command the passwords it needs instead: --password-env PROFILE=VAR (repeat it for each profile the command connects to) or --password-stdin (when it connects to one profile); `quiesce profile test` takes --password-env VAR.";
 
 #[derive(Debug, Clone, Default)]
 pub struct SecretStore {
