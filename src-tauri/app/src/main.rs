@@ -17,6 +17,7 @@ pub struct AppState {
 }
 
 fn main() {
+    quiesce_engine::paths::private_umask();
     let home = match Home::resolve().and_then(|h| h.ensure().map(|_| h)) {
         Ok(h) => h,
         Err(e) => {

@@ -544,18 +544,29 @@ enum Output {
 }
 
 impl Output {
-    /// A verification that found errors is not a success, whatever printed it.
-    fn failed_verification(&self) -> bool {
+    /// The exit status of what printed: a verification that found errors is
+    /// not a success, and neither is a dry run with a failed check (its
+    /// check's code), so `quiesce backup D --dry-run && quiesce backup D`
+    /// goes no further than the checks would.
+    fn exit_status(&self) -> i32 {
+        let failed_check = |checks: &[backup::Check]| {
+            checks.iter().find(|c| !c.ok).map(|c| c.code.unwrap_or(quiesce_engine::ErrorCode::InvalidInput).exit_code())
+        };
         match self {
-            Output::Restored(r) => r.verify.as_ref().is_some_and(|v| !v.passed),
-            Output::Verified(v) => !v.passed,
-            Output::BackupVerified(i, v) => !i.problems.is_empty() || v.as_ref().is_some_and(|v| !v.passed),
-            _ => false,
+            Output::Restored(r) if r.verify.as_ref().is_some_and(|v| !v.passed) => EXIT_VERIFY_FAILED,
+            Output::Verified(v) if !v.passed => EXIT_VERIFY_FAILED,
+            Output::BackupVerified(i, v) if !i.problems.is_empty() || v.as_ref().is_some_and(|v| !v.passed) => {
+                EXIT_VERIFY_FAILED
+            }
+            Output::Preflight(p) => failed_check(&p.checks).unwrap_or(0),
+            Output::RestorePreflight(p) => failed_check(&p.checks).unwrap_or(0),
+            _ => 0,
         }
     }
 }
 
 fn main() {
+    quiesce_engine::paths::private_umask();
     quiesce_engine::logging::init_cli();
     let cli = Cli::parse();
     let json = cli.json;
@@ -563,10 +574,10 @@ fn main() {
     let result = rt.block_on(run(cli.command));
     match result {
         Ok(out) => {
-            let failed = out.failed_verification();
+            let status = out.exit_status();
             print_output(out, json);
-            if failed {
-                std::process::exit(EXIT_VERIFY_FAILED);
+            if status != 0 {
+                std::process::exit(status);
             }
         }
         Err(e) => {

@@ -11,6 +11,21 @@ use quiesce_testsupport::scalardb::{Engine, Layout};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+/// Directories 0700 and files 0600, all the way down.
+fn assert_private_tree(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let md = std::fs::symlink_metadata(e.path()).unwrap();
+        let mode = md.permissions().mode() & 0o777;
+        if md.is_dir() {
+            assert_eq!(mode, 0o700, "{} is {mode:o}", e.path().display());
+            assert_private_tree(&e.path());
+        } else if md.is_file() {
+            assert_eq!(mode, 0o600, "{} is {mode:o}", e.path().display());
+        }
+    }
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     all_files(dir)
 }
@@ -294,6 +309,12 @@ fn without_a_keyring_every_command_that_connects_takes_its_passwords_per_profile
     );
     assert_eq!(code, 0, "{v}");
     assert_eq!(v["restore"]["verify"]["passed"], true, "{v}");
+    // Everything written (state, the backup, its verification reports) is the user's alone.
+    assert!(
+        all_files(&out_dir).iter().any(|f| f.to_string_lossy().contains("/verifications/")),
+        "no report was stored"
+    );
+    assert_private_tree(cli.home.path());
     // Mistakes are named.
     let e = cli.expect_error(&["backup", "d", "--password-env", "other=PG_PW"], None, &env, "invalid_input");
     assert!(e["error"]["message"].as_str().unwrap().contains("connects to: pg"), "{e}");
@@ -321,4 +342,52 @@ fn without_a_keyring_every_command_that_connects_takes_its_passwords_per_profile
         "keyring_unavailable",
     );
     assert!(e["error"]["message"].as_str().unwrap().contains("--password-env PROFILE=VAR"), "{e}");
+}
+
+#[test]
+fn a_dry_run_with_a_failed_check_exits_with_that_checks_code() {
+    let cli = Cli::new();
+    // A server that is not there: the connect check fails.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let out = cli.run(
+        &[
+            "profile",
+            "add",
+            "--name",
+            "gone",
+            "--kind",
+            "postgresql",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--user",
+            "u",
+            "--database",
+            "app",
+            "--ssl-mode",
+            "disable",
+        ],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(cli.run(&["deployment", "create", "d", "--storage", "gone"], None, &[]).status.success());
+    let (code, v) = cli.json(&["backup", "d", "--dry-run"], None, &[]);
+    let failed =
+        v["dry_run"]["checks"].as_array().unwrap().iter().find(|c| c["ok"] == false).cloned().expect("a failed check");
+    assert_eq!(failed["code"], "connection_refused", "{v}");
+    assert_eq!(code, 12, "the exit status is connection_refused's: {v}");
+    let human = cli.run(&["backup", "d", "--dry-run"], None, &[]);
+    assert_eq!(human.status.code(), Some(12));
+    assert!(String::from_utf8_lossy(&human.stdout).contains("FAIL"), "the checks are still printed");
+    // So a script's `--dry-run && backup` stops at the checks.
+    let chained = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("'{0}' backup d --dry-run >/dev/null && '{0}' backup d", env!("CARGO_BIN_EXE_quiesce")))
+        .env("QUIESCE_HOME", cli.home.path())
+        .output()
+        .unwrap();
+    assert_eq!(chained.status.code(), Some(12));
+    assert!(!cli.home.path().join("data/backups").exists(), "the backup ran after a failed dry run");
 }

@@ -90,6 +90,33 @@ pub fn try_lock(home: &Home, name: &str, busy: impl FnOnce() -> String) -> crate
     }
 }
 
+/// The process's file-creation mask: 077, so that everything Quiesce and
+/// the tools it runs create (dumps, mydumper's files, logs) is the user's
+/// alone. Both binaries call it first; the engine does not rely on it
+/// (`make_private` seals backups whatever the mask).
+pub fn private_umask() {
+    unsafe { libc::umask(0o077) };
+}
+
+/// Makes a tree private: directories 0700, files 0600 (symbolic links are
+/// neither followed nor changed). A backup folder goes through it before it
+/// is sealed, whatever the tools that wrote it chose.
+pub fn make_private(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let meta = std::fs::symlink_metadata(dir).map_err(|e| Error::io("read", dir, e))?;
+    if meta.is_dir() {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io("set the mode of", dir, e))?;
+        for e in std::fs::read_dir(dir).map_err(|e| Error::io("read", dir, e))? {
+            make_private(&e.map_err(|e| Error::io("read", dir, e))?.path())?;
+        }
+    } else if meta.is_file() {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("set the mode of", dir, e))?;
+    }
+    Ok(())
+}
+
 /// The names of profiles and deployments: the CLI refers to them, and they
 /// name folders and files (a deployment's backup folder). At most 64
 /// letters, digits, '-', '_' or '.', starting with a letter or digit (so

@@ -27,8 +27,25 @@ fn sha256_of(p: &Path) -> String {
     String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap().to_string()
 }
 
-/// The manifest's hashes are those of the files on disk.
+/// Every directory under `dir` (and it) is 0700, every file 0600.
+fn assert_private(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::symlink_metadata(dir).unwrap().permissions().mode() & 0o777;
+    if dir.is_dir() {
+        assert_eq!(mode, 0o700, "{} is {mode:o}", dir.display());
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            assert_private(&e.path());
+        }
+    } else {
+        assert_eq!(mode, 0o600, "{} is {mode:o}", dir.display());
+    }
+}
+
+/// The manifest's hashes are those of the files on disk, and the backup
+/// (its folder and its deployment's) is private.
 fn assert_files_match(dir: &Path, m: &manifest::Manifest) {
+    assert_private(dir);
+    assert_private(dir.parent().unwrap());
     assert!(!m.files.is_empty());
     for f in &m.files {
         let p = dir.join(&f.name);

@@ -406,6 +406,8 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     let d = env.deployment("lite", &[("default", &src)], &[], &Layout::standard());
     let out = env.dir.path().join("backups");
     let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    // The source's mode, so a new file is as usable to ScalarDB's user as the source was.
+    std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
     let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
 
     let target = env.dir.path().join("restored.sqlite");
@@ -413,6 +415,12 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
     assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert!(verified(&r).tables.iter().all(|t| t.rows == t.expected_rows), "{:#?}", verified(&r).tables);
+    let owner = |p: &Path| {
+        use std::os::unix::fs::MetadataExt;
+        let md = std::fs::metadata(p).unwrap();
+        (md.uid(), md.gid(), md.mode() & 0o7777)
+    };
+    assert_eq!(owner(&target), owner(&file), "a new file gets the source's owner and mode");
 
     // Another process holding the file open (a writer in a transaction) is listed and refused.
     let mut holder = Command::new("python3")
@@ -439,8 +447,15 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     assert_eq!(e.code, ErrorCode::InUse, "{}", e.message);
     holder.kill().unwrap();
     holder.wait().unwrap();
+    // A replaced file keeps its owner, group and mode (ScalarDB's user must still open it).
+    std::fs::set_permissions(&target, std::os::unix::fs::PermissionsExt::from_mode(0o660)).unwrap();
+    if quiesce_testsupport::is_root() {
+        sh(&format!("chown nobody:nogroup '{}'", target.display()));
+    }
+    let before = owner(&target);
     let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
     assert!(verified(&r).passed);
+    assert_eq!(owner(&target), before, "the replaced file's owner, group and mode are kept");
 
     // A corrupted backup is copied beside the target while it is checked, and
     // never replaces it: the target is byte for byte what it was, no copy left.

@@ -623,6 +623,8 @@ pub async fn run(
         notes: done.notes,
     };
     let bytes = serde_json::to_vec_pretty(&m).map_err(|e| Error::internal(e.to_string()))?;
+    // Private whatever the tools chose (pg_dump -Fd and mydumper create their files).
+    crate::paths::make_private(&partial)?;
     crate::store::write_atomic(&partial.join(MANIFEST), &bytes)?;
     std::fs::rename(&partial, &final_dir).map_err(|e| Error::io("seal", &final_dir, e))?;
     journal.release(&partial)?;

@@ -266,7 +266,13 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
         .as_mut()
         .map(|z| lines_task(z.stderr.take().expect("piped"), short(&cmd.pipe_to.as_ref().unwrap().program), run));
 
-    let mut file = tokio::fs::File::create(out).await.map_err(|e| Error::io("create", out, e))?;
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .await
+        .map_err(|e| Error::io("create", out, e))?;
     let mut p_out = p.stdout.take().unwrap();
     let pacer = {
         use std::os::fd::AsRawFd;

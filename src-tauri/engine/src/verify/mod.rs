@@ -419,7 +419,7 @@ pub fn reports_dir(folder: &Path) -> PathBuf {
 /// Stores a report with the backup; returns its path.
 pub fn store_report(folder: &Path, r: &VerifyReport) -> Result<PathBuf> {
     let dir = reports_dir(folder);
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("create", &dir, e))?;
+    crate::paths::create_private_dir(&dir)?;
     let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
     let p = dir.join(format!("{stamp}-{}.json", sanitize(&r.profile)));
     let bytes = serde_json::to_vec_pretty(r).map_err(|e| Error::internal(e.to_string()))?;
