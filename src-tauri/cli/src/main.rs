@@ -17,7 +17,12 @@ use std::io::{IsTerminal, Read};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "quiesce", version, about = "Transactionally consistent backups of ScalarDB deployments")]
+#[command(
+    name = "quiesce",
+    version,
+    about = "Transactionally consistent backups of ScalarDB deployments",
+    after_help = "First steps:\n  1. A profile per database (the password goes to the keyring):\n       quiesce profile add --name prod-pg --kind postgresql --host db.internal --user scalar --database app --password-stdin < pwfile\n  2. The deployment, from ScalarDB's own configuration (or from profiles: quiesce deployment create):\n       quiesce deployment import /etc/scalardb/database.properties --name prod\n  3. Its backup plan, after reading the databases:\n       quiesce plan prod --discover\n  4. The checks and commands, then the backup:\n       quiesce backup prod --dry-run && quiesce backup prod\n\nEach command explains itself: quiesce <command> --help (e.g. quiesce restore --help)."
+)]
 struct Cli {
     /// Print machine-readable JSON on stdout (errors too: {"error": {...}}).
     #[arg(long, global = true)]
@@ -37,6 +42,7 @@ enum Command {
     /// The backup plan of a deployment: the guide's decision tree evaluated,
     /// with the reason for every branch and the exact steps.
     Plan {
+        /// The deployment (name or id).
         deployment: String,
         /// Discover the storages now (connects to them) instead of using the last discovery.
         #[arg(long)]
@@ -46,6 +52,7 @@ enum Command {
     },
     /// Take a consistent backup of a deployment (a single transactional database).
     Backup {
+        /// The deployment to back up (name or id).
         deployment: String,
         /// default (zstd-compressed custom format / SQL), plain, custom, directory (PostgreSQL).
         #[arg(long, value_enum, default_value = "default")]
@@ -203,13 +210,17 @@ enum BackupsCmd {
     },
     /// Show a backup's manifest.
     Show {
+        /// The backup's id (see `quiesce backups list`).
         id: String,
+        /// Catalog folder to find it in (default: the catalog).
         #[arg(long, value_name = "DIR")]
         root: Option<String>,
     },
     /// Delete a backup's folder.
     Remove {
+        /// The backup's id (see `quiesce backups list`).
         id: String,
+        /// Catalog folder to find it in (default: the catalog).
         #[arg(long, value_name = "DIR")]
         root: Option<String>,
     },
@@ -219,6 +230,7 @@ enum BackupsCmd {
 enum DeploymentCmd {
     /// Import a ScalarDB database.properties (or Cluster client/server file).
     Import {
+        /// ScalarDB's database.properties (or a Cluster client or node file).
         file: String,
         /// Name of the new deployment (default: from the file).
         #[arg(long)]
@@ -232,6 +244,7 @@ enum DeploymentCmd {
     },
     /// Create a deployment from existing profiles.
     Create {
+        /// The new deployment's name.
         name: String,
         /// A storage: NAME=PROFILE, or PROFILE alone for a single storage named "default". Repeat for multi-storage.
         #[arg(long = "storage", value_name = "NAME=PROFILE", required = true)]
@@ -239,8 +252,10 @@ enum DeploymentCmd {
         /// Namespace mapping: NAMESPACE=STORAGE (repeat).
         #[arg(long = "map", value_name = "NS=STORAGE")]
         mapping: Vec<String>,
+        /// The storage of namespaces the mapping does not list (default: the first).
         #[arg(long)]
         default_storage: Option<String>,
+        /// The coordinator's namespace, if renamed (scalar.db.consensus_commit.coordinator.namespace).
         #[arg(long)]
         coordinator_namespace: Option<String>,
         /// A Scalar Admin endpoint: host:port, indirect:host, direct-kubernetes:ns/ep (repeat).
@@ -274,9 +289,15 @@ enum DeploymentCmd {
     /// List deployments.
     List,
     /// Show one deployment with its storages' profiles.
-    Show { name: String },
+    Show {
+        /// The deployment (name or id).
+        name: String,
+    },
     /// Remove a deployment (its profiles and their passwords are kept).
-    Remove { name: String },
+    Remove {
+        /// The deployment (name or id).
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -292,6 +313,7 @@ enum ProfileCmd {
     List,
     /// Show one profile.
     Show {
+        /// The profile (name or id).
         #[arg(value_name = "PROFILE")]
         name: String,
     },
@@ -309,9 +331,13 @@ enum ProfileCmd {
         clear_password: bool,
     },
     /// Remove a profile and its secret.
-    Remove { name: String },
+    Remove {
+        /// The profile (name or id).
+        name: String,
+    },
     /// Connect with the profile's settings and report version and round-trip time.
     Test {
+        /// The profile (name or id).
         name: String,
         /// Use this password instead of the stored one (read from stdin).
         #[arg(long)]
@@ -327,16 +353,22 @@ struct Fields {
     /// Profile name (letters, digits, - _ .).
     #[arg(long)]
     name: Option<String>,
+    /// The database kind.
     #[arg(long, value_enum)]
     kind: Option<KindArg>,
+    /// Where it runs: self-hosted (default), amazon-rds, azure, yugabyte-ysql, yugabyte-managed, cloud.
     #[arg(long, value_enum)]
     flavor: Option<FlavorArg>,
+    /// Server host name or IP address (a directory starting with / for a Unix socket).
     #[arg(long)]
     host: Option<String>,
+    /// Server port (default: the kind's, e.g. 5432 or 3306).
     #[arg(long)]
     port: Option<u16>,
+    /// PostgreSQL: the database holding the ScalarDB schemas (the one in ScalarDB's JDBC URL).
     #[arg(long)]
     database: Option<String>,
+    /// The database user Quiesce connects as.
     #[arg(long)]
     user: Option<String>,
     /// disable, prefer, require, verify-ca or verify-full (libpq semantics).
@@ -345,6 +377,7 @@ struct Fields {
     /// CA certificate (PEM) for verify-ca / verify-full. Empty string removes it.
     #[arg(long, value_name = "FILE")]
     ssl_ca: Option<String>,
+    /// Seconds to wait for a connection (1 to 600; default 10).
     #[arg(long, value_name = "SECONDS")]
     connect_timeout: Option<u32>,
     /// Directory of the native client tools (pg_dump, mysqldump). Empty string removes it.
@@ -735,8 +768,15 @@ fn deployment_cmd(deployments: &Deployments, cmd: DeploymentCmd) -> Result<Outpu
     match cmd {
         DeploymentCmd::Import { file, name, dry_run, attach_to } => {
             let path = std::path::PathBuf::from(absolute(file));
-            let preview = import::preview(deployments, &path)?;
+            let mut preview = import::preview(deployments, &path)?;
             if dry_run {
+                // What would be saved is what --name says, when it says something.
+                if let Some(n) = name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    if let Some(why) = quiesce_engine::paths::name_problem(n) {
+                        return Err(Error::invalid(format!("\"{n}\" cannot name a deployment. {why}")));
+                    }
+                    preview.suggested_name = n.to_string();
+                }
                 return Ok(Output::Preview(preview));
             }
             // Saved exactly as previewed: a file changed in between is refused.
@@ -1149,7 +1189,7 @@ fn print_catalog(c: &[CatalogEntry]) {
 
 fn print_preview(p: &ImportPreview) {
     println!("{} ({:?}, sha256 {})", p.file, p.config_kind, &p.sha256[..12]);
-    println!("  would be saved as deployment \"{}\" (change with --name)", p.suggested_name);
+    println!("  would be saved as deployment \"{}\" (--name chooses another)", p.suggested_name);
     println!("  transaction manager  {}", p.transaction_manager.as_str());
     if p.storages_known {
         for s in &p.storages {
@@ -1486,5 +1526,35 @@ mod tests {
     fn the_command_line_definition_is_consistent() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_and_option_has_help_and_the_top_level_shows_the_first_steps() {
+        use clap::CommandFactory;
+        fn walk(c: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.get_help().is_none() && a.get_long_help().is_none() && id != "help" && id != "version" {
+                    missing.push(format!(
+                        "{path} {}",
+                        a.get_long().map(|l| format!("--{l}")).unwrap_or_else(|| id.to_string())
+                    ));
+                }
+            }
+            for sub in c.get_subcommands() {
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut cmd = super::Cli::command();
+        let mut missing = Vec::new();
+        walk(&cmd, "quiesce", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:#?}");
+        let help = cmd.render_help().to_string();
+        for step in ["profile add", "deployment import", "plan prod --discover", "backup prod --dry-run", "--help"] {
+            assert!(help.contains(step), "the top-level help lacks {step}:\n{help}");
+        }
     }
 }

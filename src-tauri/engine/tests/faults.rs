@@ -330,3 +330,38 @@ async fn mariadb_databases_named_like_options_are_dumped_never_obeyed() {
     }
     assert!(!trap.exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mydumpers_own_error_on_stdout_is_shown() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let s = MariaDbServer::shared();
+    let l = Layout::unique(&quiesce_testsupport::random_suffix());
+    s.sql(&l.sql(Engine::Mysql, 2, 1));
+    let env = Env::new();
+    // mydumper 0.10 prints its errors on stdout, not stderr.
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let fake = bin.join("mydumper");
+    std::fs::write(
+        &fake,
+        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'mydumper 0.10.0, built against MySQL 10.11'; exit 0; }\necho '** (mydumper:1): CRITICAL **: Error connecting to database: Access denied for user'\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let input = ProfileInput {
+        kind: Some(DbKind::Mysql),
+        host: Some("127.0.0.1".into()),
+        port: Some(s.port),
+        user: Some(quiesce_testsupport::mariadb::USER.into()),
+        client_bin_dir: Some(bin.display().to_string()),
+        ..Default::default()
+    };
+    let p = env.profile("fake", input, Some(&s.password));
+    let d = env.deployment("fake", &[("default", &p)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { jobs: Some(2), ..opts(DumpFormat::Directory, &out) };
+    let e = backup::run(&env.ds, &d, &o, common::quiet(), &CancellationToken::new()).await.unwrap_err();
+    assert!(e.message.contains("Error connecting to database"), "mydumper's own words are shown: {}", e.message);
+    assert!(!e.message.contains("(nothing)"), "{}", e.message);
+    assert!(folders(&out).is_empty());
+}

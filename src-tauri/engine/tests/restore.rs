@@ -682,6 +682,21 @@ async fn cancel_and_a_server_killed_mid_restore_say_what_the_target_holds() {
     assert!(matches!(e.code, ErrorCode::ConnectionRefused | ErrorCode::DatabaseError), "{:?}: {}", e.code, e.message);
     assert!(e.message.contains("psql"), "the tool's own message is shown: {}", e.message);
     assert!(e.message.contains("Target:"), "the error says what the target holds: {}", e.message);
+
+    // The same into a database the restore creates: the server is gone, so
+    // the database cannot be dropped; the error names it and how to drop
+    // it, and blames no TLS setting.
+    let k2 = PgServer::start(PgOptions::default());
+    let created = format!("new_{}", quiesce_testsupport::random_suffix());
+    let ktgt = env.pg("killed-new", &k2, &created, SUPERUSER, &k2.password);
+    let (seen, sink) = progress_counter();
+    let (ds, out2, id) = (env.ds.clone(), out.clone(), m.id.clone());
+    let job = tokio::spawn(async move { restore::run(&ds, &out2, &id, &to(&ktgt), sink, &never()).await });
+    wait_for_bytes(&seen).await;
+    k2.kill();
+    let e = job.await.unwrap().unwrap_err();
+    assert!(!e.message.contains("TLS") && !e.message.contains("SSL mode"), "{}", e.message);
+    assert!(e.message.contains(&created) && e.message.contains("DROP DATABASE"), "{}", e.message);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -857,4 +872,56 @@ async fn a_plain_backup_restores_into_a_server_without_the_source_roles() {
     let r = restore::run(&env.ds, &out, &m2.id, &to(&tgt), quiet(), &never()).await.unwrap();
     assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert_eq!(other.psql("restored", "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
+    let s = MariaDbServer::shared();
+    let l = Layout::unique(&quiesce_testsupport::random_suffix());
+    s.sql(&l.sql(Engine::Mysql, 3, 7));
+    s.sql(&format!(
+        "INSERT INTO `{}`.transfers (transfer_id, amount, tx_id, tx_state) VALUES ('alice-private-error-row', 5, 't', 3)",
+        l.audit
+    ));
+    let env = Env::new();
+    let src = my_profile(&env, "src", s);
+    let d = env.deployment("rows", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    // The dump altered so the server rejects the statement that holds the
+    // row, and the manifest re-sealed, so the failure comes from the server.
+    let f = dir.join("mysql.sql.zst");
+    sh(&format!(
+        "zstd -dc -q '{0}' | sed 's/INSERT INTO `transfers` VALUES/INSERT INTO `transfers` VALUESS/' | zstd -q -f -o '{0}.new' && mv '{0}.new' '{0}'",
+        f.display()
+    ));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let (sha, bytes) = manifest::sha256_file(&f).unwrap();
+    v["files"][0]["sha256"] = sha.into();
+    v["files"][0]["bytes"] = bytes.into();
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&v).unwrap()).unwrap();
+    let t = MariaDbServer::start();
+    let tgt = my_profile(&env, "tgt", &t);
+    // (The row holds the word "error": a filter that keeps a tool's error
+    // lines must still not keep it.)
+    let logged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let l2 = logged.clone();
+    let sink: backup::Sink = Arc::new(move |e| {
+        if let backup::BackupEvent::Log { line } = e {
+            l2.lock().unwrap().push(line);
+        }
+    });
+    let e = restore::run(&env.ds, &out, &m.id, &to(&tgt), sink, &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::DatabaseError, "{}", e.message);
+    assert!(
+        e.message.contains("ERROR 1064") && e.message.contains("at line"),
+        "the server's error is shown: {}",
+        e.message
+    );
+    assert!(!e.message.contains("alice-private"), "a row of the backup is in the message: {}", e.message);
+    let logged = logged.lock().unwrap();
+    assert!(logged.iter().any(|l| l.contains("ERROR 1064")), "the error is logged: {logged:?}");
+    assert!(!logged.iter().any(|l| l.contains("alice-private")), "a row of the backup was logged: {logged:?}");
+    assert!(e.message.contains("Target:"), "{}", e.message);
 }

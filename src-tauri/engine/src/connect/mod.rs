@@ -191,7 +191,7 @@ pub(crate) fn io_failure(io: &std::io::Error, target: &str, timeout: Duration) -
         )),
         ConnectionReset | ConnectionAborted | UnexpectedEof | BrokenPipe => Some(Error::new(
             ErrorCode::ConnectionRefused,
-            format!("{target} closed the connection during the handshake ({io}). Check that the port belongs to this kind of server and its TLS settings."),
+            format!("{target} closed the connection during the handshake ({io}). The server may be restarting or shutting down; if it keeps doing this, check that the port belongs to this kind of server and that its TLS settings match the profile's."),
         )),
         _ => None,
     }

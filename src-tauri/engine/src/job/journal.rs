@@ -29,12 +29,17 @@ pub enum Owned {
     TempFile { path: PathBuf },
     /// The job's private directory of credential files.
     CredDir { path: PathBuf },
+    /// A database a restore created on a server (dropped by the restore's
+    /// own cleanup; a killed restore's is reported, never dropped blindly).
+    Database { profile: String, database: String },
 }
 
 impl Owned {
+    /// Where it is on this machine (a database is on a server: none).
     pub fn path(&self) -> &Path {
         match self {
             Owned::Partial { path } | Owned::TempFile { path } | Owned::CredDir { path } => path,
+            Owned::Database { .. } => Path::new(""),
         }
     }
 
@@ -44,6 +49,7 @@ impl Owned {
             Owned::Partial { path } => format!("the unfinished backup folder {}", path.display()),
             Owned::TempFile { path } => format!("the temporary file {}", path.display()),
             Owned::CredDir { path } => format!("the credential files in {}", path.display()),
+            Owned::Database { profile, database } => format!("the database \"{database}\" on profile {profile}"),
         }
     }
 
@@ -52,6 +58,8 @@ impl Owned {
         let r = match self {
             Owned::Partial { path } | Owned::CredDir { path } => std::fs::remove_dir_all(path),
             Owned::TempFile { path } => std::fs::remove_file(path),
+            // The job's own cleanup (on a server) decides what happens to it.
+            Owned::Database { .. } => Ok(()),
         };
         match r {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -44,6 +44,7 @@ fn plausible(o: &Owned, home: &Home) -> bool {
         Owned::CredDir { path } => {
             path.parent().is_some_and(|p| p == cred_base(home) || p == home.data_dir.join("run"))
         }
+        Owned::Database { .. } => false,
     }
 }
 
@@ -68,6 +69,15 @@ pub fn recover(home: &Home) -> RecoveryReport {
         };
         let mut left = Vec::new();
         for o in &entry.owned {
+            if let Owned::Database { profile, database } = o {
+                // On a server: reported, never dropped from a start-up step.
+                report.failed.push(format!(
+                    "The {} (started {}) was killed after creating the database \"{database}\" on profile {profile}: it may be left there, empty or partly restored. Drop it (DROP DATABASE \"{database}\";) or restore into it again.",
+                    entry.what,
+                    entry.started_at.format("%Y-%m-%d %H:%M:%S UTC")
+                ));
+                continue;
+            }
             if !plausible(o, home) {
                 report.failed.push(format!(
                     "The journal of {} names {}, which is not something Quiesce creates; it was left alone.",
@@ -196,6 +206,7 @@ mod tests {
         let partial = dir.path().join("out/d/1.partial");
         dead.own(Owned::Partial { path: partial.clone() }).unwrap();
         std::fs::create_dir_all(&partial).unwrap();
+        dead.own(Owned::Database { profile: "pg".into(), database: "new_db".into() }).unwrap();
         let cred = dead.cred_file("pgpass", "pw").unwrap();
         let cred_path = cred.path().to_path_buf();
         std::mem::forget(cred);
@@ -210,6 +221,7 @@ mod tests {
         let r = recover(&home);
         assert!(!partial.exists() && !cred_path.exists(), "{r:?}");
         assert!(r.removed.iter().any(|m| m.contains("1.partial") && m.contains("backup of dead")), "{r:?}");
+        assert!(r.failed.iter().any(|m| m.contains("DROP DATABASE \"new_db\"")), "a database is reported: {r:?}");
         assert!(live_partial.exists(), "a live job is never touched");
         assert!(jobs_dir(&home).join(format!("{}.json", live.id())).exists());
         assert!(!jobs_dir(&home).join(format!("{dead_id}.json")).exists());

@@ -361,9 +361,16 @@ pub fn mysql_restore(profile: &Profile, client: &str, archive: &str, rt: &Runtim
     z
 }
 
-/// The mysql/mariadb client running the SQL on its stdin.
+/// The mysql/mariadb client running the SQL on its stdin. MariaDB's client
+/// would echo the whole failing statement — in a restore, the backup's rows
+/// — on an error; it is told not to.
 pub fn mysql_client(profile: &Profile, client: &str, rt: &Runtime) -> CommandLine {
-    mysql_connect(profile, client, rt).flag("--batch")
+    let c = mysql_connect(profile, client, rt).flag("--batch");
+    if is_mariadb_tool(client) {
+        c.flag("--skip-print-query-on-error")
+    } else {
+        c
+    }
 }
 
 /// myloader: the parallel loader of a mydumper directory, into the

@@ -991,12 +991,33 @@ async fn cleanup(ctx: &Ctx, opts: &RestoreOptions, pw: Option<&Sensitive<String>
         Ok(())
     }
     .await;
-    match r {
-        Ok(()) => said,
-        Err(e) => format!(
-            "Quiesce could not clean up ({}): the target may hold a partial restore of {}. Drop those namespaces by hand before using it.",
-            e.message,
-            ctx.m.namespaces.join(", ")
+    let Err(e) = r else { return said };
+    // The restore's own failure is already said; here what stops the cleanup.
+    let why = match e.code {
+        ErrorCode::ConnectionRefused | ErrorCode::Timeout | ErrorCode::HostNotFound => {
+            format!(
+                "the server no longer answers ({})",
+                e.message.split(" (").nth(1).map(|r| r.trim_end_matches(['.', ')'])).unwrap_or("no connection")
+            )
+        }
+        _ => e.message.clone(),
+    };
+    let db = ctx.target.database.clone().unwrap_or_default();
+    match ctx.mode {
+        // One transaction: the server rolled it back when the session ended.
+        Mode::PgSingle if ctx.create_db => format!(
+            "the restore's single transaction was rolled back, so the database \"{db}\" that Quiesce created for it holds nothing; Quiesce could not drop it because {why}. When the server is back, drop it (DROP DATABASE {};) or restore into it again."
+            ,quote_ident(Dialect::Postgres, &db)
+        ),
+        Mode::PgSingle => format!("exactly as it was: the restore's single transaction was rolled back (Quiesce could not confirm it because {why})."),
+        Mode::PgParallel if ctx.create_db => format!(
+            "Quiesce could not drop the database \"{db}\" it created, which may hold part of the restore, because {why}. When the server is back, drop it (DROP DATABASE {};).",
+            quote_ident(Dialect::Postgres, &db)
+        ),
+        _ => format!(
+            "Quiesce could not drop what it was restoring because {why}: the target may hold part of {}. Drop those {} before using it.",
+            ctx.m.namespaces.join(", "),
+            if ctx.target.kind == DbKind::Mysql { "databases" } else { "schemas" }
         ),
     }
 }
@@ -1015,8 +1036,10 @@ async fn native(
     // Before the tool runs: the database to restore into, and for restores
     // that cannot be one transaction, the replaced namespaces dropped.
     if ctx.create_db {
-        let mut c = LiveConn::open(&maintenance(&ctx.target), pw, false).await?;
         let db = ctx.target.database.clone().unwrap_or_default();
+        // Recorded first: a restore killed outright is reported at the next start.
+        journal.own(crate::job::Owned::Database { profile: ctx.target.name.clone(), database: db.clone() })?;
+        let mut c = LiveConn::open(&maintenance(&ctx.target), pw, false).await?;
         c.exec(&format!("CREATE DATABASE {}", quote_ident(Dialect::Postgres, &db))).await?;
         c.close().await;
         sink(BackupEvent::Log { line: format!("quiesce: created database {db}") });

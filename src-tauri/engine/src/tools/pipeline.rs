@@ -218,7 +218,9 @@ where
     tokio::spawn(async move {
         let mut lines = BufReader::new(stream).lines();
         let mut kept = Vec::new();
+        let mut withhold = Withhold::default();
         while let Ok(Some(l)) = lines.next_line().await {
+            let Some(l) = withhold.line(&l) else { continue };
             // Tools prefix their own name; add it only where they do not.
             let l = l.trim_end();
             let l = if l.starts_with(&format!("{name}:")) { l.to_string() } else { format!("{name}: {l}") };
@@ -426,7 +428,7 @@ pub fn tool_failed(program: &str, status: ExitStatus, stderr: &[String]) -> Erro
     } else {
         errors.into_iter().take(8).collect()
     };
-    let text = shown.iter().map(|s| withhold_data(s)).collect::<Vec<_>>().join("\n");
+    let text = shown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n");
     let lower = text.to_ascii_lowercase();
     let code = if lower.contains("password authentication failed") || lower.contains("access denied for user") {
         ErrorCode::AuthFailed
@@ -456,16 +458,56 @@ pub fn tool_failed(program: &str, status: ExitStatus, stderr: &[String]) -> Erro
     )
 }
 
-/// A tool's error line without the rows it quotes: MySQL clients quote the
-/// statement "near '…'", which in a restore is the backup's data.
-pub fn withhold_data(line: &str) -> String {
-    let Some(start) = line.find(" near '") else { return line.to_string() };
-    let rest = &line[start + 7..];
-    match rest.rfind("' at line ") {
-        Some(end) => {
-            format!("{} near <the statement's text, withheld: it holds data>{}", &line[..start], &rest[end + 1..])
+const WITHHELD: &str = "<withheld: it holds data>";
+
+/// Takes out the data a tool's messages quote, line by line as they come:
+/// MySQL clients quote the failing statement "near '…' at line N" — in a
+/// restore the backup's rows, one per line when the dump writes them so —,
+/// the key of a "Duplicate entry '…'" and a bad "value: '…'". The error's
+/// number, its line and the names of tables and keys stay. Every tool line
+/// passes here before it is logged or kept, so no row reaches a log, an
+/// error message or the app.
+#[derive(Default)]
+pub struct Withhold {
+    /// Inside a quoted statement that goes on over several lines.
+    quoting: bool,
+    /// Inside a client's echo of the failing statement (between lines of dashes).
+    echo: bool,
+}
+
+impl Withhold {
+    /// The line as it may be shown, or None for a line inside a quote.
+    pub fn line(&mut self, line: &str) -> Option<String> {
+        if line.trim_end() == "--------------" {
+            self.echo = !self.echo;
+            return self.echo.then(|| format!("(the failing statement, {WITHHELD})"));
         }
-        None => format!("{} near <the statement's text, withheld: it holds data>", &line[..start]),
+        if self.echo {
+            return None;
+        }
+        if self.quoting {
+            let end = line.find("' at line ")?;
+            self.quoting = false;
+            return Some(format!("  (the statement{}", &line[end + 1..]).replace("at line", "ends at line") + ")");
+        }
+        let mut out = line.to_string();
+        if let Some(start) = out.find(" near '") {
+            match out[start + 7..].rfind("' at line ") {
+                Some(end) => out = format!("{} near {WITHHELD}{}", &out[..start], &out[start + 7 + end + 1..]),
+                None => {
+                    self.quoting = true;
+                    out = format!("{} near {WITHHELD}", &out[..start]);
+                }
+            }
+        }
+        for (open, close) in [("Duplicate entry '", "' for key "), ("value: '", "' for column ")] {
+            if let Some(start) = out.find(open) {
+                let from = start + open.len();
+                let end = out[from..].rfind(close).map(|e| from + e + 1).unwrap_or(out.len());
+                out = format!("{}{WITHHELD}{}", &out[..start + open.len() - 1], &out[end..]);
+            }
+        }
+        Some(out)
     }
 }
 
@@ -477,7 +519,7 @@ pub fn error_lines(stderr: &[String]) -> Vec<String> {
             let l = l.to_ascii_lowercase();
             (l.contains("error") && !l.contains("--log-error")) || l.contains("fatal")
         })
-        .map(|l| withhold_data(l))
+        .cloned()
         .collect()
 }
 
@@ -740,9 +782,26 @@ mod tests {
     }
 
     #[test]
-    fn quoted_statements_are_withheld() {
-        let l = "mariadb: ERROR 1064 (42000) at line 12: You have an error in your SQL syntax; check the manual near 'INSERT INTO `accounts` VALUES (1,\\'alice\\',100)' at line 1";
-        let w = withhold_data(l);
-        assert!(!w.contains("alice") && w.contains("at line 12") && w.contains("at line 1"), "{w}");
+    fn quoted_statements_are_withheld_also_over_several_lines() {
+        let mut w = Withhold::default();
+        let l = "ERROR 1064 (42000) at line 12: You have an error in your SQL syntax; check the manual near 'INSERT INTO `accounts` VALUES (1,\\'alice\\',100)' at line 1";
+        let one = w.line(l).unwrap();
+        assert!(!one.contains("alice") && one.contains("at line 12") && one.contains("at line 1"), "{one}");
+        let d = w.line("ERROR 1062 (23000) at line 40: Duplicate entry 'alice@example.com' for key 'PRIMARY'").unwrap();
+        assert!(!d.contains("alice") && d.contains("for key 'PRIMARY'") && d.contains("at line 40"), "{d}");
+        // mariadb-dump writes a row per line: the quote goes on.
+        let first = w.line("ERROR 1064 (42000) at line 58: … near 'VALUESS").unwrap();
+        assert!(first.contains("at line 58") && !first.contains("VALUESS"), "{first}");
+        assert_eq!(w.line("('alice-error-row',5,'t',3),"), None);
+        assert_eq!(w.line("('bob',6,'t',3)' at line 1"), Some("  (the statement ends at line 1)".into()));
+        assert_eq!(
+            w.line("pg_restore: error: could not read input").unwrap(),
+            "pg_restore: error: could not read input"
+        );
+        // A client's echo of the statement (mariadb without --skip-print-query-on-error).
+        assert!(w.line("--------------").unwrap().contains("withheld"));
+        assert_eq!(w.line("INSERT INTO `t` VALUES ('alice-error-row')"), None);
+        assert_eq!(w.line("--------------"), None);
+        assert_eq!(w.line("ERROR 1 (x) at line 2: boom").unwrap(), "ERROR 1 (x) at line 2: boom");
     }
 }
