@@ -69,18 +69,15 @@ pub fn mask(url: &str) -> String {
         }
         None => url.to_string(),
     };
+    // Any `password=` (a parameter, or a properties line a trailing '\\'
+    // joined to the URL) is masked up to the next separator.
     let mut rest = body.as_str();
     while let Some(i) = rest.to_ascii_lowercase().find("password=") {
-        let before_ok = i == 0 || matches!(rest.as_bytes()[i - 1], b'?' | b'&' | b';');
         let (head, tail) = rest.split_at(i + "password=".len());
         out.push_str(head);
-        if before_ok {
-            let end = tail.find(['&', ';']).unwrap_or(tail.len());
-            out.push_str("****");
-            rest = &tail[end..];
-        } else {
-            rest = tail;
-        }
+        let end = tail.find(['&', ';', '\n']).unwrap_or(tail.len());
+        out.push_str("****");
+        rest = &tail[end..];
     }
     out.push_str(rest);
     out
@@ -735,5 +732,7 @@ mod tests {
             assert!(e.contains("****"), "{e}");
         }
         assert_eq!(mask("jdbc:x://h;Password=abc;user=u"), "jdbc:x://h;Password=****;user=u");
+        // A properties line joined to the URL by a trailing backslash (found by the fuzzer).
+        assert_eq!(mask("A00scalar.db.password=Fz-Pw-77"), "A00scalar.db.password=****");
     }
 }
