@@ -85,12 +85,18 @@ export function App() {
             <strong>Passwords cannot be stored.</strong> {info.keyring.message}
           </div>
         )}
-        {startup && (startup.removed.length > 0 || startup.failed.length > 0 || startup.flagged.length > 0) && (
+        {startup && (startup.removed.length + startup.repaired.length + startup.failed.length + startup.flagged.length > 0) && (
           <div className="banner warn" role="status" data-testid="startup-report">
             {startup.removed.length > 0 && (
               <>
                 <strong>Cleaned up after jobs that were killed:</strong>
                 <ul className="notes">{startup.removed.map((r, i) => <li key={`r${i}`}>removed {r}</li>)}</ul>
+              </>
+            )}
+            {startup.repaired.length > 0 && (
+              <>
+                <strong>Repaired in what an earlier release saved:</strong>
+                <ul className="notes">{startup.repaired.map((r, i) => <li key={`p${i}`}>{r}</li>)}</ul>
               </>
             )}
             {startup.failed.length + startup.flagged.length > 0 && (

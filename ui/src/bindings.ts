@@ -384,6 +384,10 @@ removed: Array<string>,
  */
 failed: Array<string>, 
 /**
+ * What was repaired in the state an earlier release wrote.
+ */
+repaired: Array<string>, 
+/**
  * Problems in the state files found at start (flagged, never dropped).
  */
 flagged: Array<string>, };

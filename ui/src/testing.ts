@@ -13,7 +13,7 @@ export const pgProfile: Profile = {
 export function fakeBackend(over: Partial<Backend> = {}): Backend {
   return {
     appInfo: vi.fn(),
-    startupReport: vi.fn().mockResolvedValue({ removed: [], failed: [], flagged: [] }),
+    startupReport: vi.fn().mockResolvedValue({ removed: [], failed: [], repaired: [], flagged: [] }),
     listProfiles: vi.fn().mockResolvedValue([pgProfile]),
     validateProfile: vi.fn().mockResolvedValue([]),
     saveProfile: vi.fn().mockResolvedValue(pgProfile),

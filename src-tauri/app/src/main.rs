@@ -41,7 +41,7 @@ fn main() {
         let ds = deployments.clone();
         std::thread::spawn(move || {
             let r = quiesce_engine::startup::check(&ds);
-            for line in r.removed.iter().chain(&r.failed).chain(&r.flagged) {
+            for line in r.removed.iter().chain(&r.repaired).chain(&r.failed).chain(&r.flagged) {
                 tracing::warn!("start-up: {line}");
             }
             let _ = startup_tx.send(Some(r));

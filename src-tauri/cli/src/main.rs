@@ -637,6 +637,9 @@ async fn run(cmd: Command) -> Result<Output> {
     for r in &started.removed {
         eprintln!("note: removed {r}");
     }
+    for r in &started.repaired {
+        eprintln!("note: {r}");
+    }
     for f in started.failed.iter().chain(&started.flagged) {
         eprintln!("warning: {f}");
     }

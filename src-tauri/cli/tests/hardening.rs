@@ -247,6 +247,24 @@ fn without_a_keyring_the_old_leak_is_masked_and_flagged_not_shown() {
     assert!(stderr.contains("cannot be moved into the keyring") && stderr.contains("--password-stdin"), "{stderr}");
     let (_, v) = cli.json(&["profile", "show", "leaky-mysql"], None, &no_keyring);
     assert!(!v.to_string().contains(FIXTURE_SECRET), "{v}");
+    // A write meanwhile (the app creates its demo profile before its start-up
+    // step runs) must not put the mask over the secret: it is still there to move.
+    let out = cli.run(
+        &["profile", "add", "--name", "other", "--kind", "sqlite", "--path", "/tmp/other.sqlite"],
+        None,
+        &no_keyring,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(cli.profiles_file()).unwrap().contains(FIXTURE_SECRET), "the secret was destroyed");
+    // Once a keyring is there, it moves.
+    let out = cli.run(&["profile", "list"], None, &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("moved into the keyring"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!std::fs::read_to_string(cli.profiles_file()).unwrap().contains(FIXTURE_SECRET));
+    cli.run(&["profile", "remove", "leaky-mysql"], None, &[]);
 }
 
 #[test]

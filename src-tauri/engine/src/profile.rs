@@ -553,6 +553,13 @@ const FILE_VERSION: u32 = 1;
 
 /// `user[:password]@host` (not a socket path): what an earlier release's
 /// import left in a host from a JDBC URL's userinfo.
+/// Masks a password an earlier release left in the host (see `load`).
+fn mask_host_secret(p: &mut Profile) {
+    if let Some((user, Some(_), host)) = p.host.as_deref().and_then(split_userinfo) {
+        p.host = Some(format!("{user}:****@{host}"));
+    }
+}
+
 fn split_userinfo(h: &str) -> Option<(String, Option<String>, String)> {
     if h.starts_with('/') {
         return None;
@@ -599,14 +606,13 @@ impl Profiles {
     /// scrub reads the file raw, to move it into the keyring.
     fn load(&self) -> Result<ProfilesFile> {
         let mut f = self.load_raw()?;
-        for p in &mut f.profiles {
-            if let Some((user, Some(_), host)) = p.host.as_deref().and_then(split_userinfo) {
-                p.host = Some(format!("{user}:****@{host}"));
-            }
-        }
+        f.profiles.iter_mut().for_each(mask_host_secret);
         Ok(f)
     }
 
+    /// The file as it is on disk: for the writers (create, update, remove),
+    /// which must never write a masked copy back over a secret the start-up
+    /// scrub has yet to move, and for the scrub itself.
     fn load_raw(&self) -> Result<ProfilesFile> {
         let f: ProfilesFile = store::read_json(&self.home.profiles_file())?;
         if f.version > FILE_VERSION {
@@ -627,19 +633,20 @@ impl Profiles {
 
     /// Moves passwords that an earlier release's import kept inside a
     /// profile's host (a MySQL JDBC URL's `user:password@host`) into the
-    /// keyring, and says what it did, or why it could not (then the password
-    /// stays masked, and the message says how to fix the profile by hand).
-    pub fn scrub_host_secrets(&self) -> Result<Vec<String>> {
+    /// keyring. Returns what it moved, and what it could not move with why
+    /// (then the password stays masked, and the message says how to fix the
+    /// profile by hand).
+    pub fn scrub_host_secrets(&self) -> Result<(Vec<String>, Vec<String>)> {
         if !self.home.profiles_file().exists() {
-            return Ok(vec![]);
+            return Ok(Default::default());
         }
         let raw = self.load_raw()?;
         if !raw.profiles.iter().any(|p| p.host.as_deref().and_then(split_userinfo).is_some_and(|u| u.1.is_some())) {
-            return Ok(vec![]);
+            return Ok(Default::default());
         }
         let _lock = store::lock_exclusive(&self.home.lock_file())?;
         let mut file = self.load_raw()?;
-        let mut said = Vec::new();
+        let (mut moved, mut not_moved) = (Vec::new(), Vec::new());
         let mut changed = false;
         for p in &mut file.profiles {
             let Some((user, Some(pw), host)) = p.host.as_deref().and_then(split_userinfo) else { continue };
@@ -657,12 +664,12 @@ impl Profiles {
                     p.secret = Some(r);
                     p.updated_at = Utc::now();
                     changed = true;
-                    said.push(format!(
+                    moved.push(format!(
                         "Profile \"{}\" kept a password inside its host (an import by an earlier release of a JDBC URL with user:password@): it was moved into the keyring, and the host is now {host}.",
                         p.name
                     ));
                 }
-                Err(e) => said.push(format!(
+                Err(e) => not_moved.push(format!(
                     "Profile \"{}\" keeps a password inside its host (an import by an earlier release of a JDBC URL with user:password@), and it cannot be moved into the keyring now ({}). It is masked wherever Quiesce shows the profile. Start Quiesce where the keyring is available, or fix it by hand: quiesce profile edit {} --host {host} --password-stdin",
                     p.name, e.message, p.name
                 )),
@@ -671,7 +678,7 @@ impl Profiles {
         if changed {
             self.save(file)?;
         }
-        Ok(said)
+        Ok((moved, not_moved))
     }
 
     pub fn list(&self) -> Result<Vec<Profile>> {
@@ -697,7 +704,7 @@ impl Profiles {
         let valid = validate(input).map_err(Error::invalid_fields)?;
         self.home.ensure()?;
         let _lock = store::lock_exclusive(&self.home.lock_file())?;
-        let mut file = self.load()?;
+        let mut file = self.load_raw()?;
         if file.profiles.iter().any(|p| p.name == valid.name) {
             return Err(Error::new(
                 ErrorCode::AlreadyExists,
@@ -730,7 +737,7 @@ impl Profiles {
         let valid = validate(input).map_err(Error::invalid_fields)?;
         self.home.ensure()?;
         let _lock = store::lock_exclusive(&self.home.lock_file())?;
-        let mut file = self.load()?;
+        let mut file = self.load_raw()?;
         let idx = file.profiles.iter().position(|p| p.name == name_or_id || p.id == name_or_id).ok_or_else(|| {
             Error::not_found(format!("No profile named \"{name_or_id}\"; it may have been removed meanwhile."))
         })?;
@@ -773,7 +780,7 @@ impl Profiles {
     pub fn remove(&self, name_or_id: &str) -> Result<Profile> {
         self.home.ensure()?;
         let _lock = store::lock_exclusive(&self.home.lock_file())?;
-        let mut file = self.load()?;
+        let mut file = self.load_raw()?;
         let idx = file.profiles.iter().position(|p| p.name == name_or_id || p.id == name_or_id).ok_or_else(|| {
             Error::not_found(format!("No profile named \"{name_or_id}\". List them with `quiesce profile list`."))
         })?;
@@ -788,12 +795,13 @@ impl Profiles {
                 ),
             ));
         }
-        let profile = file.profiles.remove(idx);
+        let mut profile = file.profiles.remove(idx);
         if let Some(r) = &profile.secret {
             self.secrets.delete(&r.account)?;
         }
         self.save(file)?;
         tracing::info!(profile = %profile.name, "profile removed");
+        mask_host_secret(&mut profile);
         Ok(profile)
     }
 

@@ -8,6 +8,6 @@ use crate::job::recovery::{self, RecoveryReport};
 
 pub fn check(ds: &Deployments) -> RecoveryReport {
     let mut report = recovery::recover(ds.profiles().home());
-    report.flagged = crate::state_audit::audit(ds);
+    (report.repaired, report.flagged) = crate::state_audit::audit(ds);
     report
 }

@@ -20,18 +20,25 @@ fn shown(name: &str) -> String {
 /// about what is stored: not flagged at every start.
 const MACHINE_FIELDS: &[&str] = &["ssl_ca_file", "client_bin_dir"];
 
-/// What is wrong in the state, one sentence each with the fix.
-pub fn audit(ds: &Deployments) -> Vec<String> {
+/// What was repaired, and what is wrong in the state (one sentence each
+/// with the fix).
+pub fn audit(ds: &Deployments) -> (Vec<String>, Vec<String>) {
     let mut out = Vec::new();
-    match ds.profiles().scrub_host_secrets() {
-        Ok(said) => out.extend(said),
-        Err(e) => out.push(format!("The profiles could not be checked for secrets: {}", e.message)),
-    }
+    let repaired = match ds.profiles().scrub_host_secrets() {
+        Ok((moved, not_moved)) => {
+            out.extend(not_moved);
+            moved
+        }
+        Err(e) => {
+            out.push(format!("The profiles could not be checked for secrets: {}", e.message));
+            vec![]
+        }
+    };
     let profiles = match ds.profiles().list() {
         Ok(p) => p,
         Err(e) => {
             out.push(e.message);
-            return out;
+            return (repaired, out);
         }
     };
     for p in &profiles {
@@ -67,5 +74,5 @@ pub fn audit(ds: &Deployments) -> Vec<String> {
         }
         Err(e) => out.push(e.message),
     }
-    out
+    (repaired, out)
 }

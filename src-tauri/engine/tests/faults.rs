@@ -202,14 +202,16 @@ async fn a_disk_that_fills_mid_copy_ends_a_sqlite_backup_fast() {
     let env = Env::new();
     let file = env.dir.path().join("big.sqlite");
     sh(&format!(
-        "sqlite3 '{}' \"CREATE TABLE \\\"scalardb\\$metadata\\\" (full_table_name TEXT, column_name TEXT, data_type TEXT, key_type TEXT, clustering_order TEXT, indexed BOOLEAN, ordinal_position INT, PRIMARY KEY (full_table_name, column_name)); INSERT INTO \\\"scalardb\\$metadata\\\" VALUES ('bank.accounts','id','INT','PARTITION',NULL,0,1); CREATE TABLE \\\"coordinator\\$state\\\" (tx_id TEXT PRIMARY KEY, tx_state INT, tx_created_at BIGINT); CREATE TABLE \\\"bank\\$accounts\\\" (id INT PRIMARY KEY, v BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250000) INSERT INTO \\\"bank\\$accounts\\\" SELECT i, randomblob(1024) FROM n;\"",
+        "sqlite3 '{}' \"CREATE TABLE \\\"scalardb\\$metadata\\\" (full_table_name TEXT, column_name TEXT, data_type TEXT, key_type TEXT, clustering_order TEXT, indexed BOOLEAN, ordinal_position INT, PRIMARY KEY (full_table_name, column_name)); INSERT INTO \\\"scalardb\\$metadata\\\" VALUES ('bank.accounts','id','INT','PARTITION',NULL,0,1); CREATE TABLE \\\"coordinator\\$state\\\" (tx_id TEXT PRIMARY KEY, tx_state INT, tx_created_at BIGINT); CREATE TABLE \\\"bank\\$accounts\\\" (id INT PRIMARY KEY, v BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900000) INSERT INTO \\\"bank\\$accounts\\\" SELECT i, zeroblob(1024) FROM n;\"",
         file.display()
     ));
     let input =
         ProfileInput { kind: Some(DbKind::Sqlite), path: Some(file.display().to_string()), ..Default::default() };
     let p = env.profile("lite", input, None);
     let d = env.deployment("full", &[("default", &p)], &[], &Layout::standard());
-    backup_into_a_disk_that_fills(&env, &d, DumpFormat::Default, None, "320m").await;
+    // 1.2 GB (a copy into memory takes about 2 s, so it is still running at
+    // the first progress event), and room for all of it: only the fill may stop it.
+    backup_into_a_disk_that_fills(&env, &d, DumpFormat::Default, None, "1600m").await;
 }
 
 /// A port that counts the connections it gets (and answers nothing).

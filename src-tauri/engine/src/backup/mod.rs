@@ -368,8 +368,10 @@ async fn prepare(
         DbKind::Sqlite => std::fs::metadata(profile.path.as_deref().unwrap_or("")).map(|m| m.len()).unwrap_or(0),
         _ => found.tables.iter().map(|t| t.size_bytes.unwrap_or(0).max(0) as u64).sum(),
     };
-    // Compressed dumps of ScalarDB tables come out well under their on-disk size.
-    let estimated = if opts.format == DumpFormat::Default || opts.format == DumpFormat::Custom { raw / 2 } else { raw };
+    // Compressed dumps of ScalarDB tables come out well under their on-disk
+    // size; a SQLite backup is a page-for-page copy of the file.
+    let compressed = matches!(opts.format, DumpFormat::Default | DumpFormat::Custom) && profile.kind != DbKind::Sqlite;
+    let estimated = if compressed { raw / 2 } else { raw };
     let anc = existing_ancestor(&out_dir);
     let free = free_bytes(&anc);
     // A margin over the estimate: dumps of some data compress worse than the

@@ -18,13 +18,15 @@ pub struct RecoveryReport {
     pub removed: Vec<String>,
     /// What could not be removed, with the reason.
     pub failed: Vec<String>,
+    /// What was repaired in the state an earlier release wrote.
+    pub repaired: Vec<String>,
     /// Problems in the state files found at start (flagged, never dropped).
     pub flagged: Vec<String>,
 }
 
 impl RecoveryReport {
     pub fn is_empty(&self) -> bool {
-        self.removed.is_empty() && self.failed.is_empty() && self.flagged.is_empty()
+        self.removed.is_empty() && self.failed.is_empty() && self.flagged.is_empty() && self.repaired.is_empty()
     }
 }
 
