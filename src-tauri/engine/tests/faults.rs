@@ -367,3 +367,53 @@ async fn mydumpers_own_error_on_stdout_is_shown() {
     assert!(!e.message.contains("(nothing)"), "{}", e.message);
     assert!(folders(&out).is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_silent_while_the_server_builds_an_index_is_not_a_stall() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let s = PgServer::shared();
+    let db = s.create_database();
+    let l = Layout::standard();
+    s.psql(&db, &l.sql(Engine::Postgres, 10, 1));
+    s.psql(&db, PG_BULK);
+    // Built after the data, in silence: no byte moves and pg_restore prints nothing meanwhile.
+    s.psql(&db, "CREATE INDEX transfers_by_tx ON audit.transfers (tx_id, transfer_id)");
+    let env = Env::new();
+    let p = env.pg("pg", s, &db, SUPERUSER, &s.password);
+    let d = env.deployment("idx", &[("default", &p)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let (_, m) = backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), common::quiet(), &CancellationToken::new())
+        .await
+        .unwrap();
+    let target = s.create_database();
+    let t = env.pg("target", s, &target, SUPERUSER, &s.password);
+    let lines = Arc::new(Mutex::new(Vec::<(Instant, String)>::new()));
+    let l2 = lines.clone();
+    let sink: backup::Sink = Arc::new(move |e| {
+        if let BackupEvent::Log { line } = e {
+            l2.lock().unwrap().push((Instant::now(), line));
+        }
+    });
+    // A limit far shorter than the index build (the tests' lock keeps it to this test).
+    std::env::set_var(quiesce_engine::tools::pipeline::STALL_ENV, "1s");
+    let r = quiesce_engine::restore::run(
+        &env.ds,
+        &out,
+        &m.id,
+        &quiesce_engine::restore::RestoreOptions { to: t, skip_verify: true, ..Default::default() },
+        sink,
+        &CancellationToken::new(),
+    )
+    .await;
+    std::env::remove_var(quiesce_engine::tools::pipeline::STALL_ENV);
+    let lines = lines.lock().unwrap();
+    r.unwrap_or_else(|e| panic!("a healthy index build was stopped: {}", e.message));
+    // The silence really was longer than the limit.
+    let i = lines
+        .iter()
+        .position(|(_, l)| l.contains("creating INDEX") && l.contains("transfers_by_tx"))
+        .expect("the index was built");
+    let silent = lines.get(i + 1).map(|n| n.0).unwrap_or_else(Instant::now) - lines[i].0;
+    assert!(silent > Duration::from_secs(1), "the index build took only {silent:?}: the test proves nothing");
+    assert_eq!(s.psql(&target, "SELECT count(*) FROM audit.transfers"), "1200000");
+}

@@ -129,7 +129,7 @@ impl Run<'_> {
                     self.stall.limit.as_secs_f64().round(),
                     if self.stall.server.is_some() { ", and the server did no work for it" } else { "" },
                     if self.stall.advice.is_empty() { String::new() } else { format!(" {}", self.stall.advice) },
-                    if said.is_empty() { String::new() } else { format!(" Its last message: {said}") },
+                    if said.is_empty() { String::new() } else { format!(" Its last message: \"{said}\".") },
                 ),
             );
         }
