@@ -232,14 +232,7 @@ async fn mariadb_backup_is_one_dump_of_every_scalardb_database_and_restores() {
     s.sql(&l.sql(Engine::Mysql, 40, 25));
     s.sql(&format!("INSERT INTO `{}`.state VALUES ('c1', 3, 0, NULL)", l.coordinator));
     let env = Env::new();
-    let input = ProfileInput {
-        kind: Some(DbKind::Mysql),
-        host: Some("127.0.0.1".into()),
-        port: Some(s.port),
-        user: Some(mariadb::USER.into()),
-        ..Default::default()
-    };
-    let p = env.profile("my", input, Some(&s.password));
+    let p = env.my("my", s);
     let d = env.deployment("my", &[("default", &p)], &[], &l);
     let out = env.dir.path().join("backups");
     // Bulk, so that transfers land while the dump runs.
@@ -551,12 +544,8 @@ async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_r
     s.sql(&l.sql(Engine::Mysql, 30, 10));
     let env = Env::new();
     let mk = |user: &str, pw: &str| ProfileInput {
-        kind: Some(DbKind::Mysql),
-        host: Some("127.0.0.1".into()),
-        port: Some(s.port),
-        user: Some(user.into()),
         password: quiesce_engine::profile::PasswordChange::Set(quiesce_engine::Sensitive::new(pw.into())),
-        ..Default::default()
+        ..common::my_input(s, user)
     };
     let out = env.dir.path().join("backups");
     let par = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
@@ -624,22 +613,13 @@ async fn a_mydumper_that_stops_making_progress_is_stopped_and_leaves_nothing() {
     s.sql(&l.sql(Engine::Mysql, 3, 10));
     let env = Env::new();
     let bin = env.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let fake = bin.join("mydumper");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'mydumper 0.10.0, built against MySQL 10.11'; exit 0; }\necho 'Connected'\nexec sleep 600\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let input = ProfileInput {
-        kind: Some(DbKind::Mysql),
-        host: Some("127.0.0.1".into()),
-        port: Some(s.port),
-        user: Some(mariadb::USER.into()),
-        client_bin_dir: Some(bin.display().to_string()),
-        ..Default::default()
-    };
+    common::fake_tool(
+        &bin,
+        "mydumper",
+        "mydumper 0.10.0, built against MySQL 10.11",
+        "echo 'Connected'\nexec sleep 600",
+    );
+    let input = ProfileInput { client_bin_dir: Some(bin.display().to_string()), ..common::my_input(s, mariadb::USER) };
     let p = env.profile("stall", input, Some(&s.password));
     let d = env.deployment("stall", &[("default", &p)], &[], &l);
     let out = env.dir.path().join("backups");

@@ -176,14 +176,7 @@ async fn a_disk_that_fills_mid_dump_ends_every_mariadb_format_fast() {
     let user = format!("full_{}", quiesce_testsupport::random_suffix());
     s.sql(&format!("CREATE USER '{user}'@'%' IDENTIFIED BY 'pw-{user}'; GRANT ALL ON *.* TO '{user}'@'%';"));
     let env = Env::new();
-    let input = ProfileInput {
-        kind: Some(DbKind::Mysql),
-        host: Some("127.0.0.1".into()),
-        port: Some(s.port),
-        user: Some(user.clone()),
-        ..Default::default()
-    };
-    let p = env.profile("my", input, Some(&format!("pw-{user}")));
+    let p = env.profile("my", common::my_input(s, &user), Some(&format!("pw-{user}")));
     let d = env.deployment("full", &[("default", &p)], &[], &l);
     for (format, jobs) in [(DumpFormat::Default, None), (DumpFormat::Plain, None), (DumpFormat::Directory, Some(2))] {
         backup_into_a_disk_that_fills(&env, &d, format, jobs, "512m").await;
@@ -289,14 +282,7 @@ async fn mariadb_databases_named_like_options_are_dumped_never_obeyed() {
         ));
     }
     let env = Env::new();
-    let input = ProfileInput {
-        kind: Some(DbKind::Mysql),
-        host: Some("127.0.0.1".into()),
-        port: Some(s.port),
-        user: Some(quiesce_testsupport::mariadb::USER.into()),
-        ..Default::default()
-    };
-    let p = env.profile("my", input, Some(&s.password));
+    let p = env.my("my", s);
     let d = env.deployment("options", &[("default", &p)], &[], &l);
     let out = env.dir.path().join("backups");
 
@@ -342,21 +328,15 @@ async fn mydumpers_own_error_on_stdout_is_shown() {
     let env = Env::new();
     // mydumper 0.10 prints its errors on stdout, not stderr.
     let bin = env.dir.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let fake = bin.join("mydumper");
-    std::fs::write(
-        &fake,
-        "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'mydumper 0.10.0, built against MySQL 10.11'; exit 0; }\necho '** (mydumper:1): CRITICAL **: Error connecting to database: Access denied for user'\nexit 1\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    common::fake_tool(
+        &bin,
+        "mydumper",
+        "mydumper 0.10.0, built against MySQL 10.11",
+        "echo '** (mydumper:1): CRITICAL **: Error connecting to database: Access denied for user'\nexit 1",
+    );
     let input = ProfileInput {
-        kind: Some(DbKind::Mysql),
-        host: Some("127.0.0.1".into()),
-        port: Some(s.port),
-        user: Some(quiesce_testsupport::mariadb::USER.into()),
         client_bin_dir: Some(bin.display().to_string()),
-        ..Default::default()
+        ..common::my_input(s, quiesce_testsupport::mariadb::USER)
     };
     let p = env.profile("fake", input, Some(&s.password));
     let d = env.deployment("fake", &[("default", &p)], &[], &l);

@@ -312,14 +312,7 @@ async fn the_audit_flags_a_backup_whose_coordinator_was_captured_before_a_transf
 }
 
 fn my_profile(env: &Env, name: &str, s: &MariaDbServer) -> String {
-    let input = ProfileInput {
-        kind: Some(DbKind::Mysql),
-        host: Some("127.0.0.1".into()),
-        port: Some(s.port),
-        user: Some(mariadb::USER.into()),
-        ..Default::default()
-    };
-    env.profile(name, input, Some(&s.password))
+    env.my(name, s)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,12 +8,35 @@ use quiesce_engine::discovery::{self, Discovery};
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput, Profiles};
 use quiesce_engine::{paths::Home, secrets::SecretStore, Sensitive};
+use quiesce_testsupport::mariadb::{self, MariaDbServer};
 use quiesce_testsupport::postgres::PgServer;
 use quiesce_testsupport::scalardb::Layout;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+
+/// A MariaDB profile's fields for a test server, connecting as `user`.
+pub fn my_input(s: &MariaDbServer, user: &str) -> ProfileInput {
+    ProfileInput {
+        kind: Some(DbKind::Mysql),
+        host: Some("127.0.0.1".into()),
+        port: Some(s.port),
+        user: Some(user.into()),
+        ..Default::default()
+    }
+}
+
+/// An executable `name` in `dir` running `body` (a stand-in for a tool),
+/// which answers `--version` like the real one.
+pub fn fake_tool(dir: &Path, name: &str, version: &str, body: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, format!("#!/bin/sh\n[ \"$1\" = --version ] && {{ echo '{version}'; exit 0; }}\n{body}\n"))
+        .unwrap();
+    std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    p
+}
 
 pub fn quiet() -> backup::Sink {
     Arc::new(|_| {})
@@ -92,6 +115,11 @@ impl Env {
             },
             Some(pw),
         )
+    }
+
+    /// A MariaDB profile on a test server as its own user.
+    pub fn my(&self, name: &str, s: &MariaDbServer) -> String {
+        self.profile(name, my_input(s, mariadb::USER), Some(&s.password))
     }
 
     pub fn deployment(&self, name: &str, storages: &[(&str, &str)], mapping: &[(&str, &str)], l: &Layout) -> String {
