@@ -207,6 +207,15 @@ async fn a_disk_that_fills_mid_copy_ends_a_sqlite_backup_fast() {
     backup_into_a_disk_that_fills(&env, &d, DumpFormat::Default, None, "1600m").await;
 }
 
+/// Restores a backup over what profile `to` holds, and checks its verification passed.
+async fn restore_replacing(env: &Env, root: &Path, id: &str, to: &str) {
+    let opts = quiesce_engine::restore::RestoreOptions { to: to.into(), replace: true, ..Default::default() };
+    let r = quiesce_engine::restore::run(&env.ds, root, id, &opts, common::quiet(), &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{}", e.message));
+    assert!(r.verify.unwrap().passed);
+}
+
 /// A port that counts the connections it gets (and answers nothing).
 fn connection_counter() -> (u16, Arc<std::sync::atomic::AtomicU32>) {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -245,17 +254,7 @@ async fn a_postgres_database_named_like_a_connection_string_is_only_a_name() {
         assert_eq!(accounts.rows, Some(7), "{}", format.as_str());
         // Restored into the same database (replacing what is there), by psql/pg_restore.
         s.psql(&conn, "UPDATE bank.accounts SET balance = 0");
-        let r = quiesce_engine::restore::run(
-            &env.ds,
-            &out,
-            &m.id,
-            &quiesce_engine::restore::RestoreOptions { to: p.clone(), replace: true, ..Default::default() },
-            common::quiet(),
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
-        assert!(r.verify.unwrap().passed);
+        restore_replacing(&env, &out, &m.id, &p).await;
         assert_eq!(s.psql(&conn, "SELECT sum(balance) FROM bank.accounts"), "70", "{}", format.as_str());
     }
     assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 0, "a tool connected where the name pointed");
@@ -302,17 +301,7 @@ async fn mariadb_databases_named_like_options_are_dumped_never_obeyed() {
         assert!(m.tables.iter().any(|t| &t.namespace == ns && t.rows == Some(2)), "{ns} in {:?}", m.tables);
         s.sql(&format!("DROP DATABASE `{ns}`"));
     }
-    let r = quiesce_engine::restore::run(
-        &env.ds,
-        &out,
-        &m.id,
-        &quiesce_engine::restore::RestoreOptions { to: p.clone(), replace: true, ..Default::default() },
-        common::quiet(),
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
-    assert!(r.verify.unwrap().passed);
+    restore_replacing(&env, &out, &m.id, &p).await;
     for ns in &hostile {
         assert_eq!(s.sql(&format!("SELECT SUM(v) FROM `{ns}`.t")), "11", "{ns} restored");
     }
