@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { BackupsView, fraction } from "./BackupsView";
 import { BackendError, setBackend } from "./backend";
-import type { BackupEvent, CatalogEntry, Deployment, Progress } from "./bindings";
+import type { JobEvent, CatalogEntry, Deployment, Progress } from "./bindings";
 import { fakeBackend } from "./testing";
 
 configure({ asyncUtilTimeout: 5000 });
@@ -12,6 +12,8 @@ const dep = { id: "d1", name: "bank" } as Deployment;
 const entry: CatalogEntry = {
   id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
   started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "ok", problem: null,
+  units: [{ id: "u1", storages: ["default"], kind: "postgresql", profile: "src-pg", format: "default", bytes: 2048 }],
+  verified_at: "2026-11-25T13:00:00Z",
 };
 const prog = (tables_done: number): Progress => ({
   phase: "dumping", raw_bytes: 1000 * tables_done, written_bytes: 500, tables_done, tables_total: 4, pages_done: 0, pages_total: 0,
@@ -33,11 +35,26 @@ describe("BackupsView", () => {
     expect(screen.getByTestId("backup-row-x.partial").textContent).toContain("left over");
     expect(screen.queryByTestId(`restore-${damaged.id}`)).toBeNull();
     expect(screen.getByTestId(`restore-${entry.id}`)).toBeTruthy();
-    expect(screen.getByTestId(`backup-row-${entry.id}`).textContent).toContain("complete");
+    expect(screen.getByTestId(`backup-row-${entry.id}`).textContent).toContain("✓ verified");
+  });
+
+  it("says in words whether a backup was verified, and when its verification failed", async () => {
+    const fresh: CatalogEntry = { ...entry, id: "20261126T000000Z-new", status: "unverified", verified_at: null };
+    const failed: CatalogEntry = {
+      ...entry, id: "20261127T000000Z-bad", status: "verification_failed", problem: "Its latest verification (of db2:5432/app) found errors.",
+      units: [...entry.units, { id: "u2", storages: ["coord"], kind: "mysql", profile: "src-maria", format: "default", bytes: 10 }],
+    };
+    setBackend(fakeBackend({ listDeployments: vi.fn().mockResolvedValue([dep]), listBackups: vi.fn().mockResolvedValue([fresh, failed]) }));
+    render(<BackupsView onRestore={() => {}} />);
+    expect((await screen.findByTestId(`backup-row-${fresh.id}`)).textContent).toContain("complete, unverified");
+    const bad = screen.getByTestId(`backup-row-${failed.id}`);
+    expect(bad.textContent).toContain("✗ verification failed");
+    expect(bad.textContent).toContain("2 databases");
+    expect(bad.querySelector(".badge")?.getAttribute("title")).toContain("found errors");
   });
 
   it("streams progress and the tool's log, then shows the backup in the history", async () => {
-    let emit: (e: BackupEvent) => void = () => {};
+    let emit: (e: JobEvent) => void = () => {};
     let finish: (e: CatalogEntry) => void = () => {};
     let history: CatalogEntry[] = [];
     const b = fakeBackend({

@@ -208,9 +208,9 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
                   <tr key={b.id} data-testid={`backup-row-${b.id}`}>
                     <td title={b.id}>{new Date(b.started_at).toLocaleString()}</td>
                     <td>{b.deployment}</td>
-                    <td>{b.status === "warnings" ? <span className="badge warn">⚠ warnings</span> : <span className="badge ok">✓ complete</span>}</td>
+                    <td><StatusBadge entry={b} /></td>
                     <td>{b.method === "no_pause" ? "no pause" : b.method}</td>
-                    <td>{b.format}</td>
+                    <td>{b.format}{b.units.length > 1 ? ` · ${b.units.length} databases` : ""}</td>
                     <td>{human(b.bytes)}</td>
                     <td>{(b.duration_ms / 1000).toFixed(1)} s</td>
                     <td>{b.tables}</td>
@@ -239,4 +239,19 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
       </div>
     </div>
   );
+}
+
+/** A complete backup's status, in words and a symbol (never colour alone). */
+export function StatusBadge({ entry }: { entry: CatalogEntry }) {
+  const verified = entry.verified_at ? ` on ${new Date(entry.verified_at).toLocaleString()}` : "";
+  switch (entry.status) {
+    case "ok":
+      return <span className="badge ok" title={`Verified${verified}`}>✓ verified</span>;
+    case "warnings":
+      return <span className="badge warn">⚠ warnings</span>;
+    case "verification_failed":
+      return <span className="badge bad" title={entry.problem ?? undefined}>✗ verification failed</span>;
+    default:
+      return <span className="badge ok" title="Complete; no restore or check has verified it yet">✓ complete, unverified</span>;
+  }
 }

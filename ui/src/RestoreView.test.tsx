@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { canRestore, RestoreView, restoreFraction } from "./RestoreView";
 import { setBackend } from "./backend";
-import type { BackupEvent, CatalogEntry, Progress, RestorePreflight, RestoreResult } from "./bindings";
+import type { JobEvent, CatalogEntry, Profile, Progress, RestorePreflight, RestoreResult, UnitPreflight } from "./bindings";
 import { fakeBackend, pgProfile } from "./testing";
 
 configure({ asyncUtilTimeout: 5000 });
@@ -10,27 +10,35 @@ afterEach(cleanup);
 
 const entry: CatalogEntry = {
   id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
-  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "ok", problem: null,
+  started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "unverified", problem: null,
+  units: [{ id: "u1", storages: ["default"], kind: "postgresql", profile: "src-pg", format: "default", bytes: 2048 }], verified_at: null,
 };
 
-function preflight(over: Partial<RestorePreflight> = {}): RestorePreflight {
+function unit(over: Partial<UnitPreflight> = {}): UnitPreflight {
   return {
-    backup_id: entry.id, backup_folder: "/b", deployment: "bank", backup_started_at: entry.started_at, format: "default",
-    source: "db:5432/app", source_version: "15.20", target: "db2:5432/app", target_profile: "prod-pg", target_version: "18.4",
-    confirm_name: "prod-pg",
+    unit: "u1", storages: ["default"], format: "default", source: "db:5432/app", source_version: "15.20", target: "db2:5432/app",
+    target_profile: "prod-pg", target_version: "18.4", checks: [], existing: [], sessions: [], will_replace: false,
+    mode: "pg_restore in one transaction", on_failure: "The target exactly as it was", commands: ["zstd -dc -q | pg_restore ..."],
+    tables: 4, bytes: 2048, ...over,
+  };
+}
+
+function preflight(over: Partial<RestorePreflight> = {}, u: Partial<UnitPreflight> = {}): RestorePreflight {
+  return {
+    backup_id: entry.id, backup_folder: "/b", deployment: "bank", backup_started_at: entry.started_at,
+    units: [unit(u)], confirm_name: "prod-pg", order: "one unit",
     checks: [{ name: "integrity", ok: true, message: "1 file(s) match", code: null }],
-    existing: [], sessions: [], will_replace: false, mode: "pg_restore in one transaction", on_failure: "The target exactly as it was",
-    commands: ["zstd -dc -q | pg_restore ..."], after: ["Restart ScalarDB"], tables: 4, bytes: 2048, ...over,
+    will_replace: false, after: ["Restart ScalarDB"], tables: 4, bytes: 2048, ...over,
   };
 }
 
 const result: RestoreResult = {
-  backup_id: entry.id, target: "db2:5432/app", target_profile: "prod-pg", duration_ms: 900, report_path: "/b/verifications/x.json",
+  backup_id: entry.id, targets: [{ unit: "u1", profile: pgProfile.id }], duration_ms: 900, report_path: "/b/verifications/x.json",
   grants_applied: [], after: ["point scalar.db.contact_points at db2"],
   verify: {
     target: "db2:5432/app", profile: "prod-pg", verified_at: "", backup_id: entry.id, passed: true,
     tables: [{ namespace: "bank", table: "accounts", exists: true, expected_rows: 50, expected_exact: true, rows: 50, severity: "info" }],
-    findings: [{ severity: "info", code: "row_count", message: "All 4 tables of the backup are present" }],
+    findings: [{ severity: "info", code: "row_count", message: "All 4 tables of the backup are present", stops_with: null }],
     audit: {
       audited_at: "", tables: ["bank.accounts"], coordinator_table: "coordinator.state", coordinator_rows: 10, in_flight_records: 1,
       transactions_total: 1, transactions: [{ tx_id: "cc7", coordinator_state: 3, coordinator_row: "cc7", prepared_at: 1, records: [], recovery: "roll_forward", explanation: "the coordinator says COMMITTED" }],
@@ -42,7 +50,7 @@ const result: RestoreResult = {
 
 describe("RestoreView", () => {
   it("walks backup -> target -> checks -> restore -> verification", async () => {
-    let emit: (e: BackupEvent) => void = () => {};
+    let emit: (e: JobEvent) => void = () => {};
     let finish: (r: RestoreResult) => void = () => {};
     const b = fakeBackend({
       listBackups: vi.fn().mockResolvedValue([entry]),
@@ -58,7 +66,7 @@ describe("RestoreView", () => {
     await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
     fireEvent.click(screen.getByTestId("restore-check"));
     await screen.findByTestId("restore-checks");
-    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, replace: false, jobs: null, confirm: null, grants: false, grant_to: null, skip_verify: false }, expect.any(String));
+    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, targets: [], replace: false, jobs: null, confirm: null, grants: false, grant_to: null, skip_verify: false }, expect.any(String));
     fireEvent.click(screen.getByTestId("start-restore"));
     await screen.findByTestId("restore-running");
     emit({ kind: "progress", phase: "restoring", raw_bytes: 1024, written_bytes: 1024, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0, elapsed_secs: 1, rate_bps: 1024, eta_secs: 1 });
@@ -75,10 +83,10 @@ describe("RestoreView", () => {
   it("shows what will be replaced and needs the target's name typed", async () => {
     const b = fakeBackend({
       listBackups: vi.fn().mockResolvedValue([entry]),
-      restoreDryRun: vi.fn().mockResolvedValue(preflight({
-        will_replace: true,
-        existing: [{ namespace: "bank", table: "accounts", rows: 51 }],
-      })),
+      restoreDryRun: vi.fn().mockResolvedValue(preflight(
+        { will_replace: true },
+        { will_replace: true, existing: [{ namespace: "bank", table: "accounts", rows: 51 }] },
+      )),
       startRestore: vi.fn().mockResolvedValue(result),
     });
     setBackend(b);
@@ -99,7 +107,7 @@ describe("RestoreView", () => {
   });
 
   it("verifies the target on demand and shows a failing report as such", async () => {
-    const failing = { ...result.verify!, passed: false, findings: [{ severity: "error" as const, code: "row_count", message: "bank.accounts has 49 rows, the backup recorded 50" }] };
+    const failing = { ...result.verify!, passed: false, findings: [{ severity: "error" as const, code: "row_count", message: "bank.accounts has 49 rows, the backup recorded 50", stops_with: null }] };
     const b = fakeBackend({ listBackups: vi.fn().mockResolvedValue([entry]), verifyProfile: vi.fn().mockResolvedValue(failing) });
     setBackend(b);
     render(<RestoreView />);
@@ -108,7 +116,42 @@ describe("RestoreView", () => {
     const r = await screen.findByTestId("verify-report");
     expect(r.getAttribute("data-passed")).toBe("false");
     expect(r.textContent).toContain("49 rows");
-    expect(b.verifyProfile).toHaveBeenCalledWith(pgProfile.id, entry.id, expect.any(String));
+    expect(b.verifyProfile).toHaveBeenCalledWith(pgProfile.id, entry.id, null, expect.any(String));
+  });
+
+  it("gives a backup of several databases one target per unit, each among profiles of its family", async () => {
+    const maria: Profile = { ...pgProfile, id: "p-maria", name: "prod-maria", kind: "mysql", port: 3306 };
+    const two: CatalogEntry = {
+      ...entry, format: "default", units: [
+        { id: "u1", storages: ["default"], kind: "postgresql", profile: "src-pg", format: "default", bytes: 1024 },
+        { id: "u2", storages: ["ledger", "coord"], kind: "mysql", profile: "src-maria", format: "default", bytes: 1024 },
+      ],
+    };
+    const pf = preflight(
+      { units: [unit(), unit({ unit: "u2", storages: ["ledger", "coord"], target_profile: "prod-maria", mode: "mysql client into fresh databases" })], confirm_name: "prod-pg, prod-maria", order: "MySQL first, then PostgreSQL held open and committed together" },
+    );
+    const b = fakeBackend({
+      listBackups: vi.fn().mockResolvedValue([two]),
+      listProfiles: vi.fn().mockResolvedValue([pgProfile, maria]),
+      restoreDryRun: vi.fn().mockResolvedValue(pf),
+      verifyProfile: vi.fn().mockResolvedValue(result.verify),
+    });
+    setBackend(b);
+    render(<RestoreView />);
+    await waitFor(() => expect((screen.getByTestId("restore-target-u2") as HTMLSelectElement).value).toBe(maria.id));
+    expect(screen.queryByTestId("restore-target")).toBeNull();
+    const u1 = screen.getByTestId("restore-target-u1") as HTMLSelectElement;
+    expect(u1.value).toBe(pgProfile.id);
+    expect(Array.from(u1.options).map((o) => o.value)).toEqual([pgProfile.id]);
+    expect(screen.getByLabelText(/Unit u2 \(ledger, coord; mysql, from src-maria\) into/)).toBe(screen.getByTestId("restore-target-u2"));
+    fireEvent.click(screen.getByTestId("restore-check"));
+    await screen.findByTestId("restore-checks");
+    expect(b.restoreDryRun).toHaveBeenCalledWith(two.id, expect.objectContaining({ to: "", targets: [{ unit: "u1", profile: pgProfile.id }, { unit: "u2", profile: maria.id }] }), expect.any(String));
+    expect(screen.getByTestId("restore-unit-u2").textContent).toContain("mysql client into fresh databases");
+    expect(screen.getByTestId("restore-order").textContent).toContain("committed together");
+    fireEvent.click(screen.getByTestId("verify-now"));
+    await waitFor(() => expect(b.verifyProfile).toHaveBeenCalledTimes(2));
+    expect(b.verifyProfile).toHaveBeenCalledWith(maria.id, two.id, "u2", expect.any(String));
   });
 
   it("starts from the backup picked in the history", async () => {

@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from "react";
 import type {
   CatalogEntry,
+  CatalogUnit,
   Profile,
   Progress,
   RestoreOptions,
   RestorePreflight,
   RestoreResult,
+  UnitPreflight,
   VerifyReport,
 } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
@@ -25,6 +27,11 @@ export function canRestore(pf: RestorePreflight | null, typed: string): boolean 
   return !pf.will_replace || typed === pf.confirm_name;
 }
 
+/** The profiles a unit can be restored into: the same database family. */
+export function profilesFor(unit: CatalogUnit | null, profiles: Profile[]): Profile[] {
+  return unit ? profiles.filter((p) => p.kind === unit.kind) : profiles;
+}
+
 type Run =
   | { state: "idle" }
   | { state: "running"; jobId: string; phase: string; progress: Progress | null }
@@ -39,6 +46,8 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   const [source, setSource] = useState("");
   const [folder, setFolder] = useState("");
   const [target, setTarget] = useState("");
+  // A backup of several databases: one target per unit, by unit id.
+  const [unitTargets, setUnitTargets] = useState<Record<string, string>>({});
   const [replace, setReplace] = useState(false);
   const [jobs, setJobs] = useState("");
   const [grants, setGrants] = useState(false);
@@ -50,7 +59,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   const [error, setError] = useState<BackendError | null>(null);
   const [log, setLog] = useState<string[]>([]);
   const [verifying, setVerifying] = useState(false);
-  const [liveReport, setLiveReport] = useState<VerifyReport | null>(null);
+  const [liveReports, setLiveReports] = useState<VerifyReport[]>([]);
   const logRef = useRef<HTMLPreElement>(null);
   const resultRef = useRef<HTMLDivElement>(null);
   const doneRef = useRef<HTMLDivElement>(null);
@@ -58,7 +67,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   useEffect(() => {
     backend().listBackups().then((all) => {
       // Only complete backups can be restored; damaged ones and leftovers are listed in Backups.
-      const b = all.filter((x) => x.status === "ok" || x.status === "warnings");
+      const b = all.filter((x) => x.status !== "damaged" && x.status !== "leftover");
       setBackups(b);
       const wanted = initialBackup && b.some((x) => x.id === initialBackup) ? initialBackup : b[0]?.id;
       if (wanted) setSource((s) => s || wanted);
@@ -85,13 +94,27 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
     setPf(null);
     setTyped("");
     setError(null);
-    setLiveReport(null);
-  }, [source, folder, target, replace, jobs, grants, grantTo]);
+    setLiveReports([]);
+  }, [source, folder, target, unitTargets, replace, jobs, grants, grantTo]);
 
   const backupRef = folder.trim() !== "" ? folder.trim() : source;
   const chosen = backups.find((b) => b.id === source);
+  const units = chosen && folder.trim() === "" ? chosen.units : [];
+  const multi = units.length > 1;
+  // Each unit starts on the first profile of its family.
+  useEffect(() => {
+    if (!multi) return;
+    setUnitTargets((cur) => {
+      const next: Record<string, string> = {};
+      for (const u of units) next[u.id] = cur[u.id] ?? profilesFor(u, profiles)[0]?.id ?? "";
+      return next;
+    });
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [source, folder, profiles, multi]);
+  const targetsChosen = multi ? units.every((u) => (unitTargets[u.id] ?? "") !== "") : target !== "";
   const options = (): RestoreOptions => ({
-    to: target,
+    to: multi ? "" : target,
+    targets: multi ? units.map((u) => ({ unit: u.id, profile: unitTargets[u.id] ?? "" })) : [],
     replace,
     jobs: jobs.trim() === "" ? null : Math.max(1, Number(jobs) || 1),
     confirm: null,
@@ -113,13 +136,16 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
     }
   }
 
-  /** Verifies the chosen target as it is now, against the chosen backup. */
+  /** Verifies the chosen targets as they are now, against the chosen backup (each against its unit). */
   async function verifyNow() {
     setVerifying(true);
     setError(null);
-    setLiveReport(null);
+    setLiveReports([]);
     try {
-      setLiveReport(await backend().verifyProfile(target, backupRef || null, newJobId()));
+      const pairs: [string, string | null][] = multi ? units.map((u) => [unitTargets[u.id], u.id]) : [[target, null]];
+      const reports: VerifyReport[] = [];
+      for (const [profile, unit] of pairs) reports.push(await backend().verifyProfile(profile, backupRef || null, unit, newJobId()));
+      setLiveReports(reports);
     } catch (e) {
       setError(e as BackendError);
     } finally {
@@ -152,7 +178,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   }
 
   const running = run.state === "running";
-  const step = run.state === "done" ? 4 : running || run.state === "failed" ? 3 : pf ? 2 : target ? 1 : 0;
+  const step = run.state === "done" ? 4 : running || run.state === "failed" ? 3 : pf ? 2 : targetsChosen ? 1 : 0;
   const p = run.state === "running" ? run.progress : null;
   const frac = p ? restoreFraction(p, pf?.bytes ?? 0) : 0;
 
@@ -192,21 +218,51 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
         </fieldset>
         <fieldset disabled={running}>
           <legend>2. Target</legend>
-          <div className="row">
-            <div className="field grow">
-              <label htmlFor="r-target">Profile to restore into</label>
-              <select id="r-target" value={target} onChange={(e) => setTarget(e.target.value)} data-testid="restore-target">
-                {profiles.length === 0 && <option value="">No PostgreSQL, MySQL or SQLite profile</option>}
-                {profiles.map((x) => (
-                  <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
-                ))}
-              </select>
+          {multi ? (
+            <div data-testid="restore-unit-targets">
+              <div className="hint">This backup holds {units.length} databases; each is restored into a profile of its own database family.</div>
+              {units.map((u) => (
+                <div className="row" key={u.id}>
+                  <div className="field grow">
+                    <label htmlFor={`r-target-${u.id}`}>Unit {u.id} ({u.storages.join(", ")}; {u.kind}, from {u.profile}) into</label>
+                    <select
+                      id={`r-target-${u.id}`}
+                      value={unitTargets[u.id] ?? ""}
+                      onChange={(e) => setUnitTargets((t) => ({ ...t, [u.id]: e.target.value }))}
+                      data-testid={`restore-target-${u.id}`}
+                    >
+                      {profilesFor(u, profiles).length === 0 && <option value="">No {u.kind} profile</option>}
+                      {profilesFor(u, profiles).map((x) => (
+                        <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
+                      ))}
+                    </select>
+                  </div>
+                </div>
+              ))}
+              <div className="row">
+                <div className="field narrow">
+                  <label htmlFor="r-jobs">Parallel jobs</label>
+                  <input id="r-jobs" placeholder="none" value={jobs} onChange={(e) => setJobs(e.target.value)} data-testid="restore-jobs" />
+                </div>
+              </div>
             </div>
-            <div className="field narrow">
-              <label htmlFor="r-jobs">Parallel jobs</label>
-              <input id="r-jobs" placeholder="none" value={jobs} onChange={(e) => setJobs(e.target.value)} data-testid="restore-jobs" />
+          ) : (
+            <div className="row">
+              <div className="field grow">
+                <label htmlFor="r-target">Profile to restore into</label>
+                <select id="r-target" value={target} onChange={(e) => setTarget(e.target.value)} data-testid="restore-target">
+                  {profiles.length === 0 && <option value="">No PostgreSQL, MySQL or SQLite profile</option>}
+                  {profiles.map((x) => (
+                    <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
+                  ))}
+                </select>
+              </div>
+              <div className="field narrow">
+                <label htmlFor="r-jobs">Parallel jobs</label>
+                <input id="r-jobs" placeholder="none" value={jobs} onChange={(e) => setJobs(e.target.value)} data-testid="restore-jobs" />
+              </div>
             </div>
-          </div>
+          )}
           <label className="check">
             <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} data-testid="restore-replace" />
             Replace what the target already holds of this deployment (you will see it first)
@@ -221,11 +277,11 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
             )}
           </div>
           <div className="actions" style={{ marginTop: 0, marginBottom: 10 }}>
-            <button onClick={check} disabled={!backupRef || !target || checking} data-testid="restore-check">
+            <button onClick={check} disabled={!backupRef || !targetsChosen || checking} data-testid="restore-check">
               {checking && <span className="spinner" aria-hidden />} Check
             </button>
-            <button onClick={verifyNow} disabled={!target || verifying} title="Tables and row counts against the backup, and the ScalarDB consistency audit, on the target as it is now" data-testid="verify-now">
-              {verifying && <span className="spinner" aria-hidden />} Verify the target now
+            <button onClick={verifyNow} disabled={!targetsChosen || verifying} title="Tables and row counts against the backup, and the ScalarDB consistency audit, on the target as it is now" data-testid="verify-now">
+              {verifying && <span className="spinner" aria-hidden />} Verify {multi ? "the targets" : "the target"} now
             </button>
           </div>
         </fieldset>
@@ -235,7 +291,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
           </div>
         )}
         <div ref={resultRef} />
-        {liveReport && !pf && <Verification report={liveReport} />}
+        {!pf && liveReports.map((r, i) => <Verification report={r} key={i} />)}
         {pf && <Checks pf={pf} typed={typed} setTyped={setTyped} disabled={running} />}
         {pf && (
           <div className="actions" style={{ marginBottom: 8 }}>
@@ -274,7 +330,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
         {run.state === "done" && (
           <>
             <div className={run.result.verify?.passed === false ? "banner error" : "banner ok"} data-testid="restore-done">
-              Restored <strong>{run.result.backup_id}</strong> into {run.result.target_profile} in {(run.result.duration_ms / 1000).toFixed(1)} s —{" "}
+              Restored <strong>{run.result.backup_id}</strong> into {targetNames(run.result, profiles)} in {(run.result.duration_ms / 1000).toFixed(1)} s —{" "}
               {run.result.verify === null ? "not verified" : run.result.verify.passed ? "verification found no errors" : "verification found errors"}.
             </div>
             {run.result.verify && <Verification report={run.result.verify} />}
@@ -301,54 +357,72 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   );
 }
 
+/** "u1 → prod-pg, u2 → prod-maria", or the one profile's name. */
+function targetNames(r: RestoreResult, profiles: Profile[]): string {
+  const name = (id: string) => profiles.find((p) => p.id === id || p.name === id)?.name ?? id;
+  if (r.targets.length === 1) return name(r.targets[0].profile);
+  return r.targets.map((t) => `${t.unit} → ${name(t.profile)}`).join(", ");
+}
+
 function Checks(props: { pf: RestorePreflight; typed: string; setTyped: (s: string) => void; disabled: boolean }) {
   const { pf } = props;
+  const multi = pf.units.length > 1;
   return (
     <div className="step-card" style={{ marginTop: 12 }} data-testid="restore-checks">
       <h3>3. Checks — nothing was touched</h3>
-      <div className="small muted">
-        {pf.deployment} from {pf.source}{pf.source_version ? ` (${pf.source_version})` : ""} → {pf.target}{pf.target_version ? ` (${pf.target_version})` : ""}
-      </div>
       <ul className="notes">
         {pf.checks.map((c, i) => (
-          <li key={i} className={c.ok ? "" : "field-error"} data-testid={`check-${c.name}`}>{c.ok ? "✓" : "✗"} {c.name}: {c.message}</li>
+          <li key={i} className={c.ok ? "" : "field-error"} data-testid={`check-${c.name.replace(/ /g, "-")}`}>{c.ok ? "✓" : "✗"} {c.name}: {c.message}</li>
         ))}
       </ul>
-      {pf.sessions.length > 0 && (
+      {pf.units.map((u) => <UnitChecks key={u.unit} u={u} multi={multi} />)}
+      {multi && <div className="small" data-testid="restore-order"><strong>Order:</strong> {pf.order}</div>}
+      {pf.will_replace && (
+        <div className="field" style={{ marginTop: 10, maxWidth: 420 }}>
+          <label htmlFor="r-confirm">Type <span className="mono">{pf.confirm_name}</span> to replace {multi ? "their" : "its"} data</label>
+          <input id="r-confirm" value={props.typed} onChange={(e) => props.setTyped(e.target.value)} disabled={props.disabled} data-testid="restore-confirm" />
+        </div>
+      )}
+    </div>
+  );
+}
+
+function UnitChecks({ u, multi }: { u: UnitPreflight; multi: boolean }) {
+  return (
+    <section aria-label={`Unit ${u.unit}`} data-testid={`restore-unit-${u.unit}`}>
+      {multi && <div className="section-title">Unit {u.unit} ({u.storages.join(", ")})</div>}
+      <div className="small muted">
+        {u.format} backup from {u.source}{u.source_version ? ` (${u.source_version})` : ""} → {u.target_profile}: {u.target}{u.target_version ? ` (${u.target_version})` : ""}
+      </div>
+      {u.sessions.length > 0 && (
         <table className="facts" data-testid="restore-sessions">
           <thead><tr><th>Session</th><th>User</th><th>Client</th><th>Application</th><th>State</th></tr></thead>
           <tbody>
-            {pf.sessions.map((s) => (
+            {u.sessions.map((s) => (
               <tr key={s.id}><td>{s.id}</td><td>{s.user}</td><td>{s.client}</td><td>{s.application}</td><td>{s.state}</td></tr>
             ))}
           </tbody>
         </table>
       )}
-      {pf.existing.length > 0 && (
+      {u.existing.length > 0 && (
         <>
-          <div className="section-title">{pf.will_replace ? "Will be replaced on the target" : "Already on the target"}</div>
+          <div className="section-title">{u.will_replace ? "Will be replaced on the target" : "Already on the target"}</div>
           <table className="facts" data-testid="restore-existing">
             <thead><tr><th>Namespace</th><th>Table</th><th>Rows</th></tr></thead>
             <tbody>
-              {pf.existing.map((t, i) => (
+              {u.existing.map((t, i) => (
                 <tr key={i}><td>{t.namespace}</td><td>{t.table}</td><td>{t.rows ?? "?"}</td></tr>
               ))}
             </tbody>
           </table>
         </>
       )}
-      <div className="small"><strong>How:</strong> {pf.mode}</div>
-      <div className="small"><strong>If it fails or is cancelled:</strong> {pf.on_failure}</div>
-      {pf.commands.map((c, i) => (
+      <div className="small"><strong>How:</strong> {u.mode}</div>
+      <div className="small"><strong>If it fails or is cancelled:</strong> {u.on_failure}</div>
+      {u.commands.map((c, i) => (
         <div className="command" key={i}><pre>{c}</pre></div>
       ))}
-      {pf.will_replace && (
-        <div className="field" style={{ marginTop: 10, maxWidth: 420 }}>
-          <label htmlFor="r-confirm">Type <span className="mono">{pf.confirm_name}</span> to replace its data</label>
-          <input id="r-confirm" value={props.typed} onChange={(e) => props.setTyped(e.target.value)} disabled={props.disabled} data-testid="restore-confirm" />
-        </div>
-      )}
-    </div>
+    </section>
   );
 }
 

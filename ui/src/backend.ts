@@ -3,7 +3,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import type {
   AppInfo,
-  BackupEvent,
+  JobEvent,
   BackupOptions,
   CatalogEntry,
   Preflight,
@@ -63,7 +63,7 @@ export interface Backend {
   /** The checks and commands of a backup; runs nothing. */
   backupDryRun(deploymentId: string, options: BackupOptions, jobId: string): Promise<Preflight>;
   /** Runs a backup; events stream to `onEvent`; cancel with cancelJob(jobId). */
-  startBackup(deploymentId: string, options: BackupOptions, jobId: string, onEvent: (e: BackupEvent) => void): Promise<CatalogEntry>;
+  startBackup(deploymentId: string, options: BackupOptions, jobId: string, onEvent: (e: JobEvent) => void): Promise<CatalogEntry>;
   /** Backups (complete and damaged), then leftovers Quiesce did not remove. */
   listBackups(): Promise<CatalogEntry[]>;
   deleteBackup(id: string): Promise<void>;
@@ -71,9 +71,9 @@ export interface Backend {
   /** What a restore would check and do; touches nothing. `backup` is an id or a folder. */
   restoreDryRun(backup: string, options: RestoreOptions, jobId: string): Promise<RestorePreflight>;
   /** Runs a restore and its verification; events stream to `onEvent`; cancel with cancelJob(jobId). */
-  startRestore(backup: string, options: RestoreOptions, jobId: string, onEvent: (e: BackupEvent) => void): Promise<RestoreResult>;
+  startRestore(backup: string, options: RestoreOptions, jobId: string, onEvent: (e: JobEvent) => void): Promise<RestoreResult>;
   /** A live database checked (against a backup's manifest if given). */
-  verifyProfile(profileId: string, backup: string | null, jobId: string): Promise<VerifyReport>;
+  verifyProfile(profileId: string, backup: string | null, unit: string | null, jobId: string): Promise<VerifyReport>;
   /** A backup's files against its manifest. */
   verifyBackup(backup: string, jobId: string): Promise<[IntegrityReport, VerifyReport | null]>;
 }
@@ -115,7 +115,7 @@ export const tauriBackend: Backend = {
   backupDryRun: (deploymentId, options, jobId) =>
     call("backup_dry_run", { deployment_id: deploymentId, options, job_id: jobId }),
   startBackup: (deploymentId, options, jobId, onEvent) => {
-    const ch = new Channel<BackupEvent>();
+    const ch = new Channel<JobEvent>();
     ch.onmessage = onEvent;
     return call("start_backup", { deployment_id: deploymentId, options, job_id: jobId, on_event: ch });
   },
@@ -124,11 +124,11 @@ export const tauriBackend: Backend = {
   openBackupFolder: (id) => call("open_backup_folder", { id }),
   restoreDryRun: (backup, options, jobId) => call("restore_dry_run", { backup, options, job_id: jobId }),
   startRestore: (backup, options, jobId, onEvent) => {
-    const ch = new Channel<BackupEvent>();
+    const ch = new Channel<JobEvent>();
     ch.onmessage = onEvent;
     return call("start_restore", { backup, options, job_id: jobId, on_event: ch });
   },
-  verifyProfile: (profileId, backup, jobId) => call("verify_profile", { profile_id: profileId, backup, job_id: jobId }),
+  verifyProfile: (profileId, backup, unit, jobId) => call("verify_profile", { profile_id: profileId, backup, unit, job_id: jobId }),
   verifyBackup: (backup, jobId) => call("verify_backup", { backup, job_id: jobId }),
 };
 

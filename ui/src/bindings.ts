@@ -168,7 +168,11 @@ export type Finding = { severity: Severity,
  * `missing_table`, `in_flight`, `not_innodb`, `tool_too_old`, `tool_missing`,
  * `unreachable`, `count_timed_out`, `descriptive`.
  */
-code: string, message: string, };
+code: string, message: string, 
+/**
+ * For an error: the code a job that needs this storage stops with.
+ */
+stops_with: ErrorCode | null, };
 
 export type Capabilities = { 
 /**
@@ -288,25 +292,37 @@ out: string | null, };
 
 export type Check = { name: string, ok: boolean, message: string, 
 /**
- * The error code a failed check stops the backup with.
+ * The error code a failed check stops the job with.
  */
 code: ErrorCode | null, };
 
-export type Preflight = { deployment: string, plan: Plan, checks: Array<Check>, 
+export type Preflight = { deployment: string, plan: Plan, 
 /**
- * The commands that will run (secrets never in them).
+ * Every unit's checks (named `<unit>: <check>` when there are several).
+ */
+checks: Array<Check>, 
+/**
+ * The commands that will run, one per unit (secrets never in them).
  */
 commands: Array<string>, out_dir: string, estimated_bytes: number, free_bytes: number | null, };
 
-export type Progress = { phase: string, raw_bytes: number, written_bytes: number, tables_done: number, tables_total: number, pages_done: number, pages_total: number, elapsed_secs: number, 
+export type Progress = { phase: string, 
 /**
- * Bytes per second of the dump (uncompressed).
+ * Bytes the tools produced (a dump) or were fed (a restore), uncompressed.
+ */
+raw_bytes: number, written_bytes: number, tables_done: number, tables_total: number, pages_done: number, pages_total: number, elapsed_secs: number, 
+/**
+ * Bytes per second of `raw_bytes`.
  */
 rate_bps: number, eta_secs: number | null, };
 
-export type BackupEvent = { "kind": "phase", phase: string, message: string, } | { "kind": "progress" } & Progress | { "kind": "log", line: string, };
+export type JobEvent = { "kind": "phase", phase: string, message: string, } | { "kind": "progress" } & Progress | { "kind": "log", line: string, };
 
-export type ManifestFile = { name: string, bytes: number, sha256: string, };
+export type ManifestFile = { 
+/**
+ * Relative to the backup's folder (`<unit id>/…` in a backup of several units).
+ */
+name: string, bytes: number, sha256: string, };
 
 export type ManifestTable = { namespace: string, table: string, physical_name: string, rows: number | null, 
 /**
@@ -316,7 +332,7 @@ rows_exact: boolean, is_coordinator: boolean, };
 
 export type ConsistencyBasis = { 
 /**
- * `pg_exported_snapshot`, `mysql_single_transaction`, `sqlite_read_transaction`.
+ * `pg_exported_snapshot`, `mysql_single_transaction`, `mydumper_consistent_snapshot`, `sqlite_read_transaction`.
  */
 kind: string, 
 /**
@@ -330,30 +346,34 @@ export type FileOwner = { uid: number, gid: number,
  */
 mode: number, };
 
-export type ManifestStorage = { name: string, profile: string, kind: DbKind, flavor: Flavor, target: string, product: string | null, server_version: string | null, 
+export type ManifestUnit = { 
+/**
+ * The plan's unit id (`u1`, `u2`, …).
+ */
+id: string, 
+/**
+ * The deployment's storages this database holds.
+ */
+storages: Array<string>, 
+/**
+ * The profile it was read through.
+ */
+profile: string, kind: DbKind, flavor: Flavor, target: string, product: string | null, server_version: string | null, 
 /**
  * SQLite: the source file's owner, group and mode, which a restore into
  * a new file gives it (so ScalarDB's user can open it).
  */
-file_owner?: FileOwner | null, };
-
-export type ManifestTool = { name: string, path: string, version: string, };
-
-export type Manifest = { schema_version: number, id: string, deployment_id: string, deployment: string, storages: Array<ManifestStorage>, method: Method, decision_path: Array<PathStep>, 
+file_owner?: FileOwner | null, 
+/**
+ * The ScalarDB namespaces it holds (coordinator and metadata included).
+ */
+namespaces: Array<string>, 
 /**
  * default (custom format compressed by zstd), plain, custom, directory, sqlite.
  */
-format: string, tool: ManifestTool | null, started_at: string, finished_at: string, duration_ms: number, consistency: ConsistencyBasis, namespaces: Array<string>, 
+format: string, tool: ManifestTool | null, consistency: ConsistencyBasis, 
 /**
- * ScalarDB's system namespace (`scalardb` unless renamed).
- */
-system_namespace: string | null, 
-/**
- * The coordinator's namespace (`coordinator` unless renamed).
- */
-coordinator_namespace: string | null, 
-/**
- * The ScalarDB user's privileges on the namespaces, for a restore to re-apply.
+ * The profile user's privileges on the namespaces, for a restore to re-apply.
  */
 grants: RecordedGrants | null, tables: Array<ManifestTable>, files: Array<ManifestFile>, 
 /**
@@ -362,17 +382,49 @@ grants: RecordedGrants | null, tables: Array<ManifestTable>, files: Array<Manife
  */
 writers_blocked_ms: number | null, 
 /**
- * The one-line restore without Quiesce.
+ * The one-line restore without Quiesce, run from the unit's folder.
  */
 restore_hint: string, notes: Array<string>, };
 
-export type CatalogStatus = "ok" | "warnings" | "damaged" | "leftover";
-
-export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, started_at: string, duration_ms: number, bytes: number, tables: number, status: CatalogStatus, 
+export type ManifestPause = { 
 /**
- * What is wrong, for damaged and leftover entries.
+ * The window's own catalog entry.
  */
-problem: string | null, };
+window_id: string, started_at: string, ended_at: string, };
+
+export type ManifestTool = { name: string, path: string, version: string, };
+
+export type Manifest = { schema_version: number, id: string, deployment_id: string, deployment: string, method: Method, decision_path: Array<PathStep>, started_at: string, finished_at: string, duration_ms: number, 
+/**
+ * ScalarDB's system namespace (`scalardb` unless renamed).
+ */
+system_namespace: string, 
+/**
+ * The coordinator's namespace (`coordinator` unless renamed).
+ */
+coordinator_namespace: string, 
+/**
+ * The deployment's namespace -> storage mapping when it was backed up.
+ */
+namespace_mapping: Array<NamespaceMapping>, units: Array<ManifestUnit>, pause?: ManifestPause | null, notes: Array<string>, };
+
+export type CatalogStatus = "ok" | "warnings" | "verification_failed" | "unverified" | "damaged" | "leftover";
+
+export type CatalogUnit = { id: string, storages: Array<string>, kind: DbKind, profile: string, format: string, bytes: number, };
+
+export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, 
+/**
+ * When the backup started (a damaged or leftover folder: when it last changed).
+ */
+started_at: string, duration_ms: number, bytes: number, tables: number, units: Array<CatalogUnit>, status: CatalogStatus, 
+/**
+ * What is wrong, for damaged, leftover and failed entries.
+ */
+problem: string | null, 
+/**
+ * When the latest verification ran.
+ */
+verified_at: string | null, };
 
 export type RecoveryReport = { 
 /**
@@ -449,13 +501,19 @@ passed: boolean, };
 
 export type IntegrityReport = { backup_id: string, folder: string, files_checked: number, bytes_checked: number, problems: Array<string>, };
 
+export type UnitTarget = { unit: string, profile: string, };
+
 export type RestoreOptions = { 
 /**
- * The target profile (name or id).
+ * The target profile (name or id) of a backup of one unit.
  */
 to: string, 
 /**
- * Replace what the target holds (shown by the preflight).
+ * One target per unit of a backup of several (`--to UNIT=PROFILE`).
+ */
+targets: Array<UnitTarget>, 
+/**
+ * Replace what the targets hold (shown by the preflight).
  */
 replace: boolean, 
 /**
@@ -463,7 +521,7 @@ replace: boolean,
  */
 jobs: number | null, 
 /**
- * The GUI's typed confirmation: when given, it must be the target profile's name.
+ * The GUI's typed confirmation: when given, it must be the preflight's `confirm_name`.
  */
 confirm: string | null, 
 /**
@@ -488,29 +546,44 @@ export type Session = {
  */
 id: string, user: string, client: string, application: string, state: string, };
 
-export type RestorePreflight = { backup_id: string, backup_folder: string, deployment: string, backup_started_at: string, format: string, source: string, source_version: string | null, target: string, target_profile: string, target_version: string | null, 
+export type UnitPreflight = { unit: string, storages: Array<string>, format: string, source: string, source_version: string | null, target: string, target_profile: string, target_version: string | null, checks: Array<Check>, 
 /**
- * What the user types to confirm a replacement (the target profile's name).
- */
-confirm_name: string, checks: Array<Check>, 
-/**
- * ScalarDB namespaces of the backup that already exist on the target.
+ * ScalarDB namespaces of the unit that already exist on the target.
  */
 existing: Array<ExistingTable>, sessions: Array<Session>, will_replace: boolean, 
 /**
- * How the restore runs.
+ * How the unit is restored.
  */
 mode: string, 
 /**
- * What a failed or cancelled restore leaves on the target.
+ * What a failed or cancelled restore leaves on this target.
  */
-on_failure: string, commands: Array<string>, 
+on_failure: string, commands: Array<string>, tables: number, bytes: number, };
+
+export type RestorePreflight = { backup_id: string, backup_folder: string, deployment: string, backup_started_at: string, units: Array<UnitPreflight>, 
+/**
+ * Every check: the backup's files first, then each unit's (named
+ * `<unit> <check>` when there are several).
+ */
+checks: Array<Check>, will_replace: boolean, 
+/**
+ * What to type to confirm a replacement: the target profiles' names.
+ */
+confirm_name: string, 
+/**
+ * In which order the units are restored, and why.
+ */
+order: string, 
 /**
  * What to do after a successful restore.
  */
 after: Array<string>, tables: number, bytes: number, };
 
-export type RestoreResult = { backup_id: string, target: string, target_profile: string, duration_ms: number, 
+export type RestoreResult = { backup_id: string, 
+/**
+ * The targets, one per unit.
+ */
+targets: Array<UnitTarget>, duration_ms: number, 
 /**
  * None when skipped on request.
  */

@@ -3,11 +3,12 @@
 
 use crate::AppState;
 use quiesce_engine::api::AppInfo;
-use quiesce_engine::backup::manifest::{self, CatalogEntry};
-use quiesce_engine::backup::{self, BackupEvent, BackupOptions, Preflight};
+use quiesce_engine::backup::catalog::{self, CatalogEntry};
+use quiesce_engine::backup::{self, BackupOptions, Preflight};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
+use quiesce_engine::job::{JobEvent, Sink};
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{self, Profile, ProfileInput};
 use quiesce_engine::restore::{self, RestoreOptions, RestorePreflight, RestoreResult};
@@ -214,20 +215,17 @@ async fn start_backup(
     deployment_id: String,
     options: BackupOptions,
     job_id: String,
-    on_event: Channel<BackupEvent>,
+    on_event: Channel<JobEvent>,
 ) -> Res<CatalogEntry> {
     let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-    let sink: backup::Sink = std::sync::Arc::new(move |e| {
+    let sink: Sink = std::sync::Arc::new(move |e| {
         let _ = on_event.send(e);
     });
     let r = backup::run(&state.deployments, &deployment_id, &options, sink, guard.token()).await;
     match r {
         Ok((dir, m)) => {
             tracing::info!(id = %m.id, "backup finished");
-            let root = dir.parent().and_then(|p| p.parent()).map(|p| p.to_path_buf()).unwrap_or_default();
-            manifest::list(&root).into_iter().find(|e| e.id == m.id).ok_or_else(|| {
-                quiesce_engine::Error::internal("the backup was written but is not in the catalog").to_ipc()
-            })
+            Ok(CatalogEntry::of(&dir, &m))
         }
         Err(e) => {
             tracing::warn!(code = %e.code, "backup failed: {}", e.message);
@@ -242,8 +240,8 @@ async fn list_backups(state: State<'_, AppState>) -> Res<Vec<CatalogEntry>> {
     let root = backup::catalog_root(&state.deployments);
     let home = state.home.clone();
     blocking(move || {
-        let mut v = manifest::list(&root);
-        v.extend(manifest::leftovers(&home, &manifest::known_roots(&home)));
+        let mut v = catalog::list(&root);
+        v.extend(catalog::leftovers(&home, &catalog::known_roots(&home)));
         Ok(v)
     })
     .await
@@ -252,7 +250,7 @@ async fn list_backups(state: State<'_, AppState>) -> Res<Vec<CatalogEntry>> {
 #[tauri::command(rename_all = "snake_case")]
 async fn delete_backup(state: State<'_, AppState>, id: String) -> Res<()> {
     let root = backup::catalog_root(&state.deployments);
-    blocking(move || manifest::delete(&root, &id).map(|_| ())).await
+    blocking(move || catalog::delete(&root, &id).map(|_| ())).await
 }
 
 /// Opens the backup's folder in the desktop's file manager.
@@ -260,7 +258,7 @@ async fn delete_backup(state: State<'_, AppState>, id: String) -> Res<()> {
 async fn open_backup_folder(state: State<'_, AppState>, id: String) -> Res<()> {
     let root = backup::catalog_root(&state.deployments);
     blocking(move || {
-        let (dir, _) = manifest::find(&root, &id)?;
+        let (dir, _) = catalog::find(&root, &id)?;
         let cmd = quiesce_engine::tools::CommandLine::new("xdg-open").operand(dir.display().to_string());
         quiesce_engine::tools::spawn_detached(&cmd).map_err(|e| {
             quiesce_engine::Error::new(
@@ -294,10 +292,10 @@ async fn start_restore(
     backup: String,
     options: RestoreOptions,
     job_id: String,
-    on_event: Channel<BackupEvent>,
+    on_event: Channel<JobEvent>,
 ) -> Res<RestoreResult> {
     let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-    let sink: backup::Sink = std::sync::Arc::new(move |e| {
+    let sink: Sink = std::sync::Arc::new(move |e| {
         let _ = on_event.send(e);
     });
     let root = backup::catalog_root(&state.deployments);
@@ -307,12 +305,14 @@ async fn start_restore(
     })
 }
 
-/// Verifies a profile's live database, against a backup's manifest if given.
+/// Verifies a profile's live database, against a backup's manifest if given
+/// (one unit of it: `unit`, or the one the profile fits).
 #[tauri::command(rename_all = "snake_case")]
 async fn verify_profile(
     state: State<'_, AppState>,
     profile_id: String,
     backup: Option<String>,
+    unit: Option<String>,
     job_id: String,
 ) -> Res<VerifyReport> {
     let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
@@ -321,9 +321,8 @@ async fn verify_profile(
         Some(b) => Some(restore::find_backup(&root, &b).map_err(|e| e.to_ipc())?.1),
         None => None,
     };
-    verify::verify_profile(&state.deployments, &profile_id, m.as_ref(), None, guard.token())
-        .await
-        .map_err(|e| e.to_ipc())
+    let against = m.as_ref().map(|m| (m, unit.as_deref()));
+    verify::verify_profile(&state.deployments, &profile_id, against, None, guard.token()).await.map_err(|e| e.to_ipc())
 }
 
 /// A backup's files against its manifest (and, for SQLite, the audit in place).

@@ -3,11 +3,13 @@
 //! error code (see ErrorCode::exit_code); errors print with their code.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use quiesce_engine::backup::manifest::{CatalogEntry, Manifest};
-use quiesce_engine::backup::{self, BackupEvent, BackupOptions};
+use quiesce_engine::backup::catalog::{self, CatalogEntry};
+use quiesce_engine::backup::manifest::Manifest;
+use quiesce_engine::backup::{self, BackupOptions};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, Deployments};
+use quiesce_engine::job::{JobEvent, Sink};
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, Profile, ProfileInput, Profiles, SslMode};
@@ -78,9 +80,10 @@ enum Command {
     Restore {
         /// Backup id (see `quiesce backups list`) or folder.
         backup: String,
-        /// Target profile.
-        #[arg(long, value_name = "PROFILE")]
-        to: String,
+        /// Target profile; for a backup of several units one per unit,
+        /// `--to UNIT=PROFILE` (UNIT: the unit's id or one of its storages).
+        #[arg(long, value_name = "PROFILE|UNIT=PROFILE", required = true)]
+        to: Vec<String>,
         /// Replace the backup's namespaces where the target already has them.
         #[arg(long)]
         replace: bool,
@@ -115,6 +118,9 @@ enum Command {
         /// Compare a live target with this backup's manifest (its tables and row counts).
         #[arg(long, value_name = "ID")]
         backup: Option<String>,
+        /// With --backup of several units: the unit to compare with (its id or one of its storages).
+        #[arg(long, value_name = "UNIT", requires = "backup")]
+        unit: Option<String>,
         /// Catalog folder to find backup ids in (default: the catalog).
         #[arg(long, value_name = "DIR")]
         root: Option<String>,
@@ -680,47 +686,59 @@ async fn run(cmd: Command) -> Result<Output> {
         Command::Backups(b) => {
             let home = profiles.home().clone();
             let root = |r: Option<String>| {
-                r.map(|r| std::path::PathBuf::from(absolute(r)))
-                    .unwrap_or_else(|| backup::manifest::default_root(&home))
+                r.map(|r| std::path::PathBuf::from(absolute(r))).unwrap_or_else(|| catalog::default_root(&home))
             };
             match b {
                 BackupsCmd::List { root: r } => {
                     let listed = root(r);
-                    let mut roots = backup::manifest::known_roots(&home);
+                    let mut roots = catalog::known_roots(&home);
                     if !roots.contains(&listed) {
                         roots.insert(0, listed.clone());
                     }
-                    Ok(Output::Catalog(backup::manifest::list(&listed), backup::manifest::leftovers(&home, &roots)))
+                    Ok(Output::Catalog(catalog::list(&listed), catalog::leftovers(&home, &roots)))
                 }
                 BackupsCmd::Show { id, root: r } => {
-                    let (dir, m) = backup::manifest::find(&root(r), &id)?;
+                    let (dir, m) = catalog::find(&root(r), &id)?;
                     Ok(Output::Manifest(dir, Box::new(m)))
                 }
                 BackupsCmd::Remove { id, root: r } => {
-                    Ok(Output::BackupRemoved(Box::new(backup::manifest::delete(&root(r), &id)?)))
+                    Ok(Output::BackupRemoved(Box::new(catalog::delete(&root(r), &id)?)))
                 }
             }
         }
         Command::Restore { backup: b, to, replace, jobs, grants, grant_to, no_verify, root: r, dry_run, secrets } => {
             let root = r
                 .map(|r| std::path::PathBuf::from(absolute(r)))
-                .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
+                .unwrap_or_else(|| catalog::default_root(profiles.home()));
             let b = if std::path::Path::new(&b).exists() { absolute(b) } else { b };
-            let needs: Vec<Profile> =
-                profiles.get(&to).into_iter().filter(|p| p.kind.is_live() && p.kind != DbKind::Sqlite).collect();
+            let (one, targets) = restore_targets(&profiles, &to)?;
+            let named: Vec<&str> = targets.iter().map(|t| t.profile.as_str()).chain(one.as_deref()).collect();
+            let needs: Vec<Profile> = named
+                .iter()
+                .filter_map(|n| profiles.get(n).ok())
+                .filter(|p| p.kind.is_live() && p.kind != DbKind::Sqlite)
+                .collect();
             let ds = Deployments::new(secrets.apply(profiles, &needs)?);
-            let opts =
-                restore::RestoreOptions { to, replace, jobs, confirm: None, grants, grant_to, skip_verify: no_verify };
+            let opts = restore::RestoreOptions {
+                to: one.unwrap_or_default(),
+                targets,
+                replace,
+                jobs,
+                confirm: None,
+                grants,
+                grant_to,
+                skip_verify: no_verify,
+            };
             let cancel = ctrl_c_token();
             if dry_run {
                 return Ok(Output::RestorePreflight(Box::new(restore::dry_run(&ds, &root, &b, &opts, &cancel).await?)));
             }
             Ok(Output::Restored(Box::new(restore::run(&ds, &root, &b, &opts, progress_printer(), &cancel).await?)))
         }
-        Command::Verify { target, backup: against, root: r, secrets } => {
+        Command::Verify { target, backup: against, unit, root: r, secrets } => {
             let root = r
                 .map(|r| std::path::PathBuf::from(absolute(r)))
-                .unwrap_or_else(|| backup::manifest::default_root(profiles.home()));
+                .unwrap_or_else(|| catalog::default_root(profiles.home()));
             let needs: Vec<Profile> = match password_profiles(&profiles, &target) {
                 Ok(v) => v,
                 Err(_) => {
@@ -730,8 +748,7 @@ async fn run(cmd: Command) -> Result<Output> {
             let ds = Deployments::new(secrets.apply(profiles, &needs)?);
             let cancel = ctrl_c_token();
             let as_path = std::path::Path::new(&target);
-            let is_backup =
-                as_path.join(backup::manifest::MANIFEST).is_file() || backup::manifest::is_backup_id(&root, &target);
+            let is_backup = as_path.join(backup::manifest::MANIFEST).is_file() || catalog::is_backup_id(&root, &target);
             if is_backup && against.is_none() {
                 let t = if as_path.exists() { absolute(target) } else { target };
                 let (i, v) = verify::verify_backup(&root, &t, &cancel).await?;
@@ -757,7 +774,8 @@ async fn run(cmd: Command) -> Result<Output> {
                 }
                 Err(_) => (target.clone(), None),
             };
-            let r = verify::verify_profile(&ds, &profile, manifest.as_ref(), deployment.as_ref(), &cancel).await?;
+            let against = manifest.as_ref().map(|m| (m, unit.as_deref()));
+            let r = verify::verify_profile(&ds, &profile, against, deployment.as_ref(), &cancel).await?;
             Ok(Output::Verified(Box::new(r)))
         }
     }
@@ -921,13 +939,33 @@ async fn profile_cmd(profiles: &Profiles, cmd: ProfileCmd) -> Result<Output> {
 /// Progress on stderr: a bar redrawn in place on a terminal, plain lines
 /// (every few seconds, and every phase) otherwise. The tool's own log lines
 /// are shown with QUIESCE_LOG=debug only, to keep a terminal readable.
-fn progress_printer() -> backup::Sink {
+/// `--to` values: one PROFILE (a backup of one unit), or UNIT=PROFILE per
+/// unit. A value that is itself a profile's name is that profile, even with a `=`.
+fn restore_targets(profiles: &Profiles, to: &[String]) -> Result<(Option<String>, Vec<restore::UnitTarget>)> {
+    let mut targets = Vec::new();
+    let mut one = None;
+    for v in to {
+        if profiles.get(v).is_ok() || !v.contains('=') {
+            if one.is_some() || to.len() > 1 {
+                return Err(Error::invalid(format!(
+                    "--to {v}: with several --to, give each as UNIT=PROFILE (UNIT: a unit id or one of its storages, see `quiesce backups show`)."
+                )));
+            }
+            one = Some(v.clone());
+        } else {
+            targets.push(restore::UnitTarget::parse(v)?);
+        }
+    }
+    Ok((one, targets))
+}
+
+fn progress_printer() -> Sink {
     let tty = std::io::stderr().is_terminal();
     let verbose = std::env::var("QUIESCE_LOG").is_ok_and(|v| v.contains("debug"));
     let last = std::sync::Mutex::new(std::time::Instant::now() - std::time::Duration::from_secs(60));
     let started = std::time::Instant::now();
-    std::sync::Arc::new(move |e: BackupEvent| match e {
-        BackupEvent::Phase { phase, message } => {
+    std::sync::Arc::new(move |e: JobEvent| match e {
+        JobEvent::Phase { phase, message } => {
             if tty {
                 eprint!("\r\x1b[2K");
                 eprintln!("[{phase}] {message}");
@@ -936,14 +974,14 @@ fn progress_printer() -> backup::Sink {
                 eprintln!("[{:>7.2}s {phase}] {message}", started.elapsed().as_secs_f64());
             }
         }
-        BackupEvent::Log { line } if verbose => {
+        JobEvent::Log { line } if verbose => {
             if tty {
                 eprint!("\r\x1b[2K");
             }
             eprintln!("  {line}");
         }
-        BackupEvent::Log { .. } => {}
-        BackupEvent::Progress(p) => {
+        JobEvent::Log { .. } => {}
+        JobEvent::Progress(p) => {
             let frac = if p.pages_total > 0 {
                 p.pages_done as f64 / p.pages_total as f64
             } else if p.tables_total > 0 {
@@ -1079,13 +1117,16 @@ fn print_output(out: Output, json: bool) {
         Output::BackupRemoved(m) => println!("Backup {} of \"{}\" deleted.", m.id, m.deployment),
         Output::RestorePreflight(p) => print_restore_preflight(&p),
         Output::Restored(r) => {
-            println!("Restored {} into {} ({}) in {:.1} s.", r.backup_id, r.target_profile, r.target, r.duration_ms / 1000.0);
+            let into = r.targets.iter().map(|t| format!("{} -> {}", t.unit, t.profile)).collect::<Vec<_>>().join(", ");
+            println!("Restored {} ({into}) in {:.1} s.", r.backup_id, r.duration_ms / 1000.0);
             match &r.verify {
                 Some(v) => print_verify(v),
-                None => println!(
-                    "Not verified (--no-verify). Verify with: quiesce verify {} --backup {}",
-                    r.target_profile, r.backup_id
-                ),
+                None => {
+                    println!("Not verified (--no-verify). Verify each target with:");
+                    for t in &r.targets {
+                        println!("  quiesce verify {} --backup {}", t.profile, r.backup_id);
+                    }
+                }
             }
             if let Some(p) = &r.report_path {
                 println!("Report stored with the backup: {p}");
@@ -1246,40 +1287,58 @@ fn print_preview(p: &ImportPreview) {
 
 fn print_restore_preflight(p: &restore::RestorePreflight) {
     println!(
-        "Restore {} of \"{}\" ({}, {} tables, {}) from {}",
+        "Restore {} of \"{}\" ({} unit(s), {} tables, {})",
         p.backup_id,
         p.deployment,
-        p.format,
+        p.units.len(),
         p.tables,
-        backup::human(p.bytes),
-        p.source
+        backup::human(p.bytes)
     );
-    println!(
-        "into {} ({}{})",
-        p.target_profile,
-        p.target,
-        p.target_version.as_deref().map(|v| format!(", {v}")).unwrap_or_default()
-    );
+    for u in &p.units {
+        println!();
+        println!(
+            "Unit {} (storages {}; {}, {} tables, {}) from {}",
+            u.unit,
+            u.storages.join(", "),
+            u.format,
+            u.tables,
+            backup::human(u.bytes),
+            u.source
+        );
+        println!(
+            "  into {} ({}{})",
+            u.target_profile,
+            u.target,
+            u.target_version.as_deref().map(|v| format!(", {v}")).unwrap_or_default()
+        );
+        if !u.existing.is_empty() {
+            println!("  {} on the target:", if u.will_replace { "Will be replaced" } else { "Already" });
+            for t in &u.existing {
+                println!(
+                    "    {}.{} ({} rows)",
+                    t.namespace,
+                    t.table,
+                    t.rows.map(|r| r.to_string()).unwrap_or("?".into())
+                );
+            }
+        }
+        println!("  How: {}", u.mode);
+        println!("  If it fails or is cancelled, the target holds: {}", u.on_failure);
+        if !u.commands.is_empty() {
+            println!("  Would run:");
+            for c in &u.commands {
+                println!("    $ {c}");
+            }
+        }
+    }
     println!();
     println!("Checks (nothing was touched):");
     for c in &p.checks {
         println!("  {} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.message);
     }
-    if !p.existing.is_empty() {
+    if p.units.len() > 1 {
         println!();
-        println!("{} on the target:", if p.will_replace { "Will be replaced" } else { "Already" });
-        for t in &p.existing {
-            println!("  {}.{} ({} rows)", t.namespace, t.table, t.rows.map(|r| r.to_string()).unwrap_or("?".into()));
-        }
-    }
-    println!();
-    println!("How: {}", p.mode);
-    println!("If it fails or is cancelled, the target holds: {}", p.on_failure);
-    if !p.commands.is_empty() {
-        println!("Would run:");
-        for c in &p.commands {
-            println!("  $ {c}");
-        }
+        println!("Order: {}", p.order);
     }
 }
 
@@ -1345,34 +1404,48 @@ fn print_verify(v: &verify::VerifyReport) {
 
 fn print_manifest(dir: &std::path::Path, m: &Manifest) {
     println!("  folder       {}", dir.display());
-    println!("  deployment   {} · method {:?} · format {}", m.deployment, m.method, m.format);
+    println!("  deployment   {} · method {:?} · format {}", m.deployment, m.method, m.formats());
     println!("  started      {} · {:.1} s", m.started_at, m.duration_ms / 1000.0);
-    if let Some(t) = &m.tool {
-        println!("  tool         {} ({})", t.version, t.path);
+    if let Some(p) = &m.pause {
+        println!("  pause        {} .. {} (window {})", p.started_at, p.ended_at, p.window_id);
     }
-    for s in &m.storages {
-        println!("  server       {} {}", s.product.as_deref().unwrap_or(""), s.server_version.as_deref().unwrap_or(""));
-    }
-    println!(
-        "  consistency  {}{}",
-        m.consistency.kind,
-        m.consistency.snapshot.as_ref().map(|s| format!(" (snapshot {s})")).unwrap_or_default()
-    );
-    for t in &m.tables {
+    for u in &m.units {
         println!(
-            "  table        {:<32} {}{} rows",
-            t.physical_name,
-            if t.rows_exact { "" } else { "~" },
-            t.rows.map(|r| r.to_string()).unwrap_or("?".into())
+            "  unit {:<7} storages {} · profile {} · {} {} · format {}",
+            u.id,
+            u.storages.join(", "),
+            u.profile,
+            u.product.as_deref().unwrap_or(""),
+            u.server_version.as_deref().unwrap_or(""),
+            u.format
         );
-    }
-    for f in &m.files {
-        println!("  file         {:<24} {:>10}  sha256 {}", f.name, backup::human(f.bytes), f.sha256);
+        if let Some(t) = &u.tool {
+            println!("    tool         {} ({})", t.version, t.path);
+        }
+        println!(
+            "    consistency  {}{}",
+            u.consistency.kind,
+            u.consistency.snapshot.as_ref().map(|s| format!(" (snapshot {s})")).unwrap_or_default()
+        );
+        for t in &u.tables {
+            println!(
+                "    table        {:<32} {}{} rows",
+                t.physical_name,
+                if t.rows_exact { "" } else { "~" },
+                t.rows.map(|r| r.to_string()).unwrap_or("?".into())
+            );
+        }
+        for f in &u.files {
+            println!("    file         {:<24} {:>10}  sha256 {}", f.name, backup::human(f.bytes), f.sha256);
+        }
+        for n in &u.notes {
+            println!("    note         {n}");
+        }
+        println!("    restore      {}", u.restore_hint);
     }
     for n in &m.notes {
         println!("  note         {n}");
     }
-    println!("  restore      {}", m.restore_hint);
 }
 
 fn print_plan(v: &PlanView) {

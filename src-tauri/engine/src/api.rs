@@ -68,19 +68,21 @@ pub fn typescript_bindings() -> String {
         plan::PlanView::decl(&cfg),
         plan::commands::DumpFormat::decl(&cfg),
         backup::BackupOptions::decl(&cfg),
-        backup::Check::decl(&cfg),
+        job::Check::decl(&cfg),
         backup::Preflight::decl(&cfg),
-        backup::Progress::decl(&cfg),
-        backup::BackupEvent::decl(&cfg),
+        job::Progress::decl(&cfg),
+        job::JobEvent::decl(&cfg),
         backup::manifest::ManifestFile::decl(&cfg),
         backup::manifest::ManifestTable::decl(&cfg),
         backup::manifest::ConsistencyBasis::decl(&cfg),
         backup::manifest::FileOwner::decl(&cfg),
-        backup::manifest::ManifestStorage::decl(&cfg),
+        backup::manifest::ManifestUnit::decl(&cfg),
+        backup::manifest::ManifestPause::decl(&cfg),
         backup::manifest::ManifestTool::decl(&cfg),
         backup::manifest::Manifest::decl(&cfg),
-        backup::manifest::CatalogStatus::decl(&cfg),
-        backup::manifest::CatalogEntry::decl(&cfg),
+        backup::catalog::CatalogStatus::decl(&cfg),
+        backup::catalog::CatalogUnit::decl(&cfg),
+        backup::catalog::CatalogEntry::decl(&cfg),
         job::recovery::RecoveryReport::decl(&cfg),
         backup::grants::RecordedGrants::decl(&cfg),
         verify::audit::Recovery::decl(&cfg),
@@ -90,9 +92,11 @@ pub fn typescript_bindings() -> String {
         verify::TableCheck::decl(&cfg),
         verify::VerifyReport::decl(&cfg),
         verify::IntegrityReport::decl(&cfg),
+        restore::UnitTarget::decl(&cfg),
         restore::RestoreOptions::decl(&cfg),
         restore::ExistingTable::decl(&cfg),
         restore::Session::decl(&cfg),
+        restore::UnitPreflight::decl(&cfg),
         restore::RestorePreflight::decl(&cfg),
         restore::RestoreResult::decl(&cfg),
         AppInfo::decl(&cfg),
@@ -119,6 +123,25 @@ mod tests {
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &fresh).unwrap();
         }
+        // Every type a binding names is declared (the list above is kept by hand).
+        let declared: std::collections::HashSet<&str> = fresh
+            .lines()
+            .filter_map(|l| l.strip_prefix("export type "))
+            .filter_map(|l| l.split([' ', '<']).next())
+            .collect();
+        let mut undeclared: Vec<&str> = fresh
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| !l.starts_with("//") && !l.starts_with("/*") && !l.starts_with('*'))
+            // Words outside string literals (enum values are "quoted").
+            .flat_map(|l| l.split('"').step_by(2))
+            .flat_map(|l| l.split(|c: char| !c.is_ascii_alphanumeric() && c != '_'))
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()) && !declared.contains(w))
+            .filter(|w| !["Array", "Record", "Partial"].contains(w))
+            .collect();
+        undeclared.sort();
+        undeclared.dedup();
+        assert!(undeclared.is_empty(), "bindings name types not declared in typescript_bindings(): {undeclared:?}");
         // serde_json sends 64-bit integers as JSON numbers, never as BigInt.
         assert!(!fresh.contains("bigint"), "an i64/u64 field needs #[ts(type = \"number\")]: JSON has no bigint");
         let committed = std::fs::read_to_string(&path).unwrap_or_default();

@@ -8,7 +8,8 @@
 
 mod common;
 use common::{folders, opts, quiet, sh, Env, Tmpfs};
-use quiesce_engine::backup::{self, manifest, BackupEvent, BackupOptions};
+use quiesce_engine::backup::{self, catalog, manifest, BackupOptions};
+use quiesce_engine::job::JobEvent;
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, ProfileInput};
 use quiesce_engine::ErrorCode;
@@ -46,8 +47,8 @@ fn assert_private(dir: &Path) {
 fn assert_files_match(dir: &Path, m: &manifest::Manifest) {
     assert_private(dir);
     assert_private(dir.parent().unwrap());
-    assert!(!m.files.is_empty());
-    for f in &m.files {
+    assert!(!m.units[0].files.is_empty());
+    for f in &m.units[0].files {
         let p = dir.join(&f.name);
         assert_eq!(std::fs::metadata(&p).unwrap().len(), f.bytes, "{}", f.name);
         assert_eq!(sha256_of(&p), f.sha256, "{}", f.name);
@@ -109,7 +110,7 @@ async fn postgres_backup_under_transfers_restores_to_the_instant_its_manifest_co
     }
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
-    let sink: backup::Sink = Arc::new(move |e| ev.lock().unwrap().push(e));
+    let sink: quiesce_engine::job::Sink = Arc::new(move |e| ev.lock().unwrap().push(e));
     let before = done.load(Ordering::Relaxed);
     let (dir, m) =
         backup::run(&env.ds, &d, &opts(DumpFormat::Default, &out), sink, &CancellationToken::new()).await.unwrap();
@@ -119,15 +120,15 @@ async fn postgres_backup_under_transfers_restores_to_the_instant_its_manifest_co
     assert!(during > 0, "no transfer committed during the backup: the test proves nothing");
 
     assert_files_match(&dir, &m);
-    assert_eq!(m.consistency.kind, "pg_exported_snapshot");
-    assert!(m.consistency.snapshot.is_some());
+    assert_eq!(m.units[0].consistency.kind, "pg_exported_snapshot");
+    assert!(m.units[0].consistency.snapshot.is_some());
     assert!(
-        m.consistency.note.contains("rows in the archive itself"),
+        m.units[0].consistency.note.contains("rows in the archive itself"),
         "the counts came from the SQL fallback: {}",
-        m.consistency.note
+        m.units[0].consistency.note
     );
-    assert_eq!(m.namespaces, vec!["audit", "bank", "coordinator", "scalardb"]);
-    let meta = m
+    assert_eq!(m.units[0].namespaces, vec!["audit", "bank", "coordinator", "scalardb"]);
+    let meta = m.units[0]
         .tables
         .iter()
         .find(|t| t.physical_name == "scalardb.metadata")
@@ -135,20 +136,20 @@ async fn postgres_backup_under_transfers_restores_to_the_instant_its_manifest_co
     assert_eq!(meta.rows, Some(4));
     assert!(folders(&out).iter().all(|f| !f.to_string_lossy().ends_with(".partial")));
     let evs = events.lock().unwrap();
-    assert!(evs.iter().any(|e| matches!(e, BackupEvent::Progress(p) if p.raw_bytes > 0)), "no progress was reported");
-    assert!(evs.iter().any(|e| matches!(e, BackupEvent::Log { line } if line.contains("dumping contents of table"))));
+    assert!(evs.iter().any(|e| matches!(e, JobEvent::Progress(p) if p.raw_bytes > 0)), "no progress was reported");
+    assert!(evs.iter().any(|e| matches!(e, JobEvent::Log { line } if line.contains("dumping contents of table"))));
     drop(evs);
 
     // Restore without Quiesce, with the manifest's own one-liner.
     let target = s.create_database();
-    let hint = m
+    let hint = m.units[0]
         .restore_hint
         .replace("TARGET_DB", &format!("{target} -h {} -p {} -U {SUPERUSER}", s.socket_dir().display(), s.port));
     sh(&format!("cd '{}' && {hint}", dir.display()));
     // Money is conserved, and the coordinator holds exactly the transfers the
     // manifest counted: counts and dump describe one instant.
     assert_eq!(s.psql(&target, "SELECT sum(balance) FROM bank.accounts"), "200000");
-    let coord = m.tables.iter().find(|t| t.is_coordinator).unwrap().rows.unwrap();
+    let coord = m.units[0].tables.iter().find(|t| t.is_coordinator).unwrap().rows.unwrap();
     assert_eq!(s.psql(&target, "SELECT count(*) FROM coordinator.state"), coord.to_string());
     assert!(coord > 0);
     assert_eq!(
@@ -156,7 +157,7 @@ async fn postgres_backup_under_transfers_restores_to_the_instant_its_manifest_co
         "t",
         "only ScalarDB schemas are dumped"
     );
-    assert_eq!(manifest::list(&out).len(), 1);
+    assert_eq!(catalog::list(&out).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,10 +174,10 @@ async fn every_postgres_format_restores_with_its_documented_command() {
         let o = BackupOptions { format, jobs, out: Some(out.display().to_string()) };
         let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &CancellationToken::new()).await.unwrap();
         assert_files_match(&dir, &m);
-        assert_eq!(m.format, format.as_str());
+        assert_eq!(m.units[0].format, format.as_str());
         let target = s.create_database();
         let conn = format!("{target} -h {} -p {} -U {SUPERUSER}", s.socket_dir().display(), s.port);
-        let hint = m
+        let hint = m.units[0]
             .restore_hint
             .replace("TARGET_DB", &conn)
             .replace("psql ", &format!("{} ", s.bin_dir.join("psql").display()));
@@ -254,15 +255,15 @@ async fn mariadb_backup_is_one_dump_of_every_scalardb_database_and_restores() {
     let (dir, m) = r.unwrap();
     assert!(during > 0, "no transfer committed during the backup: the test proves nothing");
     assert_files_match(&dir, &m);
-    assert_eq!(m.consistency.kind, "mysql_single_transaction");
-    assert!(m.tables.iter().all(|t| t.rows_exact), "the rows are counted in the dump itself");
-    assert!(m.consistency.note.contains("rows in the dump itself"), "{}", m.consistency.note);
+    assert_eq!(m.units[0].consistency.kind, "mysql_single_transaction");
+    assert!(m.units[0].tables.iter().all(|t| t.rows_exact), "the rows are counted in the dump itself");
+    assert!(m.units[0].consistency.note.contains("rows in the dump itself"), "{}", m.units[0].consistency.note);
     let mut dbs = vec![l.audit.clone(), l.bank.clone(), l.coordinator.clone(), l.system.clone()];
     dbs.sort();
-    assert_eq!(m.namespaces, dbs);
+    assert_eq!(m.units[0].namespaces, dbs);
     // Drop everything, restore with the documented command, and compare.
     s.sql(&dbs.iter().map(|d| format!("DROP DATABASE `{d}`;")).collect::<String>());
-    let hint = m.restore_hint.replace(
+    let hint = m.units[0].restore_hint.replace(
         "mariadb --user=USER -p",
         &format!("mariadb --no-defaults --socket={} -uroot", s.dir.join("sock").display()),
     );
@@ -272,7 +273,7 @@ async fn mariadb_backup_is_one_dump_of_every_scalardb_database_and_restores() {
     let coord: i64 = s.sql(&format!("SELECT COUNT(*) FROM `{}`.state", l.coordinator)).parse().unwrap();
     assert!(coord > 1, "transfers committed before the dump are in it: {coord}");
     // The manifest counted exactly what the dump holds, although transfers kept committing.
-    assert_eq!(Some(coord), m.tables.iter().find(|t| t.is_coordinator).unwrap().rows);
+    assert_eq!(Some(coord), m.units[0].tables.iter().find(|t| t.is_coordinator).unwrap().rows);
     assert_eq!(s.sql(&format!("SELECT COUNT(*) FROM `{}`.metadata", l.system)), "4");
 }
 
@@ -330,7 +331,7 @@ async fn sqlite_under_writer(journal: &str) {
     let (dir, m) = r.unwrap();
     assert!(commits > 20, "the writer hardly ran ({commits} commits)");
     assert_files_match(&dir, &m);
-    let blocked = m.writers_blocked_ms.unwrap();
+    let blocked = m.units[0].writers_blocked_ms.unwrap();
     if journal == "wal" {
         assert_eq!(blocked, 0.0, "WAL: Quiesce reports that it did not block writers");
         assert!(worst < 1000.0, "WAL: a writer waited {worst} ms");
@@ -342,7 +343,7 @@ async fn sqlite_under_writer(journal: &str) {
     // The copy is a consistent SQLite database with the counted rows.
     let c = rusqlite::Connection::open(dir.join("scalardb.sqlite")).unwrap();
     let n: i64 = c.query_row("SELECT count(*) FROM \"coordinator$state\"", [], |r| r.get(0)).unwrap();
-    assert_eq!(Some(n), m.tables.iter().find(|t| t.is_coordinator).unwrap().rows);
+    assert_eq!(Some(n), m.units[0].tables.iter().find(|t| t.is_coordinator).unwrap().rows);
     // One instant of the source: the writer's rows w0, w1, ... up to some point, none missing.
     let (written, last): (i64, Option<i64>) = c
         .query_row(
@@ -428,8 +429,8 @@ async fn unwritable_output_and_a_full_disk_before_and_during_the_dump() {
     let full = Tmpfs::mount(&env.dir.path().join("full"), "size=64m");
     let filler = full.0.join("filler");
     let f2 = filler.clone();
-    let sink: backup::Sink = Arc::new(move |e| {
-        if let BackupEvent::Phase { phase, .. } = e {
+    let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
+        if let JobEvent::Phase { phase, .. } = e {
             if phase == "dumping" {
                 let _ = Command::new("sh")
                     .arg("-c")
@@ -465,13 +466,13 @@ async fn wait_for_bytes(progress: &AtomicU64) {
     }
 }
 
-fn byte_counter() -> (Arc<AtomicU64>, backup::Sink) {
+fn byte_counter() -> (Arc<AtomicU64>, quiesce_engine::job::Sink) {
     let seen = Arc::new(AtomicU64::new(0));
     let s2 = seen.clone();
     (
         seen,
         Arc::new(move |e| {
-            if let BackupEvent::Progress(p) = e {
+            if let JobEvent::Progress(p) = e {
                 s2.store(p.raw_bytes, Ordering::Relaxed);
             }
         }),
@@ -591,7 +592,7 @@ async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_r
         }
     };
     assert_files_match(&dir, &m);
-    assert_eq!(m.consistency.kind, "mydumper_consistent_snapshot");
+    assert_eq!(m.units[0].consistency.kind, "mydumper_consistent_snapshot");
     let mut dbs = [l.audit.clone(), l.bank.clone(), l.coordinator.clone(), l.system.clone()];
     dbs.sort();
     s.sql(&dbs.iter().map(|d| format!("DROP DATABASE `{d}`;")).collect::<String>());

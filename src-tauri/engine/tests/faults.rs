@@ -9,7 +9,8 @@
 
 mod common;
 use common::{folders, opts, sh, Env, Tmpfs};
-use quiesce_engine::backup::{self, BackupEvent, BackupOptions};
+use quiesce_engine::backup::{self, BackupOptions};
+use quiesce_engine::job::JobEvent;
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, ProfileInput};
 use quiesce_engine::{Error, ErrorCode};
@@ -52,14 +53,14 @@ fn free_bytes(dir: &Path) -> i64 {
 
 /// A sink that fills the disk under `dir` the first time a progress event
 /// says bytes were written: the fault happens mid-dump, not before it.
-fn fill_on_first_write(dir: &Path) -> (backup::Sink, Arc<Mutex<Seen>>) {
+fn fill_on_first_write(dir: &Path) -> (quiesce_engine::job::Sink, Arc<Mutex<Seen>>) {
     let seen = Arc::new(Mutex::new(Seen::default()));
     let (s2, filler) = (seen.clone(), dir.join("filler"));
-    let sink: backup::Sink = Arc::new(move |e| {
+    let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
         let mut s = s2.lock().unwrap();
         match e {
-            BackupEvent::Phase { phase, .. } => s.phases.push(phase),
-            BackupEvent::Progress(p) if p.written_bytes > 0 && s.filled_at.is_none() => {
+            JobEvent::Phase { phase, .. } => s.phases.push(phase),
+            JobEvent::Progress(p) if p.written_bytes > 0 && s.filled_at.is_none() => {
                 s.children = children_of_this_process();
                 use std::io::Write;
                 use std::os::fd::AsRawFd;
@@ -250,7 +251,7 @@ async fn a_postgres_database_named_like_a_connection_string_is_only_a_name() {
     for (format, jobs) in [(DumpFormat::Default, None), (DumpFormat::Directory, Some(2))] {
         let o = BackupOptions { jobs, ..opts(format, &out) };
         let (_, m) = backup::run(&env.ds, &d, &o, common::quiet(), &CancellationToken::new()).await.unwrap();
-        let accounts = m.tables.iter().find(|t| t.table == "accounts").unwrap();
+        let accounts = m.units[0].tables.iter().find(|t| t.table == "accounts").unwrap();
         assert_eq!(accounts.rows, Some(7), "{}", format.as_str());
         // Restored into the same database (replacing what is there), by psql/pg_restore.
         s.psql(&conn, "UPDATE bank.accounts SET balance = 0");
@@ -298,7 +299,11 @@ async fn mariadb_databases_named_like_options_are_dumped_never_obeyed() {
         .unwrap();
     assert!(!trap.exists(), "a database name became --result-file");
     for ns in &hostile {
-        assert!(m.tables.iter().any(|t| &t.namespace == ns && t.rows == Some(2)), "{ns} in {:?}", m.tables);
+        assert!(
+            m.units[0].tables.iter().any(|t| &t.namespace == ns && t.rows == Some(2)),
+            "{ns} in {:?}",
+            m.units[0].tables
+        );
         s.sql(&format!("DROP DATABASE `{ns}`"));
     }
     restore_replacing(&env, &out, &m.id, &p).await;
@@ -358,8 +363,8 @@ async fn a_restore_silent_while_the_server_builds_an_index_is_not_a_stall() {
     let t = env.pg("target", s, &target, SUPERUSER, &s.password);
     let lines = Arc::new(Mutex::new(Vec::<(Instant, String)>::new()));
     let l2 = lines.clone();
-    let sink: backup::Sink = Arc::new(move |e| {
-        if let BackupEvent::Log { line } = e {
+    let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
+        if let JobEvent::Log { line } = e {
             l2.lock().unwrap().push((Instant::now(), line));
         }
     });

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-fn quiet() -> backup::Sink {
+fn quiet() -> quiesce_engine::job::Sink {
     Arc::new(|_| {})
 }
 
@@ -219,7 +219,7 @@ async fn postgres_15_backup_under_consensus_commit_restores_into_postgres_18_wit
     let tgt = env.pg("pg18", s18, &target_db, SUPERUSER, &s18.password);
     let events = Arc::new(std::sync::Mutex::new(Vec::new()));
     let ev = events.clone();
-    let sink: backup::Sink = Arc::new(move |e| ev.lock().unwrap().push(e));
+    let sink: quiesce_engine::job::Sink = Arc::new(move |e| ev.lock().unwrap().push(e));
     let pf = restore::dry_run(&env.ds, &out, &m.id, &to(&tgt), &never()).await.unwrap();
     assert!(pf.ok(), "{:#?}", pf.checks);
     assert!(
@@ -227,14 +227,22 @@ async fn postgres_15_backup_under_consensus_commit_restores_into_postgres_18_wit
         "{:#?}",
         pf.checks
     );
-    assert!(pf.on_failure.contains("dropped"), "a database Quiesce creates is dropped on failure: {}", pf.on_failure);
+    assert!(
+        pf.units[0].on_failure.contains("dropped"),
+        "a database Quiesce creates is dropped on failure: {}",
+        pf.units[0].on_failure
+    );
     let r = restore::run(&env.ds, &out, &m.id, &to(&tgt), sink, &never()).await.unwrap();
     assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert!(verified(&r).tables.iter().all(|t| t.rows == t.expected_rows && t.exists), "{:#?}", verified(&r).tables);
     let audit = verified(&r).audit.as_ref().unwrap();
     assert_eq!(audit.torn, 0, "{:#?}", audit.transactions);
     assert!(std::path::Path::new(r.report_path.as_ref().unwrap()).is_file(), "the report is stored with the backup");
-    assert!(events.lock().unwrap().iter().any(|e| matches!(e, backup::BackupEvent::Progress(p) if p.raw_bytes > 0)));
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, quiesce_engine::job::JobEvent::Progress(p) if p.raw_bytes > 0)));
     assert!(s18.psql(&target_db, "SHOW server_version").starts_with("18"));
     let restored: i64 = s18.psql(&target_db, &recovered_total_sql(&l)).parse().unwrap();
     assert_eq!(restored, total, "money with lazy recovery applied is the initial total");
@@ -253,7 +261,7 @@ async fn postgres_15_backup_under_consensus_commit_restores_into_postgres_18_wit
     assert_ne!(broken, total, "separate dumps per namespace must not conserve money");
     // And the audit sees transactions the coordinator never saw.
     let ctl_p = env.pg("ctl", s, &ctl_db, SUPERUSER, &s.password);
-    let v = quiesce_engine::verify::verify_profile(&env.ds, &ctl_p, Some(&m), None, &never()).await.unwrap();
+    let v = quiesce_engine::verify::verify_profile(&env.ds, &ctl_p, Some((&m, None)), None, &never()).await.unwrap();
     let a = v.audit.unwrap();
     assert!(a.committed_unknown_records > 0 || a.torn > 0, "{:#?}", a.findings);
 }
@@ -435,7 +443,11 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     rep.replace = true;
     let pf = restore::dry_run(&env.ds, &out, &m.id, &rep, &never()).await.unwrap();
     let sess = pf.checks.iter().find(|c| c.name == "sessions").unwrap();
-    assert!(!sess.ok && pf.sessions.iter().any(|s| s.id == holder.id().to_string()), "{:#?}", pf.sessions);
+    assert!(
+        !sess.ok && pf.units[0].sessions.iter().any(|s| s.id == holder.id().to_string()),
+        "{:#?}",
+        pf.units[0].sessions
+    );
     let e = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InUse, "{}", e.message);
     holder.kill().unwrap();
@@ -452,7 +464,7 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
 
     // A corrupted backup is copied beside the target while it is checked, and
     // never replaces it: the target is byte for byte what it was, no copy left.
-    let (dir, _) = manifest::find(&out, &m.id).unwrap();
+    let (dir, _) = quiesce_engine::backup::catalog::find(&out, &m.id).unwrap();
     let bad = env.dir.path().join("bad-backup");
     copy_dir(&dir, &bad);
     corrupt(&bad.join("scalardb.sqlite"));
@@ -608,13 +620,13 @@ fn big(s: &PgServer, db: &str) {
     s.psql(db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, repeat(md5(g::text), 6), 3 FROM generate_series(1, 700000) g");
 }
 
-fn progress_counter() -> (Arc<AtomicU64>, backup::Sink) {
+fn progress_counter() -> (Arc<AtomicU64>, quiesce_engine::job::Sink) {
     let seen = Arc::new(AtomicU64::new(0));
     let s2 = seen.clone();
     (
         seen,
         Arc::new(move |e| {
-            if let backup::BackupEvent::Progress(p) = e {
+            if let quiesce_engine::job::JobEvent::Progress(p) = e {
                 s2.store(p.raw_bytes, Ordering::Relaxed);
             }
         }),
@@ -700,8 +712,13 @@ async fn a_parallel_restore_from_the_directory_format_goes_into_fresh_schemas() 
     let mut j = to(&tgt);
     j.jobs = Some(2);
     let pf = restore::dry_run(&env.ds, &out, &m.id, &j, &never()).await.unwrap();
-    assert!(pf.mode.contains("-j 2") && pf.on_failure.contains("drops the schemas"), "{} / {}", pf.mode, pf.on_failure);
-    assert!(pf.commands[0].contains("--jobs=2"), "{:?}", pf.commands);
+    assert!(
+        pf.units[0].mode.contains("-j 2") && pf.units[0].on_failure.contains("drops the schemas"),
+        "{} / {}",
+        pf.units[0].mode,
+        pf.units[0].on_failure
+    );
+    assert!(pf.units[0].commands[0].contains("--jobs=2"), "{:?}", pf.units[0].commands);
     let r = restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()).await.unwrap();
     assert!(verified(&r).passed, "{:#?}", verified(&r).findings);
     assert_eq!(s.psql(&target_db, "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
@@ -726,7 +743,12 @@ async fn a_mydumper_backup_is_restored_by_myloader_into_another_server() {
     let mut j = to(&tgt);
     j.jobs = Some(2);
     let pf = restore::dry_run(&env.ds, &out, &m.id, &j, &never()).await.unwrap();
-    assert!(pf.mode.contains("myloader") && pf.commands[0].contains("--threads=2"), "{} {:?}", pf.mode, pf.commands);
+    assert!(
+        pf.units[0].mode.contains("myloader") && pf.units[0].commands[0].contains("--threads=2"),
+        "{} {:?}",
+        pf.units[0].mode,
+        pf.units[0].commands
+    );
     let r = tokio::time::timeout(Duration::from_secs(120), restore::run(&env.ds, &out, &m.id, &j, quiet(), &never()))
         .await
         .expect("myloader did not finish within 120 s")
@@ -787,7 +809,7 @@ async fn the_scalardb_users_grants_are_recorded_and_re_applied_on_request() {
     let out = env.dir.path().join("backups");
     let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
     let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
-    let g = m.grants.clone().expect("grants recorded");
+    let g = m.units[0].grants.clone().expect("grants recorded");
     assert_eq!(g.grantee, app);
     assert!(
         g.statements.iter().any(|st| st.contains("UPDATE") && st.contains("\"bank\".\"accounts\"")),
@@ -891,8 +913,8 @@ async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
     ));
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
     let (sha, bytes) = manifest::sha256_file(&f).unwrap();
-    v["files"][0]["sha256"] = sha.into();
-    v["files"][0]["bytes"] = bytes.into();
+    v["units"][0]["files"][0]["sha256"] = sha.into();
+    v["units"][0]["files"][0]["bytes"] = bytes.into();
     std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&v).unwrap()).unwrap();
     let t = MariaDbServer::start();
     let tgt = my_profile(&env, "tgt", &t);
@@ -900,8 +922,8 @@ async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
     // lines must still not keep it.)
     let logged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let l2 = logged.clone();
-    let sink: backup::Sink = Arc::new(move |e| {
-        if let backup::BackupEvent::Log { line } = e {
+    let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
+        if let quiesce_engine::job::JobEvent::Log { line } = e {
             l2.lock().unwrap().push(line);
         }
     });

@@ -36,7 +36,7 @@ async fn restore_through_the_wizard_into_a_second_server_and_see_verification_pa
             None,
         )
         .unwrap();
-    let sink: backup::Sink = std::sync::Arc::new(|_| {});
+    let sink: quiesce_engine::job::Sink = std::sync::Arc::new(|_| {});
     let (_, m) = backup::run(&ds, &d.id, &BackupOptions::default(), sink, &CancellationToken::new()).await.unwrap();
     // The target: another server, a database Quiesce will create.
     let second = PgServer::start(PgOptions::default());

@@ -6,20 +6,22 @@
 //! rollback-journal mode the read lock blocks their commits for as long as it
 //! is held; in WAL mode it does not block them.
 
-use super::*;
+use super::dump::{Done, Dump};
+use super::manifest::{sha256_file, ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool};
+use crate::error::{Error, ErrorCode, Result};
+use crate::job::{JobEvent, Live};
 use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 const PAGES_PER_STEP: i32 = 1024;
 
-pub(super) async fn backup(
-    p: &Profile,
-    found: &StorageDiscovery,
-    dir: &Path,
-    live: Arc<Live>,
-    sink: &Sink,
-    cancel: &CancellationToken,
-) -> Result<Done> {
+pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
+    let Dump { dir, live, sink, cancel, .. } = *job;
+    let (p, found) = (&job.unit.profile, &job.unit.found);
     let src_path = PathBuf::from(p.path.clone().unwrap_or_default());
     let out = dir.join("scalardb.sqlite");
     let tables: Vec<(String, String, String, bool)> = found
@@ -28,7 +30,7 @@ pub(super) async fn backup(
         .map(|t| (t.namespace.clone(), t.table.clone(), t.physical_name.clone(), t.is_coordinator))
         .collect();
     let (cancel2, out2, live2) = (cancel.clone(), out.clone(), live.clone());
-    sink(BackupEvent::Phase {
+    sink(JobEvent::Phase {
         phase: "dumping".into(),
         message: format!("SQLite online backup of {} in one read transaction", src_path.display()),
     });
@@ -52,7 +54,7 @@ pub(super) async fn backup(
     synced.map_err(joined)??;
     let (sha, bytes) = hashed.map_err(joined)??;
     let counts = counted.map_err(joined)??;
-    live.tables_done.store(counts.len() as u32, Ordering::Relaxed);
+    live.tables_done.fetch_add(counts.len() as u32, Ordering::Relaxed);
     let blocks = !journal.eq_ignore_ascii_case("wal");
     let note = if blocks {
         format!("Journal mode {journal}: Quiesce held a read lock for {blocked_ms:.0} ms; writers could not commit during that time (they waited up to their busy timeout).")
@@ -61,7 +63,7 @@ pub(super) async fn backup(
             "Journal mode WAL: Quiesce read one snapshot for {blocked_ms:.0} ms; writers kept committing meanwhile."
         )
     };
-    sink(BackupEvent::Log { line: note.clone() });
+    sink(JobEvent::Log { line: note.clone() });
     Ok(Done {
         tool: Some(ManifestTool {
             name: "SQLite online backup (rusqlite)".into(),

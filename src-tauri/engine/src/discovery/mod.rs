@@ -16,7 +16,7 @@ mod sqlite;
 pub mod tools;
 
 use crate::deployment::{Deployment, Deployments};
-use crate::error::{Error, IpcError, Result};
+use crate::error::{Error, ErrorCode, IpcError, Result};
 use crate::profile::{DbKind, Flavor, Profile};
 use crate::store;
 use chrono::{DateTime, Utc};
@@ -44,11 +44,19 @@ pub struct Finding {
     /// `unreachable`, `count_timed_out`, `descriptive`.
     pub code: String,
     pub message: String,
+    /// For an error: the code a job that needs this storage stops with.
+    #[serde(default)]
+    pub stops_with: Option<crate::error::ErrorCode>,
 }
 
 impl Finding {
     pub fn new(severity: Severity, code: &str, message: impl Into<String>) -> Self {
-        Finding { severity, code: code.into(), message: message.into() }
+        Finding { severity, code: code.into(), message: message.into(), stops_with: None }
+    }
+
+    /// An error finding, and the code a job stops with while it stands.
+    pub fn blocking(code: &str, stops_with: crate::error::ErrorCode, message: impl Into<String>) -> Self {
+        Finding { severity: Severity::Error, code: code.into(), message: message.into(), stops_with: Some(stops_with) }
     }
 }
 
@@ -185,6 +193,11 @@ impl StorageDiscovery {
     pub fn finding(&mut self, severity: Severity, code: &str, message: impl Into<String>) {
         self.findings.push(Finding::new(severity, code, message));
     }
+
+    /// An error finding that stops a job needing this storage, with `stops_with`.
+    pub fn blocking(&mut self, code: &str, stops_with: crate::error::ErrorCode, message: impl Into<String>) {
+        self.findings.push(Finding::blocking(code, stops_with, message));
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -283,7 +296,7 @@ async fn discover_with(
             _ = cancel.cancelled() => return Err(Error::cancelled()),
         };
         if let Err(e) = r {
-            out.finding(Severity::Error, "unreachable", e.message.clone());
+            out.blocking("unreachable", e.code, e.message.clone());
             out.error = Some(e.to_ipc());
         }
         check_expectations(&expect, &mut out);
@@ -304,9 +317,9 @@ fn check_expectations(e: &Expect, out: &mut StorageDiscovery) {
         return;
     }
     if e.coordinator_here && e.uses_coordinator && !out.coordinator_found {
-        out.finding(
-            Severity::Error,
+        out.blocking(
             "no_coordinator",
+            ErrorCode::InvalidInput,
             format!(
                 "The coordinator table {}.state is not here, although the coordinator namespace maps to this storage. Without it, restored data cannot be recovered (lazy recovery needs it). Check the coordinator namespace, or create it with ScalarDB's Schema Loader (--coordinator).",
                 e.coordinator_namespace

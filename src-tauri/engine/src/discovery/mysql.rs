@@ -55,7 +55,7 @@ pub(super) async fn discover(
     out.server_version = Some(version);
     let dump = tools::check_mysql_dump(p, mariadb);
     if !dump.ok {
-        out.finding(Severity::Error, "tool_missing", dump.message.clone());
+        out.blocking("tool_missing", ErrorCode::FileNotFound, dump.message.clone());
     }
     out.tools.push(dump);
 
@@ -88,9 +88,9 @@ pub(super) async fn discover(
             rows.iter().filter_map(|r| split_full_name(r)).collect()
         }
         Err(err) if missing(&err) => {
-            out.finding(
-                Severity::Error,
+            out.blocking(
                 "no_metadata",
+                ErrorCode::InvalidInput,
                 format!(
                     "The server has no ScalarDB metadata table {}.metadata: Quiesce cannot tell which databases are ScalarDB's. Is this the server of ScalarDB's JDBC URL, and is the system namespace right?",
                     e.system_namespace
@@ -99,9 +99,9 @@ pub(super) async fn discover(
             Vec::new()
         }
         Err(err) if denied(&err) => {
-            out.finding(
-                Severity::Error,
+            out.blocking(
                 "namespace_unreadable",
+                ErrorCode::PermissionDenied,
                 format!(
                     "User {user} may not read {}.metadata. Grant it: GRANT SELECT ON {}.* TO {user};",
                     e.system_namespace,
@@ -190,9 +190,9 @@ pub(super) async fn discover(
             }
             Err(err) if denied(&err) => {
                 if unreadable.insert(ns.clone()) {
-                    out.finding(
-                        Severity::Error,
+                    out.blocking(
                         "namespace_unreadable",
+                        ErrorCode::PermissionDenied,
                         format!(
                             "User {user} may not read namespace {ns} (database {ns}): a backup as this user would miss it. Grant it: GRANT SELECT, SHOW VIEW, TRIGGER, LOCK TABLES ON {}.* TO {user};",
                             qi(&ns)
@@ -212,9 +212,9 @@ pub(super) async fn discover(
         }
         if let Some(eng) = &engine {
             if !eng.eq_ignore_ascii_case("InnoDB") {
-                out.finding(
-                    Severity::Error,
+                out.blocking(
                     "not_innodb",
+                    ErrorCode::Unsupported,
                     format!(
                         "{ns}.{t} uses the {eng} engine: --single-transaction gives a consistent snapshot of InnoDB tables only, so a dump would silently be inconsistent. Convert it: ALTER TABLE {}.{} ENGINE=InnoDB;",
                         qi(&ns),

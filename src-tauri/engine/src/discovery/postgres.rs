@@ -50,7 +50,11 @@ pub(super) async fn discover(
     let dump = tools::check_pg_tool("pg_dump", &found[0], out.server_major);
     if !dump.ok {
         let code = if dump.path.is_some() { "tool_too_old" } else { "tool_missing" };
-        out.finding(Severity::Error, code, dump.message.clone());
+        out.blocking(
+            code,
+            if dump.path.is_some() { ErrorCode::Unsupported } else { ErrorCode::FileNotFound },
+            dump.message.clone(),
+        );
     }
     out.tools.push(dump);
     out.tools.push(tools::check_pg_tool("pg_restore", &found[1], out.server_major));
@@ -58,9 +62,9 @@ pub(super) async fn discover(
     // ScalarDB's metadata.
     let listed: Vec<(String, String)> = match relation(c, e.system_namespace, "metadata").await.map_err(me)? {
         None => {
-            out.finding(
-                Severity::Error,
+            out.blocking(
                 "no_metadata",
+                ErrorCode::InvalidInput,
                 format!(
                     "Database \"{database}\" has no ScalarDB metadata table {}.metadata: Quiesce cannot tell which schemas are ScalarDB's. Is this the database of ScalarDB's JDBC URL, and is the system namespace right?",
                     e.system_namespace
@@ -69,9 +73,9 @@ pub(super) async fn discover(
             Vec::new()
         }
         Some(r) if !r.readable => {
-            out.finding(
-                Severity::Error,
+            out.blocking(
                 "namespace_unreadable",
+                ErrorCode::PermissionDenied,
                 format!(
                     "User \"{user}\" may not read {}.metadata. Grant it: GRANT USAGE ON SCHEMA {ns} TO {user}; GRANT SELECT ON ALL TABLES IN SCHEMA {ns} TO {user};",
                     e.system_namespace,
@@ -133,9 +137,9 @@ pub(super) async fn discover(
                 info.rows = (r.reltuples >= 0).then_some(r.reltuples);
                 if !r.readable {
                     if unreadable_reported.insert(ns.clone()) {
-                        out.finding(
-                            Severity::Error,
+                        out.blocking(
                             "namespace_unreadable",
+                            ErrorCode::PermissionDenied,
                             format!(
                                 "User \"{user}\" may not read namespace {ns}: a backup as this user would miss it. Grant it: GRANT USAGE ON SCHEMA {q} TO {user}; GRANT SELECT ON ALL TABLES IN SCHEMA {q} TO {user};",
                                 q = qi(ns)
@@ -177,9 +181,9 @@ pub(super) async fn discover(
                     info.rows_exact = true;
                 }
             } else if !r.readable {
-                out.finding(
-                    Severity::Error,
+                out.blocking(
                     "namespace_unreadable",
+                    ErrorCode::PermissionDenied,
                     format!("User \"{user}\" may not read the coordinator table {}.state: a backup without it cannot be recovered.", e.coordinator_namespace),
                 );
             }

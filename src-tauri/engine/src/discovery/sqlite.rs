@@ -73,9 +73,9 @@ fn blocking(
         out.tables.push(metadata_table(system, meta.clone(), Some(n), None));
         names.iter().filter_map(|n| split_full_name(n)).collect()
     } else {
-        out.finding(
-            Severity::Error,
+        out.blocking(
             "no_metadata",
+            ErrorCode::InvalidInput,
             format!("{} has no ScalarDB metadata table \"{meta}\": Quiesce cannot tell which tables are ScalarDB's. Is this the file of ScalarDB's jdbc:sqlite: URL?", path.display()),
         );
         Vec::new()

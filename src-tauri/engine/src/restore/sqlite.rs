@@ -8,11 +8,10 @@
 //! before the rename), since its connection would keep writing to the
 //! replaced file.
 
-use super::{Live, PendingIntegrity};
+use super::prepare::{PendingIntegrity, UnitPlan};
 use crate::backup::manifest::FileOwner;
-use crate::backup::{BackupEvent, Sink};
 use crate::error::{Error, ErrorCode, Result};
-use crate::job::{Journal, Owned};
+use crate::job::{self, Journal, Live, Owned, Sink};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -32,55 +31,68 @@ fn held(target: &Path, who: &str) -> Error {
     )
 }
 
-pub(super) async fn restore(
-    ctx: &super::Ctx,
+fn target_of(u: &UnitPlan) -> PathBuf {
+    PathBuf::from(u.target.path.clone().unwrap_or_default())
+}
+
+/// Copies the unit's backup file into a temporary file beside its target
+/// (owned by the job: removed if anything later fails) and returns it. With
+/// `integrity`, the backup's hashing runs beside the copy and a mismatch
+/// stops it.
+pub(super) async fn copy(
+    u: &UnitPlan,
     live: Arc<Live>,
     integrity: Option<PendingIntegrity>,
     journal: &Journal,
     cancel: &CancellationToken,
     sink: &Sink,
-) -> Result<()> {
-    let (folder, m, target) = (&ctx.folder, &ctx.m, &ctx.target);
-    let src = folder
-        .join(&m.files.first().ok_or_else(|| Error::new(ErrorCode::Corrupt, "The manifest lists no file."))?.name);
-    let dst = PathBuf::from(target.path.clone().unwrap_or_default());
+) -> Result<PathBuf> {
+    let file = u.unit.files.first().ok_or_else(|| Error::new(ErrorCode::Corrupt, "The manifest lists no file."))?;
+    let name_in_dir = file.name.rsplit('/').next().unwrap_or(&file.name);
+    let src = u.dir.join(name_in_dir);
+    let dst = target_of(u);
     let name = dst.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "target".into());
     let tmp = dst.with_file_name(format!(".{name}.quiesce-restore-{}", journal.id()));
     // Owned by the job from before it exists: removed if the restore fails,
     // is cancelled, or (by the next start's recovery) if it is killed.
     journal.own(Owned::TempFile { path: tmp.clone() })?;
-    // The file it becomes: the replaced file's owner and mode, or for a new
-    // file the source's (recorded with the backup), so ScalarDB can open it.
-    let owner = FileOwner::of(&dst).or_else(|| m.storages.first().and_then(|s| s.file_owner));
-    sink(BackupEvent::Phase {
-        phase: "restoring".into(),
-        message: format!(
+    job::phase(
+        sink,
+        "restoring",
+        format!(
             "Copying the SQLite backup {} -> {} (then renamed over {})",
             src.display(),
             tmp.display(),
             dst.display()
         ),
-    });
+    );
     // Its own token: a backup that fails its check stops the copy, not the job.
     let stop = cancel.child_token();
     let (c2, t2) = (stop.clone(), tmp.clone());
-    let copy = tokio::task::spawn_blocking(move || copy(&src, &t2, &live, &c2));
+    let copying = tokio::task::spawn_blocking(move || copy_file(&src, &t2, &live, &c2));
     // The check of the backup runs beside the copy; the target waits for both.
     if let Some(h) = integrity {
         let checked = h.await.map_err(|e| Error::internal(e.to_string()))?;
-        match checked.and_then(|r| r.into_result()) {
-            Ok(_) => {}
-            Err(e) => {
-                stop.cancel();
-                let _ = copy.await;
-                return Err(e);
-            }
+        if let Err(e) = checked.and_then(|r| r.into_result()) {
+            stop.cancel();
+            let _ = copying.await;
+            return Err(e);
         }
     }
-    copy.await.map_err(|e| Error::internal(format!("the SQLite restore stopped unexpectedly: {e}")))??;
-    give(&tmp, owner, &dst)?;
-    replace(&tmp, &dst)?;
-    journal.release(&tmp)
+    copying.await.map_err(|e| Error::internal(format!("the SQLite restore stopped unexpectedly: {e}")))??;
+    Ok(tmp)
+}
+
+/// Makes the checked copy the unit's target: its owner and mode, nobody
+/// holding the old file, an atomic rename.
+pub(super) fn commit(u: &UnitPlan, tmp: &Path, journal: &Journal) -> Result<()> {
+    let dst = target_of(u);
+    // The file it becomes: the replaced file's owner and mode, or for a new
+    // file the source's (recorded with the backup), so ScalarDB can open it.
+    let owner = FileOwner::of(&dst).or(u.unit.file_owner);
+    give(tmp, owner, &dst)?;
+    replace(tmp, &dst)?;
+    journal.release(tmp)
 }
 
 /// Gives the copy the owner, group and mode the target should have. The
@@ -139,7 +151,7 @@ fn replace(tmp: &Path, dst: &Path) -> Result<()> {
     Ok(())
 }
 
-fn copy(src: &Path, tmp: &Path, live: &Live, cancel: &CancellationToken) -> Result<()> {
+fn copy_file(src: &Path, tmp: &Path, live: &Live, cancel: &CancellationToken) -> Result<()> {
     use std::io::{Read, Write};
     use std::os::fd::AsRawFd;
     let mut from = std::fs::File::open(src).map_err(|e| Error::io("read", src, e))?;

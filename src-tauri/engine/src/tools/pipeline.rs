@@ -551,6 +551,24 @@ pub async fn run_tool(cmd: &CommandLine, run: &Run<'_>) -> Result<Vec<String>> {
     Ok(said)
 }
 
+/// Holds back the end of a chain's input: the tools get every block but the
+/// last, `ready` says so, and the last is given only when `go` says true
+/// (false, or dropped: the tools are stopped, so a single transaction they
+/// hold open rolls back).
+pub struct Hold {
+    pub ready: tokio::sync::oneshot::Sender<()>,
+    pub go: tokio::sync::oneshot::Receiver<bool>,
+}
+
+impl Hold {
+    /// A hold, the receiver of its `ready` and the sender of its `go`.
+    pub fn new() -> (Hold, tokio::sync::oneshot::Receiver<()>, tokio::sync::oneshot::Sender<bool>) {
+        let (ready, ready_rx) = tokio::sync::oneshot::channel();
+        let (go_tx, go) = tokio::sync::oneshot::channel();
+        (Hold { ready, go }, ready_rx, go_tx)
+    }
+}
+
 /// Rewrites the fed bytes on their way in (`finish` gets the end of input).
 pub trait FeedFilter: Send {
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>);
@@ -570,6 +588,7 @@ pub trait FeedFilter: Send {
 pub async fn run_chain(
     chain: &[CommandLine],
     mut filter: Option<&mut dyn FeedFilter>,
+    hold: Option<Hold>,
     run: &Run<'_>,
 ) -> Result<Vec<String>> {
     for c in chain {
@@ -612,28 +631,42 @@ pub async fn run_chain(
         }
         let mut f = tokio::fs::File::open(path).await.map_err(|e| Error::io("read", path, e))?;
         let mut buf = vec![0u8; BUF];
-        let mut out = Vec::new();
+        // One block read ahead: what is written is always the block before
+        // the one just read, so the input's last block can be held back.
+        let (mut pending, mut next) = (Vec::with_capacity(BUF), Vec::with_capacity(BUF));
+        let mut broken = false;
         loop {
             let n = f.read(&mut buf).await.map_err(|e| Error::io("read", path, e))?;
-            let data: &[u8] = match filter.as_mut() {
-                Some(flt) => {
-                    out.clear();
-                    if n == 0 {
-                        flt.finish(&mut out);
-                    } else {
-                        flt.feed(&buf[..n], &mut out);
-                    }
-                    &out
-                }
-                None => &buf[..n],
-            };
-            if !data.is_empty() && stdin.write_all(data).await.is_err() {
-                break; // the reader died; its exit status says why
+            next.clear();
+            match filter.as_mut() {
+                Some(flt) if n == 0 => flt.finish(&mut next),
+                Some(flt) => flt.feed(&buf[..n], &mut next),
+                None => next.extend_from_slice(&buf[..n]),
             }
             if n == 0 {
+                pending.extend_from_slice(&next);
                 break;
             }
             counters.raw.fetch_add(n as u64, Ordering::Relaxed);
+            if !pending.is_empty() && stdin.write_all(&pending).await.is_err() {
+                broken = true; // the reader died; its exit status says why
+                break;
+            }
+            std::mem::swap(&mut pending, &mut next);
+        }
+        if let (Some(h), false) = (hold, broken) {
+            // The tools have everything but the end: a single transaction
+            // stays open until the go-ahead, and rolls back without it.
+            let _ = h.ready.send(());
+            if !h.go.await.unwrap_or(false) {
+                return Err(Error::new(
+                    ErrorCode::Cancelled,
+                    "Rolled back before its commit: another part of the job failed.",
+                ));
+            }
+        }
+        if !broken && !pending.is_empty() {
+            let _ = stdin.write_all(&pending).await;
         }
         drop(stdin);
         Ok(())
@@ -773,12 +806,45 @@ mod tests {
             vec![sh("while :; do echo x; done"), sh("cat >/dev/null"), sh("echo 'ERROR 1050: boom' >&2; exit 4")];
         let cancel = CancellationToken::new();
         let t = Instant::now();
-        let e = tokio::time::timeout(Duration::from_secs(20), run_chain(&chain, None, &run(&cancel)))
+        let e = tokio::time::timeout(Duration::from_secs(20), run_chain(&chain, None, None, &run(&cancel)))
             .await
             .expect("the chain hung")
             .unwrap_err();
         assert!(e.message.contains("exited with status 4") && e.message.contains("boom"), "{}", e.message);
         assert!(t.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_held_end_reaches_the_tool_only_on_the_go_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let (input, got) = (dir.path().join("in"), dir.path().join("got"));
+        let data: Vec<u8> = (0..(3 * BUF + 100)).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&input, &data).unwrap();
+        let chain = vec![sh("cat > \"$0\"").operand(got.display().to_string()).stdin_file(&input)];
+        let cancel = CancellationToken::new();
+        let r = run(&cancel);
+        let (hold, ready, go) = Hold::new();
+        let job = run_chain(&chain, None, Some(hold), &r);
+        let check = async {
+            ready.await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let before = std::fs::metadata(&got).map(|m| m.len()).unwrap_or(0) as usize;
+            go.send(true).unwrap();
+            before
+        };
+        let (done, before) = tokio::join!(job, check);
+        done.unwrap();
+        assert!(before < data.len() && before >= data.len() - BUF, "held {before} of {}", data.len());
+        assert_eq!(std::fs::read(&got).unwrap(), data, "everything arrives after the go-ahead");
+        // Without it, the tool is stopped and the job says so.
+        let (hold, ready, go) = Hold::new();
+        let job = run_chain(&chain, None, Some(hold), &r);
+        let refuse = async {
+            ready.await.unwrap();
+            drop(go);
+        };
+        let (e, _) = tokio::join!(job, refuse);
+        assert_eq!(e.unwrap_err().code, ErrorCode::Cancelled);
     }
 
     #[test]

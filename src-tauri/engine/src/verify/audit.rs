@@ -249,6 +249,12 @@ fn parse_i64(v: &Option<String>) -> Option<i64> {
     v.as_deref().and_then(|s| s.trim().parse().ok())
 }
 
+/// One database's part of an audit: its connection and its tables.
+pub struct AuditPart<'a> {
+    pub conn: &'a mut LiveConn,
+    pub tables: Vec<AuditTable>,
+}
+
 /// Runs the audit over a live connection.
 pub async fn run(
     conn: &mut LiveConn,
@@ -256,70 +262,158 @@ pub async fn run(
     coordinator_ns: &str,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<AuditReport> {
+    let mut parts = [AuditPart { conn, tables: tables.to_vec() }];
+    run_across(&mut parts, 0, coordinator_ns, cancel).await
+}
+
+fn label_of(conn: &LiveConn, ns: &str, t: &str) -> String {
+    match conn.dialect() {
+        Dialect::Sqlite => format!("{ns}${t}"),
+        _ => format!("{ns}.{t}"),
+    }
+}
+
+/// Runs the audit across several databases (the units of one deployment),
+/// the coordinator being in `parts[coordinator]`: a transaction's records
+/// are gathered from every database before it is decided, so one whose
+/// records are PREPARED in one database and COMMITTED in another is seen
+/// whole.
+pub async fn run_across(
+    parts: &mut [AuditPart<'_>],
+    coordinator: usize,
+    coordinator_ns: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<AuditReport> {
     let now = chrono::Utc::now();
-    let coord_t = conn.table(coordinator_ns, "state");
     let mut groups = Vec::new();
     let mut in_flight_records = 0u64;
     let mut names = Vec::new();
-    for t in tables {
+    for part in parts.iter_mut() {
+        let (g, n, count) = in_flight_groups(part, cancel).await?;
+        groups.extend(g);
+        names.extend(n);
+        in_flight_records += count;
+    }
+    // COMMITTED records of the in-flight transactions, in every table of every database.
+    let mut ids: Vec<String> = groups.iter().map(|g| g.tx_id.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    for part in parts.iter_mut() {
+        groups.extend(committed_records(part, &ids).await?);
+    }
+    let coord_part = &mut parts[coordinator];
+    let coord_t = coord_part.conn.table(coordinator_ns, "state");
+    let coord = coordinator_rows(coord_part.conn, &coord_t, &ids).await?;
+    let coordinator_rows = coord_part.conn.scalar_i64(&format!("SELECT COUNT(*) FROM {coord_t}")).await?;
+    // Records the coordinator never saw: found by a join, so only in the
+    // coordinator's own database (said among the limits when there are others).
+    let (unknown, examples) = unknown_committed(coord_part, &coord_t, cancel).await?;
+    let txs = decide(&groups, &coord, now.timestamp_millis());
+    let total = txs.len();
+    let count = |r: Recovery| txs.iter().filter(|t| t.recovery == r).count();
+    let (fwd, back, wait, torn) = (
+        count(Recovery::RollForward),
+        count(Recovery::RollBack),
+        count(Recovery::NotYetExpired),
+        count(Recovery::Torn),
+    );
+    let (mut txs, findings) = summarize(txs, unknown, examples.clone());
+    txs.truncate(LISTED);
+    let mut limits: Vec<String> = LIMITS.iter().map(|s| s.to_string()).collect();
+    if parts.len() > 1 {
+        limits.push(format!(
+            "COMMITTED records unknown to the coordinator are looked for only in the database holding {}; in the other databases only the in-flight transactions' records are read.",
+            label_of(parts[coordinator].conn, coordinator_ns, "state")
+        ));
+    }
+    Ok(AuditReport {
+        audited_at: now.to_rfc3339(),
+        tables: names,
+        coordinator_table: label_of(parts[coordinator].conn, coordinator_ns, "state"),
+        coordinator_rows,
+        in_flight_records,
+        transactions_total: total,
+        transactions: txs,
+        roll_forward: fwd,
+        roll_back: back,
+        not_yet_expired: wait,
+        torn,
+        committed_unknown_records: unknown,
+        committed_unknown_examples: examples,
+        findings,
+        limits,
+    })
+}
+
+/// The records left PREPARED or DELETED in a database's tables, grouped by
+/// transaction; the tables' labels; how many records.
+async fn in_flight_groups(
+    part: &mut AuditPart<'_>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(Vec<RecordGroup>, Vec<String>, u64)> {
+    let mut groups = Vec::new();
+    let mut names = Vec::new();
+    let mut records = 0u64;
+    for t in &part.tables {
         if cancel.is_cancelled() {
             return Err(crate::Error::cancelled_job());
         }
-        let q = conn.table(&t.namespace, &t.table);
-        let label = match conn.dialect() {
-            Dialect::Sqlite => format!("{}${}", t.namespace, t.table),
-            _ => format!("{}.{}", t.namespace, t.table),
-        };
+        let q = part.conn.table(&t.namespace, &t.table);
+        let label = label_of(part.conn, &t.namespace, &t.table);
         names.push(label.clone());
         if t.in_flight == Some(0) {
             continue;
         }
-        let rows = conn
+        let rows = part
+            .conn
             .rows(&format!(
                 "SELECT tx_id, tx_state, COUNT(*), MAX(tx_prepared_at) FROM {q} WHERE tx_state IN ({PREPARED},{DELETED}) GROUP BY tx_id, tx_state"
             ))
             .await?;
         for r in rows {
             let count = parse_i64(&r[2]).unwrap_or(0) as u64;
-            in_flight_records += count;
-            let id = r[0].clone().unwrap_or_default();
+            records += count;
             groups.push(RecordGroup {
                 table: label.clone(),
-                tx_id: id,
+                tx_id: r[0].clone().unwrap_or_default(),
                 state: parse_i64(&r[1]).unwrap_or(0) as i32,
                 prepared_at: parse_i64(&r[3]),
                 count,
             });
         }
     }
-    // COMMITTED records of the in-flight transactions, in every table.
-    let mut ids: Vec<String> = groups.iter().map(|g| g.tx_id.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    let mut committed = Vec::new();
-    for (t, label) in tables.iter().zip(&names) {
-        let q = conn.table(&t.namespace, &t.table);
+    Ok((groups, names, records))
+}
+
+/// The COMMITTED records of the given transactions in a database's tables.
+async fn committed_records(part: &mut AuditPart<'_>, ids: &[String]) -> Result<Vec<RecordGroup>> {
+    let mut out = Vec::new();
+    for t in &part.tables {
+        let q = part.conn.table(&t.namespace, &t.table);
+        let label = label_of(part.conn, &t.namespace, &t.table);
         for chunk in ids.chunks(BATCH) {
-            let rows = conn
+            let rows = part
+                .conn
                 .rows(&format!(
                     "SELECT tx_id, COUNT(*) FROM {q} WHERE tx_state = {COMMITTED} AND tx_id IN ({}) GROUP BY tx_id",
-                    in_list(conn, chunk)
+                    in_list(part.conn, chunk)
                 ))
                 .await?;
-            for r in rows {
-                committed.push(RecordGroup {
-                    table: label.clone(),
-                    tx_id: r[0].clone().unwrap_or_default(),
-                    state: COMMITTED,
-                    prepared_at: None,
-                    count: parse_i64(&r[1]).unwrap_or(0) as u64,
-                });
-            }
+            out.extend(rows.into_iter().map(|r| RecordGroup {
+                table: label.clone(),
+                tx_id: r[0].clone().unwrap_or_default(),
+                state: COMMITTED,
+                prepared_at: None,
+                count: parse_i64(&r[1]).unwrap_or(0) as u64,
+            }));
         }
     }
-    groups.extend(committed);
-    // The coordinator rows of those ids and of their group-commit parents.
-    let mut wanted: Vec<String> = ids.clone();
+    Ok(out)
+}
+
+/// The coordinator rows of the given transactions and of their group-commit parents.
+async fn coordinator_rows(conn: &mut LiveConn, coord_t: &str, ids: &[String]) -> Result<HashMap<String, CoordRow>> {
+    let mut wanted: Vec<String> = ids.to_vec();
     wanted.extend(ids.iter().filter_map(|i| i.split_once('$').map(|(p, _)| p.to_string())));
     wanted.sort();
     wanted.dedup();
@@ -327,20 +421,18 @@ pub async fn run(
     let mut has_children = true;
     for chunk in wanted.chunks(BATCH) {
         let list = in_list(conn, chunk);
-        let rows = if has_children {
-            match conn
-                .rows(&format!("SELECT tx_id, tx_state, tx_child_ids FROM {coord_t} WHERE tx_id IN ({list})"))
-                .await
-            {
+        let with_children = format!("SELECT tx_id, tx_state, tx_child_ids FROM {coord_t} WHERE tx_id IN ({list})");
+        let without = format!("SELECT tx_id, tx_state, NULL FROM {coord_t} WHERE tx_id IN ({list})");
+        let rows = match has_children {
+            true => match conn.rows(&with_children).await {
                 Ok(r) => r,
                 Err(_) => {
                     // Coordinators before group commit have no tx_child_ids.
                     has_children = false;
-                    conn.rows(&format!("SELECT tx_id, tx_state, NULL FROM {coord_t} WHERE tx_id IN ({list})")).await?
+                    conn.rows(&without).await?
                 }
-            }
-        } else {
-            conn.rows(&format!("SELECT tx_id, tx_state, NULL FROM {coord_t} WHERE tx_id IN ({list})")).await?
+            },
+            false => conn.rows(&without).await?,
         };
         for r in rows {
             coord.insert(
@@ -349,8 +441,17 @@ pub async fn run(
             );
         }
     }
-    let coordinator_rows = conn.scalar_i64(&format!("SELECT COUNT(*) FROM {coord_t}")).await?;
-    // COMMITTED records the coordinator never saw (own id, or group parent).
+    Ok(coord)
+}
+
+/// COMMITTED records whose transaction the coordinator never saw (own id,
+/// or group parent), in the coordinator's database: how many, and examples.
+async fn unknown_committed(
+    part: &mut AuditPart<'_>,
+    coord_t: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<(u64, Vec<String>)> {
+    let conn = &mut *part.conn;
     let parent = match conn.dialect() {
         Dialect::Postgres => "split_part(t.tx_id, '$', 1)".to_string(),
         Dialect::Mysql => "SUBSTRING_INDEX(t.tx_id, '$', 1)".to_string(),
@@ -361,7 +462,7 @@ pub async fn run(
     };
     let mut unknown = 0u64;
     let mut examples = Vec::new();
-    for t in tables {
+    for t in &part.tables {
         if cancel.is_cancelled() {
             return Err(crate::Error::cancelled_job());
         }
@@ -403,37 +504,7 @@ pub async fn run(
             }
         }
     }
-    let txs = decide(&groups, &coord, now.timestamp_millis());
-    let total = txs.len();
-    let count = |r: Recovery| txs.iter().filter(|t| t.recovery == r).count();
-    let (fwd, back, wait, torn) = (
-        count(Recovery::RollForward),
-        count(Recovery::RollBack),
-        count(Recovery::NotYetExpired),
-        count(Recovery::Torn),
-    );
-    let (mut txs, findings) = summarize(txs, unknown, examples.clone());
-    txs.truncate(LISTED);
-    Ok(AuditReport {
-        audited_at: now.to_rfc3339(),
-        tables: names,
-        coordinator_table: match conn.dialect() {
-            Dialect::Sqlite => format!("{coordinator_ns}$state"),
-            _ => format!("{coordinator_ns}.state"),
-        },
-        coordinator_rows,
-        in_flight_records,
-        transactions_total: total,
-        transactions: txs,
-        roll_forward: fwd,
-        roll_back: back,
-        not_yet_expired: wait,
-        torn,
-        committed_unknown_records: unknown,
-        committed_unknown_examples: examples,
-        findings,
-        limits: LIMITS.iter().map(|s| s.to_string()).collect(),
-    })
+    Ok((unknown, examples))
 }
 
 #[cfg(test)]

@@ -6,12 +6,13 @@
 
 pub mod audit;
 
-use crate::backup::manifest::{self, Manifest};
+use crate::backup::manifest::{self, Manifest, ManifestTable, ManifestUnit};
 use crate::deployment::Deployments;
 use crate::discovery::{Finding, Severity};
 use crate::error::{Error, ErrorCode, Result};
 use crate::live::{Dialect, LiveConn};
 use crate::profile::{DbKind, Profile};
+use crate::sensitive::Sensitive;
 use audit::{AuditReport, AuditTable};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -52,16 +53,40 @@ fn finding(sev: Severity, code: &str, msg: impl Into<String>) -> Finding {
     Finding::new(sev, code, msg)
 }
 
-/// What a verification compares against.
+/// What the verification of one database compares against.
 pub struct Expect<'a> {
-    pub manifest: Option<&'a Manifest>,
+    /// The backup's id, when compared with one.
+    pub backup_id: Option<String>,
+    /// The unit's tables with their recorded row counts; None: what the metadata lists now.
+    pub tables: Option<&'a [ManifestTable]>,
     pub system_ns: String,
     pub coordinator_ns: String,
+    /// Whether the coordinator table is expected in this database.
+    pub coordinator_here: bool,
 }
 
 impl<'a> Expect<'a> {
-    pub fn of(m: &'a Manifest) -> Self {
-        Expect { manifest: Some(m), system_ns: m.system_ns(), coordinator_ns: m.coordinator_ns() }
+    /// One unit of a backup.
+    pub fn unit(m: &Manifest, u: &'a ManifestUnit) -> Self {
+        let coordinator_ns = m.coordinator_ns();
+        Expect {
+            backup_id: Some(m.id.clone()),
+            tables: Some(&u.tables),
+            coordinator_here: u.tables.iter().any(|t| t.is_coordinator) || u.namespaces.contains(&coordinator_ns),
+            system_ns: m.system_ns(),
+            coordinator_ns,
+        }
+    }
+
+    /// A live database and what its metadata lists, the coordinator expected in it.
+    pub fn live(system_ns: &str, coordinator_ns: &str) -> Self {
+        Expect {
+            backup_id: None,
+            tables: None,
+            system_ns: system_ns.into(),
+            coordinator_ns: coordinator_ns.into(),
+            coordinator_here: true,
+        }
     }
 }
 
@@ -89,6 +114,16 @@ pub async fn listed_tables(conn: &mut LiveConn, system_ns: &str) -> Result<Vec<(
         .collect())
 }
 
+/// One database's tables checked: what was found, and what its part of
+/// the audit reads.
+struct Checked {
+    tables: Vec<TableCheck>,
+    findings: Vec<Finding>,
+    audit_tables: Vec<AuditTable>,
+    /// The coordinator table is here and readable.
+    coordinator: bool,
+}
+
 /// Verifies the database behind `conn`.
 pub async fn verify_conn(
     conn: &mut LiveConn,
@@ -96,9 +131,39 @@ pub async fn verify_conn(
     expect: &Expect<'_>,
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
+    let c = check_tables(conn, expect, cancel).await?;
+    let audit = match c.coordinator {
+        true => Some(audit::run(conn, &c.audit_tables, &expect.coordinator_ns, cancel).await?),
+        false => None,
+    };
+    Ok(report(profile.target(), profile.name.clone(), expect.backup_id.clone(), c.tables, c.findings, audit))
+}
+
+fn report(
+    target: String,
+    profile: String,
+    backup_id: Option<String>,
+    tables: Vec<TableCheck>,
+    findings: Vec<Finding>,
+    audit: Option<AuditReport>,
+) -> VerifyReport {
+    let passed =
+        !findings.iter().any(|f| f.severity == Severity::Error) && !audit.as_ref().is_some_and(|a| a.has_errors());
+    VerifyReport {
+        target,
+        profile,
+        verified_at: chrono::Utc::now().to_rfc3339(),
+        backup_id,
+        tables,
+        findings,
+        audit,
+        passed,
+    }
+}
+
+/// Metadata and coordinator present (the coordinator only where expected).
+async fn check_system_tables(conn: &mut LiveConn, expect: &Expect<'_>, findings: &mut Vec<Finding>) -> (bool, bool) {
     let d = conn.dialect();
-    let mut findings = Vec::new();
-    let mut tables = Vec::new();
     let meta_ok = exists(conn, &expect.system_ns, "metadata").await;
     findings.push(if meta_ok {
         finding(Severity::Info, "metadata", format!("{} is present", label(d, &expect.system_ns, "metadata")))
@@ -112,22 +177,33 @@ pub async fn verify_conn(
             ),
         )
     });
-    let coord_ok = exists(conn, &expect.coordinator_ns, "state").await;
-    findings.push(if coord_ok {
-        finding(Severity::Info, "coordinator", format!("{} is present", label(d, &expect.coordinator_ns, "state")))
-    } else {
-        finding(
-            Severity::Error,
-            "no_coordinator",
-            format!(
-                "The coordinator table {} is missing: in-flight transactions cannot be recovered.",
-                label(d, &expect.coordinator_ns, "state")
-            ),
-        )
-    });
-    // The tables to check: the manifest's, or what the metadata lists now.
-    let wanted: Vec<(String, String, Option<i64>, bool)> = match expect.manifest {
-        Some(m) => m.tables.iter().map(|t| (t.namespace.clone(), t.table.clone(), t.rows, t.rows_exact)).collect(),
+    let coord_ok = expect.coordinator_here && exists(conn, &expect.coordinator_ns, "state").await;
+    if expect.coordinator_here {
+        findings.push(if coord_ok {
+            finding(Severity::Info, "coordinator", format!("{} is present", label(d, &expect.coordinator_ns, "state")))
+        } else {
+            finding(
+                Severity::Error,
+                "no_coordinator",
+                format!(
+                    "The coordinator table {} is missing: in-flight transactions cannot be recovered.",
+                    label(d, &expect.coordinator_ns, "state")
+                ),
+            )
+        });
+    }
+    (meta_ok, coord_ok)
+}
+
+/// The tables to check: the unit's, or what the metadata lists now.
+async fn wanted_tables(
+    conn: &mut LiveConn,
+    expect: &Expect<'_>,
+    meta_ok: bool,
+    coord_ok: bool,
+) -> Result<Vec<(String, String, Option<i64>, bool)>> {
+    Ok(match expect.tables {
+        Some(ts) => ts.iter().map(|t| (t.namespace.clone(), t.table.clone(), t.rows, t.rows_exact)).collect(),
         None if meta_ok => {
             let mut v: Vec<_> =
                 listed_tables(conn, &expect.system_ns).await?.into_iter().map(|(n, t)| (n, t, None, false)).collect();
@@ -138,20 +214,30 @@ pub async fn verify_conn(
             v
         }
         None => vec![],
+    })
+}
+
+/// Every wanted table present with its row count; the in-flight records
+/// counted in the same scan, so the audit reads again only the tables that have some.
+async fn check_tables(conn: &mut LiveConn, expect: &Expect<'_>, cancel: &CancellationToken) -> Result<Checked> {
+    let d = conn.dialect();
+    let mut findings = Vec::new();
+    let mut tables = Vec::new();
+    let (meta_ok, coord_ok) = check_system_tables(conn, expect, &mut findings).await;
+    let wanted = wanted_tables(conn, expect, meta_ok, coord_ok).await?;
+    let system = |ns: &String, t: &str| {
+        ns == &expect.coordinator_ns && t == "state" || ns == &expect.system_ns && t == "metadata"
     };
     let mut missing = Vec::new();
     let mut wrong = Vec::new();
     let mut estimate_off = Vec::new();
-    let mut in_flight: std::collections::HashMap<(String, String), u64> = std::collections::HashMap::new();
+    let mut audit_tables = Vec::new();
     for (ns, t, expected, exact) in &wanted {
         if cancel.is_cancelled() {
             return Err(Error::cancelled_job());
         }
         let q = conn.table(ns, t);
-        let system = ns == &expect.coordinator_ns && t == "state" || ns == &expect.system_ns && t == "metadata";
-        // Transactional tables: the in-flight records are counted in the same scan,
-        // so the audit reads again only the tables that have some.
-        let both = if system {
+        let both = if system(ns, t) {
             None
         } else {
             conn.rows(&format!("SELECT COUNT(*), SUM(CASE WHEN tx_state IN (1, 2) THEN 1 ELSE 0 END) FROM {q}"))
@@ -163,10 +249,10 @@ pub async fn verify_conn(
             Some(r) => r[0].as_deref().and_then(|v| v.trim().parse().ok()),
             None => conn.scalar_i64(&format!("SELECT COUNT(*) FROM {q}")).await.ok().flatten(),
         };
-        if let Some(r) = &both {
-            in_flight.insert((ns.clone(), t.clone()), r[1].as_deref().and_then(|v| v.trim().parse().ok()).unwrap_or(0));
+        if rows.is_some() && !system(ns, t) {
+            let in_flight = both.as_ref().map(|r| r[1].as_deref().and_then(|v| v.trim().parse().ok()).unwrap_or(0));
+            audit_tables.push(AuditTable { namespace: ns.clone(), table: t.clone(), in_flight });
         }
-        let exists = rows.is_some();
         let sev = match (rows, expected) {
             (None, _) => {
                 missing.push(label(d, ns, t));
@@ -185,7 +271,7 @@ pub async fn verify_conn(
         tables.push(TableCheck {
             namespace: ns.clone(),
             table: t.clone(),
-            exists,
+            exists: rows.is_some(),
             expected_rows: *expected,
             expected_exact: *exact,
             rows,
@@ -212,50 +298,107 @@ pub async fn verify_conn(
             ),
         ));
     }
-    if expect.manifest.is_some() && missing.is_empty() && wrong.is_empty() {
+    if expect.tables.is_some() && missing.is_empty() && wrong.is_empty() {
         findings.push(finding(
             Severity::Info,
             "row_count",
             format!("All {} tables of the backup are present with the recorded row counts.", wanted.len()),
         ));
     }
-    let audit = if coord_ok {
-        let at: Vec<AuditTable> = wanted
-            .iter()
-            .filter(|(ns, t, _, _)| {
-                let system = ns == &expect.coordinator_ns && t == "state" || ns == &expect.system_ns && t == "metadata";
-                !system
-            })
-            .filter(|(ns, t, _, _)| !missing.contains(&label(d, ns, t)))
-            .map(|(ns, t, _, _)| AuditTable {
-                namespace: ns.clone(),
-                table: t.clone(),
-                in_flight: in_flight.get(&(ns.clone(), t.clone())).copied(),
-            })
-            .collect();
-        Some(audit::run(conn, &at, &expect.coordinator_ns, cancel).await?)
-    } else {
-        None
+    Ok(Checked { tables, findings, audit_tables, coordinator: coord_ok })
+}
+
+/// Verifies the targets of a restore, one per unit of `m`: each unit's
+/// tables on its target, and one audit across them all with the coordinator
+/// wherever it was restored. One report: findings of a backup of several
+/// units are prefixed by the profile they were found on.
+pub async fn verify_restored(
+    m: &Manifest,
+    targets: &[(&ManifestUnit, &Profile, Option<&Sensitive<String>>)],
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    let mut conns = Vec::new();
+    for (_, p, pw) in targets {
+        conns.push(LiveConn::open(p, *pw, false).await?);
+    }
+    let r = verify_across(m, targets, &mut conns, cancel).await;
+    for c in conns {
+        c.close().await;
+    }
+    r
+}
+
+async fn verify_across(
+    m: &Manifest,
+    targets: &[(&ManifestUnit, &Profile, Option<&Sensitive<String>>)],
+    conns: &mut [LiveConn],
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    let several = targets.len() > 1;
+    let (mut tables, mut findings, mut parts_tables) = (Vec::new(), Vec::new(), Vec::new());
+    let mut coordinator = None;
+    for (i, ((u, p, _), conn)) in targets.iter().zip(conns.iter_mut()).enumerate() {
+        let c = check_tables(conn, &Expect::unit(m, u), cancel).await?;
+        tables.extend(c.tables);
+        findings.extend(c.findings.into_iter().map(|mut f| {
+            if several {
+                f.message = format!("{}: {}", p.name, f.message);
+            }
+            f
+        }));
+        if c.coordinator {
+            coordinator = Some(i);
+        }
+        parts_tables.push(c.audit_tables);
+    }
+    let audit = match coordinator {
+        Some(k) => {
+            let mut parts: Vec<audit::AuditPart> =
+                conns.iter_mut().zip(parts_tables).map(|(conn, tables)| audit::AuditPart { conn, tables }).collect();
+            Some(audit::run_across(&mut parts, k, &m.coordinator_ns(), cancel).await?)
+        }
+        None => None,
     };
-    let passed =
-        !findings.iter().any(|f| f.severity == Severity::Error) && !audit.as_ref().is_some_and(|a| a.has_errors());
-    Ok(VerifyReport {
-        target: profile.target(),
-        profile: profile.name.clone(),
-        verified_at: chrono::Utc::now().to_rfc3339(),
-        backup_id: expect.manifest.map(|m| m.id.clone()),
-        tables,
-        findings,
-        audit,
-        passed,
+    let join = |f: &dyn Fn(&Profile) -> String| targets.iter().map(|(_, p, _)| f(p)).collect::<Vec<_>>().join(", ");
+    Ok(report(join(&|p| p.target()), join(&|p| p.name.clone()), Some(m.id.clone()), tables, findings, audit))
+}
+
+/// The unit of `m` a profile is compared with: the one named (its id or a
+/// storage), the only one, or the one read through that profile.
+fn unit_for<'a>(m: &'a Manifest, p: &Profile, unit: Option<&str>) -> Result<&'a ManifestUnit> {
+    if let Some(name) = unit {
+        return m.unit(name).ok_or_else(|| {
+            Error::invalid(format!(
+                "\"{name}\" is no unit or storage of backup {}; its units are {}.",
+                m.id,
+                m.units
+                    .iter()
+                    .map(|u| format!("{} (storages {})", u.id, u.storages.join(", ")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))
+        });
+    }
+    if let [only] = m.units.as_slice() {
+        return Ok(only);
+    }
+    m.units.iter().find(|u| u.profile == p.name || u.profile == p.id).ok_or_else(|| {
+        Error::invalid(format!(
+            "Backup {} has {} units ({}) and none was read through profile \"{}\": name the unit to compare it with (--unit).",
+            m.id,
+            m.units.len(),
+            m.units.iter().map(|u| format!("{} from {}", u.id, u.profile)).collect::<Vec<_>>().join(", "),
+            p.name
+        ))
     })
 }
 
-/// Verifies a profile's live database, against a backup's manifest when given.
+/// Verifies a profile's live database, against a backup's manifest when
+/// given (against one unit of it: `unit`, or the one that profile fits).
 pub async fn verify_profile(
     ds: &Deployments,
     profile: &str,
-    against: Option<&Manifest>,
+    against: Option<(&Manifest, Option<&str>)>,
     deployment: Option<&crate::deployment::Deployment>,
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
@@ -269,21 +412,15 @@ pub async fn verify_profile(
             ),
         ));
     }
+    let expect = match (against, deployment) {
+        (Some((m, unit)), _) => Expect::unit(m, unit_for(m, &p, unit)?),
+        (None, Some(d)) => Expect::live(&d.system_namespace, &d.coordinator_namespace),
+        (None, None) => {
+            Expect::live(crate::deployment::DEFAULT_SYSTEM_NAMESPACE, crate::deployment::DEFAULT_COORDINATOR_NAMESPACE)
+        }
+    };
     let pw = ds.secret_of(&p).await?;
     let mut conn = LiveConn::open(&p, pw.as_ref(), false).await?;
-    let expect = match (against, deployment) {
-        (Some(m), _) => Expect::of(m),
-        (None, Some(d)) => Expect {
-            manifest: None,
-            system_ns: d.system_namespace.clone(),
-            coordinator_ns: d.coordinator_namespace.clone(),
-        },
-        (None, None) => Expect {
-            manifest: None,
-            system_ns: crate::deployment::DEFAULT_SYSTEM_NAMESPACE.into(),
-            coordinator_ns: crate::deployment::DEFAULT_COORDINATOR_NAMESPACE.into(),
-        },
-    };
     let r = verify_conn(&mut conn, &p, &expect, cancel).await;
     conn.close().await;
     r
@@ -313,10 +450,11 @@ pub fn check_integrity(
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     use std::sync::Mutex;
     let mut problems = Vec::new();
-    if m.files.is_empty() {
+    let files: Vec<&manifest::ManifestFile> = m.files().collect();
+    if files.is_empty() {
         problems.push("the manifest lists no files".to_string());
     }
-    if m.tables.is_empty() {
+    if m.tables().next().is_none() {
         problems.push("the manifest lists no tables".to_string());
     }
     let done = AtomicU64::new(0);
@@ -324,14 +462,14 @@ pub fn check_integrity(
     let found: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
     let failed: Mutex<Option<Error>> = Mutex::new(None);
     let workers =
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4).min(m.files.len().max(1));
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(1, 4).min(files.len().max(1));
     std::thread::scope(|sc| {
         for _ in 0..workers {
             sc.spawn(|| {
                 let mut buf = vec![0u8; 1 << 20];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(f) = m.files.get(i) else { break };
+                    let Some(f) = files.get(i) else { break };
                     match hash_one(folder, f, &mut buf, &done, progress, cancel) {
                         Ok(Some(p)) => found.lock().unwrap().push((i, p)),
                         Ok(None) => {}
@@ -353,7 +491,7 @@ pub fn check_integrity(
     Ok(IntegrityReport {
         backup_id: m.id.clone(),
         folder: folder.display().to_string(),
-        files_checked: m.files.len(),
+        files_checked: files.len(),
         bytes_checked: done.load(Ordering::Relaxed),
         problems,
     })
@@ -427,6 +565,17 @@ pub fn store_report(folder: &Path, r: &VerifyReport) -> Result<PathBuf> {
     Ok(p)
 }
 
+/// The latest report stored with a backup (reports are named by their time).
+pub fn latest_report(folder: &Path) -> Option<VerifyReport> {
+    let latest = std::fs::read_dir(reports_dir(folder))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .max()?;
+    std::fs::read(latest).ok().and_then(|b| serde_json::from_slice(&b).ok())
+}
+
 /// The reports stored with a backup, oldest first.
 pub fn stored_reports(folder: &Path) -> Vec<VerifyReport> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(reports_dir(folder))
@@ -444,34 +593,38 @@ fn sanitize(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
-/// `quiesce verify <backup>`: the files against the manifest; for a SQLite
-/// backup (a database file) also the tables and the audit, read in place.
+/// `quiesce verify <backup>`: the files against the manifest; for a backup
+/// of SQLite units only (database files) also the tables and the audit,
+/// read in place, read-only.
 pub async fn verify_backup(
     root: &Path,
     id: &str,
     cancel: &CancellationToken,
 ) -> Result<(IntegrityReport, Option<VerifyReport>)> {
-    let (folder, m) = manifest::find(root, id)?;
+    let (folder, m) = crate::backup::catalog::find(root, id)?;
     let integ = {
         let (folder, m, c) = (folder.clone(), m.clone(), cancel.clone());
         tokio::task::spawn_blocking(move || check_integrity(&folder, &m, &|_| {}, &c))
             .await
             .map_err(|e| Error::internal(e.to_string()))??
     };
-    let live = if m.format == "sqlite" && integ.problems.is_empty() {
-        let file = folder.join(&m.files[0].name);
-        let p = Profile {
-            name: format!("backup {}", m.id),
+    let all_files = m.units.iter().all(|u| u.format == "sqlite" && u.files.len() == 1);
+    if !all_files || !integ.problems.is_empty() {
+        return Ok((integ, None));
+    }
+    let profiles: Vec<Profile> = m
+        .units
+        .iter()
+        .map(|u| Profile {
+            name: format!("backup {} {}", m.id, u.id),
             kind: DbKind::Sqlite,
-            path: Some(file.display().to_string()),
+            path: Some(folder.join(&u.files[0].name).display().to_string()),
             ..Default::default()
-        };
-        let mut conn = LiveConn::open(&p, None, false).await?;
-        let r = verify_conn(&mut conn, &p, &Expect::of(&m), cancel).await?;
-        conn.close().await;
-        Some(r)
-    } else {
-        None
-    };
-    Ok((integ, live))
+        })
+        .collect();
+    let targets: Vec<_> = m.units.iter().zip(&profiles).map(|(u, p)| (u, p, None)).collect();
+    let r = verify_restored(&m, &targets, cancel).await?;
+    // Kept with the backup (in verifications/, outside its files), so the catalog shows it verified.
+    store_report(&folder, &r)?;
+    Ok((integ, Some(r)))
 }

@@ -2,7 +2,7 @@
 //! profiles (secrets in the session keyring) and deployments.
 #![allow(dead_code)]
 
-use quiesce_engine::backup::{self, BackupOptions};
+use quiesce_engine::backup::BackupOptions;
 use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, Deployments, NamespaceMapping};
 use quiesce_engine::discovery::{self, Discovery};
 use quiesce_engine::plan::commands::DumpFormat;
@@ -38,7 +38,7 @@ pub fn fake_tool(dir: &Path, name: &str, version: &str, body: &str) -> PathBuf {
     p
 }
 
-pub fn quiet() -> backup::Sink {
+pub fn quiet() -> quiesce_engine::job::Sink {
     Arc::new(|_| {})
 }
 

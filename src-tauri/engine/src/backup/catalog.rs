@@ -1,0 +1,321 @@
+//! The catalog. The backup folders are the truth: a backup is a folder with
+//! `manifest.json`; the catalog is a scan of the folders (a folder copied from
+//! another machine shows up at the next scan); a folder still named
+//! `*.partial` is never a backup. Entries are typed, with a status, so pause
+//! windows and other operations can stand beside backups.
+
+use super::manifest::{read_manifest, Manifest, MANIFEST, PARTIAL_SUFFIX};
+use crate::error::{Error, Result};
+use crate::plan::Method;
+use crate::profile::DbKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+/// What the catalog says of an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CatalogStatus {
+    /// A complete backup whose latest verification passed.
+    Ok,
+    /// A complete backup whose manifest carries warnings.
+    Warnings,
+    /// A complete backup whose latest verification (a restore's, or a live
+    /// target checked against it) found errors.
+    VerificationFailed,
+    /// A complete backup nothing has verified yet.
+    Unverified,
+    /// A folder whose manifest does not parse: not usable, listed so it is seen.
+    Damaged,
+    /// An unfinished backup folder no job of this machine owns (`.partial`).
+    Leftover,
+}
+
+impl CatalogStatus {
+    /// Whether the entry is a backup that can be restored.
+    pub fn usable(self) -> bool {
+        !matches!(self, CatalogStatus::Damaged | CatalogStatus::Leftover)
+    }
+}
+
+/// One database snapshot of a catalog entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CatalogUnit {
+    pub id: String,
+    pub storages: Vec<String>,
+    pub kind: DbKind,
+    pub profile: String,
+    pub format: String,
+    #[ts(type = "number")]
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CatalogEntry {
+    pub id: String,
+    pub folder: String,
+    pub deployment: String,
+    pub deployment_id: String,
+    pub method: Method,
+    pub format: String,
+    /// When the backup started (a damaged or leftover folder: when it last changed).
+    #[ts(type = "string")]
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: f64,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    pub tables: usize,
+    pub units: Vec<CatalogUnit>,
+    pub status: CatalogStatus,
+    /// What is wrong, for damaged, leftover and failed entries.
+    pub problem: Option<String>,
+    /// When the latest verification ran.
+    #[ts(type = "string | null")]
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+impl CatalogEntry {
+    pub fn of(path: &Path, m: &Manifest) -> CatalogEntry {
+        let latest = crate::verify::latest_report(path);
+        let warnings = m.notes.iter().chain(m.units.iter().flat_map(|u| &u.notes)).any(|n| n.starts_with("warning"));
+        let status = match &latest {
+            Some(r) if !r.passed => CatalogStatus::VerificationFailed,
+            _ if warnings => CatalogStatus::Warnings,
+            Some(_) => CatalogStatus::Ok,
+            None => CatalogStatus::Unverified,
+        };
+        CatalogEntry {
+            id: m.id.clone(),
+            folder: path.display().to_string(),
+            deployment: m.deployment.clone(),
+            deployment_id: m.deployment_id.clone(),
+            method: m.method,
+            format: m.formats(),
+            started_at: m.started_at,
+            duration_ms: m.duration_ms,
+            bytes: m.total_bytes(),
+            tables: m.tables().count(),
+            units: m
+                .units
+                .iter()
+                .map(|u| CatalogUnit {
+                    id: u.id.clone(),
+                    storages: u.storages.clone(),
+                    kind: u.kind,
+                    profile: u.profile.clone(),
+                    format: u.format.clone(),
+                    bytes: u.bytes(),
+                })
+                .collect(),
+            status,
+            problem: (status == CatalogStatus::VerificationFailed).then(|| {
+                format!(
+                    "Its latest verification (of {}) found errors.",
+                    latest.as_ref().map(|r| r.target.as_str()).unwrap_or("?")
+                )
+            }),
+            verified_at: latest
+                .and_then(|r| DateTime::parse_from_rfc3339(&r.verified_at).ok())
+                .map(|t| t.with_timezone(&Utc)),
+        }
+    }
+
+    /// A folder that is not a usable backup.
+    fn unusable(path: &Path, status: CatalogStatus, problem: String) -> CatalogEntry {
+        let name = |p: Option<&Path>| p.and_then(|p| p.file_name()).map(|n| n.to_string_lossy().into_owned());
+        let modified = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .map(DateTime::<Utc>::from)
+            .unwrap_or_else(|_| Utc::now());
+        CatalogEntry {
+            id: name(Some(path)).unwrap_or_default(),
+            folder: path.display().to_string(),
+            deployment: name(path.parent()).unwrap_or_default(),
+            deployment_id: String::new(),
+            method: Method::Unknown,
+            format: String::new(),
+            started_at: modified,
+            duration_ms: 0.0,
+            bytes: 0,
+            tables: 0,
+            units: vec![],
+            status,
+            problem: Some(problem),
+            verified_at: None,
+        }
+    }
+}
+
+/// Where backups go unless a backup names another folder.
+pub fn default_root(home: &crate::paths::Home) -> PathBuf {
+    std::env::var_os("QUIESCE_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| home.data_dir.join("backups"))
+}
+
+/// The backup roots other than the default that backups were written to
+/// (`--out`), so that the catalog and the recovery look there too.
+fn roots_file(home: &crate::paths::Home) -> PathBuf {
+    home.data_dir.join("backup-roots.json")
+}
+
+/// Records a root a backup writes to (once, under the state lock).
+pub fn remember_root(home: &crate::paths::Home, root: &Path) -> Result<()> {
+    if root == default_root(home) || known_roots(home).iter().any(|r| r == root) {
+        return Ok(());
+    }
+    let _lock = crate::store::lock_exclusive(&home.lock_file())?;
+    let mut roots: Vec<PathBuf> = crate::store::read_json(&roots_file(home))?;
+    if !roots.iter().any(|r| r == root) {
+        roots.push(root.to_path_buf());
+        crate::store::write_json(&roots_file(home), &roots)?;
+    }
+    Ok(())
+}
+
+/// The default root first, then every root a backup was written to.
+pub fn known_roots(home: &crate::paths::Home) -> Vec<PathBuf> {
+    let default = default_root(home);
+    let more: Vec<PathBuf> = crate::store::read_json(&roots_file(home)).unwrap_or_default();
+    std::iter::once(default.clone()).chain(more.into_iter().filter(|r| *r != default)).collect()
+}
+
+/// What a catalog folder holds.
+enum Scanned {
+    Complete(PathBuf, Box<Manifest>),
+    Damaged(PathBuf, Error),
+    Partial(PathBuf),
+}
+
+/// Every backup folder under `root` (two levels: deployment / backup).
+fn scan_all(root: &Path) -> Vec<Scanned> {
+    let mut out = Vec::new();
+    let Ok(deps) = std::fs::read_dir(root) else { return out };
+    for d in deps.flatten() {
+        let Ok(backups) = std::fs::read_dir(d.path()) else { continue };
+        for b in backups.flatten() {
+            let path = b.path();
+            if !path.is_dir() {
+                continue;
+            }
+            if path.to_string_lossy().ends_with(PARTIAL_SUFFIX) {
+                out.push(Scanned::Partial(path));
+            } else if path.join(MANIFEST).is_file() {
+                match read_manifest(&path) {
+                    Ok(m) => out.push(Scanned::Complete(path, Box::new(m))),
+                    Err(e) => out.push(Scanned::Damaged(path, e)),
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every complete backup under `root`, newest first.
+pub fn scan(root: &Path) -> Vec<(PathBuf, Manifest)> {
+    let mut out: Vec<(PathBuf, Manifest)> = scan_all(root)
+        .into_iter()
+        .filter_map(|s| match s {
+            Scanned::Complete(p, m) => Some((p, *m)),
+            _ => None,
+        })
+        .collect();
+    out.sort_by_key(|b| std::cmp::Reverse(b.1.started_at));
+    out
+}
+
+/// The catalog of `root`: complete backups and damaged ones (a manifest that
+/// does not parse is listed with its error, never silently left out), newest first.
+pub fn list(root: &Path) -> Vec<CatalogEntry> {
+    let mut v: Vec<CatalogEntry> = scan_all(root)
+        .into_iter()
+        .filter_map(|s| match s {
+            Scanned::Complete(p, m) => Some(CatalogEntry::of(&p, &m)),
+            Scanned::Damaged(p, e) => Some(CatalogEntry::unusable(&p, CatalogStatus::Damaged, e.message)),
+            Scanned::Partial(_) => None,
+        })
+        .collect();
+    v.sort_by_key(|b| std::cmp::Reverse(b.started_at));
+    v
+}
+
+/// Unfinished backup folders under `roots` that no running job of this
+/// machine owns: the start-up recovery removes those its journals name, so
+/// what is left here was not Quiesce's to remove (an older release's, or
+/// another machine's writing to a shared folder). Listed, never deleted.
+pub fn leftovers(home: &crate::paths::Home, roots: &[PathBuf]) -> Vec<CatalogEntry> {
+    let live = crate::job::recovery::live_owned(home);
+    let mut v = Vec::new();
+    for root in roots {
+        for s in scan_all(root) {
+            if let Scanned::Partial(p) = s {
+                if !live.contains(&p) {
+                    v.push(CatalogEntry::unusable(
+                        &p,
+                        CatalogStatus::Leftover,
+                        "an unfinished backup that no job of this machine owns (left by an older Quiesce, or being written by another machine): Quiesce leaves it alone. Delete the folder if no backup is running there.".into(),
+                    ));
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Whether `id` names a backup folder under `root`, usable or damaged.
+pub fn is_backup_id(root: &Path, id: &str) -> bool {
+    scan_all(root).iter().any(|s| match s {
+        Scanned::Complete(_, m) => m.id == id,
+        Scanned::Damaged(p, _) => p.file_name().is_some_and(|n| n == id),
+        Scanned::Partial(_) => false,
+    })
+}
+
+/// A backup by id (or folder path).
+pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
+    let p = Path::new(id);
+    if p.is_absolute() && p.join(MANIFEST).is_file() {
+        return Ok((p.to_path_buf(), read_manifest(p).map_err(|e| damaged(p, e))?));
+    }
+    let all = scan_all(root);
+    for s in &all {
+        if let Scanned::Damaged(path, e) = s {
+            if path.file_name().is_some_and(|n| n == id) {
+                return Err(damaged(path, Error::new(e.code, e.message.clone())));
+            }
+        }
+    }
+    all.into_iter()
+        .find_map(|s| match s {
+            Scanned::Complete(p, m) if m.id == id => Some((p, *m)),
+            _ => None,
+        })
+        .ok_or_else(|| {
+            Error::not_found(format!(
+                "No backup \"{id}\" under {}. List them with `quiesce backups list`, or give the backup's folder.",
+                root.display()
+            ))
+        })
+}
+
+/// A backup whose manifest cannot be read is damaged, not missing (a newer
+/// schema says so itself).
+fn damaged(folder: &Path, e: Error) -> Error {
+    if e.message.contains("newer Quiesce") {
+        return Error::new(crate::ErrorCode::Unsupported, e.message);
+    }
+    Error::new(
+        crate::ErrorCode::Corrupt,
+        format!(
+            "The backup in {} is damaged: {} Restore another backup (`quiesce backups list` shows it as damaged), or put back its manifest from a copy.",
+            folder.display(),
+            e.message
+        ),
+    )
+}
+
+/// Deletes a complete backup's folder.
+pub fn delete(root: &Path, id: &str) -> Result<Manifest> {
+    let (path, m) = find(root, id)?;
+    std::fs::remove_dir_all(&path).map_err(|e| Error::io("delete", &path, e))?;
+    Ok(m)
+}

@@ -1,0 +1,127 @@
+//! MySQL/MariaDB: one `mariadb-dump`/`mysqldump --single-transaction` of
+//! every ScalarDB database at once (one per database would not be
+//! consistent), compressed as it streams, its rows counted in the dump's own
+//! SQL as it passes.
+
+use super::dump::{streamed_counts, Done, Dump};
+use super::manifest::{ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool};
+use super::prepare::format_of;
+use super::sqlcount;
+use crate::discovery;
+use crate::error::{Error, ErrorCode, Result};
+use crate::job::JobEvent;
+use crate::plan::commands::{self, Runtime};
+use crate::tools::creds;
+use crate::tools::pipeline;
+use std::path::Path;
+
+/// Counts with SQL in a consistent-snapshot transaction of Quiesce's own:
+/// for mydumper (before it starts), or when the dump stream could not be
+/// counted (after it ended). That snapshot is not the dump's, so these
+/// counts are marked as estimates.
+pub(super) async fn count_all(job: &Dump<'_>) -> Result<Vec<ManifestTable>> {
+    use mysql_async::prelude::Queryable;
+    let p = &job.unit.profile;
+    let mut conn = crate::connect::mysql::connect_profile(p, job.password).await?;
+    let me = |e: mysql_async::Error| crate::connect::mysql::map_error(e, p, discovery::STATEMENT_TIMEOUT);
+    conn.query_drop("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY").await.map_err(me)?;
+    let mut tables = Vec::new();
+    for t in &job.unit.found.tables {
+        let q = format!(
+            "SELECT COUNT(*) FROM {}",
+            crate::live::table_name(crate::live::Dialect::Mysql, &t.namespace, &t.table)
+        );
+        let n: Option<i64> = tokio::select! {
+            r = conn.query_first(q) => r.map_err(me)?,
+            _ = job.cancel.cancelled() => return Err(Error::cancelled_job()),
+        };
+        tables.push(ManifestTable::counted(t, n, false));
+    }
+    let _ = conn.query_drop("COMMIT").await;
+    let _ = conn.disconnect().await;
+    Ok(tables)
+}
+
+pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
+    let Dump { opts, dir, live, sink, .. } = *job;
+    let (p, found) = (&job.unit.profile, &job.unit.found);
+    let format = format_of(opts, p.kind);
+    let cnf = job.journal.cred_file("my.cnf", &creds::my_cnf(job.pw(), &["client"]))?;
+    let out_name = format.mysql_output();
+    let out = dir.join(out_name);
+    let tool = found
+        .tools
+        .iter()
+        .find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump")
+        .and_then(|t| t.path.clone())
+        .unwrap_or("mysqldump".into());
+    let (cnf_path, out_s) = (cnf.path_str(), out.display().to_string());
+    let ns = job.unit.namespaces();
+    let cmd = commands::mysql_dump(
+        p,
+        &tool,
+        &ns,
+        format,
+        &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s, session: "" },
+    );
+    sink(JobEvent::Phase { phase: "dumping".into(), message: cmd.render() });
+    let run = job.run(job.log_sink("Retrieving table structure for table"), &ns);
+    // The rows are counted in the dump as it streams past: exactly the dump's
+    // snapshot, and no second scan of the database beside it.
+    let mut counter = sqlcount::SqlDumpCounter::new();
+    let r = {
+        let mut tap = |b: &[u8]| counter.feed(b);
+        pipeline::run_to_file(&cmd, &out, &run, Some(&mut tap)).await?
+    };
+    drop(cnf);
+    let errs = pipeline::error_lines(&r.stderr);
+    if !errs.is_empty() {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!("{} reported errors although it exited 0:\n{}", tool, errs.join("\n")),
+        ));
+    }
+    if !String::from_utf8_lossy(&r.tail).contains("-- Dump completed") {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            "The dump ends without its trailer (\"-- Dump completed\"): it is incomplete.",
+        ));
+    }
+    let (tables, exact) = match counter.counts() {
+        Some(counts) => (streamed_counts(&job.unit.found, counts, "The dump holds no table")?, true),
+        None => {
+            tracing::info!(
+                "the dump's rows could not be counted as it streamed ({:?}); counting with SQL",
+                counter.failed()
+            );
+            (count_all(job).await?, false)
+        }
+    };
+    live.all_tables_done();
+    Ok(Done {
+        tool: found.tools.iter().find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump").map(|t| ManifestTool {
+            name: t.tool.clone(),
+            path: t.path.clone().unwrap_or_default(),
+            version: t.version.clone().unwrap_or_default(),
+        }),
+        consistency: ConsistencyBasis {
+            kind: "mysql_single_transaction".into(),
+            snapshot: None,
+            note: format!(
+                "One {} --single-transaction over databases {} (InnoDB, checked): one consistent snapshot. {}",
+                Path::new(&tool).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                ns.join(", "),
+                if exact {
+                    "The row counts are the rows in the dump itself, counted as it was written."
+                } else {
+                    "The row counts were taken with SQL in a separate snapshot after the dump, so they are estimates of the dump's."
+                }
+            ),
+        },
+        tables,
+        files: vec![ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256 }],
+        restore_hint: commands::mysql_restore_hint(format),
+        notes: vec![],
+        writers_blocked_ms: None,
+    })
+}

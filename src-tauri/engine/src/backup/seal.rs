@@ -1,0 +1,62 @@
+//! Sealing a backup, once for all its units: the folder made private, the
+//! manifest written last, the folder renamed from `<id>.partial` to `<id>`.
+
+use super::manifest::{Manifest, ManifestPause, ManifestUnit, MANIFEST, SCHEMA_VERSION};
+use super::prepare::Context;
+use crate::error::{Error, Result};
+use crate::job::{self, Journal, Live, Sink};
+use chrono::{DateTime, Utc};
+use std::path::Path;
+use std::sync::Arc;
+
+pub(super) struct Seal<'a> {
+    pub ctx: &'a Context,
+    pub id: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub partial: &'a Path,
+    pub final_dir: &'a Path,
+    pub journal: &'a Journal,
+    pub live: &'a Arc<Live>,
+}
+
+impl Seal<'_> {
+    pub fn seal(&self, units: Vec<ManifestUnit>, pause: Option<ManifestPause>, sink: &Sink) -> Result<Manifest> {
+        self.live.set_phase("finishing");
+        job::phase(sink, "finishing", "Writing the manifest and sealing the backup…");
+        let d = &self.ctx.deployment;
+        let finished_at = Utc::now();
+        let m = Manifest {
+            schema_version: SCHEMA_VERSION,
+            id: self.id.to_string(),
+            deployment_id: d.id.clone(),
+            deployment: d.name.clone(),
+            method: self.ctx.plan.method,
+            decision_path: self.ctx.plan.path.clone(),
+            started_at: self.started_at,
+            finished_at,
+            duration_ms: (finished_at - self.started_at).num_milliseconds() as f64,
+            system_namespace: d.system_namespace.clone(),
+            coordinator_namespace: d.coordinator_namespace.clone(),
+            namespace_mapping: d.namespace_mapping.clone(),
+            units,
+            pause,
+            notes: vec![],
+        };
+        let bytes = serde_json::to_vec_pretty(&m).map_err(|e| Error::internal(e.to_string()))?;
+        // Private whatever the tools chose (pg_dump -Fd and mydumper create their files).
+        crate::paths::make_private(self.partial)?;
+        crate::store::write_atomic(&self.partial.join(MANIFEST), &bytes)?;
+        std::fs::rename(self.partial, self.final_dir).map_err(|e| Error::io("seal", self.final_dir, e))?;
+        self.journal.release(self.partial)?;
+        if let Some(parent) = self.final_dir.parent() {
+            let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
+        }
+        job::phase(
+            sink,
+            "done",
+            format!("Backup {} complete: {} in {}", m.id, super::human(m.total_bytes()), self.final_dir.display()),
+        );
+        tracing::info!(deployment = %m.deployment, id = %m.id, bytes = m.total_bytes(), units = m.units.len(), "backup complete");
+        Ok(m)
+    }
+}
