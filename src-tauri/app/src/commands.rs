@@ -3,8 +3,8 @@
 
 use crate::AppState;
 use quiesce_engine::api::AppInfo;
-use quiesce_engine::backup::catalog::{self, CatalogEntry};
 use quiesce_engine::backup::{self, BackupOptions, Preflight};
+use quiesce_engine::catalog::{self, CatalogEntry};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};

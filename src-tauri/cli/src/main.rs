@@ -3,9 +3,9 @@
 //! error code (see ErrorCode::exit_code); errors print with their code.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use quiesce_engine::backup::catalog::{self, CatalogEntry};
-use quiesce_engine::backup::manifest::Manifest;
 use quiesce_engine::backup::{self, BackupOptions};
+use quiesce_engine::catalog::manifest::Manifest;
+use quiesce_engine::catalog::{self, CatalogEntry};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, Deployments};
@@ -748,7 +748,8 @@ async fn run(cmd: Command) -> Result<Output> {
             let ds = Deployments::new(secrets.apply(profiles, &needs)?);
             let cancel = ctrl_c_token();
             let as_path = std::path::Path::new(&target);
-            let is_backup = as_path.join(backup::manifest::MANIFEST).is_file() || catalog::is_backup_id(&root, &target);
+            let is_backup =
+                as_path.join(catalog::manifest::MANIFEST).is_file() || catalog::is_backup_id(&root, &target);
             if is_backup && against.is_none() {
                 let t = if as_path.exists() { absolute(target) } else { target };
                 let (i, v) = verify::verify_backup(&root, &t, &cancel).await?;
@@ -992,11 +993,11 @@ fn progress_printer() -> Sink {
             let eta = p.eta_secs.map(|s| format!(" ETA {:.0}s", s)).unwrap_or_default();
             let text = format!(
                 "{} read · {} written · tables {}/{} · {}/s{eta}",
-                backup::human(p.raw_bytes),
-                backup::human(p.written_bytes),
+                quiesce_engine::size::human(p.raw_bytes),
+                quiesce_engine::size::human(p.written_bytes),
                 p.tables_done,
                 p.tables_total,
-                backup::human(p.rate_bps as u64)
+                quiesce_engine::size::human(p.rate_bps as u64)
             );
             if tty {
                 let width = 24;
@@ -1143,7 +1144,7 @@ fn print_output(out: Output, json: bool) {
         Output::Verified(v) => print_verify(&v),
         Output::BackupVerified(i, v) => {
             if i.problems.is_empty() {
-                println!("Backup {}: {} file(s), {} match the manifest.", i.backup_id, i.files_checked, backup::human(i.bytes_checked));
+                println!("Backup {}: {} file(s), {} match the manifest.", i.backup_id, i.files_checked, quiesce_engine::size::human(i.bytes_checked));
             } else {
                 println!("Backup {} does NOT match its manifest:", i.backup_id);
                 for p in &i.problems {
@@ -1219,7 +1220,7 @@ fn print_catalog(c: &[CatalogEntry]) {
             b.id,
             b.deployment,
             b.format,
-            backup::human(b.bytes),
+            quiesce_engine::size::human(b.bytes),
             b.duration_ms / 1000.0,
             b.tables,
             status,
@@ -1292,7 +1293,7 @@ fn print_restore_preflight(p: &restore::RestorePreflight) {
         p.deployment,
         p.units.len(),
         p.tables,
-        backup::human(p.bytes)
+        quiesce_engine::size::human(p.bytes)
     );
     for u in &p.units {
         println!();
@@ -1302,7 +1303,7 @@ fn print_restore_preflight(p: &restore::RestorePreflight) {
             u.storages.join(", "),
             u.format,
             u.tables,
-            backup::human(u.bytes),
+            quiesce_engine::size::human(u.bytes),
             u.source
         );
         println!(
@@ -1436,7 +1437,12 @@ fn print_manifest(dir: &std::path::Path, m: &Manifest) {
             );
         }
         for f in &u.files {
-            println!("    file         {:<24} {:>10}  sha256 {}", f.name, backup::human(f.bytes), f.sha256);
+            println!(
+                "    file         {:<24} {:>10}  sha256 {}",
+                f.name,
+                quiesce_engine::size::human(f.bytes),
+                f.sha256
+            );
         }
         for n in &u.notes {
             println!("    note         {n}");

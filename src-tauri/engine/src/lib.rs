@@ -1,14 +1,18 @@
 //! Quiesce's engine: everything but the window. No Tauri dependency, so the
 //! CLI, the app and the tests share exactly this code.
 
+#![warn(clippy::too_many_lines)]
+
 pub mod api;
 pub mod backup;
+pub mod catalog;
 pub mod connect;
 pub mod demo;
 pub mod deployment;
 pub mod discovery;
 pub mod duration;
 pub mod error;
+pub mod grants;
 pub mod job;
 pub mod live;
 pub mod logging;
@@ -20,6 +24,7 @@ pub mod restore;
 pub mod scalardb;
 pub mod secrets;
 pub mod sensitive;
+pub mod size;
 pub mod startup;
 pub mod state_audit;
 pub mod store;

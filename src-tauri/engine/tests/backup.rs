@@ -8,7 +8,8 @@
 
 mod common;
 use common::{folders, opts, quiet, sh, Env, Tmpfs};
-use quiesce_engine::backup::{self, catalog, manifest, BackupOptions};
+use quiesce_engine::backup::{self, BackupOptions};
+use quiesce_engine::catalog::{self, manifest};
 use quiesce_engine::job::JobEvent;
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, ProfileInput};

@@ -260,7 +260,7 @@ fn manifests_never_panic_and_a_damaged_one_is_listed_with_its_line() {
     runner(1500)
         .run(&mutated(seeds), |text| {
             std::fs::write(folder.join("manifest.json"), &text).unwrap();
-            match quiesce_engine::backup::manifest::read_manifest(&folder) {
+            match quiesce_engine::catalog::manifest::read_manifest(&folder) {
                 Ok(m) => {
                     // A manifest that parses still never names a file outside its folder.
                     let problems = quiesce_engine::verify::check_integrity(
@@ -276,7 +276,7 @@ fn manifests_never_panic_and_a_damaged_one_is_listed_with_its_line() {
                 Err(e) => {
                     prop_assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
                     prop_assert!(e.message.contains("manifest.json"), "{}", e.message);
-                    let listed = quiesce_engine::backup::catalog::list(root.path());
+                    let listed = quiesce_engine::catalog::list(root.path());
                     prop_assert!(listed.len() == 1 && listed[0].problem.is_some(), "a damaged manifest must be listed");
                 }
             }

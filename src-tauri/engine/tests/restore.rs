@@ -8,7 +8,8 @@
 
 mod common;
 use common::Env;
-use quiesce_engine::backup::{self, manifest, BackupOptions};
+use quiesce_engine::backup::{self, BackupOptions};
+use quiesce_engine::catalog::manifest;
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, ProfileInput};
 use quiesce_engine::restore::{self, RestoreOptions};
@@ -464,7 +465,7 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
 
     // A corrupted backup is copied beside the target while it is checked, and
     // never replaces it: the target is byte for byte what it was, no copy left.
-    let (dir, _) = quiesce_engine::backup::catalog::find(&out, &m.id).unwrap();
+    let (dir, _) = quiesce_engine::catalog::find(&out, &m.id).unwrap();
     let bad = env.dir.path().join("bad-backup");
     copy_dir(&dir, &bad);
     corrupt(&bad.join("scalardb.sqlite"));

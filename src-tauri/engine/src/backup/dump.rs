@@ -1,9 +1,9 @@
 //! One unit's dump: what the engines share (the running job, its progress
 //! and log, the tools' run), and the dispatch to the engine that dumps it.
 
-use super::manifest::{ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool, ManifestUnit};
 use super::prepare::{format_of, UnitCtx};
 use super::BackupOptions;
+use crate::catalog::manifest::{ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool, ManifestUnit};
 use crate::discovery::StorageDiscovery;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{JobEvent, Journal, Live, Sink};
@@ -99,7 +99,7 @@ pub(super) async fn dump_unit(job: &Dump<'_>) -> Result<ManifestUnit> {
     let grants = async {
         match u.profile.kind {
             DbKind::Sqlite => None,
-            _ => super::grants::record(&u.profile, job.password, &u.found.namespaces).await,
+            _ => crate::grants::record(&u.profile, job.password, &u.found.namespaces).await,
         }
     };
     let (done, grants) = tokio::join!(engine, grants);
@@ -115,7 +115,7 @@ pub(super) async fn dump_unit(job: &Dump<'_>) -> Result<ManifestUnit> {
         product: u.found.product.clone(),
         server_version: u.found.server_version.clone(),
         file_owner: (p.kind == DbKind::Sqlite)
-            .then(|| super::manifest::FileOwner::of(Path::new(p.path.as_deref().unwrap_or(""))))
+            .then(|| crate::catalog::manifest::FileOwner::of(Path::new(p.path.as_deref().unwrap_or(""))))
             .flatten(),
         namespaces: u.found.namespaces.clone(),
         format: if p.kind == DbKind::Sqlite { "sqlite".into() } else { format_of(job.opts, p.kind).as_str().into() },
@@ -149,7 +149,7 @@ pub(super) fn hash_dir(dir: &Path, prefix: &str) -> Result<Vec<ManifestFile>> {
     entries
         .iter()
         .map(|e| {
-            let (sha256, bytes) = super::manifest::sha256_file(&e.path())?;
+            let (sha256, bytes) = crate::catalog::manifest::sha256_file(&e.path())?;
             Ok(ManifestFile { name: format!("{prefix}/{}", e.file_name().to_string_lossy()), bytes, sha256 })
         })
         .collect()

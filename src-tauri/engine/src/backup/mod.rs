@@ -14,10 +14,7 @@
 //! all of it for deployments that need no pause; a deployment whose plan
 //! needs explicit pausing is refused there (the pause job wraps these steps).
 
-pub mod catalog;
 mod dump;
-pub mod grants;
-pub mod manifest;
 mod mydumper;
 mod mysql;
 pub mod pgarchive;
@@ -27,12 +24,15 @@ mod seal;
 pub mod sqlcount;
 mod sqlite;
 
+use crate::catalog::{
+    self,
+    manifest::{self, Manifest, PARTIAL_SUFFIX},
+};
 use crate::deployment::Deployments;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{self, Journal, Live, Owned, Sink, Ticker};
 use crate::plan::commands::DumpFormat;
 use crate::plan::{Method, Plan};
-use manifest::{Manifest, PARTIAL_SUFFIX};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -72,17 +72,6 @@ impl Preflight {
     pub fn ok(&self) -> bool {
         self.checks.iter().all(|c| c.ok)
     }
-}
-
-pub fn human(b: u64) -> String {
-    let u = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = b as f64;
-    let mut i = 0;
-    while v >= 1024.0 && i < u.len() - 1 {
-        v /= 1024.0;
-        i += 1;
-    }
-    format!("{v:.1} {}", u[i])
 }
 
 /// The checks and the commands, without running anything.

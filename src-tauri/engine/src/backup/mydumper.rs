@@ -3,7 +3,7 @@
 //! only in its log and exit status), stopped when it stalls.
 
 use super::dump::{dir_bytes, hash_dir, Done, Dump};
-use super::manifest::{ConsistencyBasis, ManifestTool};
+use crate::catalog::manifest::{ConsistencyBasis, ManifestTool};
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::JobEvent;
 use crate::plan::commands::{self, DumpFormat, Runtime};

@@ -4,9 +4,9 @@
 //! SQL as it passes.
 
 use super::dump::{streamed_counts, Done, Dump};
-use super::manifest::{ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool};
 use super::prepare::format_of;
 use super::sqlcount;
+use crate::catalog::manifest::{ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool};
 use crate::discovery;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::JobEvent;

@@ -4,9 +4,9 @@
 //! past), and `pg_restore --list` reading back the archive's contents.
 
 use super::dump::{dir_bytes, hash_dir, streamed_counts, tool_of, Done, Dump};
-use super::manifest::{ConsistencyBasis, ManifestFile, ManifestTable};
 use super::pgarchive;
 use super::prepare::format_of;
+use crate::catalog::manifest::{ConsistencyBasis, ManifestFile, ManifestTable};
 use crate::discovery::{self, StorageDiscovery};
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::JobEvent;

@@ -3,13 +3,14 @@
 //! tables there, the tools able to dump it, the names safe to pass — with
 //! the space and the output folder. The same for `--dry-run` and a run.
 
-use super::{human, BackupOptions, Check, Preflight};
+use super::{BackupOptions, Check, Preflight};
 use crate::deployment::{Deployment, DeploymentStorage, Deployments, TransactionManager};
 use crate::discovery::{self, Discovery, Severity, StorageDiscovery};
 use crate::error::{Error, ErrorCode, Result};
 use crate::plan::commands::{self, CommandLine, DumpFormat, Runtime};
 use crate::plan::{self, BackupUnit, Method, Plan};
 use crate::profile::{DbKind, Flavor, Profile};
+use crate::size::human;
 use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
 
@@ -81,7 +82,7 @@ pub async fn prepare(
     check_options(opts, &units)?;
     let root = match &opts.out {
         Some(o) => PathBuf::from(o),
-        None => super::catalog::default_root(ds.profiles().home()),
+        None => crate::catalog::default_root(ds.profiles().home()),
     };
     let out_dir = crate::paths::inside(&root, &[&d.name])?;
     let several = units.len() > 1;

@@ -1,8 +1,8 @@
 //! Sealing a backup, once for all its units: the folder made private, the
 //! manifest written last, the folder renamed from `<id>.partial` to `<id>`.
 
-use super::manifest::{Manifest, ManifestPause, ManifestUnit, MANIFEST, SCHEMA_VERSION};
 use super::prepare::Context;
+use crate::catalog::manifest::{Manifest, ManifestPause, ManifestUnit, MANIFEST, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 use crate::job::{self, Journal, Live, Sink};
 use chrono::{DateTime, Utc};
@@ -54,7 +54,12 @@ impl Seal<'_> {
         job::phase(
             sink,
             "done",
-            format!("Backup {} complete: {} in {}", m.id, super::human(m.total_bytes()), self.final_dir.display()),
+            format!(
+                "Backup {} complete: {} in {}",
+                m.id,
+                crate::size::human(m.total_bytes()),
+                self.final_dir.display()
+            ),
         );
         tracing::info!(deployment = %m.deployment, id = %m.id, bytes = m.total_bytes(), units = m.units.len(), "backup complete");
         Ok(m)

@@ -7,7 +7,7 @@
 //! is held; in WAL mode it does not block them.
 
 use super::dump::{Done, Dump};
-use super::manifest::{sha256_file, ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool};
+use crate::catalog::manifest::{sha256_file, ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool};
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{JobEvent, Live};
 use rusqlite::backup::{Backup, StepResult};

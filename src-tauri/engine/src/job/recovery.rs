@@ -41,7 +41,7 @@ fn take_lock(path: &Path) -> Option<std::fs::File> {
 fn plausible(o: &Owned, home: &Home) -> bool {
     let name = o.path().file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match o {
-        Owned::Partial { path } => path.is_absolute() && name.ends_with(crate::backup::manifest::PARTIAL_SUFFIX),
+        Owned::Partial { path } => path.is_absolute() && name.ends_with(crate::catalog::manifest::PARTIAL_SUFFIX),
         Owned::TempFile { path } => path.is_absolute() && name.contains(".quiesce-"),
         Owned::CredDir { path } => {
             path.parent().is_some_and(|p| p == cred_base(home) || p == home.data_dir.join("run"))

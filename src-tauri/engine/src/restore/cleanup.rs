@@ -229,7 +229,7 @@ pub(super) async fn apply_grants(prep: &Prepared, opts: &RestoreOptions, sink: &
             message: format!("Granting the recorded privileges to {who} on {}…", u.target.name),
         });
         let mut conn = LiveConn::open(&u.target, u.pw.as_ref(), false).await?;
-        let r = crate::backup::grants::apply(&mut conn, g, &who).await;
+        let r = crate::grants::apply(&mut conn, g, &who).await;
         conn.close().await;
         applied.extend(r.map_err(|e| {
             crate::Error::new(

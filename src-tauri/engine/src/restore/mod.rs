@@ -26,7 +26,7 @@ mod prepare;
 mod sessions;
 mod sqlite;
 
-use crate::backup::manifest::{self, Manifest};
+use crate::catalog::manifest::{self, Manifest};
 use crate::deployment::Deployments;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{self, Check, Journal, Live, Sink, Ticker};
@@ -179,7 +179,7 @@ pub fn find_backup(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
             ),
         ));
     }
-    crate::backup::catalog::find(root, id)
+    crate::catalog::find(root, id)
 }
 
 /// The checks and the commands, without touching any target.

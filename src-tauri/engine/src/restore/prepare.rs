@@ -5,8 +5,7 @@
 //! and once for the backup, its files against the manifest.
 
 use super::{cleanup, native, ExistingTable, RestoreOptions, RestorePreflight, Session, UnitPreflight};
-use crate::backup::human;
-use crate::backup::manifest::{Manifest, ManifestUnit};
+use crate::catalog::manifest::{Manifest, ManifestUnit};
 use crate::deployment::Deployments;
 use crate::discovery::{major_of, tools};
 use crate::error::{Error, ErrorCode, Result};
@@ -14,6 +13,7 @@ use crate::job::Check;
 use crate::live::{Dialect, LiveConn};
 use crate::profile::{DbKind, Flavor, Profile};
 use crate::sensitive::Sensitive;
+use crate::size::human;
 use crate::verify;
 use std::path::{Path, PathBuf};
 use tokio_util::sync::CancellationToken;
@@ -438,8 +438,8 @@ async fn grants_check(c: &mut LiveConn, u: &ManifestUnit, opts: &RestoreOptions)
         None => Check::fail("grants", ErrorCode::InvalidInput, "This backup recorded no grants (it was made by an older Quiesce, or they could not be read). Restore without re-applying grants."),
         Some(g) => {
             let who = opts.grant_to.clone().unwrap_or_else(|| g.grantee.clone());
-            let shown = crate::backup::grants::grantee_sql(c.dialect(), &who);
-            if crate::backup::grants::grantee_exists(c, &who).await.unwrap_or(false) {
+            let shown = crate::grants::grantee_sql(c.dialect(), &who);
+            if crate::grants::grantee_exists(c, &who).await.unwrap_or(false) {
                 Check::pass("grants", format!("{} recorded privilege(s) of {} will be granted to {shown}", g.statements.len(), g.grantee))
             } else {
                 Check::fail("grants", ErrorCode::NotFound, format!("{shown} does not exist on the target: create it first, or give the grants to another role (--grant-to)."))

@@ -9,7 +9,7 @@
 //! replaced file.
 
 use super::prepare::{PendingIntegrity, UnitPlan};
-use crate::backup::manifest::FileOwner;
+use crate::catalog::manifest::FileOwner;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{self, Journal, Live, Owned, Sink};
 use rusqlite::Connection;

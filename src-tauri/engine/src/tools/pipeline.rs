@@ -755,7 +755,7 @@ mod tests {
         assert!(sent == got, "the output differs from what the tool wrote");
         assert_eq!(seen, sent.len());
         assert_eq!(r.raw_bytes as usize, sent.len());
-        assert_eq!(r.sha256, crate::backup::manifest::sha256_file(&out).unwrap().0);
+        assert_eq!(r.sha256, crate::catalog::manifest::sha256_file(&out).unwrap().0);
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@
 
 pub mod audit;
 
-use crate::backup::manifest::{self, Manifest, ManifestTable, ManifestUnit};
+use crate::catalog::manifest::{self, Manifest, ManifestTable, ManifestUnit};
 use crate::deployment::Deployments;
 use crate::discovery::{Finding, Severity};
 use crate::error::{Error, ErrorCode, Result};
@@ -601,7 +601,7 @@ pub async fn verify_backup(
     id: &str,
     cancel: &CancellationToken,
 ) -> Result<(IntegrityReport, Option<VerifyReport>)> {
-    let (folder, m) = crate::backup::catalog::find(root, id)?;
+    let (folder, m) = crate::catalog::find(root, id)?;
     let integ = {
         let (folder, m, c) = (folder.clone(), m.clone(), cancel.clone());
         tokio::task::spawn_blocking(move || check_integrity(&folder, &m, &|_| {}, &c))

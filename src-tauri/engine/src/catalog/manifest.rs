@@ -145,7 +145,7 @@ pub struct ManifestUnit {
     pub consistency: ConsistencyBasis,
     /// The profile user's privileges on the namespaces, for a restore to re-apply.
     #[serde(default)]
-    pub grants: Option<super::grants::RecordedGrants>,
+    pub grants: Option<crate::grants::RecordedGrants>,
     pub tables: Vec<ManifestTable>,
     pub files: Vec<ManifestFile>,
     /// How long the backup kept writers from committing (SQLite in
@@ -265,7 +265,7 @@ struct ManifestV1 {
     #[serde(default)]
     coordinator_namespace: Option<String>,
     #[serde(default)]
-    grants: Option<super::grants::RecordedGrants>,
+    grants: Option<crate::grants::RecordedGrants>,
     tables: Vec<ManifestTable>,
     files: Vec<ManifestFile>,
     writers_blocked_ms: Option<f64>,

@@ -4,11 +4,13 @@
 //! `*.partial` is never a backup. Entries are typed, with a status, so pause
 //! windows and other operations can stand beside backups.
 
-use super::manifest::{read_manifest, Manifest, MANIFEST, PARTIAL_SUFFIX};
+pub mod manifest;
+
 use crate::error::{Error, Result};
 use crate::plan::Method;
 use crate::profile::DbKind;
 use chrono::{DateTime, Utc};
+use manifest::{read_manifest, Manifest, MANIFEST, PARTIAL_SUFFIX};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use ts_rs::TS;
