@@ -339,31 +339,55 @@ const STORAGE_USED: &[&str] = &[
 /// Marks of a ScalarDB Cluster node's own configuration.
 const CLUSTER_SERVER_PREFIXES: &[&str] = &["scalar.db.cluster.node.", "scalar.db.cluster.membership."];
 
-/// The heart of the import: properties -> preview + secrets.
-pub fn interpret(path: &Path, text: &str, sha256: &str, existing: &[Profile]) -> Result<Interpreted> {
-    let label =
-        path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
-    let props = properties::parse(&label, text)?;
-    let err_at = |line: usize, m: String| Error::invalid(format!("{label} line {line}: {m}"));
-    let mut notes = Vec::new();
+/// A properties file's entries by key (the last one of a key counts).
+struct Keys<'a> {
+    label: String,
+    map: BTreeMap<&'a str, &'a Prop>,
+}
 
-    // Later keys win, as in java.util.Properties; say so when it happens.
-    let mut map: BTreeMap<&str, &Prop> = BTreeMap::new();
-    for p in &props {
-        if let Some(old) = map.insert(p.key.as_str(), p) {
-            notes.push(format!(
-                "{} is set on lines {} and {}; the last one counts, as in ScalarDB.",
-                p.key, old.line, p.line
-            ));
+impl<'a> Keys<'a> {
+    /// Later keys win, as in java.util.Properties; a note says so when it happens.
+    fn new(label: String, props: &'a [Prop], notes: &mut Vec<String>) -> Self {
+        let mut map: BTreeMap<&str, &Prop> = BTreeMap::new();
+        for p in props {
+            if let Some(old) = map.insert(p.key.as_str(), p) {
+                notes.push(format!(
+                    "{} is set on lines {} and {}; the last one counts, as in ScalarDB.",
+                    p.key, old.line, p.line
+                ));
+            }
         }
+        Keys { label, map }
     }
-    let get = |k: &str| map.get(k).copied();
-    let val = |k: &str| get(k).map(|p| p.value.trim()).filter(|v| !v.is_empty());
 
-    let tm_prop = get("scalar.db.transaction_manager");
-    let mut tm = match tm_prop {
+    fn get(&self, k: &str) -> Option<&'a Prop> {
+        self.map.get(k).copied()
+    }
+
+    fn val(&self, k: &str) -> Option<&'a str> {
+        self.get(k).map(|p| p.value.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn err_at(&self, line: usize, m: String) -> Error {
+        Error::invalid(format!("{} line {line}: {m}", self.label))
+    }
+}
+
+/// What the storage settings of a file say.
+#[derive(Default)]
+struct StoragesRead {
+    storages: Vec<ImportedStorage>,
+    secrets: Vec<Option<Sensitive<String>>>,
+    mapping: Vec<NamespaceMapping>,
+    default_storage: Option<String>,
+    /// The names a multi-storage file lists.
+    multi_names: Vec<String>,
+}
+
+fn transaction_manager(k: &Keys) -> Result<TransactionManager> {
+    let tm = match k.get("scalar.db.transaction_manager") {
         Some(p) => TransactionManager::parse(&p.value).ok_or_else(|| {
-            err_at(
+            k.err_at(
                 p.line,
                 format!(
                     "scalar.db.transaction_manager={} is not a ScalarDB transaction manager: use consensus-commit, jdbc, single-crud-operation or cluster.",
@@ -373,199 +397,223 @@ pub fn interpret(path: &Path, text: &str, sha256: &str, existing: &[Profile]) ->
         })?,
         None => TransactionManager::ConsensusCommit,
     };
-    if val("scalar.db.sql.connection_mode") == Some("cluster") {
-        tm = TransactionManager::Cluster;
-    }
-    let is_cluster_server = props.iter().any(|p| CLUSTER_SERVER_PREFIXES.iter().any(|x| p.key.starts_with(x)));
-    if is_cluster_server && tm == TransactionManager::Cluster {
-        notes.push("The file has both Cluster client and Cluster node settings; it is read as a client file.".into());
-    }
+    Ok(if k.val("scalar.db.sql.connection_mode") == Some("cluster") { TransactionManager::Cluster } else { tm })
+}
 
+/// The coordinator's and the system namespace, with notes when renamed.
+fn namespaces(k: &Keys, tm: TransactionManager, notes: &mut Vec<String>) -> (String, String) {
     let coordinator_namespace =
-        val("scalar.db.consensus_commit.coordinator.namespace").unwrap_or(DEFAULT_COORDINATOR_NAMESPACE).to_string();
+        k.val("scalar.db.consensus_commit.coordinator.namespace").unwrap_or(DEFAULT_COORDINATOR_NAMESPACE).to_string();
     if coordinator_namespace != DEFAULT_COORDINATOR_NAMESPACE {
         notes.push(format!(
             "The coordinator namespace is \"{coordinator_namespace}\" (scalar.db.consensus_commit.coordinator.namespace): backups include it instead of \"coordinator\"."
         ));
     }
-    let system_namespace = match (val("scalar.db.system_namespace_name"), val("scalar.db.jdbc.table_metadata.schema")) {
-        (Some(n), _) => n.to_string(),
-        (None, Some(n)) => {
-            notes
-                .push(format!("scalar.db.jdbc.table_metadata.schema (older name of the system namespace) is \"{n}\"."));
-            n.to_string()
-        }
-        (None, None) => DEFAULT_SYSTEM_NAMESPACE.to_string(),
-    };
+    let system_namespace =
+        match (k.val("scalar.db.system_namespace_name"), k.val("scalar.db.jdbc.table_metadata.schema")) {
+            (Some(n), _) => n.to_string(),
+            (None, Some(n)) => {
+                notes.push(format!(
+                    "scalar.db.jdbc.table_metadata.schema (older name of the system namespace) is \"{n}\"."
+                ));
+                n.to_string()
+            }
+            (None, None) => DEFAULT_SYSTEM_NAMESPACE.to_string(),
+        };
     if tm == TransactionManager::Jdbc {
         notes.push("Transaction manager jdbc: ScalarDB uses the database's own transactions, so there is no coordinator table and no Consensus Commit columns.".into());
     }
+    (coordinator_namespace, system_namespace)
+}
 
-    let mut storages = Vec::new();
-    let mut secrets = Vec::new();
-    let mut mapping = Vec::new();
-    let mut default_storage = None;
-    let mut admin_endpoints = Vec::new();
-    let mut multi_names: Vec<String> = Vec::new();
-    let admin_tls = val("scalar.db.cluster.tls.enabled").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-
-    let config_kind = if tm == TransactionManager::Cluster {
-        let cp = get("scalar.db.sql.cluster_mode.contact_points").or(get("scalar.db.contact_points"));
-        let port_key = if get("scalar.db.sql.cluster_mode.contact_points").is_some() {
-            "scalar.db.sql.cluster_mode.contact_port"
-        } else {
-            "scalar.db.contact_port"
-        };
-        let port = match get(port_key) {
-            Some(p) => p
-                .value
-                .trim()
-                .parse::<u16>()
-                .map_err(|_| err_at(p.line, format!("{port_key}={} is not a port number.", p.value.trim())))?,
-            None => CLUSTER_ADMIN_PORT,
-        };
-        let cp = cp.ok_or_else(|| {
-            Error::invalid(format!(
-                "{label}: a Cluster client file (scalar.db.transaction_manager=cluster) needs scalar.db.contact_points, e.g. indirect:scalardb-cluster.internal."
-            ))
-        })?;
-        for a in cp.value.split(',').map(str::trim).filter(|a| !a.is_empty()) {
-            let e = AdminEndpoint::parse(a, port).map_err(|m| err_at(cp.line, format!("{m}.")))?;
-            if e.needs_address {
-                notes.push(format!(
-                    "{a}: the Cluster is found through the Kubernetes API, which Quiesce does not use. Give the address of its Scalar Admin endpoint (port {port}) before pausing."
-                ));
-            }
-            admin_endpoints.push(e);
-        }
-        notes.push("A Cluster client file names the Cluster, not its storages: they are unknown until you attach them (the Cluster's server-side properties file, or by hand).".into());
-        if val("scalar.db.username").is_some() || val("scalar.db.password").is_some() {
-            notes.push("scalar.db.username/password here are the Cluster's own credentials; Quiesce does not need them and did not keep them.".into());
-        }
-        ConfigKind::ClusterClient
+/// A Cluster client file: the Cluster's Scalar Admin endpoints.
+fn cluster_endpoints(k: &Keys, notes: &mut Vec<String>) -> Result<Vec<AdminEndpoint>> {
+    let cp = k.get("scalar.db.sql.cluster_mode.contact_points").or(k.get("scalar.db.contact_points"));
+    let port_key = if k.get("scalar.db.sql.cluster_mode.contact_points").is_some() {
+        "scalar.db.sql.cluster_mode.contact_port"
     } else {
-        let storage = get("scalar.db.storage").ok_or_else(|| {
-            Error::invalid(format!(
-                "{label} sets no scalar.db.storage, so it does not say where ScalarDB keeps its data. Is this ScalarDB's database.properties? Add scalar.db.storage=jdbc (or cassandra, cosmos, dynamo, multi-storage)."
-            ))
+        "scalar.db.contact_port"
+    };
+    let port = match k.get(port_key) {
+        Some(p) => p
+            .value
+            .trim()
+            .parse::<u16>()
+            .map_err(|_| k.err_at(p.line, format!("{port_key}={} is not a port number.", p.value.trim())))?,
+        None => CLUSTER_ADMIN_PORT,
+    };
+    let cp = cp.ok_or_else(|| {
+        Error::invalid(format!(
+            "{}: a Cluster client file (scalar.db.transaction_manager=cluster) needs scalar.db.contact_points, e.g. indirect:scalardb-cluster.internal.",
+            k.label
+        ))
+    })?;
+    let mut endpoints = Vec::new();
+    for a in cp.value.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+        let e = AdminEndpoint::parse(a, port).map_err(|m| k.err_at(cp.line, format!("{m}.")))?;
+        if e.needs_address {
+            notes.push(format!(
+                "{a}: the Cluster is found through the Kubernetes API, which Quiesce does not use. Give the address of its Scalar Admin endpoint (port {port}) before pausing."
+            ));
+        }
+        endpoints.push(e);
+    }
+    notes.push("A Cluster client file names the Cluster, not its storages: they are unknown until you attach them (the Cluster's server-side properties file, or by hand).".into());
+    if k.val("scalar.db.username").is_some() || k.val("scalar.db.password").is_some() {
+        notes.push("scalar.db.username/password here are the Cluster's own credentials; Quiesce does not need them and did not keep them.".into());
+    }
+    Ok(endpoints)
+}
+
+/// A multi-storage file: its storages, namespace mapping and default storage.
+fn multi_storage(
+    k: &Keys,
+    storage: &Prop,
+    path: &Path,
+    existing: &[Profile],
+    notes: &mut Vec<String>,
+) -> Result<StoragesRead> {
+    let mut out = StoragesRead::default();
+    let list = k.get("scalar.db.multi_storage.storages").ok_or_else(|| {
+        k.err_at(storage.line, "multi-storage needs scalar.db.multi_storage.storages=a,b naming the storages.".into())
+    })?;
+    out.multi_names = list.value.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    if out.multi_names.is_empty() {
+        return Err(k.err_at(list.line, "scalar.db.multi_storage.storages names no storage.".into()));
+    }
+    for n in &out.multi_names {
+        let prefix = format!("scalar.db.multi_storage.storages.{n}.");
+        let kind_prop = k.get(&format!("{prefix}storage")).ok_or_else(|| {
+            k.err_at(list.line, format!("storage \"{n}\" has no {prefix}storage (jdbc, cassandra, cosmos or dynamo)."))
         })?;
-        if storage.value.trim() == "multi-storage" {
-            let list = get("scalar.db.multi_storage.storages").ok_or_else(|| {
-                err_at(
-                    storage.line,
-                    "multi-storage needs scalar.db.multi_storage.storages=a,b naming the storages.".into(),
+        let (s, secret) = read_storage(n, kind_prop, &|x| k.get(&format!("{prefix}{x}")), path, existing, notes)
+            .map_err(|m| k.err_at(m.0, m.1))?;
+        out.storages.push(s);
+        out.secrets.push(secret);
+    }
+    if let Some(m) = k.get("scalar.db.multi_storage.namespace_mapping") {
+        for pair in m.value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (ns, st) = pair.split_once(':').ok_or_else(|| {
+                k.err_at(
+                    m.line,
+                    format!("\"{pair}\" in scalar.db.multi_storage.namespace_mapping is not namespace:storage."),
                 )
             })?;
-            multi_names = list.value.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
-            if multi_names.is_empty() {
-                return Err(err_at(list.line, "scalar.db.multi_storage.storages names no storage.".into()));
+            let (ns, st) = (ns.trim().to_string(), st.trim().to_string());
+            if !out.multi_names.contains(&st) {
+                return Err(k.err_at(
+                    m.line,
+                    format!("namespace \"{ns}\" maps to storage \"{st}\", which scalar.db.multi_storage.storages does not list."),
+                ));
             }
-            for n in &multi_names {
-                let prefix = format!("scalar.db.multi_storage.storages.{n}.");
-                let kind_prop = get(&format!("{prefix}storage")).ok_or_else(|| {
-                    err_at(
-                        list.line,
-                        format!("storage \"{n}\" has no {prefix}storage (jdbc, cassandra, cosmos or dynamo)."),
-                    )
-                })?;
-                let (s, secret) =
-                    read_storage(n, kind_prop, &|k| get(&format!("{prefix}{k}")), path, existing, &mut notes)
-                        .map_err(|m| err_at(m.0, m.1))?;
-                storages.push(s);
-                secrets.push(secret);
-            }
-            if let Some(m) = get("scalar.db.multi_storage.namespace_mapping") {
-                for pair in m.value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                    let (ns, st) = pair.split_once(':').ok_or_else(|| {
-                        err_at(
-                            m.line,
-                            format!(
-                                "\"{pair}\" in scalar.db.multi_storage.namespace_mapping is not namespace:storage."
-                            ),
-                        )
-                    })?;
-                    let (ns, st) = (ns.trim().to_string(), st.trim().to_string());
-                    if !multi_names.contains(&st) {
-                        return Err(err_at(
-                            m.line,
-                            format!("namespace \"{ns}\" maps to storage \"{st}\", which scalar.db.multi_storage.storages does not list."),
-                        ));
-                    }
-                    mapping.push(NamespaceMapping { namespace: ns, storage: st });
-                }
-            }
-            match get("scalar.db.multi_storage.default_storage") {
-                Some(d) if !multi_names.contains(&d.value.trim().to_string()) => {
-                    return Err(err_at(
-                        d.line,
-                        format!(
-                            "the default storage \"{}\" is not listed in scalar.db.multi_storage.storages.",
-                            d.value.trim()
-                        ),
-                    ))
-                }
-                Some(d) => default_storage = Some(d.value.trim().to_string()),
-                None => {
-                    return Err(err_at(
-                        storage.line,
-                        "multi-storage needs scalar.db.multi_storage.default_storage (where unmapped namespaces live)."
-                            .into(),
-                    ))
-                }
-            }
-            if is_cluster_server {
-                ConfigKind::ClusterServer
-            } else {
-                ConfigKind::MultiStorage
-            }
-        } else {
-            let (s, secret) =
-                read_storage("default", storage, &|k| get(&format!("scalar.db.{k}")), path, existing, &mut notes)
-                    .map_err(|m| err_at(m.0, m.1))?;
-            storages.push(s);
-            secrets.push(secret);
-            default_storage = Some("default".into());
-            if is_cluster_server {
-                ConfigKind::ClusterServer
-            } else {
-                ConfigKind::SingleStorage
-            }
+            out.mapping.push(NamespaceMapping { namespace: ns, storage: st });
         }
+    }
+    out.default_storage = match k.get("scalar.db.multi_storage.default_storage") {
+        Some(d) if !out.multi_names.contains(&d.value.trim().to_string()) => {
+            return Err(k.err_at(
+                d.line,
+                format!(
+                    "the default storage \"{}\" is not listed in scalar.db.multi_storage.storages.",
+                    d.value.trim()
+                ),
+            ))
+        }
+        Some(d) => Some(d.value.trim().to_string()),
+        None => {
+            return Err(k.err_at(
+                storage.line,
+                "multi-storage needs scalar.db.multi_storage.default_storage (where unmapped namespaces live).".into(),
+            ))
+        }
+    };
+    Ok(out)
+}
+
+/// The storages of a file that is not a Cluster client's: one, or several (multi-storage).
+fn storages_of(k: &Keys, path: &Path, existing: &[Profile], notes: &mut Vec<String>) -> Result<StoragesRead> {
+    let storage = k.get("scalar.db.storage").ok_or_else(|| {
+        Error::invalid(format!(
+            "{} sets no scalar.db.storage, so it does not say where ScalarDB keeps its data. Is this ScalarDB's database.properties? Add scalar.db.storage=jdbc (or cassandra, cosmos, dynamo, multi-storage).",
+            k.label
+        ))
+    })?;
+    if storage.value.trim() == "multi-storage" {
+        return multi_storage(k, storage, path, existing, notes);
+    }
+    let (s, secret) = read_storage("default", storage, &|x| k.get(&format!("scalar.db.{x}")), path, existing, notes)
+        .map_err(|m| k.err_at(m.0, m.1))?;
+    Ok(StoragesRead {
+        storages: vec![s],
+        secrets: vec![secret],
+        default_storage: Some("default".into()),
+        ..Default::default()
+    })
+}
+
+/// Every key Quiesce did not use: understood-but-unneeded, or unknown.
+fn unused_keys(props: &[Prop], multi_names: &[String]) -> (Vec<KeyLine>, Vec<KeyLine>) {
+    let mut unknown_keys = Vec::new();
+    let mut ignored_keys = Vec::new();
+    for p in props {
+        let k = p.key.as_str();
+        if USED.contains(&k) {
+            continue;
+        }
+        let line = KeyLine { key: p.key.clone(), line: p.line };
+        if let Some(rest) = k.strip_prefix("scalar.db.multi_storage.storages.") {
+            if let Some(n) = multi_names.iter().find(|n| rest.starts_with(&format!("{n}."))) {
+                let sub = &rest[n.len() + 1..];
+                if STORAGE_USED.contains(&sub) {
+                    continue;
+                }
+                if KNOWN_PREFIXES.iter().any(|x| format!("scalar.db.{sub}").starts_with(x)) {
+                    ignored_keys.push(line);
+                    continue;
+                }
+            }
+            unknown_keys.push(line);
+        } else if KNOWN_PREFIXES.iter().any(|x| k.starts_with(x)) {
+            ignored_keys.push(line);
+        } else {
+            unknown_keys.push(line);
+        }
+    }
+    (unknown_keys, ignored_keys)
+}
+
+/// The heart of the import: properties -> preview + secrets.
+pub fn interpret(path: &Path, text: &str, sha256: &str, existing: &[Profile]) -> Result<Interpreted> {
+    let label =
+        path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string());
+    let props = properties::parse(&label, text)?;
+    let mut notes = Vec::new();
+    let k = Keys::new(label, &props, &mut notes);
+    let tm = transaction_manager(&k)?;
+    let is_cluster_server = props.iter().any(|p| CLUSTER_SERVER_PREFIXES.iter().any(|x| p.key.starts_with(x)));
+    if is_cluster_server && tm == TransactionManager::Cluster {
+        notes.push("The file has both Cluster client and Cluster node settings; it is read as a client file.".into());
+    }
+    let (coordinator_namespace, system_namespace) = namespaces(&k, tm, &mut notes);
+    let admin_tls = k.val("scalar.db.cluster.tls.enabled").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let (config_kind, admin_endpoints, read) = if tm == TransactionManager::Cluster {
+        (ConfigKind::ClusterClient, cluster_endpoints(&k, &mut notes)?, StoragesRead::default())
+    } else {
+        let read = storages_of(&k, path, existing, &mut notes)?;
+        let kind = match (is_cluster_server, read.multi_names.is_empty()) {
+            (true, _) => ConfigKind::ClusterServer,
+            (false, true) => ConfigKind::SingleStorage,
+            (false, false) => ConfigKind::MultiStorage,
+        };
+        (kind, Vec::new(), read)
     };
     if config_kind == ConfigKind::ClusterServer {
         notes.push(format!(
             "This is a ScalarDB Cluster node's configuration: add the Cluster's Scalar Admin endpoints (port {CLUSTER_ADMIN_PORT}), or attach this file to the deployment imported from the Cluster client file."
         ));
     }
-
-    // Everything else: understood-but-unneeded, or unknown.
-    let mut unknown_keys = Vec::new();
-    let mut ignored_keys = Vec::new();
-    for p in &props {
-        let k = p.key.as_str();
-        if USED.contains(&k) {
-            continue;
-        }
-        if let Some(rest) = k.strip_prefix("scalar.db.multi_storage.storages.") {
-            let known_storage = multi_names.iter().find(|n| rest.starts_with(&format!("{n}.")));
-            if let Some(n) = known_storage {
-                let sub = &rest[n.len() + 1..];
-                if STORAGE_USED.contains(&sub) {
-                    continue;
-                }
-                if KNOWN_PREFIXES.iter().any(|x| format!("scalar.db.{sub}").starts_with(x)) {
-                    ignored_keys.push(KeyLine { key: p.key.clone(), line: p.line });
-                    continue;
-                }
-            }
-            unknown_keys.push(KeyLine { key: p.key.clone(), line: p.line });
-        } else if KNOWN_PREFIXES.iter().any(|x| k.starts_with(x)) {
-            ignored_keys.push(KeyLine { key: p.key.clone(), line: p.line });
-        } else {
-            unknown_keys.push(KeyLine { key: p.key.clone(), line: p.line });
-        }
-    }
-
+    let (unknown_keys, ignored_keys) = unused_keys(&props, &read.multi_names);
+    let StoragesRead { storages, secrets, mapping, default_storage, .. } = read;
     if mapping.iter().any(|m| m.namespace == coordinator_namespace) || storages.len() > 1 {
         let on = mapping
             .iter()
@@ -576,7 +624,6 @@ pub fn interpret(path: &Path, text: &str, sha256: &str, existing: &[Profile]) ->
             notes.push(format!("The coordinator table ({coordinator_namespace}.state) is on storage \"{on}\"."));
         }
     }
-
     let suggested_name = suggest_name(path, &storages);
     let storages_known = config_kind != ConfigKind::ClusterClient;
     Ok(Interpreted {

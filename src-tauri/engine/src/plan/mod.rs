@@ -222,16 +222,12 @@ fn flavor_note(f: Flavor) -> &'static str {
     }
 }
 
-/// Evaluates the tree for a deployment. `storages` are its storages with
-/// their profiles (Deployments::storage_profiles); `discovery` is optional.
-pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], discovery: Option<&Discovery>) -> Plan {
-    let mut warnings = Vec::new();
-    let mut warn =
-        |severity, code: &str, text: String| warnings.push(PlanWarning { severity, code: code.into(), text });
-    let disc = |name: &str| discovery.and_then(|x| x.storage(name)).filter(|s| s.reachable);
+/// Storages grouped into the databases they are in: several storages can
+/// point at one database. (key, profile, storage names).
+type Grouped = Vec<(String, Profile, Vec<String>)>;
 
-    // Group storages into units: several storages can point at one database.
-    let mut units: Vec<(String, Profile, Vec<String>)> = Vec::new();
+fn group_storages(storages: &[(DeploymentStorage, Profile)]) -> Grouped {
+    let mut units: Grouped = Vec::new();
     for (s, p) in storages {
         let key = unit_key(p);
         match units.iter_mut().find(|u| u.0 == key) {
@@ -239,6 +235,17 @@ pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], disco
             None => units.push((key, p.clone(), vec![s.name.clone()])),
         }
     }
+    units
+}
+
+/// The snapshot units, their namespaces discovered or else from the configuration.
+fn build_units(
+    d: &Deployment,
+    storages: &[(DeploymentStorage, Profile)],
+    units: &Grouped,
+    discovery: Option<&Discovery>,
+) -> Vec<BackupUnit> {
+    let disc = |name: &str| discovery.and_then(|x| x.storage(name)).filter(|s| s.reachable);
     let namespaces_on = |storage: &str| -> Vec<String> {
         let mut v: Vec<String> =
             d.namespace_mapping.iter().filter(|m| m.storage == storage).map(|m| m.namespace.clone()).collect();
@@ -247,7 +254,7 @@ pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], disco
         }
         v
     };
-    let built_units: Vec<BackupUnit> = units
+    units
         .iter()
         .enumerate()
         .map(|(i, (_, p, names))| {
@@ -278,8 +285,16 @@ pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], disco
                 transactional: capabilities(p.kind, p.flavor).transactional,
             }
         })
-        .collect();
+        .collect()
+}
 
+/// The guide's tree walked for the deployment: the path and the method.
+fn decide(
+    d: &Deployment,
+    storages: &[(DeploymentStorage, Profile)],
+    built_units: &[BackupUnit],
+    units: &Grouped,
+) -> (Vec<PathStep>, Method) {
     // The tree.
     let mut path = Vec::new();
     let method;
@@ -383,19 +398,20 @@ pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], disco
         });
         method = Method::Pause;
     }
+    (path, method)
+}
 
-    // Steps per unit.
-    let mut steps = Vec::new();
-    for (u, (_, p, _)) in built_units.iter().zip(&units) {
-        let (backup, restore) = unit_actions(d, u, p, method, discovery);
-        steps.push(PlanStep {
-            unit: u.id.clone(),
-            title: format!("{}{}", u.label, flavor_note(u.flavor)),
-            backup,
-            restore,
-        });
-    }
-
+/// The guide's warnings that apply to the deployment and its method.
+fn guide_warnings(
+    d: &Deployment,
+    storages: &[(DeploymentStorage, Profile)],
+    units: &Grouped,
+    method: Method,
+    discovery: Option<&Discovery>,
+) -> Vec<PlanWarning> {
+    let mut warnings = Vec::new();
+    let mut warn =
+        |severity, code: &str, text: String| warnings.push(PlanWarning { severity, code: code.into(), text });
     // The guide's warnings that apply.
     if method == Method::Pause {
         warn(
@@ -471,7 +487,23 @@ pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], disco
             "Not discovered yet: the namespaces come from the configuration only. Run discovery to read them from the databases and check the tools.".into(),
         );
     }
+    warnings
+}
 
+/// Evaluates the tree for a deployment. `storages` are its storages with
+/// their profiles (Deployments::storage_profiles); `discovery` is optional.
+pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], discovery: Option<&Discovery>) -> Plan {
+    let units = group_storages(storages);
+    let built_units = build_units(d, storages, &units, discovery);
+    let (path, method) = decide(d, storages, &built_units, &units);
+    let steps = built_units
+        .iter()
+        .zip(&units)
+        .map(|(u, (_, p, _))| {
+            let (backup, restore) = unit_actions(d, u, p, method, discovery);
+            PlanStep { unit: u.id.clone(), title: format!("{}{}", u.label, flavor_note(u.flavor)), backup, restore }
+        })
+        .collect();
     Plan {
         deployment: d.name.clone(),
         deployment_id: d.id.clone(),
@@ -479,7 +511,7 @@ pub fn evaluate(d: &Deployment, storages: &[(DeploymentStorage, Profile)], disco
         path,
         units: built_units,
         steps,
-        warnings,
+        warnings: guide_warnings(d, storages, &units, method, discovery),
         discovery_taken_at: discovery.map(|x| x.taken_at.to_rfc3339()),
     }
 }
