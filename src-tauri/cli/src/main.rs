@@ -1605,6 +1605,22 @@ fn print_profile(p: &Profile) {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn to_takes_one_profile_or_a_profile_per_unit() {
+        use quiesce_engine::restore::UnitTarget;
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = super::Profiles::new(super::Home::at(dir.path()), super::SecretStore::new());
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let t = |u: &str, p: &str| UnitTarget { unit: u.into(), profile: p.into() };
+        assert_eq!(super::restore_targets(&profiles, &v(&["prod"])).unwrap(), (Some("prod".into()), vec![]));
+        assert_eq!(
+            super::restore_targets(&profiles, &v(&["coordinator=pg-new", "u2 = maria-new"])).unwrap(),
+            (None, vec![t("coordinator", "pg-new"), t("u2", "maria-new")])
+        );
+        let e = super::restore_targets(&profiles, &v(&["a=x", "plain"])).unwrap_err();
+        assert!(e.message.contains("--to plain") && e.message.contains("UNIT=PROFILE"), "{}", e.message);
+    }
+
+    #[test]
     fn the_command_line_definition_is_consistent() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();

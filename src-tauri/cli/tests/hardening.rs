@@ -35,31 +35,7 @@ fn pg_deployment(cli: &Cli, s: &PgServer, rows: u32) -> String {
     let db = s.create_database();
     s.psql(&db, &Layout::standard().sql(Engine::Postgres, 10, 1));
     s.psql(&db, &format!("INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, md5(random()::text) || md5(random()::text) || md5(random()::text), 3 FROM generate_series(1, {rows}) g"));
-    let port = s.port.to_string();
-    let out = cli.run(
-        &[
-            "profile",
-            "add",
-            "--name",
-            "pg",
-            "--kind",
-            "postgresql",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &port,
-            "--user",
-            "postgres",
-            "--database",
-            &db,
-            "--ssl-mode",
-            "disable",
-            "--password-stdin",
-        ],
-        Some(&s.password),
-        &[],
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    add_pg_profile(cli, "pg", s, &db);
     let out = cli.run(&["deployment", "create", "d", "--storage", "pg"], None, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     db
@@ -410,4 +386,82 @@ fn a_dry_run_with_a_failed_check_exits_with_that_checks_code() {
         .unwrap();
     assert_eq!(chained.status.code(), Some(12));
     assert!(!cli.home.path().join("data/backups").exists(), "the backup ran after a failed dry run");
+}
+
+/// Adds a profile through the CLI (the password on stdin when given).
+fn add_profile(cli: &Cli, args: &[&str], password: Option<&str>) {
+    let mut a = vec!["profile", "add"];
+    a.extend_from_slice(args);
+    if password.is_some() {
+        a.push("--password-stdin");
+    }
+    let out = cli.run(&a, password, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A PostgreSQL profile `name` for database `db` of a test server, as its superuser.
+fn add_pg_profile(cli: &Cli, name: &str, s: &PgServer, db: &str) {
+    let port = s.port.to_string();
+    let args = ["--name", name, "--kind", "postgresql", "--host", "127.0.0.1", "--port", &port, "--user", "postgres"];
+    add_profile(cli, &[&args[..], &["--database", db, "--ssl-mode", "disable"]].concat(), Some(&s.password));
+}
+
+/// Restores a schema-1 backup of the fixture and checks the restore's own verification.
+fn restore_old(cli: &Cli, id: &str, to: &str) -> serde_json::Value {
+    let (code, r) = cli.json(&["restore", id, "--to", to], None, &[]);
+    assert_eq!(code, 0, "{id} into {to}: {r}");
+    let r = r["restore"].clone();
+    assert_eq!(r["verify"]["passed"], true, "{r}");
+    assert_eq!(r["targets"][0]["unit"], "u1", "a schema-1 backup is one unit: {r}");
+    // The in-flight transaction of the fixture (PREPARED, COMMITTED in the coordinator).
+    assert_eq!(r["verify"]["audit"]["roll_forward"], 1, "{r}");
+    r
+}
+
+#[test]
+fn schema_1_backups_of_each_engine_written_by_the_previous_release_restore_into_real_servers() {
+    let cli = Cli::new();
+    old_state(&cli);
+    // PostgreSQL: into an empty database of a fresh server.
+    let pg = PgServer::shared();
+    let db = pg.create_database();
+    add_pg_profile(&cli, "pg-tgt", pg, &db);
+    restore_old(&cli, "20261201T000252Z-604783", "pg-tgt");
+    assert_eq!(pg.psql(&db, "SELECT sum(balance) FROM bank.accounts"), "400");
+    assert_eq!(pg.psql(&db, "SELECT count(*) FROM coordinator.state"), "2");
+    // MariaDB: a fresh server (the fixture's namespaces have ScalarDB's default names).
+    let my = quiesce_testsupport::mariadb::MariaDbServer::start();
+    let port = my.port.to_string();
+    add_profile(
+        &cli,
+        &[
+            "--name",
+            "maria-tgt",
+            "--kind",
+            "mysql",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--user",
+            quiesce_testsupport::mariadb::USER,
+            "--ssl-mode",
+            "disable",
+        ],
+        Some(&my.password),
+    );
+    restore_old(&cli, "20261201T000252Z-95beb8", "maria-tgt");
+    assert_eq!(my.sql("SELECT sum(balance) FROM bank.accounts"), "400");
+    // SQLite: a new file.
+    let file = cli.home.path().join("restored.sqlite");
+    add_profile(&cli, &["--name", "lite-tgt", "--kind", "sqlite", "--path", &file.display().to_string()], None);
+    restore_old(&cli, "20261201T000252Z-56817e", "lite-tgt");
+    let c = rusqlite::Connection::open(&file).unwrap();
+    let sum: i64 = c.query_row("SELECT sum(balance) FROM \"bank$accounts\"", [], |r| r.get(0)).unwrap();
+    assert_eq!(sum, 400);
+    // Each restore's verification is kept with its backup: the catalog says so.
+    let (_, b) = cli.json(&["backups", "list"], None, &[]);
+    for e in b["backups"].as_array().unwrap() {
+        assert_eq!(e["status"], "ok", "{e}");
+    }
 }

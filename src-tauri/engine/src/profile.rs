@@ -275,6 +275,7 @@ fn clean(v: &Option<String>) -> Option<String> {
 
 /// Checks an input and returns the normalised fields, or every problem at once
 /// (the GUI shows each next to its field).
+#[allow(clippy::too_many_lines, reason = "one check per field in the form's order, every problem gathered at once")]
 pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<FieldError>> {
     let mut errs = Vec::new();
     let mut err = |field: &str, message: String| errs.push(FieldError { field: field.into(), message });

@@ -17,54 +17,52 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
-    let Dump { opts, password, dir, live, sink, cancel, .. } = *job;
-    let p = &job.unit.profile;
-    let format = format_of(opts, p.kind);
-    // Quiesce's own transaction: its snapshot is exported to pg_dump, and the
-    // row counts of the manifest are taken in it, so both describe one instant.
+/// Quiesce's own REPEATABLE READ transaction and the snapshot it exported:
+/// pg_dump runs in it, and the manifest's row counts are taken in it, so both
+/// describe one instant. Open until the dump has imported it.
+pub(super) struct Snapshot {
+    conn: crate::connect::postgres::PgConn,
+    id: String,
+}
+
+pub(super) async fn open_snapshot(job: &Dump<'_>) -> Result<Snapshot> {
+    let (p, password) = (&job.unit.profile, job.password);
     let conn = crate::connect::postgres::connect(p, password).await?;
     let me = |e: tokio_postgres::Error| {
         crate::connect::postgres::map_error(e, p, password.is_some(), discovery::STATEMENT_TIMEOUT)
     };
     conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(me)?;
-    let snapshot: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);
-    sink(JobEvent::Phase {
+    let id: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);
+    (job.sink)(JobEvent::Phase {
         phase: "snapshot".into(),
-        message: format!(
-            "Exported snapshot {snapshot}; pg_dump runs in it, and the manifest's row counts come from it"
-        ),
+        message: format!("Exported snapshot {id}; pg_dump runs in it, and the manifest's row counts come from it"),
     });
+    Ok(Snapshot { conn, id })
+}
+
+pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
+    let snap = open_snapshot(job).await?;
+    dump_in(job, snap).await
+}
+
+/// pg_dump in the snapshot, the rows counted in it, the archive's contents checked.
+async fn dump_in(job: &Dump<'_>, snap: Snapshot) -> Result<Done> {
+    let Dump { opts, password, dir, live, sink, cancel, .. } = *job;
+    let p = &job.unit.profile;
+    let format = format_of(opts, p.kind);
+    let Snapshot { conn, id: snapshot } = snap;
+    let me = |e: tokio_postgres::Error| {
+        crate::connect::postgres::map_error(e, p, password.is_some(), discovery::STATEMENT_TIMEOUT)
+    };
     // The counts run beside pg_dump (same snapshot, so same instant): they cost
     // a second scan of each table, not extra wall time on top of the dump.
-    let client = &conn.client;
-    let count_all = async {
-        let mut tables = Vec::new();
-        for t in &job.unit.found.tables {
-            let q = format!(
-                "SELECT count(*) FROM {}",
-                crate::live::table_name(crate::live::Dialect::Postgres, &t.namespace, &t.table)
-            );
-            let n: i64 = tokio::select! {
-                r = client.query_one(&q, &[]) => r.map_err(me)?.get(0),
-                _ = cancel.cancelled() => return Err(Error::cancelled_job()),
-            };
-            tables.push(ManifestTable::counted(t, Some(n), true));
-        }
-        Ok::<_, Error>(tables)
-    };
+    let count_all = count_tables(&conn.client, &job.unit.found, cancel, &me);
     let db = p.database.clone().unwrap_or_default();
     let pass = job.journal.cred_file("pgpass", &creds::pgpass(p, &[db.as_str()], job.pw()))?;
     let out_name = format.pg_output();
     let out = dir.join(out_name);
-    let tool = job
-        .unit
-        .found
-        .tools
-        .iter()
-        .find(|t| t.tool == "pg_dump")
-        .and_then(|t| t.path.clone())
-        .unwrap_or("pg_dump".into());
+    let tool = job.unit.found.tools.iter().find(|t| t.tool == "pg_dump").and_then(|t| t.path.clone());
+    let tool = tool.unwrap_or("pg_dump".into());
     let (pass_path, out_s, session) = (pass.path_str(), out.display().to_string(), job.session());
     let namespaces = job.unit.namespaces();
     let cmd = commands::pg_dump(
@@ -153,28 +151,7 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         (tables, files, stderr)
     };
     drop(pass);
-    let errs = pipeline::error_lines(&stderr);
-    if !errs.is_empty() {
-        return Err(Error::new(
-            ErrorCode::DatabaseError,
-            format!("pg_dump reported errors although it exited 0:\n{}", errs.join("\n")),
-        ));
-    }
-    // The snapshot had to live until pg_dump had imported it; now it can go.
-    let _ = conn.client.batch_execute("COMMIT").await;
-    drop(conn);
-    live.set_phase("verifying");
-    sink(JobEvent::Phase {
-        phase: "verifying".into(),
-        message: "Reading the archive's table of contents with pg_restore --list".into(),
-    });
-    match early_toc {
-        Some(listed) => check_toc(&listed?, &tables)?,
-        None if format != DumpFormat::Plain => {
-            verify_pg_toc(&restore_tool, TocSource::File(&out, format), &tables).await?
-        }
-        None => {}
-    }
+    finish(job, conn, &stderr, early_toc, (&restore_tool, &out, format), &tables).await?;
     live.all_tables_done();
     Ok(Done {
         tool: tool_of(&job.unit.found, "pg_dump"),
@@ -193,6 +170,64 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         notes: vec![],
         writers_blocked_ms: None,
     })
+}
+
+/// Every table counted in the snapshot's transaction (beside pg_dump: same
+/// instant, a second scan of each table but no extra wall time).
+async fn count_tables(
+    client: &tokio_postgres::Client,
+    found: &StorageDiscovery,
+    cancel: &tokio_util::sync::CancellationToken,
+    me: &(dyn Fn(tokio_postgres::Error) -> Error + Sync),
+) -> Result<Vec<ManifestTable>> {
+    let mut tables = Vec::new();
+    for t in &found.tables {
+        let q = format!(
+            "SELECT count(*) FROM {}",
+            crate::live::table_name(crate::live::Dialect::Postgres, &t.namespace, &t.table)
+        );
+        let n: i64 = tokio::select! {
+            r = client.query_one(&q, &[]) => r.map_err(me)?.get(0),
+            _ = cancel.cancelled() => return Err(Error::cancelled_job()),
+        };
+        tables.push(ManifestTable::counted(t, Some(n), true));
+    }
+    Ok(tables)
+}
+
+/// After pg_dump: no error it kept quiet about, the snapshot released, the
+/// archive's table of contents read back against the counted tables.
+async fn finish(
+    job: &Dump<'_>,
+    conn: crate::connect::postgres::PgConn,
+    stderr: &[String],
+    early_toc: Option<Result<String>>,
+    (restore_tool, out, format): (&str, &Path, DumpFormat),
+    tables: &[ManifestTable],
+) -> Result<()> {
+    let errs = pipeline::error_lines(stderr);
+    if !errs.is_empty() {
+        return Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!("pg_dump reported errors although it exited 0:\n{}", errs.join("\n")),
+        ));
+    }
+    // The snapshot had to live until pg_dump had imported it; now it can go.
+    let _ = conn.client.batch_execute("COMMIT").await;
+    drop(conn);
+    job.live.set_phase("verifying");
+    (job.sink)(JobEvent::Phase {
+        phase: "verifying".into(),
+        message: "Reading the archive's table of contents with pg_restore --list".into(),
+    });
+    match early_toc {
+        Some(listed) => check_toc(&listed?, tables)?,
+        None if format != DumpFormat::Plain => {
+            verify_pg_toc(restore_tool, TocSource::File(out, format), tables).await?
+        }
+        None => {}
+    }
+    Ok(())
 }
 
 /// A table of contents larger than this is listed from the file instead.

@@ -686,6 +686,7 @@ fn suggest_name(path: &Path, storages: &[ImportedStorage]) -> String {
 type AtErr = (usize, String);
 
 /// One storage's settings -> a profile draft.
+#[allow(clippy::too_many_lines, reason = "the keys of one storage, read in the order ScalarDB documents them")]
 fn read_storage<'a>(
     name: &str,
     kind_prop: &Prop,

@@ -424,6 +424,7 @@ fn postgres(t: &mut JdbcTarget, body: &str, url: &str) -> Result<(), String> {
 }
 
 /// MySQL Connector/J 8 and MariaDB Connector/J.
+#[allow(clippy::too_many_lines, reason = "one driver family's URL grammar, read top to bottom like its documentation")]
 fn mysql(t: &mut JdbcTarget, mariadb: bool, after: &str, url: &str) -> Result<(), String> {
     let driver = if mariadb { "jdbc:mariadb" } else { "jdbc:mysql" };
     if after.starts_with("+srv") {

@@ -388,27 +388,46 @@ pub(crate) fn metadata_table(
     size_bytes: Option<i64>,
 ) -> TableInfo {
     TableInfo {
-        namespace: system.into(),
-        table: "metadata".into(),
         is_metadata: true,
-        physical_name,
-        in_metadata: false,
-        is_coordinator: false,
         rows,
         rows_exact: rows.is_some(),
         size_bytes,
-        prepared: None,
-        deleted: None,
-        engine: None,
+        ..TableInfo::named(system, "metadata", physical_name)
     }
 }
 
-/// Sorted, without duplicates.
-pub(crate) fn namespaces_of(tables: &[TableInfo]) -> Vec<String> {
-    let mut v: Vec<String> = tables.iter().map(|t| t.namespace.clone()).collect();
-    v.sort();
-    v.dedup();
-    v
+impl TableInfo {
+    /// A table by its names; what it holds is unknown until read.
+    pub(crate) fn named(namespace: &str, table: &str, physical_name: String) -> TableInfo {
+        TableInfo {
+            namespace: namespace.into(),
+            table: table.into(),
+            is_metadata: false,
+            physical_name,
+            in_metadata: false,
+            is_coordinator: false,
+            rows: None,
+            rows_exact: false,
+            size_bytes: None,
+            prepared: None,
+            deleted: None,
+            engine: None,
+        }
+    }
+}
+
+impl StorageDiscovery {
+    /// The namespaces found (sorted, once each): the tables', and the system
+    /// namespace when its metadata was read.
+    pub(crate) fn settle_namespaces(&mut self, system: &str) {
+        let mut v: Vec<String> = self.tables.iter().map(|t| t.namespace.clone()).collect();
+        if self.metadata_found {
+            v.push(system.to_string());
+        }
+        v.sort();
+        v.dedup();
+        self.namespaces = v;
+    }
 }
 
 /// The major version of a "15.19 (Debian ...)" / "18.4" / "10.11.19-MariaDB" string.

@@ -59,8 +59,40 @@ pub(super) async fn discover(
     out.tools.push(dump);
     out.tools.push(tools::check_pg_tool("pg_restore", &found[1], out.server_major));
 
-    // ScalarDB's metadata.
-    let listed: Vec<(String, String)> = match relation(c, e.system_namespace, "metadata").await.map_err(me)? {
+    let listed = read_metadata(c, e, &user, &database, out, &me).await?;
+    read_listed(c, e, &user, &listed, out, &me).await?;
+    if e.uses_coordinator {
+        read_coordinator(c, e, &user, &listed, out, &me).await?;
+    }
+
+    // Tables with Consensus Commit columns that the metadata does not list.
+    let rows = c
+        .query(
+            "SELECT n.nspname::text, c.relname::text FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid \
+             WHERE c.relkind IN ('r','p') AND NOT a.attisdropped \
+               AND a.attname IN ('tx_id','tx_state','tx_version','tx_prepared_at') \
+             GROUP BY 1, 2 HAVING count(*) = 4 ORDER BY 1, 2",
+            &[],
+        )
+        .await
+        .map_err(me)?;
+    report_unlisted(out, &listed, rows.iter().map(|r| (r.get(0), r.get(1))).collect());
+
+    out.settle_namespaces(e.system_namespace);
+    Ok(())
+}
+
+/// ScalarDB's metadata table: the tables it lists, as (namespace, table).
+async fn read_metadata(
+    c: &tokio_postgres::Client,
+    e: &Expect<'_>,
+    user: &str,
+    database: &str,
+    out: &mut StorageDiscovery,
+    me: &(dyn Fn(tokio_postgres::Error) -> Error + Sync),
+) -> Result<Vec<(String, String)>> {
+    Ok(match relation(c, e.system_namespace, "metadata").await.map_err(me)? {
         None => {
             out.blocking(
                 "no_metadata",
@@ -106,24 +138,21 @@ pub(super) async fn discover(
             ));
             rows.iter().filter_map(|r| split_full_name(&r.get::<_, String>(0))).collect()
         }
-    };
+    })
+}
 
+/// The tables the metadata lists: present, readable, their sizes and in-flight records.
+async fn read_listed(
+    c: &tokio_postgres::Client,
+    e: &Expect<'_>,
+    user: &str,
+    listed: &[(String, String)],
+    out: &mut StorageDiscovery,
+    me: &(dyn Fn(tokio_postgres::Error) -> Error + Sync),
+) -> Result<()> {
     let mut unreadable_reported = std::collections::HashSet::new();
-    for (ns, t) in &listed {
-        let mut info = TableInfo {
-            is_metadata: false,
-            namespace: ns.clone(),
-            table: t.clone(),
-            physical_name: format!("{ns}.{t}"),
-            in_metadata: true,
-            is_coordinator: false,
-            rows: None,
-            rows_exact: false,
-            size_bytes: None,
-            prepared: None,
-            deleted: None,
-            engine: None,
-        };
+    for (ns, t) in listed {
+        let mut info = TableInfo { in_metadata: true, ..TableInfo::named(ns, t, format!("{ns}.{t}")) };
         match relation(c, ns, t).await.map_err(me)? {
             None => out.finding(
                 Severity::Warning,
@@ -155,63 +184,44 @@ pub(super) async fn discover(
             }
         }
     }
+    Ok(())
+}
 
-    if e.uses_coordinator {
-        if let Some(r) = relation(c, e.coordinator_namespace, "state").await.map_err(me)? {
-            out.coordinator_found = true;
-            let mut info = TableInfo {
-                is_metadata: false,
-                namespace: e.coordinator_namespace.into(),
-                table: "state".into(),
-                physical_name: format!("{}.state", e.coordinator_namespace),
-                in_metadata: listed.iter().any(|(n, t)| n == e.coordinator_namespace && t == "state"),
-                is_coordinator: true,
-                rows: (r.reltuples >= 0).then_some(r.reltuples),
-                rows_exact: false,
-                size_bytes: Some(r.size),
-                prepared: None,
-                deleted: None,
-                engine: None,
-            };
-            if r.readable && r.size < EXACT_COUNT_BELOW_BYTES && e.count_rows {
-                if let Ok(row) =
-                    c.query_one(&format!("SELECT count(*) FROM {}.state", qi(e.coordinator_namespace)), &[]).await
-                {
-                    info.rows = Some(row.get(0));
-                    info.rows_exact = true;
-                }
-            } else if !r.readable {
-                out.blocking(
+/// The coordinator table, counted exactly when small.
+async fn read_coordinator(
+    c: &tokio_postgres::Client,
+    e: &Expect<'_>,
+    user: &str,
+    listed: &[(String, String)],
+    out: &mut StorageDiscovery,
+    me: &(dyn Fn(tokio_postgres::Error) -> Error + Sync),
+) -> Result<()> {
+    if let Some(r) = relation(c, e.coordinator_namespace, "state").await.map_err(me)? {
+        out.coordinator_found = true;
+        let mut info = TableInfo {
+            in_metadata: listed.iter().any(|(n, t)| n == e.coordinator_namespace && t == "state"),
+            is_coordinator: true,
+            rows: (r.reltuples >= 0).then_some(r.reltuples),
+            size_bytes: Some(r.size),
+            ..TableInfo::named(e.coordinator_namespace, "state", format!("{}.state", e.coordinator_namespace))
+        };
+        if r.readable && r.size < EXACT_COUNT_BELOW_BYTES && e.count_rows {
+            if let Ok(row) =
+                c.query_one(&format!("SELECT count(*) FROM {}.state", qi(e.coordinator_namespace)), &[]).await
+            {
+                info.rows = Some(row.get(0));
+                info.rows_exact = true;
+            }
+        } else if !r.readable {
+            out.blocking(
                     "namespace_unreadable",
                     ErrorCode::PermissionDenied,
                     format!("User \"{user}\" may not read the coordinator table {}.state: a backup without it cannot be recovered.", e.coordinator_namespace),
                 );
-            }
-            out.tables.retain(|t| !(t.namespace == info.namespace && t.table == "state"));
-            out.tables.push(info);
         }
+        out.tables.retain(|t| !(t.namespace == info.namespace && t.table == "state"));
+        out.tables.push(info);
     }
-
-    // Tables with Consensus Commit columns that the metadata does not list.
-    let rows = c
-        .query(
-            "SELECT n.nspname::text, c.relname::text FROM pg_class c \
-             JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid \
-             WHERE c.relkind IN ('r','p') AND NOT a.attisdropped \
-               AND a.attname IN ('tx_id','tx_state','tx_version','tx_prepared_at') \
-             GROUP BY 1, 2 HAVING count(*) = 4 ORDER BY 1, 2",
-            &[],
-        )
-        .await
-        .map_err(me)?;
-    report_unlisted(out, &listed, rows.iter().map(|r| (r.get(0), r.get(1))).collect());
-
-    let mut ns = namespaces_of(&out.tables);
-    if out.metadata_found && !ns.iter().any(|n| n == e.system_namespace) {
-        ns.push(e.system_namespace.to_string());
-    }
-    ns.sort();
-    out.namespaces = ns;
     Ok(())
 }
 

@@ -25,6 +25,7 @@ fn db_err(path: &std::path::Path, e: rusqlite::Error) -> Error {
     Error::new(crate::ErrorCode::DatabaseError, format!("Reading {} failed: {e}", path.display()))
 }
 
+#[allow(clippy::too_many_lines, reason = "the SQLite discovery's steps run in order on one read-only connection")]
 fn blocking(
     path: &std::path::Path,
     coord: &str,
@@ -111,18 +112,13 @@ fn blocking(
                 r => r.map_err(|e| db_err(path, e))?,
             };
         out.tables.push(TableInfo {
-            is_metadata: false,
-            namespace: ns.clone(),
-            table: t.clone(),
-            physical_name: phys,
             in_metadata: listed.iter().any(|(n, x)| *n == ns && *x == t),
             is_coordinator,
             rows: count_rows.then_some(rows),
             rows_exact: count_rows,
-            size_bytes: None,
             prepared: (!is_coordinator && count_rows).then_some(prepared),
             deleted: (!is_coordinator && count_rows).then_some(deleted),
-            engine: None,
+            ..TableInfo::named(&ns, &t, phys)
         });
         if is_coordinator {
             out.coordinator_found = true;
@@ -158,11 +154,6 @@ fn blocking(
         .notes
         .push(format!("The file is {} bytes ({pages} pages of {page}); the backup copies all of it.", page * pages));
 
-    let mut ns = namespaces_of(&out.tables);
-    if out.metadata_found && !ns.iter().any(|n| n == system) {
-        ns.push(system.to_string());
-    }
-    ns.sort();
-    out.namespaces = ns;
+    out.settle_namespaces(system);
     Ok(())
 }

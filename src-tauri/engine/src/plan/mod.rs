@@ -598,6 +598,7 @@ pub fn backup_command(p: &Profile, u: &BackupUnit, discovery: Option<&Discovery>
     }
 }
 
+#[allow(clippy::too_many_lines, reason = "one arm per engine, each the guide's backup and restore steps for it")]
 fn unit_actions(
     d: &Deployment,
     u: &BackupUnit,

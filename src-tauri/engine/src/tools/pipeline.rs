@@ -244,6 +244,10 @@ async fn collect(t: tokio::task::JoinHandle<Vec<String>>) -> Vec<String> {
 
 /// `cmd` (with `pipe_to` a compressor, or none) -> `out`, hashed.
 /// `tap` sees every byte the tool writes (e.g. to count rows as they pass).
+#[allow(
+    clippy::too_many_lines,
+    reason = "the stages are supervised by one select loop whose branches share their state"
+)]
 pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: Tap<'_>) -> Result<PipeResult> {
     cmd.check()?;
     let mut producer = cmd.command();
@@ -585,6 +589,10 @@ pub trait FeedFilter: Send {
 /// and the error is that of the last stage (in pipeline order) that failed
 /// by itself — downstream tools (psql, pg_restore, mariadb) say what went
 /// wrong, upstream ones only see a broken pipe.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the stages are supervised by one select loop whose branches share their state"
+)]
 pub async fn run_chain(
     chain: &[CommandLine],
     mut filter: Option<&mut dyn FeedFilter>,
