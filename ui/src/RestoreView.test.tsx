@@ -138,11 +138,14 @@ describe("RestoreView", () => {
     });
     setBackend(b);
     render(<RestoreView />);
-    await waitFor(() => expect((screen.getByTestId("restore-target-u2") as HTMLSelectElement).value).toBe(maria.id));
+    const u1 = (await screen.findByTestId("restore-target-u1")) as HTMLSelectElement;
     expect(screen.queryByTestId("restore-target")).toBeNull();
-    const u1 = screen.getByTestId("restore-target-u1") as HTMLSelectElement;
-    expect(u1.value).toBe(pgProfile.id);
-    expect(Array.from(u1.options).map((o) => o.value)).toEqual([pgProfile.id]);
+    // Neither unit's source profile is here: nothing is chosen for the user.
+    await waitFor(() => expect(Array.from(u1.options).map((o) => o.value)).toEqual(["", pgProfile.id]));
+    expect(u1.value).toBe("");
+    expect((screen.getByTestId("restore-check") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(u1, { target: { value: pgProfile.id } });
+    fireEvent.change(screen.getByTestId("restore-target-u2"), { target: { value: maria.id } });
     expect(screen.getByLabelText(/Unit u2 \(ledger, coord; mysql, from src-maria\) into/)).toBe(screen.getByTestId("restore-target-u2"));
     fireEvent.click(screen.getByTestId("restore-check"));
     await screen.findByTestId("restore-checks");
@@ -152,6 +155,27 @@ describe("RestoreView", () => {
     fireEvent.click(screen.getByTestId("verify-now"));
     await waitFor(() => expect(b.verifyProfile).toHaveBeenCalledTimes(2));
     expect(b.verifyProfile).toHaveBeenCalledWith(maria.id, two.id, "u2", expect.any(String));
+  });
+
+  it("starts each unit on the profile it came from and refuses one target for two units", async () => {
+    const src: Profile = { ...pgProfile, id: "p-src", name: "src-pg" };
+    const other: Profile = { ...pgProfile, id: "p-other", name: "ledger-pg" };
+    const two: CatalogEntry = {
+      ...entry, units: [
+        { id: "u1", storages: ["default"], kind: "postgresql", profile: "src-pg", format: "default", bytes: 1 },
+        { id: "u2", storages: ["ledger"], kind: "postgresql", profile: "gone-pg", format: "default", bytes: 1 },
+      ],
+    };
+    setBackend(fakeBackend({ listBackups: vi.fn().mockResolvedValue([two]), listProfiles: vi.fn().mockResolvedValue([src, other]) }));
+    render(<RestoreView />);
+    await waitFor(() => expect((screen.getByTestId("restore-target-u1") as HTMLSelectElement).value).toBe(src.id));
+    expect((screen.getByTestId("restore-target-u2") as HTMLSelectElement).value).toBe("");
+    fireEvent.change(screen.getByTestId("restore-target-u2"), { target: { value: src.id } });
+    expect((await screen.findByTestId("restore-shared-target")).textContent).toContain("same target");
+    expect((screen.getByTestId("restore-check") as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(screen.getByTestId("restore-target-u2"), { target: { value: other.id } });
+    await waitFor(() => expect(screen.queryByTestId("restore-shared-target")).toBeNull());
+    expect((screen.getByTestId("restore-check") as HTMLButtonElement).disabled).toBe(false);
   });
 
   it("starts from the backup picked in the history", async () => {

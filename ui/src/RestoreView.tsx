@@ -101,17 +101,20 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   const chosen = backups.find((b) => b.id === source);
   const units = chosen && folder.trim() === "" ? chosen.units : [];
   const multi = units.length > 1;
-  // Each unit starts on the first profile of its family.
+  // Each unit starts on the profile it was read from, when it is one of its
+  // family; otherwise nothing is chosen: two units never default to one target.
   useEffect(() => {
     if (!multi) return;
     setUnitTargets((cur) => {
       const next: Record<string, string> = {};
-      for (const u of units) next[u.id] = cur[u.id] ?? profilesFor(u, profiles)[0]?.id ?? "";
+      for (const u of units) next[u.id] = cur[u.id] ?? profilesFor(u, profiles).find((p) => p.name === u.profile || p.id === u.profile)?.id ?? "";
       return next;
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [source, folder, profiles, multi]);
-  const targetsChosen = multi ? units.every((u) => (unitTargets[u.id] ?? "") !== "") : target !== "";
+  const chosenTargets = units.map((u) => unitTargets[u.id] ?? "").filter((t) => t !== "");
+  const sharedTarget = multi && new Set(chosenTargets).size < chosenTargets.length;
+  const targetsChosen = multi ? units.every((u) => (unitTargets[u.id] ?? "") !== "") && !sharedTarget : target !== "";
   const options = (): RestoreOptions => ({
     to: multi ? "" : target,
     targets: multi ? units.map((u) => ({ unit: u.id, profile: unitTargets[u.id] ?? "" })) : [],
@@ -231,7 +234,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
                       onChange={(e) => setUnitTargets((t) => ({ ...t, [u.id]: e.target.value }))}
                       data-testid={`restore-target-${u.id}`}
                     >
-                      {profilesFor(u, profiles).length === 0 && <option value="">No {u.kind} profile</option>}
+                      <option value="">{profilesFor(u, profiles).length === 0 ? `No ${u.kind} profile` : "Choose a profile…"}</option>
                       {profilesFor(u, profiles).map((x) => (
                         <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
                       ))}
@@ -239,6 +242,11 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
                   </div>
                 </div>
               ))}
+              {sharedTarget && (
+                <div className="field-error small" role="alert" data-testid="restore-shared-target">
+                  ✗ Two units have the same target: each unit is a database of its own and goes to a profile of its own.
+                </div>
+              )}
               <div className="row">
                 <div className="field narrow">
                   <label htmlFor="r-jobs">Parallel jobs</label>

@@ -142,6 +142,14 @@ async fn two_sqlite_units_backed_up_unit_by_unit_restored_one_target_each_and_au
     let missing = RestoreOptions { targets: vec![t("a", "tgt-a")], ..Default::default() };
     let e = restore::dry_run(&env.ds, &out, &m.id, &missing, &never()).await.unwrap_err();
     assert!(e.message.contains("Unit u2") && e.message.contains("--to b=PROFILE"), "{}", e.message);
+    // Two units never go to one profile (by name or by id).
+    let same = RestoreOptions {
+        targets: vec![t("a", "tgt-a"), t("b", &env.ds.profiles().get("tgt-a").unwrap().id)],
+        ..Default::default()
+    };
+    let e = restore::run(&env.ds, &out, &m.id, &same, quiet(), &never()).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("Units u1 and u2") && e.message.contains("tgt-a"), "{}", e.message);
     // --to PROFILE alone is for a backup of one unit.
     let one = RestoreOptions { to: "tgt-a".into(), ..Default::default() };
     let e = restore::dry_run(&env.ds, &out, &m.id, &one, &never()).await.unwrap_err();

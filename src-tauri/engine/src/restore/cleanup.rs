@@ -91,20 +91,20 @@ pub(super) fn order(prep: &Prepared) -> String {
     let names = |f: &dyn Fn(&UnitPlan) -> bool| {
         prep.units.iter().filter(|u| f(u)).map(|u| format!("{} ({})", u.unit.id, u.target.name)).collect::<Vec<_>>()
     };
-    let mut parts = Vec::new();
-    let first = names(&|u| u.mode != Mode::Lite && !u.holdable());
-    if !first.is_empty() {
-        parts
-            .push(format!("first {}, which commit as they go (dropped again if a later unit fails)", first.join(", ")));
-    }
-    let lite = names(&|u| u.mode == Mode::Lite);
-    if !lite.is_empty() {
-        parts.push(format!("then {} copied beside their targets, not yet in place", lite.join(", ")));
-    }
-    let held = names(&|u| u.holdable());
-    if !held.is_empty() {
-        parts.push(format!("then {} each in one transaction held open before its end", held.join(", ")));
-    }
+    let groups = [
+        (
+            names(&|u| u.mode != Mode::Lite && !u.holdable()),
+            "which commit as they go (dropped again if a later unit fails)",
+        ),
+        (names(&|u| u.mode == Mode::Lite), "copied beside their targets, not yet in place"),
+        (names(&|u| u.holdable()), "each in one transaction held open before its end"),
+    ];
+    let parts: Vec<String> = groups
+        .iter()
+        .filter(|(units, _)| !units.is_empty())
+        .enumerate()
+        .map(|(k, (units, how))| format!("{} {} {how}", if k == 0 { "first" } else { "then" }, units.join(", ")))
+        .collect();
     format!(
         "What can be rolled back waits for what cannot: {}; only when every unit got that far are the transactions committed and the copies renamed into place.",
         parts.join("; ")

@@ -214,9 +214,9 @@ pub async fn run(
     // said before anything about the targets.
     let (_, m0) = find_backup(root, backup)?;
     let home = ds.profiles().home();
-    let _locks = prepare::targets_for(&m0, opts)?
+    let _locks = prepare::target_profiles(ds, &m0, opts)?
         .iter()
-        .map(|(_, name)| ds.profiles().get(name).and_then(|p| lock_target(home, &p)))
+        .map(|(_, p)| lock_target(home, p))
         .collect::<Result<Vec<_>>>()?;
     // One SQLite unit is copied while the backup is hashed (it is checked
     // before the copy replaces anything); every other restore waits for the hash.

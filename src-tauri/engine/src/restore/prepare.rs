@@ -139,6 +139,23 @@ pub fn targets_for(m: &Manifest, opts: &RestoreOptions) -> Result<Vec<(usize, St
     Ok(out)
 }
 
+/// Each unit's target profile, read; two units never share one (each unit
+/// is a database of its own, restored into a database of its own).
+pub fn target_profiles(ds: &Deployments, m: &Manifest, opts: &RestoreOptions) -> Result<Vec<(usize, Profile)>> {
+    let mut out: Vec<(usize, Profile)> = Vec::new();
+    for (i, name) in targets_for(m, opts)? {
+        let p = ds.profiles().get(&name)?;
+        if let Some((j, _)) = out.iter().find(|(_, q)| q.id == p.id) {
+            return Err(Error::invalid(format!(
+                "Units {} and {} are both given profile \"{}\": each unit is a database of its own and goes to a profile of its own.",
+                m.units[*j].id, m.units[i].id, p.name
+            )));
+        }
+        out.push((i, p));
+    }
+    Ok(out)
+}
+
 /// Checks everything and decides how each unit is restored; touches
 /// nothing. With `defer_integrity` the hashing of the backup is returned
 /// still running, for the run to await before the target is replaced.
@@ -151,7 +168,7 @@ pub(super) async fn prepare(
     defer_integrity: bool,
 ) -> Result<(Prepared, RestorePreflight, Option<PendingIntegrity>)> {
     let (folder, m) = super::find_backup(root, backup)?;
-    let assigned = targets_for(&m, opts)?;
+    let assigned = target_profiles(ds, &m, opts)?;
     // The backup itself: hashed on the blocking pool while the targets are
     // inspected (read-only), and reported first.
     let integrity = {
@@ -161,9 +178,8 @@ pub(super) async fn prepare(
     let several = m.units.len() > 1;
     let mut units = Vec::new();
     let mut previews = Vec::new();
-    for (i, name) in &assigned {
-        let target = ds.profiles().get(name)?;
-        let unit = m.units[*i].clone();
+    for (i, target) in assigned {
+        let unit = m.units[i].clone();
         let dir = if several { folder.join(&unit.id) } else { folder.clone() };
         let (plan, preview) = prepare_unit(ds, unit, dir, target, opts).await?;
         units.push(plan);
@@ -541,13 +557,19 @@ fn step_empty(plan: &UnitPlan, existing: &[ExistingTable], opts: &RestoreOptions
         .take(12)
         .map(|t| format!("{}.{} ({} rows)", t.namespace, t.table, t.rows.map(|r| r.to_string()).unwrap_or("?".into())))
         .collect();
+    let what = match plan.target.kind {
+        DbKind::Sqlite => format!("The target file {} already holds tables", plan.present.join(", ")),
+        _ => format!(
+            "The target already holds {} of the backup's namespaces ({})",
+            plan.present.len(),
+            plan.present.join(", ")
+        ),
+    };
     vec![Check::fail(
         "empty",
         ErrorCode::NotEmpty,
         format!(
-            "The target already holds {} of the backup's namespaces ({}){}. Restore into an empty target, or replace them explicitly (--replace; in the app, type the profile's name).",
-            plan.present.len(),
-            plan.present.join(", "),
+            "{what}{}. Restore into an empty target, or replace them explicitly (--replace; in the app, type the profile's name).",
             if shown.is_empty() { String::new() } else { format!(": {}", shown.join(", ")) }
         ),
     )]
