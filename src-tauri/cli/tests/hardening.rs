@@ -465,3 +465,76 @@ fn schema_1_backups_of_each_engine_written_by_the_previous_release_restore_into_
         assert_eq!(e["status"], "ok", "{e}");
     }
 }
+
+/// Processes whose command line mentions `needle` (a test's unique database name).
+fn processes_mentioning(needle: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(needle) && !c.contains("psql"))
+        .collect()
+}
+
+#[test]
+fn sigterm_and_sigint_cancel_a_running_backup_and_wait_for_its_cleanup_with_events_as_json_lines() {
+    let s = PgServer::shared();
+    let cli = Cli::new();
+    let db = pg_deployment(&cli, s, 400_000);
+    for signal in ["TERM", "INT"] {
+        let out_dir = cli.home.path().join(format!("out-{signal}"));
+        let child = cli
+            .cmd()
+            .args(["backup", "d", "--out", &out_dir.display().to_string(), "--json", "--events", "json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let writing = std::fs::read_dir(out_dir.join("d"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| e.path().join("postgresql.dump.zst").metadata().is_ok_and(|m| m.len() > 0));
+            if writing {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the backup never started writing");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(600)); // a progress tick or two
+        let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
+        assert!(sent.unwrap().success());
+        let t0 = Instant::now();
+        let out = child.wait_with_output().unwrap();
+        assert!(t0.elapsed() < Duration::from_secs(30), "SIG{signal}: the cleanup took {:?}", t0.elapsed());
+        assert_eq!(out.status.code(), Some(20), "SIG{signal}: exits as cancelled");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+        assert_eq!(v["error"]["code"], "cancelled", "{v}");
+        // Every stderr line is a JSON object: job events and notes.
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+            .collect();
+        let kinds: Vec<&str> = lines.iter().filter_map(|l| l["kind"].as_str()).collect();
+        assert!(kinds.contains(&"phase") && kinds.contains(&"progress"), "{kinds:?}");
+        assert!(
+            lines.iter().any(|l| l["kind"] == "note"
+                && l["message"].as_str().unwrap().starts_with(&format!("SIG{signal}: cancelling"))),
+            "{lines:?}"
+        );
+        // Nothing left: no partial folder, no pg_dump, no journal.
+        let left: Vec<PathBuf> = files_under(&out_dir);
+        assert!(left.is_empty(), "SIG{signal} left {left:?}");
+        // (The server's own session process may take a moment to see its client gone.)
+        let gone = Instant::now() + Duration::from_secs(5);
+        while !processes_mentioning(&db).is_empty() && Instant::now() < gone {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(processes_mentioning(&db).is_empty(), "SIG{signal}: {:?}", processes_mentioning(&db));
+        assert!(files_under(&cli.home.path().join("data/jobs")).is_empty(), "the journal was left");
+    }
+}

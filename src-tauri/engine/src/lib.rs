@@ -28,6 +28,7 @@ pub mod size;
 pub mod startup;
 pub mod state_audit;
 pub mod store;
+pub mod subject;
 pub mod tools;
 pub mod verify;
 

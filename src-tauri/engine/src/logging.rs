@@ -43,3 +43,21 @@ pub fn init_cli() {
         .with(fmt::layer().with_writer(std::io::stderr).with_target(false))
         .try_init();
 }
+
+/// The CLI with `--events json` (stderr is for JSON lines): warnings, unless
+/// `QUIESCE_LOG` asks for more, to `<data>/logs/quiesce-cli.log.YYYY-MM-DD`.
+pub fn init_cli_file(home: &Home) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("quiesce-cli")
+        .filename_suffix("log")
+        .max_log_files(7)
+        .build(home.logs_dir())
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let _ = tracing_subscriber::registry()
+        .with(filter("warn"))
+        .with(fmt::layer().with_ansi(false).with_writer(writer))
+        .try_init();
+    Some(guard)
+}

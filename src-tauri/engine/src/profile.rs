@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DbKind {
@@ -95,6 +96,7 @@ impl DbKind {
 
 /// Where the server runs; it decides which backup features exist (PITR on the
 /// managed ones) and is used by the plan in later steps.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Flavor {
@@ -129,6 +131,7 @@ impl Flavor {
 }
 
 /// libpq's sslmode semantics, applied to PostgreSQL and MySQL alike.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum SslMode {

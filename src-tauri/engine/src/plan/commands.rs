@@ -81,6 +81,7 @@ fn pg_connect(c: CommandLine, profile: &Profile, rt: &Runtime) -> CommandLine {
 /// The dump formats. `Default`: an uncompressed custom-format archive (or SQL
 /// for MySQL) compressed by multi-threaded zstd as it streams — faster than
 /// pg_dump's own single-threaded gzip and no larger.
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum DumpFormat {

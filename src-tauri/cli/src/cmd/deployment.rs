@@ -1,0 +1,191 @@
+//! `quiesce deployment`: ScalarDB installations (storages, mapping, admin endpoints).
+
+use super::{absolute, Ctx};
+use crate::output::Output;
+use clap::Subcommand;
+use quiesce_engine::deployment::import;
+use quiesce_engine::deployment::{Deployment, DeploymentStorage, Deployments, NamespaceMapping};
+use quiesce_engine::{Error, Result};
+
+#[derive(Subcommand)]
+pub enum DeploymentCmd {
+    /// Import a ScalarDB database.properties (or Cluster client/server file).
+    Import {
+        /// ScalarDB's database.properties (or a Cluster client or node file).
+        file: String,
+        /// Name of the new deployment (default: from the file).
+        #[arg(long)]
+        name: Option<String>,
+        /// Show what the file holds and what would be saved; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Give this existing deployment (a Cluster client) the storages of FILE.
+        #[arg(long, value_name = "DEPLOYMENT", conflicts_with = "name")]
+        attach_to: Option<String>,
+    },
+    /// Create a deployment from existing profiles.
+    Create {
+        /// The new deployment's name.
+        name: String,
+        /// A storage: NAME=PROFILE, or PROFILE alone for a single storage named "default". Repeat for multi-storage.
+        #[arg(long = "storage", value_name = "NAME=PROFILE", required = true)]
+        storages: Vec<String>,
+        /// Namespace mapping: NAMESPACE=STORAGE (repeat).
+        #[arg(long = "map", value_name = "NS=STORAGE")]
+        mapping: Vec<String>,
+        /// The storage of namespaces the mapping does not list (default: the first).
+        #[arg(long)]
+        default_storage: Option<String>,
+        /// The coordinator's namespace, if renamed (scalar.db.consensus_commit.coordinator.namespace).
+        #[arg(long)]
+        coordinator_namespace: Option<String>,
+        /// A Scalar Admin endpoint: host:port, indirect:host, direct-kubernetes:ns/ep (repeat).
+        #[arg(long = "admin-endpoint", value_name = "ADDRESS")]
+        admin_endpoints: Vec<String>,
+    },
+    /// Change a deployment: only the options given change (`--storage`,
+    /// `--map` and `--admin-endpoint` replace their whole list when given).
+    Edit {
+        /// The deployment to change (name or id).
+        deployment: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A storage: NAME=PROFILE, or PROFILE alone for a single storage named "default". Repeat for multi-storage.
+        #[arg(long = "storage", value_name = "NAME=PROFILE")]
+        storages: Vec<String>,
+        /// Namespace mapping: NAMESPACE=STORAGE (repeat).
+        #[arg(long = "map", value_name = "NS=STORAGE")]
+        mapping: Vec<String>,
+        /// The storage of namespaces the mapping does not list.
+        #[arg(long)]
+        default_storage: Option<String>,
+        /// The coordinator's namespace (scalar.db.consensus_commit.coordinator.namespace).
+        #[arg(long)]
+        coordinator_namespace: Option<String>,
+        /// A Scalar Admin endpoint: host:port, indirect:host, direct-kubernetes:ns/ep (repeat).
+        #[arg(long = "admin-endpoint", value_name = "ADDRESS")]
+        admin_endpoints: Vec<String>,
+    },
+    /// List deployments.
+    List,
+    /// Show one deployment with its storages' profiles.
+    Show {
+        /// The deployment (name or id).
+        name: String,
+    },
+    /// Remove a deployment (its profiles and their passwords are kept).
+    Remove {
+        /// The deployment (name or id).
+        name: String,
+    },
+}
+
+pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
+    let ds = Deployments::new(ctx.profiles.clone());
+    let deployments = &ds;
+    let with_profiles = |d: Deployment, verb: &'static str| -> Result<Output> {
+        let profiles = deployments.storage_profiles(&d)?.into_iter().map(|(_, p)| p).collect();
+        Ok(Output::Deployment { deployment: d, profiles, verb })
+    };
+    match cmd {
+        DeploymentCmd::Import { file, name, dry_run, attach_to } => {
+            let path = std::path::PathBuf::from(absolute(file));
+            let mut preview = import::preview(deployments, &path)?;
+            if dry_run {
+                // What would be saved is what --name says, when it says something.
+                if let Some(n) = name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+                    if let Some(why) = quiesce_engine::paths::name_problem(n) {
+                        return Err(Error::invalid(format!("\"{n}\" cannot name a deployment. {why}")));
+                    }
+                    preview.suggested_name = n.to_string();
+                }
+                return Ok(Output::Preview { preview: Box::new(preview) });
+            }
+            // Saved exactly as previewed: a file changed in between is refused.
+            let d = match attach_to {
+                Some(target) => import::attach(deployments, &target, &path, Some(&preview.sha256))?,
+                None => import::import(deployments, &path, name.as_deref(), Some(&preview.sha256))?,
+            };
+            // Notes go to stderr so that --json stdout stays one document.
+            for n in &preview.notes {
+                ctx.events.note("note", n);
+            }
+            for k in &preview.unknown_keys {
+                ctx.events
+                    .note("note", &format!("line {}: unknown key {} (kept out of the deployment)", k.line, k.key));
+            }
+            with_profiles(d, "imported")
+        }
+        DeploymentCmd::Create { name, storages, mapping, default_storage, coordinator_namespace, admin_endpoints } => {
+            let st = storage_args(deployments, &storages)?;
+            let map = mapping_args(&mapping)?;
+            let input = quiesce_engine::deployment::DeploymentInput {
+                name,
+                storages: st,
+                namespace_mapping: map,
+                default_storage,
+                coordinator_namespace,
+                admin_endpoints,
+                ..Default::default()
+            };
+            with_profiles(deployments.create(&input, None)?, "created")
+        }
+        DeploymentCmd::Edit {
+            deployment,
+            name,
+            storages,
+            mapping,
+            default_storage,
+            coordinator_namespace,
+            admin_endpoints,
+        } => {
+            let existing = deployments.get(&deployment)?;
+            let mut input = existing.to_input();
+            if let Some(n) = name {
+                input.name = n;
+            }
+            if !storages.is_empty() {
+                input.storages = storage_args(deployments, &storages)?;
+            }
+            if !mapping.is_empty() {
+                input.namespace_mapping = mapping_args(&mapping)?;
+            }
+            if default_storage.is_some() {
+                input.default_storage = default_storage;
+            }
+            if coordinator_namespace.is_some() {
+                input.coordinator_namespace = coordinator_namespace;
+            }
+            if !admin_endpoints.is_empty() {
+                input.admin_endpoints = admin_endpoints;
+            }
+            with_profiles(deployments.update(&existing.id, &input)?, "updated")
+        }
+        DeploymentCmd::List => Ok(Output::Deployments { deployments: deployments.list()? }),
+        DeploymentCmd::Show { name } => with_profiles(deployments.get(&name)?, ""),
+        DeploymentCmd::Remove { name } => Ok(Output::DeploymentRemoved { removed: deployments.remove(&name)? }),
+    }
+}
+
+/// `--storage NAME=PROFILE` (or PROFILE alone: the storage "default").
+fn storage_args(deployments: &Deployments, args: &[String]) -> Result<Vec<DeploymentStorage>> {
+    args.iter()
+        .map(|s| {
+            let (sname, pname) = s.split_once('=').unwrap_or(("default", s.as_str()));
+            Ok(DeploymentStorage { name: sname.to_string(), profile_id: deployments.profiles().get(pname)?.id })
+        })
+        .collect()
+}
+
+/// `--map NAMESPACE=STORAGE`.
+fn mapping_args(args: &[String]) -> Result<Vec<NamespaceMapping>> {
+    args.iter()
+        .map(|m| {
+            let (ns, s) = m.split_once('=').ok_or_else(|| {
+                Error::invalid(format!("--map {m}: write NAMESPACE=STORAGE, e.g. --map coordinator=mysql"))
+            })?;
+            Ok(NamespaceMapping { namespace: ns.into(), storage: s.into() })
+        })
+        .collect()
+}

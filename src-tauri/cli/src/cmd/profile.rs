@@ -1,0 +1,214 @@
+//! `quiesce profile`: connection profiles (secrets in the OS keyring).
+
+use super::{absolute, read_secret, Ctx};
+use crate::output::Output;
+use clap::{Args, Subcommand};
+use quiesce_engine::connect;
+use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, ProfileInput, SslMode};
+use quiesce_engine::{Result, Sensitive};
+
+#[derive(Subcommand)]
+pub enum ProfileCmd {
+    /// Add a profile.
+    Add {
+        #[command(flatten)]
+        fields: Fields,
+        #[command(flatten)]
+        secret: SecretArgs,
+    },
+    /// List profiles.
+    List,
+    /// Show one profile.
+    Show {
+        /// The profile (name or id).
+        #[arg(value_name = "PROFILE")]
+        name: String,
+    },
+    /// Change a profile: only the options given change.
+    Edit {
+        /// The profile to change (`--name` renames it).
+        #[arg(value_name = "PROFILE")]
+        profile: String,
+        #[command(flatten)]
+        fields: Fields,
+        #[command(flatten)]
+        secret: SecretArgs,
+        /// Remove the stored password.
+        #[arg(long, conflicts_with_all = ["password_stdin", "password_env", "ask_password"])]
+        clear_password: bool,
+    },
+    /// Remove a profile and its secret.
+    Remove {
+        /// The profile (name or id).
+        name: String,
+    },
+    /// Connect with the profile's settings and report version and round-trip time.
+    Test {
+        /// The profile (name or id).
+        name: String,
+        /// Use this password instead of the stored one (read from stdin).
+        #[arg(long)]
+        password_stdin: bool,
+        /// Use the password in this environment variable instead of the stored one.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+    },
+}
+
+#[derive(Args, Default)]
+pub struct Fields {
+    /// Profile name (letters, digits, - _ .).
+    #[arg(long)]
+    name: Option<String>,
+    /// The database kind.
+    #[arg(long, value_enum)]
+    kind: Option<DbKind>,
+    /// Where it runs (default: self-hosted).
+    #[arg(long, value_enum)]
+    flavor: Option<Flavor>,
+    /// Server host name or IP address (a directory starting with / for a Unix socket).
+    #[arg(long)]
+    host: Option<String>,
+    /// Server port (default: the kind's, e.g. 5432 or 3306).
+    #[arg(long)]
+    port: Option<u16>,
+    /// PostgreSQL: the database holding the ScalarDB schemas (the one in ScalarDB's JDBC URL).
+    #[arg(long)]
+    database: Option<String>,
+    /// The database user Quiesce connects as.
+    #[arg(long)]
+    user: Option<String>,
+    /// libpq's semantics.
+    #[arg(long, value_enum)]
+    ssl_mode: Option<SslMode>,
+    /// CA certificate (PEM) for verify-ca / verify-full. Empty string removes it.
+    #[arg(long, value_name = "FILE")]
+    ssl_ca: Option<String>,
+    /// Seconds to wait for a connection (1 to 600; default 10).
+    #[arg(long, value_name = "SECONDS")]
+    connect_timeout: Option<u32>,
+    /// Directory of the native client tools (pg_dump, mysqldump). Empty string removes it.
+    #[arg(long, value_name = "DIR")]
+    client_bin_dir: Option<String>,
+    /// SQLite database file.
+    #[arg(long, value_name = "FILE")]
+    path: Option<String>,
+    /// Cassandra nodes, comma-separated.
+    #[arg(long, value_delimiter = ',')]
+    nodes: Option<Vec<String>>,
+    /// Cassandra data directories, comma-separated (for the restore runbook).
+    #[arg(long, value_delimiter = ',')]
+    data_dir: Option<Vec<String>>,
+    /// DynamoDB / Amazon RDS / Azure region.
+    #[arg(long)]
+    region: Option<String>,
+    /// Cosmos DB account URI, or a DynamoDB endpoint override.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// DynamoDB table-name prefix (scalar.db.dynamo.namespace.prefix).
+    #[arg(long)]
+    table_prefix: Option<String>,
+    /// RDS/Azure instance name, or YugabyteDB Managed cluster id.
+    #[arg(long)]
+    instance_id: Option<String>,
+}
+
+#[derive(Args, Default)]
+pub struct SecretArgs {
+    /// Read the password from standard input (for scripts: never put it in argv).
+    #[arg(long, conflicts_with_all = ["password_env", "ask_password"])]
+    password_stdin: bool,
+    /// Read the password from this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with = "ask_password")]
+    password_env: Option<String>,
+    /// Prompt for the password on the terminal.
+    #[arg(long)]
+    ask_password: bool,
+}
+
+impl Fields {
+    fn apply(self, i: &mut ProfileInput) {
+        let opt = |v: Option<String>, into: &mut Option<String>| {
+            if let Some(v) = v {
+                *into = if v.is_empty() { None } else { Some(v) };
+            }
+        };
+        if let Some(n) = self.name {
+            i.name = n;
+        }
+        if self.kind.is_some() {
+            i.kind = self.kind;
+        }
+        if self.flavor.is_some() {
+            i.flavor = self.flavor;
+        }
+        opt(self.host, &mut i.host);
+        if self.port.is_some() {
+            i.port = self.port;
+        }
+        opt(self.database, &mut i.database);
+        opt(self.user, &mut i.user);
+        if self.ssl_mode.is_some() {
+            i.ssl_mode = self.ssl_mode;
+        }
+        opt(self.ssl_ca.map(absolute), &mut i.ssl_ca_file);
+        if self.connect_timeout.is_some() {
+            i.connect_timeout_secs = self.connect_timeout;
+        }
+        opt(self.client_bin_dir.map(absolute), &mut i.client_bin_dir);
+        opt(self.path.map(absolute), &mut i.path);
+        if let Some(n) = self.nodes {
+            i.nodes = n;
+        }
+        if let Some(d) = self.data_dir {
+            i.data_dirs = d;
+        }
+        opt(self.region, &mut i.region);
+        opt(self.endpoint, &mut i.endpoint);
+        opt(self.table_prefix, &mut i.table_prefix);
+        opt(self.instance_id, &mut i.instance_id);
+    }
+}
+
+impl SecretArgs {
+    fn read(&self) -> Result<Option<Sensitive<String>>> {
+        read_secret(self.password_stdin, self.password_env.as_deref(), self.ask_password)
+    }
+}
+
+pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Output> {
+    let profiles = &ctx.profiles;
+    match cmd {
+        ProfileCmd::Add { fields, secret } => {
+            let mut input = ProfileInput::default();
+            fields.apply(&mut input);
+            if let Some(pw) = secret.read()? {
+                input.password = PasswordChange::Set(pw);
+            }
+            Ok(Output::Profile { profile: profiles.create(&input)?, verb: "added" })
+        }
+        ProfileCmd::List => Ok(Output::Profiles { profiles: profiles.list()? }),
+        ProfileCmd::Show { name } => Ok(Output::Profile { profile: profiles.get(&name)?, verb: "" }),
+        ProfileCmd::Edit { profile, fields, secret, clear_password } => {
+            let existing = profiles.get(&profile)?;
+            let mut input = existing.to_input();
+            fields.apply(&mut input);
+            input.password = match secret.read()? {
+                Some(pw) => PasswordChange::Set(pw),
+                None if clear_password => PasswordChange::Clear,
+                None => PasswordChange::Keep,
+            };
+            Ok(Output::Profile { profile: profiles.update(&existing.id, &input)?, verb: "updated" })
+        }
+        ProfileCmd::Remove { name } => Ok(Output::ProfileRemoved { removed: profiles.remove(&name)? }),
+        ProfileCmd::Test { name, password_stdin, password_env } => {
+            let profile = profiles.get(&name)?;
+            let password = match read_secret(password_stdin, password_env.as_deref(), false)? {
+                Some(pw) => Some(pw),
+                None => profiles.secret(&profile)?,
+            };
+            let report = connect::test_connection(&profile, password.as_ref(), &ctx.cancel).await?;
+            Ok(Output::Report { profile: profile.name, ok: true, report })
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! `quiesce restore`: a whole backup into profiles of the same database families.
+
+use super::{absolute, with_password, Ctx, JobSecrets};
+use crate::output::Output;
+use clap::Args;
+use quiesce_engine::deployment::Deployments;
+use quiesce_engine::profile::Profiles;
+use quiesce_engine::restore::{self, RestoreOptions, UnitTarget};
+use quiesce_engine::{Error, Result};
+
+#[derive(Args)]
+pub struct RestoreArgs {
+    /// Backup id (see `quiesce backups list`) or folder.
+    backup: String,
+    /// Target profile; for a backup of several units one per unit,
+    /// `--to UNIT=PROFILE` (UNIT: the unit's id or one of its storages).
+    #[arg(long, value_name = "PROFILE|UNIT=PROFILE", required = true)]
+    to: Vec<String>,
+    /// Replace the backup's namespaces where the target already has them.
+    #[arg(long)]
+    replace: bool,
+    /// Parallel workers: pg_restore -j (directory-format backups) or myloader threads.
+    #[arg(long, value_name = "N")]
+    jobs: Option<u32>,
+    /// Re-apply the ScalarDB user's privileges recorded with the backup.
+    #[arg(long)]
+    grants: bool,
+    /// Give those privileges to this role/user instead of the recorded one.
+    #[arg(long, value_name = "ROLE", requires = "grants")]
+    grant_to: Option<String>,
+    /// Skip the verification after the restore (the checks before it always run).
+    #[arg(long)]
+    no_verify: bool,
+    /// Catalog folder to find the backup id in.
+    #[arg(long, value_name = "DIR")]
+    root: Option<String>,
+    /// Print the checks, what the target holds and the commands; touch nothing.
+    #[arg(long)]
+    dry_run: bool,
+    #[command(flatten)]
+    secrets: JobSecrets,
+}
+
+/// `--to` values: one PROFILE (a backup of one unit), or UNIT=PROFILE per
+/// unit. A value that is itself a profile's name is that profile, even with a `=`.
+pub fn targets(profiles: &Profiles, to: &[String]) -> Result<(Option<String>, Vec<UnitTarget>)> {
+    let mut targets = Vec::new();
+    let mut one = None;
+    for v in to {
+        if profiles.get(v).is_ok() || !v.contains('=') {
+            if one.is_some() || to.len() > 1 {
+                return Err(Error::invalid(format!(
+                    "--to {v}: with several --to, give each as UNIT=PROFILE (UNIT: a unit id or one of its storages, see `quiesce backups show`)."
+                )));
+            }
+            one = Some(v.clone());
+        } else {
+            targets.push(UnitTarget::parse(v)?);
+        }
+    }
+    Ok((one, targets))
+}
+
+pub async fn run(ctx: &Ctx, a: RestoreArgs) -> Result<Output> {
+    let root = ctx.catalog_root(a.root);
+    let b = if std::path::Path::new(&a.backup).exists() { absolute(a.backup) } else { a.backup };
+    let (one, targets) = targets(&ctx.profiles, &a.to)?;
+    let needs = with_password(&ctx.profiles, targets.iter().map(|t| t.profile.as_str()).chain(one.as_deref()));
+    let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
+    let opts = RestoreOptions {
+        to: one.unwrap_or_default(),
+        targets,
+        replace: a.replace,
+        jobs: a.jobs,
+        confirm: None,
+        grants: a.grants,
+        grant_to: a.grant_to,
+        skip_verify: a.no_verify,
+    };
+    if a.dry_run {
+        let p = restore::dry_run(&ds, &root, &b, &opts, &ctx.cancel).await?;
+        return Ok(Output::RestorePreflight { dry_run: Box::new(p) });
+    }
+    let r = restore::run(&ds, &root, &b, &opts, ctx.events.sink(), &ctx.cancel).await?;
+    Ok(Output::Restored { restore: Box::new(r) })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn to_takes_one_profile_or_a_profile_per_unit() {
+        use quiesce_engine::restore::UnitTarget;
+        use quiesce_engine::{paths::Home, profile::Profiles, secrets::SecretStore};
+        let dir = tempfile::tempdir().unwrap();
+        let profiles = Profiles::new(Home::at(dir.path()), SecretStore::new());
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        let t = |u: &str, p: &str| UnitTarget { unit: u.into(), profile: p.into() };
+        assert_eq!(super::targets(&profiles, &v(&["prod"])).unwrap(), (Some("prod".into()), vec![]));
+        assert_eq!(
+            super::targets(&profiles, &v(&["coordinator=pg-new", "u2 = maria-new"])).unwrap(),
+            (None, vec![t("coordinator", "pg-new"), t("u2", "maria-new")])
+        );
+        let e = super::targets(&profiles, &v(&["a=x", "plain"])).unwrap_err();
+        assert!(e.message.contains("--to plain") && e.message.contains("UNIT=PROFILE"), "{}", e.message);
+    }
+}

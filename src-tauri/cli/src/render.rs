@@ -1,0 +1,562 @@
+//! Every command's output as text (what `--json` prints instead is the
+//! output's own serialization).
+
+use crate::output::Output;
+use quiesce_engine::catalog::manifest::Manifest;
+use quiesce_engine::catalog::CatalogEntry;
+use quiesce_engine::deployment::import::ImportPreview;
+use quiesce_engine::deployment::Deployment;
+use quiesce_engine::discovery::Discovery;
+use quiesce_engine::plan::{self, DecisionTree, Plan};
+use quiesce_engine::profile::{DbKind, Profile};
+use quiesce_engine::{restore, verify};
+
+/// Prints an output for people; `--json` prints its serialization instead.
+pub fn print(out: &Output, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(out).expect("outputs serialize"));
+        return;
+    }
+    match out {
+        Output::Profiles { profiles: ps } if ps.is_empty() => {
+            println!("No profiles yet. Add one with `quiesce profile add --name NAME --kind postgresql ...`.")
+        }
+        Output::Profiles { profiles: ps } => {
+            println!("{:<24} {:<12} {:<14} {:<40} PASSWORD", "NAME", "KIND", "FLAVOR", "TARGET");
+            for p in ps {
+                println!(
+                    "{:<24} {:<12} {:<14} {:<40} {}",
+                    p.name,
+                    format!("{:?}", p.kind).to_lowercase(),
+                    serde_json::to_value(p.flavor).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                    target_short(p),
+                    if p.secret.is_some() { "keyring" } else { "-" }
+                );
+            }
+        }
+        Output::Profile { profile: p, verb } => {
+            if !verb.is_empty() {
+                println!("Profile \"{}\" {verb}.", p.name);
+            }
+            print_profile(p);
+        }
+        Output::ProfileRemoved { removed: p } => println!(
+            "Profile \"{}\" removed{}.",
+            p.name,
+            if p.secret.is_some() { ", and its password deleted from the keyring" } else { "" }
+        ),
+        Output::Preview { preview } => print_preview(preview),
+        Output::Plan { plan, tree, discovery } => print_plan(plan, tree, discovery.as_deref()),
+        Output::Preflight { dry_run: p } => {
+            print_plan(&p.plan, &plan::decision_tree(), None);
+            println!();
+            println!("Checks (nothing was run):");
+            for c in &p.checks {
+                println!("  {} {:<12} {}", if c.ok { "ok " } else { "FAIL" }, c.name, c.message);
+            }
+            println!();
+            println!("Would run:");
+            for c in &p.commands {
+                println!("  $ {c}");
+            }
+            println!("into {}/<id>", p.out_dir);
+        }
+        Output::BackupDone { backup: m, folder: dir } => {
+            println!("Backup {} of \"{}\" complete.", m.id, m.deployment);
+            print_manifest(dir, m);
+        }
+        Output::Catalog { backups: c, leftovers: l } => {
+            print_catalog(c);
+            if !l.is_empty() {
+                println!();
+                println!("Left over, not removed by Quiesce:");
+                for e in l {
+                    println!("  {}\n    {}", e.folder, e.problem.as_deref().unwrap_or(""));
+                }
+            }
+        }
+        Output::BackupShown { backup: m, folder: dir } => print_manifest(dir, m),
+        Output::BackupRemoved { removed: m } => println!("Backup {} of \"{}\" deleted.", m.id, m.deployment),
+        Output::RestorePreflight { dry_run: p } => print_restore_preflight(p),
+        Output::Restored { restore: r } => {
+            let into = r.targets.iter().map(|t| format!("{} -> {}", t.unit, t.profile)).collect::<Vec<_>>().join(", ");
+            println!("Restored {} ({into}) in {:.1} s.", r.backup_id, r.duration_ms / 1000.0);
+            match &r.verify {
+                Some(v) => print_verify(v),
+                None => {
+                    println!("Not verified (--no-verify). Verify each target with:");
+                    for t in &r.targets {
+                        println!("  quiesce verify {} --backup {}", t.profile, r.backup_id);
+                    }
+                }
+            }
+            if let Some(p) = &r.report_path {
+                println!("Report stored with the backup: {p}");
+            }
+            for g in &r.grants_applied {
+                println!("Granted: {g}");
+            }
+            println!();
+            println!("Next:");
+            for a in &r.after {
+                println!("  - {a}");
+            }
+        }
+        Output::Verified { verify: v } => print_verify(v),
+        Output::BackupVerified { integrity: i, verify: v } => {
+            if i.problems.is_empty() {
+                println!("Backup {}: {} file(s), {} match the manifest.", i.backup_id, i.files_checked, quiesce_engine::size::human(i.bytes_checked));
+            } else {
+                println!("Backup {} does NOT match its manifest:", i.backup_id);
+                for p in &i.problems {
+                    println!("  - {p}");
+                }
+            }
+            if let Some(v) = v {
+                println!();
+                print_verify(v);
+            }
+        }
+        Output::Deployments { deployments: ds } if ds.is_empty() => {
+            println!("No deployments yet. Import one with `quiesce deployment import /path/to/database.properties`.")
+        }
+        Output::Deployments { deployments: ds } => {
+            println!("{:<24} {:<20} {:<9} {:<12} ADMIN ENDPOINTS", "NAME", "TRANSACTIONS", "STORAGES", "COORDINATOR");
+            for d in ds {
+                println!(
+                    "{:<24} {:<20} {:<9} {:<12} {}",
+                    d.name,
+                    d.transaction_manager.as_str(),
+                    if d.storages_known { d.storages.len().to_string() } else { "unknown".into() },
+                    d.coordinator_storage().unwrap_or("-"),
+                    if d.admin_endpoints.is_empty() {
+                        "-".into()
+                    } else {
+                        d.admin_endpoints.iter().map(|e| e.address.clone()).collect::<Vec<_>>().join(",")
+                    }
+                );
+            }
+        }
+        Output::Deployment { deployment: d, profiles, verb } => {
+            if !verb.is_empty() {
+                println!("Deployment \"{}\" {verb}.", d.name);
+            }
+            print_deployment(d, profiles);
+        }
+        Output::DeploymentRemoved { removed: d } => println!(
+            "Deployment \"{}\" removed. Its profiles ({}) are kept; remove them with `quiesce profile remove` if no longer needed.",
+            d.name,
+            d.storages.len()
+        ),
+        Output::Report { profile, report: r, .. } => {
+            let tls = match r.tls {
+                Some(true) => " · TLS",
+                Some(false) => " · not encrypted",
+                None => "",
+            };
+            println!(
+                "OK  {}: {} {}{tls} · connect {:.1} ms · round trip {:.2} ms",
+                profile, r.product, r.server_version, r.connect_ms, r.rtt_ms
+            );
+            for n in &r.notes {
+                println!("    {n}");
+            }
+        }
+    }
+}
+fn print_catalog(c: &[CatalogEntry]) {
+    if c.is_empty() {
+        println!("No backups yet. Take one with `quiesce backup <deployment>`.");
+        return;
+    }
+    println!(
+        "{:<28} {:<18} {:<10} {:>10} {:>9} {:<8} {:<8} FOLDER",
+        "ID", "DEPLOYMENT", "FORMAT", "SIZE", "DURATION", "TABLES", "STATUS"
+    );
+    for b in c {
+        let status = serde_json::to_value(b.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+        println!(
+            "{:<28} {:<18} {:<10} {:>10} {:>8.1}s {:<8} {:<8} {}",
+            b.id,
+            b.deployment,
+            b.format,
+            quiesce_engine::size::human(b.bytes),
+            b.duration_ms / 1000.0,
+            b.tables,
+            status,
+            b.folder
+        );
+        if let Some(p) = &b.problem {
+            println!("    {p}");
+        }
+    }
+}
+
+fn print_preview(p: &ImportPreview) {
+    println!("{} ({:?}, sha256 {})", p.file, p.config_kind, &p.sha256[..12]);
+    println!("  would be saved as deployment \"{}\" (--name chooses another)", p.suggested_name);
+    println!("  transaction manager  {}", p.transaction_manager.as_str());
+    if p.storages_known {
+        for s in &p.storages {
+            let kind = s.profile.kind.map(|k| k.label()).unwrap_or("?");
+            let target = s
+                .jdbc_url
+                .clone()
+                .or(s.profile.region.clone())
+                .or(s.profile.endpoint.clone())
+                .unwrap_or_else(|| s.profile.nodes.join(","));
+            println!(
+                "  storage {:<12} {kind} {target} (line {}){}{}",
+                s.name,
+                s.line,
+                if s.password_present { " · password -> keyring" } else { "" },
+                s.existing_profile.as_ref().map(|e| format!(" · reuses profile {e}")).unwrap_or_default()
+            );
+            for f in &s.problems {
+                println!("      problem: {}: {}", f.field, f.message);
+            }
+        }
+    } else {
+        println!("  storages             unknown (attach them later)");
+    }
+    for m in &p.namespace_mapping {
+        println!("  namespace {:<20} -> {}", m.namespace, m.storage);
+    }
+    if let Some(d) = &p.default_storage {
+        println!("  default storage      {d}");
+    }
+    println!("  coordinator          {}.state", p.coordinator_namespace);
+    println!("  metadata             {}.metadata", p.system_namespace);
+    for e in &p.admin_endpoints {
+        println!(
+            "  scalar admin         {} (port {}){}",
+            e.address,
+            e.port,
+            if e.needs_address { " · needs an address" } else { "" }
+        );
+    }
+    for k in &p.unknown_keys {
+        println!("  unknown key          {} (line {})", k.key, k.line);
+    }
+    if !p.ignored_keys.is_empty() {
+        println!("  not needed           {} ScalarDB settings (pools, isolation, ...)", p.ignored_keys.len());
+    }
+    for n in &p.notes {
+        println!("  note: {n}");
+    }
+}
+
+fn print_restore_preflight(p: &restore::RestorePreflight) {
+    println!(
+        "Restore {} of \"{}\" ({} unit(s), {} tables, {})",
+        p.backup_id,
+        p.deployment,
+        p.units.len(),
+        p.tables,
+        quiesce_engine::size::human(p.bytes)
+    );
+    for u in &p.units {
+        println!();
+        println!(
+            "Unit {} (storages {}; {}, {} tables, {}) from {}",
+            u.unit,
+            u.storages.join(", "),
+            u.format,
+            u.tables,
+            quiesce_engine::size::human(u.bytes),
+            u.source
+        );
+        println!(
+            "  into {} ({}{})",
+            u.target_profile,
+            u.target,
+            u.target_version.as_deref().map(|v| format!(", {v}")).unwrap_or_default()
+        );
+        if !u.existing.is_empty() {
+            println!("  {} on the target:", if u.will_replace { "Will be replaced" } else { "Already" });
+            for t in &u.existing {
+                println!(
+                    "    {}.{} ({} rows)",
+                    t.namespace,
+                    t.table,
+                    t.rows.map(|r| r.to_string()).unwrap_or("?".into())
+                );
+            }
+        }
+        println!("  How: {}", u.mode);
+        println!("  If it fails or is cancelled, the target holds: {}", u.on_failure);
+        if !u.commands.is_empty() {
+            println!("  Would run:");
+            for c in &u.commands {
+                println!("    $ {c}");
+            }
+        }
+    }
+    println!();
+    println!("Checks (nothing was touched):");
+    for c in &p.checks {
+        println!("  {} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.message);
+    }
+    if p.units.len() > 1 {
+        println!();
+        println!("Order: {}", p.order);
+    }
+}
+
+fn print_verify(v: &verify::VerifyReport) {
+    println!(
+        "Verification of {} ({}): {}",
+        v.profile,
+        v.target,
+        if v.passed { "no errors found" } else { "ERRORS FOUND" }
+    );
+    if !v.tables.is_empty() {
+        println!("  {:<40} {:>12} {:>12}", "TABLE", "ROWS", "BACKUP");
+        for t in &v.tables {
+            println!(
+                "  {:<40} {:>12} {:>12}{}",
+                format!("{}.{}", t.namespace, t.table),
+                t.rows.map(|r| r.to_string()).unwrap_or("missing".into()),
+                t.expected_rows
+                    .map(|r| if t.expected_exact { r.to_string() } else { format!("~{r}") })
+                    .unwrap_or("-".into()),
+                match t.severity {
+                    quiesce_engine::discovery::Severity::Error => "  ERROR",
+                    quiesce_engine::discovery::Severity::Warning => "  warning",
+                    _ => "",
+                }
+            );
+        }
+    }
+    let sev = |s: quiesce_engine::discovery::Severity| match s {
+        quiesce_engine::discovery::Severity::Error => "ERROR  ",
+        quiesce_engine::discovery::Severity::Warning => "warning",
+        _ => "ok     ",
+    };
+    for f in &v.findings {
+        println!("  {} {}", sev(f.severity), f.message);
+    }
+    if let Some(a) = &v.audit {
+        println!();
+        println!(
+            "ScalarDB consistency audit ({} tables, coordinator {} with {} rows): {} in-flight record(s), {} transaction(s): {} roll forward, {} roll back, {} not yet expired, {} torn",
+            a.tables.len(),
+            a.coordinator_table,
+            a.coordinator_rows.map(|r| r.to_string()).unwrap_or("?".into()),
+            a.in_flight_records,
+            a.transactions_total,
+            a.roll_forward,
+            a.roll_back,
+            a.not_yet_expired,
+            a.torn
+        );
+        for f in &a.findings {
+            println!("  {} {}", sev(f.severity), f.message);
+        }
+        for t in a.transactions.iter().take(10) {
+            println!("  {:<24} {:?}: {}", t.tx_id, t.recovery, t.explanation);
+        }
+        println!("  What the audit cannot see:");
+        for l in &a.limits {
+            println!("    - {l}");
+        }
+    }
+}
+
+fn print_manifest(dir: &std::path::Path, m: &Manifest) {
+    println!("  folder       {}", dir.display());
+    println!("  deployment   {} · method {:?} · format {}", m.deployment, m.method, m.formats());
+    println!("  started      {} · {:.1} s", m.started_at, m.duration_ms / 1000.0);
+    if let Some(p) = &m.pause {
+        println!("  pause        {} .. {} (window {})", p.started_at, p.ended_at, p.window_id);
+    }
+    for u in &m.units {
+        println!(
+            "  unit {:<7} storages {} · profile {} · {} {} · format {}",
+            u.id,
+            u.storages.join(", "),
+            u.profile,
+            u.product.as_deref().unwrap_or(""),
+            u.server_version.as_deref().unwrap_or(""),
+            u.format
+        );
+        if let Some(t) = &u.tool {
+            println!("    tool         {} ({})", t.version, t.path);
+        }
+        println!(
+            "    consistency  {}{}",
+            u.consistency.kind,
+            u.consistency.snapshot.as_ref().map(|s| format!(" (snapshot {s})")).unwrap_or_default()
+        );
+        for t in &u.tables {
+            println!(
+                "    table        {:<32} {}{} rows",
+                t.physical_name,
+                if t.rows_exact { "" } else { "~" },
+                t.rows.map(|r| r.to_string()).unwrap_or("?".into())
+            );
+        }
+        for f in &u.files {
+            println!(
+                "    file         {:<24} {:>10}  sha256 {}",
+                f.name,
+                quiesce_engine::size::human(f.bytes),
+                f.sha256
+            );
+        }
+        for n in &u.notes {
+            println!("    note         {n}");
+        }
+        println!("    restore      {}", u.restore_hint);
+    }
+    for n in &m.notes {
+        println!("  note         {n}");
+    }
+}
+
+fn print_plan(p: &Plan, tree: &DecisionTree, discovery: Option<&Discovery>) {
+    let method = match p.method {
+        plan::Method::NoPause => "back up without explicit pausing",
+        plan::Method::Pause => "back up with explicit pausing",
+        plan::Method::Unknown => "cannot decide: storages unknown",
+    };
+    println!("Plan for deployment \"{}\": {method}", p.deployment);
+    match &p.discovery_taken_at {
+        Some(t) => println!("  (discovery taken {t}; refresh with --discover)"),
+        None => println!("  (configuration only; run with --discover to read the databases)"),
+    }
+    println!();
+    for step in &p.path {
+        let label = tree.nodes.iter().find(|n| n.id == step.node).map(|n| n.label.as_str()).unwrap_or(&step.node);
+        match &step.answer {
+            Some(a) => println!("  {label}  -> {}", a.to_uppercase()),
+            None => println!("  => {label}"),
+        }
+        println!("       {}", step.reason);
+    }
+    for (i, s) in p.steps.iter().enumerate() {
+        println!();
+        println!("  {}. {}", i + 1, s.title);
+        for (what, a) in [("backup", &s.backup), ("restore", &s.restore)] {
+            let who = match a.kind {
+                plan::ActionKind::Quiesce => "Quiesce runs",
+                plan::ActionKind::Runbook => "runbook",
+            };
+            println!("     {what} ({who}): {}", a.summary);
+            if let Some(c) = &a.command {
+                println!("       $ {c}");
+            }
+            for st in &a.steps {
+                println!("       - {st}");
+            }
+        }
+    }
+    if let Some(d) = discovery {
+        println!();
+        for s in &d.storages {
+            let tables = s.tables.len();
+            let inflight: i64 = s.tables.iter().map(|t| t.prepared.unwrap_or(0) + t.deleted.unwrap_or(0)).sum();
+            println!(
+                "  storage {}: {} {} · {} tables in {} · {inflight} in-flight record(s)",
+                s.storage,
+                s.product.as_deref().unwrap_or(s.kind.label()),
+                s.server_version.as_deref().unwrap_or(""),
+                tables,
+                if s.namespaces.is_empty() { "-".into() } else { s.namespaces.join(", ") }
+            );
+        }
+    }
+    if !p.warnings.is_empty() {
+        println!();
+        for w in &p.warnings {
+            println!("  {:<7} {}", format!("{:?}", w.severity).to_lowercase(), w.text);
+        }
+    }
+}
+
+fn print_deployment(d: &Deployment, profiles: &[Profile]) {
+    println!("  name                 {}", d.name);
+    println!("  id                   {}", d.id);
+    println!("  transaction manager  {}", d.transaction_manager.as_str());
+    if !d.storages_known {
+        println!("  storages             unknown (a Cluster client: attach the Cluster's server-side properties)");
+    }
+    for (s, p) in d.storages.iter().zip(profiles) {
+        println!("  storage {:<12} profile {} · {}", s.name, p.name, p.target());
+    }
+    for m in &d.namespace_mapping {
+        println!("  namespace {:<20} -> {}", m.namespace, m.storage);
+    }
+    if let Some(s) = &d.default_storage {
+        println!("  default storage      {s}");
+    }
+    println!(
+        "  coordinator          {}.state on {}",
+        d.coordinator_namespace,
+        if d.storages_known { d.coordinator_storage().unwrap_or("?") } else { "unknown" }
+    );
+    println!("  metadata             {}.metadata", d.system_namespace);
+    for e in &d.admin_endpoints {
+        println!(
+            "  scalar admin         {} (port {}{}){}",
+            e.address,
+            e.port,
+            if d.admin_tls { ", TLS" } else { "" },
+            if e.needs_address { " · needs an address" } else { "" }
+        );
+    }
+    if let Some(src) = &d.source {
+        println!("  imported from        {} ({})", src.file, src.imported_at.format("%Y-%m-%d %H:%M UTC"));
+    }
+}
+
+fn target_short(p: &Profile) -> String {
+    match p.kind {
+        DbKind::Sqlite => p.path.clone().unwrap_or_default(),
+        k if !k.is_networked() => p.target(),
+        _ => format!(
+            "{}@{}:{}/{}",
+            p.user.as_deref().unwrap_or(""),
+            p.host.as_deref().unwrap_or(""),
+            p.port.map(|x| x.to_string()).unwrap_or_default(),
+            p.database.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+fn print_profile(p: &Profile) {
+    let row = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            println!("  {k:<16} {v}");
+        }
+    };
+    row("name", Some(p.name.clone()));
+    row("id", Some(p.id.clone()));
+    row("kind", Some(p.kind.label().into()));
+    row("flavor", serde_json::to_value(p.flavor).ok().and_then(|v| v.as_str().map(String::from)));
+    row("host", p.host.clone());
+    row("port", p.port.map(|x| x.to_string()));
+    row("database", p.database.clone());
+    row("user", p.user.clone());
+    row("path", p.path.clone());
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
+    row("nodes", list(&p.nodes));
+    row("data dirs", list(&p.data_dirs));
+    row("region", p.region.clone());
+    row("endpoint", p.endpoint.clone());
+    row("table prefix", p.table_prefix.clone());
+    row("instance id", p.instance_id.clone());
+    if p.kind.is_networked() {
+        row("ssl mode", Some(p.ssl_mode.as_str().into()));
+    }
+    row("ssl ca", p.ssl_ca_file.clone());
+    row("connect timeout", Some(format!("{} s", p.connect_timeout_secs)));
+    row("client tools", p.client_bin_dir.clone());
+    row(
+        "password",
+        Some(match &p.secret {
+            Some(r) => format!("in the keyring ({} / {})", r.service, r.account),
+            None => "none stored".into(),
+        }),
+    );
+}
