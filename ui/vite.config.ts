@@ -7,5 +7,6 @@ export default defineConfig({
   esbuild: { jsx: "automatic" },
   server: { port: 5173, strictPort: true },
   build: { outDir: "dist", target: "safari15", sourcemap: false },
-  test: { environment: "jsdom", include: ["src/**/*.test.ts?(x)"] },
+  // CSS is processed in tests so that the stylesheet itself can be checked (focus styles).
+  test: { environment: "jsdom", include: ["src/**/*.test.ts?(x)"], css: { include: [/styles\.css/] } },
 });

@@ -3,6 +3,8 @@
 // nothing the webview reaches is allowed by default.
 fn main() {
     const COMMANDS: &[&str] = &[
+        "watch_app",
+        "quit",
         "app_info",
         "startup_report",
         "list_profiles",

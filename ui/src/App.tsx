@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactElement } from "react";
 import type { AppInfo, RecoveryReport } from "./bindings";
 import { backend } from "./backend";
 import { ProfilesView } from "./ProfilesView";
@@ -6,6 +6,8 @@ import { DeploymentsView } from "./DeploymentsView";
 import { PlanView } from "./PlanView";
 import { BackupsView } from "./BackupsView";
 import { RestoreView } from "./RestoreView";
+import { JobsProvider } from "./jobs";
+import { JobsIndicator, QuitGuard } from "./JobsPanel";
 
 type View = "deployments" | "plan" | "profiles" | "backups" | "restore" | "restore-points";
 
@@ -18,14 +20,53 @@ const NAV: { id: View; label: string; icon: string }[] = [
   { id: "restore-points", label: "Restore points", icon: "◷" },
 ];
 
-const LATER: Record<Exclude<View, "profiles" | "deployments" | "plan" | "backups" | "restore">, { title: string; text: string }> = {
+const LATER: Record<"restore-points", { title: string; text: string }> = {
   "restore-points": {
     title: "No restore points yet",
     text: "Pause windows and their mid-times, the safe points for a point-in-time restore, will appear here on a timeline.",
   },
 };
 
+/** What a view is given: how to move to another, and a backup picked for a restore. */
+interface Nav {
+  go: (v: View) => void;
+  restoreFrom: string | null;
+  setRestoreFrom: (id: string | null) => void;
+}
+
+const VIEWS: Record<View, (n: Nav) => ReactElement> = {
+  profiles: () => <ProfilesView />,
+  deployments: () => <DeploymentsView />,
+  plan: () => <PlanView />,
+  backups: (n) => (
+    <BackupsView
+      onRestore={(id) => {
+        n.setRestoreFrom(id);
+        n.go("restore");
+      }}
+    />
+  ),
+  restore: (n) => <RestoreView initialBackup={n.restoreFrom} />,
+  "restore-points": () => (
+    <section className="empty-state" data-testid="view-restore-points">
+      <h1>Restore points</h1>
+      <div className="empty-card">
+        <h2>{LATER["restore-points"].title}</h2>
+        <p>{LATER["restore-points"].text}</p>
+      </div>
+    </section>
+  ),
+};
+
 export function App() {
+  return (
+    <JobsProvider>
+      <Shell />
+    </JobsProvider>
+  );
+}
+
+function Shell() {
   const [view, setView] = useState<View>("profiles");
   const [info, setInfo] = useState<AppInfo | null>(null);
   // A backup picked in the Backups view's history, handed to the restore wizard.
@@ -63,6 +104,7 @@ export function App() {
             </li>
           ))}
         </ul>
+        <JobsIndicator onShow={(kind) => setView(kind === "backup" ? "backups" : "restore")} />
         <div className="sidebar-footer">
           {info && (
             <>
@@ -108,30 +150,8 @@ export function App() {
             <button className="small" onClick={() => setStartup(null)}>Dismiss</button>
           </div>
         )}
-        {view === "profiles" ? (
-          <ProfilesView />
-        ) : view === "deployments" ? (
-          <DeploymentsView />
-        ) : view === "plan" ? (
-          <PlanView />
-        ) : view === "backups" ? (
-          <BackupsView
-            onRestore={(id) => {
-              setRestoreFrom(id);
-              setView("restore");
-            }}
-          />
-        ) : view === "restore" ? (
-          <RestoreView initialBackup={restoreFrom} />
-        ) : (
-          <section className="empty-state" data-testid={`view-${view}`}>
-            <h1>{NAV.find((n) => n.id === view)!.label}</h1>
-            <div className="empty-card">
-              <h2>{LATER[view].title}</h2>
-              <p>{LATER[view].text}</p>
-            </div>
-          </section>
-        )}
+        {VIEWS[view]({ go: setView, restoreFrom, setRestoreFrom })}
+        <QuitGuard />
       </main>
     </div>
   );

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
-import { BackupsView, fraction } from "./BackupsView";
+import { cleanup, configure, fireEvent, screen, waitFor } from "@testing-library/react";
+import { BackupsView } from "./BackupsView";
+import { jobFraction as fraction } from "./jobs";
 import { BackendError, setBackend } from "./backend";
 import type { JobEvent, CatalogEntry, Deployment, Progress } from "./bindings";
-import { fakeBackend } from "./testing";
+import { fakeBackend, renderWithJobs } from "./testing";
 
 configure({ asyncUtilTimeout: 5000 });
 afterEach(cleanup);
@@ -28,7 +29,7 @@ describe("BackupsView", () => {
     };
     const leftover: CatalogEntry = { ...damaged, id: "x.partial", folder: "/b/bank/x.partial", status: "leftover", problem: "an unfinished backup that no job of this machine owns" };
     setBackend(fakeBackend({ listDeployments: vi.fn().mockResolvedValue([dep]), listBackups: vi.fn().mockResolvedValue([entry, damaged, leftover]) }));
-    render(<BackupsView onRestore={() => {}} />);
+    renderWithJobs(<BackupsView onRestore={() => {}} />);
     const row = await screen.findByTestId(`backup-row-${damaged.id}`);
     expect(row.textContent).toContain("damaged");
     expect(row.textContent).toContain("expected value at line 1");
@@ -45,7 +46,7 @@ describe("BackupsView", () => {
       units: [...entry.units, { id: "u2", storages: ["coord"], kind: "mysql", profile: "src-maria", format: "default", bytes: 10 }],
     };
     setBackend(fakeBackend({ listDeployments: vi.fn().mockResolvedValue([dep]), listBackups: vi.fn().mockResolvedValue([fresh, failed]) }));
-    render(<BackupsView onRestore={() => {}} />);
+    renderWithJobs(<BackupsView onRestore={() => {}} />);
     expect((await screen.findByTestId(`backup-row-${fresh.id}`)).textContent).toContain("complete, unverified");
     const bad = screen.getByTestId(`backup-row-${failed.id}`);
     expect(bad.textContent).toContain("✗ verification failed");
@@ -66,7 +67,7 @@ describe("BackupsView", () => {
       }),
     });
     setBackend(b);
-    render(<BackupsView />);
+    renderWithJobs(<BackupsView />);
     await waitFor(() => expect((screen.getByTestId("backup-deployment") as HTMLSelectElement).value).toBe("d1"));
     fireEvent.click(screen.getByTestId("start-backup"));
     await screen.findByTestId("backup-running");
@@ -90,7 +91,7 @@ describe("BackupsView", () => {
       listDeployments: vi.fn().mockResolvedValue([dep]),
       startBackup: vi.fn().mockRejectedValue(new BackendError({ code: "unsupported", message: "pg_dump 15 is older than the server (18)", fields: [] })),
     }));
-    render(<BackupsView />);
+    renderWithJobs(<BackupsView />);
     await waitFor(() => expect((screen.getByTestId("backup-deployment") as HTMLSelectElement).value).toBe("d1"));
     fireEvent.click(screen.getByTestId("start-backup"));
     const e = await screen.findByTestId("backup-error");

@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useRef, useState } from "react";
-import type { BackupOptions, CatalogEntry, Deployment, DumpFormat, Preflight, Progress } from "./bindings";
+import { useCallback, useEffect, useState } from "react";
+import type { BackupOptions, CatalogEntry, Deployment, DumpFormat, Preflight } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
 import { human } from "./format";
+import { isActive, JobLog, JobProgress, useJobs } from "./jobs";
 
 const FORMATS: { id: DumpFormat; label: string }[] = [
   { id: "default", label: "Default — compressed by zstd as it streams" },
@@ -10,31 +11,19 @@ const FORMATS: { id: DumpFormat; label: string }[] = [
   { id: "directory", label: "pg_dump directory, parallel — PostgreSQL" },
 ];
 
-/** 0..1 from pages (SQLite) or tables (dumps). */
-export function fraction(p: Progress): number {
-  if (p.pages_total > 0) return Math.min(1, p.pages_done / p.pages_total);
-  if (p.tables_total > 0) return Math.min(1, p.tables_done / p.tables_total);
-  return 0;
-}
-
-type Run =
-  | { state: "idle" }
-  | { state: "running"; jobId: string; phase: string; progress: Progress | null }
-  | { state: "done"; entry: CatalogEntry }
-  | { state: "failed"; error: BackendError };
-
 export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => void } = {}) {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [selected, setSelected] = useState("");
   const [format, setFormat] = useState<DumpFormat>("default");
-  const [jobs, setJobs] = useState("2");
-  const [run, setRun] = useState<Run>({ state: "idle" });
-  const [log, setLog] = useState<string[]>([]);
+  const [workers, setWorkers] = useState("2");
+  const jobs = useJobs();
+  // The backup job lives in the app's job store: it survives a visit to another view.
+  const job = jobs.latest("backup");
+  const [failure, setFailure] = useState<BackendError | null>(null);
   const [history, setHistory] = useState<CatalogEntry[]>([]);
   const [dry, setDry] = useState<Preflight | null>(null);
   const [confirm, setConfirm] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const logRef = useRef<HTMLPreElement>(null);
 
   const reload = useCallback(async () => {
     try {
@@ -55,35 +44,25 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
     void reload();
   }, [reload]);
 
+  // A finished backup shows in the history.
+  const finished = job && !isActive(job) ? job.id : null;
   useEffect(() => {
-    logRef.current?.scrollTo?.({ top: logRef.current.scrollHeight });
-  }, [log]);
+    if (finished) void reload();
+  }, [finished, reload]);
 
   const options = (): BackupOptions => ({
     format,
-    jobs: format === "directory" ? Math.max(1, Number(jobs) || 1) : null,
+    jobs: format === "directory" ? Math.max(1, Number(workers) || 1) : null,
     out: null,
   });
 
-  async function start() {
-    const jobId = newJobId();
-    setRun({ state: "running", jobId, phase: "Starting…", progress: null });
-    setLog([]);
+  function start() {
     setDry(null);
     setNotice(null);
-    try {
-      const entry = await backend().startBackup(selected, options(), jobId, (e) => {
-        if (e.kind === "log") setLog((l) => (l.length > 400 ? [...l.slice(-300), e.line] : [...l, e.line]));
-        else if (e.kind === "phase") {
-          setLog((l) => [...l, `[${e.phase}] ${e.message}`]);
-          setRun((r) => (r.state === "running" ? { ...r, phase: e.message } : r));
-        } else setRun((r) => (r.state === "running" ? { ...r, progress: e } : r));
-      });
-      setRun({ state: "done", entry });
-      await reload();
-    } catch (e) {
-      setRun({ state: "failed", error: e as BackendError });
-    }
+    setFailure(null);
+    const name = deployments.find((d) => d.id === selected)?.name ?? selected;
+    const opts = options();
+    jobs.start("backup", `Backup of ${name}`, (jobId, onEvent) => backend().startBackup(selected, opts, jobId, onEvent));
   }
 
   async function dryRun() {
@@ -92,7 +71,7 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
     try {
       setDry(await backend().backupDryRun(selected, options(), newJobId()));
     } catch (e) {
-      setRun({ state: "failed", error: e as BackendError });
+      setFailure(e as BackendError);
     }
   }
 
@@ -107,9 +86,9 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
     setConfirm(null);
   }
 
-  const running = run.state === "running";
-  const p = run.state === "running" ? run.progress : null;
-  const frac = p ? fraction(p) : 0;
+  const running = isActive(job);
+  const entry = job?.state === "done" ? (job.result as CatalogEntry) : null;
+  const error = job?.state === "failed" ? job.error : failure;
 
   return (
     <div className="plan-page">
@@ -128,12 +107,12 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
             ))}
           </select>
           {format === "directory" && (
-            <input aria-label="Parallel jobs" value={jobs} onChange={(e) => setJobs(e.target.value)} style={{ width: 40 }} />
+            <input aria-label="Parallel jobs" value={workers} onChange={(e) => setWorkers(e.target.value)} style={{ width: 40 }} />
           )}
           <button onClick={dryRun} disabled={!selected || running} data-testid="backup-dry-run">Check</button>
-          {running ? (
-            <button onClick={() => backend().cancelJob((run as { jobId: string }).jobId)} data-testid="cancel-backup">
-              <span className="spinner" aria-hidden /> Cancel
+          {running && job ? (
+            <button onClick={() => jobs.cancel(job.id)} disabled={job.state === "cancelling"} data-testid="cancel-backup">
+              <span className="spinner" aria-hidden /> {job.state === "cancelling" ? "Cancelling…" : "Cancel"}
             </button>
           ) : (
             <button className="primary" onClick={start} disabled={!selected} data-testid="start-backup">Back up now</button>
@@ -141,29 +120,15 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
         </span>
       </header>
       <div className="plan-body">
-        {running && (
-          <div className="step-card" style={{ marginTop: 12 }} data-testid="backup-running">
-            <div className="small">{run.phase}</div>
-            <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(frac * 100)} data-testid="backup-progress" data-raw-bytes={p?.raw_bytes ?? 0}>
-              <div className="progress-fill" style={{ width: `${Math.max(2, frac * 100)}%` }} />
-            </div>
-            {p && (
-              <div className="small muted" data-testid="backup-stats">
-                {human(p.raw_bytes)} read · {human(p.written_bytes)} written ·{" "}
-                {p.pages_total > 0 ? `pages ${p.pages_done}/${p.pages_total}` : `tables ${p.tables_done}/${p.tables_total}`} ·{" "}
-                {human(p.rate_bps)}/s{p.eta_secs !== null ? ` · ETA ${Math.ceil(p.eta_secs)} s` : ""}
-              </div>
-            )}
-          </div>
-        )}
-        {run.state === "done" && (
+        {running && job && <JobProgress job={job} testid="backup" />}
+        {entry && (
           <div className="banner ok" style={{ margin: "12px 18px 0" }} data-testid="backup-done">
-            Backup <strong>{run.entry.id}</strong> of “{run.entry.deployment}” complete: {human(run.entry.bytes)} in {(run.entry.duration_ms / 1000).toFixed(1)} s.
+            Backup <strong>{entry.id}</strong> of “{entry.deployment}” complete: {human(entry.bytes)} in {(entry.duration_ms / 1000).toFixed(1)} s.
           </div>
         )}
-        {run.state === "failed" && (
+        {error && (
           <div className="banner error" role="alert" style={{ margin: "12px 18px 0", whiteSpace: "pre-wrap" }} data-testid="backup-error">
-            <strong>{run.error.code}</strong> {run.error.message}
+            <strong>{error.code}</strong> {error.message}
           </div>
         )}
         {notice && <div className="banner ok" style={{ margin: "12px 18px 0" }} data-testid="notice">{notice}</div>}
@@ -180,11 +145,10 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
             ))}
           </div>
         )}
-        {(log.length > 0 || running) && (
-          <>
-            <div className="section-title" style={{ margin: "14px 18px 4px" }}>Log</div>
-            <pre className="log-panel" ref={logRef} data-testid="backup-log">{log.join("\n")}</pre>
-          </>
+        {job && (job.log.length > 0 || running) && (
+          <div style={{ margin: "0 18px" }}>
+            <JobLog job={job} testid="backup" />
+          </div>
         )}
         <div className="section-title" style={{ margin: "18px 18px 6px" }}>History</div>
         {history.length === 0 ? (

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { cleanup, configure, fireEvent, screen, waitFor } from "@testing-library/react";
 import { canRestore, RestoreView, restoreFraction } from "./RestoreView";
 import { setBackend } from "./backend";
 import type { JobEvent, CatalogEntry, Profile, Progress, RestorePreflight, RestoreResult, UnitPreflight } from "./bindings";
-import { fakeBackend, pgProfile } from "./testing";
+import { fakeBackend, pgProfile, renderWithJobs } from "./testing";
 
 configure({ asyncUtilTimeout: 5000 });
 afterEach(cleanup);
@@ -61,7 +61,7 @@ describe("RestoreView", () => {
       }),
     });
     setBackend(b);
-    render(<RestoreView />);
+    renderWithJobs(<RestoreView />);
     await waitFor(() => expect((screen.getByTestId("restore-backup") as HTMLSelectElement).value).toBe(entry.id));
     await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
     fireEvent.click(screen.getByTestId("restore-check"));
@@ -90,7 +90,7 @@ describe("RestoreView", () => {
       startRestore: vi.fn().mockResolvedValue(result),
     });
     setBackend(b);
-    render(<RestoreView />);
+    renderWithJobs(<RestoreView />);
     await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
     fireEvent.click(screen.getByTestId("restore-replace"));
     fireEvent.click(screen.getByTestId("restore-check"));
@@ -110,7 +110,7 @@ describe("RestoreView", () => {
     const failing = { ...result.verify!, passed: false, findings: [{ severity: "error" as const, code: "row_count", message: "bank.accounts has 49 rows, the backup recorded 50", stops_with: null }] };
     const b = fakeBackend({ listBackups: vi.fn().mockResolvedValue([entry]), verifyProfile: vi.fn().mockResolvedValue(failing) });
     setBackend(b);
-    render(<RestoreView />);
+    renderWithJobs(<RestoreView />);
     await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
     fireEvent.click(screen.getByTestId("verify-now"));
     const r = await screen.findByTestId("verify-report");
@@ -137,7 +137,7 @@ describe("RestoreView", () => {
       verifyProfile: vi.fn().mockResolvedValue(result.verify),
     });
     setBackend(b);
-    render(<RestoreView />);
+    renderWithJobs(<RestoreView />);
     const u1 = (await screen.findByTestId("restore-target-u1")) as HTMLSelectElement;
     expect(screen.queryByTestId("restore-target")).toBeNull();
     // Neither unit's source profile is here: nothing is chosen for the user.
@@ -167,7 +167,7 @@ describe("RestoreView", () => {
       ],
     };
     setBackend(fakeBackend({ listBackups: vi.fn().mockResolvedValue([two]), listProfiles: vi.fn().mockResolvedValue([src, other]) }));
-    render(<RestoreView />);
+    renderWithJobs(<RestoreView />);
     await waitFor(() => expect((screen.getByTestId("restore-target-u1") as HTMLSelectElement).value).toBe(src.id));
     expect((screen.getByTestId("restore-target-u2") as HTMLSelectElement).value).toBe("");
     fireEvent.change(screen.getByTestId("restore-target-u2"), { target: { value: src.id } });
@@ -181,7 +181,7 @@ describe("RestoreView", () => {
   it("starts from the backup picked in the history", async () => {
     const older = { ...entry, id: "20261124T120000Z-old", started_at: "2026-11-24T12:00:00Z" };
     setBackend(fakeBackend({ listBackups: vi.fn().mockResolvedValue([entry, older]) }));
-    render(<RestoreView initialBackup={older.id} />);
+    renderWithJobs(<RestoreView initialBackup={older.id} />);
     await waitFor(() => expect((screen.getByTestId("restore-backup") as HTMLSelectElement).value).toBe(older.id));
   });
 

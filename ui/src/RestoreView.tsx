@@ -12,13 +12,11 @@ import type {
 } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
 import { human } from "./format";
+import { isActive, jobFraction, JobLog, JobProgress, useJobs, type Job } from "./jobs";
 
 /** 0..1 of a restore: pages (SQLite), else bytes fed of the backup, else tables. */
 export function restoreFraction(p: Progress, totalBytes: number): number {
-  if (p.pages_total > 0) return Math.min(1, p.pages_done / p.pages_total);
-  if (totalBytes > 0 && p.raw_bytes > 0) return Math.min(1, p.raw_bytes / totalBytes);
-  if (p.tables_total > 0) return Math.min(1, p.tables_done / p.tables_total);
-  return 0;
+  return jobFraction(p, totalBytes);
 }
 
 /** A replacement needs the target's name typed; an empty target does not. */
@@ -32,37 +30,39 @@ export function profilesFor(unit: CatalogUnit | null, profiles: Profile[]): Prof
   return unit ? profiles.filter((p) => p.kind === unit.kind) : profiles;
 }
 
-type Run =
-  | { state: "idle" }
-  | { state: "running"; jobId: string; phase: string; progress: Progress | null }
-  | { state: "done"; result: RestoreResult }
-  | { state: "failed"; error: BackendError };
-
 const STEPS = ["Backup", "Target", "Checks", "Restore", "Verification"];
+
+/** What the wizard's first two steps chose. */
+interface Choice {
+  source: string;
+  folder: string;
+  target: string;
+  /** A backup of several databases: one target per unit, by unit id. */
+  unitTargets: Record<string, string>;
+  replace: boolean;
+  workers: string;
+  grants: boolean;
+  grantTo: string;
+}
+
+const EMPTY: Choice = { source: "", folder: "", target: "", unitTargets: {}, replace: false, workers: "", grants: false, grantTo: "" };
 
 export function RestoreView({ initialBackup = null }: { initialBackup?: string | null } = {}) {
   const [backups, setBackups] = useState<CatalogEntry[]>([]);
   const [profiles, setProfiles] = useState<Profile[]>([]);
-  const [source, setSource] = useState("");
-  const [folder, setFolder] = useState("");
-  const [target, setTarget] = useState("");
-  // A backup of several databases: one target per unit, by unit id.
-  const [unitTargets, setUnitTargets] = useState<Record<string, string>>({});
-  const [replace, setReplace] = useState(false);
-  const [jobs, setJobs] = useState("");
-  const [grants, setGrants] = useState(false);
-  const [grantTo, setGrantTo] = useState("");
+  const [choice, setChoice] = useState<Choice>(EMPTY);
   const [pf, setPf] = useState<RestorePreflight | null>(null);
   const [checking, setChecking] = useState(false);
   const [typed, setTyped] = useState("");
-  const [run, setRun] = useState<Run>({ state: "idle" });
   const [error, setError] = useState<BackendError | null>(null);
-  const [log, setLog] = useState<string[]>([]);
   const [verifying, setVerifying] = useState(false);
   const [liveReports, setLiveReports] = useState<VerifyReport[]>([]);
-  const logRef = useRef<HTMLPreElement>(null);
+  const jobs = useJobs();
+  // The restore job lives in the app's job store: it survives a visit to another view.
+  const job = jobs.latest("restore");
   const resultRef = useRef<HTMLDivElement>(null);
   const doneRef = useRef<HTMLDivElement>(null);
+  const set = (patch: Partial<Choice>) => setChoice((c) => ({ ...c, ...patch }));
 
   useEffect(() => {
     backend().listBackups().then((all) => {
@@ -70,24 +70,14 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
       const b = all.filter((x) => x.status !== "damaged" && x.status !== "leftover");
       setBackups(b);
       const wanted = initialBackup && b.some((x) => x.id === initialBackup) ? initialBackup : b[0]?.id;
-      if (wanted) setSource((s) => s || wanted);
+      if (wanted) setChoice((c) => ({ ...c, source: c.source || wanted }));
     }).catch(() => {});
     backend().listProfiles().then((p) => {
       const sql = p.filter((x) => x.kind === "postgresql" || x.kind === "mysql" || x.kind === "sqlite");
       setProfiles(sql);
-      if (sql.length > 0) setTarget((t) => t || sql[0].id);
+      if (sql.length > 0) setChoice((c) => ({ ...c, target: c.target || sql[0].id }));
     }).catch(() => {});
   }, [initialBackup]);
-
-  useEffect(() => {
-    logRef.current?.scrollTo?.({ top: logRef.current.scrollHeight });
-  }, [log]);
-
-  // Each new stage of the wizard comes into view.
-  useEffect(() => {
-    const el = run.state === "done" || run.state === "failed" ? doneRef.current : resultRef.current;
-    el?.scrollIntoView?.({ block: "start", behavior: "smooth" });
-  }, [pf, run.state]);
 
   // Any change of choice invalidates the checks.
   useEffect(() => {
@@ -95,41 +85,41 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
     setTyped("");
     setError(null);
     setLiveReports([]);
-  }, [source, folder, target, unitTargets, replace, jobs, grants, grantTo]);
+  }, [choice]);
 
-  const backupRef = folder.trim() !== "" ? folder.trim() : source;
-  const chosen = backups.find((b) => b.id === source);
-  const units = chosen && folder.trim() === "" ? chosen.units : [];
+  const backupRef = choice.folder.trim() !== "" ? choice.folder.trim() : choice.source;
+  const chosen = backups.find((b) => b.id === choice.source);
+  const units = chosen && choice.folder.trim() === "" ? chosen.units : [];
   const multi = units.length > 1;
   // Each unit starts on the profile it was read from, when it is one of its
   // family; otherwise nothing is chosen: two units never default to one target.
   useEffect(() => {
     if (!multi) return;
-    setUnitTargets((cur) => {
+    setChoice((c) => {
       const next: Record<string, string> = {};
-      for (const u of units) next[u.id] = cur[u.id] ?? profilesFor(u, profiles).find((p) => p.name === u.profile || p.id === u.profile)?.id ?? "";
-      return next;
+      for (const u of units) next[u.id] = c.unitTargets[u.id] ?? profilesFor(u, profiles).find((p) => p.name === u.profile || p.id === u.profile)?.id ?? "";
+      return { ...c, unitTargets: next };
     });
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [source, folder, profiles, multi]);
-  const chosenTargets = units.map((u) => unitTargets[u.id] ?? "").filter((t) => t !== "");
+  }, [choice.source, choice.folder, profiles, multi]);
+  const chosenTargets = units.map((u) => choice.unitTargets[u.id] ?? "").filter((t) => t !== "");
   const sharedTarget = multi && new Set(chosenTargets).size < chosenTargets.length;
-  const targetsChosen = multi ? units.every((u) => (unitTargets[u.id] ?? "") !== "") && !sharedTarget : target !== "";
+  const targetsChosen = multi ? units.every((u) => (choice.unitTargets[u.id] ?? "") !== "") && !sharedTarget : choice.target !== "";
+
   const options = (): RestoreOptions => ({
-    to: multi ? "" : target,
-    targets: multi ? units.map((u) => ({ unit: u.id, profile: unitTargets[u.id] ?? "" })) : [],
-    replace,
-    jobs: jobs.trim() === "" ? null : Math.max(1, Number(jobs) || 1),
+    to: multi ? "" : choice.target,
+    targets: multi ? units.map((u) => ({ unit: u.id, profile: choice.unitTargets[u.id] ?? "" })) : [],
+    replace: choice.replace,
+    jobs: choice.workers.trim() === "" ? null : Math.max(1, Number(choice.workers) || 1),
     confirm: null,
-    grants,
-    grant_to: grants && grantTo.trim() !== "" ? grantTo.trim() : null,
+    grants: choice.grants,
+    grant_to: choice.grants && choice.grantTo.trim() !== "" ? choice.grantTo.trim() : null,
     skip_verify: false,
   });
 
   async function check() {
     setChecking(true);
     setError(null);
-    setRun({ state: "idle" });
     try {
       setPf(await backend().restoreDryRun(backupRef, options(), newJobId()));
     } catch (e) {
@@ -145,7 +135,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
     setError(null);
     setLiveReports([]);
     try {
-      const pairs: [string, string | null][] = multi ? units.map((u) => [unitTargets[u.id], u.id]) : [[target, null]];
+      const pairs: [string, string | null][] = multi ? units.map((u) => [choice.unitTargets[u.id], u.id]) : [[choice.target, null]];
       const reports: VerifyReport[] = [];
       for (const [profile, unit] of pairs) reports.push(await backend().verifyProfile(profile, backupRef || null, unit, newJobId()));
       setLiveReports(reports);
@@ -156,34 +146,24 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
     }
   }
 
-  async function start() {
+  function start() {
     if (!pf) return;
-    const jobId = newJobId();
-    setRun({ state: "running", jobId, phase: "Starting…", progress: null });
-    setLog([]);
-    try {
-      const result = await backend().startRestore(
-        backupRef,
-        { ...options(), confirm: pf.will_replace ? typed : null },
-        jobId,
-        (e) => {
-          if (e.kind === "log") setLog((l) => (l.length > 400 ? [...l.slice(-300), e.line] : [...l, e.line]));
-          else if (e.kind === "phase") {
-            setLog((l) => [...l, `[${e.phase}] ${e.message}`]);
-            setRun((r) => (r.state === "running" ? { ...r, phase: e.message } : r));
-          } else setRun((r) => (r.state === "running" ? { ...r, progress: e } : r));
-        },
-      );
-      setRun({ state: "done", result });
-    } catch (e) {
-      setRun({ state: "failed", error: e as BackendError });
-    }
+    const opts = { ...options(), confirm: pf.will_replace ? typed : null };
+    const ref = backupRef;
+    jobs.start("restore", `Restore of ${pf.backup_id} into ${pf.confirm_name}`, (jobId, onEvent) => backend().startRestore(ref, opts, jobId, onEvent), pf.bytes);
+    setPf(null);
   }
 
-  const running = run.state === "running";
-  const step = run.state === "done" ? 4 : running || run.state === "failed" ? 3 : pf ? 2 : targetsChosen ? 1 : 0;
-  const p = run.state === "running" ? run.progress : null;
-  const frac = p ? restoreFraction(p, pf?.bytes ?? 0) : 0;
+  const running = isActive(job);
+  // This visit's job: one that runs, or one that ended since the checks.
+  const shown = job && (running || !pf) ? job : undefined;
+  const step = shown?.state === "done" ? 4 : shown ? 3 : pf ? 2 : targetsChosen ? 1 : 0;
+
+  // Each new stage of the wizard comes into view.
+  useEffect(() => {
+    const el = shown && !running ? doneRef.current : resultRef.current;
+    el?.scrollIntoView?.({ block: "start", behavior: "smooth" });
+  }, [pf, shown?.state, running]);
 
   return (
     <div className="plan-page">
@@ -191,177 +171,189 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
         <h1>Restore</h1>
         <ol className="wizard-steps" aria-label="Steps">
           {STEPS.map((s, i) => (
-            <li key={s} className={i === step ? "current" : i < step ? "done" : ""}>{s}</li>
+            <li key={s} className={i === step ? "current" : i < step ? "done" : ""} aria-current={i === step ? "step" : undefined}>{s}</li>
           ))}
         </ol>
       </header>
       <div className="plan-body restore-body">
-        <fieldset disabled={running}>
-          <legend>1. Backup</legend>
-          <div className="row">
-            <div className="field grow">
-              <label htmlFor="r-backup">From the history</label>
-              <select id="r-backup" value={source} onChange={(e) => setSource(e.target.value)} data-testid="restore-backup">
-                {backups.length === 0 && <option value="">No backups in the catalog</option>}
-                {backups.map((b) => (
-                  <option key={b.id} value={b.id}>
-                    {b.deployment} · {new Date(b.started_at).toLocaleString()} · {b.format} · {human(b.bytes)}
-                  </option>
-                ))}
-              </select>
-            </div>
-            <div className="field grow">
-              <label htmlFor="r-folder">Or a backup folder</label>
-              <input id="r-folder" placeholder="/path/to/<backup id>" value={folder} onChange={(e) => setFolder(e.target.value)} data-testid="restore-folder" />
-            </div>
-          </div>
-          {chosen && folder.trim() === "" && (
-            <div className="hint">Backup {chosen.id}: {chosen.tables} tables, method {chosen.method === "no_pause" ? "no pause" : chosen.method}. A restore is always the whole deployment: one table or namespace alone would break its consistency.</div>
-          )}
-        </fieldset>
-        <fieldset disabled={running}>
-          <legend>2. Target</legend>
-          {multi ? (
-            <div data-testid="restore-unit-targets">
-              <div className="hint">This backup holds {units.length} databases; each is restored into a profile of its own database family.</div>
-              {units.map((u) => (
-                <div className="row" key={u.id}>
-                  <div className="field grow">
-                    <label htmlFor={`r-target-${u.id}`}>Unit {u.id} ({u.storages.join(", ")}; {u.kind}, from {u.profile}) into</label>
-                    <select
-                      id={`r-target-${u.id}`}
-                      value={unitTargets[u.id] ?? ""}
-                      onChange={(e) => setUnitTargets((t) => ({ ...t, [u.id]: e.target.value }))}
-                      data-testid={`restore-target-${u.id}`}
-                    >
-                      <option value="">{profilesFor(u, profiles).length === 0 ? `No ${u.kind} profile` : "Choose a profile…"}</option>
-                      {profilesFor(u, profiles).map((x) => (
-                        <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
-                      ))}
-                    </select>
-                  </div>
-                </div>
-              ))}
-              {sharedTarget && (
-                <div className="field-error small" role="alert" data-testid="restore-shared-target">
-                  ✗ Two units have the same target: each unit is a database of its own and goes to a profile of its own.
-                </div>
-              )}
-              <div className="row">
-                <div className="field narrow">
-                  <label htmlFor="r-jobs">Parallel jobs</label>
-                  <input id="r-jobs" placeholder="none" value={jobs} onChange={(e) => setJobs(e.target.value)} data-testid="restore-jobs" />
-                </div>
-              </div>
-            </div>
-          ) : (
-            <div className="row">
-              <div className="field grow">
-                <label htmlFor="r-target">Profile to restore into</label>
-                <select id="r-target" value={target} onChange={(e) => setTarget(e.target.value)} data-testid="restore-target">
-                  {profiles.length === 0 && <option value="">No PostgreSQL, MySQL or SQLite profile</option>}
-                  {profiles.map((x) => (
-                    <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
-                  ))}
-                </select>
-              </div>
-              <div className="field narrow">
-                <label htmlFor="r-jobs">Parallel jobs</label>
-                <input id="r-jobs" placeholder="none" value={jobs} onChange={(e) => setJobs(e.target.value)} data-testid="restore-jobs" />
-              </div>
-            </div>
-          )}
-          <label className="check">
-            <input type="checkbox" checked={replace} onChange={(e) => setReplace(e.target.checked)} data-testid="restore-replace" />
-            Replace what the target already holds of this deployment (you will see it first)
-          </label>
-          <div className="row" style={{ alignItems: "center" }}>
-            <label className="check" style={{ flex: "0 0 auto" }}>
-              <input type="checkbox" checked={grants} onChange={(e) => setGrants(e.target.checked)} data-testid="restore-grants" />
-              Re-apply the ScalarDB user's privileges recorded with the backup
-            </label>
-            {grants && (
-              <input aria-label="Grant to role" placeholder="to the recorded user, or another role" value={grantTo} onChange={(e) => setGrantTo(e.target.value)} style={{ marginBottom: 10, padding: "5px 8px" }} />
-            )}
-          </div>
-          <div className="actions" style={{ marginTop: 0, marginBottom: 10 }}>
-            <button onClick={check} disabled={!backupRef || !targetsChosen || checking} data-testid="restore-check">
-              {checking && <span className="spinner" aria-hidden />} Check
-            </button>
-            <button onClick={verifyNow} disabled={!targetsChosen || verifying} title="Tables and row counts against the backup, and the ScalarDB consistency audit, on the target as it is now" data-testid="verify-now">
-              {verifying && <span className="spinner" aria-hidden />} Verify {multi ? "the targets" : "the target"} now
-            </button>
-          </div>
-        </fieldset>
+        <BackupStep backups={backups} choice={choice} set={set} chosen={chosen} disabled={running} />
+        <TargetStep
+          profiles={profiles}
+          units={units}
+          choice={choice}
+          set={set}
+          sharedTarget={sharedTarget}
+          disabled={running}
+          canCheck={!!backupRef && targetsChosen && !checking}
+          checking={checking}
+          onCheck={check}
+          canVerify={targetsChosen && !verifying}
+          verifying={verifying}
+          onVerify={verifyNow}
+        />
         {error && (
           <div className="banner error" role="alert" style={{ whiteSpace: "pre-wrap" }} data-testid="restore-error">
             <strong>{error.code}</strong> {error.message}
           </div>
         )}
         <div ref={resultRef} />
-        {!pf && liveReports.map((r, i) => <Verification report={r} key={i} />)}
-        {pf && <Checks pf={pf} typed={typed} setTyped={setTyped} disabled={running} />}
-        {pf && (
-          <div className="actions" style={{ marginBottom: 8 }}>
-            {running ? (
-              <button onClick={() => backend().cancelJob((run as { jobId: string }).jobId)} data-testid="cancel-restore">
-                <span className="spinner" aria-hidden /> Cancel
-              </button>
-            ) : (
-              <button className="primary" onClick={start} disabled={!canRestore(pf, typed) || run.state === "done"} data-testid="start-restore">
-                {pf.will_replace ? "Replace and restore" : "Restore"}
-              </button>
-            )}
-          </div>
-        )}
-        {running && (
-          <div className="step-card" style={{ marginTop: 12 }} data-testid="restore-running">
-            <div className="small">{run.phase}</div>
-            <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(frac * 100)} data-testid="restore-progress">
-              <div className="progress-fill" style={{ width: `${Math.max(2, frac * 100)}%` }} />
-            </div>
-            {p && (
-              <div className="small muted">
-                {human(p.raw_bytes)} of {human(pf?.bytes ?? 0)} fed ·{" "}
-                {p.pages_total > 0 ? `pages ${p.pages_done}/${p.pages_total}` : `tables ${p.tables_done}/${p.tables_total}`} ·{" "}
-                {human(p.rate_bps)}/s{p.eta_secs !== null ? ` · ETA ${Math.ceil(p.eta_secs)} s` : ""}
-              </div>
-            )}
-          </div>
-        )}
+        {!pf && !shown && liveReports.map((r, i) => <Verification report={r} key={i} />)}
+        {pf && !running && <ChecksStep pf={pf} typed={typed} setTyped={setTyped} onStart={start} />}
         <div ref={doneRef} />
-        {run.state === "failed" && (
-          <div className="banner error" role="alert" style={{ whiteSpace: "pre-wrap" }} data-testid="restore-failed">
-            <strong>{run.error.code}</strong> {run.error.message}
-          </div>
-        )}
-        {run.state === "done" && (
-          <>
-            <div className={run.result.verify?.passed === false ? "banner error" : "banner ok"} data-testid="restore-done">
-              Restored <strong>{run.result.backup_id}</strong> into {targetNames(run.result, profiles)} in {(run.result.duration_ms / 1000).toFixed(1)} s —{" "}
-              {run.result.verify === null ? "not verified" : run.result.verify.passed ? "verification found no errors" : "verification found errors"}.
-            </div>
-            {run.result.verify && <Verification report={run.result.verify} />}
-            {run.result.grants_applied.length > 0 && (
-              <>
-                <div className="section-title">Grants re-applied</div>
-                {run.result.grants_applied.map((g, i) => <div className="command" key={i}><pre>{g}</pre></div>)}
-              </>
-            )}
-            <div className="section-title">Next</div>
-            <ul className="notes">
-              {run.result.after.map((a, i) => <li key={i}>{a}</li>)}
-            </ul>
-          </>
-        )}
-        {(log.length > 0 || running) && (
-          <>
-            <div className="section-title">Log</div>
-            <pre className="log-panel" ref={logRef} data-testid="restore-log">{log.join("\n")}</pre>
-          </>
-        )}
+        {shown && <RunStep job={shown} profiles={profiles} onCancel={() => jobs.cancel(shown.id)} />}
       </div>
     </div>
+  );
+}
+
+function BackupStep(props: { backups: CatalogEntry[]; choice: Choice; set: (p: Partial<Choice>) => void; chosen?: CatalogEntry; disabled: boolean }) {
+  const { backups, choice, set, chosen } = props;
+  return (
+    <fieldset disabled={props.disabled}>
+      <legend>1. Backup</legend>
+      <div className="row">
+        <div className="field grow">
+          <label htmlFor="r-backup">From the history</label>
+          <select id="r-backup" value={choice.source} onChange={(e) => set({ source: e.target.value })} data-testid="restore-backup">
+            {backups.length === 0 && <option value="">No backups in the catalog</option>}
+            {backups.map((b) => (
+              <option key={b.id} value={b.id}>
+                {b.deployment} · {new Date(b.started_at).toLocaleString()} · {b.format} · {human(b.bytes)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field grow">
+          <label htmlFor="r-folder">Or a backup folder</label>
+          <input id="r-folder" placeholder="/path/to/<backup id>" value={choice.folder} onChange={(e) => set({ folder: e.target.value })} data-testid="restore-folder" />
+        </div>
+      </div>
+      {chosen && choice.folder.trim() === "" && (
+        <div className="hint">Backup {chosen.id}: {chosen.tables} tables, method {chosen.method === "no_pause" ? "no pause" : chosen.method}. A restore is always the whole deployment: one table or namespace alone would break its consistency.</div>
+      )}
+    </fieldset>
+  );
+}
+
+function TargetStep(props: {
+  profiles: Profile[];
+  units: CatalogUnit[];
+  choice: Choice;
+  set: (p: Partial<Choice>) => void;
+  sharedTarget: boolean;
+  disabled: boolean;
+  canCheck: boolean;
+  checking: boolean;
+  onCheck: () => void;
+  canVerify: boolean;
+  verifying: boolean;
+  onVerify: () => void;
+}) {
+  const { profiles, units, choice, set } = props;
+  const multi = units.length > 1;
+  const workers = (
+    <div className="field narrow">
+      <label htmlFor="r-jobs">Parallel jobs</label>
+      <input id="r-jobs" placeholder="none" value={choice.workers} onChange={(e) => set({ workers: e.target.value })} data-testid="restore-jobs" />
+    </div>
+  );
+  return (
+    <fieldset disabled={props.disabled}>
+      <legend>2. Target</legend>
+      {multi ? (
+        <div data-testid="restore-unit-targets">
+          <div className="hint">This backup holds {units.length} databases; each is restored into a profile of its own database family.</div>
+          {units.map((u) => (
+            <div className="row" key={u.id}>
+              <div className="field grow">
+                <label htmlFor={`r-target-${u.id}`}>Unit {u.id} ({u.storages.join(", ")}; {u.kind}, from {u.profile}) into</label>
+                <select
+                  id={`r-target-${u.id}`}
+                  value={choice.unitTargets[u.id] ?? ""}
+                  onChange={(e) => set({ unitTargets: { ...choice.unitTargets, [u.id]: e.target.value } })}
+                  data-testid={`restore-target-${u.id}`}
+                >
+                  <option value="">{profilesFor(u, profiles).length === 0 ? `No ${u.kind} profile` : "Choose a profile…"}</option>
+                  {profilesFor(u, profiles).map((x) => (
+                    <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
+                  ))}
+                </select>
+              </div>
+            </div>
+          ))}
+          {props.sharedTarget && (
+            <div className="field-error small" role="alert" data-testid="restore-shared-target">
+              ✗ Two units have the same target: each unit is a database of its own and goes to a profile of its own.
+            </div>
+          )}
+          <div className="row">{workers}</div>
+        </div>
+      ) : (
+        <div className="row">
+          <div className="field grow">
+            <label htmlFor="r-target">Profile to restore into</label>
+            <select id="r-target" value={choice.target} onChange={(e) => set({ target: e.target.value })} data-testid="restore-target">
+              {profiles.length === 0 && <option value="">No PostgreSQL, MySQL or SQLite profile</option>}
+              {profiles.map((x) => (
+                <option key={x.id} value={x.id}>{x.name} ({x.kind})</option>
+              ))}
+            </select>
+          </div>
+          {workers}
+        </div>
+      )}
+      <label className="check">
+        <input type="checkbox" checked={choice.replace} onChange={(e) => set({ replace: e.target.checked })} data-testid="restore-replace" />
+        Replace what the target already holds of this deployment (you will see it first)
+      </label>
+      <div className="row" style={{ alignItems: "center" }}>
+        <label className="check" style={{ flex: "0 0 auto" }}>
+          <input type="checkbox" checked={choice.grants} onChange={(e) => set({ grants: e.target.checked })} data-testid="restore-grants" />
+          Re-apply the ScalarDB user's privileges recorded with the backup
+        </label>
+        {choice.grants && (
+          <input aria-label="Grant to role" placeholder="to the recorded user, or another role" value={choice.grantTo} onChange={(e) => set({ grantTo: e.target.value })} style={{ marginBottom: 10, padding: "5px 8px" }} />
+        )}
+      </div>
+      <div className="actions" style={{ marginTop: 0, marginBottom: 10 }}>
+        <button onClick={props.onCheck} disabled={!props.canCheck} data-testid="restore-check">
+          {props.checking && <span className="spinner" aria-hidden />} Check
+        </button>
+        <button onClick={props.onVerify} disabled={!props.canVerify} title="Tables and row counts against the backup, and the ScalarDB consistency audit, on the target as it is now" data-testid="verify-now">
+          {props.verifying && <span className="spinner" aria-hidden />} Verify {multi ? "the targets" : "the target"} now
+        </button>
+      </div>
+    </fieldset>
+  );
+}
+
+function ChecksStep(props: { pf: RestorePreflight; typed: string; setTyped: (s: string) => void; onStart: () => void }) {
+  const { pf } = props;
+  const multi = pf.units.length > 1;
+  return (
+    <>
+      <div className="step-card" style={{ marginTop: 12 }} data-testid="restore-checks">
+        <h3>3. Checks — nothing was touched</h3>
+        <ul className="notes">
+          {pf.checks.map((c, i) => (
+            <li key={i} className={c.ok ? "" : "field-error"} data-testid={`check-${c.name.replace(/ /g, "-")}`}>{c.ok ? "✓" : "✗"} {c.name}: {c.message}</li>
+          ))}
+        </ul>
+        {pf.units.map((u) => <UnitChecks key={u.unit} u={u} multi={multi} />)}
+        {multi && <div className="small" data-testid="restore-order"><strong>Order:</strong> {pf.order}</div>}
+        {pf.will_replace && (
+          <div className="field" style={{ marginTop: 10, maxWidth: 420 }}>
+            <label htmlFor="r-confirm">Type <span className="mono">{pf.confirm_name}</span> to replace {multi ? "their" : "its"} data</label>
+            <input id="r-confirm" value={props.typed} onChange={(e) => props.setTyped(e.target.value)} data-testid="restore-confirm" />
+          </div>
+        )}
+      </div>
+      <div className="actions" style={{ marginBottom: 8 }}>
+        <button className="primary" onClick={props.onStart} disabled={!canRestore(pf, props.typed)} data-testid="start-restore">
+          {pf.will_replace ? "Replace and restore" : "Restore"}
+        </button>
+      </div>
+    </>
   );
 }
 
@@ -372,26 +364,47 @@ function targetNames(r: RestoreResult, profiles: Profile[]): string {
   return r.targets.map((t) => `${t.unit} → ${name(t.profile)}`).join(", ");
 }
 
-function Checks(props: { pf: RestorePreflight; typed: string; setTyped: (s: string) => void; disabled: boolean }) {
-  const { pf } = props;
-  const multi = pf.units.length > 1;
+/** Steps 4 and 5: the running restore (cancel), then its outcome and verification. */
+function RunStep({ job, profiles, onCancel }: { job: Job; profiles: Profile[]; onCancel: () => void }) {
+  const r = job.state === "done" ? (job.result as RestoreResult) : null;
   return (
-    <div className="step-card" style={{ marginTop: 12 }} data-testid="restore-checks">
-      <h3>3. Checks — nothing was touched</h3>
-      <ul className="notes">
-        {pf.checks.map((c, i) => (
-          <li key={i} className={c.ok ? "" : "field-error"} data-testid={`check-${c.name.replace(/ /g, "-")}`}>{c.ok ? "✓" : "✗"} {c.name}: {c.message}</li>
-        ))}
-      </ul>
-      {pf.units.map((u) => <UnitChecks key={u.unit} u={u} multi={multi} />)}
-      {multi && <div className="small" data-testid="restore-order"><strong>Order:</strong> {pf.order}</div>}
-      {pf.will_replace && (
-        <div className="field" style={{ marginTop: 10, maxWidth: 420 }}>
-          <label htmlFor="r-confirm">Type <span className="mono">{pf.confirm_name}</span> to replace {multi ? "their" : "its"} data</label>
-          <input id="r-confirm" value={props.typed} onChange={(e) => props.setTyped(e.target.value)} disabled={props.disabled} data-testid="restore-confirm" />
+    <>
+      {isActive(job) && (
+        <>
+          <JobProgress job={job} testid="restore" />
+          <div className="actions" style={{ marginBottom: 8 }}>
+            <button onClick={onCancel} disabled={job.state === "cancelling"} data-testid="cancel-restore">
+              <span className="spinner" aria-hidden /> {job.state === "cancelling" ? "Cancelling…" : "Cancel"}
+            </button>
+          </div>
+        </>
+      )}
+      {job.state === "failed" && job.error && (
+        <div className="banner error" role="alert" style={{ whiteSpace: "pre-wrap" }} data-testid="restore-failed">
+          <strong>{job.error.code}</strong> {job.error.message}
         </div>
       )}
-    </div>
+      {r && (
+        <>
+          <div className={r.verify?.passed === false ? "banner error" : "banner ok"} data-testid="restore-done">
+            Restored <strong>{r.backup_id}</strong> into {targetNames(r, profiles)} in {(r.duration_ms / 1000).toFixed(1)} s —{" "}
+            {r.verify === null ? "not verified" : r.verify.passed ? "verification found no errors" : "verification found errors"}.
+          </div>
+          {r.verify && <Verification report={r.verify} />}
+          {r.grants_applied.length > 0 && (
+            <>
+              <div className="section-title">Grants re-applied</div>
+              {r.grants_applied.map((g, i) => <div className="command" key={i}><pre>{g}</pre></div>)}
+            </>
+          )}
+          <div className="section-title">Next</div>
+          <ul className="notes">
+            {r.after.map((a, i) => <li key={i}>{a}</li>)}
+          </ul>
+        </>
+      )}
+      {(job.log.length > 0 || isActive(job)) && <JobLog job={job} testid="restore" />}
+    </>
   );
 }
 

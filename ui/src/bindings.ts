@@ -600,3 +600,5 @@ grants_applied: Array<string>, after: Array<string>, };
 export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
 
 export type KeyringStatus = { available: boolean, message: string | null, };
+
+export type AppEvent = { "kind": "close_requested", running: number, } | { "kind": "quitting", running: number, limit_secs: number, };

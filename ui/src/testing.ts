@@ -1,5 +1,8 @@
 // Shared by the UI tests: one fake of the one backend facade.
 import { vi } from "vitest";
+import { createElement, type ReactElement } from "react";
+import { render } from "@testing-library/react";
+import { JobsProvider } from "./jobs";
 import type { Backend } from "./backend";
 import type { Profile } from "./bindings";
 
@@ -12,7 +15,9 @@ export const pgProfile: Profile = {
 
 export function fakeBackend(over: Partial<Backend> = {}): Backend {
   return {
-    appInfo: vi.fn(),
+    watchApp: vi.fn().mockResolvedValue(undefined),
+    quit: vi.fn().mockResolvedValue(undefined),
+    appInfo: vi.fn().mockResolvedValue({ version: "0.1.0", config_dir: "", data_dir: "", keyring: { available: true, message: null } }),
     startupReport: vi.fn().mockResolvedValue({ removed: [], failed: [], repaired: [], flagged: [] }),
     listProfiles: vi.fn().mockResolvedValue([pgProfile]),
     validateProfile: vi.fn().mockResolvedValue([]),
@@ -40,4 +45,9 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     verifyBackup: vi.fn(),
     ...over,
   };
+}
+
+/** Renders a view inside the app's job store, as the app does. */
+export function renderWithJobs(ui: ReactElement) {
+  return render(createElement(JobsProvider, null, ui));
 }

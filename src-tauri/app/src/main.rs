@@ -3,6 +3,8 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod ipc;
+mod shutdown;
 
 use quiesce_engine::{demo, deployment::Deployments, logging, paths::Home, profile::Profiles, secrets::SecretStore};
 
@@ -14,6 +16,12 @@ pub struct AppState {
     pub jobs: quiesce_engine::job::JobRegistry,
     /// The start-up step's report, once it has run (after the first paint).
     pub startup: tokio::sync::watch::Receiver<Option<quiesce_engine::job::recovery::RecoveryReport>>,
+    /// The window's channel for what the shell tells it (watch_app).
+    pub events: std::sync::Mutex<Option<tauri::ipc::Channel<quiesce_engine::api::AppEvent>>>,
+    /// Set once quitting began: the window may close then.
+    pub quitting: std::sync::atomic::AtomicBool,
+    /// The running app, for the commands that quit it.
+    pub handle: std::sync::OnceLock<tauri::AppHandle>,
 }
 
 fn main() {
@@ -47,10 +55,27 @@ fn main() {
             let _ = startup_tx.send(Some(r));
         });
     }
-    let state = AppState { home, profiles, deployments, secrets, jobs: Default::default(), startup };
+    let state = AppState {
+        home,
+        profiles,
+        deployments,
+        secrets,
+        jobs: Default::default(),
+        startup,
+        events: Default::default(),
+        quitting: Default::default(),
+        handle: Default::default(),
+    };
     tauri::Builder::default()
         .manage(state)
         .invoke_handler(commands::handler())
+        .setup(|app| {
+            use tauri::Manager;
+            let _ = app.state::<AppState>().handle.set(app.handle().clone());
+            shutdown::on_signals(app.handle().clone());
+            Ok(())
+        })
+        .on_window_event(shutdown::on_window_event)
         .run(tauri::generate_context!())
         .expect("error while running Quiesce");
 }

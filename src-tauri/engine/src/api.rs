@@ -18,6 +18,17 @@ pub struct KeyringStatus {
     pub message: Option<String>,
 }
 
+/// What the app's shell tells the window outside any command's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppEvent {
+    /// The window is being closed while jobs run: ask before cancelling them.
+    CloseRequested { running: u32 },
+    /// Quiesce is quitting (confirmed, or SIGTERM): the running jobs are
+    /// cancelled and waited for, at most `limit_secs`.
+    Quitting { running: u32, limit_secs: u32 },
+}
+
 /// Every IPC type, in one TypeScript module.
 pub fn typescript_bindings() -> String {
     use crate::*;
@@ -101,6 +112,7 @@ pub fn typescript_bindings() -> String {
         restore::RestoreResult::decl(&cfg),
         AppInfo::decl(&cfg),
         KeyringStatus::decl(&cfg),
+        AppEvent::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).\n\

@@ -47,6 +47,9 @@ pub async fn run(ctx: &Ctx, a: VerifyArgs) -> Result<Output> {
         }
         Subject::Deployment(d) => {
             let storages = ds.storage_profiles(&d)?;
+            if storages.is_empty() {
+                return Err(Error::invalid(format!("Deployment \"{}\" has no storage to verify.", d.name)));
+            }
             let [(_, p)] = storages.as_slice() else {
                 return Err(Error::invalid(format!(
                     "Deployment \"{}\" has {} storages; verify each profile: quiesce verify <profile>.",

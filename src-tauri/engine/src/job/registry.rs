@@ -53,6 +53,26 @@ impl JobRegistry {
     pub fn running(&self) -> Vec<String> {
         self.jobs.lock().unwrap().keys().cloned().collect()
     }
+
+    /// Cancels every running job (quitting); returns how many there were.
+    pub fn cancel_all(&self) -> usize {
+        let jobs = self.jobs.lock().unwrap();
+        jobs.values().for_each(CancellationToken::cancel);
+        jobs.len()
+    }
+
+    /// Waits until no job runs (each unregisters when its cleanup is done),
+    /// at most `limit`; returns whether they all finished.
+    pub async fn wait_idle(&self, limit: std::time::Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + limit;
+        while !self.jobs.lock().unwrap().is_empty() {
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        true
+    }
 }
 
 #[cfg(test)]
@@ -69,5 +89,24 @@ mod tests {
         drop(g);
         assert!(!reg.cancel("a"));
         assert!(reg.running().is_empty());
+    }
+
+    #[tokio::test]
+    async fn quitting_cancels_every_job_and_waits_for_each_to_finish_its_cleanup() {
+        let reg = JobRegistry::default();
+        let (a, b) = (reg.register("a").unwrap(), reg.register("b").unwrap());
+        let cleanup = tokio::spawn(async move {
+            a.token().cancelled().await;
+            b.token().cancelled().await;
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await; // cleaning up
+            drop((a, b));
+        });
+        assert_eq!(reg.cancel_all(), 2);
+        let t0 = std::time::Instant::now();
+        assert!(reg.wait_idle(std::time::Duration::from_secs(5)).await);
+        assert!(t0.elapsed() >= std::time::Duration::from_millis(150), "it waited for the cleanup");
+        cleanup.await.unwrap();
+        let _stuck = reg.register("c").unwrap();
+        assert!(!reg.wait_idle(std::time::Duration::from_millis(100)).await, "bounded");
     }
 }

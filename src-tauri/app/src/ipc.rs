@@ -1,0 +1,200 @@
+//! The IPC surface, declared once. `ipc!` takes each command as one Rust
+//! function and makes from it the Tauri command, the handler that registers
+//! it, the list of names the ACL grants, and its typed TypeScript call
+//! (`ui/src/commands.ts`, checked by a test like the bindings): no command
+//! or argument name is typed by hand on the other side.
+//!
+//! A command reads `fn name(state, arg: Type, …) -> Ret { … }`: `state` is
+//! the app's state (named by the caller, as macro hygiene wants; `_state`
+//! when unused), `Ret` what the UI receives (every command may fail with an
+//! `IpcError`), and a last `; on_event: Event` parameter is a progress
+//! `Channel<Event>` — a callback on the TypeScript side.
+
+#[cfg(test)]
+use std::collections::BTreeSet;
+
+#[cfg(test)]
+/// One argument of a command, for the TypeScript side.
+pub struct Arg {
+    pub name: &'static str,
+    pub ts: String,
+}
+
+#[cfg(test)]
+/// One command, for the TypeScript side.
+pub struct Command {
+    pub name: &'static str,
+    pub doc: &'static [&'static str],
+    pub args: Vec<Arg>,
+    /// The event type of its progress channel, if it has one.
+    pub channel: Option<(&'static str, String)>,
+    pub ret: String,
+}
+
+macro_rules! ipc {
+    ($(
+        $(#[doc = $doc:literal])*
+        fn $name:ident($state:ident $(, $arg:ident : $ty:ty)* $(; $chan:ident : $ev:ty)?) -> $ret:ty $body:block
+    )*) => {
+        $(
+            $(#[doc = $doc])*
+            #[tauri::command(rename_all = "snake_case")]
+            async fn $name(
+                $state: tauri::State<'_, crate::AppState>,
+                $($arg: $ty,)*
+                $($chan: tauri::ipc::Channel<$ev>,)?
+            ) -> Result<$ret, quiesce_engine::IpcError> $body
+        )*
+
+        /// Registers every command with Tauri.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($name),*]
+        }
+
+        /// Every command's name, as the ACL (build.rs) must list them.
+        #[cfg(test)]
+        pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
+
+        /// Every command, described for the TypeScript side.
+        #[cfg(test)]
+        pub fn described() -> Vec<crate::ipc::Command> {
+            let cfg = ts_rs::Config::default();
+            vec![$(
+                crate::ipc::Command {
+                    name: stringify!($name),
+                    doc: &[$($doc),*],
+                    args: vec![$(crate::ipc::Arg {
+                        name: stringify!($arg),
+                        ts: <$ty as ts_rs::TS>::name(&cfg),
+                    }),*],
+                    channel: None$(.or(Some((stringify!($chan), <$ev as ts_rs::TS>::name(&cfg)))))?,
+                    ret: <$ret as ts_rs::TS>::name(&cfg),
+                }
+            ),*]
+        }
+    };
+}
+pub(crate) use ipc;
+
+#[cfg(test)]
+fn camel(snake: &str) -> String {
+    let mut out = String::new();
+    let mut up = false;
+    for c in snake.chars() {
+        match c {
+            '_' => up = true,
+            c if up => {
+                out.extend(c.to_uppercase());
+                up = false;
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+/// The types a TypeScript type names (to import from the bindings).
+fn named_types(ts: &str, into: &mut BTreeSet<String>) {
+    for w in ts.split(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+        if w.starts_with(|c: char| c.is_ascii_uppercase()) && !["Array", "Record", "Partial", "Promise"].contains(&w) {
+            into.insert(w.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+/// `ui/src/commands.ts`: an interface with one typed method per command and
+/// the function that implements it over an `invoke`-like `call`.
+pub fn typescript(commands: &[Command]) -> String {
+    let mut types = BTreeSet::new();
+    let mut iface = String::new();
+    let mut imple = String::new();
+    for c in commands {
+        let mut params: Vec<String> = c.args.iter().map(|a| format!("{}: {}", camel(a.name), a.ts)).collect();
+        if let Some((chan, ev)) = &c.channel {
+            params.push(format!("{}: (e: {ev}) => void", camel(chan)));
+            named_types(ev, &mut types);
+        }
+        c.args.iter().for_each(|a| named_types(&a.ts, &mut types));
+        named_types(&c.ret, &mut types);
+        // A command that returns nothing (Rust's `()`, JSON null) is a Promise<void>.
+        let ret = if c.ret == "null" { "void" } else { c.ret.as_str() };
+        let sig = format!("{}({}): Promise<{ret}>", camel(c.name), params.join(", "));
+        if !c.doc.is_empty() {
+            let text = c.doc.iter().map(|d| d.trim()).collect::<Vec<_>>().join(" ");
+            iface.push_str(&format!("  /** {text} */\n"));
+        }
+        iface.push_str(&format!("  {sig};\n"));
+        let mut fields: Vec<String> = c
+            .args
+            .iter()
+            .map(|a| if camel(a.name) == a.name { a.name.to_string() } else { format!("{}: {}", a.name, camel(a.name)) })
+            .collect();
+        let names: Vec<String> = c.args.iter().map(|a| camel(a.name)).collect();
+        let body = match &c.channel {
+            Some((chan, ev)) => {
+                fields.push(format!("{chan}: ch"));
+                format!(
+                    "{{\n      const ch = new Channel<{ev}>();\n      ch.onmessage = {};\n      return call(\"{}\", {{ {} }});\n    }}",
+                    camel(chan),
+                    c.name,
+                    fields.join(", ")
+                )
+            }
+            None if fields.is_empty() => format!("call(\"{}\")", c.name),
+            None => format!("call(\"{}\", {{ {} }})", c.name, fields.join(", ")),
+        };
+        let all: Vec<String> = names.into_iter().chain(c.channel.iter().map(|(ch, _)| camel(ch))).collect();
+        imple.push_str(&format!("    {}: ({}) => {body},\n", camel(c.name), all.join(", ")));
+    }
+    let types: Vec<String> = types.into_iter().collect();
+    format!(
+        "// Generated from the IPC commands by quiesce-app (src-tauri/app/src/ipc.rs).\n\
+         // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` instead.\n\
+         import {{ Channel }} from \"@tauri-apps/api/core\";\n\
+         import type {{ {} }} from \"./bindings\";\n\n\
+         /** Every command the Rust side answers, typed. */\n\
+         export interface Commands {{\n{iface}}}\n\n\
+         /** The commands over `call` (Tauri's invoke, with errors as BackendError). */\n\
+         export function commands(call: <T>(cmd: string, args?: Record<string, unknown>) => Promise<T>): Commands {{\n  return {{\n{imple}  }};\n}}\n",
+        types.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn camel_case_of_command_and_argument_names() {
+        assert_eq!(super::camel("start_backup"), "startBackup");
+        assert_eq!(super::camel("id"), "id");
+        assert_eq!(super::camel("job_id"), "jobId");
+    }
+
+    #[test]
+    fn commands_ts_is_generated_from_the_commands_and_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/commands.ts");
+        let fresh = super::typescript(&crate::commands::described());
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/commands.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` and commit it"
+        );
+    }
+
+    #[test]
+    fn the_acl_grants_exactly_the_declared_commands() {
+        // build.rs cannot see the macro: its list is checked against it here.
+        let build = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("build.rs")).unwrap();
+        let list = &build[build.find("const COMMANDS").unwrap()..];
+        let list = &list[..list.find("];").unwrap()];
+        let mut acl: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
+        let mut declared = crate::commands::COMMANDS.to_vec();
+        acl.sort_unstable();
+        declared.sort_unstable();
+        assert_eq!(acl, declared, "build.rs's COMMANDS and the ipc! commands differ");
+    }
+}
