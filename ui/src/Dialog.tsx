@@ -19,6 +19,13 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     return () => before?.focus?.();
   }, []);
 
+  // A control that had the focus may go away (a finished job's Cancel): the
+  // focus stays in the dialog, so the keyboard still reaches it.
+  useEffect(() => {
+    const box = ref.current;
+    if (box && !box.contains(document.activeElement)) box.focus();
+  });
+
   function onKeyDown(e: React.KeyboardEvent) {
     if (e.key === "Escape") {
       e.stopPropagation();

@@ -129,7 +129,9 @@ pub fn typescript(commands: &[Command]) -> String {
         let mut fields: Vec<String> = c
             .args
             .iter()
-            .map(|a| if camel(a.name) == a.name { a.name.to_string() } else { format!("{}: {}", a.name, camel(a.name)) })
+            .map(
+                |a| if camel(a.name) == a.name { a.name.to_string() } else { format!("{}: {}", a.name, camel(a.name)) },
+            )
             .collect();
         let names: Vec<String> = c.args.iter().map(|a| camel(a.name)).collect();
         let body = match &c.channel {

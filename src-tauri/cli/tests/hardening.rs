@@ -484,37 +484,59 @@ fn sigterm_and_sigint_cancel_a_running_backup_and_wait_for_its_cleanup_with_even
     let db = pg_deployment(&cli, s, 400_000);
     for signal in ["TERM", "INT"] {
         let out_dir = cli.home.path().join(format!("out-{signal}"));
-        let child = cli
+        let mut child = cli
             .cmd()
             .args(["backup", "d", "--out", &out_dir.display().to_string(), "--json", "--events", "json"])
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
+        // Both pipes are read as they fill (a full stderr would block the job);
+        // stderr's lines also come here live, to signal once the dump makes progress.
+        let mut out_pipe = child.stdout.take().unwrap();
+        let stdout = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            std::io::Read::read_to_end(&mut out_pipe, &mut v).unwrap();
+            v
+        });
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let err_pipe = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(err_pipe)).map_while(|l| l.ok()) {
+                let _ = tx.send(line.clone());
+                all.push(line);
+            }
+            all.join("\n").into_bytes()
+        });
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let writing = std::fs::read_dir(out_dir.join("d"))
-                .into_iter()
-                .flatten()
-                .flatten()
-                .any(|e| e.path().join("postgresql.dump.zst").metadata().is_ok_and(|m| m.len() > 0));
-            if writing {
+            let line = rx
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .expect("the backup never made progress");
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+            if v["kind"] == "progress" && v["raw_bytes"].as_u64().unwrap_or(0) > 0 {
                 break;
             }
-            assert!(Instant::now() < deadline, "the backup never started writing");
-            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(600)); // a progress tick or two
+        assert!(
+            std::fs::read_dir(out_dir.join("d"))
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().ends_with(".partial")),
+            "the partial folder is there while it runs"
+        );
         let sent = std::process::Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
         assert!(sent.unwrap().success());
         let t0 = Instant::now();
-        let out = child.wait_with_output().unwrap();
+        let status = child.wait().unwrap();
+        let (out_stdout, out_stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
         assert!(t0.elapsed() < Duration::from_secs(30), "SIG{signal}: the cleanup took {:?}", t0.elapsed());
-        assert_eq!(out.status.code(), Some(20), "SIG{signal}: exits as cancelled");
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+        assert_eq!(status.code(), Some(20), "SIG{signal}: exits as cancelled");
+        let v: serde_json::Value = serde_json::from_slice(&out_stdout).expect("stdout is one JSON document");
         assert_eq!(v["error"]["code"], "cancelled", "{v}");
         // Every stderr line is a JSON object: job events and notes.
-        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stderr)
+        let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out_stderr)
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
