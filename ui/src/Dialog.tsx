@@ -1,7 +1,8 @@
-// A modal dialog: it takes the focus (its first control, or the one marked
+// A modal dialog, on the document's body: it takes the focus (its first control, or the one marked
 // data-autofocus), keeps Tab inside, closes on Escape, and gives the focus
 // back to what had it before.
 import { useEffect, useId, useRef, type ReactNode } from "react";
+import { createPortal } from "react-dom";
 
 const FOCUSABLE = 'button:not([disabled]), [href], input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
@@ -45,12 +46,14 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     }
   }
 
-  return (
+  // On the body, not inside whatever opened it (the sidebar's colours stay there).
+  return createPortal(
     <div className="dialog-backdrop">
       <div ref={ref} className="dialog" role="dialog" aria-modal="true" aria-labelledby={titleId} tabIndex={-1} onKeyDown={onKeyDown} data-testid={props.testid}>
         <h2 id={titleId}>{props.title}</h2>
         {props.children}
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }
