@@ -3,6 +3,7 @@
 
 #![warn(clippy::too_many_lines)]
 
+pub mod admin;
 pub mod api;
 pub mod backup;
 pub mod catalog;

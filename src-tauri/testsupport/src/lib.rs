@@ -6,6 +6,7 @@
 //! (statics are never dropped, and an aborted run skips every destructor), and
 //! every start first reaps servers left behind by runs whose owner is dead.
 
+pub mod admin;
 pub mod mariadb;
 pub mod postgres;
 pub mod scalardb;
