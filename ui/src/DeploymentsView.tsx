@@ -24,6 +24,8 @@ function emptyInput(): DeploymentInput {
     system_namespace: "scalardb",
     admin_endpoints: [],
     admin_tls: false,
+    admin_ca_file: null,
+    admin_authority: null,
     storages_known: null,
   };
 }
@@ -39,6 +41,8 @@ function toInput(d: Deployment): DeploymentInput {
     system_namespace: d.system_namespace,
     admin_endpoints: d.admin_endpoints.map((e) => e.address),
     admin_tls: d.admin_tls,
+    admin_ca_file: d.admin_ca_file,
+    admin_authority: d.admin_authority,
     storages_known: d.storages_known,
   };
 }
@@ -557,6 +561,16 @@ function DeploymentEditor(props: {
           <label className="check">
             <input type="checkbox" checked={input.admin_tls} onChange={(e) => set("admin_tls", e.target.checked)} /> The endpoints use TLS
           </label>
+          {input.admin_tls && (
+            <div className="row">
+              <Field label="CA certificate (PEM file)" htmlFor="d-admin-ca" error={err("admin_ca_file")} hint="Empty: the system's roots.">
+                <input id="d-admin-ca" value={input.admin_ca_file ?? ""} onChange={(e) => set("admin_ca_file", e.target.value || null)} placeholder="/etc/scalardb/ca.pem" />
+              </Field>
+              <Field label="Authority override" htmlFor="d-admin-authority" error={err("admin_authority")} hint="The host name the certificates carry, when it is not the endpoints' own.">
+                <input id="d-admin-authority" value={input.admin_authority ?? ""} onChange={(e) => set("admin_authority", e.target.value || null)} />
+              </Field>
+            </div>
+          )}
         </fieldset>
 
         <div className="actions">

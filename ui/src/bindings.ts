@@ -105,6 +105,15 @@ system_namespace: string, admin_endpoints: Array<AdminEndpoint>,
  */
 admin_tls: boolean, 
 /**
+ * The CA (PEM file) that signed the admin endpoints' certificates; the
+ * system's roots when none.
+ */
+admin_ca_file: string | null, 
+/**
+ * The host name their certificates carry, when it is not the endpoints' own.
+ */
+admin_authority: string | null, 
+/**
  * False for a Cluster client whose storages were not given: every later
  * step says "unknown" rather than guessing.
  */
@@ -114,7 +123,7 @@ export type DeploymentInput = { name: string, transaction_manager: TransactionMa
 /**
  * One address per entry: `host[:port]`, `indirect:host`, `direct-kubernetes:ns/ep`.
  */
-admin_endpoints: Array<string>, admin_tls: boolean, 
+admin_endpoints: Array<string>, admin_tls: boolean, admin_ca_file: string | null, admin_authority: string | null, 
 /**
  * None: known when storages are given, unknown for a Cluster client without them.
  */

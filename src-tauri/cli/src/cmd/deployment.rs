@@ -42,6 +42,8 @@ pub enum DeploymentCmd {
         /// A Scalar Admin endpoint: host:port, indirect:host, direct-kubernetes:ns/ep (repeat).
         #[arg(long = "admin-endpoint", value_name = "ADDRESS")]
         admin_endpoints: Vec<String>,
+        #[command(flatten)]
+        admin: AdminTlsArgs,
     },
     /// Change a deployment: only the options given change (`--storage`,
     /// `--map` and `--admin-endpoint` replace their whole list when given).
@@ -66,6 +68,8 @@ pub enum DeploymentCmd {
         /// A Scalar Admin endpoint: host:port, indirect:host, direct-kubernetes:ns/ep (repeat).
         #[arg(long = "admin-endpoint", value_name = "ADDRESS")]
         admin_endpoints: Vec<String>,
+        #[command(flatten)]
+        admin: AdminTlsArgs,
     },
     /// List deployments.
     List,
@@ -79,6 +83,34 @@ pub enum DeploymentCmd {
         /// The deployment (name or id).
         name: String,
     },
+}
+
+/// TLS to the Scalar Admin endpoints.
+#[derive(clap::Args, Default)]
+pub struct AdminTlsArgs {
+    /// Whether the Scalar Admin endpoints speak TLS (ScalarDB Cluster with TLS): true or false.
+    #[arg(long, value_name = "BOOL")]
+    admin_tls: Option<bool>,
+    /// The CA (PEM file) that signed their certificates (default: the system's roots). Empty string removes it.
+    #[arg(long, value_name = "FILE")]
+    admin_ca: Option<String>,
+    /// The host name their certificates carry, when it is not the endpoints' own. Empty string removes it.
+    #[arg(long, value_name = "HOST")]
+    admin_authority: Option<String>,
+}
+
+impl AdminTlsArgs {
+    fn apply(self, i: &mut quiesce_engine::deployment::DeploymentInput) {
+        if let Some(on) = self.admin_tls {
+            i.admin_tls = on;
+        }
+        if let Some(ca) = self.admin_ca {
+            i.admin_ca_file = (!ca.is_empty()).then(|| absolute(ca));
+        }
+        if let Some(a) = self.admin_authority {
+            i.admin_authority = (!a.is_empty()).then_some(a);
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
@@ -117,10 +149,18 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
             }
             with_profiles(d, "imported")
         }
-        DeploymentCmd::Create { name, storages, mapping, default_storage, coordinator_namespace, admin_endpoints } => {
+        DeploymentCmd::Create {
+            name,
+            storages,
+            mapping,
+            default_storage,
+            coordinator_namespace,
+            admin_endpoints,
+            admin,
+        } => {
             let st = storage_args(deployments, &storages)?;
             let map = mapping_args(&mapping)?;
-            let input = quiesce_engine::deployment::DeploymentInput {
+            let mut input = quiesce_engine::deployment::DeploymentInput {
                 name,
                 storages: st,
                 namespace_mapping: map,
@@ -129,6 +169,7 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
                 admin_endpoints,
                 ..Default::default()
             };
+            admin.apply(&mut input);
             with_profiles(deployments.create(&input, None)?, "created")
         }
         DeploymentCmd::Edit {
@@ -139,6 +180,7 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
             default_storage,
             coordinator_namespace,
             admin_endpoints,
+            admin,
         } => {
             let existing = deployments.get(&deployment)?;
             let mut input = existing.to_input();
@@ -160,6 +202,7 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
             if !admin_endpoints.is_empty() {
                 input.admin_endpoints = admin_endpoints;
             }
+            admin.apply(&mut input);
             with_profiles(deployments.update(&existing.id, &input)?, "updated")
         }
         DeploymentCmd::List => Ok(Output::Deployments { deployments: deployments.list()? }),

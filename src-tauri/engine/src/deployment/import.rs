@@ -129,6 +129,9 @@ pub fn import(
             system_namespace: Some(p.system_namespace.clone()),
             admin_endpoints: p.admin_endpoints.iter().map(|e| e.address.clone()).collect(),
             admin_tls: p.admin_tls,
+            // (ScalarDB's own CA and authority settings are not read yet: set them with `deployment edit`.)
+            admin_ca_file: None,
+            admin_authority: None,
             storages_known: Some(p.storages_known),
         };
         deployments.create(&input, Some(source(p)))

@@ -167,6 +167,13 @@ pub struct Deployment {
     pub admin_endpoints: Vec<AdminEndpoint>,
     /// Whether the Scalar Admin endpoints speak TLS (ScalarDB Cluster with TLS).
     pub admin_tls: bool,
+    /// The CA (PEM file) that signed the admin endpoints' certificates; the
+    /// system's roots when none.
+    #[serde(default)]
+    pub admin_ca_file: Option<String>,
+    /// The host name their certificates carry, when it is not the endpoints' own.
+    #[serde(default)]
+    pub admin_authority: Option<String>,
     /// False for a Cluster client whose storages were not given: every later
     /// step says "unknown" rather than guessing.
     pub storages_known: bool,
@@ -203,6 +210,8 @@ impl Deployment {
             system_namespace: Some(self.system_namespace.clone()),
             admin_endpoints: self.admin_endpoints.iter().map(|e| e.address.clone()).collect(),
             admin_tls: self.admin_tls,
+            admin_ca_file: self.admin_ca_file.clone(),
+            admin_authority: self.admin_authority.clone(),
             storages_known: Some(self.storages_known),
         }
     }
@@ -225,6 +234,10 @@ pub struct DeploymentInput {
     pub admin_endpoints: Vec<String>,
     #[serde(default)]
     pub admin_tls: bool,
+    #[serde(default)]
+    pub admin_ca_file: Option<String>,
+    #[serde(default)]
+    pub admin_authority: Option<String>,
     /// None: known when storages are given, unknown for a Cluster client without them.
     pub storages_known: Option<bool>,
 }
@@ -248,6 +261,8 @@ struct Checked {
     system_namespace: String,
     admin_endpoints: Vec<AdminEndpoint>,
     admin_tls: bool,
+    admin_ca_file: Option<String>,
+    admin_authority: Option<String>,
     storages_known: bool,
 }
 
@@ -341,6 +356,22 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
             }
         }
     }
+    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let admin_ca_file = clean(&input.admin_ca_file);
+    let admin_authority = clean(&input.admin_authority);
+    if let Some(ca) = &admin_ca_file {
+        if !std::path::Path::new(ca).is_absolute() || !std::path::Path::new(ca).is_file() {
+            err("admin_ca_file", format!("No file at {ca}: give the absolute path of the PEM file of the CA that signed the admin endpoints' certificates."));
+        }
+    }
+    if let Some(a) = &admin_authority {
+        if a.contains(|c: char| c.is_whitespace() || c == '/' || c == ':') {
+            err("admin_authority", format!("\"{a}\" is not a host name (the name the certificates carry, e.g. scalardb-cluster.internal)."));
+        }
+    }
+    if (admin_ca_file.is_some() || admin_authority.is_some()) && !input.admin_tls {
+        err("admin_tls", "A CA file or an authority is set but TLS is off: turn TLS on, or remove them.".into());
+    }
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -356,6 +387,8 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
         system_namespace,
         admin_endpoints,
         admin_tls: input.admin_tls,
+        admin_ca_file,
+        admin_authority,
         storages_known,
     })
 }
@@ -528,6 +561,8 @@ fn build(
         system_namespace: c.system_namespace,
         admin_endpoints: c.admin_endpoints,
         admin_tls: c.admin_tls,
+        admin_ca_file: c.admin_ca_file,
+        admin_authority: c.admin_authority,
         storages_known: c.storages_known,
         source,
         created_at,

@@ -45,6 +45,8 @@ fn deployment(profiles: &[&Profile], mapping: &[(&str, &str)]) -> (Deployment, V
         system_namespace: "scalardb".into(),
         admin_endpoints: vec![],
         admin_tls: false,
+        admin_ca_file: None,
+        admin_authority: None,
         storages_known: true,
         source: None,
         created_at: Default::default(),
