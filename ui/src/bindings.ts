@@ -417,11 +417,122 @@ coordinator_namespace: string,
  */
 namespace_mapping: Array<NamespaceMapping>, units: Array<ManifestUnit>, pause?: ManifestPause | null, notes: Array<string>, };
 
-export type CatalogStatus = "ok" | "warnings" | "verification_failed" | "unverified" | "damaged" | "leftover";
+export type Node = { 
+/**
+ * The endpoint as configured (`host:port`).
+ */
+endpoint: string, 
+/**
+ * The host name TLS verifies (the endpoint's host unless overridden).
+ */
+host: string, 
+/**
+ * `ip:port`, as dialled.
+ */
+addr: string, };
+
+export type NodeError = { 
+/**
+ * The gRPC status (`unavailable`, `failed_precondition`, `aborted`, …), or
+ * `deadline` when Quiesce stopped waiting, `connect` when it never answered.
+ */
+status: string, 
+/**
+ * `google.rpc.ErrorInfo`'s reason, when the server gave one.
+ */
+reason: string | null, message: string, };
+
+export type NodeOutcome = { node: Node, 
+/**
+ * Quiesce's Pause succeeded and CheckPaused confirmed it.
+ */
+paused: boolean, 
+/**
+ * Quiesce's Unpause succeeded (or the node was found unpaused).
+ */
+unpaused: boolean, 
+/**
+ * Pause attempts (ABORTED is retried).
+ */
+attempts: number, error: NodeError | null, 
+/**
+ * What Quiesce did or did not do, in a sentence.
+ */
+note: string | null, };
+
+export type NodeState = { node: Node, paused: boolean | null, error: NodeError | null, };
+
+export type ClockOffset = { 
+/**
+ * The profile (or storage) it was measured on.
+ */
+source: string, offset_ms: number, uncertainty_ms: number, 
+/**
+ * measured, local (a file on this machine), configured (a bound), unavailable.
+ */
+how: string, };
+
+export type PauseWindow = { schema_version: number, id: string, deployment: string, deployment_id: string, 
+/**
+ * pause (a window held for PITR restore points) or backup (a backup taken in it).
+ */
+purpose: string, 
+/**
+ * The backup taken in it.
+ */
+backup_id: string | null, 
+/**
+ * ok, unsafe or failed.
+ */
+status: string, safe: boolean, 
+/**
+ * Why it is unsafe or failed.
+ */
+problems: Array<string>, started_at: string | null, ended_at: string | null, 
+/**
+ * As the Kubernetes pause tool prints them (epoch ms, this machine's clock).
+ */
+pause_start_timestamp_ms: number | null, pause_end_timestamp_ms: number | null, 
+/**
+ * ISO 8601 with an offset (the Kubernetes tool's local times have none).
+ */
+pause_start_date_time: string | null, pause_end_date_time: string | null, paused_ms: number | null, nodes: Array<NodeOutcome>, offsets: Array<ClockOffset>, safe_from: string | null, safe_to: string | null, 
+/**
+ * The safe interval's midpoint: the point-in-time restore point.
+ */
+restore_point: string | null, restore_point_ms: number | null, 
+/**
+ * Who and where.
+ */
+user: string, host: string, };
+
+export type Operation = { at: string, user: string, host: string, 
+/**
+ * pause, unpause, unpause_recovery, backup, restore, verify.
+ */
+op: string, deployment: string, 
+/**
+ * What was done, in a sentence.
+ */
+what: string, 
+/**
+ * ok, failed, cancelled, unsafe.
+ */
+outcome: string, 
+/**
+ * The catalog entry it made (a backup id, a window id), if any.
+ */
+entry: string | null, };
+
+export type CatalogStatus = "ok" | "warnings" | "verification_failed" | "unverified" | "damaged" | "leftover" | "unsafe" | "failed";
 
 export type CatalogUnit = { id: string, storages: Array<string>, kind: DbKind, profile: string, format: string, bytes: number, };
 
-export type CatalogEntry = { id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, 
+export type CatalogEntry = { 
+/**
+ * backup, or pause_window (a pause kept as a restore point, or the window a backup was taken in).
+ */
+kind: string, id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, 
 /**
  * When the backup started (a damaged or leftover folder: when it last changed).
  */
@@ -433,7 +544,11 @@ problem: string | null,
 /**
  * When the latest verification ran.
  */
-verified_at: string | null, };
+verified_at: string | null, 
+/**
+ * A pause window's record (its restore point, nodes, clocks).
+ */
+window: PauseWindow | null, };
 
 export type RecoveryReport = { 
 /**

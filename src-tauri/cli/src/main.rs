@@ -61,6 +61,19 @@ enum Command {
     /// manifest; SQLite backups are also audited in place). Exit status 30
     /// when it finds errors.
     Verify(cmd::verify::VerifyArgs),
+    /// Pause every ScalarDB node of a deployment, hold the pause (--min), and
+    /// unpause: a restore point for databases restored by point-in-time
+    /// recovery. Keeps the window in the catalog. Exit status 31 when the
+    /// window is unsafe or failed.
+    Pause(cmd::pause::PauseArgs),
+    /// Unpause every ScalarDB node of a deployment (for operators: a pause
+    /// someone left behind).
+    Unpause(cmd::pause::NodesArgs),
+    /// Each ScalarDB node of a deployment and whether it is paused.
+    Nodes(cmd::pause::NodesArgs),
+    /// The operations history: every pause, unpause, backup, restore and
+    /// verification — who, where, what, when, and how it ended.
+    History,
 }
 
 fn main() {
@@ -133,6 +146,10 @@ async fn run(ctx: &Ctx, cmd: Command) -> Result<Output> {
         Command::Backups(c) => cmd::backups::run(ctx, c),
         Command::Restore(a) => cmd::restore::run(ctx, *a).await,
         Command::Verify(a) => cmd::verify::run(ctx, a).await,
+        Command::Pause(a) => cmd::pause::pause(ctx, a).await,
+        Command::Unpause(a) => cmd::pause::unpause(ctx, a).await,
+        Command::Nodes(a) => cmd::pause::nodes(ctx, a).await,
+        Command::History => cmd::pause::history(ctx),
     }
 }
 

@@ -17,6 +17,8 @@ use std::path::PathBuf;
 
 /// Exit status when a verification ran and found errors.
 pub const EXIT_VERIFY_FAILED: i32 = 30;
+/// Exit status of a pause whose window is unsafe or failed (kept, but no restore point).
+pub const EXIT_UNSAFE_WINDOW: i32 = 31;
 
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -91,6 +93,19 @@ pub enum Output {
         integrity: Box<verify::IntegrityReport>,
         verify: Option<Box<verify::VerifyReport>>,
     },
+    /// A pause window: flattened, so `--json` carries the Kubernetes pause
+    /// tool's fields (`pause_start_timestamp_ms`, …) at the top level.
+    Window {
+        #[serde(flatten)]
+        window: Box<quiesce_engine::pause::window::PauseWindow>,
+    },
+    Nodes {
+        deployment: String,
+        nodes: Vec<quiesce_engine::pause::NodeState>,
+    },
+    History {
+        operations: Vec<quiesce_engine::catalog::history::Operation>,
+    },
 }
 
 impl Output {
@@ -111,6 +126,11 @@ impl Output {
                 EXIT_VERIFY_FAILED
             }
             Output::Preflight { dry_run } => failed_check(&dry_run.checks).unwrap_or(0),
+            // An unsafe or failed window is never a success: it is no restore point.
+            Output::Window { window } if !window.safe => EXIT_UNSAFE_WINDOW,
+            Output::Nodes { nodes, .. } if nodes.iter().any(|n| n.error.is_some()) => {
+                ErrorCode::ConnectionRefused.exit_code()
+            }
             Output::RestorePreflight { dry_run } => failed_check(&dry_run.checks).unwrap_or(0),
             _ => 0,
         }

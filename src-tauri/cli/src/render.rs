@@ -117,6 +117,35 @@ pub fn print(out: &Output, json: bool) {
                 print_verify(v);
             }
         }
+        Output::Window { window: w } => print_window(w),
+        Output::Nodes { deployment, nodes } => {
+            println!("Scalar Admin nodes of \"{deployment}\":");
+            for n in nodes {
+                let state = match (n.paused, &n.error) {
+                    (Some(true), _) => "PAUSED".to_string(),
+                    (Some(false), _) => "running".to_string(),
+                    (None, Some(e)) => format!("unreachable: {e}"),
+                    (None, None) => "?".to_string(),
+                };
+                println!("  {:<40} {state}", n.node.label());
+            }
+        }
+        Output::History { operations } if operations.is_empty() => println!("No operations recorded yet."),
+        Output::History { operations } => {
+            for o in operations {
+                println!(
+                    "{}  {:<16} {:<10} {:<18} {:<9} {}@{}  {}",
+                    o.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    o.op,
+                    o.outcome,
+                    o.deployment,
+                    o.entry.as_deref().unwrap_or("-"),
+                    o.user,
+                    o.host,
+                    o.what
+                );
+            }
+        }
         Output::Deployments { deployments: ds } if ds.is_empty() => {
             println!("No deployments yet. Import one with `quiesce deployment import /path/to/database.properties`.")
         }
@@ -559,4 +588,42 @@ fn print_profile(p: &Profile) {
             None => "none stored".into(),
         }),
     );
+}
+
+fn print_window(w: &quiesce_engine::pause::window::PauseWindow) {
+    let verdict = match w.status.as_str() {
+        "ok" => "a safe restore point",
+        "unsafe" => "UNSAFE: not a restore point",
+        _ => "FAILED: not a restore point",
+    };
+    println!("Pause window {} of \"{}\": {verdict}", w.id, w.deployment);
+    if let (Some(s), Some(e)) = (&w.pause_start_date_time, &w.pause_end_date_time) {
+        println!("  paused       {s} .. {e} ({:.0} ms)", w.paused_ms.unwrap_or(0.0));
+    }
+    if let (Some(a), Some(b)) = (w.safe_from, w.safe_to) {
+        println!("  safe         {} .. {}", a.to_rfc3339(), b.to_rfc3339());
+    }
+    if let Some(rp) = w.restore_point {
+        println!(
+            "  restore point {} UTC · {} · epoch ms {}",
+            rp.format("%Y-%m-%d %H:%M:%S%.3f"),
+            rp.with_timezone(&chrono::Local).to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+            rp.timestamp_millis()
+        );
+    }
+    for n in &w.nodes {
+        println!(
+            "  node         {:<36} {}{}{}",
+            n.node.label(),
+            if n.paused { "paused" } else { "not paused" },
+            if n.unpaused { ", unpaused" } else { ", NOT UNPAUSED" },
+            n.error.as_ref().map(|e| format!(" ({e})")).unwrap_or_default()
+        );
+    }
+    for o in &w.offsets {
+        println!("  clock        {:<24} {:+.1} ms ± {:.1} ({})", o.source, o.offset_ms, o.uncertainty_ms, o.how);
+    }
+    for p in &w.problems {
+        println!("  problem      {p}");
+    }
 }

@@ -18,6 +18,7 @@ pub mod job;
 pub mod live;
 pub mod logging;
 pub mod paths;
+pub mod pause;
 pub mod plan;
 pub mod profile;
 pub mod properties;

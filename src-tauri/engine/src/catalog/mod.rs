@@ -4,6 +4,7 @@
 //! `*.partial` is never a backup. Entries are typed, with a status, so pause
 //! windows and other operations can stand beside backups.
 
+pub mod history;
 pub mod manifest;
 
 use crate::error::{Error, Result};
@@ -32,12 +33,19 @@ pub enum CatalogStatus {
     Damaged,
     /// An unfinished backup folder no job of this machine owns (`.partial`).
     Leftover,
+    /// A pause window a restore cannot rely on (a node unpaused early, clocks too far apart).
+    Unsafe,
+    /// A pause that did not hold (a node refused, Quiesce could not pause them all).
+    Failed,
 }
 
 impl CatalogStatus {
     /// Whether the entry is a backup that can be restored.
     pub fn usable(self) -> bool {
-        !matches!(self, CatalogStatus::Damaged | CatalogStatus::Leftover)
+        !matches!(
+            self,
+            CatalogStatus::Damaged | CatalogStatus::Leftover | CatalogStatus::Unsafe | CatalogStatus::Failed
+        )
     }
 }
 
@@ -55,6 +63,9 @@ pub struct CatalogUnit {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct CatalogEntry {
+    /// backup, or pause_window (a pause kept as a restore point, or the window a backup was taken in).
+    #[serde(default = "backup_kind")]
+    pub kind: String,
     pub id: String,
     pub folder: String,
     pub deployment: String,
@@ -75,6 +86,13 @@ pub struct CatalogEntry {
     /// When the latest verification ran.
     #[ts(type = "string | null")]
     pub verified_at: Option<DateTime<Utc>>,
+    /// A pause window's record (its restore point, nodes, clocks).
+    #[serde(default)]
+    pub window: Option<crate::pause::window::PauseWindow>,
+}
+
+fn backup_kind() -> String {
+    "backup".into()
 }
 
 impl CatalogEntry {
@@ -88,6 +106,7 @@ impl CatalogEntry {
             None => CatalogStatus::Unverified,
         };
         CatalogEntry {
+            kind: backup_kind(),
             id: m.id.clone(),
             folder: path.display().to_string(),
             deployment: m.deployment.clone(),
@@ -120,6 +139,37 @@ impl CatalogEntry {
             verified_at: latest
                 .and_then(|r| DateTime::parse_from_rfc3339(&r.verified_at).ok())
                 .map(|t| t.with_timezone(&Utc)),
+            window: None,
+        }
+    }
+
+    /// A pause window, listed beside the backups.
+    pub fn of_window(path: &Path, w: crate::pause::window::PauseWindow) -> CatalogEntry {
+        let status = match w.status.as_str() {
+            "ok" => CatalogStatus::Ok,
+            "unsafe" => CatalogStatus::Unsafe,
+            _ => CatalogStatus::Failed,
+        };
+        let modified = || {
+            std::fs::metadata(path).and_then(|m| m.modified()).map(DateTime::<Utc>::from).unwrap_or_else(|_| Utc::now())
+        };
+        CatalogEntry {
+            kind: "pause_window".into(),
+            id: w.id.clone(),
+            folder: path.display().to_string(),
+            deployment: w.deployment.clone(),
+            deployment_id: w.deployment_id.clone(),
+            method: Method::Pause,
+            format: String::new(),
+            started_at: w.started_at.unwrap_or_else(modified),
+            duration_ms: w.paused_ms.unwrap_or(0.0),
+            bytes: 0,
+            tables: 0,
+            units: vec![],
+            status,
+            problem: (!w.problems.is_empty()).then(|| w.problems.join(" ")),
+            verified_at: None,
+            window: Some(w),
         }
     }
 
@@ -131,6 +181,7 @@ impl CatalogEntry {
             .map(DateTime::<Utc>::from)
             .unwrap_or_else(|_| Utc::now());
         CatalogEntry {
+            kind: backup_kind(),
             id: name(Some(path)).unwrap_or_default(),
             folder: path.display().to_string(),
             deployment: name(path.parent()).unwrap_or_default(),
@@ -145,6 +196,7 @@ impl CatalogEntry {
             status,
             problem: Some(problem),
             verified_at: None,
+            window: None,
         }
     }
 }
@@ -186,6 +238,7 @@ enum Scanned {
     Complete(PathBuf, Box<Manifest>),
     Damaged(PathBuf, Error),
     Partial(PathBuf),
+    Window(PathBuf, Result<Box<crate::pause::window::PauseWindow>>),
 }
 
 /// Every backup folder under `root` (two levels: deployment / backup).
@@ -196,6 +249,10 @@ fn scan_all(root: &Path) -> Vec<Scanned> {
         let Ok(backups) = std::fs::read_dir(d.path()) else { continue };
         for b in backups.flatten() {
             let path = b.path();
+            if path.is_file() && path.to_string_lossy().ends_with(crate::pause::window::SUFFIX) {
+                out.push(Scanned::Window(path.clone(), crate::pause::window::PauseWindow::read(&path).map(Box::new)));
+                continue;
+            }
             if !path.is_dir() {
                 continue;
             }
@@ -234,6 +291,12 @@ pub fn list(root: &Path) -> Vec<CatalogEntry> {
             Scanned::Complete(p, m) => Some(CatalogEntry::of(&p, &m)),
             Scanned::Damaged(p, e) => Some(CatalogEntry::unusable(&p, CatalogStatus::Damaged, e.message)),
             Scanned::Partial(_) => None,
+            Scanned::Window(p, Ok(w)) => Some(CatalogEntry::of_window(&p, *w)),
+            Scanned::Window(p, Err(e)) => {
+                let mut e = CatalogEntry::unusable(&p, CatalogStatus::Damaged, e.message);
+                e.kind = "pause_window".into();
+                Some(e)
+            }
         })
         .collect();
     v.sort_by_key(|b| std::cmp::Reverse(b.started_at));
@@ -268,7 +331,7 @@ pub fn is_backup_id(root: &Path, id: &str) -> bool {
     scan_all(root).iter().any(|s| match s {
         Scanned::Complete(_, m) => m.id == id,
         Scanned::Damaged(p, _) => p.file_name().is_some_and(|n| n == id),
-        Scanned::Partial(_) => false,
+        Scanned::Partial(_) | Scanned::Window(..) => false,
     })
 }
 

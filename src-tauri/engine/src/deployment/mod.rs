@@ -266,6 +266,32 @@ struct Checked {
     storages_known: bool,
 }
 
+/// The admin endpoints' TLS settings, cleaned; problems said through `err`.
+fn check_admin_tls(input: &DeploymentInput, err: &mut impl FnMut(&str, String)) -> (Option<String>, Option<String>) {
+    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let admin_ca_file = clean(&input.admin_ca_file);
+    let admin_authority = clean(&input.admin_authority);
+    if let Some(ca) = &admin_ca_file {
+        if !std::path::Path::new(ca).is_absolute() || !std::path::Path::new(ca).is_file() {
+            err("admin_ca_file", format!("No file at {ca}: give the absolute path of the PEM file of the CA that signed the admin endpoints' certificates."));
+        }
+    }
+    if let Some(a) = &admin_authority {
+        if a.contains(|c: char| c.is_whitespace() || c == '/' || c == ':') {
+            err(
+                "admin_authority",
+                format!(
+                    "\"{a}\" is not a host name (the name the certificates carry, e.g. scalardb-cluster.internal)."
+                ),
+            );
+        }
+    }
+    if (admin_ca_file.is_some() || admin_authority.is_some()) && !input.admin_tls {
+        err("admin_tls", "A CA file or an authority is set but TLS is off: turn TLS on, or remove them.".into());
+    }
+    (admin_ca_file, admin_authority)
+}
+
 /// Checks an input against the profiles that exist; every problem at once.
 pub fn validate(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<(), Vec<FieldError>> {
     check(input, profiles).map(|_| ())
@@ -356,22 +382,7 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
             }
         }
     }
-    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
-    let admin_ca_file = clean(&input.admin_ca_file);
-    let admin_authority = clean(&input.admin_authority);
-    if let Some(ca) = &admin_ca_file {
-        if !std::path::Path::new(ca).is_absolute() || !std::path::Path::new(ca).is_file() {
-            err("admin_ca_file", format!("No file at {ca}: give the absolute path of the PEM file of the CA that signed the admin endpoints' certificates."));
-        }
-    }
-    if let Some(a) = &admin_authority {
-        if a.contains(|c: char| c.is_whitespace() || c == '/' || c == ':') {
-            err("admin_authority", format!("\"{a}\" is not a host name (the name the certificates carry, e.g. scalardb-cluster.internal)."));
-        }
-    }
-    if (admin_ca_file.is_some() || admin_authority.is_some()) && !input.admin_tls {
-        err("admin_tls", "A CA file or an authority is set but TLS is off: turn TLS on, or remove them.".into());
-    }
+    let (admin_ca_file, admin_authority) = check_admin_tls(input, &mut err);
     if !errs.is_empty() {
         return Err(errs);
     }

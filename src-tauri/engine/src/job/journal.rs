@@ -32,6 +32,18 @@ pub enum Owned {
     /// A database a restore created on a server (dropped by the restore's
     /// own cleanup; a killed restore's is reported, never dropped blindly).
     Database { profile: String, database: String },
+    /// ScalarDB nodes this job paused (or is about to pause): written before
+    /// the first Pause. The job unpauses them itself; if it is killed, its
+    /// watchdog does (and notes it here), and the next start checks them.
+    Pause {
+        deployment: String,
+        nodes: Vec<crate::admin::Node>,
+        #[serde(default)]
+        tls: Option<crate::pause::watchdog::TlsFiles>,
+        /// What the watchdog did, when it had to act.
+        #[serde(default)]
+        watchdog: Option<String>,
+    },
 }
 
 impl Owned {
@@ -39,7 +51,7 @@ impl Owned {
     pub fn path(&self) -> &Path {
         match self {
             Owned::Partial { path } | Owned::TempFile { path } | Owned::CredDir { path } => path,
-            Owned::Database { .. } => Path::new(""),
+            Owned::Database { .. } | Owned::Pause { .. } => Path::new(""),
         }
     }
 
@@ -50,6 +62,9 @@ impl Owned {
             Owned::TempFile { path } => format!("the temporary file {}", path.display()),
             Owned::CredDir { path } => format!("the credential files in {}", path.display()),
             Owned::Database { profile, database } => format!("the database \"{database}\" on profile {profile}"),
+            Owned::Pause { deployment, nodes, .. } => {
+                format!("the pause of {} node(s) of deployment {deployment}", nodes.len())
+            }
         }
     }
 
@@ -58,8 +73,9 @@ impl Owned {
         let r = match self {
             Owned::Partial { path } | Owned::CredDir { path } => std::fs::remove_dir_all(path),
             Owned::TempFile { path } => std::fs::remove_file(path),
-            // The job's own cleanup (on a server) decides what happens to it.
-            Owned::Database { .. } => Ok(()),
+            // The job's own cleanup (on a server) decides what happens to it;
+            // a pause is ended by the job, or its watchdog.
+            Owned::Database { .. } | Owned::Pause { .. } => Ok(()),
         };
         match r {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -87,14 +103,17 @@ pub fn jobs_dir(home: &Home) -> PathBuf {
     home.data_dir.join("jobs")
 }
 
-/// Where jobs keep credential files: `$XDG_RUNTIME_DIR/quiesce` (a private
-/// tmpfs of the user's session) when there is one, else `<data>/run`. Both
-/// are 0700 and Quiesce's own.
+/// Where jobs keep credential files: `$XDG_RUNTIME_DIR/quiesce/<state>` (a
+/// private tmpfs of the user's session; `<state>` names this state directory,
+/// so the recovery of one never touches another's live jobs) when there is
+/// one, else `<data>/run`. Both are 0700 and Quiesce's own.
 pub fn cred_base(home: &Home) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let key = format!("{:x}", Sha256::digest(home.data_dir.as_os_str().as_encoded_bytes()));
     std::env::var_os("XDG_RUNTIME_DIR")
         .map(PathBuf::from)
         .filter(|d| d.is_absolute() && d.is_dir())
-        .map(|d| d.join("quiesce"))
+        .map(|d| d.join("quiesce").join(&key[..12]))
         .unwrap_or_else(|| home.data_dir.join("run"))
 }
 
@@ -155,6 +174,23 @@ impl Journal {
 
     pub fn id(&self) -> String {
         self.entry.lock().unwrap().id.clone()
+    }
+
+    /// The journal's file and its lock (for a pause's watchdog).
+    pub fn paths(&self) -> (PathBuf, PathBuf) {
+        (self.file.clone(), self.lock_path.clone())
+    }
+
+    /// What the job does, as said to the user.
+    pub fn what(&self) -> String {
+        self.entry.lock().unwrap().what.clone()
+    }
+
+    /// Forgets an owned entry that is not a path (a pause that ended).
+    pub fn release_entry(&self, f: impl Fn(&Owned) -> bool) -> Result<()> {
+        let mut e = self.entry.lock().unwrap();
+        e.owned.retain(|o| !f(o));
+        crate::store::write_json(&self.file, &*e)
     }
 
     /// Records that the job is about to create `o`: fsynced before it exists,

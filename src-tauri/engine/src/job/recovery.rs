@@ -46,7 +46,7 @@ fn plausible(o: &Owned, home: &Home) -> bool {
         Owned::CredDir { path } => {
             path.parent().is_some_and(|p| p == cred_base(home) || p == home.data_dir.join("run"))
         }
-        Owned::Database { .. } => false,
+        Owned::Database { .. } | Owned::Pause { .. } => false,
     }
 }
 
@@ -71,6 +71,25 @@ pub fn recover(home: &Home) -> RecoveryReport {
         };
         let mut left = Vec::new();
         for o in &entry.owned {
+            if let Owned::Pause { deployment, nodes, tls, watchdog } = o {
+                // Nodes a killed pauser left: its watchdog normally unpaused
+                // them already; checked (and unpaused) again either way.
+                let said = crate::pause::unpause_left(nodes, tls.as_ref());
+                let by = match watchdog {
+                    Some(w) => format!("its watchdog ended it ({w}); now: "),
+                    None => "now: ".to_string(),
+                };
+                report.removed.push(format!(
+                    "the pause of deployment {deployment} left by the {} started {} on {} by process {}, which was killed: {by}{}",
+                    entry.what,
+                    entry.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    entry.host,
+                    entry.pid,
+                    said.join("; ")
+                ));
+                crate::catalog::history::record(home, "unpause_recovery", deployment, said.join("; "), "ok", None);
+                continue;
+            }
             if let Owned::Database { profile, database } = o {
                 // On a server: reported, never dropped from a start-up step.
                 report.failed.push(format!(

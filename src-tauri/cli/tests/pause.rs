@@ -1,0 +1,286 @@
+//! `quiesce pause | nodes | unpause` through the real binary against test
+//! Scalar Admin nodes speaking the wire contract over a real gate: the
+//! outcomes, that no node ends paused (but the one an earlier request still
+//! holds, untouched), the window's times, and a CLI killed mid-pause whose
+//! watchdog unpauses every node without anyone starting Quiesce again.
+
+mod common;
+use common::*;
+use quiesce_testsupport::admin::{AdminServer, Fault, ServerTls};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// A deployment on one SQLite file whose nodes are `nodes`.
+fn deployment(cli: &Cli, nodes: &[&AdminServer], extra: &[&str]) {
+    let file = cli.home.path().join("app.sqlite");
+    rusqlite::Connection::open(&file).unwrap().execute_batch("CREATE TABLE t (x INT)").unwrap();
+    let out = cli.run(
+        &["profile", "add", "--name", "lite", "--kind", "sqlite", "--path", &file.display().to_string()],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut args = vec!["deployment".to_string(), "create".into(), "d".into(), "--storage".into(), "lite".into()];
+    for n in nodes {
+        args.push("--admin-endpoint".into());
+        args.push(n.endpoint());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = cli.run(&a, None, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn pause(cli: &Cli, args: &[&str]) -> (i32, Value) {
+    let mut a = vec!["pause", "d"];
+    a.extend_from_slice(args);
+    cli.json(&a, None, &[])
+}
+
+fn calls(s: &AdminServer, m: &str) -> usize {
+    s.node.count(m)
+}
+
+#[test]
+fn a_pause_holds_every_node_for_the_window_and_keeps_it_as_a_restore_point() {
+    let (a, b) = (AdminServer::start(None), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&a, &b], &[]);
+    // A transaction in flight when the pause starts: the pause waits for it.
+    let tx = a.node.enter().unwrap();
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        drop(tx);
+    });
+    let t0 = chrono::Utc::now();
+    let (code, w) = pause(&cli, &["--min", "700ms"]);
+    releaser.join().unwrap();
+    assert_eq!(code, 0, "{w}");
+    assert_eq!(w["status"], "ok", "{w}");
+    assert_eq!(w["safe"], true);
+    let (start, end) = (w["pause_start_timestamp_ms"].as_i64().unwrap(), w["pause_end_timestamp_ms"].as_i64().unwrap());
+    assert!(start >= t0.timestamp_millis() + 350, "the window starts after the transaction drained");
+    assert!(end - start >= 700, "held at least --min: {}", end - start);
+    let rp = w["restore_point_ms"].as_i64().unwrap();
+    assert!(start < rp && rp < end, "the restore point is inside the window");
+    assert!(
+        w["pause_start_date_time"].as_str().unwrap().contains('+')
+            || w["pause_start_date_time"].as_str().unwrap().ends_with('Z')
+            || w["pause_start_date_time"].as_str().unwrap().contains("-0"),
+        "an offset: {w}"
+    );
+    for s in [&a, &b] {
+        assert!(!s.node.is_paused(), "no node ends paused");
+        assert_eq!(calls(s, "pause"), 1);
+        assert!(s.node.calls().iter().any(|c| c.wait_outstanding == Some(true)));
+        let iv = s.node.intervals();
+        assert_eq!(iv.len(), 1);
+        assert!(iv[0].1.is_some());
+    }
+    // In the catalog beside the backups, and in the history.
+    let (_, list) = cli.json(&["backups", "list"], None, &[]);
+    let entry =
+        list["backups"].as_array().unwrap().iter().find(|e| e["kind"] == "pause_window").expect("the window is listed");
+    assert_eq!(entry["status"], "ok");
+    assert_eq!(entry["window"]["restore_point_ms"], w["restore_point_ms"]);
+    let (_, h) = cli.json(&["history"], None, &[]);
+    let ops = h["operations"].as_array().unwrap();
+    assert!(ops.iter().any(|o| o["op"] == "pause" && o["outcome"] == "ok" && o["entry"] == w["id"]), "{h}");
+    let (code, n) = cli.json(&["nodes", "d"], None, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(n["nodes"].as_array().unwrap().len(), 2);
+    assert!(n["nodes"].as_array().unwrap().iter().all(|x| x["paused"] == false), "{n}");
+}
+
+#[test]
+fn a_node_that_refuses_fails_the_pause_and_every_other_node_is_unpaused() {
+    let (good, bad) = (AdminServer::start(None), AdminServer::start(Some(Fault::Refuse)));
+    let cli = Cli::new();
+    deployment(&cli, &[&good, &bad], &[]);
+    let (code, v) = pause(&cli, &["--min", "0s"]);
+    assert_ne!(code, 0);
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("The pause failed") && msg.contains(&bad.endpoint()) && msg.contains("failed_precondition"),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("{}: unpaused", good.endpoint())), "{msg}");
+    assert!(!good.node.is_paused() && !bad.node.is_paused());
+    assert_eq!(good.node.intervals().len(), 1, "it was paused, then unpaused");
+    let (_, list) = cli.json(&["backups", "list"], None, &[]);
+    let w = list["backups"].as_array().unwrap().iter().find(|e| e["kind"] == "pause_window").unwrap();
+    assert_eq!(w["status"], "failed", "a failed window is kept: {w}");
+}
+
+#[test]
+fn aborted_is_retried_and_the_pause_succeeds() {
+    let (a, b) = (AdminServer::start(Some(Fault::AbortedOnce)), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&a, &b], &[]);
+    let (code, w) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, 0, "{w}");
+    let node = w["nodes"].as_array().unwrap().iter().find(|n| n["node"]["addr"] == a.endpoint()).unwrap().clone();
+    assert_eq!(node["attempts"], 2, "{node}");
+    assert_eq!(calls(&a, "pause"), 2);
+    assert!(!a.node.is_paused() && !b.node.is_paused());
+}
+
+#[test]
+fn a_node_still_held_by_an_earlier_request_is_not_unpaused_and_the_rest_are() {
+    let (held, good) = (AdminServer::start(Some(Fault::TimedOutStillPaused)), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&held, &good], &[]);
+    let (code, v) = pause(&cli, &["--min", "0s"]);
+    assert_ne!(code, 0);
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("TIMED_OUT_STILL_PAUSED") && msg.contains("left paused"), "{msg}");
+    assert!(held.node.is_paused(), "the earlier request's pause is untouched");
+    assert_eq!(calls(&held, "unpause"), 0, "no recovery Unpause to a node an earlier request holds");
+    assert!(!good.node.is_paused());
+}
+
+#[test]
+fn a_node_that_never_answers_is_given_up_at_its_deadline_and_the_others_are_unpaused() {
+    let (hung, good) = (AdminServer::start(Some(Fault::Hang)), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&hung, &good], &[]);
+    let t = Instant::now();
+    let (code, v) = pause(&cli, &["--min", "0s", "--max-wait", "500ms"]);
+    let took = t.elapsed();
+    assert_eq!(code, quiesce_engine::ErrorCode::Timeout.exit_code(), "{v}");
+    assert!(took < Duration::from_secs(12), "bounded by max-wait + 5 s: {took:?}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("deadline"), "{v}");
+    assert!(!good.node.is_paused() && !hung.node.is_paused());
+}
+
+#[test]
+fn a_node_that_unpauses_by_itself_makes_the_window_unsafe() {
+    let (flaky, good) =
+        (AdminServer::start(Some(Fault::UnpauseAfter(Duration::from_millis(300)))), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&flaky, &good], &[]);
+    let (code, w) = pause(&cli, &["--min", "1200ms"]);
+    assert_eq!(code, 31, "an unsafe window is not a success: {w}");
+    assert_eq!(w["status"], "unsafe");
+    assert_eq!(w["safe"], false);
+    assert!(w["restore_point"].is_null(), "never offered as a restore point");
+    assert!(w["problems"][0].as_str().unwrap().contains("found unpaused"), "{w}");
+    assert!(!good.node.is_paused());
+}
+
+#[test]
+fn an_unreachable_node_or_one_paused_by_someone_else_stops_the_pause_before_anything_is_paused() {
+    let good = AdminServer::start(None);
+    let dead = AdminServer::start(None);
+    let dead_endpoint = dead.endpoint();
+    drop(dead);
+    let cli = Cli::new();
+    let file = cli.home.path().join("app.sqlite");
+    rusqlite::Connection::open(&file).unwrap().execute_batch("CREATE TABLE t (x INT)").unwrap();
+    cli.run(
+        &["profile", "add", "--name", "lite", "--kind", "sqlite", "--path", &file.display().to_string()],
+        None,
+        &[],
+    );
+    let e1 = good.endpoint();
+    let out = cli.run(
+        &[
+            "deployment",
+            "create",
+            "d",
+            "--storage",
+            "lite",
+            "--admin-endpoint",
+            &e1,
+            "--admin-endpoint",
+            &dead_endpoint,
+        ],
+        None,
+        &[],
+    );
+    assert!(out.status.success());
+    let (code, v) = pause(&cli, &["--min", "0s"]);
+    assert_ne!(code, 0);
+    assert!(v["error"]["message"].as_str().unwrap().contains("nothing was paused"), "{v}");
+    assert_eq!(calls(&good, "pause"), 0);
+    // Someone else holds a pause: refused, named, never unpaused.
+    let other = AdminServer::start(Some(Fault::AlreadyPaused));
+    let cli = Cli::new();
+    deployment(&cli, &[&good, &other], &[]);
+    let (code, v) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, quiesce_engine::ErrorCode::Busy.exit_code(), "{v}");
+    assert!(v["error"]["message"].as_str().unwrap().contains(&other.endpoint()), "{v}");
+    assert!(other.node.is_paused() && calls(&other, "unpause") == 0 && calls(&good, "pause") == 0);
+}
+
+#[test]
+fn ipv6_and_tls_with_an_authority_override() {
+    let v6 = AdminServer::start_on("[::1]:0".parse().unwrap(), None, None);
+    let cli = Cli::new();
+    deployment(&cli, &[&v6], &[]);
+    let (code, w) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, 0, "{w}");
+    assert!(w["nodes"][0]["node"]["addr"].as_str().unwrap().starts_with("[::1]:"));
+    let dir = tempfile::tempdir().unwrap();
+    let m = quiesce_testsupport::tls::TlsMaterial::generate(dir.path());
+    let tls =
+        ServerTls { cert_pem: std::fs::read(&m.server_cert).unwrap(), key_pem: std::fs::read(&m.server_key).unwrap() };
+    let s = AdminServer::start_on("127.0.0.1:0".parse().unwrap(), None, Some(tls));
+    let cli = Cli::new();
+    let ca = m.ca_cert.display().to_string();
+    deployment(&cli, &[&s], &["--admin-tls", "true", "--admin-ca", &ca, "--admin-authority", "localhost"]);
+    let (code, w) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, 0, "{w}");
+    assert_eq!(calls(&s, "pause"), 1);
+    assert!(!s.node.is_paused());
+}
+
+#[test]
+fn a_cli_killed_mid_pause_has_its_nodes_unpaused_by_the_watchdog_and_the_next_start_reports_it() {
+    let (a, b) = (AdminServer::start(None), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&a, &b], &[]);
+    let mut child = cli
+        .cmd()
+        .args(["pause", "d", "--min", "60s"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !(a.node.is_paused() && b.node.is_paused()) {
+        assert!(t.elapsed() < Duration::from_secs(20), "the nodes were never paused");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup of its own
+    child.wait().unwrap();
+    let killed = Instant::now();
+    while a.node.is_paused() || b.node.is_paused() {
+        assert!(killed.elapsed() < Duration::from_secs(10), "the watchdog did not unpause within 10 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(calls(&a, "unpause") >= 1 && calls(&b, "unpause") >= 1);
+    // The watchdog notes what it did in the killed pauser's journal.
+    let jobs = cli.home.path().join("data/jobs");
+    let noted = || {
+        std::fs::read_dir(&jobs).into_iter().flatten().flatten().any(|f| {
+            let v: Value =
+                std::fs::read(f.path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+            v["owned"]
+                .as_array()
+                .is_some_and(|o| o.iter().any(|x| x["watchdog"].as_str().is_some_and(|w| w.contains("unpaused"))))
+        })
+    };
+    while !noted() {
+        assert!(killed.elapsed() < Duration::from_secs(10), "the watchdog left no note");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The next command (any) reports the closed entry, once.
+    let out = cli.run(&["nodes", "d"], None, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the pause of deployment d") && stderr.contains("watchdog ended it"), "{stderr}");
+    let again = cli.run(&["nodes", "d"], None, &[]);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("the pause of deployment d"));
+    let (_, h) = cli.json(&["history"], None, &[]);
+    assert!(h["operations"].as_array().unwrap().iter().any(|o| o["op"] == "unpause_recovery"), "{h}");
+}

@@ -1,0 +1,174 @@
+//! A pause window: when every node was paused (start: after the last node
+//! confirmed; end: just before the first Unpause), each node's outcome, each
+//! database's clock offset, the safe interval and its midpoint, the restore
+//! point. Kept in the catalog as `<root>/<deployment>/<id>.window.json`,
+//! beside the backups, whether or not a backup was taken in it. Unsafe and
+//! failed windows are kept too, with the reason, and never offered as
+//! restore points.
+
+use super::clock::{self, ClockOffset};
+use super::{NodeOutcome, PauseEnd};
+use crate::error::{Error, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use ts_rs::TS;
+
+pub const SUFFIX: &str = ".window.json";
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct PauseWindow {
+    pub schema_version: u32,
+    pub id: String,
+    pub deployment: String,
+    pub deployment_id: String,
+    /// pause (a window held for PITR restore points) or backup (a backup taken in it).
+    pub purpose: String,
+    /// The backup taken in it.
+    pub backup_id: Option<String>,
+    /// ok, unsafe or failed.
+    pub status: String,
+    pub safe: bool,
+    /// Why it is unsafe or failed.
+    pub problems: Vec<String>,
+    #[ts(type = "string | null")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[ts(type = "string | null")]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// As the Kubernetes pause tool prints them (epoch ms, this machine's clock).
+    #[ts(type = "number | null")]
+    pub pause_start_timestamp_ms: Option<i64>,
+    #[ts(type = "number | null")]
+    pub pause_end_timestamp_ms: Option<i64>,
+    /// ISO 8601 with an offset (the Kubernetes tool's local times have none).
+    pub pause_start_date_time: Option<String>,
+    pub pause_end_date_time: Option<String>,
+    pub paused_ms: Option<f64>,
+    pub nodes: Vec<NodeOutcome>,
+    pub offsets: Vec<ClockOffset>,
+    #[ts(type = "string | null")]
+    pub safe_from: Option<DateTime<Utc>>,
+    #[ts(type = "string | null")]
+    pub safe_to: Option<DateTime<Utc>>,
+    /// The safe interval's midpoint: the point-in-time restore point.
+    #[ts(type = "string | null")]
+    pub restore_point: Option<DateTime<Utc>>,
+    #[ts(type = "number | null")]
+    pub restore_point_ms: Option<i64>,
+    /// Who and where.
+    pub user: String,
+    pub host: String,
+}
+
+fn iso(t: DateTime<Utc>) -> String {
+    t.with_timezone(&chrono::Local).to_rfc3339_opts(SecondsFormat::Millis, false)
+}
+
+impl PauseWindow {
+    pub fn new_id(at: DateTime<Utc>) -> String {
+        format!("{}-w{}", at.format("%Y%m%dT%H%M%S%.3fZ"), &uuid::Uuid::new_v4().simple().to_string()[..6])
+    }
+
+    /// A window from a pause that ended, its clocks and what made it unsafe.
+    pub fn of(
+        d: &crate::deployment::Deployment,
+        purpose: &str,
+        end: &PauseEnd,
+        offsets: Vec<ClockOffset>,
+    ) -> PauseWindow {
+        let mut problems = end.problems.clone();
+        let interval = clock::safe_interval(end.started_at, end.ended_at, &offsets);
+        if interval.is_none() {
+            let worst = offsets.iter().map(|o| o.offset_ms.abs() + o.uncertainty_ms).fold(0.0, f64::max);
+            problems.push(format!(
+                "The window ({:.0} ms) is too short for the clocks' offsets (up to {worst:.0} ms): no restore time is inside it on every database. Pause longer (--min).",
+                end.paused_ms
+            ));
+        }
+        let still_paused = end.outcomes.iter().any(|o| !o.unpaused);
+        let safe = problems.is_empty();
+        let restore_point = interval.filter(|_| safe).map(|(a, b)| a + (b - a) / 2);
+        PauseWindow {
+            schema_version: SCHEMA_VERSION,
+            id: PauseWindow::new_id(end.started_at),
+            deployment: d.name.clone(),
+            deployment_id: d.id.clone(),
+            purpose: purpose.into(),
+            backup_id: None,
+            status: if still_paused {
+                "failed"
+            } else if safe {
+                "ok"
+            } else {
+                "unsafe"
+            }
+            .into(),
+            safe,
+            problems,
+            started_at: Some(end.started_at),
+            ended_at: Some(end.ended_at),
+            pause_start_timestamp_ms: Some(end.started_at.timestamp_millis()),
+            pause_end_timestamp_ms: Some(end.ended_at.timestamp_millis()),
+            pause_start_date_time: Some(iso(end.started_at)),
+            pause_end_date_time: Some(iso(end.ended_at)),
+            paused_ms: Some(end.paused_ms),
+            nodes: end.outcomes.clone(),
+            offsets,
+            safe_from: interval.map(|i| i.0),
+            safe_to: interval.map(|i| i.1),
+            restore_point,
+            restore_point_ms: restore_point.map(|t| t.timestamp_millis()),
+            user: std::env::var("USER").unwrap_or_default(),
+            host: crate::job::journal::host_name(),
+        }
+    }
+
+    /// A pause that never held (it failed before every node was paused).
+    pub fn failed(d: &crate::deployment::Deployment, purpose: &str, why: &str) -> PauseWindow {
+        let now = Utc::now();
+        PauseWindow {
+            schema_version: SCHEMA_VERSION,
+            id: PauseWindow::new_id(now),
+            deployment: d.name.clone(),
+            deployment_id: d.id.clone(),
+            purpose: purpose.into(),
+            backup_id: None,
+            status: "failed".into(),
+            safe: false,
+            problems: vec![why.to_string()],
+            started_at: None,
+            ended_at: None,
+            pause_start_timestamp_ms: None,
+            pause_end_timestamp_ms: None,
+            pause_start_date_time: None,
+            pause_end_date_time: None,
+            paused_ms: None,
+            nodes: vec![],
+            offsets: vec![],
+            safe_from: None,
+            safe_to: None,
+            restore_point: None,
+            restore_point_ms: None,
+            user: std::env::var("USER").unwrap_or_default(),
+            host: crate::job::journal::host_name(),
+        }
+    }
+
+    /// Writes it into the catalog (atomically, private); returns its path.
+    pub fn save(&self, root: &Path) -> Result<PathBuf> {
+        let p = crate::paths::inside(root, &[&self.deployment, &format!("{}{SUFFIX}", self.id)])?;
+        if let Some(dir) = p.parent() {
+            crate::paths::create_private_dir(dir)?;
+        }
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| Error::internal(e.to_string()))?;
+        crate::store::write_atomic(&p, &bytes)?;
+        Ok(p)
+    }
+
+    pub fn read(path: &Path) -> Result<PauseWindow> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::invalid(format!("{} is not a pause window ({e}).", path.display())))
+    }
+}
