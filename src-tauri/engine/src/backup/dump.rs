@@ -27,6 +27,77 @@ pub(super) struct Dump<'a> {
     pub sink: &'a Sink,
     pub cancel: &'a CancellationToken,
     pub journal: &'a Journal,
+    /// Called once the unit's snapshot is open (a pause can end then).
+    pub opened: Option<Opened>,
+    /// In a pause: the unit says it is ready (connected, its files written)
+    /// and opens its snapshot only once every node is paused.
+    pub gate: Option<Gate>,
+}
+
+/// Told once a unit's snapshot is open.
+pub type Opened = Arc<dyn Fn() + Send + Sync>;
+
+/// A pause's start line: every unit gets ready first (the slow part:
+/// passwords, connections), then all open their snapshots once it is released.
+pub struct Go {
+    released: std::sync::Mutex<bool>,
+    cv: std::sync::Condvar,
+    notify: tokio::sync::Notify,
+}
+
+impl Go {
+    pub fn new() -> Arc<Go> {
+        Arc::new(Go {
+            released: std::sync::Mutex::new(false),
+            cv: std::sync::Condvar::new(),
+            notify: tokio::sync::Notify::new(),
+        })
+    }
+
+    pub fn release(&self) {
+        *self.released.lock().unwrap() = true;
+        self.cv.notify_all();
+        self.notify.notify_waiters();
+    }
+
+    fn is_released(&self) -> bool {
+        *self.released.lock().unwrap()
+    }
+
+    /// Waits for the release (or the cancel).
+    pub async fn wait(&self, cancel: &CancellationToken) -> Result<()> {
+        loop {
+            let n = self.notify.notified();
+            if self.is_released() {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = n => {}
+                _ = cancel.cancelled() => return Err(Error::cancelled_job()),
+                // A release between the check and the wait is seen at the next turn.
+                _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+            }
+        }
+    }
+
+    /// The same, for a blocking thread (SQLite's copy).
+    pub fn wait_blocking(&self, cancel: &CancellationToken) -> Result<()> {
+        let mut r = self.released.lock().unwrap();
+        while !*r {
+            if cancel.is_cancelled() {
+                return Err(Error::cancelled_job());
+            }
+            r = self.cv.wait_timeout(r, std::time::Duration::from_millis(20)).unwrap().0;
+        }
+        Ok(())
+    }
+}
+
+/// A unit's part of the start line.
+#[derive(Clone)]
+pub struct Gate {
+    pub ready: Opened,
+    pub go: Arc<Go>,
 }
 
 /// What an engine's dump produced.
@@ -42,6 +113,24 @@ pub(super) struct Done {
 }
 
 impl Dump<'_> {
+    /// Says the unit is ready and waits for the start (no gate: at once).
+    pub async fn ready_then_go(&self) -> Result<()> {
+        match &self.gate {
+            Some(g) => {
+                (g.ready)();
+                g.go.wait(self.cancel).await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Says the unit's snapshot is open (once; later calls do nothing harmful).
+    pub fn snapshot_open(&self) {
+        if let Some(f) = &self.opened {
+            f();
+        }
+    }
+
     /// The password, for a credential file (empty without one).
     pub fn pw(&self) -> &str {
         self.password.map(|s| s.expose().as_str()).unwrap_or("")

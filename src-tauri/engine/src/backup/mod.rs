@@ -17,6 +17,7 @@
 mod dump;
 mod mydumper;
 mod mysql;
+mod paused;
 pub mod pgarchive;
 mod postgres;
 mod prepare;
@@ -31,6 +32,7 @@ use crate::catalog::{
 use crate::deployment::Deployments;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{self, Journal, Live, Owned, Sink, Ticker};
+use crate::pause::PauseOptions;
 use crate::plan::commands::DumpFormat;
 use crate::plan::{Method, Plan};
 use serde::{Deserialize, Serialize};
@@ -180,6 +182,61 @@ impl Backup {
 
     /// Dumps unit `i` into the backup (its own folder when there are several).
     pub async fn dump_unit(&mut self, i: usize, sink: &Sink, cancel: &CancellationToken) -> Result<()> {
+        self.done[i] = Some(self.dump_one(i, None, None, sink, cancel).await?);
+        Ok(())
+    }
+
+    /// Dumps every unit at once; `opened[i]` is told when unit i's snapshot
+    /// is open (a pause ends once every one is). The first failure ends them all.
+    pub async fn dump_all(
+        &mut self,
+        opened: Vec<dump::Opened>,
+        gates: Vec<Option<dump::Gate>>,
+        sink: &Sink,
+        cancel: &CancellationToken,
+    ) -> Result<()> {
+        let stop = cancel.child_token();
+        let me = &*self;
+        let runs = opened.into_iter().zip(gates).enumerate().map(|(i, (o, g))| {
+            let stop = stop.clone();
+            async move {
+                let r = me.dump_one(i, Some(o), g, sink, &stop).await;
+                if r.is_err() {
+                    stop.cancel();
+                }
+                r
+            }
+        });
+        let results = futures_util::future::join_all(runs).await;
+        // The real cause wins over the "cancelled" of the units it stopped.
+        let mut first: Option<Error> = None;
+        let mut done = Vec::new();
+        for r in results {
+            match r {
+                Ok(u) => done.push(Some(u)),
+                Err(e) => {
+                    if first.as_ref().is_none_or(|f| f.code == ErrorCode::Cancelled && e.code != ErrorCode::Cancelled) {
+                        first = Some(e);
+                    }
+                    done.push(None);
+                }
+            }
+        }
+        if let Some(e) = first {
+            return Err(e);
+        }
+        self.done = done;
+        Ok(())
+    }
+
+    async fn dump_one(
+        &self,
+        i: usize,
+        opened: Option<dump::Opened>,
+        gate: Option<dump::Gate>,
+        sink: &Sink,
+        cancel: &CancellationToken,
+    ) -> Result<manifest::ManifestUnit> {
         let several = self.units().len() > 1;
         let unit = &self.prepared.ctx.units[i];
         let dir = if several { crate::paths::inside(&self.partial, &[&unit.unit.id])? } else { self.partial.clone() };
@@ -195,13 +252,22 @@ impl Backup {
             sink,
             cancel,
             journal: &self.journal,
+            opened,
+            gate,
         };
-        self.done[i] = Some(dump::dump_unit(&job).await?);
-        Ok(())
+        let r = dump::dump_unit(&job).await;
+        // A tool that opens no snapshot of its own (mydumper) held it for the whole dump.
+        job.snapshot_open();
+        r
     }
 
     /// Writes the manifest and renames the folder: the backup is complete.
-    pub async fn seal(mut self, sink: &Sink) -> Result<(PathBuf, Manifest)> {
+    pub async fn seal(self, sink: &Sink) -> Result<(PathBuf, Manifest)> {
+        self.seal_in(None, sink).await
+    }
+
+    /// Seals a backup taken inside a pause window (recorded in its manifest).
+    pub async fn seal_in(mut self, pause: Option<manifest::ManifestPause>, sink: &Sink) -> Result<(PathBuf, Manifest)> {
         if let Some(t) = self.ticker.take() {
             t.finish();
         }
@@ -220,7 +286,7 @@ impl Backup {
             journal: &self.journal,
             live: &self.live,
         };
-        let m = s.seal(units, None, sink)?;
+        let m = s.seal(units, pause, sink)?;
         drop(self.prepared.lock);
         Ok((self.final_dir, m))
     }
@@ -241,14 +307,9 @@ pub async fn run(
     let (d, plan) = (&prepared.ctx.deployment, prepared.plan());
     // (Unknown storages were refused by the preparation.)
     if plan.method == Method::Pause {
-        return Err(Error::new(
-            ErrorCode::Unsupported,
-            format!(
-                "Deployment \"{}\" needs a backup with explicit pausing ({}). Quiesce does not pause through Scalar Admin yet; follow the plan's runbook (`quiesce plan {}`) with the Scalar Admin client tool.",
-                d.name, plan.path[0].reason, d.name
-            ),
-        ));
+        return paused::run(ds, prepared, &PauseOptions::default(), sink, cancel).await;
     }
+    let _ = d;
     let mut b = prepared.checked()?.start(&sink)?;
     for i in 0..b.units().len() {
         b.dump_unit(i, &sink, cancel).await?;

@@ -17,6 +17,8 @@ use std::sync::Arc;
 pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     let tables = super::mysql::count_all(job).await?;
     let Dump { opts, dir, live, sink, cancel, .. } = *job;
+    // mydumper opens its snapshot inside its own run: the pause lasts the dump.
+    job.ready_then_go().await?;
     let p = &job.unit.profile;
     // mydumper reads its own group; the client group keeps other tools happy.
     let cnf = job.journal.cred_file("my.cnf", &creds::my_cnf(job.pw(), &["client", "mydumper"]))?;

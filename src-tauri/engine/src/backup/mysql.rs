@@ -65,10 +65,23 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s, session: "" },
     );
     sink(JobEvent::Phase { phase: "dumping".into(), message: cmd.render() });
-    let run = job.run(job.log_sink("Retrieving table structure for table"), &ns);
+    // The tool says when its consistent snapshot is open: after "-- Starting
+    // transaction...", its next line (a savepoint, a table) comes from inside it.
+    let log = job.log_sink("Retrieving table structure for table");
+    let log: pipeline::LogFn = match job.opened.clone() {
+        Some(opened) => std::sync::Arc::new(move |line: String| {
+            if line.contains("Setting savepoint") || line.contains("Retrieving table structure") {
+                opened();
+            }
+            log(line)
+        }),
+        None => log,
+    };
+    let run = job.run(log, &ns);
     // The rows are counted in the dump as it streams past: exactly the dump's
     // snapshot, and no second scan of the database beside it.
     let mut counter = sqlcount::SqlDumpCounter::new();
+    job.ready_then_go().await?;
     let r = {
         let mut tap = |b: &[u8]| counter.feed(b);
         pipeline::run_to_file(&cmd, &out, &run, Some(&mut tap)).await?

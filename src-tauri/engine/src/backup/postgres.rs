@@ -31,6 +31,7 @@ pub(super) async fn open_snapshot(job: &Dump<'_>) -> Result<Snapshot> {
     let me = |e: tokio_postgres::Error| {
         crate::connect::postgres::map_error(e, p, password.is_some(), discovery::STATEMENT_TIMEOUT)
     };
+    job.ready_then_go().await?;
     conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(me)?;
     let id: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);
     (job.sink)(JobEvent::Phase {
@@ -42,6 +43,8 @@ pub(super) async fn open_snapshot(job: &Dump<'_>) -> Result<Snapshot> {
 
 pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     let snap = open_snapshot(job).await?;
+    // The exported snapshot holds the database's state from here: a pause can end.
+    job.snapshot_open();
     dump_in(job, snap).await
 }
 

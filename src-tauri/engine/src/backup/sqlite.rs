@@ -35,8 +35,10 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         message: format!("SQLite online backup of {} in one read transaction", src_path.display()),
     });
     let joined = |e: tokio::task::JoinError| Error::internal(format!("the SQLite backup stopped unexpectedly: {e}"));
-    let (journal, blocked_ms) =
-        tokio::task::spawn_blocking(move || copy(&src_path, &out2, &live2, &cancel2)).await.map_err(joined)??;
+    let start = Start { opened: job.opened.clone(), gate: job.gate.clone() };
+    let (journal, blocked_ms) = tokio::task::spawn_blocking(move || copy(&src_path, &out2, &live2, &cancel2, start))
+        .await
+        .map_err(joined)??;
     live.counters.written.store(std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0), Ordering::Relaxed);
     // The copy is the snapshot: its rows are counted there, beside the hash,
     // once the source's lock is gone (writers are not kept waiting for it).
@@ -109,16 +111,29 @@ fn db_err(path: &Path, e: rusqlite::Error) -> Error {
     )
 }
 
-fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken) -> Result<Copied> {
+/// What a copy inside a pause waits for and says.
+struct Start {
+    opened: Option<super::dump::Opened>,
+    gate: Option<super::dump::Gate>,
+}
+
+fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken, start: Start) -> Result<Copied> {
     std::fs::File::open(src_path).map_err(|e| Error::io("open the SQLite database", src_path, e))?;
     let src = Connection::open_with_flags(src_path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
         .map_err(|e| db_err(src_path, e))?;
     src.busy_timeout(std::time::Duration::from_secs(30)).map_err(|e| db_err(src_path, e))?;
     let journal: String = src.query_row("PRAGMA journal_mode", [], |r| r.get(0)).map_err(|e| db_err(src_path, e))?;
     let page_size: i64 = src.query_row("PRAGMA page_size", [], |r| r.get(0)).map_err(|e| db_err(src_path, e))?;
+    if let Some(g) = &start.gate {
+        (g.ready)();
+        g.go.wait_blocking(cancel)?;
+    }
     // The read transaction: from here the source is one snapshot.
     src.execute_batch("BEGIN").map_err(|e| db_err(src_path, e))?;
     src.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).map_err(|e| db_err(src_path, e))?;
+    if let Some(f) = start.opened {
+        f();
+    }
     let locked_at = Instant::now();
     {
         let mut dst = Connection::open(out).map_err(|e| db_err(out, e))?;

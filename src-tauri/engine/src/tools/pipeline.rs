@@ -298,6 +298,8 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
     let next_name = cmd.pipe_to.as_ref().map(|n| short(&n.program)).unwrap_or_default();
     let next_name = next_name.as_str();
     let read_err = |e: std::io::Error| Error::new(ErrorCode::IoError, format!("Reading the dump failed: {e}"));
+    // This run's own bytes (the job's counters add up every unit's).
+    let fed = AtomicU64::new(0);
 
     let work = async {
         let mut tail: Vec<u8> = Vec::with_capacity(TAIL * 2);
@@ -315,6 +317,7 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
                             break;
                         }
                         observe(&buf[..n], &c2, &mut tail, &mut tap);
+                        fed.fetch_add(n as u64, Ordering::Relaxed);
                         z_in.write_all(&buf[..n]).await.map_err(|e| relay_failed(e, next_name))?;
                         pacer.after_read(n).await;
                     }
@@ -347,6 +350,7 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
                         break;
                     }
                     observe(&buf[..n], &c2, &mut tail, &mut tap);
+                    fed.fetch_add(n as u64, Ordering::Relaxed);
                     store(&buf[..n], &mut file, &mut hasher, &c2, &out_path).await?;
                     pacer.after_read(n).await;
                 }
@@ -354,6 +358,7 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
         }
         file.flush().await.map_err(|e| Error::io("write", &out_path, e))?;
         file.sync_all().await.map_err(|e| Error::io("sync", &out_path, e))?;
+        let written = file.metadata().await.map_err(|e| Error::io("read", &out_path, e))?.len();
         let p_status =
             p.wait().await.map_err(|e| Error::new(ErrorCode::IoError, format!("Waiting for the dump failed: {e}")))?;
         let z_status = match z.as_mut() {
@@ -364,7 +369,7 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
             ),
             None => None,
         };
-        Ok::<_, Error>((format!("{:x}", hasher.finalize()), tail, p_status, z_status))
+        Ok::<_, Error>((format!("{:x}", hasher.finalize()), tail, p_status, z_status, written))
     };
 
     let name = short(&cmd.program);
@@ -385,7 +390,7 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
     if let Some(t) = z_err {
         stderr.extend(collect(t).await);
     }
-    let (sha256, tail, p_status, z_status) = r?;
+    let (sha256, tail, p_status, z_status, written) = r?;
     if !p_status.success() {
         return Err(tool_failed(&cmd.program, p_status, &stderr));
     }
@@ -394,13 +399,7 @@ pub async fn run_to_file(cmd: &CommandLine, out: &Path, run: &Run<'_>, mut tap: 
             return Err(tool_failed(&cmd.pipe_to.as_ref().unwrap().program, s, &stderr));
         }
     }
-    Ok(PipeResult {
-        sha256,
-        bytes: run.counters.written.load(Ordering::Relaxed),
-        raw_bytes: run.counters.raw.load(Ordering::Relaxed),
-        tail,
-        stderr,
-    })
+    Ok(PipeResult { sha256, bytes: written, raw_bytes: fed.load(Ordering::Relaxed), tail, stderr })
 }
 
 /// The compressor stopped reading: its own messages are in the log. The

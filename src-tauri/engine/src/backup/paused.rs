@@ -1,0 +1,218 @@
+//! A backup inside a pause: every node paused, every unit's snapshot opened
+//! (PostgreSQL's exported snapshot, the MySQL dump's consistent snapshot,
+//! SQLite's read transaction), and the pause ended as soon as the last one is
+//! open — nothing changes while every node is paused, so snapshots opened at
+//! different instants inside it are one state. The dumps then go on from
+//! their snapshots while ScalarDB runs again: the pause lasts milliseconds,
+//! not the backup's duration. Storages restored by point-in-time recovery
+//! (RDS/Azure, DynamoDB, Cosmos DB) keep the pause at least 5 s and take the
+//! window as their restore point. A window that turns out unsafe (a node
+//! unpaused early) fails the backup; the window is kept, marked.
+
+use super::dump::{Gate, Go, Opened};
+use super::{Backup, Prepared};
+use crate::catalog::manifest::{Manifest, ManifestPause};
+use crate::deployment::Deployments;
+use crate::error::{Error, ErrorCode, Result};
+use crate::job::{self, Journal, Sink};
+use crate::pause::{self, window::PauseWindow, PauseOptions, Paused};
+use crate::profile::{DbKind, Flavor};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The shortest pause for storages restored by point-in-time recovery.
+pub const PITR_MIN_HOLD: Duration = Duration::from_secs(5);
+
+/// Whether some storage of the plan is restored to a point in time by its service.
+fn needs_pitr_hold(prepared: &Prepared, ds: &Deployments) -> bool {
+    ds.storage_profiles(&prepared.ctx.deployment)
+        .map(|v| {
+            v.iter().any(|(_, p)| {
+                matches!(p.kind, DbKind::Dynamo | DbKind::Cosmos)
+                    || matches!(p.flavor, Flavor::AmazonRds | Flavor::Azure)
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// Counts units that reached a point (ready, snapshot open); `all` waits for the last.
+struct Count {
+    n: usize,
+    at: AtomicUsize,
+    wake: tokio::sync::Notify,
+}
+
+impl Count {
+    async fn all(&self) {
+        loop {
+            let w = self.wake.notified();
+            if self.at.load(Ordering::SeqCst) >= self.n {
+                return;
+            }
+            w.await;
+        }
+    }
+}
+
+/// A count and one signal per unit (each counts once).
+fn counters(n: usize) -> (Arc<Count>, Vec<Opened>) {
+    let c = Arc::new(Count { n, at: AtomicUsize::new(0), wake: tokio::sync::Notify::new() });
+    let signals = (0..n)
+        .map(|_| {
+            let (c, once) = (c.clone(), Arc::new(AtomicBool::new(false)));
+            Arc::new(move || {
+                if !once.swap(true, Ordering::SeqCst) {
+                    c.at.fetch_add(1, Ordering::SeqCst);
+                    c.wake.notify_waiters();
+                }
+            }) as Opened
+        })
+        .collect();
+    (c, signals)
+}
+
+/// A pause that did not hold: its window kept (failed), the history told.
+fn failed_pause(
+    home: &crate::paths::Home,
+    root: &std::path::Path,
+    d: &crate::deployment::Deployment,
+    e: Error,
+) -> Error {
+    let w = PauseWindow::failed(d, "backup", &e.message);
+    let _ = w.save(root);
+    crate::catalog::history::record(
+        home,
+        "backup",
+        &d.name,
+        format!("backup of {} (pause failed)", d.name),
+        "failed",
+        Some(w.id),
+    );
+    e
+}
+
+pub async fn run(
+    ds: &Deployments,
+    prepared: Prepared,
+    opts: &PauseOptions,
+    sink: Sink,
+    cancel: &CancellationToken,
+) -> Result<(PathBuf, Manifest)> {
+    let d = prepared.ctx.deployment.clone();
+    let home = ds.profiles().home().clone();
+    let root = prepared.ctx.root.clone();
+    let mut opts = *opts;
+    if needs_pitr_hold(&prepared, ds) {
+        opts.min_hold = opts.min_hold.max(PITR_MIN_HOLD);
+    }
+    let mut b: Backup = prepared.checked()?.start(&sink)?;
+    let n = b.units().len();
+    let (opening, signals) = counters(n);
+    let (readying, ready_signals) = counters(n);
+    let go = Go::new();
+    let gates: Vec<Option<Gate>> = ready_signals.into_iter().map(|r| Some(Gate { ready: r, go: go.clone() })).collect();
+    // The pause has a journal of its own: its nodes, for its watchdog and the start-up step.
+    let pj = Journal::begin(&home, "pause", format!("pause for the backup of deployment {}", d.name))?;
+    let dump_cancel = cancel.child_token();
+    let (end, dumped) = {
+        let dumps = b.dump_all(signals, gates, &sink, &dump_cancel);
+        tokio::pin!(dumps);
+        // Every unit connected and waiting at the start line before anything is paused.
+        job::phase(&sink, "snapshots", format!("Connecting to {n} database(s) before pausing…"));
+        let mut finished = None;
+        tokio::select! {
+            _ = readying.all() => {}
+            r = &mut dumps => finished = Some(r),
+        }
+        if let Some(r) = finished {
+            // A unit failed before any node was paused.
+            return Err(r.err().unwrap_or_else(|| Error::internal("a unit ended before the pause")));
+        }
+        let paused = match Paused::begin(&home, &d, &pj, &opts, &sink, cancel).await {
+            Ok(p) => p,
+            Err(e) => {
+                dump_cancel.cancel();
+                let _ = dumps.await;
+                return Err(failed_pause(&home, &root, &d, e));
+            }
+        };
+        go.release();
+        job::phase(&sink, "snapshots", format!("Opening the snapshots of {n} database(s) inside the pause…"));
+        // The pause ends when every snapshot is open (and the minimum held), or at once when a dump fails.
+        tokio::select! {
+            _ = opening.all() => {}
+            r = &mut dumps => finished = Some(r),
+        }
+        if finished.is_none() {
+            let left = opts.min_hold.saturating_sub(paused.elapsed());
+            if !left.is_zero() {
+                job::phase(
+                    &sink,
+                    "holding",
+                    format!(
+                        "Holding the pause {:.1} s more (a point-in-time restore point needs a window)…",
+                        left.as_secs_f64()
+                    ),
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(left) => {}
+                    r = &mut dumps => finished = Some(r),
+                }
+            }
+        }
+        let end = paused.end(&pj, &sink).await;
+        let dumped = match finished {
+            Some(r) => r,
+            None => dumps.await,
+        };
+        (end, dumped)
+    };
+    drop(pj);
+    let mut w = PauseWindow::of(&d, "backup", &end, pause::offsets(ds, &d, &opts).await);
+    let outcome = match (&dumped, w.safe) {
+        (Err(e), _) => Err(Error::new(e.code, e.message.clone())),
+        (Ok(()), false) => Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!(
+                "The pause window is unsafe ({}): the snapshots may not be one state, so the backup is not kept.",
+                w.problems.join("; ")
+            ),
+        )),
+        (Ok(()), true) => Ok(()),
+    };
+    if let Err(e) = outcome {
+        if w.status == "ok" {
+            w.status = "failed".into();
+            w.safe = false;
+            w.problems.push(format!("the backup failed: {}", e.message.lines().next().unwrap_or("")));
+            w.restore_point = None;
+            w.restore_point_ms = None;
+        }
+        let _ = w.save(&root);
+        crate::catalog::history::record(
+            &home,
+            "backup",
+            &d.name,
+            format!("backup of {} failed", d.name),
+            "failed",
+            Some(w.id.clone()),
+        );
+        return Err(e);
+    }
+    let pause = ManifestPause { window_id: w.id.clone(), started_at: end.started_at, ended_at: end.ended_at };
+    let (dir, m) = b.seal_in(Some(pause), &sink).await?;
+    w.backup_id = Some(m.id.clone());
+    w.save(&root)?;
+    crate::catalog::history::record(
+        &home,
+        "backup",
+        &d.name,
+        format!("backup of {} inside a pause of {:.0} ms ({} node(s))", d.name, end.paused_ms, end.outcomes.len()),
+        "ok",
+        Some(m.id.clone()),
+    );
+    Ok((dir, m))
+}

@@ -1,0 +1,417 @@
+//! A deployment on three databases — PostgreSQL and MariaDB holding the
+//! bank, a SQLite file holding the coordinator — backed up inside one pause
+//! while a Consensus Commit workload (records PREPARED, coordinator
+//! COMMITTED, records COMMITTED, each its own transaction, across the three)
+//! goes through a real Scalar Admin gate. Restored into fresh targets: the
+//! money with lazy recovery applied is conserved, the audit clean, and the
+//! pause lasted under a second. The control is torn every time, not by
+//! luck: the same deployment backed up without a pause while the test
+//! commits a transfer between the units' snapshots — flagged by the audit.
+
+mod common;
+use common::{quiet, Env};
+use quiesce_engine::backup::{self, BackupOptions, Prepared};
+use quiesce_engine::catalog;
+use quiesce_engine::plan::commands::DumpFormat;
+use quiesce_engine::profile::{DbKind, ProfileInput};
+use quiesce_engine::restore::{self, RestoreOptions, UnitTarget};
+use quiesce_testsupport::admin::AdminServer;
+use quiesce_testsupport::mariadb::{self, MariaDbServer};
+use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
+use quiesce_testsupport::scalardb::{Engine, Layout};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+const ACCOUNTS: i64 = 20;
+const BALANCE: i64 = 1000;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+}
+
+/// Names of one test's deployment.
+#[derive(Clone)]
+struct Names {
+    system: String,
+    coord: String,
+    pbank: String,
+    mbank: String,
+}
+
+impl Names {
+    fn layouts(&self, sfx: &str) -> (Layout, Layout) {
+        let base = |bank: &str, audit: String| Layout {
+            system: self.system.clone(),
+            coordinator: self.coord.clone(),
+            bank: bank.to_string(),
+            audit,
+            with_coordinator: false,
+            with_metadata: true,
+        };
+        (base(&self.pbank, format!("paudit_{sfx}")), base(&self.mbank, format!("maudit_{sfx}")))
+    }
+}
+
+/// The SQLite storage: ScalarDB's metadata (listing nothing of its own) and the coordinator.
+fn sqlite_coordinator(path: &Path, n: &Names) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch(&format!(
+        "CREATE TABLE \"{s}$metadata\" (full_table_name TEXT, column_name TEXT, data_type TEXT NOT NULL, key_type TEXT, \
+           clustering_order TEXT, indexed BOOLEAN NOT NULL, ordinal_position INTEGER NOT NULL, PRIMARY KEY (full_table_name, column_name));
+         CREATE TABLE \"{c}$state\" (tx_id TEXT, tx_state INT NOT NULL, tx_created_at BIGINT NOT NULL, tx_child_ids TEXT, PRIMARY KEY (tx_id));",
+        s = n.system,
+        c = n.coord
+    ))
+    .unwrap();
+}
+
+/// Connections of the workload (and of the control's hand-made transfer).
+struct Conns {
+    pg: tokio_postgres::Client,
+    my: mysql_async::Conn,
+    lite: rusqlite::Connection,
+}
+
+impl Conns {
+    async fn open(pg: &PgServer, db: &str, my: &MariaDbServer, lite: &Path) -> Conns {
+        let (c, conn) = tokio_postgres::connect(
+            &format!(
+                "host=127.0.0.1 port={} user={SUPERUSER} password={} dbname={db} application_name=workload",
+                pg.port, pg.password
+            ),
+            tokio_postgres::NoTls,
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let url = format!("mysql://{}:{}@127.0.0.1:{}", mariadb::USER, my.password, my.port);
+        let m = mysql_async::Conn::from_url(url).await.unwrap();
+        let l = rusqlite::Connection::open(lite).unwrap();
+        l.busy_timeout(Duration::from_secs(10)).unwrap();
+        Conns { pg: c, my: m, lite: l }
+    }
+
+    /// Prepares a transfer of 5 from PostgreSQL account `a` to MariaDB account `b`.
+    async fn prepare(&mut self, n: &Names, tx: &str, a: i64, b: i64, at: i64) {
+        use mysql_async::prelude::Queryable;
+        let set = |sign: &str| {
+            format!(
+                "SET before_balance = balance, before_tx_id = tx_id, before_tx_state = tx_state, before_tx_version = tx_version, \
+                 balance = balance {sign} 5, tx_id = '{tx}', tx_state = 1, tx_version = tx_version + 1, tx_prepared_at = {at}"
+            )
+        };
+        self.pg
+            .batch_execute(&format!("UPDATE {}.accounts {} WHERE account_id = {a}", n.pbank, set("-")))
+            .await
+            .unwrap();
+        self.my.query_drop(format!("UPDATE {}.accounts {} WHERE account_id = {b}", n.mbank, set("+"))).await.unwrap();
+    }
+
+    /// The coordinator row, then each record committed (each its own transaction).
+    async fn commit(&mut self, n: &Names, tx: &str, a: i64, b: i64, at: i64) {
+        use mysql_async::prelude::Queryable;
+        self.lite
+            .execute(
+                &format!("INSERT INTO \"{}$state\" (tx_id, tx_state, tx_created_at) VALUES (?1, 3, ?2)", n.coord),
+                rusqlite::params![tx, at],
+            )
+            .unwrap();
+        self.pg
+            .batch_execute(&format!(
+                "UPDATE {}.accounts SET tx_state = 3, tx_committed_at = {at} WHERE account_id = {a} AND tx_id = '{tx}'",
+                n.pbank
+            ))
+            .await
+            .unwrap();
+        self.my
+            .query_drop(format!(
+                "UPDATE {}.accounts SET tx_state = 3, tx_committed_at = {at} WHERE account_id = {b} AND tx_id = '{tx}'",
+                n.mbank
+            ))
+            .await
+            .unwrap();
+    }
+}
+
+struct Workload {
+    stop: Arc<AtomicBool>,
+    done: Arc<AtomicU64>,
+    refused: Arc<AtomicU64>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Workload {
+    /// Transfers through the node's gate: none starts while it is paused,
+    /// and the pause waits for the one in flight.
+    fn start(
+        node: Arc<quiesce_testsupport::admin::Node>,
+        pg: &'static PgServer,
+        db: String,
+        my: &'static MariaDbServer,
+        lite: PathBuf,
+        n: Names,
+    ) -> Workload {
+        let (stop, done, refused) =
+            (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let (st, dn, rf) = (stop.clone(), done.clone(), refused.clone());
+        let handle = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                let mut c = Conns::open(pg, &db, my, &lite).await;
+                let mut i: i64 = 0;
+                while !st.load(Ordering::Relaxed) {
+                    let Some(_in_flight) = node.enter() else {
+                        rf.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                        continue;
+                    };
+                    let (tx, a, b, at) = (format!("w{i}"), i % ACCOUNTS, (i * 7 + 3) % ACCOUNTS, now_ms());
+                    c.prepare(&n, &tx, a, b, at).await;
+                    c.commit(&n, &tx, a, b, at).await;
+                    dn.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+            });
+        });
+        Workload { stop, done, refused, handle: Some(handle) }
+    }
+
+    async fn wait_for(&self, k: u64) {
+        let start = self.done.load(Ordering::Relaxed);
+        while self.done.load(Ordering::Relaxed) < start + k {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    fn finish(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.take().unwrap().join().unwrap();
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+/// The money after lazy recovery, computed here from the facts (§2), not by
+/// the engine: a PREPARED record whose transaction the coordinator does not
+/// call COMMITTED goes back to its before-image.
+async fn recovered_total(pg: &PgServer, db: &str, my: &MariaDbServer, lite: &Path, n: &Names) -> i64 {
+    use mysql_async::prelude::Queryable;
+    let l = rusqlite::Connection::open(lite).unwrap();
+    let committed: std::collections::HashSet<String> = l
+        .prepare(&format!("SELECT tx_id FROM \"{}$state\" WHERE tx_state = 3", n.coord))
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut total = 0;
+    let rows =
+        pg.psql(db, &format!("SELECT balance, COALESCE(before_balance, 0), tx_state, tx_id FROM {}.accounts", n.pbank));
+    let mut my_conn =
+        mysql_async::Conn::from_url(format!("mysql://{}:{}@127.0.0.1:{}", mariadb::USER, my.password, my.port))
+            .await
+            .unwrap();
+    let mrows: Vec<(i64, Option<i64>, i32, String)> = my_conn
+        .query(format!("SELECT balance, before_balance, tx_state, tx_id FROM {}.accounts", n.mbank))
+        .await
+        .unwrap();
+    let _ = my_conn.disconnect().await;
+    let mut add = |bal: i64, before: i64, state: i32, tx: &str| {
+        total += if state == 1 && !committed.contains(tx) { before } else { bal };
+    };
+    for line in rows.lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        add(f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse().unwrap(), f[3]);
+    }
+    for (bal, before, state, tx) in mrows {
+        add(bal, before.unwrap_or(0), state, &tx);
+    }
+    total
+}
+
+struct Setup {
+    env: Env,
+    names: Names,
+    pg_db: String,
+    lite: PathBuf,
+    d: String,
+    node: AdminServer,
+}
+
+fn setup(sfx: &str) -> Setup {
+    std::env::set_var(quiesce_engine::pause::watchdog::ENV, quiesce_testsupport::workspace_binary("quiesce-watchdog"));
+    let (pg, my) = (PgServer::shared(), MariaDbServer::shared());
+    let names = Names {
+        system: format!("sdb_{sfx}"),
+        coord: format!("coord_{sfx}"),
+        pbank: format!("pbank_{sfx}"),
+        mbank: format!("mbank_{sfx}"),
+    };
+    let (lp, lm) = names.layouts(sfx);
+    let pg_db = pg.create_database();
+    pg.psql(&pg_db, &lp.sql(Engine::Postgres, ACCOUNTS, BALANCE));
+    my.sql(&lm.sql(Engine::Mysql, ACCOUNTS, BALANCE));
+    let env = Env::new();
+    let lite = env.dir.path().join("coordinator.sqlite");
+    sqlite_coordinator(&lite, &names);
+    let pp = env.pg("src-pg", pg, &pg_db, SUPERUSER, &pg.password);
+    let mp = env.my("src-maria", my);
+    let sp = env.profile(
+        "src-lite",
+        ProfileInput { kind: Some(DbKind::Sqlite), path: Some(lite.display().to_string()), ..Default::default() },
+        None,
+    );
+    let node = AdminServer::start(None);
+    let d = env
+        .ds
+        .create(
+            &quiesce_engine::deployment::DeploymentInput {
+                name: format!("three-{sfx}"),
+                storages: [("p", &pp), ("m", &mp), ("s", &sp)]
+                    .iter()
+                    .map(|(n, p)| quiesce_engine::deployment::DeploymentStorage {
+                        name: n.to_string(),
+                        profile_id: p.to_string(),
+                    })
+                    .collect(),
+                namespace_mapping: [
+                    (&lp.bank, "p"),
+                    (&lp.audit, "p"),
+                    (&lm.bank, "m"),
+                    (&lm.audit, "m"),
+                    (&names.coord, "s"),
+                ]
+                .iter()
+                .map(|(ns, s)| quiesce_engine::deployment::NamespaceMapping {
+                    namespace: ns.to_string(),
+                    storage: s.to_string(),
+                })
+                .collect(),
+                default_storage: Some("p".into()),
+                coordinator_namespace: Some(names.coord.clone()),
+                system_namespace: Some(names.system.clone()),
+                admin_endpoints: vec![node.endpoint()],
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+        .id;
+    Setup { env, names, pg_db, lite, d, node }
+}
+
+fn opts(out: &Path) -> BackupOptions {
+    BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) }
+}
+
+/// Restores `id` into fresh targets; returns the restore and where the SQLite copy went.
+async fn restore_fresh(
+    s: &Setup,
+    out: &Path,
+    id: &str,
+    tag: &str,
+    my_target: &MariaDbServer,
+) -> (restore::RestoreResult, String, PathBuf) {
+    let pg = PgServer::shared();
+    let db = format!("r{tag}_{}", quiesce_testsupport::random_suffix());
+    let tp = s.env.pg(&format!("tgt-pg-{tag}"), pg, &db, SUPERUSER, &pg.password);
+    let tm = s.env.my(&format!("tgt-maria-{tag}"), my_target);
+    let lite = s.env.dir.path().join(format!("restored-{tag}.sqlite"));
+    let tl = s.env.profile(
+        &format!("tgt-lite-{tag}"),
+        ProfileInput { kind: Some(DbKind::Sqlite), path: Some(lite.display().to_string()), ..Default::default() },
+        None,
+    );
+    let t = |u: &str, p: &str| UnitTarget { unit: u.into(), profile: p.into() };
+    let o = RestoreOptions { targets: vec![t("p", &tp), t("m", &tm), t("s", &tl)], ..Default::default() };
+    let r = restore::run(&s.env.ds, out, id, &o, quiet(), &CancellationToken::new()).await.unwrap();
+    (r, db, lite)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_databases_backed_up_inside_one_pause_under_a_workload_restore_with_money_conserved() {
+    let s = setup(&quiesce_testsupport::random_suffix());
+    let (pg, my) = (PgServer::shared(), MariaDbServer::shared());
+    let initial = 2 * ACCOUNTS * BALANCE;
+    assert_eq!(recovered_total(pg, &s.pg_db, my, &s.lite, &s.names).await, initial);
+    // Enough rows that the dumps outlast the opening of their snapshots by far.
+    let (lp, lm) = s.names.layouts(&s.names.system[4..]);
+    pg.psql(&s.pg_db, &format!("INSERT INTO {}.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, repeat(md5(g::text), 3), 3 FROM generate_series(1, 150000) g", lp.audit));
+    my.sql(&format!("INSERT INTO {}.transfers (transfer_id, amount, tx_id, tx_state) SELECT CONCAT('x', seq), seq, REPEAT(MD5(seq), 3), 3 FROM {}.seq_1_to_150000", lm.audit, lm.audit));
+    let w = Workload::start(s.node.node.clone(), pg, s.pg_db.clone(), my, s.lite.clone(), s.names.clone());
+    w.wait_for(20).await;
+    let out = s.env.dir.path().join("backups");
+    let before = w.done.load(Ordering::Relaxed);
+    let (_, m) = backup::run(&s.env.ds, &s.d, &opts(&out), quiet(), &CancellationToken::new()).await.unwrap();
+    w.wait_for(10).await;
+    let during = w.done.load(Ordering::Relaxed) - before;
+    let refused = w.refused.load(Ordering::Relaxed);
+    w.finish();
+    assert!(during >= 10, "the workload ran around the backup");
+    assert!(refused > 0, "the gate was really closed while paused: the workload was refused");
+    // One pause, under a second; its window is in the catalog beside the backup.
+    let p = m.pause.clone().expect("the backup records its pause window");
+    let paused_ms = (p.ended_at - p.started_at).num_milliseconds();
+    eprintln!("paused {paused_ms} ms of a {:.0} ms backup", m.duration_ms);
+    assert!(paused_ms < 1000, "paused {paused_ms} ms");
+    assert!(
+        (paused_ms as f64) < m.duration_ms / 2.0,
+        "the pause ended with the snapshots open, not with the dumps: {paused_ms} ms of {:.0} ms",
+        m.duration_ms
+    );
+    assert_eq!(s.node.node.count("pause"), 1);
+    assert!(!s.node.node.is_paused(), "no node ends paused");
+    assert_eq!(m.units.len(), 3);
+    let list = catalog::list(&out);
+    let win = list.iter().find(|e| e.kind == "pause_window").expect("the window is listed");
+    let wr = win.window.as_ref().unwrap();
+    assert_eq!((wr.status.as_str(), wr.backup_id.as_deref()), ("ok", Some(m.id.as_str())));
+    assert_eq!(wr.id, p.window_id);
+    // Restored into fresh targets: verified, audit clean, money conserved.
+    let fresh = MariaDbServer::start();
+    let (r, db, lite) = restore_fresh(&s, &out, &m.id, "a", &fresh).await;
+    let v = r.verify.unwrap();
+    assert!(v.passed, "{v:#?}");
+    let a = v.audit.unwrap();
+    assert_eq!(a.torn, 0, "{a:#?}");
+    assert_eq!(recovered_total(pg, &db, &fresh, &lite, &s.names).await, initial, "money is conserved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_pause_a_transfer_committed_between_the_snapshots_tears_the_backup_every_time() {
+    let s = setup(&quiesce_testsupport::random_suffix());
+    let (pg, my) = (PgServer::shared(), MariaDbServer::shared());
+    let initial = 2 * ACCOUNTS * BALANCE;
+    let out = s.env.dir.path().join("backups");
+    // The engine's steps without a pause: the coordinator's and PostgreSQL's
+    // snapshots while a transfer is PREPARED, MariaDB's after it committed.
+    let mut b = Prepared::new(&s.env.ds, &s.d, &opts(&out), &CancellationToken::new())
+        .await
+        .unwrap()
+        .checked()
+        .unwrap()
+        .start(&quiet())
+        .unwrap();
+    let idx = |k: DbKind| b.units().iter().position(|u| u.profile.kind == k).unwrap();
+    let (ip, im, il) = (idx(DbKind::Postgresql), idx(DbKind::Mysql), idx(DbKind::Sqlite));
+    let mut c = Conns::open(pg, &s.pg_db, my, &s.lite).await;
+    // Prepared a minute ago, so lazy recovery would abort it where the coordinator has no row.
+    let at = now_ms() - 60_000;
+    c.prepare(&s.names, "torn-1", 1, 2, at).await;
+    let never = CancellationToken::new();
+    b.dump_unit(il, &quiet(), &never).await.unwrap();
+    b.dump_unit(ip, &quiet(), &never).await.unwrap();
+    c.commit(&s.names, "torn-1", 1, 2, at).await;
+    b.dump_unit(im, &quiet(), &never).await.unwrap();
+    let (_, m) = b.seal(&quiet()).await.unwrap();
+    let fresh = MariaDbServer::start();
+    let (r, db, lite) = restore_fresh(&s, &out, &m.id, "c", &fresh).await;
+    let v = r.verify.unwrap();
+    let a = v.audit.unwrap();
+    assert!(!v.passed, "the audit flags the torn backup");
+    let t = a.transactions.iter().find(|t| t.tx_id == "torn-1").expect("the transfer is seen");
+    assert_eq!(t.recovery, quiesce_engine::verify::audit::Recovery::Torn, "{t:#?}");
+    assert_ne!(recovered_total(pg, &db, &fresh, &lite, &s.names).await, initial, "half of the transfer survives");
+}
