@@ -387,13 +387,8 @@ async fn without_a_pause_a_transfer_committed_between_the_snapshots_tears_the_ba
     let out = s.env.dir.path().join("backups");
     // The engine's steps without a pause: the coordinator's and PostgreSQL's
     // snapshots while a transfer is PREPARED, MariaDB's after it committed.
-    let mut b = Prepared::new(&s.env.ds, &s.d, &opts(&out), &CancellationToken::new())
-        .await
-        .unwrap()
-        .checked()
-        .unwrap()
-        .start(&quiet())
-        .unwrap();
+    let mut b =
+        Prepared::new(&s.env.ds, &s.d, &opts(&out), &CancellationToken::new()).await.unwrap().start(&quiet()).unwrap();
     let idx = |k: DbKind| b.units().iter().position(|u| u.profile.kind == k).unwrap();
     let (ip, im, il) = (idx(DbKind::Postgresql), idx(DbKind::Mysql), idx(DbKind::Sqlite));
     let mut c = Conns::open(pg, &s.pg_db, my, &s.lite).await;

@@ -96,14 +96,15 @@ async fn two_sqlite_units_backed_up_unit_by_unit_restored_one_target_each_and_au
     let out = env.dir.path().join("backups");
     let opts = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
 
-    // The product refuses a plan that needs a pause (this release does not pause).
+    // The plan pauses ScalarDB; without a Scalar Admin endpoint the backup is
+    // refused by its checks, before anything is written.
     let e = backup::run(&env.ds, &d, &opts, quiet(), &never()).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::Unsupported, "{}", e.message);
-    assert!(e.message.contains("explicit pausing"), "{}", e.message);
+    assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);
+    assert!(e.message.contains("no Scalar Admin endpoint") && e.message.contains("--admin-endpoint"), "{}", e.message);
     assert!(!out.exists() || catalog::list(&out).is_empty(), "a refused backup writes nothing");
 
-    // The engine's steps, as the pause job will drive them.
-    let prepared = Prepared::new(&env.ds, &d, &opts, &never()).await.unwrap().checked().unwrap();
+    // The engine's steps, which the pause drives (here without one).
+    let prepared = Prepared::new(&env.ds, &d, &opts, &never()).await.unwrap();
     assert_eq!(prepared.plan().units.len(), 2);
     let mut job = prepared.start(&quiet()).unwrap();
     assert_eq!(job.units().len(), 2);
@@ -195,8 +196,7 @@ async fn a_unit_whose_check_fails_stops_the_restore_before_any_target_is_touched
     let d = env.deployment("two", &[("a", &pa), ("b", &pb)], &[("audit", "b")], &Layout::standard());
     let out = env.dir.path().join("backups");
     let opts = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
-    let mut job =
-        Prepared::new(&env.ds, &d, &opts, &never()).await.unwrap().checked().unwrap().start(&quiet()).unwrap();
+    let mut job = Prepared::new(&env.ds, &d, &opts, &never()).await.unwrap().start(&quiet()).unwrap();
     for i in 0..2 {
         job.dump_unit(i, &quiet(), &never()).await.unwrap();
     }

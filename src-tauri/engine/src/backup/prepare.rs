@@ -109,6 +109,9 @@ pub async fn prepare(
         Ok(()) => Check::pass("output", format!("backups go to {}", out_dir.display())),
         Err(e) => Check::fail("output", e.code, e.message),
     });
+    if plan.method == Method::Pause {
+        checks.push(pause_check(&d));
+    }
     let pre = Preflight {
         deployment: d.name.clone(),
         plan: plan.clone(),
@@ -119,6 +122,19 @@ pub async fn prepare(
         free_bytes: free,
     };
     Ok((Context { deployment: d, plan, root, units }, pre))
+}
+
+/// A pause needs every node's Scalar Admin endpoint, each reachable as written.
+fn pause_check(d: &crate::deployment::Deployment) -> Check {
+    let unusable: Vec<&str> =
+        d.admin_endpoints.iter().filter(|e| e.needs_address).map(|e| e.address.as_str()).collect();
+    if d.admin_endpoints.is_empty() {
+        Check::fail("pause", ErrorCode::InvalidInput, format!("The plan pauses ScalarDB, but deployment \"{}\" has no Scalar Admin endpoint: add one for every ScalarDB node, or the Cluster's (quiesce deployment edit {} --admin-endpoint host:60053).", d.name, d.name))
+    } else if !unusable.is_empty() {
+        Check::fail("pause", ErrorCode::InvalidInput, format!("{} is found through the Kubernetes API, which Quiesce does not use: give the address of its Scalar Admin service instead.", unusable.join(", ")))
+    } else {
+        Check::pass("pause", format!("every node is paused through {} Scalar Admin endpoint(s), and unpaused as soon as every snapshot is open", d.admin_endpoints.len()))
+    }
 }
 
 /// The plan's units Quiesce dumps, each with its storages and discovery.
