@@ -31,6 +31,10 @@ fn main() {
         "start_restore",
         "verify_profile",
         "verify_backup",
+        "nodes_state",
+        "start_pause",
+        "unpause_deployment",
+        "list_history",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

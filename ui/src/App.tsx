@@ -6,10 +6,11 @@ import { DeploymentsView } from "./DeploymentsView";
 import { PlanView } from "./PlanView";
 import { BackupsView } from "./BackupsView";
 import { RestoreView } from "./RestoreView";
+import { PauseView } from "./PauseView";
 import { JobsProvider } from "./jobs";
 import { JobsIndicator, QuitGuard } from "./JobsPanel";
 
-type View = "deployments" | "plan" | "profiles" | "backups" | "restore" | "restore-points";
+type View = "deployments" | "plan" | "profiles" | "backups" | "restore" | "pause" | "restore-points";
 
 const NAV: { id: View; label: string; icon: string }[] = [
   { id: "deployments", label: "Deployments", icon: "◎" },
@@ -17,6 +18,7 @@ const NAV: { id: View; label: string; icon: string }[] = [
   { id: "profiles", label: "Profiles", icon: "⛁" },
   { id: "backups", label: "Backups", icon: "▤" },
   { id: "restore", label: "Restore", icon: "⟲" },
+  { id: "pause", label: "Pause", icon: "‖" },
   { id: "restore-points", label: "Restore points", icon: "◷" },
 ];
 
@@ -47,6 +49,7 @@ const VIEWS: Record<View, (n: Nav) => ReactElement> = {
     />
   ),
   restore: (n) => <RestoreView initialBackup={n.restoreFrom} />,
+  pause: () => <PauseView />,
   "restore-points": () => (
     <section className="empty-state" data-testid="view-restore-points">
       <h1>Restore points</h1>
@@ -104,7 +107,7 @@ function Shell() {
             </li>
           ))}
         </ul>
-        <JobsIndicator onShow={(kind) => setView(kind === "backup" ? "backups" : "restore")} />
+        <JobsIndicator onShow={(kind) => setView(kind === "backup" ? "backups" : kind)} />
         <div className="sidebar-footer">
           {info && (
             <>

@@ -3,6 +3,7 @@ import type { BackupOptions, CatalogEntry, Deployment, DumpFormat, Preflight } f
 import { backend, BackendError, newJobId } from "./backend";
 import { human } from "./format";
 import { isActive, JobLog, JobProgress, useJobs } from "./jobs";
+import { NodesTable } from "./PauseView";
 
 const FORMATS: { id: DumpFormat; label: string }[] = [
   { id: "default", label: "Default — compressed by zstd as it streams" },
@@ -88,6 +89,9 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
 
   const running = isActive(job);
   const entry = job?.state === "done" ? (job.result as CatalogEntry) : null;
+  const selectedDeployment = deployments.find((d) => d.id === selected);
+  // A deployment on several databases (or one without transactions) pauses: the plan says so.
+  const pausing = !!selectedDeployment && selectedDeployment.admin_endpoints.length > 0 && selectedDeployment.storages.length > 1;
   const error = job?.state === "failed" ? job.error : failure;
 
   return (
@@ -120,10 +124,22 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
         </span>
       </header>
       <div className="plan-body">
+        {pausing && (
+          <div className="step-card" style={{ marginTop: 12 }} data-testid="backup-pause-plan">
+            <h3>This deployment is backed up inside a pause</h3>
+            <div className="small">
+              Its plan pauses every ScalarDB node so that no transaction is outstanding, opens the snapshot of each of its databases
+              ({selectedDeployment?.storages.map((st) => st.name).join(", ")}), and unpauses as soon as the last one is open — usually
+              well under a second; the dumps then go on while ScalarDB runs. Storages restored by point-in-time recovery keep it at least 5 s.
+            </div>
+            <NodesTable deploymentId={selected} every={running ? 1000 : 3000} />
+          </div>
+        )}
         {running && job && <JobProgress job={job} testid="backup" />}
         {entry && (
           <div className="banner ok" style={{ margin: "12px 18px 0" }} data-testid="backup-done">
-            Backup <strong>{entry.id}</strong> of “{entry.deployment}” complete: {human(entry.bytes)} in {(entry.duration_ms / 1000).toFixed(1)} s.
+            Backup <strong>{entry.id}</strong> of “{entry.deployment}” complete: {human(entry.bytes)} in {(entry.duration_ms / 1000).toFixed(1)} s
+            {entry.paused_ms !== null ? `; every ScalarDB node was paused ${entry.paused_ms.toFixed(0)} ms (until every snapshot was open)` : ""}.
           </div>
         )}
         {error && (
@@ -160,7 +176,20 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
                 <tr><th>Started</th><th>Deployment</th><th>Status</th><th>Method</th><th>Format</th><th>Size</th><th>Duration</th><th>Tables</th><th /></tr>
               </thead>
               <tbody>
-                {history.map((b) => b.status === "damaged" || b.status === "leftover" ? (
+                {history.map((b) => b.kind === "pause_window" ? (
+                  <tr key={b.folder} data-testid={`window-row-${b.id}`}>
+                    <td title={b.id}>{new Date(b.started_at).toLocaleString()}</td>
+                    <td>{b.deployment}</td>
+                    <td><StatusBadge entry={b} /></td>
+                    <td colSpan={5} className="small">
+                      ‖ pause window of {b.paused_ms !== null ? `${b.paused_ms.toFixed(0)} ms` : "—"}
+                      {b.window?.backup_id ? ` (backup ${b.window.backup_id})` : ""}
+                      {b.window?.restore_point ? ` · restore point ${b.window.restore_point}` : ""}
+                      {b.problem ? ` · ${b.problem}` : ""}
+                    </td>
+                    <td />
+                  </tr>
+                ) : b.status === "damaged" || b.status === "leftover" ? (
                   <tr key={b.folder} className="unusable" data-testid={`backup-row-${b.id}`}>
                     <td title={b.folder}>{b.started_at ? new Date(b.started_at).toLocaleString() : "?"}</td>
                     <td>{b.deployment}</td>
@@ -210,11 +239,16 @@ export function StatusBadge({ entry }: { entry: CatalogEntry }) {
   const verified = entry.verified_at ? ` on ${new Date(entry.verified_at).toLocaleString()}` : "";
   switch (entry.status) {
     case "ok":
+      if (entry.kind === "pause_window") return <span className="badge ok">✓ safe restore point</span>;
       return <span className="badge ok" title={`Verified${verified}`}>✓ verified</span>;
     case "warnings":
       return <span className="badge warn">⚠ warnings</span>;
     case "verification_failed":
       return <span className="badge bad" title={entry.problem ?? undefined}>✗ verification failed</span>;
+    case "unsafe":
+      return <span className="badge bad" title={entry.problem ?? undefined}>✗ unsafe window</span>;
+    case "failed":
+      return <span className="badge bad" title={entry.problem ?? undefined}>✗ failed</span>;
     default:
       return <span className="badge ok" title="Complete; no restore or check has verified it yet">✓ complete, unverified</span>;
   }

@@ -67,7 +67,7 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
   useEffect(() => {
     backend().listBackups().then((all) => {
       // Only complete backups can be restored; damaged ones and leftovers are listed in Backups.
-      const b = all.filter((x) => x.status !== "damaged" && x.status !== "leftover");
+      const b = all.filter((x) => x.kind === "backup" && x.status !== "damaged" && x.status !== "leftover");
       setBackups(b);
       const wanted = initialBackup && b.some((x) => x.id === initialBackup) ? initialBackup : b[0]?.id;
       if (wanted) setChoice((c) => ({ ...c, source: c.source || wanted }));

@@ -548,7 +548,11 @@ verified_at: string | null,
 /**
  * A pause window's record (its restore point, nodes, clocks).
  */
-window: PauseWindow | null, };
+window: PauseWindow | null, 
+/**
+ * A backup taken inside a pause: how long every node stayed paused.
+ */
+paused_ms: number | null, };
 
 export type RecoveryReport = { 
 /**

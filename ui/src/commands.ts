@@ -1,7 +1,7 @@
 // Generated from the IPC commands by quiesce-app (src-tauri/app/src/ipc.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` instead.
 import { Channel } from "@tauri-apps/api/core";
-import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, VerifyReport } from "./bindings";
+import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, NodeState, Operation, PauseWindow, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, VerifyReport } from "./bindings";
 
 /** Every command the Rust side answers, typed. */
 export interface Commands {
@@ -44,6 +44,14 @@ export interface Commands {
   startRestore(backup: string, options: RestoreOptions, jobId: string, onEvent: (e: JobEvent) => void): Promise<RestoreResult>;
   /** Verifies a profile's live database, against a backup's manifest if given (one unit of it: `unit`, or the one the profile fits). */
   verifyProfile(profileId: string, backup: string | null, unit: string | null, jobId: string): Promise<VerifyReport>;
+  /** Each Scalar Admin node of a deployment and whether it is paused. */
+  nodesState(deploymentId: string): Promise<Array<NodeState>>;
+  /** Pauses every node, holds at least `min_ms`, unpauses, and keeps the window (its restore point) in the catalog. Cancel ends the hold early (the nodes are unpaused, the window is marked). */
+  startPause(deploymentId: string, minMs: number, maxWaitMs: number, jobId: string, onEvent: (e: JobEvent) => void): Promise<PauseWindow>;
+  /** Unpauses every node of a deployment (a pause someone left behind). */
+  unpauseDeployment(deploymentId: string): Promise<Array<NodeState>>;
+  /** The operations history (pauses, unpauses, backups, restores, verifications), oldest first. */
+  listHistory(): Promise<Array<Operation>>;
   /** A backup's files against its manifest (and, for SQLite, the audit in place). */
   verifyBackup(backup: string, jobId: string): Promise<[IntegrityReport, VerifyReport | null]>;
 }
@@ -90,6 +98,14 @@ export function commands(call: <T>(cmd: string, args?: Record<string, unknown>) 
       return call("start_restore", { backup, options, job_id: jobId, on_event: ch });
     },
     verifyProfile: (profileId, backup, unit, jobId) => call("verify_profile", { profile_id: profileId, backup, unit, job_id: jobId }),
+    nodesState: (deploymentId) => call("nodes_state", { deployment_id: deploymentId }),
+    startPause: (deploymentId, minMs, maxWaitMs, jobId, onEvent) => {
+      const ch = new Channel<JobEvent>();
+      ch.onmessage = onEvent;
+      return call("start_pause", { deployment_id: deploymentId, min_ms: minMs, max_wait_ms: maxWaitMs, job_id: jobId, on_event: ch });
+    },
+    unpauseDeployment: (deploymentId) => call("unpause_deployment", { deployment_id: deploymentId }),
+    listHistory: () => call("list_history"),
     verifyBackup: (backup, jobId) => call("verify_backup", { backup, job_id: jobId }),
   };
 }

@@ -6,7 +6,7 @@ import type { JobEvent, Progress } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
 import { human } from "./format";
 
-export type JobKind = "backup" | "restore";
+export type JobKind = "backup" | "restore" | "pause";
 export type JobState = "running" | "cancelling" | "done" | "failed";
 
 export interface Job {

@@ -43,6 +43,10 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     startRestore: vi.fn(),
     verifyProfile: vi.fn(),
     verifyBackup: vi.fn(),
+    nodesState: vi.fn().mockResolvedValue([]),
+    startPause: vi.fn(),
+    unpauseDeployment: vi.fn().mockResolvedValue([]),
+    listHistory: vi.fn().mockResolvedValue([]),
     ...over,
   };
 }

@@ -3,11 +3,13 @@
 
 use quiesce_engine::api::{AppEvent, AppInfo};
 use quiesce_engine::backup::{self, BackupOptions, Preflight};
+use quiesce_engine::catalog::history::Operation;
 use quiesce_engine::catalog::{self, CatalogEntry};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::job::{JobEvent, Sink};
+use quiesce_engine::pause::{self, window::PauseWindow, NodeState};
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::profile::{self, Profile, ProfileInput};
 use quiesce_engine::restore::{self, RestoreOptions, RestorePreflight, RestoreResult};
@@ -244,6 +246,43 @@ crate::ipc::ipc! {
         };
         let against = m.as_ref().map(|m| (m, unit.as_deref()));
         verify::verify_profile(&state.deployments, &profile_id, against, None, guard.token()).await.map_err(|e| e.to_ipc())
+    }
+
+    /// Each Scalar Admin node of a deployment and whether it is paused.
+    fn nodes_state(state, deployment_id: String) -> Vec<NodeState> {
+        let d = state.deployments.get(&deployment_id).map_err(|e| e.to_ipc())?;
+        pause::nodes_state(&d).await.map_err(|e| e.to_ipc())
+    }
+
+    /// Pauses every node, holds at least `min_ms`, unpauses, and keeps the
+    /// window (its restore point) in the catalog. Cancel ends the hold early
+    /// (the nodes are unpaused, the window is marked).
+    fn start_pause(state, deployment_id: String, min_ms: u32, max_wait_ms: u32, job_id: String; on_event: JobEvent) -> PauseWindow {
+        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+        let sink: Sink = std::sync::Arc::new(move |e| {
+            let _ = on_event.send(e);
+        });
+        let opts = pause::PauseOptions {
+            min_hold: std::time::Duration::from_millis(min_ms as u64),
+            max_wait: std::time::Duration::from_millis(max_wait_ms.max(1) as u64),
+            ..Default::default()
+        };
+        pause::hold(&state.deployments, &deployment_id, &opts, &sink, guard.token()).await.map_err(|e| {
+            tracing::warn!(code = %e.code, "pause failed: {}", e.message);
+            e.to_ipc()
+        })
+    }
+
+    /// Unpauses every node of a deployment (a pause someone left behind).
+    fn unpause_deployment(state, deployment_id: String) -> Vec<NodeState> {
+        let d = state.deployments.get(&deployment_id).map_err(|e| e.to_ipc())?;
+        pause::unpause_deployment(&state.home, &d).await.map_err(|e| e.to_ipc())
+    }
+
+    /// The operations history (pauses, unpauses, backups, restores, verifications), oldest first.
+    fn list_history(state) -> Vec<Operation> {
+        let home = state.home.clone();
+        blocking(move || Ok(catalog::history::read(&home))).await
     }
 
     /// A backup's files against its manifest (and, for SQLite, the audit in place).

@@ -89,6 +89,9 @@ pub struct CatalogEntry {
     /// A pause window's record (its restore point, nodes, clocks).
     #[serde(default)]
     pub window: Option<crate::pause::window::PauseWindow>,
+    /// A backup taken inside a pause: how long every node stayed paused.
+    #[serde(default)]
+    pub paused_ms: Option<f64>,
 }
 
 fn backup_kind() -> String {
@@ -140,6 +143,10 @@ impl CatalogEntry {
                 .and_then(|r| DateTime::parse_from_rfc3339(&r.verified_at).ok())
                 .map(|t| t.with_timezone(&Utc)),
             window: None,
+            paused_ms: m
+                .pause
+                .as_ref()
+                .map(|p| (p.ended_at - p.started_at).num_microseconds().unwrap_or(0) as f64 / 1000.0),
         }
     }
 
@@ -169,6 +176,7 @@ impl CatalogEntry {
             status,
             problem: (!w.problems.is_empty()).then(|| w.problems.join(" ")),
             verified_at: None,
+            paused_ms: w.paused_ms,
             window: Some(w),
         }
     }
@@ -197,6 +205,7 @@ impl CatalogEntry {
             problem: Some(problem),
             verified_at: None,
             window: None,
+            paused_ms: None,
         }
     }
 }

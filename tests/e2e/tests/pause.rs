@@ -1,0 +1,128 @@
+//! Pausing in the real app against a test Scalar Admin node: pause-and-hold
+//! with its countdown and restore point, and a backup of a two-database
+//! deployment taken inside a pause that ends once the snapshots are open.
+
+mod common;
+use common::*;
+use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage};
+use quiesce_engine::profile::{DbKind, ProfileInput};
+use quiesce_testsupport::admin::AdminServer;
+use std::time::{Duration, Instant};
+
+/// A deployment on two SQLite files (two databases: its plan pauses) whose node is `node`.
+fn deployment(sandbox: &Sandbox, node: &AdminServer) {
+    let ds = sandbox.deployments();
+    let mut storages = Vec::new();
+    for n in ["ledger", "audit"] {
+        let f = sandbox.dir.path().join(format!("{n}.sqlite"));
+        let c = rusqlite::Connection::open(&f).unwrap();
+        c.execute_batch(&format!(
+            "CREATE TABLE \"scalardb$metadata\" (full_table_name TEXT, column_name TEXT, data_type TEXT NOT NULL, key_type TEXT, clustering_order TEXT, indexed BOOLEAN NOT NULL, ordinal_position INTEGER NOT NULL, PRIMARY KEY (full_table_name, column_name));
+             CREATE TABLE \"{n}$t\" (id INT, tx_id TEXT, tx_state INT, tx_version INT, tx_prepared_at BIGINT, tx_committed_at BIGINT, PRIMARY KEY (id));
+             INSERT INTO \"scalardb$metadata\" VALUES ('{n}.t', 'id', 'INT', 'PARTITION', NULL, FALSE, 1);"
+        ))
+        .unwrap();
+        if n == "ledger" {
+            c.execute_batch("CREATE TABLE \"coordinator$state\" (tx_id TEXT, tx_state INT NOT NULL, tx_created_at BIGINT NOT NULL, tx_child_ids TEXT, PRIMARY KEY (tx_id));").unwrap();
+        }
+        let p = ds
+            .profiles()
+            .create(&ProfileInput {
+                name: format!("{n}-lite"),
+                kind: Some(DbKind::Sqlite),
+                path: Some(f.display().to_string()),
+                ..Default::default()
+            })
+            .unwrap();
+        storages.push(DeploymentStorage { name: n.into(), profile_id: p.id });
+    }
+    ds.create(
+        &DeploymentInput {
+            name: "payments".into(),
+            storages,
+            namespace_mapping: vec![
+                quiesce_engine::deployment::NamespaceMapping { namespace: "ledger".into(), storage: "ledger".into() },
+                quiesce_engine::deployment::NamespaceMapping {
+                    namespace: "coordinator".into(),
+                    storage: "ledger".into(),
+                },
+                quiesce_engine::deployment::NamespaceMapping { namespace: "audit".into(), storage: "audit".into() },
+            ],
+            default_storage: Some("ledger".into()),
+            admin_endpoints: vec![node.endpoint()],
+            ..Default::default()
+        },
+        None,
+    )
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_and_hold_shows_the_nodes_a_countdown_and_the_restore_point() {
+    let node = AdminServer::start(None);
+    let sandbox = Sandbox::new();
+    deployment(&sandbox, &node);
+    let driver = start_driver(&sandbox.home, &sandbox.qhome);
+    let client = connect(&driver).await;
+    let n2 = node.node.clone();
+    let addr = node.endpoint();
+    drive(&client, move |c| async move {
+        wait_for(&c, "[data-testid='nav-pause']").await.click().await.unwrap();
+        let row = wait_for(&c, &format!("[data-testid='node-{addr}']")).await;
+        assert!(row.text().await.unwrap().contains("running"));
+        fill(&c, "[data-testid='pause-min']", "2").await;
+        wait_for(&c, "[data-testid='start-pause']").await.click().await.unwrap();
+        let timer = wait_for(&c, "[data-testid='pause-countdown']").await.text().await.unwrap();
+        assert!(timer.contains("left to hold"), "{timer}");
+        assert!(n2.is_paused(), "the node is paused while the countdown runs");
+        screenshot(&c, "50-pause-holding").await;
+        let report = wait_for(&c, "[data-testid='window-report']").await;
+        assert_eq!(report.attr("data-status").await.unwrap().as_deref(), Some("ok"));
+        let utc = wait_for(&c, "[data-testid='restore-point-utc']").await.prop("value").await.unwrap().unwrap();
+        assert!(utc.ends_with('Z'), "{utc}");
+        screenshot(&c, "51-pause-restore-point").await;
+        let history = wait_for(&c, "[data-testid='history']").await.text().await.unwrap();
+        assert!(history.contains("pause") && history.contains("ok"), "{history}");
+    })
+    .await;
+    drop(driver);
+    assert_eq!(node.node.count("pause"), 1);
+    assert!(!node.node.is_paused());
+    let iv = node.node.intervals();
+    let held = iv[0].1.unwrap() - iv[0].0;
+    assert!(held >= Duration::from_secs(2), "held {held:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_plan_backup_shows_its_nodes_and_the_measured_pause() {
+    let node = AdminServer::start(None);
+    let sandbox = Sandbox::new();
+    deployment(&sandbox, &node);
+    let driver = start_driver(&sandbox.home, &sandbox.qhome);
+    let client = connect(&driver).await;
+    let addr = node.endpoint();
+    drive(&client, move |c| async move {
+        wait_for(&c, "[data-testid='nav-backups']").await.click().await.unwrap();
+        select_when_ready(&c, "[data-testid='backup-deployment']", "payments").await;
+        let plan = wait_for(&c, "[data-testid='backup-pause-plan']").await;
+        assert!(plan.text().await.unwrap().contains("inside a pause"));
+        wait_for(&c, &format!("[data-testid='node-{addr}']")).await;
+        wait_for(&c, "[data-testid='start-backup']").await.click().await.unwrap();
+        let done = wait_for(&c, "[data-testid='backup-done']").await.text().await.unwrap();
+        assert!(done.contains("was paused") && done.contains("ms"), "{done}");
+        screenshot(&c, "52-backup-inside-a-pause").await;
+        let t = Instant::now();
+        loop {
+            let h = wait_for(&c, "[data-testid='backup-history']").await.text().await.unwrap();
+            if h.contains("pause window") {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "the window is listed with the backups: {h}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await;
+    drop(driver);
+    assert_eq!(node.node.count("pause"), 1);
+    assert!(!node.node.is_paused());
+}

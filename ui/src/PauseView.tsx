@@ -1,0 +1,272 @@
+// Pausing for operators: the nodes of a deployment and whether each is
+// paused (live), pause-and-hold for deployments restored by point-in-time
+// recovery with a countdown, the restore point ready to copy, and the
+// operations history.
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { Deployment, NodeState, Operation, PauseWindow } from "./bindings";
+import { backend, BackendError } from "./backend";
+import { Dialog } from "./Dialog";
+import { isActive, JobLog, useJobs } from "./jobs";
+
+/** A node's state in words and a symbol (never colour alone). */
+function nodeState(n: NodeState): { text: string; cls: string } {
+  if (n.paused === true) return { text: "‖ paused", cls: "badge warn" };
+  if (n.paused === false) return { text: "▶ running", cls: "badge ok" };
+  return { text: `✗ unreachable${n.error ? `: ${n.error.status}` : ""}`, cls: "badge bad" };
+}
+
+/** The nodes of a deployment, refreshed while shown. */
+export function NodesTable({ deploymentId, every = 3000 }: { deploymentId: string; every?: number }) {
+  const [nodes, setNodes] = useState<NodeState[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const refresh = useCallback(async () => {
+    try {
+      setNodes(await backend().nodesState(deploymentId));
+      setError(null);
+    } catch (e) {
+      setError((e as BackendError).message);
+    }
+  }, [deploymentId]);
+  useEffect(() => {
+    void refresh();
+    const t = setInterval(() => void refresh(), every);
+    return () => clearInterval(t);
+  }, [refresh, every]);
+  if (error) return <div className="small field-error" role="status" data-testid="nodes-error">✗ {error}</div>;
+  if (!nodes) return <div className="small muted">Asking the nodes…</div>;
+  return (
+    <table className="facts" data-testid="nodes-table" aria-label="Scalar Admin nodes">
+      <thead><tr><th>Endpoint</th><th>Address</th><th>State</th></tr></thead>
+      <tbody>
+        {nodes.map((n) => {
+          const s = nodeState(n);
+          return (
+            <tr key={n.node.addr} data-testid={`node-${n.node.addr}`} data-paused={String(n.paused)}>
+              <td>{n.node.endpoint}</td>
+              <td className="mono">{n.node.addr}</td>
+              <td><span className={s.cls} title={n.error?.message}>{s.text}</span></td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** A time to copy: UTC, local with its offset, epoch ms. */
+function TimeToCopy({ label, iso, ms, testid }: { label: string; iso: string; ms: number; testid: string }) {
+  const d = new Date(iso);
+  const off = -d.getTimezoneOffset();
+  const pad = (n: number) => String(Math.abs(n)).padStart(2, "0");
+  const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}${off >= 0 ? "+" : "-"}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
+  const forms = [
+    { name: "UTC", value: d.toISOString() },
+    { name: "Local", value: local },
+    { name: "Epoch ms", value: String(ms) },
+  ];
+  return (
+    <div className="restore-point" data-testid={testid}>
+      <div className="section-title">{label}</div>
+      {forms.map((f) => (
+        <div className="row" key={f.name} style={{ alignItems: "center", gap: 8 }}>
+          <label className="small" style={{ width: 70 }} htmlFor={`${testid}-${f.name}`}>{f.name}</label>
+          <input id={`${testid}-${f.name}`} className="mono" style={{ flex: "1 1 auto", minWidth: 320, maxWidth: 420 }} readOnly value={f.value} onFocus={(e) => e.target.select()} data-testid={`${testid}-${f.name.replace(" ", "-").toLowerCase()}`} />
+          <button className="small" onClick={() => void navigator.clipboard?.writeText(f.value).catch(() => {})} aria-label={`Copy the ${label.toLowerCase()} (${f.name})`}>Copy</button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** What a pause window says: safe or not, its restore point, nodes and clocks. */
+export function WindowReport({ w }: { w: PauseWindow }) {
+  const verdict = w.status === "ok" ? "✓ a safe restore point" : w.status === "unsafe" ? "✗ unsafe: not a restore point" : "✗ failed: not a restore point";
+  return (
+    <div className="step-card" data-testid="window-report" data-status={w.status}>
+      <h3>Pause window {w.id}</h3>
+      <div className={w.status === "ok" ? "banner ok" : "banner error"} role="status">
+        {verdict}{w.paused_ms !== null ? ` — every node paused ${w.paused_ms.toFixed(0)} ms` : ""}
+      </div>
+      {w.problems.length > 0 && <ul className="notes">{w.problems.map((p, i) => <li key={i} className="field-error">✗ {p}</li>)}</ul>}
+      {w.restore_point && w.restore_point_ms !== null && <TimeToCopy label="Restore point" iso={w.restore_point} ms={w.restore_point_ms} testid="restore-point" />}
+      {w.safe_from && w.safe_to && <div className="small muted">Safe from {w.safe_from} to {w.safe_to} (the window narrowed by every database's clock offset).</div>}
+      <table className="facts" aria-label="Nodes">
+        <thead><tr><th>Node</th><th>Paused</th><th>Unpaused</th><th>Note</th></tr></thead>
+        <tbody>
+          {w.nodes.map((n) => (
+            <tr key={n.node.addr}>
+              <td className="mono">{n.node.addr}</td>
+              <td>{n.paused ? "✓ yes" : "✗ no"}</td>
+              <td>{n.unpaused ? "✓ yes" : "✗ NO"}</td>
+              <td className="small">{n.error ? `${n.error.status}${n.error.reason ? ` (${n.error.reason})` : ""}: ${n.error.message}` : n.note ?? ""}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {w.offsets.length > 0 && (
+        <table className="facts" aria-label="Clocks">
+          <thead><tr><th>Clock of</th><th>Offset</th><th>±</th><th>How</th></tr></thead>
+          <tbody>
+            {w.offsets.map((o, i) => (
+              <tr key={i}><td>{o.source}</td><td>{o.offset_ms.toFixed(1)} ms</td><td>{Number.isFinite(o.uncertainty_ms) ? `${o.uncertainty_ms.toFixed(1)} ms` : "?"}</td><td>{o.how}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+export function PauseView() {
+  const [deployments, setDeployments] = useState<Deployment[]>([]);
+  const [selected, setSelected] = useState("");
+  const [minSecs, setMinSecs] = useState("5");
+  const [maxWaitSecs, setMaxWaitSecs] = useState("30");
+  const [history, setHistory] = useState<Operation[]>([]);
+  const [confirmUnpause, setConfirmUnpause] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const jobs = useJobs();
+  const job = jobs.latest("pause");
+  const running = isActive(job);
+  const heldSince = useRef<{ id: string; at: number } | null>(null);
+  const [, tick] = useState(0);
+
+  const reloadHistory = useCallback(() => {
+    backend().listHistory().then((h) => setHistory([...h].reverse())).catch(() => {});
+  }, []);
+  useEffect(() => {
+    backend().listDeployments().then((d) => {
+      const pausable = d.filter((x) => x.admin_endpoints.length > 0);
+      setDeployments(pausable);
+      if (pausable.length > 0) setSelected((s) => s || pausable[0].id);
+    }).catch(() => {});
+    reloadHistory();
+  }, [reloadHistory]);
+  const finished = job && !running ? job.id : null;
+  useEffect(() => {
+    if (finished) reloadHistory();
+  }, [finished, reloadHistory]);
+  // The countdown runs from the moment every node is paused.
+  useEffect(() => {
+    if (!running) return;
+    const t = setInterval(() => tick((n) => n + 1), 250);
+    return () => clearInterval(t);
+  }, [running]);
+  if (job && running && job.log.some((l) => l.startsWith("[paused]")) && heldSince.current?.id !== job.id) {
+    heldSince.current = { id: job.id, at: Date.now() };
+  }
+  const minMs = Math.max(0, Math.round((Number(minSecs) || 0) * 1000));
+  const left = running && heldSince.current?.id === job?.id ? Math.max(0, minMs - (Date.now() - heldSince.current!.at)) : null;
+  const window = job?.state === "done" ? (job.result as PauseWindow) : null;
+  const name = deployments.find((d) => d.id === selected)?.name ?? selected;
+
+  function start() {
+    setNotice(null);
+    const maxMs = Math.max(1, Math.round((Number(maxWaitSecs) || 30) * 1000));
+    jobs.start("pause", `Pause of ${name}`, (jobId, onEvent) => backend().startPause(selected, minMs, maxMs, jobId, onEvent));
+  }
+
+  async function unpause() {
+    setConfirmUnpause(false);
+    try {
+      const nodes = await backend().unpauseDeployment(selected);
+      setNotice(`Unpause sent: ${nodes.filter((n) => n.paused === false).length} of ${nodes.length} node(s) now running.`);
+      reloadHistory();
+    } catch (e) {
+      setNotice((e as BackendError).message);
+    }
+  }
+
+  return (
+    <div className="plan-page">
+      <header className="pane-header">
+        <h1>Pause</h1>
+        <span className="row" style={{ gap: 8, alignItems: "center" }}>
+          <label className="muted small" htmlFor="p-deployment">Deployment</label>
+          <select id="p-deployment" value={selected} onChange={(e) => setSelected(e.target.value)} disabled={running} data-testid="pause-deployment">
+            {deployments.length === 0 && <option value="">No deployment with Scalar Admin endpoints</option>}
+            {deployments.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+          </select>
+        </span>
+      </header>
+      <div className="plan-body restore-body">
+        {selected && (
+          <fieldset>
+            <legend>Nodes</legend>
+            <NodesTable deploymentId={selected} every={running ? 1000 : 3000} />
+            <div className="actions" style={{ marginTop: 6 }}>
+              <button className="danger-outline" onClick={() => setConfirmUnpause(true)} disabled={running} data-testid="unpause-all">Unpause every node…</button>
+            </div>
+          </fieldset>
+        )}
+        <fieldset disabled={running || !selected}>
+          <legend>Pause and hold</legend>
+          <div className="hint">For storages restored by point-in-time recovery (RDS/Azure, DynamoDB, Cosmos DB): every node is paused, held at least this long, and unpaused; the middle of the window, narrowed by the databases' clocks, is the restore point.</div>
+          <div className="row">
+            <div className="field narrow">
+              <label htmlFor="p-min">Hold at least (s)</label>
+              <input id="p-min" value={minSecs} onChange={(e) => setMinSecs(e.target.value)} inputMode="decimal" data-testid="pause-min" />
+            </div>
+            <div className="field narrow">
+              <label htmlFor="p-max-wait">Drain wait (s)</label>
+              <input id="p-max-wait" value={maxWaitSecs} onChange={(e) => setMaxWaitSecs(e.target.value)} inputMode="decimal" title="How long each node may wait for its in-flight transactions before refusing the pause" data-testid="pause-max-wait" />
+            </div>
+          </div>
+          <div className="actions" style={{ marginTop: 0 }}>
+            <button className="primary" onClick={start} data-testid="start-pause">Pause and hold</button>
+          </div>
+        </fieldset>
+        {running && job && (
+          <div className="step-card" data-testid="pause-running">
+            <div className="small" data-testid="pause-phase">{job.phase}</div>
+            {left !== null && (
+              <div role="timer" aria-live="off" data-testid="pause-countdown">‖ Paused — {(left / 1000).toFixed(1)} s left to hold</div>
+            )}
+            <div className="actions" style={{ marginTop: 6 }}>
+              <button onClick={() => jobs.cancel(job.id)} disabled={job.state === "cancelling"} data-testid="cancel-pause">
+                {job.state === "cancelling" ? "Unpausing…" : "Stop now (unpause)"}
+              </button>
+            </div>
+          </div>
+        )}
+        {job?.state === "failed" && job.error && (
+          <div className="banner error" role="alert" style={{ whiteSpace: "pre-wrap" }} data-testid="pause-failed">
+            <strong>{job.error.code}</strong> {job.error.message}
+          </div>
+        )}
+        {window && <WindowReport w={window} />}
+        {notice && <div className="banner ok" role="status" data-testid="pause-notice">{notice}</div>}
+        {job && job.log.length > 0 && <JobLog job={job} testid="pause" />}
+        <div className="section-title">History</div>
+        {history.length === 0 ? (
+          <div className="muted small">No operation recorded yet.</div>
+        ) : (
+          <table className="facts" data-testid="history" aria-label="Operations history">
+            <thead><tr><th>When</th><th>What</th><th>Outcome</th><th>Deployment</th><th>Who</th><th>Details</th></tr></thead>
+            <tbody>
+              {history.slice(0, 50).map((o, i) => (
+                <tr key={i}>
+                  <td>{new Date(o.at).toLocaleString()}</td>
+                  <td>{o.op.replace(/_/g, " ")}</td>
+                  <td>{o.outcome === "ok" ? "✓ ok" : `✗ ${o.outcome}`}</td>
+                  <td>{o.deployment}</td>
+                  <td>{o.user}@{o.host}</td>
+                  <td className="small">{o.what}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+      {confirmUnpause && (
+        <Dialog title="Unpause every node?" onClose={() => setConfirmUnpause(false)} testid="unpause-dialog">
+          <p>Every Scalar Admin node of “{name}” that is paused is unpaused now — including a pause someone else holds (another workstation, a CronJob). Use it for a pause left behind.</p>
+          <div className="actions">
+            <button data-autofocus onClick={() => setConfirmUnpause(false)}>Keep as is</button>
+            <button className="danger" onClick={() => void unpause()} data-testid="confirm-unpause">Unpause every node</button>
+          </div>
+        </Dialog>
+      )}
+    </div>
+  );
+}
