@@ -26,6 +26,7 @@ function emptyInput(): DeploymentInput {
     admin_tls: false,
     admin_ca_file: null,
     admin_authority: null,
+    pause_hooks: [],
     storages_known: null,
   };
 }
@@ -43,6 +44,7 @@ function toInput(d: Deployment): DeploymentInput {
     admin_tls: d.admin_tls,
     admin_ca_file: d.admin_ca_file,
     admin_authority: d.admin_authority,
+    pause_hooks: d.pause_hooks.map((h) => ({ ...h, argv: [...h.argv] })),
     storages_known: d.storages_known,
   };
 }

@@ -27,7 +27,7 @@ const window: PauseWindow = {
   nodes: [{ node: { endpoint: "admin-1:60053", host: "admin-1", addr: "10.0.0.1:60053" }, paused: true, unpaused: true, attempts: 1, error: null, note: null }],
   offsets: [{ source: "ledger-pg", offset_ms: 12.5, uncertainty_ms: 0.4, how: "measured" }],
   safe_from: "2026-12-01T10:00:00.013Z", safe_to: "2026-12-01T10:00:05.012Z", restore_point: "2026-12-01T10:00:02.512Z", restore_point_ms: 1796119202512,
-  user: "dba", host: "ws1",
+  hooks: [], user: "dba", host: "ws1",
 };
 
 describe("PauseView", () => {

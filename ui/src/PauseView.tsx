@@ -103,6 +103,16 @@ export function WindowReport({ w }: { w: PauseWindow }) {
           ))}
         </tbody>
       </table>
+      {w.hooks.length > 0 && (
+        <table className="facts" aria-label="In-pause hooks">
+          <thead><tr><th>Storage</th><th>Hook</th><th>Outcome</th><th>Output</th></tr></thead>
+          <tbody>
+            {w.hooks.map((h, i) => (
+              <tr key={i} className={h.ok ? "" : "field-error"}><td>{h.storage}</td><td className="mono">{h.command}</td><td>{h.ok ? "✓ ok" : `✗ ${h.exit_status ?? "did not finish"}`}</td><td className="small mono">{h.output}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {w.offsets.length > 0 && (
         <table className="facts" aria-label="Clocks">
           <thead><tr><th>Clock of</th><th>Offset</th><th>±</th><th>How</th></tr></thead>

@@ -15,7 +15,7 @@ afterEach(cleanup);
 const dep: Deployment = {
   id: "d1", name: "bank", transaction_manager: "consensus_commit", storages: [{ name: "default", profile_id: pgProfile.id }],
   namespace_mapping: [], default_storage: "default", coordinator_namespace: "coordinator", system_namespace: "scalardb",
-  admin_endpoints: [], admin_tls: false, storages_known: true, source: null, created_at: "", updated_at: "",
+  admin_endpoints: [], admin_tls: false, admin_ca_file: null, admin_authority: null, pause_hooks: [], storages_known: true, source: null, created_at: "", updated_at: "",
 } as unknown as Deployment;
 
 const entry: CatalogEntry = {

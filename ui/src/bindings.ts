@@ -114,6 +114,10 @@ admin_ca_file: string | null,
  */
 admin_authority: string | null, 
 /**
+ * Commands that run inside every pause window (a storage's own snapshot).
+ */
+pause_hooks: Array<PauseHook>, 
+/**
  * False for a Cluster client whose storages were not given: every later
  * step says "unknown" rather than guessing.
  */
@@ -123,7 +127,7 @@ export type DeploymentInput = { name: string, transaction_manager: TransactionMa
 /**
  * One address per entry: `host[:port]`, `indirect:host`, `direct-kubernetes:ns/ep`.
  */
-admin_endpoints: Array<string>, admin_tls: boolean, admin_ca_file: string | null, admin_authority: string | null, 
+admin_endpoints: Array<string>, admin_tls: boolean, admin_ca_file: string | null, admin_authority: string | null, pause_hooks: Array<PauseHook>, 
 /**
  * None: known when storages are given, unknown for a Cluster client without them.
  */
@@ -472,6 +476,18 @@ source: string, offset_ms: number, uncertainty_ms: number,
  */
 how: string, };
 
+export type PauseHook = { storage: string, argv: Array<string>, };
+
+export type HookRun = { storage: string, command: string, 
+/**
+ * The window's tag, as the hook was given it (a snapshot's name).
+ */
+tag: string, ok: boolean, exit_status: number | null, 
+/**
+ * The end of what it printed (a backup id, a snapshot name, its error).
+ */
+output: string, duration_ms: number, };
+
 export type PauseWindow = { schema_version: number, id: string, deployment: string, deployment_id: string, 
 /**
  * pause (a window held for PITR restore points) or backup (a backup taken in it).
@@ -501,6 +517,10 @@ pause_start_date_time: string | null, pause_end_date_time: string | null, paused
  * The safe interval's midpoint: the point-in-time restore point.
  */
 restore_point: string | null, restore_point_ms: number | null, 
+/**
+ * The in-pause hooks that ran in it.
+ */
+hooks: Array<HookRun>, 
 /**
  * Who and where.
  */

@@ -534,6 +534,9 @@ fn print_deployment(d: &Deployment, profiles: &[Profile]) {
             if e.needs_address { " · needs an address" } else { "" }
         );
     }
+    for h in &d.pause_hooks {
+        println!("  in-pause hook        {}: {}", h.storage, h.render());
+    }
     if let Some(src) = &d.source {
         println!("  imported from        {} ({})", src.file, src.imported_at.format("%Y-%m-%d %H:%M UTC"));
     }

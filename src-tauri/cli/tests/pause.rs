@@ -284,3 +284,50 @@ fn a_cli_killed_mid_pause_has_its_nodes_unpaused_by_the_watchdog_and_the_next_st
     let (_, h) = cli.json(&["history"], None, &[]);
     assert!(h["operations"].as_array().unwrap().iter().any(|o| o["op"] == "unpause_recovery"), "{h}");
 }
+
+#[test]
+fn in_pause_hooks_run_inside_the_window_with_its_tag_and_a_failing_one_fails_it() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    let dir = cli.home.path().join("hooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stamp = dir.join("ran-at");
+    let ok = dir.join("snapshot.sh");
+    std::fs::write(&ok, format!("#!/bin/sh\ndate +%s%3N > '{}'\necho \"snapshot $1 created\"\n", stamp.display()))
+        .unwrap();
+    let bad = dir.join("broken.sh");
+    std::fs::write(&bad, "#!/bin/sh\necho 'ybm: not logged in' >&2\nexit 3\n").unwrap();
+    for f in [&ok, &bad] {
+        std::fs::set_permissions(f, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    let hook = format!("default={} {{tag}}", ok.display());
+    deployment(&cli, &[&node], &["--pause-hook", &hook]);
+    // Shown in the plan.
+    let (_, plan) = cli.json(&["plan", "d"], None, &[]);
+    assert!(plan["plan"]["warnings"].as_array().unwrap().iter().any(|w| w["code"] == "pause_hook"), "{plan}");
+    let (code, w) = pause(&cli, &["--min", "300ms"]);
+    assert_eq!(code, 0, "{w}");
+    let h = &w["hooks"][0];
+    assert_eq!(h["ok"], true, "{w}");
+    let tag = h["tag"].as_str().unwrap();
+    assert!(
+        tag.starts_with("quiesce-") && h["output"].as_str().unwrap().contains(&format!("snapshot {tag} created")),
+        "{h}"
+    );
+    let ran: i64 = std::fs::read_to_string(&stamp).unwrap().trim().parse().unwrap();
+    let (s, e) = (w["pause_start_timestamp_ms"].as_i64().unwrap(), w["pause_end_timestamp_ms"].as_i64().unwrap());
+    assert!(s <= ran && ran <= e, "the hook ran inside the window: {s} <= {ran} <= {e}");
+    // A failing hook: the window is failed, never a restore point, and the node is unpaused.
+    let out = cli.run(&["deployment", "edit", "d", "--pause-hook", &format!("default={}", bad.display())], None, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, w) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, 31, "{w}");
+    assert_eq!(w["status"], "failed");
+    assert!(w["restore_point"].is_null());
+    assert!(
+        w["problems"][0].as_str().unwrap().contains("exit status 3")
+            && w["problems"][0].as_str().unwrap().contains("not logged in"),
+        "{w}"
+    );
+    assert!(!node.node.is_paused());
+}

@@ -96,6 +96,8 @@ pub fn typescript_bindings() -> String {
         pause::NodeOutcome::decl(&cfg),
         pause::NodeState::decl(&cfg),
         pause::clock::ClockOffset::decl(&cfg),
+        pause::hooks::PauseHook::decl(&cfg),
+        pause::hooks::HookRun::decl(&cfg),
         pause::window::PauseWindow::decl(&cfg),
         catalog::history::Operation::decl(&cfg),
         catalog::CatalogStatus::decl(&cfg),

@@ -97,10 +97,23 @@ pub struct AdminTlsArgs {
     /// The host name their certificates carry, when it is not the endpoints' own. Empty string removes it.
     #[arg(long, value_name = "HOST")]
     admin_authority: Option<String>,
+    /// A command run inside every pause window for a storage snapshotted by its own tool: STORAGE=PROGRAM ARGS… (split on spaces, no shell; {tag} is the window's tag). Repeat; on edit the list is replaced.
+    #[arg(long = "pause-hook", value_name = "STORAGE=COMMAND")]
+    pause_hooks: Vec<String>,
 }
 
 impl AdminTlsArgs {
-    fn apply(self, i: &mut quiesce_engine::deployment::DeploymentInput) {
+    fn apply(self, i: &mut quiesce_engine::deployment::DeploymentInput) -> Result<()> {
+        if !self.pause_hooks.is_empty() {
+            i.pause_hooks = self
+                .pause_hooks
+                .iter()
+                .map(|h| {
+                    quiesce_engine::pause::hooks::PauseHook::parse(h)
+                        .map_err(|m| Error::invalid(format!("--pause-hook {m}")))
+                })
+                .collect::<Result<_>>()?;
+        }
         if let Some(on) = self.admin_tls {
             i.admin_tls = on;
         }
@@ -110,6 +123,7 @@ impl AdminTlsArgs {
         if let Some(a) = self.admin_authority {
             i.admin_authority = (!a.is_empty()).then_some(a);
         }
+        Ok(())
     }
 }
 
@@ -169,7 +183,7 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
                 admin_endpoints,
                 ..Default::default()
             };
-            admin.apply(&mut input);
+            admin.apply(&mut input)?;
             with_profiles(deployments.create(&input, None)?, "created")
         }
         DeploymentCmd::Edit {
@@ -202,7 +216,7 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
             if !admin_endpoints.is_empty() {
                 input.admin_endpoints = admin_endpoints;
             }
-            admin.apply(&mut input);
+            admin.apply(&mut input)?;
             with_profiles(deployments.update(&existing.id, &input)?, "updated")
         }
         DeploymentCmd::List => Ok(Output::Deployments { deployments: deployments.list()? }),

@@ -117,7 +117,7 @@ pub async fn run(
     // The pause has a journal of its own: its nodes, for its watchdog and the start-up step.
     let pj = Journal::begin(&home, "pause", format!("pause for the backup of deployment {}", d.name))?;
     let dump_cancel = cancel.child_token();
-    let (end, dumped) = {
+    let (end, dumped, runs) = {
         let dumps = b.dump_all(signals, gates, &sink, &dump_cancel);
         tokio::pin!(dumps);
         // Every unit connected and waiting at the start line before anything is paused.
@@ -163,15 +163,21 @@ pub async fn run(
                 }
             }
         }
+        // Hooks run inside the window too (a Cassandra snapshot beside the dumps).
+        let runs = if finished.is_none() {
+            pause::run_hooks(&d, paused.started_at, &opts, &sink, cancel).await
+        } else {
+            vec![]
+        };
         let end = paused.end(&pj, &sink).await;
         let dumped = match finished {
             Some(r) => r,
             None => dumps.await,
         };
-        (end, dumped)
+        (end, dumped, runs)
     };
     drop(pj);
-    let mut w = PauseWindow::of(&d, "backup", &end, pause::offsets(ds, &d, &opts).await);
+    let mut w = PauseWindow::of(&d, "backup", &end, pause::offsets(ds, &d, &opts).await).with_hooks(runs);
     let outcome = match (&dumped, w.safe) {
         (Err(e), _) => Err(Error::new(e.code, e.message.clone())),
         (Ok(()), false) => Err(Error::new(

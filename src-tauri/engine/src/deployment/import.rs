@@ -132,6 +132,7 @@ pub fn import(
             // (ScalarDB's own CA and authority settings are not read yet: set them with `deployment edit`.)
             admin_ca_file: None,
             admin_authority: None,
+            pause_hooks: vec![],
             storages_known: Some(p.storages_known),
         };
         deployments.create(&input, Some(source(p)))

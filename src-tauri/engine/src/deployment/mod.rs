@@ -174,6 +174,9 @@ pub struct Deployment {
     /// The host name their certificates carry, when it is not the endpoints' own.
     #[serde(default)]
     pub admin_authority: Option<String>,
+    /// Commands that run inside every pause window (a storage's own snapshot).
+    #[serde(default)]
+    pub pause_hooks: Vec<crate::pause::hooks::PauseHook>,
     /// False for a Cluster client whose storages were not given: every later
     /// step says "unknown" rather than guessing.
     pub storages_known: bool,
@@ -212,6 +215,7 @@ impl Deployment {
             admin_tls: self.admin_tls,
             admin_ca_file: self.admin_ca_file.clone(),
             admin_authority: self.admin_authority.clone(),
+            pause_hooks: self.pause_hooks.clone(),
             storages_known: Some(self.storages_known),
         }
     }
@@ -238,6 +242,8 @@ pub struct DeploymentInput {
     pub admin_ca_file: Option<String>,
     #[serde(default)]
     pub admin_authority: Option<String>,
+    #[serde(default)]
+    pub pause_hooks: Vec<crate::pause::hooks::PauseHook>,
     /// None: known when storages are given, unknown for a Cluster client without them.
     pub storages_known: Option<bool>,
 }
@@ -263,6 +269,7 @@ struct Checked {
     admin_tls: bool,
     admin_ca_file: Option<String>,
     admin_authority: Option<String>,
+    pause_hooks: Vec<crate::pause::hooks::PauseHook>,
     storages_known: bool,
 }
 
@@ -383,6 +390,14 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
         }
     }
     let (admin_ca_file, admin_authority) = check_admin_tls(input, &mut err);
+    for h in &input.pause_hooks {
+        if !input.storages.iter().any(|s| s.name == h.storage) {
+            err("pause_hooks", format!("The in-pause hook for \"{}\" names no storage of this deployment.", h.storage));
+        }
+        if h.argv.is_empty() || h.argv.iter().any(|a| a.contains('\0')) {
+            err("pause_hooks", format!("The in-pause hook for \"{}\" has no program (or a NUL character).", h.storage));
+        }
+    }
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -400,6 +415,7 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
         admin_tls: input.admin_tls,
         admin_ca_file,
         admin_authority,
+        pause_hooks: input.pause_hooks.clone(),
         storages_known,
     })
 }
@@ -574,6 +590,7 @@ fn build(
         admin_tls: c.admin_tls,
         admin_ca_file: c.admin_ca_file,
         admin_authority: c.admin_authority,
+        pause_hooks: c.pause_hooks,
         storages_known: c.storages_known,
         source,
         created_at,

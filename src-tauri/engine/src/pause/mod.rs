@@ -14,6 +14,7 @@
 //! unsafe.
 
 pub mod clock;
+pub mod hooks;
 pub mod watchdog;
 pub mod window;
 
@@ -508,6 +509,22 @@ pub async fn offsets(
     out
 }
 
+/// The deployment's in-pause hooks, run while every node is paused.
+pub async fn run_hooks(
+    d: &Deployment,
+    started: DateTime<Utc>,
+    opts: &PauseOptions,
+    sink: &Sink,
+    cancel: &CancellationToken,
+) -> Vec<hooks::HookRun> {
+    if d.pause_hooks.is_empty() {
+        return vec![];
+    }
+    job::phase(sink, "hooks", format!("Running {} in-pause hook(s)…", d.pause_hooks.len()));
+    let limit = opts.max_wait.max(Duration::from_secs(60));
+    hooks::run_all(&d.pause_hooks, &window::PauseWindow::tag_of(started), limit, cancel).await
+}
+
 /// `quiesce pause D`: pause every node, hold at least `min_hold`, unpause,
 /// and keep the window in the catalog (for deployments restored by PITR).
 pub async fn hold(
@@ -547,8 +564,9 @@ pub async fn hold(
         }
     }
     let cancelled = cancel.is_cancelled();
+    let runs = run_hooks(&d, p.started_at, opts, sink, cancel).await;
     let end = p.end(&journal, sink).await;
-    let mut w = window::PauseWindow::of(&d, "pause", &end, offsets(ds, &d, opts).await);
+    let mut w = window::PauseWindow::of(&d, "pause", &end, offsets(ds, &d, opts).await).with_hooks(runs);
     if cancelled && end.paused_ms < opts.min_hold.as_secs_f64() * 1000.0 {
         w.safe = false;
         w.status = "unsafe".into();

@@ -56,6 +56,9 @@ pub struct PauseWindow {
     pub restore_point: Option<DateTime<Utc>>,
     #[ts(type = "number | null")]
     pub restore_point_ms: Option<i64>,
+    /// The in-pause hooks that ran in it.
+    #[serde(default)]
+    pub hooks: Vec<super::hooks::HookRun>,
     /// Who and where.
     pub user: String,
     pub host: String,
@@ -119,6 +122,7 @@ impl PauseWindow {
             safe_to: interval.map(|i| i.1),
             restore_point,
             restore_point_ms: restore_point.map(|t| t.timestamp_millis()),
+            hooks: vec![],
             user: std::env::var("USER").unwrap_or_default(),
             host: crate::job::journal::host_name(),
         }
@@ -150,9 +154,33 @@ impl PauseWindow {
             safe_to: None,
             restore_point: None,
             restore_point_ms: None,
+            hooks: vec![],
             user: std::env::var("USER").unwrap_or_default(),
             host: crate::job::journal::host_name(),
         }
+    }
+
+    /// Records the hooks that ran in it: one that failed fails the window.
+    pub fn with_hooks(mut self, runs: Vec<super::hooks::HookRun>) -> PauseWindow {
+        for r in runs.iter().filter(|r| !r.ok) {
+            self.problems.push(format!(
+                "the in-pause hook of storage {} failed ({}): {}",
+                r.storage,
+                r.exit_status.map(|c| format!("exit status {c}")).unwrap_or_else(|| "did not finish".into()),
+                r.output.lines().last().unwrap_or("")
+            ));
+            self.status = "failed".into();
+            self.safe = false;
+            self.restore_point = None;
+            self.restore_point_ms = None;
+        }
+        self.hooks = runs;
+        self
+    }
+
+    /// The tag hooks get (a snapshot's name): the window's.
+    pub fn tag_of(started: DateTime<Utc>) -> String {
+        format!("quiesce-{}", started.format("%Y%m%dT%H%M%SZ"))
     }
 
     /// Writes it into the catalog (atomically, private); returns its path.

@@ -466,6 +466,17 @@ fn guide_warnings(
             "Cassandra: with replication (e.g. factor 3) one lost node is repaired from its replicas without a consistent backup; a consistent cluster-wide snapshot is needed when a quorum of nodes loses its data.".into(),
         );
     }
+    for h in &d.pause_hooks {
+        warn(
+            Severity::Info,
+            "pause_hook",
+            format!(
+                "Inside every pause window, storage \"{}\" runs its own snapshot: {} ({{tag}} is the window's tag).",
+                h.storage,
+                h.render()
+            ),
+        );
+    }
     if d.transaction_manager == TransactionManager::Jdbc {
         warn(
             Severity::Info,

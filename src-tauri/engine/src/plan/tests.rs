@@ -47,6 +47,7 @@ fn deployment(profiles: &[&Profile], mapping: &[(&str, &str)]) -> (Deployment, V
         admin_tls: false,
         admin_ca_file: None,
         admin_authority: None,
+        pause_hooks: vec![],
         storages_known: true,
         source: None,
         created_at: Default::default(),

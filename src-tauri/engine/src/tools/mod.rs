@@ -35,6 +35,9 @@ enum Arg {
     Operand(String),
     /// `--`: what follows is operands only.
     EndOfOptions,
+    /// An argument of a command the user wrote (an in-pause hook): passed
+    /// as written, option or not — the command line is theirs.
+    User(String),
 }
 
 /// A command as it will run: program, typed arguments, environment (never a
@@ -84,6 +87,12 @@ impl CommandLine {
         self
     }
 
+    /// An argument of the user's own command (an in-pause hook).
+    pub fn user_arg(mut self, v: impl Into<String>) -> Self {
+        self.args.push(Arg::User(v.into()));
+        self
+    }
+
     /// `--`: every later argument is an operand.
     pub fn end_of_options(mut self) -> Self {
         self.args.push(Arg::EndOfOptions);
@@ -107,7 +116,7 @@ impl CommandLine {
             .map(|a| match a {
                 Arg::Flag(f) => (*f).to_string(),
                 Arg::Opt(n, v) => format!("{n}={v}"),
-                Arg::Operand(v) => v.clone(),
+                Arg::Operand(v) | Arg::User(v) => v.clone(),
                 Arg::EndOfOptions => "--".into(),
             })
             .collect()
@@ -128,7 +137,7 @@ impl CommandLine {
                         short(&self.program)
                     )))
                 }
-                Arg::Operand(v) | Arg::Opt(_, v) if nul(v) => {
+                Arg::Operand(v) | Arg::Opt(_, v) | Arg::User(v) if nul(v) => {
                     return Err(Error::invalid(format!(
                         "A value for {} holds a NUL character, which no command line can carry: {}",
                         short(&self.program),
