@@ -7,7 +7,11 @@
 //! memory. Then the same for restores: the native restore command run by hand
 //! against Quiesce's restore (checks, restore; and with its verification and
 //! audit), into an empty target prepared before each run.
-//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite]
+//! And the pause case: a deployment on three databases (PostgreSQL, MariaDB,
+//! a SQLite coordinator) of about SIZE MB in all, backed up inside one pause
+//! through a test Scalar Admin node: how long the nodes stayed paused, against
+//! the backup's duration (what "pause for the whole backup" would hold).
+//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite,pause]
 
 use quiesce_testsupport::mariadb::MariaDbServer;
 use quiesce_testsupport::postgres::{PgOptions, PgServer, SUPERUSER};
@@ -179,7 +183,7 @@ fn quiesce(home: &Path, args: &str) -> String {
 fn main() {
     let size_mb: u64 = arg("--size-mb", "1000").parse().unwrap();
     let runs: usize = arg("--runs", "5").parse().unwrap();
-    let only = arg("--only", "pg,mysql,sqlite");
+    let only = arg("--only", "pg,mysql,sqlite,pause");
     let scratch_root = std::env::var("QUIESCE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| std::env::temp_dir());
     let scratch = tempfile::Builder::new().prefix("qzbench").tempdir_in(&scratch_root).unwrap();
     let free_mb: u64 = sh(&format!("df -Pm '{}' | awk 'NR==2{{print $4}}'", scratch.path().display())).parse().unwrap();
@@ -472,4 +476,78 @@ fn main() {
             "Quiesce restore (+ verification and audit)",
         );
     }
+
+    if only.contains("pause") {
+        pause_case(size_mb, runs, scratch.path(), &home);
+    }
+}
+
+/// The pause case (see the module's doc).
+fn pause_case(size_mb: u64, runs: usize, scratch: &Path, home: &Path) {
+    let node = quiesce_testsupport::admin::AdminServer::start(None);
+    let third = (size_mb / 3).max(1) * 2800;
+    let pg = PgServer::start(PgOptions::default());
+    let db = pg.create_database();
+    let lp = Layout {
+        system: "scalardb".into(),
+        coordinator: "coordinator".into(),
+        bank: "pbank".into(),
+        audit: "paudit".into(),
+        with_coordinator: false,
+        with_metadata: true,
+    };
+    pg.psql(&db, &lp.sql(Engine::Postgres, 100, 1000));
+    pg.psql(&db, &format!("INSERT INTO paudit.transfers (transfer_id, amount, tx_id, tx_state, tx_version) SELECT 'e' || g, g, md5(g::text) || repeat(chr(65 + g % 26), 200), 3, 1 FROM generate_series(1, {third}) g"));
+    let my = MariaDbServer::start();
+    let lm = Layout { bank: "mbank".into(), audit: "maudit".into(), ..lp.clone() };
+    my.sql(&lm.sql(Engine::Mysql, 100, 1000));
+    my.sql(&format!("USE mbank; INSERT INTO maudit.transfers (transfer_id, amount, tx_id, tx_state, tx_version) SELECT CONCAT('e', seq), seq, CONCAT(md5(seq), REPEAT(CHAR(65 + seq % 26), 60)), 3, 1 FROM seq_1_to_{third}"));
+    my.sql("CREATE USER 'bench'@'%' IDENTIFIED BY 'bench'; GRANT ALL ON *.* TO 'bench'@'%';");
+    let lite = scratch.join("coordinator.sqlite");
+    let sql = scratch.join("coordinator.sql");
+    std::fs::write(&sql, format!(
+        "CREATE TABLE \"scalardb$metadata\" (full_table_name TEXT, column_name TEXT, data_type TEXT NOT NULL, key_type TEXT, clustering_order TEXT, indexed BOOLEAN NOT NULL, ordinal_position INTEGER NOT NULL, PRIMARY KEY (full_table_name, column_name));\n\
+         CREATE TABLE \"coordinator$state\" (tx_id TEXT, tx_state INT NOT NULL, tx_created_at BIGINT NOT NULL, tx_child_ids TEXT, PRIMARY KEY (tx_id));\n\
+         WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {third}) INSERT INTO \"coordinator$state\" SELECT 't' || x, 3, x, NULL FROM g;\n"
+    ))
+    .unwrap();
+    sh(&format!("sqlite3 '{}' < '{}'", lite.display(), sql.display()));
+    let q = |a: &str| quiesce(home, a);
+    let sock = pg.socket_dir().display().to_string();
+    sh(&q(&format!("profile add --name pause-pg --kind postgresql --host '{sock}' --port {} --user {SUPERUSER} --database {db} --ssl-mode disable", pg.port)));
+    sh(&format!("echo bench | {}", q(&format!("profile add --name pause-my --kind mysql --host 127.0.0.1 --port {} --user bench --ssl-mode disable --password-stdin", my.port))));
+    sh(&q(&format!("profile add --name pause-lite --kind sqlite --path '{}'", lite.display())));
+    sh(&format!(
+        "{} >/dev/null",
+        q(&format!(
+            "deployment create pause-d --storage p=pause-pg --storage m=pause-my --storage s=pause-lite --map pbank=p --map paudit=p --map mbank=m --map maudit=m --map coordinator=s --default-storage p --admin-endpoint {}",
+            node.endpoint()
+        ))
+    ));
+    println!();
+    println!("Pause: a deployment on 3 databases (~{size_mb} MB in all), backed up inside one pause, {runs} runs");
+    let (mut paused, mut total) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let out = tempfile::tempdir_in(scratch).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&sh(&q(&format!("backup pause-d --out '{}' --json", out.path().display())))).unwrap();
+        let p = &v["backup"]["pause"];
+        let ms = |k: &str| chrono_ms(p[k].as_str().unwrap());
+        paused.push(ms("ended_at") - ms("started_at"));
+        total.push(v["backup"]["duration_ms"].as_f64().unwrap());
+    }
+    let (p, t) = (median(paused), median(total));
+    println!("  nodes paused        {p:>9.0} ms (median)");
+    println!("  backup              {t:>9.0} ms (median): what pausing for the whole backup would hold");
+    println!(
+        "  paused / backup     {:>9.1} % (goal: paused <= 100 ms beyond opening the snapshots, whatever the size)",
+        p / t * 100.0
+    );
+    println!("  Scalar Admin calls: {} pause(s), {} unpause(s)", node.node.count("pause"), node.node.count("unpause"));
+}
+
+/// Epoch ms of an RFC 3339 time (no chrono here: the manifest's times are UTC, `…Z`).
+fn chrono_ms(s: &str) -> f64 {
+    let out = sh(&format!("date -u -d '{s}' +%s%3N"));
+    out.parse().unwrap()
 }
