@@ -256,7 +256,7 @@ impl Backup {
             gate,
         };
         let r = dump::dump_unit(&job).await;
-        // A tool that opens no snapshot of its own (mydumper) held it for the whole dump.
+        // A tool that never said its snapshot was open held the pause to its end.
         job.snapshot_open();
         r
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     let tables = super::mysql::count_all(job).await?;
     let Dump { opts, dir, live, sink, cancel, .. } = *job;
-    // mydumper opens its snapshot inside its own run: the pause lasts the dump.
+    // mydumper opens its snapshots inside its own run, after the start line.
     job.ready_then_go().await?;
     let p = &job.unit.profile;
     // mydumper reads its own group; the client group keeps other tools happy.
@@ -53,12 +53,20 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     let stop = cancel.child_token();
     let flagged = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let inner = job.log_sink("dumping data for");
+    // In a pause, the pause can end once every thread's transaction is open:
+    // mydumper says so (every release since 0.9) before releasing its lock.
+    let opened_said = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let log: pipeline::LogFn = {
-        let (stop, flagged) = (stop.clone(), flagged.clone());
+        let (stop, flagged, said, opened) = (stop.clone(), flagged.clone(), opened_said.clone(), job.opened.clone());
         Arc::new(move |line: String| {
             if inconsistent(&line) {
                 flagged.store(true, Ordering::Relaxed);
                 stop.cancel();
+            } else if line.contains(SNAPSHOTS_OPEN) && !flagged.load(Ordering::Relaxed) {
+                said.store(true, Ordering::Relaxed);
+                if let Some(f) = &opened {
+                    f();
+                }
             }
             inner(line)
         })
@@ -111,10 +119,17 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         tables,
         files,
         restore_hint: commands::mysql_restore_hint(DumpFormat::Directory),
-        notes: vec![],
+        notes: if job.gate.is_some() && !opened_said.load(Ordering::Relaxed) {
+            vec![format!("mydumper never said \"{SNAPSHOTS_OPEN}\", so ScalarDB stayed paused until its dump ended.")]
+        } else {
+            vec![]
+        },
         writers_blocked_ms: None,
     })
 }
+
+/// mydumper's line once every thread's consistent-snapshot transaction is open.
+const SNAPSHOTS_OPEN: &str = "Transactions started, unlocking tables";
 
 /// How long mydumper may go without a log line or a written byte.
 const MYDUMPER_STALL: std::time::Duration = std::time::Duration::from_secs(30);
