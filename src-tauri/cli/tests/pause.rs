@@ -331,3 +331,37 @@ fn in_pause_hooks_run_inside_the_window_with_its_tag_and_a_failing_one_fails_it(
     );
     assert!(!node.node.is_paused());
 }
+
+#[test]
+fn a_second_pauser_on_this_machine_is_refused_naming_the_first_and_the_first_is_untouched() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    deployment(&cli, &[&node], &[]);
+    let mut first = cli
+        .cmd()
+        .args(["pause", "d", "--min", "3s", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let t = Instant::now();
+    while !node.node.is_paused() {
+        assert!(t.elapsed() < Duration::from_secs(20), "the node was never paused");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Another process (the app or a CLI on the same state): refused with who
+    // holds the node, before asking anything of it; an operator's unpause too.
+    let (code, v) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, quiesce_engine::ErrorCode::Busy.exit_code(), "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("is being paused by") && msg.contains(&format!("process {}", first.id())), "{msg}");
+    let (code, v) = cli.json(&["unpause", "d"], None, &[]);
+    assert_eq!(code, quiesce_engine::ErrorCode::Busy.exit_code(), "{v}");
+    assert!(node.node.is_paused(), "the first pause still holds");
+    assert_eq!((calls(&node, "pause"), calls(&node, "unpause")), (1, 0));
+    let out = first.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let w: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(w["status"], "ok", "{w}");
+    assert!(!node.node.is_paused());
+}
