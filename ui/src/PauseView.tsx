@@ -118,7 +118,7 @@ export function WindowReport({ w }: { w: PauseWindow }) {
           <thead><tr><th>Clock of</th><th>Offset</th><th>±</th><th>How</th></tr></thead>
           <tbody>
             {w.offsets.map((o, i) => (
-              <tr key={i}><td>{o.source}</td><td>{o.offset_ms.toFixed(1)} ms</td><td>{Number.isFinite(o.uncertainty_ms) ? `${o.uncertainty_ms.toFixed(1)} ms` : "?"}</td><td>{o.how}</td></tr>
+              <tr key={i}><td>{o.source}</td><td>{o.offset_ms.toFixed(1)} ms</td><td>{o.uncertainty_ms != null && Number.isFinite(o.uncertainty_ms) ? `${o.uncertainty_ms.toFixed(1)} ms` : "unknown"}</td><td>{o.how}</td></tr>
             ))}
           </tbody>
         </table>

@@ -470,7 +470,11 @@ export type ClockOffset = {
 /**
  * The profile (or storage) it was measured on.
  */
-source: string, offset_ms: number, uncertainty_ms: number, 
+source: string, offset_ms: number, 
+/**
+ * Infinite when the clock could not be read (`null` in JSON, read back as such).
+ */
+uncertainty_ms: number | null, 
 /**
  * measured, local (a file on this machine), configured (a bound), unavailable.
  */

@@ -624,7 +624,11 @@ fn print_window(w: &quiesce_engine::pause::window::PauseWindow) {
         );
     }
     for o in &w.offsets {
-        println!("  clock        {:<24} {:+.1} ms ± {:.1} ({})", o.source, o.offset_ms, o.uncertainty_ms, o.how);
+        if o.uncertainty_ms.is_finite() {
+            println!("  clock        {:<24} {:+.1} ms ± {:.1} ({})", o.source, o.offset_ms, o.uncertainty_ms, o.how);
+        } else {
+            println!("  clock        {:<24} unknown ({})", o.source, o.how);
+        }
     }
     for p in &w.problems {
         println!("  problem      {p}");

@@ -337,7 +337,7 @@ fn a_second_pauser_on_this_machine_is_refused_naming_the_first_and_the_first_is_
     let node = AdminServer::start(None);
     let cli = Cli::new();
     deployment(&cli, &[&node], &[]);
-    let mut first = cli
+    let first = cli
         .cmd()
         .args(["pause", "d", "--min", "3s", "--json"])
         .stdout(std::process::Stdio::piped())

@@ -13,14 +13,37 @@ use std::time::Duration;
 use ts_rs::TS;
 
 /// One database's clock against this machine's: server = local + offset, ± uncertainty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct ClockOffset {
     /// The profile (or storage) it was measured on.
     pub source: String,
     pub offset_ms: f64,
+    /// Infinite when the clock could not be read (`null` in JSON, read back as such).
+    #[ts(type = "number | null")]
     pub uncertainty_ms: f64,
     /// measured, local (a file on this machine), configured (a bound), unavailable.
     pub how: String,
+}
+
+// By hand: JSON has no infinity (serde_json writes null), and a window with
+// an unread clock must load again as it was written.
+impl<'de> Deserialize<'de> for ClockOffset {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            source: String,
+            offset_ms: f64,
+            uncertainty_ms: Option<f64>,
+            how: String,
+        }
+        let r = Raw::deserialize(d)?;
+        Ok(ClockOffset {
+            source: r.source,
+            offset_ms: r.offset_ms,
+            uncertainty_ms: r.uncertainty_ms.unwrap_or(f64::INFINITY),
+            how: r.how,
+        })
+    }
 }
 
 /// Measures one database's offset (a few samples, the tightest kept).

@@ -82,7 +82,17 @@ impl PauseWindow {
     ) -> PauseWindow {
         let mut problems = end.problems.clone();
         let interval = clock::safe_interval(end.started_at, end.ended_at, &offsets);
-        if interval.is_none() {
+        let unread: Vec<String> = offsets
+            .iter()
+            .filter(|o| !o.uncertainty_ms.is_finite())
+            .map(|o| format!("{} ({})", o.source, o.how))
+            .collect();
+        if !unread.is_empty() {
+            problems.push(format!(
+                "The clock of {} could not be read, so no restore time can be shown to fall inside the window on it. Make it reachable from this machine and pause again.",
+                unread.join(", ")
+            ));
+        } else if interval.is_none() {
             let worst = offsets.iter().map(|o| o.offset_ms.abs() + o.uncertainty_ms).fold(0.0, f64::max);
             problems.push(format!(
                 "The window ({:.0} ms) is too short for the clocks' offsets (up to {worst:.0} ms): no restore time is inside it on every database. Pause longer (--min).",
@@ -198,5 +208,80 @@ impl PauseWindow {
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| Error::invalid(format!("{} is not a pause window ({e}).", path.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deployment::{Deployment, TransactionManager};
+
+    fn d() -> Deployment {
+        Deployment {
+            id: "d".into(),
+            name: "d".into(),
+            transaction_manager: TransactionManager::ConsensusCommit,
+            storages: vec![],
+            namespace_mapping: vec![],
+            default_storage: None,
+            coordinator_namespace: "coordinator".into(),
+            system_namespace: "scalardb".into(),
+            admin_endpoints: vec![],
+            admin_tls: false,
+            admin_ca_file: None,
+            admin_authority: None,
+            pause_hooks: vec![],
+            storages_known: true,
+            source: None,
+            created_at: Default::default(),
+            updated_at: Default::default(),
+        }
+    }
+
+    fn end(ms: i64) -> PauseEnd {
+        let started_at = DateTime::from_timestamp_millis(1_790_000_000_000).unwrap();
+        PauseEnd {
+            started_at,
+            ended_at: started_at + chrono::Duration::milliseconds(ms),
+            paused_ms: ms as f64,
+            outcomes: vec![],
+            problems: vec![],
+        }
+    }
+
+    fn off(source: &str, offset_ms: f64, uncertainty_ms: f64, how: &str) -> ClockOffset {
+        ClockOffset { source: source.into(), offset_ms, uncertainty_ms, how: how.into() }
+    }
+
+    #[test]
+    fn the_restore_point_is_the_middle_of_the_safe_interval_and_an_unread_clock_makes_it_unsafe() {
+        let w = PauseWindow::of(&d(), "pause", &end(5000), vec![off("pg", 200.0, 1.0, "measured")]);
+        assert!(w.safe, "{:?}", w.problems);
+        assert_eq!(w.status, "ok");
+        let (a, b) = (w.safe_from.unwrap(), w.safe_to.unwrap());
+        assert_eq!(w.restore_point.unwrap(), a + (b - a) / 2);
+        assert_eq!(w.pause_start_timestamp_ms, Some(1_790_000_000_000));
+        assert_eq!(w.pause_end_timestamp_ms, Some(1_790_000_005_000));
+        // ISO 8601 with an offset, always (the Kubernetes tool prints none).
+        let iso = w.pause_start_date_time.unwrap();
+        assert!(DateTime::parse_from_rfc3339(&iso).is_ok(), "{iso}");
+
+        let unread = off("maria", 0.0, f64::INFINITY, "unavailable: connection refused");
+        let w = PauseWindow::of(&d(), "pause", &end(5000), vec![unread]);
+        assert!(!w.safe && w.status == "unsafe" && w.restore_point.is_none());
+        assert!(
+            w.problems[0].contains("clock of maria (unavailable: connection refused) could not be read"),
+            "{:?}",
+            w.problems
+        );
+        // Kept in the catalog and read back as it was written (an unknown offset too).
+        let root = tempfile::tempdir().unwrap();
+        let path = w.save(root.path()).unwrap();
+        let back = PauseWindow::read(&path).unwrap();
+        assert_eq!((back.status.as_str(), back.problems.clone()), ("unsafe", w.problems.clone()));
+        assert!(back.offsets[0].uncertainty_ms.is_infinite());
+
+        let w = PauseWindow::of(&d(), "pause", &end(100), vec![off("dynamo", 0.0, 1000.0, "configured")]);
+        assert!(!w.safe && w.problems[0].contains("too short for the clocks' offsets"), "{:?}", w.problems);
     }
 }
