@@ -365,3 +365,74 @@ fn a_second_pauser_on_this_machine_is_refused_naming_the_first_and_the_first_is_
     assert_eq!(w["status"], "ok", "{w}");
     assert!(!node.node.is_paused());
 }
+
+#[test]
+fn a_name_that_resolves_to_several_addresses_is_one_node_per_address() {
+    // A Kubernetes headless service: one name, a record per pod. The seam is
+    // a private /etc/hosts bind-mounted in a mount namespace of the CLI's own
+    // (a user namespace too when not root), so the real resolver reads it.
+    let a = AdminServer::start(None);
+    let port = a.addr.port();
+    let b = AdminServer::start_on(format!("127.0.0.2:{port}").parse().unwrap(), None, None);
+    let cli = Cli::new();
+    let file = cli.home.path().join("app.sqlite");
+    rusqlite::Connection::open(&file).unwrap().execute_batch("CREATE TABLE t (x INT)").unwrap();
+    let hosts = cli.home.path().join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.1 scalardb-headless\n127.0.0.2 scalardb-headless\n").unwrap();
+    let endpoint = format!("scalardb-headless:{port}");
+    let in_ns = |args: &[&str]| -> (i32, Value) {
+        let mut c = std::process::Command::new("unshare");
+        // Root (as CI runs) needs no user namespace; the effective uid from /proc.
+        let root = std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+        if !root {
+            c.args(["--user", "--map-root-user"]);
+        }
+        c.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            "mount --bind \"$1\" /etc/hosts && shift && exec \"$@\"",
+            "sh",
+        ])
+        .arg(&hosts)
+        .arg(env!("CARGO_BIN_EXE_quiesce"))
+        .args(args)
+        .arg("--json")
+        .env("QUIESCE_HOME", cli.home.path())
+        .env_remove("QUIESCE_LOG");
+        let out = c.output().expect("unshare (util-linux) runs");
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap(), v)
+    };
+    for args in [
+        vec!["profile", "add", "--name", "lite", "--kind", "sqlite", "--path", file.to_str().unwrap()],
+        vec!["deployment", "create", "d", "--storage", "lite", "--admin-endpoint", &endpoint],
+    ] {
+        let (code, v) = cli.json(&args, None, &[]);
+        assert_eq!(code, 0, "{v}");
+    }
+    // Outside the namespace the name does not resolve: the seam is what resolves it.
+    let (code, _) = cli.json(&["nodes", "d"], None, &[]);
+    assert_ne!(code, 0, "scalardb-headless resolved without the private hosts file");
+    let (code, v) = in_ns(&["nodes", "d"]);
+    assert_eq!(code, 0, "{v}");
+    let states = v["nodes"].as_array().unwrap();
+    assert!(
+        states.len() == 2 && states.iter().all(|n| n["paused"] == false && n["node"]["host"] == "scalardb-headless"),
+        "{v}"
+    );
+    let (code, w) = in_ns(&["pause", "d", "--min", "200ms"]);
+    assert_eq!(code, 0, "{w}");
+    let mut addrs: Vec<String> =
+        w["nodes"].as_array().unwrap().iter().map(|n| n["node"]["addr"].as_str().unwrap().to_string()).collect();
+    addrs.sort();
+    assert_eq!(addrs, [format!("127.0.0.1:{port}"), format!("127.0.0.2:{port}")], "{w}");
+    assert_eq!((calls(&a, "pause"), calls(&b, "pause")), (1, 1));
+    assert!(!a.node.is_paused() && !b.node.is_paused());
+}
