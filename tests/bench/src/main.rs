@@ -485,7 +485,8 @@ fn main() {
 /// The pause case (see the module's doc).
 fn pause_case(size_mb: u64, runs: usize, scratch: &Path, home: &Path) {
     let node = quiesce_testsupport::admin::AdminServer::start(None);
-    let third = (size_mb / 3).max(1) * 2800;
+    // Rows per MB of each engine's table (measured here), a third of the size each.
+    let third = (size_mb / 3).max(1);
     let pg = PgServer::start(PgOptions::default());
     let db = pg.create_database();
     let lp = Layout {
@@ -497,18 +498,19 @@ fn pause_case(size_mb: u64, runs: usize, scratch: &Path, home: &Path) {
         with_metadata: true,
     };
     pg.psql(&db, &lp.sql(Engine::Postgres, 100, 1000));
-    pg.psql(&db, &format!("INSERT INTO paudit.transfers (transfer_id, amount, tx_id, tx_state, tx_version) SELECT 'e' || g, g, md5(g::text) || repeat(chr(65 + g % 26), 200), 3, 1 FROM generate_series(1, {third}) g"));
+    pg.psql(&db, &format!("INSERT INTO paudit.transfers (transfer_id, amount, tx_id, tx_state, tx_version) SELECT 'e' || g, g, md5(g::text) || repeat(chr(65 + g % 26), 200), 3, 1 FROM generate_series(1, {}) g", third * 2800));
     let my = MariaDbServer::start();
     let lm = Layout { bank: "mbank".into(), audit: "maudit".into(), ..lp.clone() };
     my.sql(&lm.sql(Engine::Mysql, 100, 1000));
-    my.sql(&format!("USE mbank; INSERT INTO maudit.transfers (transfer_id, amount, tx_id, tx_state, tx_version) SELECT CONCAT('e', seq), seq, CONCAT(md5(seq), REPEAT(CHAR(65 + seq % 26), 60)), 3, 1 FROM seq_1_to_{third}"));
+    my.sql(&format!("USE mbank; INSERT INTO maudit.transfers (transfer_id, amount, tx_id, tx_state, tx_version) SELECT CONCAT('e', seq), seq, CONCAT(md5(seq), REPEAT(CHAR(65 + seq % 26), 60)), 3, 1 FROM seq_1_to_{}", third * 4000));
     my.sql("CREATE USER 'bench'@'%' IDENTIFIED BY 'bench'; GRANT ALL ON *.* TO 'bench'@'%';");
     let lite = scratch.join("coordinator.sqlite");
     let sql = scratch.join("coordinator.sql");
     std::fs::write(&sql, format!(
         "CREATE TABLE \"scalardb$metadata\" (full_table_name TEXT, column_name TEXT, data_type TEXT NOT NULL, key_type TEXT, clustering_order TEXT, indexed BOOLEAN NOT NULL, ordinal_position INTEGER NOT NULL, PRIMARY KEY (full_table_name, column_name));\n\
          CREATE TABLE \"coordinator$state\" (tx_id TEXT, tx_state INT NOT NULL, tx_created_at BIGINT NOT NULL, tx_child_ids TEXT, PRIMARY KEY (tx_id));\n\
-         WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {third}) INSERT INTO \"coordinator$state\" SELECT 't' || x, 3, x, NULL FROM g;\n"
+         WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {}) INSERT INTO \"coordinator$state\" SELECT 't' || x || hex(randomblob(96)), 3, x, NULL FROM g;\n",
+        third * 2200
     ))
     .unwrap();
     sh(&format!("sqlite3 '{}' < '{}'", lite.display(), sql.display()));
@@ -524,8 +526,17 @@ fn pause_case(size_mb: u64, runs: usize, scratch: &Path, home: &Path) {
             node.endpoint()
         ))
     ));
+    let mb = |b: &str| b.trim().parse::<f64>().unwrap_or(0.0) / 1e6;
+    let sizes = [
+        mb(&pg.psql(&db, "SELECT pg_database_size(current_database())")),
+        mb(&my.sql("ANALYZE TABLE maudit.transfers; SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema IN ('mbank', 'maudit')").lines().last().unwrap_or("")),
+        std::fs::metadata(&lite).unwrap().len() as f64 / 1e6,
+    ];
     println!();
-    println!("Pause: a deployment on 3 databases (~{size_mb} MB in all), backed up inside one pause, {runs} runs");
+    println!(
+        "Pause: a deployment on 3 databases (PostgreSQL {:.0} MB, MariaDB {:.0} MB, SQLite coordinator {:.0} MB), backed up inside one pause, {runs} runs",
+        sizes[0], sizes[1], sizes[2]
+    );
     let (mut paused, mut total) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let out = tempfile::tempdir_in(scratch).unwrap();
