@@ -126,3 +126,54 @@ async fn a_pause_plan_backup_shows_its_nodes_and_the_measured_pause() {
     assert_eq!(node.node.count("pause"), 1);
     assert!(!node.node.is_paused());
 }
+
+/// The app's process for this sandbox (its environment names the state dir).
+fn app_pid(qhome: &std::path::Path) -> Option<u32> {
+    let want = format!("QUIESCE_HOME={}", qhome.display());
+    std::fs::read_dir("/proc").unwrap().flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(e.path().join("exe")).ok()?;
+        let env = std::fs::read(e.path().join("environ")).ok()?;
+        (exe.file_name()?.to_str()? == "quiesce-app" && env.split(|b| *b == 0).any(|v| v == want.as_bytes()))
+            .then_some(pid)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_to_the_app_mid_pause_unpauses_before_it_exits_and_marks_the_window() {
+    let node = AdminServer::start(None);
+    let sandbox = Sandbox::new();
+    deployment(&sandbox, &node);
+    let driver = start_driver(&sandbox.home, &sandbox.qhome);
+    let client = connect(&driver).await;
+    let (n2, q2) = (node.node.clone(), sandbox.qhome.clone());
+    drive(&client, move |c| async move {
+        wait_for(&c, "[data-testid='nav-pause']").await.click().await.unwrap();
+        fill(&c, "[data-testid='pause-min']", "120").await;
+        wait_for(&c, "[data-testid='start-pause']").await.click().await.unwrap();
+        wait_for(&c, "[data-testid='pause-countdown']").await;
+        assert!(n2.is_paused());
+        let pid = app_pid(&q2).expect("the app's process");
+        assert!(std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());
+        let t = Instant::now();
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            assert!(t.elapsed() < Duration::from_secs(30), "the app did not exit after SIGTERM");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // Unpaused by the app itself before it exited, not later by its watchdog.
+        assert!(!n2.is_paused(), "the app exited with the node paused");
+    })
+    .await;
+    drop(driver);
+    assert_eq!((node.node.count("pause"), node.node.count("unpause")), (1, 1));
+    // The app ended the window itself: kept, marked, never a restore point.
+    let dir = sandbox.qhome.join("data/backups/payments");
+    let w: serde_json::Value = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().ends_with(".window.json"))
+        .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
+        .expect("the window was saved");
+    assert_eq!(w["status"], "unsafe", "{w}");
+    assert!(w["restore_point"].is_null() && w["problems"].to_string().contains("cancelled"), "{w}");
+}
