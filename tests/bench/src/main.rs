@@ -529,7 +529,7 @@ fn pause_case(size_mb: u64, runs: usize, scratch: &Path, home: &Path) {
     let mb = |b: &str| b.trim().parse::<f64>().unwrap_or(0.0) / 1e6;
     let sizes = [
         mb(&pg.psql(&db, "SELECT pg_database_size(current_database())")),
-        mb(&my.sql("ANALYZE TABLE maudit.transfers; SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema IN ('mbank', 'maudit')").lines().last().unwrap_or("")),
+        mb(my.sql("ANALYZE TABLE maudit.transfers; SELECT SUM(data_length + index_length) FROM information_schema.tables WHERE table_schema IN ('mbank', 'maudit')").lines().last().unwrap_or("")),
         std::fs::metadata(&lite).unwrap().len() as f64 / 1e6,
     ];
     println!();
