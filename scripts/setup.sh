@@ -18,7 +18,8 @@ pkgs=(build-essential pkg-config file curl libwebkit2gtk-4.1-dev libxdo-dev libs
       libayatana-appindicator3-dev librsvg2-dev libdbus-1-dev libsecret-1-dev)
 if [ "$want_test" = 1 ]; then
   pkgs+=(xvfb xauth webkit2gtk-driver dbus-x11 gnome-keyring imagemagick
-         postgresql postgresql-client mariadb-server mariadb-client sqlite3 zstd mydumper time)
+         postgresql postgresql-client mariadb-server mariadb-client sqlite3 zstd mydumper time
+         shellcheck tzdata)
 fi
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)

@@ -35,6 +35,13 @@ fn main() {
         "start_pause",
         "unpause_deployment",
         "list_history",
+        "get_timeline",
+        "pick_point",
+        "get_runbook",
+        "set_runbook_tick",
+        "export_runbook",
+        "attach_schema",
+        "get_schema",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

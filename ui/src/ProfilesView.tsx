@@ -315,6 +315,27 @@ export function ProfilesView() {
                   )}
                 </div>
               )}
+              {f.pitr && (
+                <fieldset className="subtle">
+                  <legend>Point-in-time restore (for the restore-point timeline and runbooks)</legend>
+                  <div className="row">
+                    <Field label="Retention (days)" error={fieldError("restore.retention_days")} htmlFor="f-retention" narrow hint={draft.kind === "cosmos" ? "7 or 30" : "1 to 35"}>
+                      <input id="f-retention" value={draft.retention_days} inputMode="numeric" onChange={(e) => update("retention_days", e.target.value)} />
+                    </Field>
+                    <Field label="Lag (seconds)" error={fieldError("restore.lag_secs")} htmlFor="f-lag" narrow hint="default 300">
+                      <input id="f-lag" value={draft.pitr_lag} inputMode="numeric" onChange={(e) => update("pitr_lag", e.target.value)} />
+                    </Field>
+                    <Field label="Earliest restorable time" error={fieldError("restore.earliest")} htmlFor="f-earliest" grow hint="Optional, UTC, e.g. 2026-11-01T00:00:00Z (when PITR was enabled)">
+                      <input id="f-earliest" value={draft.pitr_earliest} onChange={(e) => update("pitr_earliest", e.target.value)} autoComplete="off" />
+                    </Field>
+                    {f.resourceGroup && (
+                      <Field label="Resource group" error={fieldError("restore.resource_group")} htmlFor="f-rg">
+                        <input id="f-rg" value={draft.resource_group} onChange={(e) => update("resource_group", e.target.value)} autoComplete="off" />
+                      </Field>
+                    )}
+                  </div>
+                </fieldset>
+              )}
               <div className="row">
                 {f.database && (
                   <Field label="Database" error={fieldError("database")} htmlFor="f-database" hint={draft.kind === "mysql" ? "Optional: ScalarDB namespaces are databases on MySQL." : undefined}>

@@ -9,7 +9,7 @@ configure({ asyncUtilTimeout: 5000 });
 afterEach(cleanup);
 
 const entry: CatalogEntry = {
-  kind: "backup", window: null, paused_ms: null, id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
+  kind: "backup", window: null, paused_ms: null, window_id: null, id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1", method: "no_pause", format: "default",
   started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "unverified", problem: null,
   units: [{ id: "u1", storages: ["default"], kind: "postgresql", profile: "src-pg", format: "default", bytes: 2048 }], verified_at: null,
 };

@@ -43,11 +43,35 @@ table_prefix: string | null,
 /**
  * Amazon RDS / Azure: the instance (server) name; YugabyteDB Managed: the cluster id.
  */
-instance_id: string | null, secret: SecretRef | null, created_at: string, updated_at: string, };
+instance_id: string | null, 
+/**
+ * What a point-in-time restore runbook needs (RDS/Azure, DynamoDB, Cosmos DB).
+ */
+restore: RestoreSettings, secret: SecretRef | null, created_at: string, updated_at: string, };
 
-export type ProfileInput = { name: string, kind: DbKind | null, flavor: Flavor | null, host: string | null, port: number | null, database: string | null, user: string | null, ssl_mode: SslMode | null, ssl_ca_file: string | null, connect_timeout_secs: number | null, client_bin_dir: string | null, path: string | null, nodes: Array<string>, data_dirs: Array<string>, region: string | null, endpoint: string | null, table_prefix: string | null, instance_id: string | null, password: PasswordChange, };
+export type ProfileInput = { name: string, kind: DbKind | null, flavor: Flavor | null, host: string | null, port: number | null, database: string | null, user: string | null, ssl_mode: SslMode | null, ssl_ca_file: string | null, connect_timeout_secs: number | null, client_bin_dir: string | null, path: string | null, nodes: Array<string>, data_dirs: Array<string>, region: string | null, endpoint: string | null, table_prefix: string | null, instance_id: string | null, restore: RestoreSettings, password: PasswordChange, };
 
 export type PasswordChange = { "action": "keep" } | { "action": "set", "value": string } | { "action": "clear" };
+
+export type RestoreSettings = { 
+/**
+ * How many days back the provider can restore (RDS/Azure and DynamoDB
+ * 1–35, Cosmos DB continuous 7 or 30).
+ */
+retention_days: number | null, 
+/**
+ * The earliest restorable time, when it is later than now minus the
+ * retention (PITR enabled recently).
+ */
+earliest: string | null, 
+/**
+ * How far behind now the latest restorable time is (default 300 s).
+ */
+lag_secs: number | null, 
+/**
+ * Azure and Cosmos DB: the resource group.
+ */
+resource_group: string | null, };
 
 export type ConnectionReport = { kind: DbKind, 
 /**
@@ -576,7 +600,11 @@ window: PauseWindow | null,
 /**
  * A backup taken inside a pause: how long every node stayed paused.
  */
-paused_ms: number | null, };
+paused_ms: number | null, 
+/**
+ * A backup taken inside a pause: that window's id.
+ */
+window_id: string | null, };
 
 export type RecoveryReport = { 
 /**
@@ -748,6 +776,153 @@ report_path: string | null,
  * The GRANT statements re-applied (when asked for).
  */
 grants_applied: Array<string>, after: Array<string>, };
+
+export type RestoresBy = "pitr" | "backup" | "snapshot" | "managed_backup" | "manual";
+
+export type PitrRange = { 
+/**
+ * None: unknown (no retention and no earliest time on the profile).
+ */
+earliest_ms: number | null, latest_ms: number, 
+/**
+ * Where each end comes from, for the view.
+ */
+basis: string, };
+
+export type Lane = { storage: string, profile: string, kind: DbKind, flavor: Flavor, label: string, restores_by: RestoresBy, pitr: PitrRange | null, };
+
+export type WindowMark = { id: string, 
+/**
+ * ok, unsafe, failed.
+ */
+status: string, start_ms: number | null, end_ms: number | null, safe_from_ms: number | null, safe_to_ms: number | null, point_ms: number | null, backup_id: string | null, 
+/**
+ * Storages whose in-pause hook ran and succeeded in it.
+ */
+snapshots: Array<string>, 
+/**
+ * Why it cannot be picked (empty: it can).
+ */
+refusals: Array<string>, };
+
+export type BackupMark = { id: string, start_ms: number, end_ms: number, method: Method, status: CatalogStatus, storages: Array<string>, 
+/**
+ * The pause window it was taken in.
+ */
+window_id: string | null, 
+/**
+ * Its restore point when it can be one: the window's, or (one
+ * transactional database, no pause) when its snapshot was taken.
+ */
+point_ms: number | null, refusals: Array<string>, };
+
+export type Timeline = { deployment: string, deployment_id: string, now_ms: number, lanes: Array<Lane>, 
+/**
+ * Oldest first.
+ */
+windows: Array<WindowMark>, 
+/**
+ * Oldest first.
+ */
+backups: Array<BackupMark>, 
+/**
+ * Entries of this deployment that could not be read (listed, never dropped).
+ */
+damaged: Array<string>, };
+
+export type PickAt = { "by": "window", "value": string } | { "by": "backup", "value": string } | { "by": "time", "value": string };
+
+export type PickSource = { storage: string, label: string, restores_by: RestoresBy, 
+/**
+ * What exactly: "point-in-time restore to …Z", "backup ID", "snapshot TAG".
+ */
+from: string, };
+
+export type Pick = { deployment: string, point_ms: number, 
+/**
+ * UTC, ISO 8601 with `Z`.
+ */
+utc: string, 
+/**
+ * This machine's local time with its offset.
+ */
+local: string, window_id: string | null, backup_id: string | null, 
+/**
+ * window, backup or time: how it was picked.
+ */
+picked_by: string, sources: Array<PickSource>, notes: Array<string>, };
+
+export type Arg = { "t": "lit", "v": string } | { "t": "opt", "v": [string, string] } | { "t": "opt_var", "v": [string, string] } | { "t": "var", "v": string } | { "t": "array", "v": string } | { "t": "env", "v": string };
+
+export type Command = { argv: Array<Arg>, 
+/**
+ * Keep its output (trimmed) in this variable, for later commands.
+ */
+capture: string | null, 
+/**
+ * Keep its output's words in this array.
+ */
+capture_array: string | null, 
+/**
+ * Run it again every 10 s until it prints exactly this (no CLI waiter exists).
+ */
+until: string | null, 
+/**
+ * Text fed to its standard input, never expanded locally (a remote script).
+ */
+stdin: string | null, };
+
+export type Step = { 
+/**
+ * Stable within a runbook: what a tick is kept under.
+ */
+key: string, title: string, detail: string, commands: Array<Command>, 
+/**
+ * It deletes or replaces data: the script asks first.
+ */
+destructive: boolean, 
+/**
+ * Done by hand (a console, a Helm release, an edit): the script waits for "yes".
+ */
+manual: boolean, };
+
+export type Section = { id: string, title: string, storage: string | null, restores_by: RestoresBy | null, 
+/**
+ * The ScalarDB tables it brings back (physical names).
+ */
+tables: Array<string>, 
+/**
+ * Where the table list comes from (discovery, the backup's manifest, the schema file) and when.
+ */
+tables_source: string, steps: Array<Step>, };
+
+export type EnvVar = { name: string, why: string, };
+
+export type Runbook = { deployment: string, deployment_id: string, 
+/**
+ * What its ticks are kept under (the deployment and the point).
+ */
+key: string, point: Pick, generated_at: string, schema: SchemaAttachment | null, env: Array<EnvVar>, sections: Array<Section>, };
+
+export type SchemaAttachment = { 
+/**
+ * The file it was copied from.
+ */
+file: string, sha256: string, attached_at: string, 
+/**
+ * The copy Quiesce keeps (what runbooks point Schema Loader at).
+ */
+copy: string, 
+/**
+ * Every table it lists, as `namespace.table`, sorted.
+ */
+tables: Array<string>, };
+
+export type Ticks = { 
+/**
+ * The keys of the steps ticked, in the order they were ticked.
+ */
+done: Array<string>, };
 
 export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
 

@@ -1,7 +1,7 @@
 // Generated from the IPC commands by quiesce-app (src-tauri/app/src/ipc.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` instead.
 import { Channel } from "@tauri-apps/api/core";
-import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, NodeState, Operation, PauseWindow, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, VerifyReport } from "./bindings";
+import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, NodeState, Operation, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
 
 /** Every command the Rust side answers, typed. */
 export interface Commands {
@@ -54,6 +54,20 @@ export interface Commands {
   listHistory(): Promise<Array<Operation>>;
   /** A backup's files against its manifest (and, for SQLite, the audit in place). */
   verifyBackup(backup: string, jobId: string): Promise<[IntegrityReport, VerifyReport | null]>;
+  /** The restore-point timeline of a deployment: lanes per storage (how each restores, the PITR range), every pause window and backup. */
+  getTimeline(deploymentId: string): Promise<Timeline>;
+  /** Picks a point (a window, a backup or a typed time), or refuses with the reason. */
+  pickPoint(deploymentId: string, at: PickAt): Promise<Pick>;
+  /** The restore runbook for a point, with the ticks kept for it. */
+  getRunbook(deploymentId: string, at: PickAt): Promise<[Runbook, Ticks]>;
+  /** Ticks or unticks a runbook step (kept across restarts). */
+  setRunbookTick(deploymentId: string, key: string, step: string, done: boolean): Promise<Ticks>;
+  /** A runbook as Markdown ("md") or a bash script ("sh"); written to `path` (a new file) when given. Returns the text. */
+  exportRunbook(deploymentId: string, at: PickAt, format: string, path: string | null): Promise<string>;
+  /** Attaches the ScalarDB schema file (the table list of DynamoDB, Cosmos DB, Cassandra). */
+  attachSchema(deploymentId: string, path: string): Promise<SchemaAttachment>;
+  /** The schema attached to a deployment, if any. */
+  getSchema(deploymentId: string): Promise<SchemaAttachment | null>;
 }
 
 /** The commands over `call` (Tauri's invoke, with errors as BackendError). */
@@ -107,5 +121,12 @@ export function commands(call: <T>(cmd: string, args?: Record<string, unknown>) 
     unpauseDeployment: (deploymentId) => call("unpause_deployment", { deployment_id: deploymentId }),
     listHistory: () => call("list_history"),
     verifyBackup: (backup, jobId) => call("verify_backup", { backup, job_id: jobId }),
+    getTimeline: (deploymentId) => call("get_timeline", { deployment_id: deploymentId }),
+    pickPoint: (deploymentId, at) => call("pick_point", { deployment_id: deploymentId, at }),
+    getRunbook: (deploymentId, at) => call("get_runbook", { deployment_id: deploymentId, at }),
+    setRunbookTick: (deploymentId, key, step, done) => call("set_runbook_tick", { deployment_id: deploymentId, key, step, done }),
+    exportRunbook: (deploymentId, at, format, path) => call("export_runbook", { deployment_id: deploymentId, at, format, path }),
+    attachSchema: (deploymentId, path) => call("attach_schema", { deployment_id: deploymentId, path }),
+    getSchema: (deploymentId) => call("get_schema", { deployment_id: deploymentId }),
   };
 }

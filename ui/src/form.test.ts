@@ -28,6 +28,7 @@ describe("toInput", () => {
       id: "1", name: "n", kind: "mysql", flavor: "amazon_rds", host: "h", port: 3306, database: null, user: "u",
       ssl_mode: "verify-full", ssl_ca_file: "/ca.pem", connect_timeout_secs: 5, client_bin_dir: null, path: null,
       nodes: [], data_dirs: [], region: "eu-west-1", endpoint: null, table_prefix: null, instance_id: "prod-mysql",
+      restore: { retention_days: 7, earliest: null, lag_secs: null, resource_group: null },
       secret: { store: "secret-service", service: "quiesce", account: "profile/1" },
       created_at: "", updated_at: "",
     };

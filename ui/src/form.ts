@@ -23,6 +23,11 @@ export interface Draft {
   endpoint: string;
   table_prefix: string;
   instance_id: string;
+  /** Point-in-time restore (RDS/Azure, DynamoDB, Cosmos DB): for the timeline and runbooks. */
+  retention_days: string;
+  pitr_earliest: string;
+  pitr_lag: string;
+  resource_group: string;
 }
 
 export const KINDS: { id: DbKind; label: string }[] = [
@@ -114,6 +119,10 @@ export function emptyDraft(kind: DbKind = "postgresql"): Draft {
     endpoint: "",
     table_prefix: "",
     instance_id: "",
+    retention_days: "",
+    pitr_earliest: "",
+    pitr_lag: "",
+    resource_group: "",
   };
 }
 
@@ -139,6 +148,10 @@ export function draftFromProfile(p: Profile): Draft {
     endpoint: p.endpoint ?? "",
     table_prefix: p.table_prefix ?? "",
     instance_id: p.instance_id ?? "",
+    retention_days: p.restore.retention_days?.toString() ?? "",
+    pitr_earliest: p.restore.earliest ?? "",
+    pitr_lag: p.restore.lag_secs?.toString() ?? "",
+    resource_group: p.restore.resource_group ?? "",
   };
 }
 
@@ -152,7 +165,9 @@ export function fieldsFor(kind: DbKind, flavor: Flavor) {
     nodes: kind === "cassandra",
     endpoint: kind === "cosmos" || kind === "dynamo",
     tablePrefix: kind === "dynamo",
-    region: kind === "dynamo" || flavor === "amazon_rds" || flavor === "azure",
+    region: kind === "dynamo" || kind === "cosmos" || flavor === "amazon_rds" || flavor === "azure",
+    pitr: kind === "dynamo" || kind === "cosmos" || flavor === "amazon_rds" || flavor === "azure",
+    resourceGroup: kind === "cosmos" || flavor === "azure",
     instanceId: flavor === "amazon_rds" || flavor === "azure" || flavor === "yugabyte_managed",
     user: kind !== "sqlite" && kind !== "cosmos",
     password: kind !== "sqlite",
@@ -199,6 +214,14 @@ export function toInput(d: Draft): ProfileInput {
     endpoint: f.endpoint ? opt(d.endpoint) : null,
     table_prefix: f.tablePrefix ? opt(d.table_prefix) : null,
     instance_id: f.instanceId ? opt(d.instance_id) : null,
+    restore: f.pitr
+      ? {
+          retention_days: num(d.retention_days, 4294967295),
+          earliest: opt(d.pitr_earliest),
+          lag_secs: num(d.pitr_lag, 4294967295),
+          resource_group: f.resourceGroup ? opt(d.resource_group) : null,
+        }
+      : { retention_days: null, earliest: null, lag_secs: null, resource_group: null },
     password:
       f.password && d.password !== ""
         ? { action: "set", value: d.password }

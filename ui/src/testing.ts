@@ -10,6 +10,7 @@ export const pgProfile: Profile = {
   id: "id-1", name: "prod-pg", kind: "postgresql", flavor: "self_hosted", host: "db", port: 5432, database: "app",
   user: "scalar", ssl_mode: "prefer", ssl_ca_file: null, connect_timeout_secs: 10, client_bin_dir: null, path: null,
   nodes: [], data_dirs: [], region: null, endpoint: null, table_prefix: null, instance_id: null,
+  restore: { retention_days: null, earliest: null, lag_secs: null, resource_group: null },
   secret: { store: "secret-service", service: "quiesce", account: "profile/id-1" }, created_at: "", updated_at: "",
 };
 
@@ -47,6 +48,13 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     startPause: vi.fn(),
     unpauseDeployment: vi.fn().mockResolvedValue([]),
     listHistory: vi.fn().mockResolvedValue([]),
+    getTimeline: vi.fn(),
+    pickPoint: vi.fn(),
+    getRunbook: vi.fn(),
+    setRunbookTick: vi.fn(),
+    exportRunbook: vi.fn(),
+    attachSchema: vi.fn(),
+    getSchema: vi.fn().mockResolvedValue(null),
     ...over,
   };
 }

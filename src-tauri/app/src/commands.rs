@@ -11,8 +11,10 @@ use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::job::{JobEvent, Sink};
 use quiesce_engine::pause::{self, window::PauseWindow, NodeState};
 use quiesce_engine::plan::{self, PlanView};
+use quiesce_engine::points::{self, Pick, PickAt, Timeline};
 use quiesce_engine::profile::{self, Profile, ProfileInput};
 use quiesce_engine::restore::{self, RestoreOptions, RestorePreflight, RestoreResult};
+use quiesce_engine::runbook::{self, schema::SchemaAttachment, ticks::Ticks, Runbook};
 use quiesce_engine::verify::{self, IntegrityReport, VerifyReport};
 use quiesce_engine::{Error, FieldError, IpcError};
 
@@ -290,5 +292,92 @@ crate::ipc::ipc! {
         let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
         let root = backup::catalog_root(&state.deployments);
         verify::verify_backup(&root, &backup, guard.token()).await.map_err(|e| e.to_ipc())
+    }
+
+    /// The restore-point timeline of a deployment: lanes per storage (how each
+    /// restores, the PITR range), every pause window and backup.
+    fn get_timeline(state, deployment_id: String) -> Timeline {
+        let ds = state.deployments.clone();
+        blocking(move || {
+            let d = ds.get(&deployment_id)?;
+            let storages = ds.storage_profiles(&d)?;
+            Ok(points::timeline(&d, &storages, &backup::catalog_root(&ds)))
+        })
+        .await
+    }
+
+    /// Picks a point (a window, a backup or a typed time), or refuses with the reason.
+    fn pick_point(state, deployment_id: String, at: PickAt) -> Pick {
+        let ds = state.deployments.clone();
+        blocking(move || {
+            let d = ds.get(&deployment_id)?;
+            let storages = ds.storage_profiles(&d)?;
+            points::pick(&points::timeline(&d, &storages, &backup::catalog_root(&ds)), &at)
+        })
+        .await
+    }
+
+    /// The restore runbook for a point, with the ticks kept for it.
+    fn get_runbook(state, deployment_id: String, at: PickAt) -> (Runbook, Ticks) {
+        let ds = state.deployments.clone();
+        blocking(move || {
+            let rb = runbook::for_point(&ds, &backup::catalog_root(&ds), &deployment_id, &at)?;
+            let ticks = runbook::ticks::load(ds.profiles().home(), &rb.deployment_id, &rb.key)?;
+            Ok((rb, ticks))
+        })
+        .await
+    }
+
+    /// Ticks or unticks a runbook step (kept across restarts).
+    fn set_runbook_tick(state, deployment_id: String, key: String, step: String, done: bool) -> Ticks {
+        let ds = state.deployments.clone();
+        blocking(move || {
+            let d = ds.get(&deployment_id)?;
+            runbook::ticks::set(ds.profiles().home(), &d.id, &key, &step, done)
+        })
+        .await
+    }
+
+    /// A runbook as Markdown ("md") or a bash script ("sh"); written to `path`
+    /// (a new file) when given. Returns the text.
+    fn export_runbook(state, deployment_id: String, at: PickAt, format: String, path: Option<String>) -> String {
+        let ds = state.deployments.clone();
+        blocking(move || {
+            let rb = runbook::for_point(&ds, &backup::catalog_root(&ds), &deployment_id, &at)?;
+            let text = match format.as_str() {
+                "md" => runbook::render::markdown(&rb),
+                "sh" => runbook::render::shell(&rb),
+                f => return Err(Error::invalid(format!("\"{f}\" is not a runbook format: md or sh."))),
+            };
+            if let Some(p) = path.filter(|p| !p.trim().is_empty()) {
+                let p = std::path::PathBuf::from(p.trim());
+                if !p.is_absolute() {
+                    return Err(Error::invalid(format!("{} is not an absolute path; give the whole path of a new file.", p.display())));
+                }
+                runbook::write_new(&p, &text, format == "sh")?;
+            }
+            Ok(text)
+        })
+        .await
+    }
+
+    /// Attaches the ScalarDB schema file (the table list of DynamoDB, Cosmos DB, Cassandra).
+    fn attach_schema(state, deployment_id: String, path: String) -> SchemaAttachment {
+        let ds = state.deployments.clone();
+        blocking(move || {
+            let d = ds.get(&deployment_id)?;
+            runbook::schema::attach(ds.profiles().home(), &d, std::path::Path::new(&path))
+        })
+        .await
+    }
+
+    /// The schema attached to a deployment, if any.
+    fn get_schema(state, deployment_id: String) -> Option<SchemaAttachment> {
+        let ds = state.deployments.clone();
+        blocking(move || {
+            let d = ds.get(&deployment_id)?;
+            runbook::schema::load(ds.profiles().home(), &d)
+        })
+        .await
     }
 }

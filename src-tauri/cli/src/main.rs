@@ -74,6 +74,12 @@ enum Command {
     /// The operations history: every pause, unpause, backup, restore and
     /// verification — who, where, what, when, and how it ended.
     History,
+    /// The restore points of a deployment: pause windows (their restore point,
+    /// safe or why not) and backups, and how each storage restores.
+    Points(cmd::points::PointsArgs),
+    /// The restore runbook for one point (a window, a backup or a time inside
+    /// a safe window): every storage, with real names and the time in UTC.
+    Runbook(cmd::points::RunbookArgs),
 }
 
 fn main() {
@@ -150,6 +156,8 @@ async fn run(ctx: &Ctx, cmd: Command) -> Result<Output> {
         Command::Unpause(a) => cmd::pause::unpause(ctx, a).await,
         Command::Nodes(a) => cmd::pause::nodes(ctx, a).await,
         Command::History => cmd::pause::history(ctx),
+        Command::Points(a) => cmd::points::points(ctx, a),
+        Command::Runbook(a) => cmd::points::runbook(ctx, a),
     }
 }
 

@@ -106,6 +106,21 @@ pub enum Output {
     History {
         operations: Vec<quiesce_engine::catalog::history::Operation>,
     },
+    Points {
+        timeline: Box<quiesce_engine::points::Timeline>,
+    },
+    Runbook {
+        runbook: Box<quiesce_engine::runbook::Runbook>,
+        /// The rendered text when it goes to stdout (not with --out).
+        #[serde(skip)]
+        text: Option<String>,
+        /// The file it was written to.
+        written: Option<String>,
+    },
+    SchemaAttached {
+        deployment: String,
+        schema: quiesce_engine::runbook::schema::SchemaAttachment,
+    },
 }
 
 impl Output {

@@ -118,6 +118,22 @@ pub fn print(out: &Output, json: bool) {
             }
         }
         Output::Window { window: w } => print_window(w),
+        Output::Points { timeline } => print_points(timeline),
+        Output::Runbook { text: Some(t), .. } => print!("{t}"),
+        Output::Runbook { runbook, written, .. } => println!(
+            "Runbook for {} at {} written to {} ({} steps).",
+            runbook.deployment,
+            runbook.point.utc,
+            written.as_deref().unwrap_or("?"),
+            runbook.steps().count()
+        ),
+        Output::SchemaAttached { deployment, schema } => println!(
+            "Schema {} attached to {deployment}: {} tables, SHA-256 {} (copy {}).",
+            schema.file,
+            schema.tables.len(),
+            schema.sha256,
+            schema.copy
+        ),
         Output::Nodes { deployment, nodes } => {
             println!("Scalar Admin nodes of \"{deployment}\":");
             for n in nodes {
@@ -632,5 +648,60 @@ fn print_window(w: &quiesce_engine::pause::window::PauseWindow) {
     }
     for p in &w.problems {
         println!("  problem      {p}");
+    }
+}
+
+fn print_points(t: &quiesce_engine::points::Timeline) {
+    use quiesce_engine::points::time;
+    let at = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis).map(time::utc).unwrap_or_else(|| "-".into())
+    };
+    println!("Restore points of {}:", t.deployment);
+    for l in &t.lanes {
+        let range = l
+            .pitr
+            .as_ref()
+            .map(|r| {
+                format!(
+                    " — restorable {} … {}",
+                    r.earliest_ms
+                        .map(|m| at(Some(m)))
+                        .unwrap_or_else(|| "unknown (set the profile's retention)".into()),
+                    at(Some(r.latest_ms))
+                )
+            })
+            .unwrap_or_default();
+        println!("  storage {} ({}, {}): {}{range}", l.storage, l.label, l.profile, l.restores_by.describe());
+    }
+    if t.windows.is_empty() && t.backups.is_empty() {
+        println!(
+            "No pause windows or backups yet. Make a restore point with `quiesce pause {}` or `quiesce backup {}`.",
+            t.deployment, t.deployment
+        );
+    }
+    for w in &t.windows {
+        let state = if w.refusals.is_empty() {
+            "safe".to_string()
+        } else {
+            format!("NOT A RESTORE POINT: {}", w.refusals.join("; "))
+        };
+        println!(
+            "  window {}  {}  point {}{}  {state}",
+            w.id,
+            w.status,
+            at(w.point_ms),
+            w.backup_id.as_ref().map(|b| format!("  backup {b}")).unwrap_or_default()
+        );
+    }
+    for b in &t.backups {
+        let state = if b.refusals.is_empty() {
+            "safe".to_string()
+        } else {
+            format!("NOT A RESTORE POINT: {}", b.refusals.join("; "))
+        };
+        println!("  backup {}  {}  point {}  {state}", b.id, at(Some(b.start_ms)), at(b.point_ms));
+    }
+    for d in &t.damaged {
+        println!("  DAMAGED {d}");
     }
 }

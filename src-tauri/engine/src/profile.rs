@@ -200,6 +200,9 @@ pub struct Profile {
     /// Amazon RDS / Azure: the instance (server) name; YugabyteDB Managed: the cluster id.
     #[serde(default)]
     pub instance_id: Option<String>,
+    /// What a point-in-time restore runbook needs (RDS/Azure, DynamoDB, Cosmos DB).
+    #[serde(default)]
+    pub restore: RestoreSettings,
     pub secret: Option<SecretRef>,
     #[ts(type = "string")]
     pub created_at: DateTime<Utc>,
@@ -227,6 +230,48 @@ impl Profile {
             ),
         }
     }
+}
+
+/// The point-in-time-restore range of a managed storage and what its
+/// provider's restore command needs besides the profile's own fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+pub struct RestoreSettings {
+    /// How many days back the provider can restore (RDS/Azure and DynamoDB
+    /// 1–35, Cosmos DB continuous 7 or 30).
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    /// The earliest restorable time, when it is later than now minus the
+    /// retention (PITR enabled recently).
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub earliest: Option<DateTime<Utc>>,
+    /// How far behind now the latest restorable time is (default 300 s).
+    #[serde(default)]
+    pub lag_secs: Option<u32>,
+    /// Azure and Cosmos DB: the resource group.
+    #[serde(default)]
+    pub resource_group: Option<String>,
+}
+
+pub const DEFAULT_PITR_LAG_SECS: u32 = 300;
+
+impl RestoreSettings {
+    pub fn lag_secs(&self) -> u32 {
+        self.lag_secs.unwrap_or(DEFAULT_PITR_LAG_SECS)
+    }
+
+    /// Whether any field is set.
+    pub fn is_set(&self) -> bool {
+        self.retention_days.is_some()
+            || self.earliest.is_some()
+            || self.lag_secs.is_some()
+            || self.resource_group.is_some()
+    }
+}
+
+/// Whether a storage of this kind and flavor restores by point-in-time recovery.
+pub fn restores_by_pitr(kind: DbKind, flavor: Flavor) -> bool {
+    matches!(kind, DbKind::Dynamo | DbKind::Cosmos) || matches!(flavor, Flavor::AmazonRds | Flavor::Azure)
 }
 
 /// What the user edits. The password is write-only: it goes to the keyring and
@@ -257,6 +302,8 @@ pub struct ProfileInput {
     pub table_prefix: Option<String>,
     #[serde(default)]
     pub instance_id: Option<String>,
+    #[serde(default)]
+    pub restore: RestoreSettings,
     #[serde(default)]
     pub password: PasswordChange,
 }
@@ -346,6 +393,7 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
             err(field, format!("Give at most 256 entries of at most {max} bytes each, without control characters."));
         }
     }
+    let restore = validate_restore(kind, flavor, &input.restore, &mut err);
     let ssl_mode = input.ssl_mode.unwrap_or_default();
     let connect_timeout_secs = input.connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
     if !(1..=600).contains(&connect_timeout_secs) {
@@ -369,7 +417,8 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
     not_for("instance_id", !needs_instance && instance_id.is_some());
     not_for(
         "region",
-        !(matches!(kind, DbKind::Dynamo) || matches!(flavor, Flavor::AmazonRds | Flavor::Azure)) && region.is_some(),
+        !(matches!(kind, DbKind::Dynamo | DbKind::Cosmos) || matches!(flavor, Flavor::AmazonRds | Flavor::Azure))
+            && region.is_some(),
     );
     if flavor == Flavor::YugabyteManaged && instance_id.is_none() {
         err("instance_id", "Give the YugabyteDB Managed cluster id (its restore runbook needs it).".into());
@@ -488,7 +537,65 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
         endpoint,
         table_prefix,
         instance_id,
+        restore,
     })
+}
+
+/// The restore settings, checked against the kind's provider limits.
+fn validate_restore(
+    kind: DbKind,
+    flavor: Flavor,
+    r: &RestoreSettings,
+    err: &mut impl FnMut(&str, String),
+) -> RestoreSettings {
+    let rg = clean(&r.resource_group);
+    if !restores_by_pitr(kind, flavor) {
+        if r.is_set() {
+            err(
+                "restore",
+                format!("{} is not restored to a point in time; leave the restore settings empty.", kind.label()),
+            );
+        }
+        return RestoreSettings::default();
+    }
+    if let Some(days) = r.retention_days {
+        let (ok, range) = match kind {
+            DbKind::Cosmos => (days == 7 || days == 30, "7 or 30 (continuous backup tiers)"),
+            _ => ((1..=35).contains(&days), "1 to 35"),
+        };
+        if !ok {
+            err(
+                "restore.retention_days",
+                format!("{} keeps {range} days of point-in-time restore; {days} is not one of them.", kind.label()),
+            );
+        }
+    }
+    if let Some(lag) = r.lag_secs {
+        if lag > 86_400 {
+            err(
+                "restore.lag_secs",
+                "Give the provider's lag in seconds, at most 86400 (a day); RDS and DynamoDB lag about 300.".into(),
+            );
+        }
+    }
+    if let Some(e) = r.earliest {
+        if e > Utc::now() {
+            err(
+                "restore.earliest",
+                "The earliest restorable time is in the future; give the time PITR was enabled, in UTC.".into(),
+            );
+        }
+    }
+    let azure = kind == DbKind::Cosmos || flavor == Flavor::Azure;
+    match &rg {
+        Some(_) if !azure => err("restore.resource_group", format!("Not used for {}; leave it empty.", kind.label())),
+        Some(g) if g.len() > 90 || g.chars().any(char::is_control) => err(
+            "restore.resource_group",
+            "An Azure resource group name has at most 90 characters and no control characters.".into(),
+        ),
+        _ => {}
+    }
+    RestoreSettings { resource_group: rg, ..r.clone() }
 }
 
 #[derive(Debug, Clone)]
@@ -511,6 +618,7 @@ pub struct ValidProfile {
     pub endpoint: Option<String>,
     pub table_prefix: Option<String>,
     pub instance_id: Option<String>,
+    pub restore: RestoreSettings,
 }
 
 impl ValidProfile {
@@ -535,6 +643,7 @@ impl ValidProfile {
             endpoint: self.endpoint,
             table_prefix: self.table_prefix,
             instance_id: self.instance_id,
+            restore: self.restore,
             secret,
             created_at,
             updated_at: Utc::now(),
@@ -877,6 +986,7 @@ impl Profile {
             endpoint: self.endpoint.clone(),
             table_prefix: self.table_prefix.clone(),
             instance_id: self.instance_id.clone(),
+            restore: self.restore.clone(),
             password: PasswordChange::Keep,
         }
     }

@@ -9,6 +9,15 @@ use quiesce_engine::{Error, Result};
 
 #[derive(Subcommand)]
 pub enum DeploymentCmd {
+    /// Attach the ScalarDB schema file (Schema Loader's -f file): the table
+    /// list of storages Quiesce cannot read (DynamoDB, Cosmos DB, Cassandra)
+    /// for restore runbooks. A copy is kept with its SHA-256 and date.
+    AttachSchema {
+        /// The deployment (name or id).
+        deployment: String,
+        /// The schema file (JSON).
+        file: String,
+    },
     /// Import a ScalarDB database.properties (or Cluster client/server file).
     Import {
         /// ScalarDB's database.properties (or a Cluster client or node file).
@@ -218,6 +227,15 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
             }
             admin.apply(&mut input)?;
             with_profiles(deployments.update(&existing.id, &input)?, "updated")
+        }
+        DeploymentCmd::AttachSchema { deployment, file } => {
+            let d = deployments.get(&deployment)?;
+            let schema = quiesce_engine::runbook::schema::attach(
+                ctx.profiles.home(),
+                &d,
+                std::path::Path::new(&absolute(file)),
+            )?;
+            Ok(Output::SchemaAttached { deployment: d.name, schema })
         }
         DeploymentCmd::List => Ok(Output::Deployments { deployments: deployments.list()? }),
         DeploymentCmd::Show { name } => with_profiles(deployments.get(&name)?, ""),

@@ -6,6 +6,7 @@ pub mod backups;
 pub mod deployment;
 pub mod pause;
 pub mod plan;
+pub mod points;
 pub mod profile;
 pub mod restore;
 pub mod verify;

@@ -108,9 +108,21 @@ pub struct Fields {
     /// DynamoDB table-name prefix (scalar.db.dynamo.namespace.prefix).
     #[arg(long)]
     table_prefix: Option<String>,
-    /// RDS/Azure instance name, or YugabyteDB Managed cluster id.
+    /// RDS/Azure instance name (an Aurora cluster's identifier), or YugabyteDB Managed cluster name.
     #[arg(long)]
     instance_id: Option<String>,
+    /// Point-in-time restore: days the provider keeps (RDS/Azure, DynamoDB 1–35; Cosmos DB 7 or 30). Empty string removes it.
+    #[arg(long, value_name = "DAYS")]
+    pitr_retention_days: Option<String>,
+    /// Point-in-time restore: the earliest restorable time, when PITR was enabled recently (UTC with Z, an offset, epoch ms or local time). Empty string removes it.
+    #[arg(long, value_name = "TIME")]
+    pitr_earliest: Option<String>,
+    /// Point-in-time restore: seconds the latest restorable time lags behind now (default 300). Empty string removes it.
+    #[arg(long, value_name = "SECONDS")]
+    pitr_lag: Option<String>,
+    /// Azure flexible server / Cosmos DB: the resource group (for the restore runbook). Empty string removes it.
+    #[arg(long, value_name = "NAME")]
+    resource_group: Option<String>,
 }
 
 #[derive(Args, Default)]
@@ -126,8 +138,18 @@ pub struct SecretArgs {
     ask_password: bool,
 }
 
+/// A number option where an empty string removes the setting.
+fn number(flag: &str, v: &str) -> Result<Option<u32>> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse().map(Some).map_err(|_| {
+        quiesce_engine::Error::invalid(format!("--{flag} {v}: give a whole number (or \"\" to remove it)."))
+    })
+}
+
 impl Fields {
-    fn apply(self, i: &mut ProfileInput) {
+    fn apply(self, i: &mut ProfileInput) -> Result<()> {
         let opt = |v: Option<String>, into: &mut Option<String>| {
             if let Some(v) = v {
                 *into = if v.is_empty() { None } else { Some(v) };
@@ -167,6 +189,17 @@ impl Fields {
         opt(self.endpoint, &mut i.endpoint);
         opt(self.table_prefix, &mut i.table_prefix);
         opt(self.instance_id, &mut i.instance_id);
+        if let Some(v) = self.pitr_retention_days {
+            i.restore.retention_days = number("pitr-retention-days", &v)?;
+        }
+        if let Some(v) = self.pitr_lag {
+            i.restore.lag_secs = number("pitr-lag", &v)?;
+        }
+        if let Some(v) = self.pitr_earliest {
+            i.restore.earliest = if v.is_empty() { None } else { Some(quiesce_engine::points::time::parse(&v)?) };
+        }
+        opt(self.resource_group, &mut i.restore.resource_group);
+        Ok(())
     }
 }
 
@@ -181,7 +214,7 @@ pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Output> {
     match cmd {
         ProfileCmd::Add { fields, secret } => {
             let mut input = ProfileInput::default();
-            fields.apply(&mut input);
+            fields.apply(&mut input)?;
             if let Some(pw) = secret.read()? {
                 input.password = PasswordChange::Set(pw);
             }
@@ -192,7 +225,7 @@ pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Output> {
         ProfileCmd::Edit { profile, fields, secret, clear_password } => {
             let existing = profiles.get(&profile)?;
             let mut input = existing.to_input();
-            fields.apply(&mut input);
+            fields.apply(&mut input)?;
             input.password = match secret.read()? {
                 Some(pw) => PasswordChange::Set(pw),
                 None if clear_password => PasswordChange::Clear,

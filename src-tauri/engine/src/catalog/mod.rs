@@ -92,6 +92,9 @@ pub struct CatalogEntry {
     /// A backup taken inside a pause: how long every node stayed paused.
     #[serde(default)]
     pub paused_ms: Option<f64>,
+    /// A backup taken inside a pause: that window's id.
+    #[serde(default)]
+    pub window_id: Option<String>,
 }
 
 fn backup_kind() -> String {
@@ -147,6 +150,7 @@ impl CatalogEntry {
                 .pause
                 .as_ref()
                 .map(|p| (p.ended_at - p.started_at).num_microseconds().unwrap_or(0) as f64 / 1000.0),
+            window_id: m.pause.as_ref().map(|p| p.window_id.clone()),
         }
     }
 
@@ -177,6 +181,7 @@ impl CatalogEntry {
             problem: (!w.problems.is_empty()).then(|| w.problems.join(" ")),
             verified_at: None,
             paused_ms: w.paused_ms,
+            window_id: Some(w.id.clone()),
             window: Some(w),
         }
     }
@@ -206,6 +211,7 @@ impl CatalogEntry {
             verified_at: None,
             window: None,
             paused_ms: None,
+            window_id: None,
         }
     }
 }

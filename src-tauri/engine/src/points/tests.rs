@@ -1,0 +1,229 @@
+//! Picking against a real catalog folder: windows saved as the pause job
+//! saves them, a backup's manifest beside them.
+
+use super::*;
+use crate::deployment::{NamespaceMapping, TransactionManager};
+use crate::pause::hooks::HookRun;
+use crate::pause::{clock::ClockOffset, PauseEnd};
+use crate::profile::RestoreSettings;
+
+pub(crate) fn t(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+pub(crate) fn prof(id: &str, kind: DbKind, flavor: Flavor) -> Profile {
+    let mut p = Profile { id: id.into(), name: format!("{id}-profile"), kind, flavor, ..Default::default() };
+    match kind {
+        DbKind::Postgresql | DbKind::Mysql => {
+            p.host = Some(format!("{id}.internal"));
+            p.port = kind.default_port();
+            p.database = Some("app".into());
+            p.user = Some("scalar".into());
+        }
+        DbKind::Sqlite => p.path = Some(format!("/var/lib/{id}.db")),
+        DbKind::Cassandra => p.nodes = vec!["cass-1".into(), "cass-2:9042".into(), "cass-3".into()],
+        DbKind::Cosmos => {
+            p.endpoint = Some(format!("https://{id}acct.documents.azure.com:443/"));
+            p.region = Some("westus".into());
+            p.restore.resource_group = Some("rg-scalar".into());
+        }
+        DbKind::Dynamo => p.region = Some("us-east-1".into()),
+        _ => {}
+    }
+    if crate::profile::restores_by_pitr(kind, flavor) {
+        p.restore.retention_days = Some(if kind == DbKind::Cosmos { 30 } else { 35 });
+    }
+    p
+}
+
+pub(crate) fn deployment(
+    profiles: &[&Profile],
+    mapping: &[(&str, &str)],
+) -> (Deployment, Vec<(DeploymentStorage, Profile)>) {
+    let storages: Vec<DeploymentStorage> =
+        profiles.iter().map(|p| DeploymentStorage { name: p.id.clone(), profile_id: p.id.clone() }).collect();
+    let d = Deployment {
+        id: "dep-id".into(),
+        name: "prod".into(),
+        transaction_manager: TransactionManager::ConsensusCommit,
+        storages: storages.clone(),
+        namespace_mapping: mapping
+            .iter()
+            .map(|(n, s)| NamespaceMapping { namespace: n.to_string(), storage: s.to_string() })
+            .collect(),
+        default_storage: storages.first().map(|s| s.name.clone()),
+        coordinator_namespace: "coordinator".into(),
+        system_namespace: "scalardb".into(),
+        admin_endpoints: vec![],
+        admin_tls: false,
+        admin_ca_file: None,
+        admin_authority: None,
+        pause_hooks: vec![],
+        storages_known: true,
+        source: None,
+        created_at: Default::default(),
+        updated_at: Default::default(),
+    };
+    let pairs = storages.into_iter().zip(profiles.iter().map(|p| (*p).clone())).collect();
+    (d, pairs)
+}
+
+/// A window of `ms` from `start`, with one database clock off by `offset_ms`, saved in `root`.
+pub(crate) fn window(
+    root: &Path,
+    d: &Deployment,
+    start: &str,
+    ms: i64,
+    offset_ms: f64,
+    hooks: Vec<HookRun>,
+) -> PauseWindow {
+    let started_at = t(start);
+    let end = PauseEnd {
+        started_at,
+        ended_at: started_at + chrono::Duration::milliseconds(ms),
+        paused_ms: ms as f64,
+        outcomes: vec![],
+        problems: vec![],
+    };
+    let offsets = vec![ClockOffset { source: "db".into(), offset_ms, uncertainty_ms: 2.0, how: "measured".into() }];
+    let w = PauseWindow::of(d, "pause", &end, offsets).with_hooks(hooks);
+    w.save(root).unwrap();
+    w
+}
+
+pub(crate) fn hook(storage: &str, tag: &str, output: &str) -> HookRun {
+    HookRun {
+        storage: storage.into(),
+        command: "snapshot-all {tag}".into(),
+        tag: tag.into(),
+        ok: true,
+        exit_status: Some(0),
+        output: output.into(),
+        duration_ms: 40.0,
+    }
+}
+
+/// A backup of `storage` taken in window `w` (the hardening fixture's
+/// PostgreSQL manifest, upgraded and renamed), saved in `root`.
+pub(crate) fn backup_in(root: &Path, d: &Deployment, storage: &str, profile: &str, w: Option<&PauseWindow>) -> String {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/state-v1/data/backups/pg-single/20261201T000252Z-604783");
+    let mut m = crate::catalog::manifest::read_manifest(&fixture).unwrap();
+    m.id = format!("b-{}", w.map(|w| w.id.as_str()).unwrap_or("alone"));
+    m.deployment = d.name.clone();
+    m.deployment_id = d.id.clone();
+    m.units[0].storages = vec![storage.into()];
+    m.units[0].profile = profile.into();
+    if let Some(w) = w {
+        m.started_at = w.started_at.unwrap();
+        m.pause = Some(crate::catalog::manifest::ManifestPause {
+            window_id: w.id.clone(),
+            started_at: w.started_at.unwrap(),
+            ended_at: w.ended_at.unwrap(),
+        });
+    }
+    let dir = root.join(&d.name).join(&m.id);
+    std::fs::create_dir_all(&dir).unwrap();
+    m.schema_version = crate::catalog::manifest::SCHEMA_VERSION;
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    m.id
+}
+
+const NOW: &str = "2026-11-30T15:00:00Z";
+
+#[test]
+fn a_window_gives_its_midpoint_and_a_typed_time_must_be_inside_its_safe_interval() {
+    let root = tempfile::tempdir().unwrap();
+    let dy = prof("dyn", DbKind::Dynamo, Flavor::Cloud);
+    let (d, st) = deployment(&[&dy], &[]);
+    // 6 s paused, the database's clock 1 s ahead: the safe interval is 1 s shorter on that side.
+    let w = window(root.path(), &d, "2026-11-30T14:02:08Z", 6000, 1000.0, vec![]);
+    let tl = timeline_at(&d, &st, root.path(), t(NOW));
+    assert_eq!(tl.windows.len(), 1);
+    assert!(tl.windows[0].refusals.is_empty(), "{:?}", tl.windows[0].refusals);
+    let p = pick(&tl, &PickAt::classify(&tl, &w.id)).unwrap();
+    assert_eq!(p.picked_by, "window");
+    assert_eq!(Some(p.point_ms), w.restore_point_ms);
+    let (a, b) = (w.safe_from.unwrap().timestamp_millis(), w.safe_to.unwrap().timestamp_millis());
+    assert_eq!(p.point_ms, a + (b - a) / 2);
+    assert!(b - a < 6000 - 1000, "the offset narrows the interval: {a}..{b}");
+    assert!(p.utc.ends_with('Z') && time::parse(&p.utc).unwrap().timestamp_millis() == p.point_ms, "{}", p.utc);
+    assert_eq!(time::parse(&p.local).unwrap().timestamp_millis(), p.point_ms);
+    assert_eq!(p.sources[0].from, format!("point-in-time restore to {}", p.utc));
+
+    // A typed time inside the safe interval is taken as typed; one just outside is refused.
+    let inside = DateTime::from_timestamp_millis(a + 10).unwrap();
+    let p = pick(&tl, &PickAt::Time(time::utc(inside))).unwrap();
+    assert_eq!((p.point_ms, p.picked_by.as_str(), p.window_id.as_deref()), (a + 10, "time", Some(w.id.as_str())));
+    let before = DateTime::from_timestamp_millis(a - 1).unwrap();
+    let e = pick(&tl, &PickAt::Time(time::utc(before))).unwrap_err();
+    assert!(e.message.contains("not inside the safe interval") && e.message.contains(&w.id), "{}", e.message);
+    // The same instant typed as epoch ms and with an offset.
+    let p2 = pick(&tl, &PickAt::Time((a + 10).to_string())).unwrap();
+    assert_eq!(p2.point_ms, a + 10);
+    let plus2 = inside.with_timezone(&chrono::FixedOffset::east_opt(7200).unwrap()).to_rfc3339();
+    assert_eq!(pick(&tl, &PickAt::Time(plus2)).unwrap().point_ms, a + 10);
+}
+
+#[test]
+fn points_outside_a_storages_restorable_range_and_unsafe_windows_are_refused_with_the_reason() {
+    let root = tempfile::tempdir().unwrap();
+    let mut dy = prof("dyn", DbKind::Dynamo, Flavor::Cloud);
+    dy.restore = RestoreSettings { retention_days: Some(7), lag_secs: Some(300), ..Default::default() };
+    let (d, st) = deployment(&[&dy], &[]);
+    let recent = window(root.path(), &d, "2026-11-30T14:58:00Z", 5000, 0.0, vec![]); // after now − 5 min
+    let old = window(root.path(), &d, "2026-11-20T10:00:00Z", 5000, 0.0, vec![]); // before now − 7 days
+    let short = window(root.path(), &d, "2026-11-30T12:00:00Z", 50, 400.0, vec![]); // too short for the offset
+    let tl = timeline_at(&d, &st, root.path(), t(NOW));
+    let e = pick(&tl, &PickAt::Window(recent.id.clone())).unwrap_err();
+    assert!(e.message.contains("after DynamoDB's latest restorable time 2026-11-30T14:55:00Z"), "{}", e.message);
+    let e = pick(&tl, &PickAt::Window(old.id.clone())).unwrap_err();
+    assert!(e.message.contains("before DynamoDB's earliest restorable time 2026-11-23T15:00:00Z"), "{}", e.message);
+    let e = pick(&tl, &PickAt::Window(short.id.clone())).unwrap_err();
+    assert!(e.message.contains("the window is unsafe") && e.message.contains("too short"), "{}", e.message);
+    // The typed time inside the recent window's interval: refused for the range, not the interval.
+    let e = pick(&tl, &PickAt::Time("2026-11-30T14:58:02.500Z".into())).unwrap_err();
+    assert!(e.message.contains("after DynamoDB's latest restorable time"), "{}", e.message);
+    assert!(!e.message.contains("safe interval of any"), "{}", e.message);
+    // Nothing safe at all: the message says how to make a window.
+    let e = pick(&tl, &PickAt::Time("2026-11-30T13:00:00Z".into())).unwrap_err();
+    assert!(
+        e.message.contains("There is no safe window yet") || e.message.contains("nearest safe window"),
+        "{}",
+        e.message
+    );
+    let e = pick(&tl, &PickAt::Time("tomorrow".into())).unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+}
+
+#[test]
+fn a_self_managed_storage_needs_the_backup_taken_in_the_window_and_a_backup_picks_its_windows_point() {
+    let root = tempfile::tempdir().unwrap();
+    let pg = prof("pg", DbKind::Postgresql, Flavor::SelfHosted);
+    let dy = prof("dyn", DbKind::Dynamo, Flavor::Cloud);
+    let (d, st) = deployment(&[&pg, &dy], &[("sales", "dyn"), ("coordinator", "dyn")]);
+    let bare = window(root.path(), &d, "2026-11-30T10:00:00Z", 5000, 0.0, vec![]);
+    let with = window(root.path(), &d, "2026-11-30T11:00:00Z", 5000, 0.0, vec![]);
+    let b = backup_in(root.path(), &d, "pg", "pg-profile", Some(&with));
+    let alone = backup_in(root.path(), &d, "pg", "pg-profile", None);
+    let tl = timeline_at(&d, &st, root.path(), t(NOW));
+    assert!(tl.damaged.is_empty(), "{:?}", tl.damaged);
+    assert_eq!(tl.backups.len(), 2);
+    let e = pick(&tl, &PickAt::Window(bare.id.clone())).unwrap_err();
+    assert!(e.message.contains("restores only from a Quiesce backup"), "{}", e.message);
+    let p = pick(&tl, &PickAt::classify(&tl, &b)).unwrap();
+    assert_eq!(
+        (p.picked_by.as_str(), p.backup_id.as_deref(), p.window_id.as_deref()),
+        ("backup", Some(b.as_str()), Some(with.id.as_str()))
+    );
+    assert_eq!(Some(p.point_ms), with.restore_point_ms);
+    let from: Vec<(&str, &str)> = p.sources.iter().map(|s| (s.storage.as_str(), s.from.as_str())).collect();
+    assert_eq!(from[0], ("pg", format!("Quiesce backup {b}").as_str()));
+    assert!(from[1].1.starts_with("point-in-time restore to "));
+    // The window itself picks the same point, with its backup.
+    let pw = pick(&tl, &PickAt::Window(with.id.clone())).unwrap();
+    assert_eq!((pw.point_ms, pw.backup_id.as_deref()), (p.point_ms, Some(b.as_str())));
+    // A backup outside any pause restores nothing else to its instant.
+    let e = pick(&tl, &PickAt::Backup(alone)).unwrap_err();
+    assert!(e.message.contains("not taken in a pause window") && e.message.contains("dyn (DynamoDB)"), "{}", e.message);
+}
