@@ -302,3 +302,65 @@ fn durations_never_panic_and_rejections_quote_the_value() {
         })
         .unwrap();
 }
+
+#[test]
+fn restore_times_never_panic_and_rejections_quote_the_value() {
+    let seeds: Vec<String> = [
+        "2026-11-30T14:02:11Z",
+        "2026-11-30T14:02:11.500Z",
+        "2026-11-30 15:02:11+01:00",
+        "2026-11-30T15:02:11.5-08:00",
+        "1796047331500",
+        "2026-11-30 15:02",
+        "2026-11-30T14:02Z",
+        "2026-03-29 02:30:00",
+    ]
+    .map(String::from)
+    .to_vec();
+    let plus1 = chrono::FixedOffset::east_opt(3600).unwrap();
+    runner(3000)
+        .run(&mutated(seeds), |text| {
+            match quiesce_engine::points::time::parse_in(&text, &plus1) {
+                // Whatever is accepted prints back as UTC with Z and reads back as the same instant.
+                Ok(t) => {
+                    let utc = quiesce_engine::points::time::utc(t);
+                    prop_assert!(utc.ends_with('Z'));
+                    prop_assert_eq!(quiesce_engine::points::time::parse_in(&utc, &plus1).unwrap(), t);
+                }
+                Err(e) => {
+                    prop_assert_eq!(e.code, ErrorCode::InvalidInput);
+                    let quoted: String = text.chars().take(40).collect();
+                    prop_assert!(
+                        e.message.contains(quoted.trim_end()) || e.message.contains(&quoted),
+                        "{} (for {text:?})",
+                        e.message
+                    );
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn schema_files_never_panic_and_rejections_name_the_file() {
+    let seeds: Vec<String> = [
+        r#"{"sales.orders": {"transaction": true, "partition-key": ["id"], "columns": {"id": "INT"}}}"#,
+        r#"{"a.b": {}, "c.d": {"transaction": false}}"#,
+        r#"{"coordinator.state": {"transaction": true}}"#,
+    ]
+    .map(String::from)
+    .to_vec();
+    runner(2000)
+        .run(&mutated(seeds), |text| {
+            match quiesce_engine::runbook::schema::parse(&text, "schema.json") {
+                Ok(tables) => prop_assert!(tables.iter().all(|(n, t)| !n.is_empty() && !t.is_empty())),
+                Err(e) => {
+                    prop_assert_eq!(e.code, ErrorCode::InvalidInput);
+                    prop_assert!(e.message.contains("schema.json"), "{}", e.message);
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+}
