@@ -7,6 +7,7 @@ import { PlanView } from "./PlanView";
 import { BackupsView } from "./BackupsView";
 import { RestoreView } from "./RestoreView";
 import { PauseView } from "./PauseView";
+import { RestorePointsView } from "./RestorePointsView";
 import { JobsProvider } from "./jobs";
 import { JobsIndicator, QuitGuard } from "./JobsPanel";
 
@@ -21,13 +22,6 @@ const NAV: { id: View; label: string; icon: string }[] = [
   { id: "pause", label: "Pause", icon: "‖" },
   { id: "restore-points", label: "Restore points", icon: "◷" },
 ];
-
-const LATER: Record<"restore-points", { title: string; text: string }> = {
-  "restore-points": {
-    title: "No restore points yet",
-    text: "Pause windows and their mid-times, the safe points for a point-in-time restore, will appear here on a timeline.",
-  },
-};
 
 /** What a view is given: how to move to another, and a backup picked for a restore. */
 interface Nav {
@@ -50,15 +44,7 @@ const VIEWS: Record<View, (n: Nav) => ReactElement> = {
   ),
   restore: (n) => <RestoreView initialBackup={n.restoreFrom} />,
   pause: () => <PauseView />,
-  "restore-points": () => (
-    <section className="empty-state" data-testid="view-restore-points">
-      <h1>Restore points</h1>
-      <div className="empty-card">
-        <h2>{LATER["restore-points"].title}</h2>
-        <p>{LATER["restore-points"].text}</p>
-      </div>
-    </section>
-  ),
+  "restore-points": () => <RestorePointsView />,
 };
 
 export function App() {

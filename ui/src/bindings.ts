@@ -870,7 +870,11 @@ until: string | null,
 /**
  * Text fed to its standard input, never expanded locally (a remote script).
  */
-stdin: string | null, };
+stdin: string | null, 
+/**
+ * How the script writes it (filled from the fields above when the runbook is built).
+ */
+line: string, };
 
 export type Step = { 
 /**

@@ -256,6 +256,9 @@ pub fn build(i: &Inputs) -> Result<Runbook> {
     }
     sections.push(finish(i, &endpoints));
     env.dedup();
+    for c in sections.iter_mut().flat_map(|s| s.steps.iter_mut()).flat_map(|s| s.commands.iter_mut()) {
+        c.line = super::render::line(c);
+    }
     Ok(Runbook {
         deployment: i.d.name.clone(),
         deployment_id: i.d.id.clone(),

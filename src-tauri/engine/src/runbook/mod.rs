@@ -48,11 +48,14 @@ pub struct Command {
     pub until: Option<String>,
     /// Text fed to its standard input, never expanded locally (a remote script).
     pub stdin: Option<String>,
+    /// How the script writes it (filled from the fields above when the runbook is built).
+    #[serde(default)]
+    pub line: String,
 }
 
 impl Command {
     pub fn new(argv: Vec<Arg>) -> Command {
-        Command { argv, capture: None, capture_array: None, until: None, stdin: None }
+        Command { argv, capture: None, capture_array: None, until: None, stdin: None, line: String::new() }
     }
     fn capture(mut self, var: &str) -> Command {
         self.capture = Some(var.into());
