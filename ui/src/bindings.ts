@@ -679,7 +679,12 @@ backup_id: string | null, tables: Array<TableCheck>, findings: Array<Finding>, a
  */
 passed: boolean, };
 
-export type IntegrityReport = { backup_id: string, folder: string, files_checked: number, bytes_checked: number, problems: Array<string>, };
+export type IntegrityReport = { backup_id: string, folder: string, files_checked: number, bytes_checked: number, problems: Array<string>, 
+/**
+ * Files in the folder the manifest does not list (not part of the
+ * backup: left by an earlier release, or put there by hand).
+ */
+unlisted: Array<string>, };
 
 export type UnitTarget = { unit: string, profile: string, };
 

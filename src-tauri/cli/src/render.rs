@@ -112,6 +112,12 @@ pub fn print(out: &Output, json: bool) {
                     println!("  - {p}");
                 }
             }
+            if !i.unlisted.is_empty() {
+                println!("Files in the folder the manifest does not list (not part of the backup; an earlier release left SQLite's -shm/-wal beside WAL-mode copies, safe to delete):");
+                for f in &i.unlisted {
+                    println!("  - {f}");
+                }
+            }
             if let Some(v) = v {
                 println!();
                 print_verify(v);

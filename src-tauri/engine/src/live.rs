@@ -63,6 +63,15 @@ impl LiveConn {
         Ok(LiveConn { inner, profile: p.clone(), had_password: password.is_some() })
     }
 
+    /// A SQLite file of a backup, opened immutable: SQLite then takes no lock
+    /// and creates nothing beside it (no `-shm`, no `-wal`, whatever journal
+    /// mode the file records), so verifying a backup never changes its folder.
+    pub fn open_backup_file(p: &Profile) -> Result<LiveConn> {
+        let path = p.path.clone().unwrap_or_default();
+        let c = crate::connect::sqlite::open_immutable(std::path::Path::new(&path))?;
+        Ok(LiveConn { inner: Inner::Lite(Arc::new(Mutex::new(c))), profile: p.clone(), had_password: false })
+    }
+
     pub fn dialect(&self) -> Dialect {
         match self.inner {
             Inner::Pg(_) => Dialect::Postgres,

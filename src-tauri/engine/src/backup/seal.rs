@@ -42,6 +42,7 @@ impl Seal<'_> {
             pause,
             notes: vec![],
         };
+        exactly_the_listed_files(self.partial, &m)?;
         let bytes = serde_json::to_vec_pretty(&m).map_err(|e| Error::internal(e.to_string()))?;
         // Private whatever the tools chose (pg_dump -Fd and mydumper create their files).
         crate::paths::make_private(self.partial)?;
@@ -64,4 +65,28 @@ impl Seal<'_> {
         tracing::info!(deployment = %m.deployment, id = %m.id, bytes = m.total_bytes(), units = m.units.len(), "backup complete");
         Ok(m)
     }
+}
+
+/// A sealed folder holds exactly the manifest's files: side files SQLite
+/// made beside a copy are removed; anything else unlisted is a bug, and the
+/// backup fails rather than seal a folder its manifest does not describe.
+fn exactly_the_listed_files(partial: &Path, m: &Manifest) -> Result<()> {
+    use crate::catalog::manifest::{is_sqlite_side_file, unlisted_files};
+    let listed: Vec<&str> = m.files().map(|f| f.name.as_str()).collect();
+    let mut stray = Vec::new();
+    for f in unlisted_files(partial, &listed) {
+        if is_sqlite_side_file(&f, &listed) {
+            let p = partial.join(&f);
+            std::fs::remove_file(&p).map_err(|e| Error::io("remove", &p, e))?;
+        } else {
+            stray.push(f);
+        }
+    }
+    if !stray.is_empty() {
+        return Err(Error::internal(format!(
+            "the backup folder holds files its manifest does not list ({}); nothing was sealed.",
+            stray.join(", ")
+        )));
+    }
+    Ok(())
 }

@@ -171,8 +171,9 @@ fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken, st
 
 /// Rows of every ScalarDB table in the copy (read-only: the copy is sealed).
 fn count_rows(copy: &Path, tables: &[(String, String, String, bool)]) -> Result<Vec<ManifestTable>> {
-    let c = Connection::open_with_flags(copy, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| db_err(copy, e))?;
+    // Immutable: a copy of a WAL-mode database says WAL in its header, and a
+    // plain read-only open would create `-shm` and `-wal` beside it.
+    let c = crate::connect::sqlite::open_immutable(copy)?;
     tables
         .iter()
         .map(|(ns, t, phys, coord)| {

@@ -365,3 +365,34 @@ pub fn read_manifest(folder: &Path) -> Result<Manifest> {
         n => Err(bad(format!("schema {n} is not one Quiesce ever wrote"))),
     }
 }
+
+/// Files in a backup folder that its manifest does not list (the manifest
+/// itself and `verifications/` aside), relative to the folder, sorted. A
+/// sealed folder holds none; one left by an earlier release (SQLite's
+/// `-shm`/`-wal` beside a WAL-mode copy) is reported by verify, never deleted.
+pub fn unlisted_files(folder: &Path, listed: &[&str]) -> Vec<String> {
+    fn walk(dir: &Path, rel: &str, out: &mut Vec<String>) {
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let r = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+            match e.file_type() {
+                Ok(t) if t.is_dir() => walk(&e.path(), &r, out),
+                _ => out.push(r),
+            }
+        }
+    }
+    let mut all = Vec::new();
+    walk(folder, "", &mut all);
+    let mut v: Vec<String> = all
+        .into_iter()
+        .filter(|f| f != MANIFEST && !f.starts_with("verifications/") && !listed.contains(&f.as_str()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Whether an unlisted file is a side file SQLite creates beside a database it opens.
+pub fn is_sqlite_side_file(name: &str, listed: &[&str]) -> bool {
+    ["-shm", "-wal", "-journal"].iter().any(|s| name.strip_suffix(s).is_some_and(|base| listed.contains(&base)))
+}

@@ -4,7 +4,7 @@
 
 pub(crate) mod mysql;
 pub(crate) mod postgres;
-mod sqlite;
+pub(crate) mod sqlite;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::profile::{DbKind, Profile, SslMode};

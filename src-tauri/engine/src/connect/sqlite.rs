@@ -72,3 +72,26 @@ fn map_error(e: rusqlite::Error, path: &std::path::Path, timeout: Duration) -> E
     };
     err.with_source(e)
 }
+
+/// Opens a file that nothing writes (a backup's copy) read-only and
+/// immutable: no locks, no `-shm`/`-wal`/journal created beside it, even for
+/// a copy of a WAL-mode database (its header says WAL).
+pub fn open_immutable(path: &std::path::Path) -> crate::Result<rusqlite::Connection> {
+    use std::fmt::Write;
+    let abs = std::path::absolute(path).map_err(|e| crate::Error::io("open", path, e))?;
+    // A URI: the path percent-encoded byte by byte where it is not plain.
+    let mut uri = String::from("file:");
+    for b in abs.as_os_str().as_encoded_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(b) {
+            uri.push(*b as char);
+        } else {
+            let _ = write!(uri, "%{b:02X}");
+        }
+    }
+    uri.push_str("?immutable=1");
+    rusqlite::Connection::open_with_flags(
+        &uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| crate::Error::new(crate::ErrorCode::IoError, format!("Could not open {}: {e}", path.display())))
+}

@@ -321,6 +321,15 @@ pub async fn verify_restored(
     for (_, p, pw) in targets {
         conns.push(LiveConn::open(p, *pw, false).await?);
     }
+    verify_on(m, targets, conns, cancel).await
+}
+
+async fn verify_on(
+    m: &Manifest,
+    targets: &[(&ManifestUnit, &Profile, Option<&Sensitive<String>>)],
+    mut conns: Vec<LiveConn>,
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
     let r = verify_across(m, targets, &mut conns, cancel).await;
     for c in conns {
         c.close().await;
@@ -435,6 +444,10 @@ pub struct IntegrityReport {
     #[ts(type = "number")]
     pub bytes_checked: u64,
     pub problems: Vec<String>,
+    /// Files in the folder the manifest does not list (not part of the
+    /// backup: left by an earlier release, or put there by hand).
+    #[serde(default)]
+    pub unlisted: Vec<String>,
 }
 
 /// Hashes every file of the backup and compares size and SHA-256 with the
@@ -488,12 +501,14 @@ pub fn check_integrity(
     let mut found = found.into_inner().unwrap();
     found.sort();
     problems.extend(found.into_iter().map(|(_, p)| p));
+    let listed: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     Ok(IntegrityReport {
         backup_id: m.id.clone(),
         folder: folder.display().to_string(),
         files_checked: files.len(),
         bytes_checked: done.load(Ordering::Relaxed),
         problems,
+        unlisted: manifest::unlisted_files(folder, &listed),
     })
 }
 
@@ -623,7 +638,9 @@ pub async fn verify_backup(
         })
         .collect();
     let targets: Vec<_> = m.units.iter().zip(&profiles).map(|(u, p)| (u, p, None)).collect();
-    let r = verify_restored(&m, &targets, cancel).await?;
+    // Immutable: auditing the files in place creates nothing in the folder.
+    let conns = profiles.iter().map(LiveConn::open_backup_file).collect::<Result<Vec<_>>>()?;
+    let r = verify_on(&m, &targets, conns, cancel).await?;
     // Kept with the backup (in verifications/, outside its files), so the catalog shows it verified.
     store_report(&folder, &r)?;
     Ok((integ, Some(r)))
