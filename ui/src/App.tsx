@@ -44,7 +44,14 @@ const VIEWS: Record<View, (n: Nav) => ReactElement> = {
   ),
   restore: (n) => <RestoreView initialBackup={n.restoreFrom} />,
   pause: () => <PauseView />,
-  "restore-points": () => <RestorePointsView />,
+  "restore-points": (n) => (
+    <RestorePointsView
+      onRestore={(id) => {
+        n.setRestoreFrom(id);
+        n.go("restore");
+      }}
+    />
+  ),
 };
 
 export function App() {

@@ -72,6 +72,7 @@ describe("RestorePointsView", () => {
     expect(within(list).getByTestId("point-w-bad").textContent).toContain("a node unpaused by itself");
     expect(within(list).getByTestId("point-w-old").textContent).toContain("✓ safe");
     expect(screen.getByTestId("lane-dyn").textContent).toContain("pitr");
+    expect(screen.getByTestId("schema-box").textContent).toContain("No ScalarDB schema file attached");
 
     // The canvas is one tab stop: arrows select windows, the live region reads them out.
     const canvas = screen.getByTestId("timeline-canvas");

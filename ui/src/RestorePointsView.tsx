@@ -5,9 +5,9 @@
 // for the picked point as a checklist whose ticks are kept.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { BackupMark, Deployment, Pick, PickAt, Runbook, Ticks, Timeline, WindowMark } from "./bindings";
+import type { BackupMark, Deployment, Pick, PickAt, Runbook, SchemaAttachment, Ticks, Timeline, WindowMark } from "./bindings";
 import { backend, BackendError } from "./backend";
-import { TimelineCanvas } from "./TimelineCanvas";
+import { markLoadArrived, markLoadStart, TimelineCanvas } from "./TimelineCanvas";
 import { describeBackup, describeWindow, fit, pan, pickable, reveal, rows as rowsOf, windowTime, zoom, type Domain } from "./timeline";
 import { RunbookView } from "./RunbookView";
 
@@ -44,7 +44,42 @@ function useWidth(ref: React.RefObject<HTMLElement | null>): number {
   return w;
 }
 
-export function RestorePointsView() {
+/** The ScalarDB schema file attached to the deployment (the tables of DynamoDB, Cosmos DB, Cassandra). */
+function SchemaBox({ deploymentId }: { deploymentId: string }) {
+  const [schema, setSchema] = useState<SchemaAttachment | null | undefined>(undefined);
+  const [path, setPath] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    setSchema(undefined);
+    backend().getSchema(deploymentId).then(setSchema).catch((e: BackendError) => setError(e.message));
+  }, [deploymentId]);
+  const attach = async () => {
+    setError(null);
+    try {
+      setSchema(await backend().attachSchema(deploymentId, path.trim()));
+      setPath("");
+    } catch (e) {
+      setError((e as BackendError).message);
+    }
+  };
+  return (
+    <div className="row small" role="group" aria-label="ScalarDB schema file" data-testid="schema-box">
+      <span>
+        {schema
+          ? `Schema file: ${schema.file} (${schema.tables.length} tables, SHA-256 ${schema.sha256.slice(0, 12)}…, attached ${schema.attached_at.slice(0, 19)}Z)`
+          : schema === null
+            ? "No ScalarDB schema file attached (runbooks for DynamoDB, Cosmos DB and Cassandra need it)."
+            : ""}
+      </span>
+      <label htmlFor="schema-path">Attach</label>
+      <input id="schema-path" className="mono" value={path} onChange={(e) => setPath(e.target.value)} placeholder="/etc/scalardb/schema.json" />
+      <button className="small" disabled={!path.trim()} onClick={() => void attach()}>Attach schema</button>
+      {error && <span className="field-error" role="alert">✗ {error}</span>}
+    </div>
+  );
+}
+
+export function RestorePointsView({ onRestore }: { onRestore?: (backupId: string) => void }) {
   const [deployments, setDeployments] = useState<Deployment[] | null>(null);
   const [depId, setDepId] = useState<string>("");
   const [timeline, setTimeline] = useState<Timeline | null>(null);
@@ -76,8 +111,10 @@ export function RestorePointsView() {
 
   const load = useCallback(async (id: string) => {
     setError(null);
+    markLoadStart();
     try {
       const t = await backend().getTimeline(id);
+      markLoadArrived();
       setTimeline(t);
       setDomain((d) => d ?? fit(t));
     } catch (e) {
@@ -199,7 +236,7 @@ export function RestorePointsView() {
             ))}
           </select>
         </label>
-        <button className="small" onClick={() => void load(depId)} disabled={!depId}>Refresh</button>
+        <button className="small" onClick={() => void load(depId)} disabled={!depId} data-testid="points-refresh">Refresh</button>
       </div>
       {error && <div className="banner error" role="alert">{error}</div>}
       {timeline && filtered && domain && (
@@ -218,6 +255,7 @@ export function RestorePointsView() {
             <label>To <input type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} data-testid="filter-to" /></label>
             <label><input type="checkbox" checked={safeOnly} onChange={(e) => setSafeOnly(e.target.checked)} data-testid="filter-safe" /> Only safe points</label>
           </div>
+          <SchemaBox deploymentId={depId} />
           <table className="facts lanes" aria-label="How each storage restores">
             <thead><tr><th>Storage</th><th>Restores from</th><th>Restorable range</th></tr></thead>
             <tbody>
@@ -322,6 +360,7 @@ export function RestorePointsView() {
               at={pickAt}
               runbook={runbook.rb}
               ticks={runbook.ticks}
+              onRestore={onRestore}
             />
           )}
         </div>

@@ -14,7 +14,14 @@ export function commandLine(c: Command): string {
   return c.line;
 }
 
-export function RunbookView({ deploymentId, at, runbook, ticks }: { deploymentId: string; at: PickAt; runbook: Runbook; ticks: Ticks }) {
+export function RunbookView({ deploymentId, at, runbook, ticks, onRestore }: {
+  deploymentId: string;
+  at: PickAt;
+  runbook: Runbook;
+  ticks: Ticks;
+  /** Opens the Restore view on this backup (the self-managed storages' step). */
+  onRestore?: (backupId: string) => void;
+}) {
   const [done, setDone] = useState<string[]>(ticks.done);
   const [error, setError] = useState<string | null>(null);
   const [path, setPath] = useState("");
@@ -99,6 +106,11 @@ export function RunbookView({ deploymentId, at, runbook, ticks }: { deploymentId
                     </label>
                   </div>
                   <p className="small">{st.detail}</p>
+                  {st.key === "quiesce:restore" && runbook.point.backup_id && onRestore && (
+                    <button className="primary small" onClick={() => onRestore(runbook.point.backup_id!)} data-testid="runbook-restore">
+                      Restore backup {runbook.point.backup_id} in Quiesce…
+                    </button>
+                  )}
                   {st.commands.length > 0 && (
                     <div className="command-block">
                       <pre className="mono small">{st.commands.map(commandLine).join("\n")}</pre>

@@ -305,7 +305,8 @@ export function describeWindow(w: WindowMark, fmt: (ms: number) => string): stri
 }
 
 export function describeBackup(b: BackupMark, fmt: (ms: number) => string): string {
+  const what = `Backup ${b.id} (${b.method === "pause" ? "taken in a pause" : "no pause"}, ${b.status.replace("_", " ")}) at ${fmt(b.start_ms)}`;
   return b.refusals.length === 0 && b.point_ms !== null
-    ? `Backup ${b.id} at ${fmt(b.start_ms)}: restore point ${fmt(b.point_ms)}`
-    : `Backup ${b.id} at ${fmt(b.start_ms)}: not a restore point (${b.refusals.join("; ")})`;
+    ? `${what}: restore point ${fmt(b.point_ms)}`
+    : `${what}: not a restore point (${b.refusals.join("; ")})`;
 }

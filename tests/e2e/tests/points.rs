@@ -14,6 +14,21 @@ use std::path::Path;
 
 const HOUR: i64 = 3_600_000;
 
+/// A DynamoDB profile with 35 days of PITR and no lag.
+fn dynamo(ds: &quiesce_engine::deployment::Deployments, prefix: Option<&str>) -> quiesce_engine::profile::Profile {
+    ds.profiles()
+        .create(&ProfileInput {
+            name: "orders-dynamo".into(),
+            kind: Some(DbKind::Dynamo),
+            flavor: Some(Flavor::Cloud),
+            region: Some("eu-central-1".into()),
+            table_prefix: prefix.map(String::from),
+            restore: RestoreSettings { retention_days: Some(35), lag_secs: Some(0), ..Default::default() },
+            ..Default::default()
+        })
+        .unwrap()
+}
+
 struct Setup {
     windows: Vec<PauseWindow>,
     backup: String,
@@ -32,18 +47,7 @@ fn setup(sandbox: &Sandbox) -> Setup {
             ..Default::default()
         })
         .unwrap();
-    let pd = ds
-        .profiles()
-        .create(&ProfileInput {
-            name: "orders-dynamo".into(),
-            kind: Some(DbKind::Dynamo),
-            flavor: Some(Flavor::Cloud),
-            region: Some("eu-central-1".into()),
-            table_prefix: Some("prod_".into()),
-            restore: RestoreSettings { retention_days: Some(35), lag_secs: Some(0), ..Default::default() },
-            ..Default::default()
-        })
-        .unwrap();
+    let pd = dynamo(&ds, Some("prod_"));
     let d = ds
         .create(
             &DeploymentInput {
@@ -233,4 +237,112 @@ async fn the_timeline_picks_a_window_opens_its_runbook_and_keeps_a_tick() {
     let runbooks = qhome.join("data/runbooks");
     let files = files_containing(&runbooks, b"before:stop");
     assert_eq!(files.len(), 1, "{files:?}");
+}
+
+/// The timeline benchmark (not a CI gate; `scripts/bench.sh --timeline` runs
+/// it on a release build): 10 000 window files in a real catalog, loaded
+/// through IPC to the first painted frame, then per pan/zoom frame in the
+/// real webview. Targets: 200 ms and 16 ms. Prints the numbers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: scripts/bench.sh --timeline"]
+async fn bench_timeline_with_10000_windows() {
+    let sandbox = Sandbox::new();
+    let ds = sandbox.deployments();
+    let p = dynamo(&ds, None);
+    let d = ds
+        .create(
+            &DeploymentInput {
+                name: "hourly".into(),
+                storages: vec![DeploymentStorage { name: "orders".into(), profile_id: p.id }],
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+    let root = quiesce_engine::backup::catalog_root(&ds);
+    let n = 10_000i64;
+    let t0 = chrono::Utc::now() - chrono::Duration::milliseconds(n * HOUR);
+    for i in 0..n {
+        let started_at = t0 + chrono::Duration::milliseconds(i * HOUR);
+        let end = PauseEnd {
+            started_at,
+            ended_at: started_at + chrono::Duration::milliseconds(5000),
+            paused_ms: 5000.0,
+            outcomes: vec![],
+            problems: vec![],
+        };
+        // Every tenth window unsafe (a clock too far off), as a year of real pauses might have.
+        let off = if i % 10 == 0 { 9000.0 } else { 3.0 };
+        let o = ClockOffset { source: "orders".into(), offset_ms: off, uncertainty_ms: 2.0, how: "measured".into() };
+        PauseWindow::of(&d, "pause", &end, vec![o]).save(&root).unwrap();
+    }
+    let driver = start_driver(&sandbox.home, &sandbox.qhome);
+    let client = connect(&driver).await;
+    drive(&client, move |c| async move {
+        wait_for(&c, "[data-testid='nav-restore-points']").await.click().await.unwrap();
+        select_when_ready(&c, "[data-testid='points-deployment']", "hourly").await;
+        let mut loads = Vec::new();
+        let mut ipcs = Vec::new();
+        for run in 0..6 {
+            if run > 0 {
+                wait_for(&c, "[data-testid='points-refresh']").await.click().await.unwrap();
+            }
+            let canvas = wait_for(&c, "[data-testid='timeline-canvas']").await;
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            loop {
+                let v = canvas.attr("data-load-ms").await.unwrap();
+                if let Some(ms) = v.and_then(|v| v.parse::<f64>().ok()) {
+                    if run == 0 || ms != *loads.last().unwrap_or(&-1.0) {
+                        loads.push(ms);
+                        let ipc = canvas.attr("data-ipc-ms").await.unwrap().and_then(|v| v.parse::<f64>().ok());
+                        ipcs.push(ipc.unwrap_or(f64::NAN));
+                        break;
+                    }
+                }
+                assert!(std::time::Instant::now() < deadline, "the timeline never painted");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            c.execute("document.querySelector(\"[data-testid='timeline-canvas']\").removeAttribute('data-load-ms')", vec![])
+                .await
+                .unwrap();
+        }
+        // Frames: each key's render, display list and paint, timed in the page.
+        let v = c
+            .execute(
+                r#"const cv = document.querySelector("[data-testid='timeline-canvas']");
+                   const keys = [];
+                   for (let i = 0; i < 8; i++) keys.push("+");
+                   for (let i = 0; i < 20; i++) keys.push(i % 2 ? "PageUp" : "PageDown");
+                   for (let i = 0; i < 12; i++) keys.push("-");
+                   for (let i = 0; i < 20; i++) keys.push(i % 2 ? "PageUp" : "PageDown");
+                   const out = [];
+                   for (const key of keys) {
+                     const t = performance.now();
+                     cv.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true }));
+                     out.push(performance.now() - t);
+                   }
+                   return { frames: out, items: Number(cv.dataset.items) };"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let mut frames: Vec<f64> = serde_json::from_value(v["frames"].clone()).unwrap();
+        frames.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        println!("timeline loads in order (first, then refreshes): {loads:?} ms, of which the IPC call: {ipcs:?} ms");
+        loads.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let q = |v: &[f64], p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "timeline, {n} windows: IPC load to first painted frame median {:.0} ms (min {:.0}, max {:.0}; target 200 ms); pan/zoom frame median {:.1} ms, p95 {:.1} ms, max {:.1} ms over {} frames (target 16 ms); {} items in the last frame",
+            q(&loads, 0.5),
+            loads[0],
+            loads[loads.len() - 1],
+            q(&frames, 0.5),
+            q(&frames, 0.95),
+            frames[frames.len() - 1],
+            frames.len(),
+            v["items"]
+        );
+        screenshot(&c, "69-points-10k").await;
+    })
+    .await;
 }

@@ -259,13 +259,16 @@ enum Scanned {
 /// Every backup folder under `root` (two levels: deployment / backup).
 fn scan_all(root: &Path) -> Vec<Scanned> {
     let mut out = Vec::new();
+    let mut windows = Vec::new();
     let Ok(deps) = std::fs::read_dir(root) else { return out };
     for d in deps.flatten() {
         let Ok(backups) = std::fs::read_dir(d.path()) else { continue };
         for b in backups.flatten() {
             let path = b.path();
-            if path.is_file() && path.to_string_lossy().ends_with(crate::pause::window::SUFFIX) {
-                out.push(Scanned::Window(path.clone(), crate::pause::window::PauseWindow::read(&path).map(Box::new)));
+            if path.to_string_lossy().ends_with(crate::pause::window::SUFFIX)
+                && b.file_type().is_ok_and(|t| t.is_file())
+            {
+                windows.push(path);
                 continue;
             }
             if !path.is_dir() {
@@ -281,7 +284,32 @@ fn scan_all(root: &Path) -> Vec<Scanned> {
             }
         }
     }
+    out.extend(read_windows(windows));
     out
+}
+
+/// Window files read and parsed on every core: a year of hourly pauses is
+/// ~9 000 files, and the Restore points view opens on all of them.
+fn read_windows(paths: Vec<PathBuf>) -> Vec<Scanned> {
+    let read = |p: PathBuf| {
+        let w = crate::pause::window::PauseWindow::read(&p).map(Box::new);
+        Scanned::Window(p, w)
+    };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if paths.len() < 256 || threads < 2 {
+        return paths.into_iter().map(read).collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<PathBuf>> = Vec::new();
+    let mut it = paths.into_iter().peekable();
+    while it.peek().is_some() {
+        chunks.push(it.by_ref().take(chunk).collect());
+    }
+    std::thread::scope(|sc| {
+        let handles: Vec<_> =
+            chunks.into_iter().map(|c| sc.spawn(move || c.into_iter().map(read).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
 }
 
 /// Every complete backup under `root`, newest first.

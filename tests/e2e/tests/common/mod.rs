@@ -79,7 +79,10 @@ pub fn start_driver(home: &Path, quiesce_home: &Path) -> Driver {
 }
 
 pub async fn connect(driver: &Driver) -> Client {
-    let app = quiesce_testsupport::workspace_binary("quiesce-app");
+    // The benchmark runs a release build (QUIESCE_APP_BIN); the tests, the debug one.
+    let app = std::env::var_os("QUIESCE_APP_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| quiesce_testsupport::workspace_binary("quiesce-app"));
     let mut caps = serde_json::Map::new();
     caps.insert("tauri:options".into(), serde_json::json!({ "application": app }));
     let url = format!("http://127.0.0.1:{}", driver.port);
