@@ -48,7 +48,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     startPause: vi.fn(),
     unpauseDeployment: vi.fn().mockResolvedValue([]),
     listHistory: vi.fn().mockResolvedValue([]),
-    getTimeline: vi.fn(),
+    getTimeline: vi.fn().mockResolvedValue({ deployment: "", deployment_id: "", now_ms: 0, lanes: [], windows: [], backups: [], damaged: [] }),
     pickPoint: vi.fn(),
     getRunbook: vi.fn(),
     setRunbookTick: vi.fn(),
