@@ -17,6 +17,7 @@ pub mod grants;
 pub mod job;
 pub mod live;
 pub mod logging;
+pub mod migrate;
 pub mod paths;
 pub mod pause;
 pub mod plan;

@@ -7,6 +7,7 @@
 //! every start first reaps servers left behind by runs whose owner is dead.
 
 pub mod admin;
+pub mod layout;
 pub mod mariadb;
 pub mod postgres;
 pub mod scalardb;
