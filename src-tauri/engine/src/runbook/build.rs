@@ -304,8 +304,12 @@ fn before(i: &Inputs) -> Section {
     }
 }
 
-fn region_args(p: &Profile) -> Vec<Arg> {
-    p.region.as_deref().map(|r| vec![opt("--region", r)]).unwrap_or_default()
+/// `aws WORDS… MORE… --region=R`: every AWS command of a storage, in its region.
+fn aws(p: &Profile, words: &[&str], more: Vec<Arg>) -> Command {
+    let mut argv: Vec<Arg> = std::iter::once("aws").chain(words.iter().copied()).map(lit).collect();
+    argv.extend(more);
+    argv.extend(p.region.as_deref().map(|r| opt("--region", r)));
+    cmd(argv)
 }
 
 fn need<'a>(v: &'a Option<String>, storage: &str, what: &str) -> Result<&'a str> {
@@ -322,13 +326,7 @@ fn rds(i: &Inputs, storage: &str, p: &Profile, stamp: &str, endpoints: &mut Vec<
     let new = new_name(src, stamp, 63);
     let (sg, subnet, params, endpoint) =
         (var("SG", storage), var("SUBNET_GROUP", storage), var("PARAM_GROUP", storage), var("ENDPOINT", storage));
-    let r = region_args(p);
-    let aws = |words: &[&str], more: Vec<Arg>| -> Command {
-        let mut argv: Vec<Arg> = std::iter::once("aws").chain(words.iter().copied()).map(lit).collect();
-        argv.extend(more);
-        argv.extend(r.clone());
-        cmd(argv)
-    };
+    let aws = |words: &[&str], more: Vec<Arg>| aws(p, words, more);
     let q = |query: &str| vec![opt("--query", query), opt("--output", "text")];
     let mut steps = Vec::new();
     if aurora {
@@ -471,13 +469,7 @@ fn azure(i: &Inputs, storage: &str, p: &Profile, stamp: &str, endpoints: &mut Ve
 }
 
 fn dynamo(i: &Inputs, storage: &str, p: &Profile, tables: &[String], stamp: &str) -> Vec<Step> {
-    let r = region_args(p);
-    let aws = |words: &[&str], more: Vec<Arg>| -> Command {
-        let mut argv: Vec<Arg> = std::iter::once("aws").chain(words.iter().copied()).map(lit).collect();
-        argv.extend(more);
-        argv.extend(r.clone());
-        cmd(argv)
-    };
+    let aws = |words: &[&str], more: Vec<Arg>| aws(p, words, more);
     let alias = |t: &str| format!("{t}-restore-{stamp}");
     let arn = |n: usize| var(&format!("BACKUP_ARN_{n}"), storage);
     let mut steps = Vec::new();
@@ -572,12 +564,13 @@ fn dynamo(i: &Inputs, storage: &str, p: &Profile, tables: &[String], stamp: &str
             })
             .collect(),
     ));
-    steps.extend(dynamo_after(storage, tables, &aws));
+    steps.extend(dynamo_after(storage, p, tables));
     steps
 }
 
 /// What a restored DynamoDB table lacks: PITR (a command), the rest (by hand).
-fn dynamo_after(storage: &str, tables: &[String], aws: &dyn Fn(&[&str], Vec<Arg>) -> Command) -> Vec<Step> {
+fn dynamo_after(storage: &str, p: &Profile, tables: &[String]) -> Vec<Step> {
+    let aws = |words: &[&str], more: Vec<Arg>| aws(p, words, more);
     let mut steps = Vec::new();
     steps.push(step(
         &format!("{storage}:pitr"),
@@ -682,10 +675,6 @@ fn hook_of<'a>(i: &'a Inputs, storage: &str) -> Result<&'a crate::pause::hooks::
     })
 }
 
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 fn cassandra(i: &Inputs, storage: &str, p: &Profile, tables: &[String]) -> Result<Vec<Step>> {
     let tag = hook_of(i, storage)?.tag.clone();
     let host = |n: &str| -> String {
@@ -709,12 +698,12 @@ fn cassandra(i: &Inputs, storage: &str, p: &Profile, tables: &[String]) -> Resul
         let pairs: Vec<String> = tables
             .iter()
             .filter_map(|t| t.split_once('.'))
-            .map(|(ks, t)| format!("{} {}", sh_quote(ks), sh_quote(t)))
+            .map(|(ks, t)| format!("{} {}", super::render::single_quote(ks), super::render::single_quote(t)))
             .collect();
         format!(
             "set -euo pipefail\nshopt -s nullglob\ndata={}\ntag={}\nbase=$(dirname \"$data\")\nsudo find \"$base/commitlog\" \"$base/hints\" -mindepth 1 -maxdepth 1 -type f -delete\nplace() {{\n  local placed=0 dir\n  for dir in \"$data/$1/$2\"-*/; do\n    [ -d \"$dir/snapshots/$tag\" ] || continue\n    sudo find \"$dir\" -mindepth 1 -maxdepth 1 -type f -delete\n    sudo cp -a \"$dir/snapshots/$tag/.\" \"$dir\"\n    placed=1\n  done\n  [ \"$placed\" = 1 ] || {{ echo \"no snapshot $tag of $1.$2 under $data\" >&2; exit 1; }}\n}}\n{}\n",
-            sh_quote(dir),
-            sh_quote(&tag),
+            super::render::single_quote(dir),
+            super::render::single_quote(&tag),
             pairs.iter().map(|p| format!("place {p}")).collect::<Vec<_>>().join("\n")
         )
     };

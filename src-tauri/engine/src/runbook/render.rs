@@ -6,19 +6,24 @@
 
 use super::{Arg, Command, Runbook, Step};
 
-/// Single-quotes a word for bash (`'` as `'\''`).
+/// Single-quotes a word for bash (`'` as `'\''`), always.
+pub fn single_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// A word for bash: plain when it is plainly safe, else single-quoted.
 pub fn quote(s: &str) -> String {
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-./".contains(&b)) {
         return s.to_string();
     }
-    format!("'{}'", s.replace('\'', r"'\''"))
+    single_quote(s)
 }
 
 fn word(a: &Arg) -> String {
     match a {
         Arg::Lit(s) => quote(s),
         // Option values are names: quoted even when plain, so that every name reads the same.
-        Arg::Opt(n, v) => format!("{}='{}'", n, v.replace('\'', r"'\''")),
+        Arg::Opt(n, v) => format!("{n}={}", single_quote(v)),
         Arg::OptVar(n, v) => format!("{n}=\"${v}\""),
         Arg::Var(v) => format!("\"${v}\""),
         Arg::Array(v) => format!("\"${{{v}[@]}}\""),
