@@ -5,7 +5,7 @@ use super::Ctx;
 use crate::output::Output;
 use clap::{Args, ValueEnum};
 use quiesce_engine::deployment::Deployments;
-use quiesce_engine::points::{self, time, PickAt};
+use quiesce_engine::points::{self, time};
 use quiesce_engine::runbook::{self, render};
 use quiesce_engine::{Error, Result};
 
@@ -73,11 +73,7 @@ pub fn points(ctx: &Ctx, a: PointsArgs) -> Result<Output> {
 pub fn runbook(ctx: &Ctx, a: RunbookArgs) -> Result<Output> {
     let ds = Deployments::new(ctx.profiles.clone());
     let root = ctx.catalog_root(a.root);
-    let d = ds.get(&a.deployment)?;
-    let storages = ds.storage_profiles(&d)?;
-    let t = points::timeline(&d, &storages, &root);
-    let at = PickAt::classify(&t, &a.at);
-    let rb = runbook::for_point(&ds, &root, &d.id, &at)?;
+    let rb = runbook::for_text(&ds, &root, &a.deployment, &a.at)?;
     let text = match a.format {
         RunbookFormat::Md => render::markdown(&rb),
         RunbookFormat::Sh => render::shell(&rb),

@@ -127,12 +127,27 @@ impl Runbook {
     }
 }
 
-/// The runbook of a deployment for a point (`--at`: a window id, a backup id or a time).
+/// The runbook of a deployment for a point picked by window, backup or time.
 pub fn for_point(deployments: &Deployments, root: &Path, deployment: &str, at: &PickAt) -> Result<Runbook> {
+    for_pick(deployments, root, deployment, |_| at.clone())
+}
+
+/// The runbook for `--at`: a window id, a backup id or a time, told apart on
+/// the same timeline the point is picked on (the catalog is read once).
+pub fn for_text(deployments: &Deployments, root: &Path, deployment: &str, at: &str) -> Result<Runbook> {
+    for_pick(deployments, root, deployment, |t| PickAt::classify(t, at))
+}
+
+fn for_pick(
+    deployments: &Deployments,
+    root: &Path,
+    deployment: &str,
+    at: impl FnOnce(&points::Timeline) -> PickAt,
+) -> Result<Runbook> {
     let d = deployments.get(deployment)?;
     let storages = deployments.storage_profiles(&d)?;
     let t = points::timeline(&d, &storages, root);
-    let pick = points::pick(&t, at)?;
+    let pick = points::pick(&t, &at(&t))?;
     let home = deployments.profiles().home();
     let discovery = crate::discovery::load(home, &d.id)?;
     let schema = schema::load(home, &d)?;
