@@ -7,6 +7,7 @@ import type { Deployment, NodeState, Operation, PauseWindow } from "./bindings";
 import { backend, BackendError } from "./backend";
 import { Dialog } from "./Dialog";
 import { isActive, JobLog, useJobs } from "./jobs";
+import { localIso, TimeToCopy } from "./TimeToCopy";
 
 /** A node's state in words and a symbol (never colour alone). */
 function nodeState(n: NodeState): { text: string; cls: string } {
@@ -53,31 +54,6 @@ export function NodesTable({ deploymentId, every = 3000 }: { deploymentId: strin
   );
 }
 
-/** A time to copy: UTC, local with its offset, epoch ms. */
-function TimeToCopy({ label, iso, ms, testid }: { label: string; iso: string; ms: number; testid: string }) {
-  const d = new Date(iso);
-  const off = -d.getTimezoneOffset();
-  const pad = (n: number) => String(Math.abs(n)).padStart(2, "0");
-  const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}${off >= 0 ? "+" : "-"}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
-  const forms = [
-    { name: "UTC", value: d.toISOString() },
-    { name: "Local", value: local },
-    { name: "Epoch ms", value: String(ms) },
-  ];
-  return (
-    <div className="restore-point" data-testid={testid}>
-      <div className="section-title">{label}</div>
-      {forms.map((f) => (
-        <div className="row" key={f.name} style={{ alignItems: "center", gap: 8 }}>
-          <label className="small" style={{ width: 70 }} htmlFor={`${testid}-${f.name}`}>{f.name}</label>
-          <input id={`${testid}-${f.name}`} className="mono" style={{ flex: "1 1 auto", minWidth: 320, maxWidth: 420 }} readOnly value={f.value} onFocus={(e) => e.target.select()} data-testid={`${testid}-${f.name.replace(" ", "-").toLowerCase()}`} />
-          <button className="small" onClick={() => void navigator.clipboard?.writeText(f.value).catch(() => {})} aria-label={`Copy the ${label.toLowerCase()} (${f.name})`}>Copy</button>
-        </div>
-      ))}
-    </div>
-  );
-}
-
 /** What a pause window says: safe or not, its restore point, nodes and clocks. */
 export function WindowReport({ w }: { w: PauseWindow }) {
   const verdict = w.status === "ok" ? "✓ a safe restore point" : w.status === "unsafe" ? "✗ unsafe: not a restore point" : "✗ failed: not a restore point";
@@ -88,7 +64,7 @@ export function WindowReport({ w }: { w: PauseWindow }) {
         {verdict}{w.paused_ms !== null ? ` — every node paused ${w.paused_ms.toFixed(0)} ms` : ""}
       </div>
       {w.problems.length > 0 && <ul className="notes">{w.problems.map((p, i) => <li key={i} className="field-error">✗ {p}</li>)}</ul>}
-      {w.restore_point && w.restore_point_ms !== null && <TimeToCopy label="Restore point" iso={w.restore_point} ms={w.restore_point_ms} testid="restore-point" />}
+      {w.restore_point && w.restore_point_ms !== null && <TimeToCopy label="Restore point" utc={new Date(w.restore_point).toISOString()} local={localIso(w.restore_point)} ms={w.restore_point_ms} testid="restore-point" />}
       {w.safe_from && w.safe_to && <div className="small muted">Safe from {w.safe_from} to {w.safe_to} (the window narrowed by every database's clock offset).</div>}
       <table className="facts" aria-label="Nodes">
         <thead><tr><th>Node</th><th>Paused</th><th>Unpaused</th><th>Note</th></tr></thead>

@@ -10,6 +10,7 @@ import { backend, BackendError } from "./backend";
 import { markLoadArrived, markLoadStart, TimelineCanvas } from "./TimelineCanvas";
 import { describeBackup, describeWindow, fit, pan, pickable, reveal, rows as rowsOf, windowTime, zoom, type Domain } from "./timeline";
 import { RunbookView } from "./RunbookView";
+import { TimeToCopy } from "./TimeToCopy";
 
 const utc = (ms: number) => new Date(ms).toISOString().replace(".000Z", "Z");
 
@@ -326,18 +327,7 @@ export function RestorePointsView({ onRestore }: { onRestore?: (backupId: string
               {refusal && <div className="field-error" role="alert" data-testid="pick-refusal">✗ {refusal}</div>}
               {pick && (
                 <div data-testid="picked">
-                  <div className="section-title">Restore point (picked by {pick.picked_by})</div>
-                  {[
-                    { name: "UTC", value: pick.utc },
-                    { name: "Local", value: pick.local },
-                    { name: "Epoch ms", value: String(pick.point_ms) },
-                  ].map((f) => (
-                    <div className="row" key={f.name} style={{ alignItems: "center", gap: 8 }}>
-                      <label className="small" style={{ width: 70 }} htmlFor={`pick-${f.name}`}>{f.name}</label>
-                      <input id={`pick-${f.name}`} className="mono" readOnly value={f.value} onFocus={(e) => e.target.select()} data-testid={`pick-${f.name.replace(" ", "-").toLowerCase()}`} />
-                      <button className="small" type="button" onClick={() => void navigator.clipboard?.writeText(f.value).catch(() => {})} aria-label={`Copy the restore point (${f.name})`}>Copy</button>
-                    </div>
-                  ))}
+                  <TimeToCopy label="Restore point" heading={`Restore point (picked by ${pick.picked_by})`} utc={pick.utc} local={pick.local} ms={pick.point_ms} testid="pick" />
                   <table className="facts" aria-label="Where each storage comes back from">
                     <thead><tr><th>Storage</th><th>Restores from</th></tr></thead>
                     <tbody>
