@@ -621,6 +621,42 @@ pub fn deployments_using(home: &Home, profile_id: &str) -> Result<Vec<String>> {
         .collect())
 }
 
+/// A deployment named `name` (its id too) whose storages are `profiles`
+/// (each storage named by its profile's id), for the engine's unit tests.
+#[cfg(test)]
+pub(crate) fn test_deployment(
+    name: &str,
+    profiles: &[&Profile],
+    mapping: &[(&str, &str)],
+) -> (Deployment, Vec<(DeploymentStorage, Profile)>) {
+    let storages: Vec<DeploymentStorage> =
+        profiles.iter().map(|p| DeploymentStorage { name: p.id.clone(), profile_id: p.id.clone() }).collect();
+    let d = Deployment {
+        id: name.into(),
+        name: name.into(),
+        transaction_manager: TransactionManager::ConsensusCommit,
+        storages: storages.clone(),
+        namespace_mapping: mapping
+            .iter()
+            .map(|(n, s)| NamespaceMapping { namespace: n.to_string(), storage: s.to_string() })
+            .collect(),
+        default_storage: storages.first().map(|s| s.name.clone()),
+        coordinator_namespace: "coordinator".into(),
+        system_namespace: "scalardb".into(),
+        admin_endpoints: vec![],
+        admin_tls: false,
+        admin_ca_file: None,
+        admin_authority: None,
+        pause_hooks: vec![],
+        storages_known: true,
+        source: None,
+        created_at: Default::default(),
+        updated_at: Default::default(),
+    };
+    let pairs = storages.into_iter().zip(profiles.iter().map(|p| (*p).clone())).collect();
+    (d, pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

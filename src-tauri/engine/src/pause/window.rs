@@ -214,28 +214,10 @@ impl PauseWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::deployment::{Deployment, TransactionManager};
+    use crate::deployment::Deployment;
 
     fn d() -> Deployment {
-        Deployment {
-            id: "d".into(),
-            name: "d".into(),
-            transaction_manager: TransactionManager::ConsensusCommit,
-            storages: vec![],
-            namespace_mapping: vec![],
-            default_storage: None,
-            coordinator_namespace: "coordinator".into(),
-            system_namespace: "scalardb".into(),
-            admin_endpoints: vec![],
-            admin_tls: false,
-            admin_ca_file: None,
-            admin_authority: None,
-            pause_hooks: vec![],
-            storages_known: true,
-            source: None,
-            created_at: Default::default(),
-            updated_at: Default::default(),
-        }
+        crate::deployment::test_deployment("d", &[], &[]).0
     }
 
     fn end(ms: i64) -> PauseEnd {

@@ -1,7 +1,7 @@
 //! Table-driven: every leaf of the guide's tree, every database kind.
 
 use super::*;
-use crate::deployment::{AdminEndpoint, NamespaceMapping, CLUSTER_ADMIN_PORT};
+use crate::deployment::{AdminEndpoint, CLUSTER_ADMIN_PORT};
 
 fn prof(id: &str, kind: DbKind, flavor: Flavor) -> Profile {
     let mut p = Profile { id: id.into(), name: id.into(), kind, flavor, ..Default::default() };
@@ -29,32 +29,7 @@ fn prof(id: &str, kind: DbKind, flavor: Flavor) -> Profile {
 }
 
 fn deployment(profiles: &[&Profile], mapping: &[(&str, &str)]) -> (Deployment, Vec<(DeploymentStorage, Profile)>) {
-    let storages: Vec<DeploymentStorage> =
-        profiles.iter().map(|p| DeploymentStorage { name: p.id.clone(), profile_id: p.id.clone() }).collect();
-    let d = Deployment {
-        id: "d".into(),
-        name: "d".into(),
-        transaction_manager: TransactionManager::ConsensusCommit,
-        storages: storages.clone(),
-        namespace_mapping: mapping
-            .iter()
-            .map(|(n, s)| NamespaceMapping { namespace: n.to_string(), storage: s.to_string() })
-            .collect(),
-        default_storage: storages.first().map(|s| s.name.clone()),
-        coordinator_namespace: "coordinator".into(),
-        system_namespace: "scalardb".into(),
-        admin_endpoints: vec![],
-        admin_tls: false,
-        admin_ca_file: None,
-        admin_authority: None,
-        pause_hooks: vec![],
-        storages_known: true,
-        source: None,
-        created_at: Default::default(),
-        updated_at: Default::default(),
-    };
-    let pairs = storages.into_iter().zip(profiles.iter().map(|p| (*p).clone())).collect();
-    (d, pairs)
+    crate::deployment::test_deployment("d", profiles, mapping)
 }
 
 fn nodes(plan: &Plan) -> Vec<(&str, Option<&str>)> {

@@ -2,7 +2,6 @@
 //! saves them, a backup's manifest beside them.
 
 use super::*;
-use crate::deployment::{NamespaceMapping, TransactionManager};
 use crate::pause::hooks::HookRun;
 use crate::pause::{clock::ClockOffset, PauseEnd};
 use crate::profile::RestoreSettings;
@@ -40,32 +39,7 @@ pub(crate) fn deployment(
     profiles: &[&Profile],
     mapping: &[(&str, &str)],
 ) -> (Deployment, Vec<(DeploymentStorage, Profile)>) {
-    let storages: Vec<DeploymentStorage> =
-        profiles.iter().map(|p| DeploymentStorage { name: p.id.clone(), profile_id: p.id.clone() }).collect();
-    let d = Deployment {
-        id: "dep-id".into(),
-        name: "prod".into(),
-        transaction_manager: TransactionManager::ConsensusCommit,
-        storages: storages.clone(),
-        namespace_mapping: mapping
-            .iter()
-            .map(|(n, s)| NamespaceMapping { namespace: n.to_string(), storage: s.to_string() })
-            .collect(),
-        default_storage: storages.first().map(|s| s.name.clone()),
-        coordinator_namespace: "coordinator".into(),
-        system_namespace: "scalardb".into(),
-        admin_endpoints: vec![],
-        admin_tls: false,
-        admin_ca_file: None,
-        admin_authority: None,
-        pause_hooks: vec![],
-        storages_known: true,
-        source: None,
-        created_at: Default::default(),
-        updated_at: Default::default(),
-    };
-    let pairs = storages.into_iter().zip(profiles.iter().map(|p| (*p).clone())).collect();
-    (d, pairs)
+    crate::deployment::test_deployment("prod", profiles, mapping)
 }
 
 /// A window of `ms` from `start`, with one database clock off by `offset_ms`, saved in `root`.
