@@ -11,7 +11,10 @@ afterEach(cleanup);
 const dep = { id: "d1", name: "bank", storages: [], admin_endpoints: [] } as unknown as Deployment;
 const progress = (tables_done: number): JobEvent => ({
   kind: "progress", phase: "dumping", raw_bytes: 1000 * tables_done, written_bytes: 500, tables_done, tables_total: 4,
-  pages_done: 0, pages_total: 0, elapsed_secs: 1, rate_bps: 1000, eta_secs: 2,
+  pages_done: 0, pages_total: 0,
+      rows_done: 0,
+      rows_total: 0,
+      rows_per_sec: 0, elapsed_secs: 1, rate_bps: 1000, eta_secs: 2,
 });
 
 function appWithBackup() {

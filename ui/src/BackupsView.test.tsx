@@ -18,6 +18,9 @@ const entry: CatalogEntry = {
 };
 const prog = (tables_done: number): Progress => ({
   phase: "dumping", raw_bytes: 1000 * tables_done, written_bytes: 500, tables_done, tables_total: 4, pages_done: 0, pages_total: 0,
+      rows_done: 0,
+      rows_total: 0,
+      rows_per_sec: 0,
   elapsed_secs: 1, rate_bps: 1000, eta_secs: 2,
 });
 

@@ -69,7 +69,10 @@ describe("RestoreView", () => {
     expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, targets: [], replace: false, jobs: null, confirm: null, grants: false, grant_to: null, skip_verify: false }, expect.any(String));
     fireEvent.click(screen.getByTestId("start-restore"));
     await screen.findByTestId("restore-running");
-    emit({ kind: "progress", phase: "restoring", raw_bytes: 1024, written_bytes: 1024, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0, elapsed_secs: 1, rate_bps: 1024, eta_secs: 1 });
+    emit({ kind: "progress", phase: "restoring", raw_bytes: 1024, written_bytes: 1024, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0,
+      rows_done: 0,
+      rows_total: 0,
+      rows_per_sec: 0, elapsed_secs: 1, rate_bps: 1024, eta_secs: 1 });
     await waitFor(() => expect(screen.getByTestId("restore-progress").getAttribute("aria-valuenow")).toBe("50"));
     emit({ kind: "log", line: "pg_restore: processing data for table \"bank.accounts\"" });
     await waitFor(() => expect(screen.getByTestId("restore-log").textContent).toContain("processing data"));
@@ -192,7 +195,10 @@ describe("RestoreView", () => {
   });
 
   it("measures progress by the bytes fed, else pages or tables", () => {
-    const p: Progress = { phase: "", raw_bytes: 0, written_bytes: 0, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0, elapsed_secs: 0, rate_bps: 0, eta_secs: null };
+    const p: Progress = { phase: "", raw_bytes: 0, written_bytes: 0, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0,
+      rows_done: 0,
+      rows_total: 0,
+      rows_per_sec: 0, elapsed_secs: 0, rate_bps: 0, eta_secs: null };
     expect(restoreFraction(p, 100)).toBe(0.25);
     expect(restoreFraction({ ...p, raw_bytes: 75 }, 100)).toBe(0.75);
     expect(restoreFraction({ ...p, pages_done: 1, pages_total: 10 }, 100)).toBe(0.1);

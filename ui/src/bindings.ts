@@ -1,7 +1,7 @@
 // Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine bindings` instead.
 
-export type ErrorCode = "auth_failed" | "host_not_found" | "connection_refused" | "timeout" | "tls_error" | "database_not_found" | "file_not_found" | "permission_denied" | "keyring_unavailable" | "not_found" | "invalid_input" | "busy" | "already_exists" | "cancelled" | "database_error" | "io_error" | "internal" | "unsupported" | "in_use" | "corrupt" | "not_empty";
+export type ErrorCode = "auth_failed" | "host_not_found" | "connection_refused" | "timeout" | "tls_error" | "database_not_found" | "file_not_found" | "permission_denied" | "keyring_unavailable" | "not_found" | "invalid_input" | "busy" | "already_exists" | "cancelled" | "database_error" | "io_error" | "internal" | "unsupported" | "in_use" | "corrupt" | "not_empty" | "key_collision" | "key_too_long" | "name_too_long" | "proof_failed";
 
 export type FieldError = { field: string, message: string, };
 
@@ -347,7 +347,11 @@ export type Progress = { phase: string,
 /**
  * Bytes the tools produced (a dump) or were fed (a restore), uncompressed.
  */
-raw_bytes: number, written_bytes: number, tables_done: number, tables_total: number, pages_done: number, pages_total: number, elapsed_secs: number, 
+raw_bytes: number, written_bytes: number, tables_done: number, tables_total: number, pages_done: number, pages_total: number, 
+/**
+ * Rows a migration wrote, of `rows_total`.
+ */
+rows_done: number, rows_total: number, rows_per_sec: number, elapsed_secs: number, 
 /**
  * Bytes per second of `raw_bytes`.
  */

@@ -105,7 +105,9 @@ fn progress_printer() -> Sink {
         }
         JobEvent::Log { .. } => {}
         JobEvent::Progress(p) => {
-            let frac = if p.pages_total > 0 {
+            let frac = if p.rows_total > 0 {
+                p.rows_done as f64 / p.rows_total as f64
+            } else if p.pages_total > 0 {
                 p.pages_done as f64 / p.pages_total as f64
             } else if p.tables_total > 0 {
                 p.tables_done as f64 / p.tables_total as f64
@@ -114,14 +116,21 @@ fn progress_printer() -> Sink {
             };
             let human = quiesce_engine::size::human;
             let eta = p.eta_secs.map(|s| format!(" ETA {s:.0}s")).unwrap_or_default();
-            let text = format!(
-                "{} read · {} written · tables {}/{} · {}/s{eta}",
-                human(p.raw_bytes),
-                human(p.written_bytes),
-                p.tables_done,
-                p.tables_total,
-                human(p.rate_bps as u64)
-            );
+            let text = if p.rows_total > 0 {
+                format!(
+                    "{} of {} rows · tables {}/{} · {:.0} rows/s{eta}",
+                    p.rows_done, p.rows_total, p.tables_done, p.tables_total, p.rows_per_sec
+                )
+            } else {
+                format!(
+                    "{} read · {} written · tables {}/{} · {}/s{eta}",
+                    human(p.raw_bytes),
+                    human(p.written_bytes),
+                    p.tables_done,
+                    p.tables_total,
+                    human(p.rate_bps as u64)
+                )
+            };
             if tty {
                 let width = 24;
                 let filled = (frac.clamp(0.0, 1.0) * width as f64) as usize;

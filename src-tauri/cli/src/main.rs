@@ -80,6 +80,13 @@ enum Command {
     /// The restore runbook for one point (a window, a backup or a time inside
     /// a safe window): every storage, with real names and the time in UTC.
     Runbook(cmd::points::RunbookArgs),
+    /// Move a deployment to other databases: another engine (PostgreSQL,
+    /// MySQL/MariaDB, SQLite in any direction) or several storages into one.
+    /// Reads one consistent snapshot, lays the target out as ScalarDB's JDBC
+    /// adapter would, copies every row with its transaction metadata, and
+    /// proves it (row counts, fingerprints, the consistency audit). Writes a
+    /// ready database.properties.
+    Migrate(Box<cmd::migrate::MigrateArgs>),
 }
 
 fn main() {
@@ -158,6 +165,7 @@ async fn run(ctx: &Ctx, cmd: Command) -> Result<Output> {
         Command::History => cmd::pause::history(ctx),
         Command::Points(a) => cmd::points::points(ctx, a),
         Command::Runbook(a) => cmd::points::runbook(ctx, a),
+        Command::Migrate(a) => cmd::migrate::run(ctx, *a).await,
     }
 }
 

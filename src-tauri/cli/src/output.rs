@@ -117,6 +117,15 @@ pub enum Output {
         /// The file it was written to.
         written: Option<String>,
     },
+    MigratePlan {
+        migration: Box<quiesce_engine::migrate::job::MigrationPlan>,
+    },
+    Migrated {
+        migration: Box<quiesce_engine::migrate::job::MigrationResult>,
+    },
+    MigrateCleanup {
+        dropped: Vec<String>,
+    },
     SchemaAttached {
         deployment: String,
         schema: quiesce_engine::runbook::schema::SchemaAttachment,
@@ -147,6 +156,7 @@ impl Output {
                 ErrorCode::ConnectionRefused.exit_code()
             }
             Output::RestorePreflight { dry_run } => failed_check(&dry_run.checks).unwrap_or(0),
+            Output::MigratePlan { migration } => failed_check(&migration.checks).unwrap_or(0),
             _ => 0,
         }
     }

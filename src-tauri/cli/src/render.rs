@@ -51,9 +51,7 @@ pub fn print(out: &Output, json: bool) {
             print_plan(&p.plan, &plan::decision_tree(), None);
             println!();
             println!("Checks (nothing was run):");
-            for c in &p.checks {
-                println!("  {} {:<12} {}", if c.ok { "ok " } else { "FAIL" }, c.name, c.message);
-            }
+            print_checks(&p.checks);
             println!();
             println!("Would run:");
             for c in &p.commands {
@@ -78,6 +76,16 @@ pub fn print(out: &Output, json: bool) {
         Output::BackupShown { backup: m, folder: dir } => print_manifest(dir, m),
         Output::BackupRemoved { removed: m } => println!("Backup {} of \"{}\" deleted.", m.id, m.deployment),
         Output::RestorePreflight { dry_run: p } => print_restore_preflight(p),
+        Output::MigratePlan { migration: p } => print_migration_plan(p),
+        Output::Migrated { migration: r } => print_migrated(r),
+        Output::MigrateCleanup { dropped } => {
+            if dropped.is_empty() {
+                println!("No earlier migration left anything on these profiles.");
+            }
+            for d in dropped {
+                println!("Dropped {d}");
+            }
+        }
         Output::Restored { restore: r } => {
             let into = r.targets.iter().map(|t| format!("{} -> {}", t.unit, t.profile)).collect::<Vec<_>>().join(", ");
             println!("Restored {} ({into}) in {:.1} s.", r.backup_id, r.duration_ms / 1000.0);
@@ -345,9 +353,7 @@ fn print_restore_preflight(p: &restore::RestorePreflight) {
     }
     println!();
     println!("Checks (nothing was touched):");
-    for c in &p.checks {
-        println!("  {} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.message);
-    }
+    print_checks(&p.checks);
     if p.units.len() > 1 {
         println!();
         println!("Order: {}", p.order);
@@ -709,5 +715,87 @@ fn print_points(t: &quiesce_engine::points::Timeline) {
     }
     for d in &t.damaged {
         println!("  DAMAGED {d}");
+    }
+}
+
+fn print_migration_plan(p: &quiesce_engine::migrate::job::MigrationPlan) {
+    println!("Migrate \"{}\" for ScalarDB {} ({} tables)", p.deployment, p.scalardb_version, p.tables.len());
+    for t in &p.targets {
+        println!(
+            "  storage {} (from {}) → {} on {}{}",
+            t.storage,
+            t.units.join(", "),
+            t.profile,
+            t.engine,
+            t.collation.as_deref().map(|c| format!(", collation {c}")).unwrap_or_default()
+        );
+    }
+    for t in &p.tables {
+        println!();
+        println!("{}.{} ({} rows) {} → {}", t.namespace, t.table, t.rows, t.source_storage, t.target_storage);
+        for c in &t.columns {
+            println!("    {:<28} {:<12} {:<22} {}", c.name, c.scalar_type, c.target_type, c.role);
+        }
+    }
+    println!();
+    println!("Checks (nothing was written):");
+    print_checks(&p.checks);
+    for l in &p.leftovers {
+        println!("  left by an earlier migration (dropped first): {l}");
+    }
+    for n in &p.notes {
+        println!("  note: {n}");
+    }
+    println!();
+    println!("database.properties:");
+    for l in p.properties.lines() {
+        println!("  {l}");
+    }
+}
+
+fn print_migrated(r: &quiesce_engine::migrate::job::MigrationResult) {
+    println!(
+        "Migrated \"{}\": {} tables, {} rows in {:.1} s; proven (row counts and fingerprints match).",
+        r.plan.deployment,
+        r.proofs.len(),
+        r.proofs.iter().map(|p| p.target_rows).sum::<u64>(),
+        r.elapsed_secs
+    );
+    for p in &r.proofs {
+        println!(
+            "  {:<40} {:>10} rows  {}",
+            p.table,
+            p.target_rows,
+            &p.target_fingerprint[..16.min(p.target_fingerprint.len())]
+        );
+    }
+    if let Some(a) = &r.target_audit {
+        println!(
+            "  audit on the target: {} record(s) in flight, {} transaction(s): {} roll forward, {} roll back, {} torn (as on the source)",
+            a.in_flight_records, a.transactions_total, a.roll_forward, a.roll_back + a.not_yet_expired, a.torn
+        );
+    }
+    for n in &r.plan.notes {
+        println!("  note: {n}");
+    }
+    println!(
+        "  namespaces: {}",
+        r.plan.mapping.iter().map(|m| format!("{}→{}", m.namespace, m.storage)).collect::<Vec<_>>().join(", ")
+    );
+    match &r.properties_file {
+        Some(f) => println!("  database.properties written to {f}"),
+        None => {
+            println!();
+            println!("database.properties:");
+            for l in r.plan.properties.lines() {
+                println!("  {l}");
+            }
+        }
+    }
+}
+
+fn print_checks(checks: &[quiesce_engine::job::Check]) {
+    for c in checks {
+        println!("  {} {:<14} {}", if c.ok { "ok  " } else { "FAIL" }, c.name, c.message);
     }
 }

@@ -35,6 +35,14 @@ pub enum ErrorCode {
     Corrupt,
     /// A restore target already holds data and replacing it was not asked for.
     NotEmpty,
+    /// Keys that are distinct on the source would be one key on the target (its collation).
+    KeyCollision,
+    /// A key or indexed value longer than the target's key columns hold.
+    KeyTooLong,
+    /// A name longer than the target takes, or one it cannot hold.
+    NameTooLong,
+    /// A migration's proof found the target differing from the source.
+    ProofFailed,
 }
 
 impl ErrorCode {
@@ -60,6 +68,10 @@ impl ErrorCode {
         ErrorCode::InUse,
         ErrorCode::Corrupt,
         ErrorCode::NotEmpty,
+        ErrorCode::KeyCollision,
+        ErrorCode::KeyTooLong,
+        ErrorCode::NameTooLong,
+        ErrorCode::ProofFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +97,10 @@ impl ErrorCode {
             ErrorCode::InUse => "in_use",
             ErrorCode::Corrupt => "corrupt",
             ErrorCode::NotEmpty => "not_empty",
+            ErrorCode::KeyCollision => "key_collision",
+            ErrorCode::KeyTooLong => "key_too_long",
+            ErrorCode::NameTooLong => "name_too_long",
+            ErrorCode::ProofFailed => "proof_failed",
         }
     }
 
@@ -113,6 +129,10 @@ impl ErrorCode {
             ErrorCode::InUse => 24,
             ErrorCode::Corrupt => 25,
             ErrorCode::NotEmpty => 26,
+            ErrorCode::KeyCollision => 32,
+            ErrorCode::KeyTooLong => 33,
+            ErrorCode::NameTooLong => 34,
+            ErrorCode::ProofFailed => 35,
         }
     }
 }

@@ -19,15 +19,15 @@ pub enum Dialect {
 
 pub type Row = Vec<Option<String>>;
 
-enum Inner {
+pub(crate) enum Inner {
     Pg(PgConn),
     My(mysql_async::Conn),
     Lite(Arc<Mutex<rusqlite::Connection>>),
 }
 
 pub struct LiveConn {
-    inner: Inner,
-    profile: Profile,
+    pub(crate) inner: Inner,
+    pub(crate) profile: Profile,
     had_password: bool,
 }
 
@@ -149,6 +149,24 @@ impl LiveConn {
     pub async fn scalar_i64(&mut self, sql: &str) -> Result<Option<i64>> {
         let rows = self.rows(sql).await?;
         Ok(rows.first().and_then(|r| r.first().cloned().flatten()).and_then(|v| v.trim().parse().ok()))
+    }
+
+    /// Whether a table of a namespace has a column, from the catalog.
+    pub async fn has_column(&mut self, ns: &str, t: &str, col: &str) -> Result<bool> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => format!(
+                "SELECT count(*) FROM pragma_table_info({}) WHERE name = {}",
+                self.lit(&format!("{ns}${t}")),
+                self.lit(col)
+            ),
+            _ => format!(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = {} AND table_name = {} AND column_name = {}",
+                self.lit(ns),
+                self.lit(t),
+                self.lit(col)
+            ),
+        };
+        Ok(self.scalar_i64(&sql).await?.unwrap_or(0) > 0)
     }
 
     pub async fn close(self) {

@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod layout;
 pub mod mariadb;
+pub mod migration;
 pub mod postgres;
 pub mod scalardb;
 pub mod tls;

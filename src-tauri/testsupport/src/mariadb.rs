@@ -56,6 +56,8 @@ impl MariaDbServer {
                 .arg(format!("--pid-file={}", dir.join("mariadb.pid").display()))
                 .arg(format!("--log-error={}", dir.join("error.log").display()))
                 .args(["--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M", "--skip-name-resolve"])
+                // What Debian's server configuration sets (50-server.cnf): ScalarDB namespaces hold any Unicode.
+                .args(["--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());

@@ -4,6 +4,7 @@
 pub mod backup;
 pub mod backups;
 pub mod deployment;
+pub mod migrate;
 pub mod pause;
 pub mod plan;
 pub mod points;

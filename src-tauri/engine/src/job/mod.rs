@@ -33,6 +33,15 @@ pub struct Progress {
     pub pages_done: u64,
     #[ts(type = "number")]
     pub pages_total: u64,
+    /// Rows a migration wrote, of `rows_total`.
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub rows_done: u64,
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub rows_total: u64,
+    #[serde(default)]
+    pub rows_per_sec: f64,
     pub elapsed_secs: f64,
     /// Bytes per second of `raw_bytes`.
     pub rate_bps: f64,

@@ -18,6 +18,9 @@ pub struct Live {
     pub tables_total: AtomicU32,
     pub pages_done: AtomicU64,
     pub pages_total: AtomicU64,
+    /// Rows a migration wrote, and will write in all.
+    pub rows_done: Arc<AtomicU64>,
+    pub rows_total: AtomicU64,
     /// Bytes of input a restore feeds, in all.
     pub input_total: AtomicU64,
     /// A dump's tables and their size, to estimate the time left: a tool's
@@ -37,6 +40,8 @@ impl Live {
             tables_total: Default::default(),
             pages_done: Default::default(),
             pages_total: Default::default(),
+            rows_done: Default::default(),
+            rows_total: Default::default(),
             input_total: Default::default(),
             sizes: Mutex::new(Vec::new()),
             est_total: Default::default(),
@@ -73,7 +78,10 @@ impl Live {
         let (tables_done, tables_total) =
             (self.tables_done.load(Ordering::Relaxed), self.tables_total.load(Ordering::Relaxed));
         let (input, est_total) = (self.input_total.load(Ordering::Relaxed), self.est_total.load(Ordering::Relaxed));
-        let frac = if pages_total > 0 {
+        let (rows_done, rows_total) = (self.rows_done.load(Ordering::Relaxed), self.rows_total.load(Ordering::Relaxed));
+        let frac = if rows_total > 0 {
+            rows_done as f64 / rows_total as f64
+        } else if pages_total > 0 {
             pages_done as f64 / pages_total as f64
         } else if input > 0 {
             raw as f64 / input as f64
@@ -93,6 +101,9 @@ impl Live {
             tables_total,
             pages_done,
             pages_total,
+            rows_done,
+            rows_total,
+            rows_per_sec: if elapsed > 0.0 { rows_done as f64 / elapsed } else { 0.0 },
             elapsed_secs: elapsed,
             rate_bps: if elapsed > 0.0 { raw as f64 / elapsed } else { 0.0 },
             eta_secs: (frac > 0.02 && frac < 1.0).then(|| elapsed * (1.0 - frac) / frac),

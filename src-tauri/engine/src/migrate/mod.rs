@@ -1,6 +1,9 @@
-//! One-off migrations of a ScalarDB deployment to another engine (issue 16,
-//! in progress): so far the target layout — what ScalarDB's JDBC adapter of a
-//! given version creates on each engine — built from `<sys>.metadata`.
+//! One-off migrations of a ScalarDB deployment to another engine, or of
+//! several storages into one: the target layout that ScalarDB's JDBC adapter
+//! of a given version creates (layout.rs), values as each engine stores them
+//! (values.rs), rows streamed in and out (io.rs) and the job itself (job.rs).
 
+pub mod io;
+pub mod job;
 pub mod layout;
 pub mod values;

@@ -303,7 +303,8 @@ pub async fn run_across(
     }
     let coord_part = &mut parts[coordinator];
     let coord_t = coord_part.conn.table(coordinator_ns, "state");
-    let coord = coordinator_rows(coord_part.conn, &coord_t, &ids).await?;
+    let has_children = coord_part.conn.has_column(coordinator_ns, "state", "tx_child_ids").await?;
+    let coord = coordinator_rows(coord_part.conn, &coord_t, &ids, has_children).await?;
     let coordinator_rows = coord_part.conn.scalar_i64(&format!("SELECT COUNT(*) FROM {coord_t}")).await?;
     // Records the coordinator never saw: found by a join, so only in the
     // coordinator's own database (said among the limits when there are others).
@@ -412,28 +413,24 @@ async fn committed_records(part: &mut AuditPart<'_>, ids: &[String]) -> Result<V
 }
 
 /// The coordinator rows of the given transactions and of their group-commit parents.
-async fn coordinator_rows(conn: &mut LiveConn, coord_t: &str, ids: &[String]) -> Result<HashMap<String, CoordRow>> {
+/// Coordinators before group commit have no `tx_child_ids` (`has_children`
+/// is asked of the catalog: a failed query would abort a snapshot's transaction).
+async fn coordinator_rows(
+    conn: &mut LiveConn,
+    coord_t: &str,
+    ids: &[String],
+    has_children: bool,
+) -> Result<HashMap<String, CoordRow>> {
     let mut wanted: Vec<String> = ids.to_vec();
     wanted.extend(ids.iter().filter_map(|i| i.split_once('$').map(|(p, _)| p.to_string())));
     wanted.sort();
     wanted.dedup();
     let mut coord: HashMap<String, CoordRow> = HashMap::new();
-    let mut has_children = true;
     for chunk in wanted.chunks(BATCH) {
         let list = in_list(conn, chunk);
         let with_children = format!("SELECT tx_id, tx_state, tx_child_ids FROM {coord_t} WHERE tx_id IN ({list})");
         let without = format!("SELECT tx_id, tx_state, NULL FROM {coord_t} WHERE tx_id IN ({list})");
-        let rows = match has_children {
-            true => match conn.rows(&with_children).await {
-                Ok(r) => r,
-                Err(_) => {
-                    // Coordinators before group commit have no tx_child_ids.
-                    has_children = false;
-                    conn.rows(&without).await?
-                }
-            },
-            false => conn.rows(&without).await?,
-        };
+        let rows = conn.rows(if has_children { &with_children } else { &without }).await?;
         for r in rows {
             coord.insert(
                 r[0].clone().unwrap_or_default(),

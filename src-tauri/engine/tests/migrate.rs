@@ -1,0 +1,252 @@
+//! Migrations between PostgreSQL, MariaDB and SQLite in all six directions,
+//! and a consolidation of two storages into one PostgreSQL, on real servers.
+//! The source is written and the target read back with each engine's own
+//! client (psql, mariadb, sqlite3), never with Quiesce's decoder; the
+//! expected layout comes from test support (written from the reference).
+//! After each hop: every value as written, the layout ScalarDB 3.19 would
+//! create, money conserved with lazy recovery applied, the audit unchanged.
+
+mod common;
+use common::{quiet, Env};
+use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, NamespaceMapping};
+use quiesce_engine::migrate::job::{self, MigrateOptions, MigrationResult};
+use quiesce_engine::profile::{DbKind, ProfileInput};
+use quiesce_engine::restore::UnitTarget;
+use quiesce_engine::{Error, ErrorCode};
+use quiesce_testsupport::mariadb::MariaDbServer;
+use quiesce_testsupport::migration::*;
+use quiesce_testsupport::postgres::{PgServer, SUPERUSER};
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// One database of a test: where it is and its profile.
+struct Side {
+    eng: Eng,
+    pg_db: String,
+    lite: PathBuf,
+    profile: String,
+}
+
+impl Side {
+    fn db(&self) -> Db<'_> {
+        match self.eng {
+            Eng::Pg => Db::Pg(PgServer::shared(), self.pg_db.clone()),
+            Eng::Maria => Db::Maria(MariaDbServer::shared()),
+            Eng::Lite => Db::Lite(&self.lite),
+        }
+    }
+}
+
+/// A fresh database of kind `eng` with a profile `name` (PostgreSQL: a new
+/// database; MariaDB: the shared server, namespaces made unique by the test).
+fn side(env: &Env, name: &str, eng: Eng) -> Side {
+    let (mut pg_db, lite) = (String::new(), env.dir.path().join(format!("{name}.db")));
+    let profile = match eng {
+        Eng::Pg => {
+            let s = PgServer::shared();
+            pg_db = s.create_database();
+            env.pg(name, s, &pg_db, SUPERUSER, &s.password)
+        }
+        Eng::Maria => env.my(name, MariaDbServer::shared()),
+        Eng::Lite => env.profile(
+            name,
+            ProfileInput { kind: Some(DbKind::Sqlite), path: Some(lite.display().to_string()), ..Default::default() },
+            None,
+        ),
+    };
+    Side { eng, pg_db, lite, profile }
+}
+
+fn deployment(env: &Env, n: &Names, storages: &[(&str, &str)], mapping: &[(&str, &str)], admin: Option<String>) {
+    env.ds
+        .create(
+            &DeploymentInput {
+                name: "d".into(),
+                storages: storages
+                    .iter()
+                    .map(|(s, p)| DeploymentStorage { name: s.to_string(), profile_id: p.to_string() })
+                    .collect(),
+                namespace_mapping: mapping
+                    .iter()
+                    .map(|(ns, s)| NamespaceMapping { namespace: ns.to_string(), storage: s.to_string() })
+                    .collect(),
+                default_storage: Some(storages[0].0.into()),
+                coordinator_namespace: Some(n.coord.clone()),
+                system_namespace: Some(n.sys.clone()),
+                admin_endpoints: admin.into_iter().collect(),
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+}
+
+fn to(pairs: &[(&str, &str)]) -> MigrateOptions {
+    MigrateOptions {
+        to: pairs.iter().map(|(u, p)| UnitTarget { unit: u.to_string(), profile: p.to_string() }).collect(),
+        ..Default::default()
+    }
+}
+
+async fn migrate(env: &Env, opts: &MigrateOptions) -> Result<MigrationResult, Error> {
+    let cancel = CancellationToken::new();
+    let p = job::prepare(&env.ds, "d", opts, true, &quiet(), &cancel).await?;
+    job::run(&env.ds, p, &quiet(), &cancel).await
+}
+
+/// What every hop must give on the target.
+fn assert_target(target: &Db, n: &Names, r: &MigrationResult) {
+    let e = target.eng();
+    for (t, ns, cols, values) in [
+        ("items", &n.sales, item_columns(), item_values()),
+        ("accounts", &n.bank, account_columns(), account_values()),
+        ("state", &n.coord, state_columns(), state_values()),
+    ] {
+        assert_rows(&format!("{t} on {e:?}"), &cols, &target.canonical_rows(ns, t, &cols), &expected_rows(&values));
+    }
+    for (t, ns, cols) in [
+        ("items", &n.sales, item_columns()),
+        ("accounts", &n.bank, account_columns()),
+        ("state", &n.coord, state_columns()),
+    ] {
+        assert_eq!(layout_of(target, ns, t), expected_layout(e, ns, t, &cols), "layout of {ns}.{t} on {e:?}");
+    }
+    assert_eq!(recovered_money(target, target, n), ACCOUNTS * BALANCE, "money with lazy recovery applied");
+    // The metadata lists every column of the three tables, before_note indexed.
+    let meta = target.sql(&format!(
+        "SELECT count(*) FROM {} WHERE full_table_name IN ('{}.items', '{}.accounts', '{}.state')",
+        phys(e, &n.sys, "metadata"),
+        n.sales,
+        n.bank,
+        n.coord
+    ));
+    assert_eq!(meta[0][0], (item_columns().len() + account_columns().len() + state_columns().len()).to_string());
+    let (sa, ta) = (r.source_audit.as_ref().unwrap(), r.target_audit.as_ref().unwrap());
+    assert!(!ta.has_errors(), "{:?}", ta.findings);
+    // TX_COMMIT rolls forward (3 records), TX_ABORT and TX_DELETE roll back (2 + 1).
+    assert_eq!((ta.in_flight_records, ta.roll_forward, ta.roll_back + ta.not_yet_expired), (6, 1, 2), "{ta:?}");
+    assert_eq!((sa.in_flight_records, sa.roll_forward, sa.torn), (ta.in_flight_records, ta.roll_forward, ta.torn));
+    assert_eq!(r.proofs.len(), 3);
+    for p in &r.proofs {
+        assert_eq!((p.source_rows, &p.source_fingerprint), (p.target_rows, &p.target_fingerprint), "{}", p.table);
+    }
+}
+
+/// One hop: the whole deployment on `from` to a fresh `to`.
+async fn hop(from: Eng, to_eng: Eng) {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src = side(&env, "src", from);
+    src.db().exec(&fixture_sql(from, &n, &Part::ALL));
+    let dst = side(&env, "dst", to_eng);
+    deployment(&env, &n, &[("default", &src.profile)], &[], None);
+    let r = migrate(&env, &to(&[("default", "dst")])).await.unwrap();
+    assert_target(&dst.db(), &n, &r);
+    // The source is untouched, and the new properties point at the target.
+    let cols = item_columns();
+    assert_rows(
+        "items on the source",
+        &cols,
+        &src.db().canonical_rows(&n.sales, "items", &cols),
+        &expected_rows(&item_values()),
+    );
+    let url = match to_eng {
+        Eng::Pg => "jdbc:postgresql://127.0.0.1:",
+        Eng::Maria => "jdbc:mariadb://127.0.0.1:",
+        Eng::Lite => "jdbc:sqlite:",
+    };
+    assert!(r.plan.properties.contains(&format!("scalar.db.contact_points={url}")), "{}", r.plan.properties);
+    assert!(r.plan.properties.contains("scalar.db.storage=jdbc"), "{}", r.plan.properties);
+    // No password: only a commented line says where it goes.
+    assert!(r.plan.properties.lines().all(|l| l.starts_with('#') || !l.contains("password")), "{}", r.plan.properties);
+    assert!(r.plan.properties.contains(&format!("scalar.db.consensus_commit.coordinator.namespace={}", n.coord)));
+    if to_eng == Eng::Maria {
+        for ns in [&n.sales, &n.bank, &n.coord, &n.sys] {
+            MariaDbServer::shared().sql(&format!("DROP DATABASE IF EXISTS `{ns}`"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_to_mariadb() {
+    hop(Eng::Pg, Eng::Maria).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_to_postgres() {
+    hop(Eng::Maria, Eng::Pg).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_to_sqlite() {
+    hop(Eng::Pg, Eng::Lite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_to_postgres() {
+    hop(Eng::Lite, Eng::Pg).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mariadb_to_sqlite() {
+    hop(Eng::Maria, Eng::Lite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_to_mariadb() {
+    hop(Eng::Lite, Eng::Maria).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_and_sqlite_storages_consolidate_into_one_postgres_inside_a_pause() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let pg = side(&env, "pgsrc", Eng::Pg);
+    pg.db().exec(&fixture_sql(Eng::Pg, &n, &Part { items: true, accounts: false, coordinator: true }));
+    let lite = side(&env, "litesrc", Eng::Lite);
+    lite.db().exec(&fixture_sql(Eng::Lite, &n, &Part { items: false, accounts: true, coordinator: false }));
+    let dst = side(&env, "dst", Eng::Pg);
+    std::env::set_var(quiesce_engine::pause::watchdog::ENV, quiesce_testsupport::workspace_binary("quiesce-watchdog"));
+    let node = quiesce_testsupport::admin::AdminServer::start(None);
+    deployment(
+        &env,
+        &n,
+        &[("pg", &pg.profile), ("lite", &lite.profile)],
+        &[(&n.sales, "pg"), (&n.coord, "pg"), (&n.bank, "lite")],
+        Some(node.endpoint()),
+    );
+    let r = migrate(&env, &to(&[("pg", "dst"), ("lite", "dst")])).await.unwrap();
+    assert_target(&dst.db(), &n, &r);
+    // The snapshots were opened inside one pause, and ScalarDB runs again.
+    assert_eq!(node.node.count("pause"), 1);
+    assert!(!node.node.is_paused());
+    assert!(r.paused_ms.is_some());
+    // One storage now: no mapping needed in the properties, and the result says so.
+    assert!(r.plan.properties.contains("scalar.db.storage=jdbc"), "{}", r.plan.properties);
+    assert!(r.plan.mapping.iter().all(|m| m.storage == "default"), "{:?}", r.plan.mapping);
+    assert!(r.plan.notes.iter().any(|x| x.contains("2 storages become 1")), "{:?}", r.plan.notes);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_that_holds_a_namespace_is_refused_before_anything_is_written() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src = side(&env, "src", Eng::Lite);
+    src.db().exec(&fixture_sql(Eng::Lite, &n, &Part::ALL));
+    let dst = side(&env, "dst", Eng::Pg);
+    dst.db().exec(&format!(
+        "CREATE SCHEMA \"{}\"; CREATE TABLE \"{}\".keep (x int); INSERT INTO \"{}\".keep VALUES (7)",
+        n.bank, n.bank, n.bank
+    ));
+    deployment(&env, &n, &[("default", &src.profile)], &[], None);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NotEmpty, "{}", e.message);
+    assert!(e.message.contains(&n.bank) && e.message.contains("nothing was written"), "{}", e.message);
+    // Nothing was created, and what was there stays.
+    let schemas = dst.db().sql(&format!(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name IN ('{}', '{}', '{}')",
+        n.sales, n.coord, n.sys
+    ));
+    assert_eq!(schemas[0][0], "0");
+    assert_eq!(dst.db().sql(&format!("SELECT x FROM \"{}\".keep", n.bank))[0][0], "7");
+}
