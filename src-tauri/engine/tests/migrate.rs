@@ -250,3 +250,183 @@ async fn a_target_that_holds_a_namespace_is_refused_before_anything_is_written()
     assert_eq!(schemas[0][0], "0");
     assert_eq!(dst.db().sql(&format!("SELECT x FROM \"{}\".keep", n.bank))[0][0], "7");
 }
+
+/// A source with one table `<ns>.k` (TEXT key `id`, INT `v`) holding `ids`.
+fn keyed_source(env: &Env, eng: Eng, n: &Names, ids: &[&'static str]) -> Side {
+    let src = side(env, "src", eng);
+    let cols: Vec<Col> =
+        vec![("id".into(), "TEXT", Some("PARTITION"), None, false), ("v".into(), "INT", None, None, false)];
+    let rows = ids.iter().enumerate().map(|(i, id)| vec![V::S(id), V::I(i as i32)]).collect();
+    src.db().exec(&tables_sql(eng, &n.sys, &[Table { ns: n.sales.clone(), name: "k".into(), cols, rows }]));
+    deployment(env, n, &[("default", &src.profile)], &[], None);
+    src
+}
+
+fn maria_namespaces(n: &Names) -> String {
+    MariaDbServer::shared().sql(&format!(
+        "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME IN ('{}', '{}')",
+        n.sales, n.sys
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_differing_only_in_case_or_trailing_spaces_are_refused_into_mariadb_then_kept_with_a_binary_collation() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    keyed_source(&env, Eng::Pg, &n, &["Alice", "alice", "Bob", "Bob  ", "carol"]);
+    side(&env, "dst", Eng::Maria);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::KeyCollision, "{}", e.message);
+    for want in [
+        "\"Alice\" and \"alice\"",
+        "\"Bob\" and \"Bob  \"",
+        "utf8mb4_general_ci",
+        "--binary-collation",
+        "nothing was written",
+    ] {
+        assert!(e.message.contains(want), "{want} in: {}", e.message);
+    }
+    assert_eq!(maria_namespaces(&n), "0", "nothing was created");
+    // With the binary NO PAD collation, all five keys stay distinct.
+    let r = migrate(&env, &MigrateOptions { binary_collation: true, ..to(&[("default", "dst")]) }).await.unwrap();
+    assert!(
+        r.plan.notes.iter().any(|x| x.contains("utf8mb4_nopad_bin") && x.contains("Schema Loader")),
+        "{:?}",
+        r.plan.notes
+    );
+    let my = MariaDbServer::shared();
+    assert_eq!(
+        my.sql(&format!(
+            "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{}'",
+            n.sales
+        )),
+        "utf8mb4_nopad_bin"
+    );
+    assert_eq!(my.sql(&format!("SELECT COUNT(*) FROM `{}`.k", n.sales)), "5");
+    assert_eq!(my.sql(&format!("SELECT HEX(id) FROM `{}`.k WHERE v = 3", n.sales)), "426F622020");
+    for ns in [&n.sales, &n.sys] {
+        my.sql(&format!("DROP DATABASE `{ns}`"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_over_long_key_and_an_over_long_name_are_refused_naming_table_key_and_column() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let long: &'static str = Box::leak("k".repeat(129).into_boxed_str());
+    keyed_source(&env, Eng::Lite, &n, &["short", long]);
+    side(&env, "dst", Eng::Maria);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::KeyTooLong, "{}", e.message);
+    for want in [&format!("{}.k", n.sales), "key column id", "129 characters", "128"] {
+        assert!(e.message.contains(want), "{want} in: {}", e.message);
+    }
+    assert_eq!(maria_namespaces(&n), "0");
+
+    // A 64-byte column name: SQLite and MariaDB take it, PostgreSQL does not (63).
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src = side(&env, "src", Eng::Lite);
+    let col = "c".repeat(64);
+    let cols: Vec<Col> =
+        vec![("id".into(), "INT", Some("PARTITION"), None, false), (col.clone(), "INT", None, None, false)];
+    src.db().exec(&tables_sql(
+        Eng::Lite,
+        &n.sys,
+        &[Table { ns: n.sales.clone(), name: "wide".into(), cols, rows: vec![vec![V::I(1), V::I(2)]] }],
+    ));
+    deployment(&env, &n, &[("default", &src.profile)], &[], None);
+    let dst = side(&env, "dst", Eng::Pg);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::NameTooLong, "{}", e.message);
+    assert!(
+        e.message.contains(&col) && e.message.contains("64 bytes") && e.message.contains("at most 63"),
+        "{}",
+        e.message
+    );
+    let there = dst.db().sql(&format!(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name IN ('{}', '{}')",
+        n.sales, n.sys
+    ));
+    assert_eq!(there[0][0], "0");
+}
+
+/// A SQLite source whose `bulk` table takes a while to copy (no tx columns: a storage-only table).
+fn bulk_source(env: &Env, n: &Names, rows: u32) -> Side {
+    let src = side(env, "src", Eng::Lite);
+    let cols: Vec<Col> =
+        vec![("id".into(), "INT", Some("PARTITION"), None, false), ("v".into(), "TEXT", None, None, false)];
+    let mut sql =
+        tables_sql(Eng::Lite, &n.sys, &[Table { ns: n.sales.clone(), name: "bulk".into(), cols, rows: vec![] }]);
+    sql.push_str(&format!(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < {rows}) INSERT INTO \"{}$bulk\" SELECT x, printf('%060d', x) FROM c;",
+        n.sales
+    ));
+    src.db().exec(&sql);
+    deployment(env, n, &[("default", &src.profile)], &[], None);
+    src
+}
+
+/// Runs a migration in the background; `go` fires once rows are being written.
+fn started(
+    env: &Env,
+    cancel: CancellationToken,
+) -> (tokio::task::JoinHandle<Result<MigrationResult, Error>>, tokio::sync::watch::Receiver<bool>) {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let sink: quiesce_engine::job::Sink = std::sync::Arc::new(move |e| {
+        if let quiesce_engine::job::JobEvent::Progress(p) = e {
+            if p.rows_done > 0 {
+                let _ = tx.send(true);
+            }
+        }
+    });
+    let ds = env.ds.clone();
+    let h = tokio::spawn(async move {
+        let p = job::prepare(&ds, "d", &to(&[("default", "dst")]), true, &sink, &cancel).await?;
+        job::run(&ds, p, &sink, &cancel).await
+    });
+    (h, rx)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_migration_drops_everything_it_created() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    bulk_source(&env, &n, 400_000);
+    side(&env, "dst", Eng::Maria);
+    let cancel = CancellationToken::new();
+    let (h, mut go) = started(&env, cancel.clone());
+    go.wait_for(|g| *g).await.unwrap();
+    cancel.cancel();
+    let e = h.await.unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::Cancelled, "{}", e.message);
+    assert_eq!(maria_namespaces(&n), "0", "the cancelled migration's namespaces are dropped");
+    assert!(
+        std::fs::read_dir(env.dir.path().join("data/migrations")).map(|d| d.count()).unwrap_or(0) == 0,
+        "no ledger left"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_killed_mid_migration_names_what_it_left_and_the_next_run_drops_it() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    bulk_source(&env, &n, 400_000);
+    let pg = PgServer::start(Default::default());
+    let db = pg.create_database();
+    env.pg("dst", &pg, &db, SUPERUSER, &pg.password);
+    let (h, mut go) = started(&env, CancellationToken::new());
+    go.wait_for(|g| *g).await.unwrap();
+    pg.kill();
+    let e = h.await.unwrap().unwrap_err();
+    assert!(matches!(e.code, ErrorCode::ConnectionRefused | ErrorCode::DatabaseError), "{:?}: {}", e.code, e.message);
+    for want in ["could not be cleaned up", &format!("namespace \"{}\" on profile dst", n.sales), "--cleanup"] {
+        assert!(e.message.contains(want), "{want} in: {}", e.message);
+    }
+    // Back up: the next run drops what the first left, then migrates.
+    pg.restart();
+    let r = migrate(&env, &to(&[("default", "dst")])).await.unwrap();
+    assert!(r.plan.leftovers.iter().any(|l| l.contains(&n.sales)), "{:?}", r.plan.leftovers);
+    assert_eq!(r.proofs[0].target_rows, 400_000);
+    assert_eq!(pg.psql(&db, &format!("SELECT count(*) FROM \"{}\".bulk", n.sales)), "400000");
+}

@@ -60,7 +60,7 @@ impl Names {
 }
 
 /// (column, ScalarDB type, key type, clustering order, indexed).
-type Col = (String, &'static str, Option<&'static str>, Option<&'static str>, bool);
+pub type Col = (String, &'static str, Option<&'static str>, Option<&'static str>, bool);
 /// The same, for the constant lists.
 type StaticCol = (&'static str, &'static str, Option<&'static str>, Option<&'static str>, bool);
 
@@ -536,36 +536,55 @@ impl Part {
     pub const ALL: Part = Part { items: true, accounts: true, coordinator: true };
 }
 
-/// The SQL creating a part of the deployment on one engine.
-pub fn fixture_sql(e: Eng, n: &Names, part: &Part) -> String {
-    let mut s = String::new();
+/// A table to create, with its rows.
+pub struct Table {
+    pub ns: String,
+    pub name: String,
+    pub cols: Vec<Col>,
+    pub rows: Vec<Vec<V>>,
+}
+
+/// The SQL creating tables (their namespaces first) and `<sys>.metadata` listing them.
+pub fn tables_sql(e: Eng, sys: &str, tables: &[Table]) -> String {
     let schema = |ns: &str| match e {
-        Eng::Pg => format!("CREATE SCHEMA {};", q(e, ns)),
-        Eng::Maria => format!("CREATE DATABASE {} CHARACTER SET utf8mb4;", q(e, ns)),
+        Eng::Pg => format!("CREATE SCHEMA IF NOT EXISTS {};", q(e, ns)),
+        Eng::Maria => format!("CREATE DATABASE IF NOT EXISTS {} CHARACTER SET utf8mb4;", q(e, ns)),
         Eng::Lite => String::new(),
     };
-    let mut meta = Vec::new();
-    let mut add = |s: &mut String, ns: &str, t: &str, cols: Vec<Col>, rows: Vec<Vec<V>>| {
-        s.push_str(&schema(ns));
-        for d in create_table(e, ns, t, &cols) {
+    let mut s = String::new();
+    for t in tables {
+        s.push_str(&schema(&t.ns));
+        for d in create_table(e, &t.ns, &t.name, &t.cols) {
             s.push_str(&d);
             s.push(';');
         }
-        s.push_str(&insert(e, &phys(e, ns, t), &cols, &rows));
-        meta.push((format!("{ns}.{t}"), cols));
-    };
+        s.push_str(&insert(e, &phys(e, &t.ns, &t.name), &t.cols, &t.rows));
+    }
+    s.push_str(&schema(sys));
+    let meta: Vec<(String, Vec<Col>)> =
+        tables.iter().map(|t| (format!("{}.{}", t.ns, t.name), t.cols.clone())).collect();
+    s.push_str(&metadata(e, sys, &meta));
+    s
+}
+
+/// The SQL creating a part of the deployment on one engine.
+pub fn fixture_sql(e: Eng, n: &Names, part: &Part) -> String {
+    let mut tables = Vec::new();
     if part.items {
-        add(&mut s, &n.sales, "items", item_columns(), item_values());
+        tables.push(Table { ns: n.sales.clone(), name: "items".into(), cols: item_columns(), rows: item_values() });
     }
     if part.accounts {
-        add(&mut s, &n.bank, "accounts", account_columns(), account_values());
+        tables.push(Table {
+            ns: n.bank.clone(),
+            name: "accounts".into(),
+            cols: account_columns(),
+            rows: account_values(),
+        });
     }
     if part.coordinator {
-        add(&mut s, &n.coord, "state", state_columns(), state_values());
+        tables.push(Table { ns: n.coord.clone(), name: "state".into(), cols: state_columns(), rows: state_values() });
     }
-    s.push_str(&schema(&n.sys));
-    s.push_str(&metadata(e, &n.sys, &meta));
-    s
+    tables_sql(e, &n.sys, &tables)
 }
 
 /// Where a database is, for its own client.

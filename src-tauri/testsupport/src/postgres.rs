@@ -252,6 +252,29 @@ impl PgServer {
             .unwrap()
     }
 
+    /// Starts a server that was killed again, on the same port (servers without TLS).
+    pub fn restart(&self) {
+        let data = self.dir.join("data");
+        let mut c = if is_root() {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(self.bin_dir.join("pg_ctl"));
+            c
+        } else {
+            Command::new(self.bin_dir.join("pg_ctl"))
+        };
+        let o = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
+            self.port,
+            self.dir.display()
+        );
+        run(c
+            .arg("-D")
+            .arg(&data)
+            .args(["-w", "-t", "30", "-l"])
+            .arg(self.dir.join("server.log"))
+            .args(["-o", &o, "start"]));
+    }
+
     /// Immediate shutdown (for "server killed" tests).
     pub fn kill(&self) {
         let pid = self.server_pid();

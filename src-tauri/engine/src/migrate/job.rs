@@ -1335,7 +1335,8 @@ async fn audit_both(
     let tables = |pick: &dyn Fn(&Move) -> bool| -> Vec<AuditTable> {
         p.moves
             .iter()
-            .filter(|m| pick(m) && full(&m.table) != coord)
+            // Tables without Consensus Commit columns (storage-only) have nothing to audit.
+            .filter(|m| pick(m) && full(&m.table) != coord && m.table.columns.iter().any(|c| c.name == "tx_state"))
             .map(|m| AuditTable { namespace: m.table.namespace.clone(), table: m.table.table.clone(), in_flight: None })
             .collect()
     };
