@@ -42,6 +42,10 @@ fn main() {
         "export_runbook",
         "attach_schema",
         "get_schema",
+        "migrate_dry_run",
+        "start_migration",
+        "migrate_cleanup",
+        "save_properties",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),

@@ -8,10 +8,11 @@ import { BackupsView } from "./BackupsView";
 import { RestoreView } from "./RestoreView";
 import { PauseView } from "./PauseView";
 import { RestorePointsView } from "./RestorePointsView";
+import { MigrateView } from "./MigrateView";
 import { JobsProvider } from "./jobs";
 import { JobsIndicator, QuitGuard } from "./JobsPanel";
 
-type View = "deployments" | "plan" | "profiles" | "backups" | "restore" | "pause" | "restore-points";
+type View = "deployments" | "plan" | "profiles" | "backups" | "restore" | "pause" | "restore-points" | "migrate";
 
 const NAV: { id: View; label: string; icon: string }[] = [
   { id: "deployments", label: "Deployments", icon: "◎" },
@@ -21,6 +22,7 @@ const NAV: { id: View; label: string; icon: string }[] = [
   { id: "restore", label: "Restore", icon: "⟲" },
   { id: "pause", label: "Pause", icon: "‖" },
   { id: "restore-points", label: "Restore points", icon: "◷" },
+  { id: "migrate", label: "Migrate", icon: "⇄" },
 ];
 
 /** What a view is given: how to move to another, and a backup picked for a restore. */
@@ -44,6 +46,7 @@ const VIEWS: Record<View, (n: Nav) => ReactElement> = {
   ),
   restore: (n) => <RestoreView initialBackup={n.restoreFrom} />,
   pause: () => <PauseView />,
+  migrate: () => <MigrateView />,
   "restore-points": (n) => (
     <RestorePointsView
       onRestore={(id) => {

@@ -942,3 +942,78 @@ export type AppInfo = { version: string, config_dir: string, data_dir: string, k
 export type KeyringStatus = { available: boolean, message: string | null, };
 
 export type AppEvent = { "kind": "close_requested", running: number, } | { "kind": "quitting", running: number, limit_secs: number, };
+
+export type MigrateOptions = { 
+/**
+ * Source storage → target profile (`UNIT=PROFILE`); several storages may name one profile.
+ */
+to: Array<UnitTarget>, 
+/**
+ * The ScalarDB release the target is laid out for (default 3.19).
+ */
+scalardb_version: string | null, 
+/**
+ * `scalar.db.jdbc.mysql.variable_key_column_size` for a MySQL target (default 128).
+ */
+mysql_key_size: number | null, 
+/**
+ * Create MySQL/MariaDB namespaces with a binary NO PAD collation (a
+ * deviation from Schema Loader, which keeps the server's default).
+ */
+binary_collation: boolean, 
+/**
+ * ScalarDB is stopped: read several databases without pausing.
+ */
+no_pause: boolean, };
+
+export type ColumnPlan = { name: string, scalar_type: string, target_type: string, 
+/**
+ * PARTITION, CLUSTERING ASC/DESC, INDEX, or empty.
+ */
+role: string, };
+
+export type TablePlan = { namespace: string, table: string, source_storage: string, target_storage: string, rows: number, columns: Array<ColumnPlan>, 
+/**
+ * The DDL run on the target (table, then its indexes).
+ */
+ddl: Array<string>, };
+
+export type TargetPlan = { 
+/**
+ * The storage's name in the new configuration.
+ */
+storage: string, profile: string, 
+/**
+ * PostgreSQL, MySQL, MariaDB, SQLite.
+ */
+engine: string, units: Array<string>, 
+/**
+ * The namespaces' collation on MySQL/MariaDB (the server's default unless the binary option).
+ */
+collation: string | null, };
+
+export type MigrationPlan = { deployment: string, scalardb_version: string, targets: Array<TargetPlan>, tables: Array<TablePlan>, checks: Array<Check>, 
+/**
+ * The new namespace → storage mapping.
+ */
+mapping: Array<NamespaceMapping>, 
+/**
+ * A ready `database.properties` for the target (no password).
+ */
+properties: string, 
+/**
+ * What changes for ScalarDB, and deviations from Schema Loader.
+ */
+notes: Array<string>, 
+/**
+ * Objects an earlier migration left on a target (dropped before this one starts).
+ */
+leftovers: Array<string>, };
+
+export type TableProof = { table: string, source_rows: number, target_rows: number, source_fingerprint: string, target_fingerprint: string, secs: number, };
+
+export type MigrationResult = { plan: MigrationPlan, proofs: Array<TableProof>, source_audit: AuditReport | null, target_audit: AuditReport | null, paused_ms: number | null, elapsed_secs: number, 
+/**
+ * Where the properties file was written, when asked.
+ */
+properties_file: string | null, };

@@ -1,7 +1,7 @@
 // Generated from the IPC commands by quiesce-app (src-tauri/app/src/ipc.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` instead.
 import { Channel } from "@tauri-apps/api/core";
-import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, NodeState, Operation, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
+import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, MigrateOptions, MigrationPlan, MigrationResult, NodeState, Operation, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
 
 /** Every command the Rust side answers, typed. */
 export interface Commands {
@@ -68,6 +68,14 @@ export interface Commands {
   attachSchema(deploymentId: string, path: string): Promise<SchemaAttachment>;
   /** The schema attached to a deployment, if any. */
   getSchema(deploymentId: string): Promise<SchemaAttachment | null>;
+  /** What a migration would do: the target layout per table, the checks (names, key sizes, collisions, empty targets), the new properties and what an earlier run left. Writes nothing and pauses nothing. */
+  migrateDryRun(deploymentId: string, options: MigrateOptions, jobId: string): Promise<MigrationPlan>;
+  /** Runs a migration (phases and rows per table over `on_event`; cancel with cancel_job(job_id), which drops what it created) and returns its proof. */
+  startMigration(deploymentId: string, options: MigrateOptions, jobId: string, onEvent: (e: JobEvent) => void): Promise<MigrationResult>;
+  /** Drops what an earlier, failed migration left on these profiles. Returns what it dropped. */
+  migrateCleanup(profiles: Array<string>): Promise<Array<string>>;
+  /** Writes a migration's new database.properties to `path` (absolute, a new file). */
+  saveProperties(path: string, text: string): Promise<void>;
 }
 
 /** The commands over `call` (Tauri's invoke, with errors as BackendError). */
@@ -128,5 +136,13 @@ export function commands(call: <T>(cmd: string, args?: Record<string, unknown>) 
     exportRunbook: (deploymentId, at, format, path) => call("export_runbook", { deployment_id: deploymentId, at, format, path }),
     attachSchema: (deploymentId, path) => call("attach_schema", { deployment_id: deploymentId, path }),
     getSchema: (deploymentId) => call("get_schema", { deployment_id: deploymentId }),
+    migrateDryRun: (deploymentId, options, jobId) => call("migrate_dry_run", { deployment_id: deploymentId, options, job_id: jobId }),
+    startMigration: (deploymentId, options, jobId, onEvent) => {
+      const ch = new Channel<JobEvent>();
+      ch.onmessage = onEvent;
+      return call("start_migration", { deployment_id: deploymentId, options, job_id: jobId, on_event: ch });
+    },
+    migrateCleanup: (profiles) => call("migrate_cleanup", { profiles }),
+    saveProperties: (path, text) => call("save_properties", { path, text }),
   };
 }

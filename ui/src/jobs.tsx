@@ -6,7 +6,7 @@ import type { JobEvent, Progress } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
 import { human } from "./format";
 
-export type JobKind = "backup" | "restore" | "pause";
+export type JobKind = "backup" | "restore" | "pause" | "migrate";
 export type JobState = "running" | "cancelling" | "done" | "failed";
 
 export interface Job {
@@ -90,9 +90,10 @@ export function useJobs(): JobsApi {
 
 export const isActive = (j: Job | undefined): boolean => !!j && (j.state === "running" || j.state === "cancelling");
 
-/** 0..1: pages (SQLite), else bytes fed of a known total (a restore), else tables. */
+/** 0..1: pages (SQLite), else rows of a migration, else bytes fed of a known total (a restore), else tables. */
 export function jobFraction(p: Progress, totalBytes = 0): number {
   if (p.pages_total > 0) return Math.min(1, p.pages_done / p.pages_total);
+  if (p.rows_total > 0) return Math.min(1, p.rows_done / p.rows_total);
   if (totalBytes > 0 && p.raw_bytes > 0) return Math.min(1, p.raw_bytes / totalBytes);
   if (p.tables_total > 0) return Math.min(1, p.tables_done / p.tables_total);
   return 0;
@@ -119,9 +120,15 @@ export function JobProgress({ job, testid }: { job: Job; testid: string }) {
       </div>
       {p && (
         <div className="small muted" data-testid={`${testid}-stats`}>
-          {human(p.raw_bytes)} {job.totalBytes > 0 ? `of ${human(job.totalBytes)} fed` : `read · ${human(p.written_bytes)} written`} ·{" "}
-          {p.pages_total > 0 ? `pages ${p.pages_done}/${p.pages_total}` : `tables ${p.tables_done}/${p.tables_total}`} ·{" "}
-          {human(p.rate_bps)}/s{p.eta_secs !== null ? ` · ETA ${Math.ceil(p.eta_secs)} s` : ""}
+          {p.rows_total > 0 ? (
+            <>rows {p.rows_done.toLocaleString()}/{p.rows_total.toLocaleString()} · tables {p.tables_done}/{p.tables_total} · {Math.round(p.rows_per_sec).toLocaleString()} rows/s</>
+          ) : (
+            <>
+              {human(p.raw_bytes)} {job.totalBytes > 0 ? `of ${human(job.totalBytes)} fed` : `read · ${human(p.written_bytes)} written`} ·{" "}
+              {p.pages_total > 0 ? `pages ${p.pages_done}/${p.pages_total}` : `tables ${p.tables_done}/${p.tables_total}`} · {human(p.rate_bps)}/s
+            </>
+          )}
+          {p.eta_secs !== null ? ` · ETA ${Math.ceil(p.eta_secs)} s` : ""}
         </div>
       )}
     </div>

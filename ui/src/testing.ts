@@ -55,6 +55,10 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     exportRunbook: vi.fn(),
     attachSchema: vi.fn(),
     getSchema: vi.fn().mockResolvedValue(null),
+    migrateDryRun: vi.fn(),
+    startMigration: vi.fn(),
+    migrateCleanup: vi.fn().mockResolvedValue([]),
+    saveProperties: vi.fn().mockResolvedValue(undefined),
     ...over,
   };
 }

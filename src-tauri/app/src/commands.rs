@@ -9,6 +9,7 @@ use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::job::{JobEvent, Sink};
+use quiesce_engine::migrate::job::{self as migrate, MigrateOptions, MigrationPlan, MigrationResult};
 use quiesce_engine::pause::{self, window::PauseWindow, NodeState};
 use quiesce_engine::plan::{self, PlanView};
 use quiesce_engine::points::{self, Pick, PickAt, Timeline};
@@ -377,6 +378,53 @@ crate::ipc::ipc! {
         blocking(move || {
             let d = ds.get(&deployment_id)?;
             runbook::schema::load(ds.profiles().home(), &d)
+        })
+        .await
+    }
+
+    /// What a migration would do: the target layout per table, the checks
+    /// (names, key sizes, collisions, empty targets), the new properties and
+    /// what an earlier run left. Writes nothing and pauses nothing.
+    fn migrate_dry_run(state, deployment_id: String, options: MigrateOptions, job_id: String) -> MigrationPlan {
+        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+        let sink: Sink = std::sync::Arc::new(|_| {});
+        let p = migrate::prepare(&state.deployments, &deployment_id, &options, false, &sink, guard.token()).await.map_err(|e| e.to_ipc())?;
+        let plan = p.plan().clone();
+        p.close().await;
+        Ok(plan)
+    }
+
+    /// Runs a migration (phases and rows per table over `on_event`; cancel with
+    /// cancel_job(job_id), which drops what it created) and returns its proof.
+    fn start_migration(state, deployment_id: String, options: MigrateOptions, job_id: String; on_event: JobEvent) -> MigrationResult {
+        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
+        let sink: Sink = std::sync::Arc::new(move |e| {
+            let _ = on_event.send(e);
+        });
+        let ds = &state.deployments;
+        let r = match migrate::prepare(ds, &deployment_id, &options, true, &sink, guard.token()).await {
+            Ok(p) => migrate::run(ds, p, &sink, guard.token()).await,
+            Err(e) => Err(e),
+        };
+        r.map_err(|e| {
+            tracing::warn!(code = %e.code, "migration failed: {}", e.message);
+            e.to_ipc()
+        })
+    }
+
+    /// Drops what an earlier, failed migration left on these profiles. Returns what it dropped.
+    fn migrate_cleanup(state, profiles: Vec<String>) -> Vec<String> {
+        migrate::cleanup(&state.deployments, &profiles).await.map_err(|e| e.to_ipc())
+    }
+
+    /// Writes a migration's new database.properties to `path` (absolute, a new file).
+    fn save_properties(_state, path: String, text: String) -> () {
+        blocking(move || {
+            let p = std::path::PathBuf::from(path.trim());
+            if !p.is_absolute() {
+                return Err(Error::invalid(format!("{} is not an absolute path; give the whole path of a new file.", p.display())));
+            }
+            runbook::write_new(&p, &text, false)
         })
         .await
     }

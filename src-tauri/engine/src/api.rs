@@ -33,7 +33,7 @@ pub enum AppEvent {
 pub fn typescript_bindings() -> String {
     use crate::*;
     let cfg = ts_rs::Config::default();
-    let decls = [
+    let mut decls = vec![
         ErrorCode::decl(&cfg),
         FieldError::decl(&cfg),
         IpcError::decl(&cfg),
@@ -141,6 +141,7 @@ pub fn typescript_bindings() -> String {
         KeyringStatus::decl(&cfg),
         AppEvent::decl(&cfg),
     ];
+    decls.extend(migrate::job::ts_decls(&cfg));
     let mut out = String::from(
         "// Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).\n\
          // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine bindings` instead.\n\n",

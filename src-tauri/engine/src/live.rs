@@ -151,6 +151,19 @@ impl LiveConn {
         Ok(rows.first().and_then(|r| r.first().cloned().flatten()).and_then(|v| v.trim().parse().ok()))
     }
 
+    /// A table's columns, from the catalog (empty when the table does not exist).
+    pub async fn columns(&mut self, ns: &str, t: &str) -> Result<Vec<String>> {
+        let sql = match self.dialect() {
+            Dialect::Sqlite => format!("SELECT name FROM pragma_table_info({}) ORDER BY cid", self.lit(&format!("{ns}${t}"))),
+            _ => format!(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = {} AND table_name = {} ORDER BY ordinal_position",
+                self.lit(ns),
+                self.lit(t)
+            ),
+        };
+        Ok(self.rows(&sql).await?.into_iter().filter_map(|r| r.into_iter().next().flatten()).collect())
+    }
+
     /// Whether a table of a namespace has a column, from the catalog.
     pub async fn has_column(&mut self, ns: &str, t: &str, col: &str) -> Result<bool> {
         let sql = match self.dialect() {

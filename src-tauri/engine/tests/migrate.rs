@@ -351,6 +351,30 @@ async fn an_over_long_key_and_an_over_long_name_are_refused_naming_table_key_and
     assert_eq!(there[0][0], "0");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_column_the_metadata_does_not_list_is_refused_rather_than_lost() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src = side(&env, "src", Eng::Lite);
+    let cols: Vec<Col> = vec![("id".into(), "INT", Some("PARTITION"), None, false)];
+    let mut sql = tables_sql(
+        Eng::Lite,
+        &n.sys,
+        &[Table { ns: n.sales.clone(), name: "t".into(), cols, rows: vec![vec![V::I(1)]] }],
+    );
+    sql.push_str(&format!("ALTER TABLE \"{}$t\" ADD COLUMN hidden INT;", n.sales));
+    src.db().exec(&sql);
+    deployment(&env, &n, &[("default", &src.profile)], &[], None);
+    let dst = side(&env, "dst", Eng::Lite);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Unsupported, "{}", e.message);
+    for want in [&format!("{}.t", n.sales), "hidden", &format!("{}.metadata does not list", n.sys)] {
+        assert!(e.message.contains(want), "{want} in: {}", e.message);
+    }
+    let tables = dst.db().sql("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+    assert_eq!(tables[0][0], "0", "nothing was written");
+}
+
 /// A SQLite source whose `bulk` table takes a while to copy (no tx columns: a storage-only table).
 fn bulk_source(env: &Env, n: &Names, rows: u32) -> Side {
     let src = side(env, "src", Eng::Lite);

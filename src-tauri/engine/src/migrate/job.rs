@@ -123,6 +123,19 @@ pub struct MigrationResult {
     pub properties_file: Option<String>,
 }
 
+/// The TypeScript declarations of the migration's IPC types (for api.rs).
+pub fn ts_decls(cfg: &ts_rs::Config) -> Vec<String> {
+    vec![
+        MigrateOptions::decl(cfg),
+        ColumnPlan::decl(cfg),
+        TablePlan::decl(cfg),
+        TargetPlan::decl(cfg),
+        MigrationPlan::decl(cfg),
+        TableProof::decl(cfg),
+        MigrationResult::decl(cfg),
+    ]
+}
+
 /// What a migration created on one target, written before it is created.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Ledger {
@@ -744,6 +757,29 @@ async fn key_size_checks(s: &mut Source, mt: &MetaTable, e: Engine, version: Ver
     Ok(checks)
 }
 
+/// Columns the source table has but the metadata does not list. The target is
+/// built from the metadata (as ScalarDB lists every column there, the
+/// transaction columns included), so such a column would be lost: refuse.
+async fn unlisted_columns(s: &mut Source, mt: &MetaTable, sys: &str) -> Result<Vec<Check>> {
+    let physical = s.conn.columns(&mt.namespace, &mt.table).await?;
+    let extra: Vec<&String> = physical.iter().filter(|c| !mt.columns.iter().any(|m| &m.name == *c)).collect();
+    if extra.is_empty() {
+        return Ok(vec![]);
+    }
+    let list: Vec<&str> = extra.iter().map(|c| c.as_str()).collect();
+    Ok(vec![Check::fail(
+        "metadata",
+        ErrorCode::Unsupported,
+        format!(
+            "{}: column(s) {} exist on the source but {sys}.metadata does not list them, so the migration would lose them. \
+             ScalarDB lists every column there (the transaction columns too): restore the missing metadata rows, \
+             or drop the columns if ScalarDB does not use them.",
+            full(mt),
+            list.join(", ")
+        ),
+    )])
+}
+
 /// TEXT keys that would be one key under the target's collation (grouped on the source).
 async fn collision_checks(s: &mut Source, mt: &MetaTable, t: &Target) -> Result<Vec<Check>> {
     let text_keys: Vec<Col> = keys_of(mt).into_iter().filter(|k| k.ty == ScalarType::Text).collect();
@@ -897,8 +933,8 @@ fn notes_of(
     paused_ms: Option<f64>,
 ) -> Vec<String> {
     let mut notes = vec![format!(
-        "Point ScalarDB at the new properties and restart every node (and the Cluster) before it takes traffic: the old {} stay as they were.",
-        if sources > 1 { "databases" } else { "database" }
+        "Point ScalarDB at the new properties and restart every node (and the Cluster) before it takes traffic: the old {} as before.",
+        if sources > 1 { "databases stay" } else { "database stays" }
     )];
     if storages > targets.len() {
         notes.push(format!(
@@ -992,6 +1028,7 @@ pub async fn prepare(
                     ),
                 ));
             }
+            checks.extend(unlisted_columns(s, &mt, &d.system_namespace).await?);
             checks.extend(key_size_checks(s, &mt, t.engine, version).await?);
             checks.extend(collision_checks(s, &mt, t).await?);
             tables.push(table_plan(&mt, t.engine, version, &storage, &t.storage, rows));
@@ -1007,6 +1044,7 @@ pub async fn prepare(
     }
     checks.extend(target_checks(&mut targets, &moves, &d, version).await?);
     let mysql = targets.iter().any(|t| t.collation.is_some());
+    passed(&mut checks, "metadata", true, "every column of the source tables is listed in the metadata");
     passed(&mut checks, "names", true, "every namespace, table, column and index name fits the target");
     passed(&mut checks, "collisions", mysql, "no two keys become one under the target's collation");
     passed(&mut checks, "key_size", mysql, "every key and indexed value fits the target's key columns");
