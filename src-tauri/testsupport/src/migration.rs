@@ -62,7 +62,7 @@ impl Names {
 /// (column, ScalarDB type, key type, clustering order, indexed).
 pub type Col = (String, &'static str, Option<&'static str>, Option<&'static str>, bool);
 /// The same, for the constant lists.
-type StaticCol = (&'static str, &'static str, Option<&'static str>, Option<&'static str>, bool);
+pub type StaticCol = (&'static str, &'static str, Option<&'static str>, Option<&'static str>, bool);
 
 const ITEM_USER: &[StaticCol] = &[
     ("id", "TEXT", Some("PARTITION"), None, false),
@@ -97,7 +97,7 @@ const TX: &[(&str, &str)] = &[
 
 /// A transactional table's columns: user columns, tx columns, then
 /// `before_<c>` of every non-key column (indexed where c is, as 3.19 does).
-fn with_tx(user: &[StaticCol]) -> Vec<Col> {
+pub fn with_tx(user: &[StaticCol]) -> Vec<Col> {
     let mut v: Vec<Col> = user.iter().map(|(c, t, k, o, i)| (c.to_string(), *t, *k, *o, *i)).collect();
     v.extend(TX.iter().map(|(c, t)| (c.to_string(), *t, None, None, false)));
     for (c, t, k, _, i) in user {

@@ -11,9 +11,14 @@
 //! a SQLite coordinator) of about SIZE MB in all, backed up inside one pause
 //! through a test Scalar Admin node: how long the nodes stayed paused, against
 //! the backup's duration (what "pause for the whole backup" would hold).
-//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite,pause]
+//! And the migration case: MariaDB → PostgreSQL and SQLite → PostgreSQL of a
+//! deployment laid out as ScalarDB does (every column in the metadata), at
+//! SIZE MB and at a fifth of it: time, rows/s, and Quiesce's peak memory at
+//! both sizes (bounded memory means the two are close).
+//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite,pause,migrate]
 
 use quiesce_testsupport::mariadb::MariaDbServer;
+use quiesce_testsupport::migration::{account_columns, state_columns, tables_sql, with_tx, Eng, Table};
 use quiesce_testsupport::postgres::{PgOptions, PgServer, SUPERUSER};
 use quiesce_testsupport::scalardb::{Engine, Layout};
 use std::path::{Path, PathBuf};
@@ -183,7 +188,7 @@ fn quiesce(home: &Path, args: &str) -> String {
 fn main() {
     let size_mb: u64 = arg("--size-mb", "1000").parse().unwrap();
     let runs: usize = arg("--runs", "5").parse().unwrap();
-    let only = arg("--only", "pg,mysql,sqlite,pause");
+    let only = arg("--only", "pg,mysql,sqlite,pause,migrate");
     let scratch_root = std::env::var("QUIESCE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| std::env::temp_dir());
     let scratch = tempfile::Builder::new().prefix("qzbench").tempdir_in(&scratch_root).unwrap();
     let free_mb: u64 = sh(&format!("df -Pm '{}' | awk 'NR==2{{print $4}}'", scratch.path().display())).parse().unwrap();
@@ -479,6 +484,113 @@ fn main() {
 
     if only.contains("pause") {
         pause_case(size_mb, runs, scratch.path(), &home);
+    }
+    if only.contains("migrate") {
+        migrate_case(size_mb, runs, scratch.path(), &home);
+    }
+}
+
+/// Tables of a ScalarDB deployment sized for the migration case (rows come from
+/// the server's own generators): accounts, wide events, coordinator states.
+fn migration_tables(bank: &str, sales: &str) -> Vec<Table> {
+    let events = with_tx(&[
+        ("id", "TEXT", Some("PARTITION"), None, false),
+        ("amount", "BIGINT", None, None, false),
+        ("payload", "TEXT", None, None, false),
+    ]);
+    vec![
+        Table { ns: bank.into(), name: "accounts".into(), cols: account_columns(), rows: vec![] },
+        Table { ns: sales.into(), name: "events".into(), cols: events, rows: vec![] },
+        Table { ns: "coordinator".into(), name: "state".into(), cols: state_columns(), rows: vec![] },
+    ]
+}
+
+/// The migration case (see the module's doc).
+fn migrate_case(size_mb: u64, runs: usize, scratch: &Path, home: &Path) {
+    let q = |a: &str| quiesce(home, a);
+    let target = PgServer::start(PgOptions::default());
+    let (tsock, tbin) = (target.socket_dir().display().to_string(), target.bin_dir.display().to_string());
+    sh(&q(&format!("profile add --name mig-pg --kind postgresql --host '{tsock}' --port {} --user {SUPERUSER} --database migrated --ssl-mode disable", target.port)));
+    let fresh = format!("'{tbin}/psql' -h '{tsock}' -p {} -U {SUPERUSER} -d postgres -X -q -c 'DROP DATABASE IF EXISTS migrated' -c 'CREATE DATABASE migrated'", target.port);
+    let mut servers = Vec::new();
+    let mut cases = Vec::new();
+    // (case name, rows copied)
+    let mut rows = Vec::new();
+    for (tag, mb) in [("", size_mb), (" (a fifth)", (size_mb / 5).max(1))] {
+        let events = mb * 2800;
+        let (accounts, states) = ((events / 10).max(10), events / 2);
+        let total = events + accounts + states;
+        let my = MariaDbServer::start();
+        my.sql(&tables_sql(Eng::Maria, "scalardb", &migration_tables("mbank", "msales")));
+        my.sql(&format!("USE mbank; INSERT INTO mbank.accounts (account_id, balance, tx_id, tx_state, tx_version, tx_prepared_at, tx_committed_at) SELECT seq, 1000, md5(seq), 3, 1, seq, seq FROM seq_1_to_{accounts}"));
+        my.sql(&format!("USE mbank; INSERT INTO msales.events (id, amount, payload, tx_id, tx_state, tx_version, tx_prepared_at, tx_committed_at) SELECT CONCAT('e', seq), seq, REPEAT(CHAR(65 + seq % 26), 200), md5(seq), 3, 1, seq, seq FROM seq_1_to_{events}"));
+        my.sql(&format!(
+            "USE mbank; INSERT INTO coordinator.state SELECT CONCAT('t', seq), 3, seq FROM seq_1_to_{states}"
+        ));
+        my.sql("CREATE USER 'bench'@'%'; GRANT ALL ON *.* TO 'bench'@'%';");
+        let name = format!("mig-my{}", if tag.is_empty() { "" } else { "-small" });
+        sh(&q(&format!(
+            "profile add --name {name} --kind mysql --host 127.0.0.1 --port {} --user bench --ssl-mode disable",
+            my.port
+        )));
+        sh(&format!("{} >/dev/null", q(&format!("deployment create {name}-d --storage {name}"))));
+        let select_all = "START TRANSACTION WITH CONSISTENT SNAPSHOT; SELECT * FROM mbank.accounts; SELECT * FROM msales.events; SELECT * FROM coordinator.state; COMMIT;";
+        let sock = my.dir.join("sock").display().to_string();
+        cases.push(Case {
+            name: format!("floor: read every MariaDB table, one snapshot{tag}"),
+            sh: format!("mariadb --no-defaults --socket='{sock}' -uroot -N -B -e '{select_all}' > /dev/null"),
+            quiesce: false,
+            prep: String::new(),
+        });
+        cases.push(Case {
+            name: format!("Quiesce migrate MariaDB -> PostgreSQL{tag}"),
+            sh: q(&format!("migrate {name}-d --to default=mig-pg")),
+            quiesce: true,
+            prep: fresh.clone(),
+        });
+        rows.push((cases.last().unwrap().name.clone(), total));
+        servers.push(my);
+
+        let lite = scratch.join(format!("mig{}.sqlite", servers.len()));
+        let mut sql = tables_sql(Eng::Lite, "scalardb", &migration_tables("lbank", "lsales"));
+        sql.push_str(&format!(
+            "WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {accounts}) INSERT INTO \"lbank$accounts\" (account_id, balance, tx_id, tx_state, tx_version, tx_prepared_at, tx_committed_at) SELECT x, 1000, hex(randomblob(16)), 3, 1, x, x FROM g;\n\
+             WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {events}) INSERT INTO \"lsales$events\" (id, amount, payload, tx_id, tx_state, tx_version, tx_prepared_at, tx_committed_at) SELECT 'e' || x, x, printf('%.200c', char(65 + x % 26)), hex(randomblob(16)), 3, 1, x, x FROM g;\n\
+             WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < {states}) INSERT INTO \"coordinator$state\" SELECT 't' || x, 3, x FROM g;\n"
+        ));
+        let file = scratch.join("mig.sql");
+        std::fs::write(&file, sql).unwrap();
+        sh(&format!("sqlite3 '{}' < '{}'", lite.display(), file.display()));
+        let lname = format!("mig-lite{}", if tag.is_empty() { "" } else { "-small" });
+        sh(&q(&format!("profile add --name {lname} --kind sqlite --path '{}'", lite.display())));
+        sh(&format!("{} >/dev/null", q(&format!("deployment create {lname}-d --storage {lname}"))));
+        cases.push(Case { name: format!("floor: read every SQLite table{tag}"), sh: format!("sqlite3 '{}' 'SELECT * FROM \"lbank$accounts\"; SELECT * FROM \"lsales$events\"; SELECT * FROM \"coordinator$state\";' > /dev/null", lite.display()), quiesce: false, prep: String::new() });
+        cases.push(Case {
+            name: format!("Quiesce migrate SQLite -> PostgreSQL{tag}"),
+            sh: q(&format!("migrate {lname}-d --to default=mig-pg")),
+            quiesce: true,
+            prep: fresh.clone(),
+        });
+        rows.push((cases.last().unwrap().name.clone(), total));
+        if tag.is_empty() {
+            println!("\nMigration: {mb} MB-class dataset ({total} rows: {accounts} accounts, {events} events, {states} coordinator rows), SQLite file {} MB", std::fs::metadata(&lite).unwrap().len() / 1048576);
+        }
+    }
+    let r = measure(&cases, runs, scratch, None);
+    report("Migration (copy, per-table proof, audit on both sides)", &cases[0].name, &cases[0].name, &cases, &r);
+    let at = |n: &str| cases.iter().position(|c| c.name == n).unwrap();
+    for (name, total) in rows.iter().filter(|(n, _)| !n.ends_with(')')) {
+        let i = at(name);
+        let secs = median(r[i].iter().map(|s| s.secs).collect());
+        let small = at(&format!("{name} (a fifth)"));
+        let peak = |i: usize| r[i].iter().filter_map(|s| s.peak_kb).max().unwrap_or(0) as f64 / 1024.0;
+        println!(
+            "{name}: {:.0} rows/s; peak RSS {:.1} MB, against {:.1} MB at a fifth of the size (ratio {:.2}; bounded memory keeps it near 1)",
+            *total as f64 / secs,
+            peak(i),
+            peak(small),
+            peak(i) / peak(small).max(0.1)
+        );
     }
 }
 
