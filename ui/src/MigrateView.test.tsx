@@ -74,6 +74,7 @@ describe("MigrateView", () => {
     const checks = await screen.findByTestId("migrate-checks");
     expect(b.migrateDryRun).toHaveBeenCalledWith("d1", {
       to: [{ unit: "default", profile: pgProfile.id }], scalardb_version: "3.19", mysql_key_size: null, binary_collation: false, no_pause: false,
+      from_backup: null, scratch: [],
     }, expect.any(String));
     expect(screen.getByTestId("migrate-table-bank.accounts").textContent).toContain("BIGINT");
     expect(checks.textContent).toContain("✓ names");
@@ -111,13 +112,42 @@ describe("MigrateView", () => {
     expect(b.migrateCleanup).toHaveBeenCalledWith([pgProfile.id]);
   });
 
+  it("reads a backup instead: a PostgreSQL unit needs a scratch profile of its family before Check", async () => {
+    const pgDep = { ...dep, storages: [{ name: "default", profile_id: "p-live" }] } as unknown as Deployment;
+    const scratch: Profile = { ...pgProfile, id: "p-scratch", name: "scratch-pg" };
+    const b = fakeBackend({
+      listDeployments: vi.fn().mockResolvedValue([pgDep]),
+      listProfiles: vi.fn().mockResolvedValue([pgProfile, lite, scratch]),
+      listBackups: vi.fn().mockResolvedValue([{
+        kind: "backup", window: null, paused_ms: null, window_id: null, id: "20261125T120000Z-abc", folder: "/b", deployment: "bank", deployment_id: "d1",
+        method: "no_pause", format: "default", started_at: "2026-11-25T12:00:00Z", duration_ms: 1500, bytes: 2048, tables: 4, status: "verified", problem: null,
+        units: [{ id: "u1", storages: ["default"], kind: "postgresql", profile: "live-pg", format: "default", bytes: 2048 }], verified_at: null,
+      }]),
+      migrateDryRun: vi.fn().mockResolvedValue(plan()),
+    });
+    setBackend(b);
+    renderWithJobs(<MigrateView />);
+    await waitFor(() => expect(screen.getByTestId("migrate-from").textContent).toContain("20261125T120000Z-abc"));
+    fireEvent.change(screen.getByTestId("migrate-target-default"), { target: { value: lite.id } });
+    fireEvent.change(screen.getByTestId("migrate-from"), { target: { value: "20261125T120000Z-abc" } });
+    const check = screen.getByTestId("migrate-check") as HTMLButtonElement;
+    expect(check.disabled).toBe(true);
+    const pick = screen.getByTestId("migrate-scratch-u1") as HTMLSelectElement;
+    // Only PostgreSQL profiles are offered for a PostgreSQL unit.
+    expect(Array.from(pick.options).map((o) => o.value)).toEqual(["", pgProfile.id, "p-scratch"]);
+    fireEvent.change(pick, { target: { value: "p-scratch" } });
+    fireEvent.click(check);
+    await screen.findByTestId("migrate-checks");
+    expect(b.migrateDryRun).toHaveBeenCalledWith("d1", expect.objectContaining({ from_backup: "20261125T120000Z-abc", scratch: [{ unit: "u1", profile: "p-scratch" }] }), expect.any(String));
+  });
+
   it("refuses a target that is the source's own profile, and a key size that is not a number", async () => {
     setup();
     await waitFor(() => expect((screen.getByTestId("migrate-deployment") as HTMLSelectElement).value).toBe("d1"));
     fireEvent.change(screen.getByTestId("migrate-target-default"), { target: { value: lite.id } });
     expect(screen.getByRole("alert").textContent).toContain("the profile it is read from");
     expect((screen.getByTestId("migrate-check") as HTMLButtonElement).disabled).toBe(true);
-    expect(migrateOptions({ deployment: "d1", targets: { default: "x" }, version: "3.19", keySize: "12a", binary: false, noPause: false }, ["default"])).toMatch(/not a whole number/);
+    expect(migrateOptions({ deployment: "d1", targets: { default: "x" }, version: "3.19", keySize: "12a", binary: false, noPause: false, backup: "", scratch: {} }, ["default"])).toMatch(/not a whole number/);
     expect(canMigrate(null)).toBe(false);
   });
 });

@@ -2,9 +2,11 @@
 // several storages consolidated into one), checked before anything is
 // written, run as a cancellable job, and proven table by table.
 import { useEffect, useRef, useState } from "react";
-import type { AuditReport, Deployment, MigrateOptions, MigrationPlan, MigrationResult, Profile, TablePlan } from "./bindings";
+import type { AuditReport, CatalogEntry, Deployment, MigrateOptions, MigrationPlan, MigrationResult, Profile, TablePlan } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
+import { human } from "./format";
 import { isActive, JobLog, JobProgress, useJobs, type Job } from "./jobs";
+import { profilesFor } from "./RestoreView";
 
 const STEPS = ["Source", "Targets", "Checks", "Migrate", "Proof"];
 /** The ScalarDB releases whose layout the engine knows (3.13 and later). */
@@ -18,9 +20,19 @@ interface Choice {
   keySize: string;
   binary: boolean;
   noPause: boolean;
+  /** A backup to read instead of the live databases ("" = live). */
+  backup: string;
+  /** Backup unit id → scratch profile id (PostgreSQL/MySQL units of a backup). */
+  scratch: Record<string, string>;
 }
 
-const EMPTY: Choice = { deployment: "", targets: {}, version: "3.19", keySize: "", binary: false, noPause: false };
+const EMPTY: Choice = { deployment: "", targets: {}, version: "3.19", keySize: "", binary: false, noPause: false, backup: "", scratch: {} };
+
+/** The units of a backup read through a scratch restore: any that is not SQLite, or all when one is not. */
+export function scratchUnits(b: CatalogEntry | undefined): CatalogEntry["units"] {
+  if (!b) return [];
+  return b.units.some((u) => u.kind !== "sqlite") ? b.units : [];
+}
 
 /** A migration may start only when every check passed. */
 export const canMigrate = (plan: MigrationPlan | null): boolean => !!plan && plan.checks.every((c) => c.ok);
@@ -35,12 +47,15 @@ export function migrateOptions(c: Choice, storages: string[]): MigrateOptions | 
     mysql_key_size: size === "" ? null : Number(size),
     binary_collation: c.binary,
     no_pause: c.noPause,
+    from_backup: c.backup === "" ? null : c.backup,
+    scratch: c.backup === "" ? [] : Object.entries(c.scratch).filter(([, p]) => p !== "").map(([unit, profile]) => ({ unit, profile })),
   };
 }
 
 export function MigrateView() {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [profiles, setProfiles] = useState<Profile[]>([]);
+  const [backups, setBackups] = useState<CatalogEntry[]>([]);
   const [choice, setChoice] = useState<Choice>(EMPTY);
   const [plan, setPlan] = useState<MigrationPlan | null>(null);
   const [checking, setChecking] = useState(false);
@@ -57,6 +72,7 @@ export function MigrateView() {
       if (d.length > 0) setChoice((c) => ({ ...c, deployment: c.deployment || d[0].id }));
     }).catch(() => {});
     backend().listProfiles().then((p) => setProfiles(p.filter((x) => x.kind === "postgresql" || x.kind === "mysql" || x.kind === "sqlite"))).catch(() => {});
+    backend().listBackups().then((b) => setBackups(b.filter((x) => x.kind === "backup" && x.status !== "damaged" && x.status !== "leftover"))).catch(() => {});
   }, []);
 
   // Any change of choice invalidates the checks.
@@ -68,7 +84,11 @@ export function MigrateView() {
 
   const dep = deployments.find((d) => d.id === choice.deployment);
   const storages = dep?.storages.map((s) => s.name) ?? [];
-  const chosen = storages.length > 0 && storages.every((s) => (choice.targets[s] ?? "") !== "");
+  const ofDep = backups.filter((b) => b.deployment_id === choice.deployment);
+  const backup = ofDep.find((b) => b.id === choice.backup);
+  const needScratch = scratchUnits(backup);
+  const chosen =
+    storages.length > 0 && storages.every((s) => (choice.targets[s] ?? "") !== "") && needScratch.every((u) => (choice.scratch[u.id] ?? "") !== "");
   // A storage whose target is its own source profile would overwrite the deployment.
   const ontoItself = dep?.storages.filter((s) => choice.targets[s.name] === s.profile_id).map((s) => s.name) ?? [];
 
@@ -125,14 +145,39 @@ export function MigrateView() {
           <legend>1. Source</legend>
           <div className="field">
             <label htmlFor="m-deployment">Deployment to migrate</label>
-            <select id="m-deployment" value={choice.deployment} onChange={(e) => set({ deployment: e.target.value, targets: {} })} data-testid="migrate-deployment">
+            <select id="m-deployment" value={choice.deployment} onChange={(e) => set({ deployment: e.target.value, targets: {}, backup: "", scratch: {} })} data-testid="migrate-deployment">
               {deployments.length === 0 && <option value="">No deployments</option>}
               {deployments.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
             </select>
           </div>
+          <div className="field">
+            <label htmlFor="m-from">Read from</label>
+            <select id="m-from" value={choice.backup} onChange={(e) => set({ backup: e.target.value, scratch: {} })} data-testid="migrate-from">
+              <option value="">The live databases, now</option>
+              {ofDep.map((b) => (
+                <option key={b.id} value={b.id}>Backup {b.id} · {new Date(b.started_at).toLocaleString()} · {human(b.bytes)}</option>
+              ))}
+            </select>
+          </div>
+          {needScratch.map((u) => (
+            <div className="field" key={u.id}>
+              <label htmlFor={`m-scratch-${u.id}`}>Scratch database for unit {u.id} ({u.storages.join(", ")}; {u.kind}): restored into, read, emptied again</label>
+              <select
+                id={`m-scratch-${u.id}`}
+                value={choice.scratch[u.id] ?? ""}
+                onChange={(e) => set({ scratch: { ...choice.scratch, [u.id]: e.target.value } })}
+                data-testid={`migrate-scratch-${u.id}`}
+              >
+                <option value="">Choose an empty {u.kind} profile…</option>
+                {profilesFor(u, profiles).map((p) => <option key={p.id} value={p.id}>{p.name} ({p.kind})</option>)}
+              </select>
+            </div>
+          ))}
           <div className="hint">
-            Read from one consistent point: one snapshot per database, inside a pause when the deployment spans several. Every column is copied,
-            the transaction metadata untouched, so records in flight recover on the target the same way.
+            {backup
+              ? "A backup is one consistent point already: no pause. SQLite units are read in the backup's own file; other units are restored into a scratch database first."
+              : "Read from one consistent point: one snapshot per database, inside a pause when the deployment spans several."}{" "}
+            Every column is copied, the transaction metadata untouched, so records in flight recover on the target the same way.
           </div>
         </fieldset>
         <TargetsStep dep={dep} profiles={profiles} choice={choice} set={set} disabled={running} />

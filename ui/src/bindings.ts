@@ -964,7 +964,16 @@ binary_collation: boolean,
 /**
  * ScalarDB is stopped: read several databases without pausing.
  */
-no_pause: boolean, };
+no_pause: boolean, 
+/**
+ * Read a catalog backup (its id or folder) instead of the live databases.
+ */
+from_backup: string | null, 
+/**
+ * With `from_backup`: an empty profile per PostgreSQL/MySQL unit
+ * (`UNIT=PROFILE`) the backup is restored into to be read, and emptied after.
+ */
+scratch: Array<UnitTarget>, };
 
 export type ColumnPlan = { name: string, scalar_type: string, target_type: string, 
 /**

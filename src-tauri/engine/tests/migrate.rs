@@ -167,6 +167,91 @@ async fn hop(from: Eng, to_eng: Eng) {
     }
 }
 
+/// Backs up deployment "d" into the catalog; returns the backup's id.
+async fn backup_of_d(env: &Env) -> String {
+    let never = CancellationToken::new();
+    let d = env.ds.get("d").unwrap();
+    let opts = quiesce_engine::backup::BackupOptions::default();
+    quiesce_engine::backup::run(&env.ds, &d.id, &opts, quiet(), &never).await.unwrap().1.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_a_sqlite_backup_read_in_place_not_the_live_database() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src = side(&env, "src", Eng::Lite);
+    src.db().exec(&fixture_sql(Eng::Lite, &n, &Part::ALL));
+    deployment(&env, &n, &[("default", &src.profile)], &[], None);
+    let id = backup_of_d(&env).await;
+    // The live database moves on after the backup: the migration must not see it.
+    src.db().exec(&format!("UPDATE \"{}$accounts\" SET balance = balance + 1000", n.bank));
+    let dst = side(&env, "dst", Eng::Pg);
+    let opts = MigrateOptions { from_backup: Some(id.clone()), ..to(&[("default", "dst")]) };
+    let r = migrate(&env, &opts).await.unwrap();
+    assert_target(&dst.db(), &n, &r);
+    assert!(r.paused_ms.is_none(), "a backup needs no pause");
+    assert!(r.plan.notes[0].contains(&format!("Read from backup {id}")), "{:?}", r.plan.notes);
+    // The backup's folder is as it was: the file was opened immutable.
+    let folder = env.ds.profiles().home().data_dir.join("backups");
+    let extra: Vec<String> = walk(&folder)
+        .into_iter()
+        .filter(|f| f.ends_with("-wal") || f.ends_with("-shm") || f.ends_with("-journal"))
+        .collect();
+    assert!(extra.is_empty(), "{extra:?}");
+}
+
+fn walk(p: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn from_a_postgres_backup_through_a_scratch_database_emptied_afterwards() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src = side(&env, "src", Eng::Pg);
+    src.db().exec(&fixture_sql(Eng::Pg, &n, &Part::ALL));
+    deployment(&env, &n, &[("default", &src.profile)], &[], None);
+    let id = backup_of_d(&env).await;
+    src.db().exec(&format!("DELETE FROM {}.accounts", n.bank));
+    let dst = side(&env, "dst", Eng::Lite);
+    let scratch = side(&env, "scratch", Eng::Pg);
+    let base = MigrateOptions { from_backup: Some(id.clone()), ..to(&[("default", "dst")]) };
+
+    // Without a scratch: said, with the flag to add.
+    let e = migrate(&env, &base).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidInput);
+    assert!(e.message.contains("--scratch default=PROFILE") && e.message.contains("PostgreSQL"), "{}", e.message);
+    // The live source as the scratch: refused, it would be replaced.
+    let onto_live =
+        MigrateOptions { scratch: vec![UnitTarget { unit: "default".into(), profile: "src".into() }], ..base.clone() };
+    let e = migrate(&env, &onto_live).await.unwrap_err();
+    assert!(e.message.contains("a live source"), "{}", e.message);
+    assert_eq!(
+        src.db().sql(&format!("SELECT count(*) FROM {}.items", n.sales))[0][0],
+        "5",
+        "the live source is untouched"
+    );
+
+    let opts =
+        MigrateOptions { scratch: vec![UnitTarget { unit: "default".into(), profile: "scratch".into() }], ..base };
+    let r = migrate(&env, &opts).await.unwrap();
+    assert_target(&dst.db(), &n, &r);
+    assert!(r.plan.notes[0].contains("scratch"), "{:?}", r.plan.notes);
+    let left = scratch.db().sql(&format!(
+        "SELECT count(*) FROM information_schema.schemata WHERE schema_name IN ('{}', '{}', '{}', '{}')",
+        n.sales, n.bank, n.coord, n.sys
+    ));
+    assert_eq!(left[0][0], "0", "the scratch is emptied again");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_to_mariadb() {
     hop(Eng::Pg, Eng::Maria).await;

@@ -33,7 +33,17 @@ pub struct MigrateArgs {
     /// ScalarDB is stopped: read several databases without pausing it.
     #[arg(long)]
     no_pause: bool,
-    /// Print the target layout, the checks and the new properties; write nothing.
+    /// Migrate a catalog backup (its id or folder) instead of the live
+    /// databases: SQLite units are read in the backup itself; PostgreSQL and
+    /// MySQL units need --scratch.
+    #[arg(long, value_name = "ID")]
+    from_backup: Option<String>,
+    /// With --from-backup: an empty profile a unit is restored into to be read
+    /// (UNIT=PROFILE, the unit by one of its storages), emptied afterwards.
+    #[arg(long, value_name = "UNIT=PROFILE", requires = "from_backup")]
+    scratch: Vec<String>,
+    /// Print the target layout, the checks and the new properties; write
+    /// nothing to the targets (with --scratch, the backup is still restored there to be read).
     #[arg(long)]
     dry_run: bool,
     /// Only drop what an earlier, failed migration left on the targets.
@@ -48,8 +58,9 @@ pub struct MigrateArgs {
 
 pub async fn run(ctx: &Ctx, a: MigrateArgs) -> Result<Output> {
     let to = a.to.iter().map(|v| UnitTarget::parse(v)).collect::<Result<Vec<_>>>()?;
+    let scratch = a.scratch.iter().map(|v| UnitTarget::parse(v)).collect::<Result<Vec<_>>>()?;
     let source = super::password_profiles(&ctx.profiles, &a.deployment)?;
-    let mut needs = with_password(&ctx.profiles, to.iter().map(|t| t.profile.as_str()));
+    let mut needs = with_password(&ctx.profiles, to.iter().chain(&scratch).map(|t| t.profile.as_str()));
     needs.extend(source);
     needs.dedup_by(|x, y| x.id == y.id);
     let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
@@ -64,6 +75,8 @@ pub async fn run(ctx: &Ctx, a: MigrateArgs) -> Result<Output> {
         mysql_key_size: a.mysql_key_size,
         binary_collation: a.binary_collation,
         no_pause: a.no_pause,
+        from_backup: a.from_backup,
+        scratch,
     };
     let sink = ctx.events.sink();
     let prepared = job::prepare(&ds, &a.deployment, &opts, !a.dry_run, &sink, &ctx.cancel).await?;

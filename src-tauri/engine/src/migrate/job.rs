@@ -12,6 +12,7 @@
 //! drops it, and when the target could not be reached for that, the next run
 //! (or `--cleanup`) does.
 
+use super::from_backup::FromBackup;
 use super::io::{self, Col};
 use super::layout::{self, Engine, KeyKind, MetaRow, MetaTable, ScalarType, Version};
 use super::values::Val;
@@ -45,6 +46,13 @@ pub struct MigrateOptions {
     pub binary_collation: bool,
     /// ScalarDB is stopped: read several databases without pausing.
     pub no_pause: bool,
+    /// Read a catalog backup (its id or folder) instead of the live databases.
+    #[serde(default)]
+    pub from_backup: Option<String>,
+    /// With `from_backup`: an empty profile per PostgreSQL/MySQL unit
+    /// (`UNIT=PROFILE`) the backup is restored into to be read, and emptied after.
+    #[serde(default)]
+    pub scratch: Vec<UnitTarget>,
 }
 
 /// One column of a table as the target gets it.
@@ -293,7 +301,7 @@ async fn namespace_exists(t: &mut Target, ns: &str) -> Result<bool> {
     Ok(t.conn.scalar_i64(&sql).await?.unwrap_or(0) > 0)
 }
 
-async fn drop_object(conn: &mut LiveConn, kind: &str, name: &str) -> Result<()> {
+pub(super) async fn drop_object(conn: &mut LiveConn, kind: &str, name: &str) -> Result<()> {
     let q = crate::live::quote_ident(conn.dialect(), name);
     let sql = match (conn.dialect(), kind) {
         (Dialect::Postgres, _) => format!("DROP SCHEMA IF EXISTS {q} CASCADE"),
@@ -498,6 +506,8 @@ pub struct Prepared {
     version: Version,
     paused_ms: Option<f64>,
     started: Instant,
+    /// Reading from a backup: its scratch databases are emptied when this ends.
+    from: Option<(FromBackup, Deployments)>,
 }
 
 impl Prepared {
@@ -505,8 +515,25 @@ impl Prepared {
         &self.plan
     }
 
-    /// Ends the snapshots (nothing was written).
-    pub async fn close(self) {
+    /// Empties the scratch databases a backup was restored into; what could not be dropped.
+    async fn empty_scratch(&mut self) -> Vec<String> {
+        match self.from.take() {
+            Some((fb, ds)) => {
+                // The snapshots on the scratch hold locks the drops would wait for.
+                for s in std::mem::take(&mut self.sources) {
+                    s.conn.close().await;
+                }
+                fb.empty_scratch(&ds).await
+            }
+            None => vec![],
+        }
+    }
+
+    /// Ends the snapshots (nothing was written) and empties any scratch.
+    pub async fn close(mut self) {
+        for problem in self.empty_scratch().await {
+            tracing::warn!("{problem}");
+        }
         for s in self.sources {
             s.conn.close().await;
         }
@@ -520,8 +547,12 @@ impl Prepared {
 /// has one; none is a source).
 type Storages = Vec<(crate::deployment::DeploymentStorage, Profile)>;
 
-fn targets_of(ds: &Deployments, d: &Deployment, opts: &MigrateOptions) -> Result<(Storages, Vec<(String, Profile)>)> {
-    let storages = ds.storage_profiles(d)?;
+fn targets_of(
+    ds: &Deployments,
+    d: &Deployment,
+    storages: Storages,
+    opts: &MigrateOptions,
+) -> Result<(Storages, Vec<(String, Profile)>)> {
     let mut unit_target: Vec<(String, Profile)> = Vec::new();
     for t in &opts.to {
         if !storages.iter().any(|(s, _)| s.name == t.unit) {
@@ -569,7 +600,7 @@ fn targets_of(ds: &Deployments, d: &Deployment, opts: &MigrateOptions) -> Result
 }
 
 /// Source databases: storages sharing a profile are one database, one snapshot.
-async fn connect_sources(ds: &Deployments, storages: &Storages) -> Result<Vec<Source>> {
+async fn connect_sources(ds: &Deployments, storages: &Storages, from: Option<&FromBackup>) -> Result<Vec<Source>> {
     let mut sources: Vec<Source> = Vec::new();
     let mut ids: Vec<&str> = Vec::new();
     for (s, p) in storages {
@@ -577,8 +608,12 @@ async fn connect_sources(ds: &Deployments, storages: &Storages) -> Result<Vec<So
             sources[i].storages.push(s.name.clone());
             continue;
         }
-        let pw = ds.secret_of(p).await?;
-        let conn = LiveConn::open(p, pw.as_ref(), false).await?;
+        let conn = if from.is_some_and(|f| f.is_file(p)) {
+            LiveConn::open_backup_file(p)?
+        } else {
+            let pw = ds.secret_of(p).await?;
+            LiveConn::open(p, pw.as_ref(), false).await?
+        };
         register_fold(&conn)?;
         sources.push(Source { storages: vec![s.name.clone()], conn, tables: vec![] });
         ids.push(&p.id);
@@ -985,20 +1020,117 @@ pub async fn prepare(
         Some(v) => Version::parse(v)?,
         None => Version::DEFAULT,
     };
-    let key_size = opts.mysql_key_size.unwrap_or(128);
+    // The deployment's own setting carries over unless one is given.
+    let from_props = if opts.mysql_key_size.is_none() { key_size_in_properties(&d)? } else { None };
+    let key_size = opts.mysql_key_size.or(from_props.as_ref().map(|(n, _)| *n)).unwrap_or(128);
     if key_size < 64 {
         return Err(Error::invalid(format!(
-            "--mysql-key-size {key_size} is below 64, which ScalarDB refuses (INVALID_VARIABLE_KEY_COLUMN_SIZE). Give 64 or more."
+            "MySQL key size {key_size} ({}) is below 64, which ScalarDB refuses (INVALID_VARIABLE_KEY_COLUMN_SIZE). Give --mysql-key-size 64 or more.",
+            match (&opts.mysql_key_size, &from_props) {
+                (None, Some((_, f))) => format!("scalar.db.jdbc.mysql.variable_key_column_size in {f}"),
+                _ => "--mysql-key-size".into(),
+            }
         )));
     }
-    let (storages, unit_target) = targets_of(ds, &d, opts)?;
-    let mut sources = connect_sources(ds, &storages).await?;
-    let mut targets = connect_targets(ds, &d, &unit_target, opts, key_size).await?;
-    let paused_ms = open_snapshots(&home, &d, &mut sources, really && !opts.no_pause, sink, cancel).await?;
+    if opts.from_backup.is_none() && !opts.scratch.is_empty() {
+        return Err(Error::invalid("--scratch is for reading a backup: give --from-backup ID with it."));
+    }
+    let (d, storages, from) = match &opts.from_backup {
+        None => {
+            let st = ds.storage_profiles(&d)?;
+            (d, st, None)
+        }
+        Some(b) => {
+            let (d2, st, fb) = super::from_backup::open(ds, &d, b, &opts.scratch, &opts.to, sink, cancel).await?;
+            (d2, st, Some((fb, ds.clone())))
+        }
+    };
+    let mut prepared = Prepared {
+        plan: empty_plan(&d),
+        d,
+        home,
+        sources: vec![],
+        targets: vec![],
+        moves: vec![],
+        version,
+        paused_ms: None,
+        started,
+        from,
+    };
+    // Whatever fails from here still empties the scratch databases.
+    match check_all(ds, &mut prepared, storages, opts, key_size, really, sink, cancel).await {
+        Ok(()) => {
+            let mysql = prepared.targets.iter().any(|t| matches!(t.engine, Engine::Mysql { .. }));
+            if let (Some((n, file)), true) = (from_props, mysql) {
+                prepared.plan.notes.push(format!(
+                    "MySQL key columns are {n} characters, as the deployment's {file} sets (scalar.db.jdbc.mysql.variable_key_column_size); --mysql-key-size changes it."
+                ));
+            }
+            Ok(prepared)
+        }
+        Err(e) => {
+            prepared.close().await;
+            Err(e)
+        }
+    }
+}
+
+/// `scalar.db.jdbc.mysql.variable_key_column_size` of the properties file the
+/// deployment was imported from, if that file is still there and sets it. A
+/// value ScalarDB could not read is an error, not a silent 128.
+fn key_size_in_properties(d: &Deployment) -> Result<Option<(u32, String)>> {
+    const KEY: &str = "scalar.db.jdbc.mysql.variable_key_column_size";
+    let Some(file) = d.source.as_ref().map(|s| &s.file) else { return Ok(None) };
+    let Ok(text) = std::fs::read_to_string(file) else { return Ok(None) };
+    let Ok(props) = crate::properties::parse(file, &text) else { return Ok(None) };
+    let Some(p) = props.iter().rev().find(|p| p.key == KEY) else { return Ok(None) };
+    match p.value.trim().parse() {
+        Ok(n) => Ok(Some((n, file.clone()))),
+        Err(_) => Err(Error::invalid(format!(
+            "{KEY} in {file} is {:?}, not a number of bytes. Fix it there, or give --mysql-key-size.",
+            p.value
+        ))),
+    }
+}
+
+fn empty_plan(d: &Deployment) -> MigrationPlan {
+    MigrationPlan {
+        deployment: d.name.clone(),
+        scalardb_version: String::new(),
+        targets: vec![],
+        tables: vec![],
+        checks: vec![],
+        mapping: vec![],
+        properties: String::new(),
+        notes: vec![],
+        leftovers: vec![],
+    }
+}
+
+/// The body of `prepare`: connects, snapshots, reads the metadata, checks, plans.
+#[allow(clippy::too_many_arguments)]
+async fn check_all(
+    ds: &Deployments,
+    p: &mut Prepared,
+    storages: Storages,
+    opts: &MigrateOptions,
+    key_size: u32,
+    really: bool,
+    sink: &Sink,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let (d, home, version) = (p.d.clone(), p.home.clone(), p.version);
+    let (storages, unit_target) = targets_of(ds, &d, storages, opts)?;
+    p.sources = connect_sources(ds, &storages, p.from.as_ref().map(|f| &f.0)).await?;
+    p.targets = connect_targets(ds, &d, &unit_target, opts, key_size).await?;
+    // A backup is one point already: nothing to pause.
+    let pause = really && !opts.no_pause && p.from.is_none();
+    p.paused_ms = open_snapshots(&home, &d, &mut p.sources, pause, sink, cancel).await?;
+    let (sources, targets) = (&mut p.sources, &mut p.targets);
     for s in sources.iter_mut() {
         s.tables = read_metadata(&mut s.conn, &d.system_namespace).await?;
     }
-    let leftovers = drop_leftovers(&home, &mut targets, really, sink).await?;
+    let leftovers = drop_leftovers(&home, targets, really, sink).await?;
 
     let (mut checks, mut moves, mut tables, mut mapping) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::<NamespaceMapping>::new());
@@ -1042,7 +1174,7 @@ pub async fn prepare(
             format!("{}.metadata lists no table on the source: there is nothing to migrate.", d.system_namespace),
         ));
     }
-    checks.extend(target_checks(&mut targets, &moves, &d, version).await?);
+    checks.extend(target_checks(targets, &moves, &d, version).await?);
     let mysql = targets.iter().any(|t| t.collation.is_some());
     passed(&mut checks, "metadata", true, "every column of the source tables is listed in the metadata");
     passed(&mut checks, "names", true, "every namespace, table, column and index name fits the target");
@@ -1066,7 +1198,10 @@ pub async fn prepare(
     let profs: Vec<&Profile> = targets.iter().map(|t| &t.profile).collect();
     let engines: Vec<Engine> = targets.iter().map(|t| t.engine).collect();
     let properties = properties(&d, &target_plans, &profs, &mapping, &engines);
-    let notes = notes_of(opts, sources.len(), storages.len(), &targets, &mapping, paused_ms);
+    let mut notes = notes_of(opts, sources.len(), storages.len(), targets, &mapping, p.paused_ms);
+    if let Some((fb, _)) = &p.from {
+        notes.insert(0, fb.note());
+    }
     let plan = MigrationPlan {
         deployment: d.name.clone(),
         scalardb_version: format!("{}.{}.{}", version.0, version.1, version.2),
@@ -1078,7 +1213,9 @@ pub async fn prepare(
         notes,
         leftovers,
     };
-    Ok(Prepared { plan, d, home, sources, targets, moves, version, paused_ms, started })
+    p.plan = plan;
+    p.moves = moves;
+    Ok(())
 }
 
 /// Records an object in the target's ledger, then creates it.
@@ -1121,8 +1258,10 @@ pub async fn run(ds: &Deployments, p: Prepared, sink: &Sink, cancel: &Cancellati
             for t in &p.targets {
                 let _ = std::fs::remove_file(ledger_path(&p.home, &t.profile.id));
             }
+            let mut plan = p.plan.clone();
+            plan.notes.extend(p.empty_scratch().await);
             let result = MigrationResult {
-                plan: p.plan.clone(),
+                plan,
                 proofs,
                 source_audit,
                 target_audit,
@@ -1445,5 +1584,36 @@ mod tests {
         assert_eq!(collation_folds("utf8mb4_nopad_bin"), (false, false));
         assert_eq!(collation_folds("utf8mb4_0900_bin"), (false, false));
         assert_eq!(collation_folds("utf8mb4_bin"), (false, true));
+    }
+
+    fn imported_from(text: &str) -> (tempfile::TempDir, Deployment) {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("database.properties");
+        std::fs::write(&file, text).unwrap();
+        let (mut d, _) = crate::deployment::test_deployment("d", &[], &[]);
+        d.source = Some(crate::deployment::ImportSource {
+            file: file.to_string_lossy().into(),
+            sha256: String::new(),
+            imported_at: Default::default(),
+        });
+        (dir, d)
+    }
+
+    #[test]
+    fn mysql_key_size_comes_from_the_imported_properties_and_a_bad_one_is_named() {
+        let (_dir, d) = imported_from(
+            "scalar.db.storage=jdbc\nscalar.db.jdbc.mysql.variable_key_column_size=64\nscalar.db.jdbc.mysql.variable_key_column_size = 200\n",
+        );
+        assert_eq!(key_size_in_properties(&d).unwrap().map(|(n, _)| n), Some(200), "the last setting wins");
+        let (_dir, d) = imported_from("scalar.db.storage=jdbc\n");
+        assert_eq!(key_size_in_properties(&d).unwrap(), None);
+        let (_dir, d) = imported_from("scalar.db.jdbc.mysql.variable_key_column_size=big\n");
+        let e = key_size_in_properties(&d).unwrap_err().to_string();
+        assert!(
+            e.contains("variable_key_column_size") && e.contains("\"big\"") && e.contains("--mysql-key-size"),
+            "{e}"
+        );
+        let (d, _) = crate::deployment::test_deployment("d", &[], &[]);
+        assert_eq!(key_size_in_properties(&d).unwrap(), None, "not imported from a file");
     }
 }

@@ -3,6 +3,7 @@
 //! of a given version creates (layout.rs), values as each engine stores them
 //! (values.rs), rows streamed in and out (io.rs) and the job itself (job.rs).
 
+pub mod from_backup;
 pub mod io;
 pub mod job;
 pub mod layout;
