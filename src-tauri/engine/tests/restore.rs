@@ -615,6 +615,64 @@ async fn bad_backups_and_bad_targets_are_refused_before_anything_is_touched() {
     assert_eq!(s.psql(&target_db, "SELECT to_regclass('bank.extra') IS NULL"), "t", "replace drops what was there");
 }
 
+/// Flips the last byte of a file (zstd's frame checksum, or the end of a dump).
+fn flip_last(p: &Path) {
+    let mut b = std::fs::read(p).unwrap();
+    *b.last_mut().unwrap() ^= 0xff;
+    std::fs::write(p, b).unwrap();
+}
+
+/// Some megabytes of dump: more than the one block held back.
+fn medium(s: &PgServer, db: &str) {
+    s.psql(db, &Layout::standard().sql(Engine::Postgres, ACCOUNTS, 10));
+    s.psql(db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, md5(g::text) || md5((g * 7)::text), 3 FROM generate_series(1, 150000) g");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_corrupted_at_its_end_is_rolled_back_and_the_replaced_target_is_as_it_was() {
+    // The dump is hashed while pg_restore reads it (not before): the last
+    // block waits for the hash, so a mismatch rolls the one transaction back.
+    let PgBackedUp { s, env, out, dir, m } = pg_backed_up(DumpFormat::Default, None, Some(medium)).await;
+    assert!(
+        m.units[0].files.iter().any(|f| f.name == "postgresql.dump.zst" && f.bytes > 2 << 20),
+        "{:?}",
+        m.units[0].files
+    );
+    let target_db = s.create_database();
+    let tgt = env.pg("tgt", s, &target_db, SUPERUSER, &s.password);
+    restore::run(&env.ds, &out, &m.id, &to(&tgt), quiet(), &never()).await.unwrap();
+    s.psql(
+        &target_db,
+        "UPDATE bank.accounts SET balance = 4242 WHERE account_id = 1; DELETE FROM audit.transfers WHERE amount > 100",
+    );
+    let state = || {
+        s.psql(
+            &target_db,
+            "SELECT (SELECT balance FROM bank.accounts WHERE account_id = 1) || '/' || (SELECT count(*) FROM audit.transfers)",
+        )
+    };
+    assert_eq!(state(), "4242/100");
+    let mut rep = to(&tgt);
+    rep.replace = true;
+    for (name, damage) in [("last-byte", flip_last as fn(&Path)), ("middle-byte", corrupt)] {
+        let bad = env.dir.path().join(name);
+        copy_dir(&dir, &bad);
+        damage(&bad.join("postgresql.dump.zst"));
+        let e = restore::run(&env.ds, &out, &bad.display().to_string(), &rep, quiet(), &never()).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Corrupt, "{name}: {}", e.message);
+        assert!(e.message.contains("SHA-256") && e.message.contains("rolled back"), "{name}: {}", e.message);
+        assert_eq!(state(), "4242/100", "{name}: the replaced target changed");
+    }
+    // The preflight still reads every byte before it says the backup is fine.
+    let bad = env.dir.path().join("last-byte");
+    let pf = restore::dry_run(&env.ds, &out, &bad.display().to_string(), &rep, &never()).await.unwrap();
+    assert!(pf.checks.iter().any(|c| c.name == "integrity" && !c.ok), "{:#?}", pf.checks);
+    // And the intact backup replaces it.
+    let r = restore::run(&env.ds, &out, &m.id, &rep, quiet(), &never()).await.unwrap();
+    assert!(verified(&r).passed);
+    assert_eq!(state(), "10/150000");
+}
+
 /// A table big enough that a restore runs for a while.
 fn big(s: &PgServer, db: &str) {
     s.psql(db, &Layout::standard().sql(Engine::Postgres, ACCOUNTS, 10));

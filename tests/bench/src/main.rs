@@ -180,6 +180,11 @@ fn restore_ratios(cases: &[Case], r: &[Vec<Sample>], by_hand: &str, ours: &str, 
     println!("  with the verification and consistency audit: {:+.1} %", (m(full) / m(by_hand) - 1.0) * 100.0);
 }
 
+/// One of the speed goals (issue 17) with its measured value: PASS or FAIL.
+fn goal(what: &str, measured: String, pass: bool) {
+    println!("GOAL {what}: {measured} — {}", if pass { "PASS" } else { "FAIL" });
+}
+
 fn quiesce(home: &Path, args: &str) -> String {
     let bin = std::env::var("QUIESCE_BIN").unwrap_or_else(|_| "target/release/quiesce".into());
     format!("QUIESCE_HOME='{}' '{}' {args}", home.display(), bin)
@@ -292,6 +297,14 @@ fn main() {
             "Quiesce restore (+ verification and audit)",
         );
         let m = |n: &str| median(r[rcases.iter().position(|c| c.name == n).unwrap()].iter().map(|s| s.secs).collect());
+        let over = m("Quiesce restore --no-verify (checks + restore)")
+            / m("by hand: zstd -dc | pg_restore --single-transaction")
+            - 1.0;
+        goal(
+            "PostgreSQL restore within 2 % of zstd -dc | pg_restore --single-transaction",
+            format!("{:+.1} %", over * 100.0),
+            over <= 0.02,
+        );
         println!(
             "Quiesce parallel restore (-j 2) vs its single-transaction restore: {:.2}x; vs pg_restore -j2 by hand: {:+.1} %",
             m("Quiesce restore --no-verify (checks + restore)") / m("Quiesce restore --jobs 2 --no-verify (directory)"),
@@ -445,6 +458,47 @@ fn main() {
         ];
         let r = measure(&cases, runs, scratch.path(), None);
         report("SQLite", "floor: cp + sync", "by hand: sqlite3 .timeout 5000 .backup (idle database)", &cases, &r);
+        let m = |n: &str| median(r[cases.iter().position(|c| c.name == n).unwrap()].iter().map(|s| s.secs).collect());
+        let x = m("Quiesce (online backup in one read transaction, hashed)") / m("floor: cp + sync");
+        goal("SQLite backup (rollback journal) <= 2x cp + sync", format!("{x:.2}x"), x <= 2.0);
+        // WAL mode takes the backup API (the snapshot is the file plus part of
+        // the WAL): shown, not a goal.
+        let wal = scratch.path().join("wal.sqlite");
+        sh(&format!(
+            "cp '{}' '{}' && sqlite3 '{}' 'PRAGMA journal_mode=WAL' >/dev/null",
+            db.display(),
+            wal.display(),
+            wal.display()
+        ));
+        let wprops = scratch.path().join("wal.properties");
+        std::fs::write(
+            &wprops,
+            format!("scalar.db.storage=jdbc\nscalar.db.contact_points=jdbc:sqlite:{}\n", wal.display()),
+        )
+        .unwrap();
+        sh(&format!("{} >/dev/null", q(&format!("deployment import '{}' --name bench-wal-d", wprops.display()))));
+        let wcases = vec![
+            Case {
+                name: "floor: cp + sync (WAL-mode file)".into(),
+                sh: format!("cp '{}' $OUT/c.sqlite && sync $OUT/c.sqlite", wal.display()),
+                quiesce: false,
+                prep: String::new(),
+            },
+            Case {
+                name: "Quiesce, WAL mode (online backup API, then hashed)".into(),
+                sh: q("backup bench-wal-d --out $OUT"),
+                quiesce: true,
+                prep: String::new(),
+            },
+        ];
+        let r = measure(&wcases, runs, scratch.path(), None);
+        report(
+            "SQLite in WAL mode",
+            "floor: cp + sync (WAL-mode file)",
+            "floor: cp + sync (WAL-mode file)",
+            &wcases,
+            &r,
+        );
 
         let keep = scratch.path().join("keep-lite");
         let def = keep_backup(&home, "bench-lite-d", "", &keep);

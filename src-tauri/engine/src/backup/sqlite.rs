@@ -36,20 +36,25 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     });
     let joined = |e: tokio::task::JoinError| Error::internal(format!("the SQLite backup stopped unexpectedly: {e}"));
     let start = Start { opened: job.opened.clone(), gate: job.gate.clone() };
-    let (journal, blocked_ms) = tokio::task::spawn_blocking(move || copy(&src_path, &out2, &live2, &cancel2, start))
-        .await
-        .map_err(joined)??;
+    let (journal, blocked_ms, hashed_in_copy) =
+        tokio::task::spawn_blocking(move || copy(&src_path, &out2, &live2, &cancel2, start))
+            .await
+            .map_err(joined)??;
     live.counters.written.store(std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0), Ordering::Relaxed);
-    // The copy is the snapshot: its rows are counted there, beside the hash,
-    // once the source's lock is gone (writers are not kept waiting for it).
-    // The copy reaches the disk meanwhile (the manifest is written after it).
+    // The copy is the snapshot: its rows are counted there (and it is hashed,
+    // unless that happened while copying) once the source's lock is gone, so
+    // writers are not kept waiting. The copy reaches the disk meanwhile (the
+    // manifest is written after it).
     let (synced, hashed, counted) = {
         let (o1, o2, o3) = (out.clone(), out.clone(), out.clone());
         tokio::join!(
             tokio::task::spawn_blocking(move || {
                 std::fs::File::open(&o3).and_then(|f| f.sync_all()).map_err(|e| Error::io("sync", &o3, e))
             }),
-            tokio::task::spawn_blocking(move || sha256_file(&o1)),
+            tokio::task::spawn_blocking(move || match hashed_in_copy {
+                Some(h) => Ok(h),
+                None => sha256_file(&o1),
+            }),
             tokio::task::spawn_blocking(move || count_rows(&o2, &tables)),
         )
     };
@@ -86,8 +91,9 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     })
 }
 
-/// The source's journal mode, and how long Quiesce held its read lock (ms).
-type Copied = (String, f64);
+/// The source's journal mode, how long Quiesce held its read lock (ms), and
+/// the copy's SHA-256 and size when they were computed while copying.
+type Copied = (String, f64, Option<(String, u64)>);
 
 fn db_err(path: &Path, e: rusqlite::Error) -> Error {
     if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
@@ -135,12 +141,92 @@ fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken, st
         f();
     }
     let locked_at = Instant::now();
+    // Outside WAL mode the read lock freezes the file itself (a writer needs
+    // an exclusive lock to change it), so its pages are copied as bytes,
+    // hashed on the way: no page-by-page pager work, no second read to hash.
+    // In WAL mode the snapshot is the file plus part of the WAL: the backup
+    // API assembles it.
+    let hashed = if journal.eq_ignore_ascii_case("wal") {
+        api_copy(&src, src_path, out, page_size, live, cancel)?;
+        None
+    } else {
+        let pages: i64 = src.query_row("PRAGMA page_count", [], |r| r.get(0)).map_err(|e| db_err(src_path, e))?;
+        Some(raw_copy(src_path, out, pages as u64, page_size as u64, live, cancel)?)
+    };
+    src.execute_batch("COMMIT").map_err(|e| db_err(src_path, e))?;
+    let blocked_ms = locked_at.elapsed().as_secs_f64() * 1000.0;
+    Ok((journal, blocked_ms, hashed))
+}
+
+/// The file's first `pages` pages into `out`, hashed by a second thread while
+/// the next block is read (the source's read lock held by the caller).
+fn raw_copy(
+    src_path: &Path,
+    out: &Path,
+    pages: u64,
+    page_size: u64,
+    live: &Live,
+    cancel: &CancellationToken,
+) -> Result<(String, u64)> {
+    use sha2::{Digest, Sha256};
+    use std::io::{Read, Write};
+    const CHUNK: usize = 4 << 20;
+    let mut f = std::fs::File::open(src_path).map_err(|e| Error::io("read", src_path, e))?;
+    let mut o = std::fs::File::create(out).map_err(|e| Error::io("write", out, e))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    let (back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
+    let len = pages * page_size;
+    live.pages_total.store(pages, Ordering::Relaxed);
+    std::thread::scope(|sc| {
+        let hasher = sc.spawn(move || {
+            let mut h = Sha256::new();
+            for b in rx {
+                h.update(&b);
+                let _ = back.send(b);
+            }
+            format!("{:x}", h.finalize())
+        });
+        let mut done = 0u64;
+        let copied = (|| {
+            while done < len {
+                if cancel.is_cancelled() {
+                    return Err(Error::cancelled_job());
+                }
+                let mut buf = spare.try_recv().unwrap_or_default();
+                buf.resize(CHUNK.min((len - done) as usize), 0);
+                f.read_exact(&mut buf).map_err(|e| Error::io("read", src_path, e))?;
+                o.write_all(&buf).map_err(|e| Error::io("write", out, e))?;
+                done += buf.len() as u64;
+                live.counters.raw.store(done, Ordering::Relaxed);
+                live.counters.written.store(done, Ordering::Relaxed);
+                live.pages_done.store(done / page_size.max(1), Ordering::Relaxed);
+                if tx.send(buf).is_err() {
+                    return Err(Error::internal("the hashing thread stopped"));
+                }
+            }
+            Ok(())
+        })();
+        drop(tx);
+        let sha = hasher.join().map_err(|_| Error::internal("the hashing thread panicked"))?;
+        copied.map(|()| (sha, done))
+    })
+}
+
+/// The online backup API, page by page, into `out`.
+fn api_copy(
+    src: &Connection,
+    src_path: &Path,
+    out: &Path,
+    page_size: i64,
+    live: &Live,
+    cancel: &CancellationToken,
+) -> Result<()> {
     {
         let mut dst = Connection::open(out).map_err(|e| db_err(out, e))?;
         // A partial file that is thrown away on failure and synced once at the
         // end needs neither a rollback journal nor syncs of its own.
         dst.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF").map_err(|e| db_err(out, e))?;
-        let b = Backup::new(&src, &mut dst).map_err(|e| db_err(src_path, e))?;
+        let b = Backup::new(src, &mut dst).map_err(|e| db_err(src_path, e))?;
         loop {
             if cancel.is_cancelled() {
                 return Err(Error::cancelled_job());
@@ -164,9 +250,7 @@ fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken, st
         live.pages_done.store(pr.pagecount.max(0) as u64, Ordering::Relaxed);
         live.counters.raw.store(pr.pagecount.max(0) as u64 * page_size as u64, Ordering::Relaxed);
     }
-    src.execute_batch("COMMIT").map_err(|e| db_err(src_path, e))?;
-    let blocked_ms = locked_at.elapsed().as_secs_f64() * 1000.0;
-    Ok((journal, blocked_ms))
+    Ok(())
 }
 
 /// Rows of every ScalarDB table in the copy (read-only: the copy is sealed).

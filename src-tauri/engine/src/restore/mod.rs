@@ -190,7 +190,8 @@ pub async fn dry_run(
     opts: &RestoreOptions,
     cancel: &CancellationToken,
 ) -> Result<RestorePreflight> {
-    Ok(prepare::prepare(ds, root, backup, opts, cancel, false).await?.1)
+    // The preflight reads every file: it promises nothing is wrong with the backup.
+    Ok(prepare::prepare(ds, root, backup, opts, cancel, false, vec![]).await?.1)
 }
 
 /// One restore per target at a time, across the app and any CLI.
@@ -221,7 +222,10 @@ pub async fn run(
     // One SQLite unit is copied while the backup is hashed (it is checked
     // before the copy replaces anything); every other restore waits for the hash.
     let copy_while_hashing = m0.units.len() == 1 && m0.units[0].kind == crate::profile::DbKind::Sqlite;
-    let (prep, pf, pending) = prepare::prepare(ds, root, backup, opts, cancel, copy_while_hashing).await?;
+    // A restore in held transactions only hashes its inputs as it feeds
+    // them: the hash costs no time of its own.
+    let streamed = prepare::streamed_inputs(&m0, opts);
+    let (prep, pf, pending) = prepare::prepare(ds, root, backup, opts, cancel, copy_while_hashing, streamed).await?;
     let names = prep.units.iter().map(|u| u.target.name.clone()).collect::<Vec<_>>().join(", ");
     if let Some(e) = job::cannot_start(
         &format!("The restore of {} into \"{names}\"", pf.backup_id),
@@ -331,7 +335,8 @@ async fn execute(
     let mut gos = Vec::new();
     let mut runs = Vec::new();
     for &i in &held {
-        let (hold, ready, go) = crate::tools::pipeline::Hold::new();
+        let (mut hold, ready, go) = crate::tools::pipeline::Hold::new();
+        hold.expect = prep.units[i].unit.files.iter().find(|f| prep.streamed.contains(&f.name)).cloned();
         gos.push(go);
         states[i] = State::Running;
         runs.push((ready, native::restore(&prep.units[i], prep, opts, Some(hold), journal, live, sink, cancel)));

@@ -164,7 +164,11 @@ pub(super) async fn restore(
     let mut ownerless = ownerless::OwnerlessSql::new();
     let filter: Option<&mut dyn pipeline::FeedFilter> =
         if u.unit.format == "plain" && u.mode == Mode::PgSingle { Some(&mut ownerless) } else { None };
-    let stderr = pipeline::run_chain(&chain, filter, hold, &run).await?;
+    let expect = hold.as_ref().and_then(|h| h.expect.clone());
+    let stderr = match pipeline::run_chain(&chain, filter, hold, &run).await {
+        Ok(s) => s,
+        Err(e) => return Err(corrupt_first(e, expect, &prep.folder).await),
+    };
     if ownerless.dropped > 0 {
         sink(JobEvent::Log {
             line: format!(
@@ -186,4 +190,30 @@ pub(super) async fn restore(
         ));
     }
     Ok(())
+}
+
+/// A tool that stopped on a streamed input before its end was checked (zstd
+/// on a damaged frame, pg_restore on a bad block): the real cause is the
+/// backup not matching its manifest, so the rest of the file is hashed to say so.
+async fn corrupt_first(
+    e: Error,
+    expect: Option<crate::catalog::manifest::ManifestFile>,
+    folder: &std::path::Path,
+) -> Error {
+    let Some(f) = expect.filter(|_| !matches!(e.code, ErrorCode::Corrupt | ErrorCode::Cancelled)) else { return e };
+    let path = folder.join(&f.name);
+    let hashed = tokio::task::spawn_blocking(move || crate::catalog::manifest::sha256_file(&path)).await;
+    match hashed {
+        Ok(Ok((sha, n))) => match crate::verify::file_problem(&f, n, &sha) {
+            Some(p) => Error::new(
+                ErrorCode::Corrupt,
+                format!(
+                    "The backup does not match its manifest, so its transaction rolled back:\n  {p}\n(the tools had stopped on it: {})",
+                    e.message.lines().next().unwrap_or_default()
+                ),
+            ),
+            None => e,
+        },
+        _ => e,
+    }
 }

@@ -82,6 +82,33 @@ pub(super) struct Prepared {
     pub folder: PathBuf,
     pub m: Manifest,
     pub units: Vec<UnitPlan>,
+    /// Inputs hashed as they are fed rather than before (see `streamed_inputs`).
+    pub streamed: Vec<String>,
+}
+
+/// The files hashed while they are fed instead of before the restore: every
+/// unit's input when every unit restores in one held PostgreSQL transaction
+/// (a mismatch found at the end still rolls everything back). Where a
+/// failure could not be undone (MySQL, parallel pg_restore, SQLite next to
+/// PostgreSQL), the whole backup is checked first.
+pub(super) fn streamed_inputs(m: &Manifest, opts: &RestoreOptions) -> Vec<String> {
+    let input = |u: &ManifestUnit| match u.format.as_str() {
+        "default" => Some("postgresql.dump.zst"),
+        "custom" => Some("postgresql.dump"),
+        "plain" => Some("postgresql.sql"),
+        _ => None,
+    };
+    let held = |u: &ManifestUnit| u.kind == DbKind::Postgresql && input(u).is_some();
+    if opts.jobs.is_some() || m.units.is_empty() || !m.units.iter().all(held) {
+        return vec![];
+    }
+    m.units
+        .iter()
+        .filter_map(|u| {
+            let name = input(u)?;
+            u.files.iter().find(|f| f.name == name || f.name == format!("{}/{name}", u.id)).map(|f| f.name.clone())
+        })
+        .collect()
 }
 
 impl Prepared {
@@ -166,14 +193,15 @@ pub(super) async fn prepare(
     opts: &RestoreOptions,
     cancel: &CancellationToken,
     defer_integrity: bool,
+    streamed: Vec<String>,
 ) -> Result<(Prepared, RestorePreflight, Option<PendingIntegrity>)> {
     let (folder, m) = super::find_backup(root, backup)?;
     let assigned = target_profiles(ds, &m, opts)?;
     // The backup itself: hashed on the blocking pool while the targets are
     // inspected (read-only), and reported first.
     let integrity = {
-        let (f, m2, c) = (folder.clone(), m.clone(), cancel.clone());
-        tokio::task::spawn_blocking(move || verify::check_integrity(&f, &m2, &|_| {}, &c))
+        let (f, m2, c, st) = (folder.clone(), m.clone(), cancel.clone(), streamed.clone());
+        tokio::task::spawn_blocking(move || verify::check_integrity_except(&f, &m2, &st, &|_| {}, &c))
     };
     let several = m.units.len() > 1;
     let mut units = Vec::new();
@@ -197,7 +225,13 @@ pub(super) async fn prepare(
             previews[0].checks.insert(0, c);
         }
     }
-    let (integrity_check, pending) = step_integrity(integrity, defer_integrity).await?;
+    let (mut integrity_check, pending) = step_integrity(integrity, defer_integrity).await?;
+    if integrity_check.ok && !streamed.is_empty() {
+        integrity_check.message.push_str(&format!(
+            "; {} hashed as fed, the transaction committing only if it matches",
+            streamed.join(", ")
+        ));
+    }
     let mut checks = vec![integrity_check];
     for p in &previews {
         checks.extend(p.checks.iter().cloned().map(|mut c| {
@@ -207,7 +241,7 @@ pub(super) async fn prepare(
             c
         }));
     }
-    let prepared = Prepared { folder: folder.clone(), m: m.clone(), units };
+    let prepared = Prepared { folder: folder.clone(), m: m.clone(), units, streamed };
     let pf = RestorePreflight {
         backup_id: m.id.clone(),
         backup_folder: folder.display().to_string(),

@@ -561,6 +561,9 @@ pub async fn run_tool(cmd: &CommandLine, run: &Run<'_>) -> Result<Vec<String>> {
 pub struct Hold {
     pub ready: tokio::sync::oneshot::Sender<()>,
     pub go: tokio::sync::oneshot::Receiver<bool>,
+    /// The input's manifest entry: hashed as it is fed, and the end given
+    /// only if it matches, so a corrupt backup rolls back instead of committing.
+    pub expect: Option<crate::catalog::manifest::ManifestFile>,
 }
 
 impl Hold {
@@ -568,7 +571,7 @@ impl Hold {
     pub fn new() -> (Hold, tokio::sync::oneshot::Receiver<()>, tokio::sync::oneshot::Sender<bool>) {
         let (ready, ready_rx) = tokio::sync::oneshot::channel();
         let (go_tx, go) = tokio::sync::oneshot::channel();
-        (Hold { ready, go }, ready_rx, go_tx)
+        (Hold { ready, go, expect: None }, ready_rx, go_tx)
     }
 }
 
@@ -595,7 +598,7 @@ pub trait FeedFilter: Send {
 pub async fn run_chain(
     chain: &[CommandLine],
     mut filter: Option<&mut dyn FeedFilter>,
-    hold: Option<Hold>,
+    mut hold: Option<Hold>,
     run: &Run<'_>,
 ) -> Result<Vec<String>> {
     for c in chain {
@@ -637,6 +640,8 @@ pub async fn run_chain(
             widen_pipe(stdin.as_raw_fd());
         }
         let mut f = tokio::fs::File::open(path).await.map_err(|e| Error::io("read", path, e))?;
+        let expect = hold.as_mut().and_then(|h| h.expect.take());
+        let mut hashed = expect.as_ref().map(|_| (Sha256::new(), 0u64));
         let mut buf = vec![0u8; BUF];
         // One block read ahead: what is written is always the block before
         // the one just read, so the input's last block can be held back.
@@ -655,11 +660,23 @@ pub async fn run_chain(
                 break;
             }
             counters.raw.fetch_add(n as u64, Ordering::Relaxed);
+            if let Some((h, len)) = hashed.as_mut() {
+                h.update(&buf[..n]);
+                *len += n as u64;
+            }
             if !pending.is_empty() && stdin.write_all(&pending).await.is_err() {
                 broken = true; // the reader died; its exit status says why
                 break;
             }
             std::mem::swap(&mut pending, &mut next);
+        }
+        if let (Some(e), Some((h, len)), false) = (&expect, hashed, broken) {
+            if let Some(p) = crate::verify::file_problem(e, len, &format!("{:x}", h.finalize())) {
+                return Err(Error::new(
+                    ErrorCode::Corrupt,
+                    format!("The backup does not match its manifest, so its end was never given to the tools and their transaction rolled back:\n  {p}"),
+                ));
+            }
         }
         if let (Some(h), false) = (hold, broken) {
             // The tools have everything but the end: a single transaction
@@ -852,6 +869,43 @@ mod tests {
         };
         let (e, _) = tokio::join!(job, refuse);
         assert_eq!(e.unwrap_err().code, ErrorCode::Cancelled);
+    }
+
+    #[tokio::test]
+    async fn a_held_input_that_does_not_hash_as_its_manifest_says_never_reaches_its_end() {
+        use sha2::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let (input, got) = (dir.path().join("in"), dir.path().join("got"));
+        let data: Vec<u8> = (0..(3 * BUF + 100)).map(|i| (i % 251) as u8).collect();
+        let entry = crate::catalog::manifest::ManifestFile {
+            name: "postgresql.dump.zst".into(),
+            bytes: data.len() as u64,
+            sha256: format!("{:x}", Sha256::digest(&data)),
+        };
+        let chain = vec![sh("cat > \"$0\"").operand(got.display().to_string()).stdin_file(&input)];
+        let cancel = CancellationToken::new();
+        let r = run(&cancel);
+        // Intact: the go-ahead comes after the hash matched, and all arrives.
+        std::fs::write(&input, &data).unwrap();
+        let (mut hold, ready, go) = Hold::new();
+        hold.expect = Some(entry.clone());
+        let (done, _) = tokio::join!(run_chain(&chain, None, Some(hold), &r), async {
+            ready.await.unwrap();
+            go.send(true).unwrap();
+        });
+        done.unwrap();
+        assert_eq!(std::fs::read(&got).unwrap(), data);
+        // The last byte flipped: the tool never sees the last block, no gate opens.
+        let mut bad = data.clone();
+        *bad.last_mut().unwrap() ^= 0xff;
+        std::fs::write(&input, &bad).unwrap();
+        let (mut hold, ready, _go) = Hold::new();
+        hold.expect = Some(entry);
+        let e = run_chain(&chain, None, Some(hold), &r).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::Corrupt, "{}", e.message);
+        assert!(e.message.contains("postgresql.dump.zst: SHA-256 differs"), "{}", e.message);
+        assert!(ready.await.is_err(), "the gate must not report ready");
+        assert!(std::fs::read(&got).unwrap().len() < data.len(), "the end was given to the tool");
     }
 
     #[test]
