@@ -171,6 +171,7 @@ fn raw_copy(
     use sha2::{Digest, Sha256};
     use std::io::{Read, Write};
     const CHUNK: usize = 4 << 20;
+    const POOL: usize = 4;
     let mut f = std::fs::File::open(src_path).map_err(|e| Error::io("read", src_path, e))?;
     let mut o = std::fs::File::create(out).map_err(|e| Error::io("write", out, e))?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
@@ -187,12 +188,20 @@ fn raw_copy(
             format!("{:x}", h.finalize())
         });
         let mut done = 0u64;
+        let mut pooled = 0;
         let copied = (|| {
             while done < len {
                 if cancel.is_cancelled() {
                     return Err(Error::cancelled_job());
                 }
-                let mut buf = spare.try_recv().unwrap_or_default();
+                // A fixed pool of buffers: fresh 4 MB allocations are mapped and
+                // faulted in page by page, which cost more than the copy.
+                let mut buf = if pooled < POOL {
+                    pooled += 1;
+                    Vec::with_capacity(CHUNK)
+                } else {
+                    spare.recv().map_err(|_| Error::internal("the hashing thread stopped"))?
+                };
                 buf.resize(CHUNK.min((len - done) as usize), 0);
                 f.read_exact(&mut buf).map_err(|e| Error::io("read", src_path, e))?;
                 o.write_all(&buf).map_err(|e| Error::io("write", out, e))?;
