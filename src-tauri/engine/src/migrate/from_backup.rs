@@ -30,15 +30,6 @@ pub struct Scratch {
     pub objects: Vec<(String, String)>,
 }
 
-fn family(k: DbKind) -> &'static str {
-    match k {
-        DbKind::Postgresql => "PostgreSQL",
-        DbKind::Mysql => "MySQL/MariaDB",
-        DbKind::Sqlite => "SQLite",
-        _ => "other",
-    }
-}
-
 /// The scratch profile given for a unit, checked: its family, and never a live
 /// source or a migration target (a scratch is replaced, then emptied).
 fn scratch_for(
@@ -52,16 +43,16 @@ fn scratch_for(
         return Ok(None);
     };
     let p = ds.profiles().get(&t.profile)?;
-    if family(p.kind) != family(u.kind) {
+    if p.kind != u.kind {
         return Err(Error::invalid(format!(
             "--scratch {}={}: unit {} of backup {} is {}, the profile is {}. Give an empty {} profile.",
             t.unit,
             t.profile,
             u.id,
             m.id,
-            family(u.kind),
-            family(p.kind),
-            family(u.kind)
+            u.kind.label(),
+            p.kind.label(),
+            u.kind.label()
         )));
     }
     if let Some((_, what)) = forbidden.iter().find(|(id, _)| *id == p.id) {
@@ -138,11 +129,11 @@ pub async fn open(
                 return Err(Error::invalid(format!(
                     "Unit {} ({}; storages {}) of backup {} is read through a restore into a scratch database: give --scratch {}=PROFILE, an empty {} profile Quiesce may fill and empty again.{}",
                     u.id,
-                    family(u.kind),
+                    u.kind.label(),
                     u.storages.join(", "),
                     m.id,
                     u.storages.first().unwrap_or(&u.id),
-                    family(u.kind),
+                    u.kind.label(),
                     if u.kind == DbKind::Sqlite {
                         " (The backup also holds a unit that needs a scratch, and a restore is of the whole backup, so this SQLite unit needs one too.)"
                     } else {

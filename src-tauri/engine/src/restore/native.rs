@@ -37,14 +37,11 @@ pub(super) fn chain_for(u: &UnitPlan, opts: &RestoreOptions, pass: &str, session
     match (u.mode, u.unit.format.as_str()) {
         (Mode::PgSingle, "plain") => {
             vec![commands::psql_single_transaction(t, &psql, if replace { &drops } else { &[] }, &rt)
-                .stdin_file(file("postgresql.sql"))]
+                .stdin_file(file(fed_input("plain").expect("a plain dump is fed")))]
         }
         (Mode::PgSingle, f) => {
-            let (archive_arg, input) = match f {
-                "default" => (None, Some(file("postgresql.dump.zst"))),
-                "custom" => (None, Some(file("postgresql.dump"))),
-                _ => (Some(file("postgresql.dir")), None),
-            };
+            let input = fed_input(f).map(file);
+            let archive_arg = input.is_none().then(|| file("postgresql.dir"));
             let mut chain = Vec::new();
             if f == "default" {
                 chain.push(commands::zstd_decompress());
@@ -79,6 +76,17 @@ pub(super) fn chain_for(u: &UnitPlan, opts: &RestoreOptions, pass: &str, session
             }
         }
         (Mode::Lite, _) => vec![],
+    }
+}
+
+/// The file of a PostgreSQL unit that Quiesce reads and feeds the tools, by
+/// the backup's format (none: pg_restore opens the directory itself).
+pub(super) fn fed_input(format: &str) -> Option<&'static str> {
+    match format {
+        "default" => Some("postgresql.dump.zst"),
+        "custom" => Some("postgresql.dump"),
+        "plain" => Some("postgresql.sql"),
+        _ => None,
     }
 }
 

@@ -92,12 +92,7 @@ pub(super) struct Prepared {
 /// failure could not be undone (MySQL, parallel pg_restore, SQLite next to
 /// PostgreSQL), the whole backup is checked first.
 pub(super) fn streamed_inputs(m: &Manifest, opts: &RestoreOptions) -> Vec<String> {
-    let input = |u: &ManifestUnit| match u.format.as_str() {
-        "default" => Some("postgresql.dump.zst"),
-        "custom" => Some("postgresql.dump"),
-        "plain" => Some("postgresql.sql"),
-        _ => None,
-    };
+    let input = |u: &ManifestUnit| native::fed_input(&u.format);
     let held = |u: &ManifestUnit| u.kind == DbKind::Postgresql && input(u).is_some();
     if opts.jobs.is_some() || m.units.is_empty() || !m.units.iter().all(held) {
         return vec![];
@@ -115,15 +110,6 @@ impl Prepared {
     /// Each unit with its target and password, for the verification.
     pub fn targets(&self) -> Vec<(&ManifestUnit, &Profile, Option<&Sensitive<String>>)> {
         self.units.iter().map(|u| (&u.unit, &u.target, u.pw.as_ref())).collect()
-    }
-}
-
-fn family(k: DbKind) -> &'static str {
-    match k {
-        DbKind::Postgresql => "PostgreSQL",
-        DbKind::Mysql => "MySQL/MariaDB",
-        DbKind::Sqlite => "SQLite",
-        _ => "other",
     }
 }
 
@@ -350,20 +336,21 @@ async fn prepare_unit(
 /// migration, not a restore), and how the unit is restored.
 fn step_family(u: &ManifestUnit, target: &Profile, opts: &RestoreOptions) -> (Vec<Check>, Mode) {
     let mut checks = Vec::new();
-    let same = family(target.kind) == family(u.kind) && family(u.kind) != "other";
+    // Only the families Quiesce restores itself.
+    let same = target.kind == u.kind && matches!(u.kind, DbKind::Postgresql | DbKind::Mysql | DbKind::Sqlite);
     checks.push(Check::of(
         "target_kind",
         same,
         ErrorCode::InvalidInput,
         if same {
-            format!("{} backup into a {} profile", family(u.kind), family(target.kind))
+            format!("{} backup into a {} profile", u.kind.label(), target.kind.label())
         } else {
             format!(
                 "The backup is of {} but profile \"{}\" is {}: a restore stays within one database family. Pick a {} profile.",
-                family(u.kind),
+                u.kind.label(),
                 target.name,
                 target.kind.label(),
-                family(u.kind)
+                u.kind.label()
             )
         },
     ));

@@ -540,8 +540,8 @@ fn hash_one(
     cancel: &CancellationToken,
 ) -> Result<Option<String>> {
     use std::sync::atomic::Ordering;
-    if f.name.split('/').any(|c| c == ".." || c.is_empty()) || Path::new(&f.name).is_absolute() {
-        return Ok(Some(format!("{}: not a file inside the backup folder", f.name)));
+    if let Some(p) = outside(f) {
+        return Ok(Some(p));
     }
     let p = folder.join(&f.name);
     let mut file = match std::fs::File::open(&p) {
@@ -569,17 +569,21 @@ pub fn file_problem(f: &manifest::ManifestFile, n: u64, sha: &str) -> Option<Str
     }
 }
 
+/// A manifest entry naming a path outside the backup's folder.
+fn outside(f: &manifest::ManifestFile) -> Option<String> {
+    (f.name.split('/').any(|c| c == ".." || c.is_empty()) || Path::new(&f.name).is_absolute())
+        .then(|| format!("{}: not a file inside the backup folder", f.name))
+}
+
 /// A streamed file's size, before it is read (a truncated file is refused up front).
 fn size_only(folder: &Path, f: &manifest::ManifestFile) -> Option<String> {
-    if f.name.split('/').any(|c| c == ".." || c.is_empty()) || Path::new(&f.name).is_absolute() {
-        return Some(format!("{}: not a file inside the backup folder", f.name));
+    if let Some(p) = outside(f) {
+        return Some(p);
     }
     match std::fs::metadata(folder.join(&f.name)) {
         Err(e) => Some(format!("{}: {e}", f.name)),
-        Ok(md) if md.len() != f.bytes => {
-            Some(format!("{}: {} bytes, the manifest says {} (truncated or changed)", f.name, md.len(), f.bytes))
-        }
-        Ok(_) => None,
+        // Its hash is checked as it is read: only the size is compared here.
+        Ok(md) => file_problem(f, md.len(), &f.sha256),
     }
 }
 
