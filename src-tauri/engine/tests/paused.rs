@@ -12,6 +12,7 @@ mod common;
 use common::{quiet, Env};
 use quiesce_engine::backup::{self, BackupOptions, Prepared};
 use quiesce_engine::catalog;
+use quiesce_engine::job::JobEvent;
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, ProfileInput};
 use quiesce_engine::restore::{self, RestoreOptions, UnitTarget};
@@ -344,23 +345,34 @@ async fn three_databases_backed_up_inside_one_pause_under_a_workload_restore_wit
     w.wait_for(20).await;
     let out = s.env.dir.path().join("backups");
     let before = w.done.load(Ordering::Relaxed);
-    let (_, m) = backup::run(&s.env.ds, &s.d, &opts(&out), quiet(), &CancellationToken::new()).await.unwrap();
+    // What the workload had committed when the pause ended: it keeps
+    // committing while the dumps still read their snapshots.
+    let at_unpause = Arc::new(AtomicU64::new(u64::MAX));
+    let sink: quiesce_engine::job::Sink = {
+        let (done, at) = (w.done.clone(), at_unpause.clone());
+        Arc::new(move |e| {
+            if matches!(&e, JobEvent::Phase { phase, .. } if phase == "unpaused") {
+                at.store(done.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+        })
+    };
+    let (_, m) = backup::run(&s.env.ds, &s.d, &opts(&out), sink, &CancellationToken::new()).await.unwrap();
+    let at_end = w.done.load(Ordering::Relaxed);
     w.wait_for(10).await;
     let during = w.done.load(Ordering::Relaxed) - before;
     let refused = w.refused.load(Ordering::Relaxed);
     w.finish();
     assert!(during >= 10, "the workload ran around the backup");
     assert!(refused > 0, "the gate was really closed while paused: the workload was refused");
-    // One pause, under a second; its window is in the catalog beside the backup.
+    // One pause, ended with the snapshots open, not with the dumps: the
+    // workload committed again before the backup finished. (How long it
+    // lasts is measured by the benchmark, not asserted on a shared machine.)
     let p = m.pause.clone().expect("the backup records its pause window");
     let paused_ms = (p.ended_at - p.started_at).num_milliseconds();
-    eprintln!("paused {paused_ms} ms of a {:.0} ms backup", m.duration_ms);
-    assert!(paused_ms < 1000, "paused {paused_ms} ms");
-    assert!(
-        (paused_ms as f64) < m.duration_ms / 2.0,
-        "the pause ended with the snapshots open, not with the dumps: {paused_ms} ms of {:.0} ms",
-        m.duration_ms
-    );
+    let unpaused = at_unpause.load(Ordering::Relaxed);
+    eprintln!("paused {paused_ms} ms of a {:.0} ms backup; {unpaused} then {at_end} transfers", m.duration_ms);
+    assert_ne!(unpaused, u64::MAX, "the pause ended");
+    assert!(at_end > unpaused, "the pause ended with the snapshots open, not with the dumps: no transfer committed between the end of the pause and the end of the backup");
     assert_eq!(s.node.node.count("pause"), 1);
     assert!(!s.node.node.is_paused(), "no node ends paused");
     assert_eq!(m.units.len(), 3);
