@@ -978,24 +978,99 @@ async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
     let t = MariaDbServer::start();
     let tgt = my_profile(&env, "tgt", &t);
     // (The row holds the word "error": a filter that keeps a tool's error
-    // lines must still not keep it.)
-    let logged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let l2 = logged.clone();
-    let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
-        if let quiesce_engine::job::JobEvent::Log { line } = e {
-            l2.lock().unwrap().push(line);
+    // lines must still not keep it.) The mariadb client alone, then the
+    // parallel load: neither shows the row, both leave the target empty.
+    for jobs in [Some(1), None] {
+        let logged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let l2 = logged.clone();
+        let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
+            if let quiesce_engine::job::JobEvent::Log { line } = e {
+                l2.lock().unwrap().push(line);
+            }
+        });
+        let o = RestoreOptions { jobs, ..to(&tgt) };
+        let e = restore::run(&env.ds, &out, &m.id, &o, sink, &never()).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::DatabaseError, "{}", e.message);
+        assert!(!e.message.contains("alice-private"), "a row of the backup is in the message: {}", e.message);
+        let logged = logged.lock().unwrap();
+        assert!(!logged.iter().any(|l| l.contains("alice-private")), "a row of the backup was logged: {logged:?}");
+        if jobs == Some(1) {
+            assert!(
+                e.message.contains("ERROR 1064") && e.message.contains("at line"),
+                "the server's error is shown: {}",
+                e.message
+            );
+            assert!(logged.iter().any(|l| l.contains("ERROR 1064")), "the error is logged: {logged:?}");
+        } else {
+            assert!(
+                e.message.contains("error 1064") && e.message.contains("rows of table transfers"),
+                "the server's error and the table are shown: {}",
+                e.message
+            );
         }
-    });
-    let e = restore::run(&env.ds, &out, &m.id, &to(&tgt), sink, &never()).await.unwrap_err();
-    assert_eq!(e.code, ErrorCode::DatabaseError, "{}", e.message);
-    assert!(
-        e.message.contains("ERROR 1064") && e.message.contains("at line"),
-        "the server's error is shown: {}",
-        e.message
-    );
-    assert!(!e.message.contains("alice-private"), "a row of the backup is in the message: {}", e.message);
-    let logged = logged.lock().unwrap();
-    assert!(logged.iter().any(|l| l.contains("ERROR 1064")), "the error is logged: {logged:?}");
-    assert!(!logged.iter().any(|l| l.contains("alice-private")), "a row of the backup was logged: {logged:?}");
-    assert!(e.message.contains("Target:"), "{}", e.message);
+        assert!(e.message.contains("Target:"), "{}", e.message);
+        let left = t.sql("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name NOT IN ('mysql','information_schema','performance_schema','sys','test')");
+        assert_eq!(left, "0", "the databases this restore created are dropped ({jobs:?})");
+    }
+}
+
+/// Every table's rows and checksum on a server, for comparing two restores.
+fn my_tables(s: &MariaDbServer, l: &Layout) -> Vec<String> {
+    let mut out = Vec::new();
+    for ns in [&l.coordinator, &l.bank, &l.system, &l.audit] {
+        for t in s
+            .sql(&format!("SELECT table_name FROM information_schema.tables WHERE table_schema = '{ns}' ORDER BY 1"))
+            .lines()
+        {
+            let q = format!("`{ns}`.`{t}`");
+            let n = s.sql(&format!("SELECT COUNT(*) FROM {q}"));
+            let sum = s.sql(&format!("CHECKSUM TABLE {q}"));
+            out.push(format!("{q} {n} {sum}"));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mariadb_dump_loaded_in_parallel_gives_what_the_single_stream_gives() {
+    let s = MariaDbServer::shared();
+    let l = Layout::unique(&quiesce_testsupport::random_suffix());
+    s.sql(&l.sql(Engine::Mysql, ACCOUNTS, 1000));
+    s.sql(&format!(
+        "INSERT INTO `{0}`.transfers (transfer_id, amount, tx_id, tx_state) SELECT CONCAT('x', seq), seq, REPEAT(md5(seq), 3), 3 FROM `{0}`.seq_1_to_120000",
+        l.audit
+    ));
+    // A trigger is created after the rows in the dump: loaded before them,
+    // it would change every row it saw.
+    s.sql(&format!(
+        "CREATE TRIGGER `{0}`.neg BEFORE INSERT ON `{0}`.transfers FOR EACH ROW SET NEW.amount = -1",
+        l.audit
+    ));
+    let env = Env::new();
+    let src = my_profile(&env, "src", s);
+    let d = env.deployment("par", &[("default", &src)], &[], &l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let mut seen = Vec::new();
+    for jobs in [Some(1), None, Some(3)] {
+        let t = MariaDbServer::start();
+        let tgt = my_profile(&env, &format!("tgt-{}", jobs.unwrap_or(0)), &t);
+        let o = RestoreOptions { jobs, ..to(&tgt) };
+        let pf = restore::dry_run(&env.ds, &out, &m.id, &o, &never()).await.unwrap();
+        let cmd = pf.units[0].commands.join("");
+        assert_eq!(cmd.contains("INSERTs over"), jobs != Some(1), "{cmd}");
+        let r = restore::run(&env.ds, &out, &m.id, &o, quiet(), &never()).await.unwrap();
+        let v = verified(&r);
+        assert!(v.passed, "{:#?}", v.findings);
+        let audit = v.audit.as_ref().unwrap();
+        let sum = t.sql(&format!("SELECT SUM(amount) FROM `{}`.transfers", l.audit));
+        let trig =
+            t.sql(&format!("SELECT COUNT(*) FROM information_schema.triggers WHERE trigger_schema = '{}'", l.audit));
+        seen.push((my_tables(&t, &l), audit.torn, audit.in_flight_records, sum, trig));
+    }
+    assert_eq!(seen[0].4, "1", "the trigger is restored");
+    assert!(seen[0].3.parse::<i64>().unwrap() >= 7_200_060_000, "the rows came before the trigger: {}", seen[0].3);
+    assert_eq!(seen[0], seen[1], "the parallel load (default jobs) differs from the single stream");
+    assert_eq!(seen[0], seen[2], "the parallel load (3 jobs) differs from the single stream");
 }

@@ -68,7 +68,14 @@ pub(super) fn describe(u: &UnitPlan, opts: &RestoreOptions) -> (String, String) 
         Mode::MyFresh => (
             format!(
                 "{} into freshly created databases (MySQL cannot roll back DDL, so a restore is never one transaction).",
-                if u.unit.format == "directory" { "myloader" } else { "The mariadb/mysql client" }
+                match (u.unit.format.as_str(), super::myparallel::jobs(u, opts.jobs)) {
+                    ("directory", _) => "myloader".to_string(),
+                    (_, Some(n)) => format!(
+                        "Quiesce loads the dump over {} connections (tables in order on one, rows on {n}; --jobs 1 runs the mariadb/mysql client alone)",
+                        n + 1
+                    ),
+                    _ => "The mariadb/mysql client".to_string(),
+                }
             ),
             if replace {
                 "Quiesce drops the databases it was restoring: the target holds none of the deployment's databases, and what it held before was dropped at the start.".into()

@@ -20,6 +20,7 @@
 //! the coordinator in whichever database holds it).
 
 mod cleanup;
+mod myparallel;
 mod native;
 pub mod ownerless;
 mod prepare;
@@ -52,7 +53,9 @@ pub struct RestoreOptions {
     /// Replace what the targets hold (shown by the preflight).
     #[serde(default)]
     pub replace: bool,
-    /// Parallel workers: pg_restore -j (directory-format backups) or myloader threads.
+    /// Parallel workers: pg_restore -j (directory-format backups), myloader
+    /// threads, or the connections loading a MySQL dump's rows (1: the
+    /// mariadb/mysql client alone; default: the cores, 2 to 4).
     pub jobs: Option<u32>,
     /// The GUI's typed confirmation: when given, it must be the preflight's `confirm_name`.
     pub confirm: Option<String>,

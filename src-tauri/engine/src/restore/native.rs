@@ -90,6 +90,14 @@ pub(super) fn fed_input(format: &str) -> Option<&'static str> {
     }
 }
 
+/// What the preflight shows for a unit: its pipeline, or the parallel load.
+pub(super) fn render_unit(u: &UnitPlan, opts: &RestoreOptions, pass: &str, session: &str) -> Vec<String> {
+    match super::myparallel::jobs(u, opts.jobs) {
+        Some(n) => vec![super::myparallel::describe(u, n)],
+        None => render_chain(&chain_for(u, opts, pass, session)),
+    }
+}
+
 /// The pipeline as one shell-like line.
 pub(super) fn render_chain(chain: &[CommandLine]) -> Vec<String> {
     if chain.is_empty() {
@@ -143,6 +151,12 @@ pub(super) async fn restore(
         }
         c.close().await;
     }
+    let several = if prep.units.len() > 1 { format!("{}: ", u.unit.id) } else { String::new() };
+    if let Some(n) = super::myparallel::jobs(u, opts.jobs) {
+        let line = super::myparallel::describe(u, n);
+        sink(JobEvent::Phase { phase: "restoring".into(), message: format!("{several}{line}") });
+        return super::myparallel::restore(u, n, live, sink, cancel).await;
+    }
     let secret = pw.map(|s| s.expose().as_str()).unwrap_or("");
     let pass = match u.target.kind {
         DbKind::Postgresql => {
@@ -154,7 +168,6 @@ pub(super) async fn restore(
     };
     let session = format!("quiesce-{}", journal.id());
     let chain = chain_for(u, opts, &pass.path_str(), &session);
-    let several = if prep.units.len() > 1 { format!("{}: ", u.unit.id) } else { String::new() };
     sink(JobEvent::Phase { phase: "restoring".into(), message: format!("{several}{}", render_chain(&chain).join("")) });
     let run = Run {
         counters: live.counters.clone(),

@@ -325,7 +325,7 @@ async fn prepare_unit(
         will_replace: plan.replaces(opts),
         mode: mode_text,
         on_failure,
-        commands: native::render_chain(&native::chain_for(&plan, opts, "<0600 pass file>", "quiesce")),
+        commands: native::render_unit(&plan, opts, "<0600 pass file>", "quiesce"),
         tables: u.tables.len(),
         bytes: u.bytes(),
     };
