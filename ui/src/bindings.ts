@@ -706,7 +706,9 @@ targets: Array<UnitTarget>,
  */
 replace: boolean, 
 /**
- * Parallel workers: pg_restore -j (directory-format backups) or myloader threads.
+ * Parallel workers: pg_restore -j (directory-format backups), myloader
+ * threads, or the connections loading a MySQL dump's rows (1: the
+ * mariadb/mysql client alone; default: the cores, 2 to 4).
  */
 jobs: number | null, 
 /**

@@ -19,7 +19,9 @@ pub struct RestoreArgs {
     /// Replace the backup's namespaces where the target already has them.
     #[arg(long)]
     replace: bool,
-    /// Parallel workers: pg_restore -j (directory-format backups) or myloader threads.
+    /// Parallel workers: pg_restore -j (directory-format backups), myloader
+    /// threads, or the connections loading a MySQL dump's rows (1: the
+    /// mariadb/mysql client alone; default: the cores, 2 to 4).
     #[arg(long, value_name = "N")]
     jobs: Option<u32>,
     /// Re-apply the ScalarDB user's privileges recorded with the backup.
