@@ -70,7 +70,8 @@ async fn start_a_backup_watch_the_progress_and_find_it_in_the_history() {
         // "Restore…" in the history opens the wizard on that backup.
         let id = done.split_whitespace().nth(1).unwrap().to_string();
         click_when_ready(&c, &format!("[data-testid='restore-{id}']")).await;
-        let chosen = wait_for(&c, "[data-testid='restore-backup']").await.prop("value").await.unwrap();
+        // The wizard reads the backups first; the choice follows.
+        let chosen = value_when_ready(&c, "[data-testid='restore-backup']", &id).await;
         assert_eq!(chosen.as_deref(), Some(id.as_str()), "the wizard starts from the backup picked");
     })
     .await;

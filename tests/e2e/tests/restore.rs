@@ -48,7 +48,7 @@ async fn restore_through_the_wizard_into_a_second_server_and_see_verification_pa
     drive(&client, move |c| async move {
         wait_for(&c, "[data-testid='nav-restore']").await.click().await.unwrap();
         select_when_ready(&c, "[data-testid='restore-target']", "restore-target (postgresql)").await;
-        let chosen = wait_for(&c, "[data-testid='restore-backup']").await.prop("value").await.unwrap();
+        let chosen = value_when_ready(&c, "[data-testid='restore-backup']", &id).await;
         assert_eq!(chosen.as_deref(), Some(id.as_str()), "the newest backup is preselected");
         click_when_ready(&c, "[data-testid='restore-check']").await;
         let checks = wait_for(&c, "[data-testid='restore-checks']").await.text().await.unwrap();

@@ -178,6 +178,19 @@ pub async fn click_when_ready(c: &Client, css: &str) {
     }
 }
 
+/// A field's value once the view has loaded what sets it (a list read
+/// from the back end): the value it settles on within 20 s.
+pub async fn value_when_ready(c: &Client, css: &str, want: &str) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let v = wait_for(c, css).await.prop("value").await.unwrap();
+        if v.as_deref() == Some(want) || Instant::now() >= deadline {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Selects an option by its label once the list has loaded it.
 pub async fn select_when_ready(c: &Client, css: &str, label: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
