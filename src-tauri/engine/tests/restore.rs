@@ -948,6 +948,20 @@ async fn a_plain_backup_restores_into_a_server_without_the_source_roles() {
     assert_eq!(other.psql("restored", "SELECT sum(balance) FROM bank.accounts"), (ACCOUNTS * 10).to_string());
 }
 
+/// A backup (default format) of the deployment `l` on the shared MariaDB server.
+async fn my_backed_up(
+    s: &MariaDbServer,
+    l: &Layout,
+) -> (Env, PathBuf, PathBuf, quiesce_engine::catalog::manifest::Manifest) {
+    let env = Env::new();
+    let src = my_profile(&env, "src", s);
+    let d = env.deployment("my", &[("default", &src)], &[], l);
+    let out = env.dir.path().join("backups");
+    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    (env, out, dir, m)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
     let s = MariaDbServer::shared();
@@ -957,12 +971,7 @@ async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
         "INSERT INTO `{}`.transfers (transfer_id, amount, tx_id, tx_state) VALUES ('alice-private-error-row', 5, 't', 3)",
         l.audit
     ));
-    let env = Env::new();
-    let src = my_profile(&env, "src", s);
-    let d = env.deployment("rows", &[("default", &src)], &[], &l);
-    let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
-    let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let (env, out, dir, m) = my_backed_up(s, &l).await;
     // The dump altered so the server rejects the statement that holds the
     // row, and the manifest re-sealed, so the failure comes from the server.
     let f = dir.join("mysql.sql.zst");
@@ -1046,12 +1055,7 @@ async fn a_mariadb_dump_loaded_in_parallel_gives_what_the_single_stream_gives() 
         "CREATE TRIGGER `{0}`.neg BEFORE INSERT ON `{0}`.transfers FOR EACH ROW SET NEW.amount = -1",
         l.audit
     ));
-    let env = Env::new();
-    let src = my_profile(&env, "src", s);
-    let d = env.deployment("par", &[("default", &src)], &[], &l);
-    let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
-    let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
+    let (env, out, _, m) = my_backed_up(s, &l).await;
     let mut seen = Vec::new();
     for jobs in [Some(1), None, Some(3)] {
         let t = MariaDbServer::start();

@@ -46,7 +46,6 @@ pub(super) fn describe(u: &UnitPlan, n: u32) -> String {
 }
 
 /// One statement of the script, split off by its delimiter.
-#[derive(Default)]
 struct Splitter {
     delim: Vec<u8>,
     stmt: Vec<u8>,
@@ -295,14 +294,14 @@ async fn open_input(u: &UnitPlan, live: &Arc<Live>) -> Result<Input> {
         let reader = Box::new(Counted { inner: f, counters: live.counters.clone() });
         return Ok(Input { file, reader, feeder: None, zstd: None });
     }
-    let mut child = tokio::process::Command::new("zstd")
-        .args(["-dc", "-q"])
+    let zstd = crate::plan::commands::zstd_decompress();
+    let mut child = zstd
+        .command()
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
-        .map_err(|e| Error::new(ErrorCode::NotFound, format!("Could not start zstd ({e}): install zstd.")))?;
+        .map_err(|e| crate::tools::spawn_err(&zstd.program, e))?;
     let (mut stdin, stdout) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
     let (counters, mut f, path) = (live.counters.clone(), f, file.clone());
     let feeder = tokio::spawn(async move {

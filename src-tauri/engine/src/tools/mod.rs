@@ -180,7 +180,7 @@ impl CommandLine {
 
     /// The process to spawn: own process group (cancel reaches the tool's own
     /// children), killed if dropped, stdin closed unless the caller pipes it.
-    fn command(&self) -> tokio::process::Command {
+    pub(crate) fn command(&self) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(&self.program);
         cmd.args(self.argv()).envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd.process_group(0).kill_on_drop(true).stdin(Stdio::null());
