@@ -283,6 +283,10 @@ fn sqlite_writer(path: PathBuf, stop: Arc<AtomicBool>) -> std::thread::JoinHandl
     std::thread::spawn(move || {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.busy_timeout(Duration::from_secs(20)).unwrap();
+        // Its commits do not fsync: their latency is then the wait for the
+        // lock, not its own journal syncs queued behind the backup's sync of a
+        // 40 MB copy on a busy disk (which is not a lock Quiesce holds).
+        c.pragma_update(None, "synchronous", "OFF").unwrap();
         let (mut worst, mut n) = (0f64, 0u64);
         while !stop.load(Ordering::Relaxed) {
             let t = Instant::now();
@@ -338,8 +342,10 @@ async fn sqlite_under_writer(journal: &str) {
         assert!(worst < 1000.0, "WAL: a writer waited {worst} ms");
     } else {
         assert!(blocked > 0.0);
-        // The report is not understated: no writer waited longer than Quiesce says it held the lock.
-        assert!(worst <= blocked + 250.0, "a writer waited {worst} ms but Quiesce reports {blocked} ms");
+        // The report is not understated: no writer waited longer than Quiesce
+        // says it held the lock, give or take SQLite's busy handler, which
+        // retries a waiting writer at most every 100 ms, and a scheduling slice.
+        assert!(worst <= blocked + 100.0 + 150.0, "a writer waited {worst} ms but Quiesce reports {blocked} ms");
     }
     // The copy is a consistent SQLite database with the counted rows.
     let c = rusqlite::Connection::open(dir.join("scalardb.sqlite")).unwrap();

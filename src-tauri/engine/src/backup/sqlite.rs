@@ -134,13 +134,15 @@ fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken, st
         (g.ready)();
         g.go.wait_blocking(cancel)?;
     }
-    // The read transaction: from here the source is one snapshot.
+    // The read transaction: from here the source is one snapshot. The clock
+    // starts before BEGIN so that the reported hold is never shorter than
+    // what a writer saw (the SHARED lock is taken by the first read).
+    let locked_at = Instant::now();
     src.execute_batch("BEGIN").map_err(|e| db_err(src_path, e))?;
     src.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)).map_err(|e| db_err(src_path, e))?;
     if let Some(f) = start.opened {
         f();
     }
-    let locked_at = Instant::now();
     // Outside WAL mode the read lock freezes the file itself (a writer needs
     // an exclusive lock to change it), so its pages are copied as bytes,
     // hashed on the way: no page-by-page pager work, no second read to hash.
