@@ -160,8 +160,11 @@ fn copy(src_path: &Path, out: &Path, live: &Live, cancel: &CancellationToken, st
     Ok((journal, blocked_ms, hashed))
 }
 
-/// The file's first `pages` pages into `out`, hashed by a second thread while
-/// the next block is read (the source's read lock held by the caller).
+/// The file's first `pages` pages into `out` (the source's read lock held by
+/// the caller, so its bytes cannot change). The kernel copies them page cache
+/// to page cache (`copy_file_range`, as `cp` does) while a second thread
+/// reads the same bytes and hashes them: the copy never passes through this
+/// process, and the hash costs no pass over the copy afterwards.
 fn raw_copy(
     src_path: &Path,
     out: &Path,
@@ -171,57 +174,79 @@ fn raw_copy(
     cancel: &CancellationToken,
 ) -> Result<(String, u64)> {
     use sha2::{Digest, Sha256};
-    use std::io::{Read, Write};
-    const CHUNK: usize = 4 << 20;
-    const POOL: usize = 4;
-    let mut f = std::fs::File::open(src_path).map_err(|e| Error::io("read", src_path, e))?;
+    use std::io::Read;
+    const CHUNK: u64 = 8 << 20;
+    let f = std::fs::File::open(src_path).map_err(|e| Error::io("read", src_path, e))?;
+    let mut to_hash = std::fs::File::open(src_path).map_err(|e| Error::io("read", src_path, e))?;
     let mut o = std::fs::File::create(out).map_err(|e| Error::io("write", out, e))?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-    let (back, spare) = std::sync::mpsc::channel::<Vec<u8>>();
     let len = pages * page_size;
     live.pages_total.store(pages, Ordering::Relaxed);
+    // Either side failing stops the other: the hasher sees `stop`, the copy
+    // sees the hasher gone when it joins.
+    let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|sc| {
-        let hasher = sc.spawn(move || {
+        let stop = &stop;
+        let hasher = sc.spawn(move || -> Result<String> {
             let mut h = Sha256::new();
-            for b in rx {
-                h.update(&b);
-                let _ = back.send(b);
+            let mut buf = vec![0u8; 1 << 20];
+            let mut left = len;
+            while left > 0 {
+                if stop.load(Ordering::Relaxed) {
+                    return Err(Error::cancelled_job());
+                }
+                let n = (buf.len() as u64).min(left) as usize;
+                to_hash.read_exact(&mut buf[..n]).map_err(|e| Error::io("read", src_path, e))?;
+                h.update(&buf[..n]);
+                left -= n as u64;
             }
-            format!("{:x}", h.finalize())
+            Ok(format!("{:x}", h.finalize()))
         });
-        let mut done = 0u64;
-        let mut pooled = 0;
         let copied = (|| {
+            let mut done = 0u64;
             while done < len {
                 if cancel.is_cancelled() {
                     return Err(Error::cancelled_job());
                 }
-                // A fixed pool of buffers: fresh 4 MB allocations are mapped and
-                // faulted in page by page, which cost more than the copy.
-                let mut buf = if pooled < POOL {
-                    pooled += 1;
-                    Vec::with_capacity(CHUNK)
-                } else {
-                    spare.recv().map_err(|_| Error::internal("the hashing thread stopped"))?
-                };
-                buf.resize(CHUNK.min((len - done) as usize), 0);
-                f.read_exact(&mut buf).map_err(|e| Error::io("read", src_path, e))?;
-                o.write_all(&buf).map_err(|e| Error::io("write", out, e))?;
-                done += buf.len() as u64;
+                let want = CHUNK.min(len - done);
+                // std::io::copy between files is copy_file_range (with a
+                // read/write fallback where the kernel cannot).
+                let n = std::io::copy(&mut (&f).take(want), &mut o).map_err(|e| Error::io("write", out, e))?;
+                if n < want {
+                    return Err(Error::io(
+                        "read",
+                        src_path,
+                        std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "the file ended before its last page"),
+                    ));
+                }
+                start_writeback(&o, done, n);
+                done += n;
                 live.counters.raw.store(done, Ordering::Relaxed);
                 live.counters.written.store(done, Ordering::Relaxed);
                 live.pages_done.store(done / page_size.max(1), Ordering::Relaxed);
-                if tx.send(buf).is_err() {
-                    return Err(Error::internal("the hashing thread stopped"));
-                }
             }
-            Ok(())
+            Ok(done)
         })();
-        drop(tx);
+        if copied.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
         let sha = hasher.join().map_err(|_| Error::internal("the hashing thread panicked"))?;
-        copied.map(|()| (sha, done))
+        let done = copied?;
+        Ok((sha?, done))
     })
 }
+
+/// Starts writing a range just written to the disk without waiting for it,
+/// so that the sync after the copy finds little left to write: the disk
+/// works while the rest is copied and hashed, not after.
+#[cfg(target_os = "linux")]
+fn start_writeback(f: &std::fs::File, offset: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    // Advisory: a failure only means the final sync does all the work.
+    unsafe { libc::sync_file_range(f.as_raw_fd(), offset as i64, len as i64, libc::SYNC_FILE_RANGE_WRITE) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_: &std::fs::File, _: u64, _: u64) {}
 
 /// The online backup API, page by page, into `out`.
 fn api_copy(
