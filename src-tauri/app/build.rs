@@ -7,6 +7,7 @@ fn main() {
         "quit",
         "app_info",
         "startup_report",
+        "overview",
         "list_profiles",
         "validate_profile",
         "save_profile",

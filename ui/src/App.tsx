@@ -9,12 +9,14 @@ import { RestoreView } from "./RestoreView";
 import { PauseView } from "./PauseView";
 import { RestorePointsView } from "./RestorePointsView";
 import { MigrateView } from "./MigrateView";
+import { OverviewView, type OverviewTarget } from "./OverviewView";
 import { JobsProvider } from "./jobs";
 import { JobsIndicator, QuitGuard } from "./JobsPanel";
 
-type View = "deployments" | "plan" | "profiles" | "backups" | "restore" | "pause" | "restore-points" | "migrate";
+type View = "overview" | "deployments" | "plan" | "profiles" | "backups" | "restore" | "pause" | "restore-points" | "migrate";
 
 const NAV: { id: View; label: string; icon: string }[] = [
+  { id: "overview", label: "Overview", icon: "⌂" },
   { id: "deployments", label: "Deployments", icon: "◎" },
   { id: "plan", label: "Plan", icon: "◇" },
   { id: "profiles", label: "Profiles", icon: "⛁" },
@@ -28,16 +30,21 @@ const NAV: { id: View; label: string; icon: string }[] = [
 /** What a view is given: how to move to another, and a backup picked for a restore. */
 interface Nav {
   go: (v: View) => void;
+  /** The deployment the overview sent the user to (views preselect it). */
+  focus: string | null;
+  open: (t: OverviewTarget) => void;
   restoreFrom: string | null;
   setRestoreFrom: (id: string | null) => void;
 }
 
 const VIEWS: Record<View, (n: Nav) => ReactElement> = {
+  overview: (n) => <OverviewView onGo={n.open} />,
   profiles: () => <ProfilesView />,
   deployments: () => <DeploymentsView />,
-  plan: () => <PlanView />,
+  plan: (n) => <PlanView initialDeployment={n.focus} />,
   backups: (n) => (
     <BackupsView
+      initialDeployment={n.focus}
       onRestore={(id) => {
         n.setRestoreFrom(id);
         n.go("restore");
@@ -49,6 +56,7 @@ const VIEWS: Record<View, (n: Nav) => ReactElement> = {
   migrate: () => <MigrateView />,
   "restore-points": (n) => (
     <RestorePointsView
+      initialDeployment={n.focus}
       onRestore={(id) => {
         n.setRestoreFrom(id);
         n.go("restore");
@@ -66,7 +74,8 @@ export function App() {
 }
 
 function Shell() {
-  const [view, setView] = useState<View>("profiles");
+  const [view, setView] = useState<View>("overview");
+  const [focus, setFocus] = useState<string | null>(null);
   const [info, setInfo] = useState<AppInfo | null>(null);
   // A backup picked in the Backups view's history, handed to the restore wizard.
   const [restoreFrom, setRestoreFrom] = useState<string | null>(null);
@@ -93,7 +102,10 @@ function Shell() {
                 className={view === n.id ? "nav active" : "nav"}
                 aria-current={view === n.id ? "page" : undefined}
                 data-testid={`nav-${n.id}`}
-                onClick={() => setView(n.id)}
+                onClick={() => {
+                  setFocus(null);
+                  setView(n.id);
+                }}
               >
                 <span className="nav-icon" aria-hidden>
                   {n.icon}
@@ -149,7 +161,17 @@ function Shell() {
             <button className="small" onClick={() => setStartup(null)}>Dismiss</button>
           </div>
         )}
-        {VIEWS[view]({ go: setView, restoreFrom, setRestoreFrom })}
+        {VIEWS[view]({
+          go: setView,
+          restoreFrom,
+          setRestoreFrom,
+          focus,
+          open: (t) => {
+            setFocus(t.deploymentId);
+            if (t.view === "restore" && t.target) setRestoreFrom(t.target);
+            if (NAV.some((n) => n.id === t.view)) setView(t.view as View);
+          },
+        })}
         <QuitGuard />
       </main>
     </div>

@@ -12,7 +12,7 @@ const FORMATS: { id: DumpFormat; label: string }[] = [
   { id: "directory", label: "pg_dump directory, parallel — PostgreSQL" },
 ];
 
-export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => void } = {}) {
+export function BackupsView({ onRestore, initialDeployment = null }: { onRestore?: (backupId: string) => void; initialDeployment?: string | null } = {}) {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [selected, setSelected] = useState("");
   const [format, setFormat] = useState<DumpFormat>("default");
@@ -39,7 +39,7 @@ export function BackupsView({ onRestore }: { onRestore?: (backupId: string) => v
       .listDeployments()
       .then((d) => {
         setDeployments(d);
-        if (d.length > 0) setSelected((s) => s || d[0].id);
+        if (d.length > 0) setSelected((s) => s || (d.some((x) => x.id === initialDeployment) ? initialDeployment! : d[0].id));
       })
       .catch(() => {});
     void reload();

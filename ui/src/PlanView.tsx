@@ -66,7 +66,7 @@ function RoutedEdge({ id, data, label, style, markerEnd }: EdgeProps) {
 const nodeTypes = { tree: TreeNodeBox };
 const edgeTypes = { routed: RoutedEdge };
 
-export function PlanView() {
+export function PlanView({ initialDeployment = null }: { initialDeployment?: string | null } = {}) {
   const [deployments, setDeployments] = useState<Deployment[]>([]);
   const [selected, setSelected] = useState<string>("");
   const [view, setView] = useState<PlanViewData | null>(null);
@@ -80,7 +80,7 @@ export function PlanView() {
       .listDeployments()
       .then((d) => {
         setDeployments(d);
-        if (d.length > 0) setSelected((s) => s || d[0].id);
+        if (d.length > 0) setSelected((s) => s || (d.some((x) => x.id === initialDeployment) ? initialDeployment! : d[0].id));
       })
       .catch((e) => setError(e as BackendError));
   }, []);

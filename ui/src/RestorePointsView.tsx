@@ -80,7 +80,7 @@ function SchemaBox({ deploymentId }: { deploymentId: string }) {
   );
 }
 
-export function RestorePointsView({ onRestore }: { onRestore?: (backupId: string) => void }) {
+export function RestorePointsView({ onRestore, initialDeployment = null }: { onRestore?: (backupId: string) => void; initialDeployment?: string | null }) {
   const [deployments, setDeployments] = useState<Deployment[] | null>(null);
   const [depId, setDepId] = useState<string>("");
   const [timeline, setTimeline] = useState<Timeline | null>(null);
@@ -105,7 +105,7 @@ export function RestorePointsView({ onRestore }: { onRestore?: (backupId: string
       .listDeployments()
       .then((ds) => {
         setDeployments(ds);
-        if (ds.length > 0) setDepId((cur) => cur || ds[0].id);
+        if (ds.length > 0) setDepId((cur) => cur || (ds.some((x) => x.id === initialDeployment) ? initialDeployment! : ds[0].id));
       })
       .catch((e: BackendError) => setError(e.message));
   }, []);

@@ -24,7 +24,7 @@ const entry: CatalogEntry = {
   units: [{ id: "u1", storages: ["default"], kind: "postgresql", profile: "prod-pg", format: "default", bytes: 2048 }], verified_at: null,
 };
 
-const VIEWS = ["deployments", "plan", "profiles", "backups", "restore", "pause", "restore-points", "migrate"];
+const VIEWS = ["overview", "deployments", "plan", "profiles", "backups", "restore", "pause", "restore-points", "migrate"];
 const CONTROLS = "button, input, select, textarea, a[href], [role=button], [tabindex]:not([tabindex='-1'])";
 
 describe("accessibility", () => {

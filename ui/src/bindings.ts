@@ -1028,3 +1028,38 @@ export type MigrationResult = { plan: MigrationPlan, proofs: Array<TableProof>, 
  * Where the properties file was written, when asked.
  */
 properties_file: string | null, };
+
+export type AttentionKind = "no_backup" | "stale_backup" | "verification_failed" | "damaged" | "unsafe_window" | "leftover" | "plan_unknown" | "node_paused";
+
+export type Attention = { kind: AttentionKind, message: string, view: string, target: string | null, };
+
+export type LastBackup = { id: string, started_at: string, bytes: number, status: CatalogStatus, verified_at: string | null, };
+
+export type LastWindow = { id: string, 
+/**
+ * ok, unsafe, failed (as on the timeline).
+ */
+status: string, start_ms: number | null, end_ms: number | null, };
+
+export type SafePoint = { at_ms: number, 
+/**
+ * "window" or "backup".
+ */
+source: string, id: string, };
+
+export type DeploymentSummary = { id: string, name: string, method: Method, is_demo: boolean, 
+/**
+ * Scalar Admin endpoints are configured: the UI asks for the nodes' state.
+ */
+has_admin_endpoints: boolean, last_backup: LastBackup | null, last_window: LastWindow | null, latest_point: SafePoint | null, attention: Array<Attention>, };
+
+export type Overview = { now: string, deployments: Array<DeploymentSummary>, 
+/**
+ * Attention items that belong to no deployment (leftovers of unknown origin).
+ */
+other: Array<Attention>, 
+/**
+ * The first steps apply: the demo is the only deployment and nothing has
+ * been restored yet (backing the demo up is step one, restoring it two).
+ */
+first_start: boolean, };

@@ -1,7 +1,7 @@
 // Generated from the IPC commands by quiesce-app (src-tauri/app/src/ipc.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` instead.
 import { Channel } from "@tauri-apps/api/core";
-import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, MigrateOptions, MigrationPlan, MigrationResult, NodeState, Operation, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
+import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, MigrateOptions, MigrationPlan, MigrationResult, NodeState, Operation, Overview, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
 
 /** Every command the Rust side answers, typed. */
 export interface Commands {
@@ -12,6 +12,8 @@ export interface Commands {
   appInfo(): Promise<AppInfo>;
   /** What the start-up step removed and flagged (waits for it to finish). */
   startupReport(): Promise<RecoveryReport>;
+  /** The home screen: every deployment's method, last backup, last window, latest safe point and what needs attention (state files and catalog only). */
+  overview(): Promise<Overview>;
   listProfiles(): Promise<Array<Profile>>;
   validateProfile(input: ProfileInput): Promise<Array<FieldError>>;
   saveProfile(id: string | null, input: ProfileInput): Promise<Profile>;
@@ -89,6 +91,7 @@ export function commands(call: <T>(cmd: string, args?: Record<string, unknown>) 
     quit: () => call("quit"),
     appInfo: () => call("app_info"),
     startupReport: () => call("startup_report"),
+    overview: () => call("overview"),
     listProfiles: () => call("list_profiles"),
     validateProfile: (input) => call("validate_profile", { input }),
     saveProfile: (id, input) => call("save_profile", { id, input }),

@@ -32,6 +32,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> quiesce_engine::Result<
         })
 }
 
+/// A deployment's name for a notification (its id if it is gone).
+fn job_title(state: &crate::AppState, deployment_id: &str) -> String {
+    state.deployments.get(deployment_id).map(|d| d.name).unwrap_or_else(|_| deployment_id.to_string())
+}
+
 // Inside the macro rustfmt does not reach: keep its usual layout by hand.
 crate::ipc::ipc! {
     /// Registers the window's channel for what the shell tells it (a close
@@ -59,6 +64,13 @@ crate::ipc::ipc! {
         let r =
             rx.wait_for(|r| r.is_some()).await.map_err(|_| Error::internal("the start-up step did not finish").to_ipc())?;
         Ok(r.clone().unwrap_or_default())
+    }
+
+    /// The home screen: every deployment's method, last backup, last window,
+    /// latest safe point and what needs attention (state files and catalog only).
+    fn overview(state) -> quiesce_engine::overview::Overview {
+        let ds = state.deployments.clone();
+        blocking(move || quiesce_engine::overview::build(&ds)).await
     }
 
     fn list_profiles(state) -> Vec<Profile> {
@@ -170,8 +182,9 @@ crate::ipc::ipc! {
         let sink: Sink = std::sync::Arc::new(move |e| {
             let _ = on_event.send(e);
         });
+        let started = std::time::Instant::now();
         let r = backup::run(&state.deployments, &deployment_id, &options, sink, guard.token()).await;
-        match r {
+        let r = match r {
             Ok((dir, m)) => {
                 tracing::info!(id = %m.id, "backup finished");
                 Ok(CatalogEntry::of(&dir, &m))
@@ -180,7 +193,9 @@ crate::ipc::ipc! {
                 tracing::warn!(code = %e.code, "backup failed: {}", e.message);
                 Err(e.to_ipc())
             }
-        }
+        };
+        crate::notify::job_ended(state.handle.get(), started, &format!("Backup of {}", job_title(&state, &deployment_id)), &r);
+        r
     }
 
     /// The catalog: backups (complete and damaged), then leftovers Quiesce did not remove.
@@ -232,10 +247,13 @@ crate::ipc::ipc! {
             let _ = on_event.send(e);
         });
         let root = backup::catalog_root(&state.deployments);
-        restore::run(&state.deployments, &root, &backup, &options, sink, guard.token()).await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let r = restore::run(&state.deployments, &root, &backup, &options, sink, guard.token()).await.map_err(|e| {
             tracing::warn!(code = %e.code, "restore failed: {}", e.message);
             e.to_ipc()
-        })
+        });
+        crate::notify::job_ended(state.handle.get(), started, &format!("Restore of backup {backup}"), &r);
+        r
     }
 
     /// Verifies a profile's live database, against a backup's manifest if given
@@ -270,10 +288,13 @@ crate::ipc::ipc! {
             max_wait: std::time::Duration::from_millis(max_wait_ms.max(1) as u64),
             ..Default::default()
         };
-        pause::hold(&state.deployments, &deployment_id, &opts, &sink, guard.token()).await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let r = pause::hold(&state.deployments, &deployment_id, &opts, &sink, guard.token()).await.map_err(|e| {
             tracing::warn!(code = %e.code, "pause failed: {}", e.message);
             e.to_ipc()
-        })
+        });
+        crate::notify::job_ended(state.handle.get(), started, &format!("Pause of {}", job_title(&state, &deployment_id)), &r);
+        r
     }
 
     /// Unpauses every node of a deployment (a pause someone left behind).
@@ -402,14 +423,17 @@ crate::ipc::ipc! {
             let _ = on_event.send(e);
         });
         let ds = &state.deployments;
+        let started = std::time::Instant::now();
         let r = match migrate::prepare(ds, &deployment_id, &options, true, &sink, guard.token()).await {
             Ok(p) => migrate::run(ds, p, &sink, guard.token()).await,
             Err(e) => Err(e),
         };
-        r.map_err(|e| {
+        let r = r.map_err(|e| {
             tracing::warn!(code = %e.code, "migration failed: {}", e.message);
             e.to_ipc()
-        })
+        });
+        crate::notify::job_ended(state.handle.get(), started, &format!("Migration of {}", job_title(&state, &deployment_id)), &r);
+        r
     }
 
     /// Drops what an earlier, failed migration left on these profiles. Returns what it dropped.

@@ -4,6 +4,7 @@
 
 mod commands;
 mod ipc;
+mod notify;
 mod shutdown;
 
 use quiesce_engine::{demo, deployment::Deployments, logging, paths::Home, profile::Profiles, secrets::SecretStore};

@@ -141,7 +141,7 @@ pub fn typescript_bindings() -> String {
         KeyringStatus::decl(&cfg),
         AppEvent::decl(&cfg),
     ];
-    decls.extend(migrate::job::ts_decls(&cfg));
+    decls.extend(migrate::job::ts_decls(&cfg).into_iter().chain(overview::ts_decls(&cfg)));
     let mut out = String::from(
         "// Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).\n\
          // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine bindings` instead.\n\n",

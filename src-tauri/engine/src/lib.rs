@@ -18,6 +18,7 @@ pub mod job;
 pub mod live;
 pub mod logging;
 pub mod migrate;
+pub mod overview;
 pub mod paths;
 pub mod pause;
 pub mod plan;

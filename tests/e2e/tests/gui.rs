@@ -19,9 +19,12 @@ async fn add_postgres_profile_test_connection_and_keep_the_password_in_the_keyri
     let db2 = db.clone();
     drive(&c, move |c| async move {
         let db = db2;
-        // First start: the demo profile exists and the window shows the profile list.
-        wait_for(&c, "[data-testid='profile-item-demo-sqlite']").await;
+        // First start: the window opens on the overview with the demo; its
+        // profile is in the profile list.
+        wait_for(&c, "[data-testid='first-steps']").await;
         screenshot(&c, "01-first-start").await;
+        wait_for(&c, "[data-testid='nav-profiles']").await.click().await.unwrap();
+        wait_for(&c, "[data-testid='profile-item-demo-sqlite']").await;
 
         wait_for(&c, "[data-testid='new-profile']").await.click().await.unwrap();
         fill(&c, "#f-name", "gui-pg").await;

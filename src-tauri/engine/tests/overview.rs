@@ -1,0 +1,76 @@
+//! The overview's rules on real state: a first start, backups fresh, stale,
+//! damaged and left over, each item naming the view that fixes it.
+
+mod common;
+use common::*;
+use quiesce_engine::backup::{self, BackupOptions};
+use quiesce_engine::catalog::CatalogStatus;
+use quiesce_engine::overview::{self, AttentionKind};
+use quiesce_engine::plan::Method;
+use quiesce_engine::profile::{DbKind, ProfileInput};
+use quiesce_testsupport::scalardb::Layout;
+use tokio_util::sync::CancellationToken;
+
+fn kinds(o: &overview::Overview, name: &str) -> Vec<AttentionKind> {
+    o.deployments.iter().find(|d| d.name == name).unwrap().attention.iter().map(|a| a.kind).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overview_says_what_needs_attention_and_where_to_fix_it() {
+    let env = Env::new();
+    quiesce_engine::demo::ensure_demo(env.ds.profiles()).unwrap();
+    // Only the demo, nothing restored: the first steps apply.
+    let o = overview::build(&env.ds).unwrap();
+    assert!(o.first_start);
+    let demo = &o.deployments[0];
+    assert!(demo.is_demo && demo.last_backup.is_none() && demo.latest_point.is_none());
+    assert_eq!(demo.method, Method::NoPause);
+    assert_eq!(kinds(&o, "demo"), vec![AttentionKind::NoBackup]);
+    assert_eq!(demo.attention[0].view, "backups");
+
+    let lite = |name: &str| {
+        let f = env.dir.path().join(format!("{name}.sqlite"));
+        quiesce_engine::demo::create_demo_database(&f).unwrap();
+        let p = env.profile(
+            &format!("{name}-db"),
+            ProfileInput { kind: Some(DbKind::Sqlite), path: Some(f.display().to_string()), ..Default::default() },
+            None,
+        );
+        env.deployment(name, &[("default", &p)], &[], &Layout::standard())
+    };
+    lite("payments");
+    lite("ledger");
+    let o = overview::build(&env.ds).unwrap();
+    assert!(!o.first_start, "a second deployment: not a first start");
+    for name in ["payments", "ledger"] {
+        backup::run(&env.ds, name, &BackupOptions::default(), quiet(), &CancellationToken::new()).await.unwrap();
+    }
+    let o = overview::build(&env.ds).unwrap();
+    let p = o.deployments.iter().find(|d| d.name == "payments").unwrap();
+    assert_eq!(kinds(&o, "payments"), vec![], "backed up now: nothing to fix");
+    let b = p.last_backup.as_ref().unwrap();
+    assert!(b.bytes > 0 && b.status != CatalogStatus::Damaged);
+    let point = p.latest_point.as_ref().expect("one transactional database: its backup is a restore point");
+    assert_eq!((point.source.as_str(), point.id.as_str()), ("backup", b.id.as_str()));
+
+    // Three days later, with a damaged folder and a leftover beside the ledger's backups.
+    let later = chrono::Utc::now() + chrono::Duration::days(3);
+    let root = backup::catalog_root(&env.ds);
+    std::fs::create_dir_all(root.join("ledger/20261101T000000Z-dmg")).unwrap();
+    std::fs::write(root.join("ledger/20261101T000000Z-dmg/manifest.json"), b"{ not json").unwrap();
+    std::fs::create_dir_all(root.join("ledger/20261102T000000Z-old.partial")).unwrap();
+    let o = overview::build_at(&env.ds, later).unwrap();
+    let k = kinds(&o, "ledger");
+    assert!(k.contains(&AttentionKind::StaleBackup) && k.contains(&AttentionKind::Damaged), "{k:?}");
+    assert!(k.contains(&AttentionKind::Leftover), "the leftover sits in the ledger's folder: {k:?}");
+    let ledger = o.deployments.iter().find(|d| d.name == "ledger").unwrap();
+    let stale = ledger.attention.iter().find(|a| a.kind == AttentionKind::StaleBackup).unwrap();
+    assert!(stale.message.contains("3 days"), "{}", stale.message);
+    assert!(ledger.attention.iter().all(|a| a.view == "backups"));
+    assert!(o.other.is_empty(), "everything found a deployment: {:?}", o.other);
+    // A damaged folder of no known deployment is still listed, never dropped.
+    std::fs::create_dir_all(root.join("gone/20261103T000000Z-x")).unwrap();
+    std::fs::write(root.join("gone/20261103T000000Z-x/manifest.json"), b"[]").unwrap();
+    let o = overview::build_at(&env.ds, later).unwrap();
+    assert_eq!(o.other.iter().map(|a| a.kind).collect::<Vec<_>>(), vec![AttentionKind::Damaged]);
+}
