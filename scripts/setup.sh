@@ -19,7 +19,7 @@ pkgs=(build-essential pkg-config file curl libwebkit2gtk-4.1-dev libxdo-dev libs
 if [ "$want_test" = 1 ]; then
   pkgs+=(xvfb xauth webkit2gtk-driver dbus-x11 gnome-keyring imagemagick
          postgresql postgresql-client mariadb-server mariadb-client sqlite3 zstd mydumper time
-         shellcheck tzdata)
+         shellcheck tzdata desktop-file-utils x11-utils)
 fi
 command -v node >/dev/null || pkgs+=(nodejs)
 command -v npm >/dev/null || pkgs+=(npm)

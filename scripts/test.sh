@@ -65,7 +65,13 @@ run_tests() {
     ' "$root" "$@"
 }
 phase "tests (real servers, keyring, GUI)" run_tests
-# The benchmark stays out of CI but for this smoke run: it must still work.
+
+# The release app and CLI, packaged, and the package checked without
+# installing it (CI also installs and purges it: .ci/deb-install).
+phase "package (release build + .deb)" scripts/package.sh
+phase "package check (dpkg-deb: fields, files, modes, desktop entry, sizes)" scripts/check-deb.sh
+# The benchmark stays out of CI but for this smoke run: it must still work
+# (its start-up case runs the release app built just above).
 phase "benchmark smoke (5 MB, 1 run; scripts/bench.sh for the real one)" \
   env QUIESCE_BIN="$root/target/debug/quiesce" "$root/target/debug/quiesce-bench" --size-mb 5 --runs 1
 
