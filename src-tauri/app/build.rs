@@ -8,6 +8,7 @@ fn main() {
         "app_info",
         "startup_report",
         "overview",
+        "first_paint",
         "list_profiles",
         "validate_profile",
         "save_profile",

@@ -12,6 +12,8 @@ export interface Commands {
   appInfo(): Promise<AppInfo>;
   /** What the start-up step removed and flagged (waits for it to finish). */
   startupReport(): Promise<RecoveryReport>;
+  /** The UI's first frame is on screen: logged with the time since the app's main() began; with QUIESCE_STARTUP_PROBE set (the benchmark's start-up case) printed as `first-paint-ms N`, and the app quits. */
+  firstPaint(): Promise<void>;
   /** The home screen: every deployment's method, last backup, last window, latest safe point and what needs attention (state files and catalog only). */
   overview(): Promise<Overview>;
   listProfiles(): Promise<Array<Profile>>;
@@ -91,6 +93,7 @@ export function commands(call: <T>(cmd: string, args?: Record<string, unknown>) 
     quit: () => call("quit"),
     appInfo: () => call("app_info"),
     startupReport: () => call("startup_report"),
+    firstPaint: () => call("first_paint"),
     overview: () => call("overview"),
     listProfiles: () => call("list_profiles"),
     validateProfile: (input) => call("validate_profile", { input }),

@@ -20,6 +20,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     quit: vi.fn().mockResolvedValue(undefined),
     appInfo: vi.fn().mockResolvedValue({ version: "0.1.0", config_dir: "", data_dir: "", keyring: { available: true, message: null } }),
     startupReport: vi.fn().mockResolvedValue({ removed: [], failed: [], repaired: [], flagged: [] }),
+    firstPaint: vi.fn().mockResolvedValue(undefined),
     overview: vi.fn().mockResolvedValue({ now: "2026-12-01T12:00:00Z", deployments: [], other: [], first_start: false }),
     listProfiles: vi.fn().mockResolvedValue([pgProfile]),
     validateProfile: vi.fn().mockResolvedValue([]),

@@ -25,7 +25,11 @@ pub struct AppState {
     pub handle: std::sync::OnceLock<tauri::AppHandle>,
 }
 
+/// When main() began: the cold-start clock of `first_paint`.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 fn main() {
+    let _ = STARTED.set(std::time::Instant::now());
     quiesce_engine::paths::private_umask();
     let home = match Home::resolve().and_then(|h| h.ensure().map(|_| h)) {
         Ok(h) => h,

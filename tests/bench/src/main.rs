@@ -15,7 +15,7 @@
 //! deployment laid out as ScalarDB does (every column in the metadata), at
 //! SIZE MB and at a fifth of it: time, rows/s, and Quiesce's peak memory at
 //! both sizes (bounded memory means the two are close).
-//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite,pause,migrate]
+//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite,pause,migrate,startup]
 
 use quiesce_testsupport::mariadb::MariaDbServer;
 use quiesce_testsupport::migration::{account_columns, state_columns, tables_sql, with_tx, Eng, Table};
@@ -80,7 +80,21 @@ fn process_cpu(pid: i32) -> f64 {
     f.get(11..15).map(|t| t.iter().sum::<f64>() / ticks).unwrap_or(0.0)
 }
 
+/// One timed run. A run that Quiesce stopped because mydumper hung (Debian's
+/// 0.10 does now and then; Quiesce reports it as a stall) is run once more,
+/// and said so: one tool fault must not throw away the whole benchmark.
 fn run(case: &Case, scratch: &Path, server: Option<i32>) -> Sample {
+    match try_run(case, scratch, server) {
+        Ok(s) => s,
+        Err(e) if e.contains("mydumper neither logged nor wrote") => {
+            eprintln!("  {}: mydumper hung (a known fault of the tool); running it again", case.name);
+            try_run(case, scratch, server).unwrap_or_else(|e| panic!("{e}"))
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn try_run(case: &Case, scratch: &Path, server: Option<i32>) -> Result<Sample, String> {
     let out = scratch.join("out");
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).unwrap();
@@ -101,13 +115,14 @@ fn run(case: &Case, scratch: &Path, server: Option<i32>) -> Sample {
     // The server reaps its per-connection processes (PostgreSQL) shortly after they end.
     std::thread::sleep(std::time::Duration::from_millis(100));
     let cpu = children_cpu() - children0 + server.map(process_cpu).unwrap_or(0.0) - server0;
-    assert!(
-        o.status.success(),
-        "{}: {}\n{}",
-        case.name,
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    if !o.status.success() {
+        return Err(format!(
+            "{}: {}\n{}",
+            case.name,
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        ));
+    }
     if case.quiesce && std::env::var_os("QUIESCE_BENCH_VERBOSE").is_some() {
         eprintln!("{}", String::from_utf8_lossy(&o.stderr));
     }
@@ -116,7 +131,7 @@ fn run(case: &Case, scratch: &Path, server: Option<i32>) -> Sample {
         .then(|| std::fs::read_to_string(&timefile).ok())
         .flatten()
         .and_then(|s| s.trim().lines().last()?.parse().ok());
-    Sample { secs, cpu, bytes: dir_bytes(&out), peak_kb }
+    Ok(Sample { secs, cpu, bytes: dir_bytes(&out), peak_kb })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -193,7 +208,7 @@ fn quiesce(home: &Path, args: &str) -> String {
 fn main() {
     let size_mb: u64 = arg("--size-mb", "1000").parse().unwrap();
     let runs: usize = arg("--runs", "5").parse().unwrap();
-    let only = arg("--only", "pg,mysql,sqlite,pause,migrate");
+    let only = arg("--only", "pg,mysql,sqlite,pause,migrate,startup");
     let scratch_root = std::env::var("QUIESCE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| std::env::temp_dir());
     let scratch = tempfile::Builder::new().prefix("qzbench").tempdir_in(&scratch_root).unwrap();
     let free_mb: u64 = sh(&format!("df -Pm '{}' | awk 'NR==2{{print $4}}'", scratch.path().display())).parse().unwrap();
@@ -571,6 +586,84 @@ fn main() {
     if only.contains("migrate") {
         migrate_case(size_mb, runs, scratch.path(), &home);
     }
+    if only.contains("startup") {
+        startup_case(runs, scratch.path());
+    }
+}
+
+/// Cold start of the release app to its first painted frame (issue 18): each
+/// run a fresh HOME (a first start: the demo is created), the page cache
+/// dropped first when this runs as root, on a private X display and session
+/// bus that are up before the clock starts (as a desktop's are). The clock
+/// runs from spawning the binary to its "first-paint-ms" line, which the UI
+/// triggers from its second animation frame.
+fn startup_case(runs: usize, scratch: &Path) {
+    use std::io::BufRead;
+    let app = std::env::var("QUIESCE_APP_BIN").unwrap_or_else(|_| "target/release/quiesce-app".into());
+    if !Path::new(&app).is_file() {
+        println!("\nStartup: skipped ({app} is not built; scripts/package.sh builds it)");
+        return;
+    }
+    let display = (99..200).find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()).unwrap();
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            format!(":{display}"),
+            "-screen".into(),
+            "0".into(),
+            "1280x800x24".into(),
+            "-nolisten".into(),
+            "tcp".into(),
+        ])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("Xvfb (scripts/setup.sh --test installs it)");
+    let bus = sh("dbus-daemon --session --fork --print-address=1 --print-pid=1");
+    let mut lines = bus.lines();
+    let (addr, pid) = (lines.next().unwrap().to_string(), lines.next().unwrap().trim().to_string());
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let (mut wall, mut own) = (Vec::new(), Vec::new());
+    let mut dropped = false;
+    for r in 0..runs {
+        let home = scratch.join(format!("start{r}"));
+        std::fs::create_dir_all(home.join("run")).unwrap();
+        sh(&format!("chmod 700 '{}'", home.join("run").display()));
+        sh("sync");
+        dropped = std::fs::write("/proc/sys/vm/drop_caches", "3").is_ok();
+        let t = Instant::now();
+        let mut child = Command::new(&app)
+            .env("HOME", &home)
+            .env("XDG_RUNTIME_DIR", home.join("run"))
+            .env("DISPLAY", format!(":{display}"))
+            .env("DBUS_SESSION_BUS_ADDRESS", &addr)
+            .env("QUIESCE_STARTUP_PROBE", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let line = out.lines().map_while(Result::ok).find(|l| l.starts_with("first-paint-ms "));
+        let secs = t.elapsed().as_secs_f64();
+        let _ = child.kill();
+        let _ = child.wait();
+        let line = line.expect("the app never reported its first paint");
+        own.push(line["first-paint-ms ".len()..].trim().parse::<f64>().unwrap() / 1000.0);
+        eprintln!(
+            "  run {}/{runs} cold start to first paint {secs:.2} s (the app's own count: {:.2} s)",
+            r + 1,
+            own[r]
+        );
+        wall.push(secs);
+    }
+    sh(&format!("kill {pid}"));
+    let _ = xvfb.kill();
+    let _ = xvfb.wait();
+    let m = median(wall);
+    println!(
+        "\nStartup  (median of {runs} runs; release app, fresh HOME each run, page cache {})",
+        if dropped { "dropped before each run" } else { "not dropped (not root)" }
+    );
+    println!("cold start to first paint: {m:.2} s (the app's own count from its process start: {:.2} s)", median(own));
+    goal("Cold start to first paint of the release app <= 1 s", format!("{m:.2} s"), m <= 1.0);
 }
 
 /// Tables of a ScalarDB deployment sized for the migration case (rows come from
