@@ -26,13 +26,14 @@ done
 field Description | grep -q "recommended packages are the native tools" || bad "the description does not explain the Recommends"
 
 # Every shared library the binaries load comes from a package Depends names.
+depend_names=$(tr ',' '\n' <<<"$depends" | sed 's/(.*//; s/ //g')
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 dpkg-deb -x "$deb" "$tmp"
 for bin in usr/bin/quiesce-app usr/bin/quiesce; do
   for lib in $(objdump -p "$tmp/$bin" | awk '/NEEDED/{print $2}'); do
     owner=$(dpkg -S "*/$lib" 2>/dev/null | head -1 | cut -d: -f1)
     [ -n "$owner" ] || { bad "$bin needs $lib, which no installed package provides"; continue; }
-    grep -qE "(^|, )$owner( |,|$)" <<<"$depends" || bad "$bin needs $lib ($owner), which Depends does not name: $depends"
+    grep -qxF -- "$owner" <<<"$depend_names" || bad "$bin needs $lib ($owner), which Depends does not name: $depends"
   done
 done
 
