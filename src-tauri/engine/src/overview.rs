@@ -9,7 +9,6 @@ use crate::deployment::Deployments;
 use crate::plan::Method;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
 use ts_rs::TS;
 
 /// A deployment with no backup for this long needs attention.
@@ -110,7 +109,7 @@ pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview>
     let leftovers = catalog::leftovers(home, &catalog::known_roots(home));
     let mut out = Vec::new();
     for d in ds.list()? {
-        out.push(summarise(ds, &d, &entries, &leftovers, &root, now));
+        out.push(summarise(ds, &d, &entries, &leftovers, now));
     }
     let claimed = |e: &&CatalogEntry| out.iter().any(|s| belongs(e, &s.id, &s.name));
     let other = leftovers
@@ -156,7 +155,6 @@ fn summarise(
     d: &crate::deployment::Deployment,
     entries: &[CatalogEntry],
     leftovers: &[CatalogEntry],
-    root: &Path,
     now: DateTime<Utc>,
 ) -> DeploymentSummary {
     let mine: Vec<&CatalogEntry> = entries.iter().filter(|e| belongs(e, &d.id, &d.name)).collect();
@@ -217,7 +215,8 @@ fn summarise(
 
     let (mut last_window, mut latest_point) = (None, None);
     if let Ok(s) = &storages {
-        let t = crate::points::timeline_at(d, s, root, now);
+        // One scan of the catalog serves every deployment's timeline.
+        let t = crate::points::timeline_of(d, s, entries, now);
         if let Some(w) = t.windows.iter().max_by_key(|w| w.start_ms.unwrap_or(i64::MIN)) {
             last_window =
                 Some(LastWindow { id: w.id.clone(), status: w.status.clone(), start_ms: w.start_ms, end_ms: w.end_ms });

@@ -247,9 +247,20 @@ pub fn timeline_at(
     root: &Path,
     now: DateTime<Utc>,
 ) -> Timeline {
+    timeline_of(d, storages, &catalog::list(root), now)
+}
+
+/// The timeline from a catalog already listed (`catalog::list`), for a
+/// caller that builds several deployments' timelines from one scan.
+pub fn timeline_of(
+    d: &Deployment,
+    storages: &[(DeploymentStorage, Profile)],
+    catalog: &[CatalogEntry],
+    now: DateTime<Utc>,
+) -> Timeline {
     let lanes = lanes(storages, now);
-    let entries: Vec<CatalogEntry> =
-        catalog::list(root).into_iter().filter(|e| e.deployment_id == d.id || e.deployment == d.name).collect();
+    let entries: Vec<&CatalogEntry> =
+        catalog.iter().filter(|e| e.deployment_id == d.id || e.deployment == d.name).collect();
     let mut damaged = Vec::new();
     let mut windows = Vec::new();
     let mut backups = Vec::new();
