@@ -209,7 +209,7 @@ crate::ipc::ipc! {
                 Err(e.to_ipc())
             }
         };
-        crate::notify::job_ended(state.handle.get(), started, &format!("Backup of {}", job_title(&state, &deployment_id)), &r);
+        crate::notify::job_ended(state.handle.get(), started, || format!("Backup of {}", job_title(&state, &deployment_id)), &r);
         r
     }
 
@@ -267,7 +267,7 @@ crate::ipc::ipc! {
             tracing::warn!(code = %e.code, "restore failed: {}", e.message);
             e.to_ipc()
         });
-        crate::notify::job_ended(state.handle.get(), started, &format!("Restore of backup {backup}"), &r);
+        crate::notify::job_ended(state.handle.get(), started, || format!("Restore of backup {backup}"), &r);
         r
     }
 
@@ -308,7 +308,7 @@ crate::ipc::ipc! {
             tracing::warn!(code = %e.code, "pause failed: {}", e.message);
             e.to_ipc()
         });
-        crate::notify::job_ended(state.handle.get(), started, &format!("Pause of {}", job_title(&state, &deployment_id)), &r);
+        crate::notify::job_ended(state.handle.get(), started, || format!("Pause of {}", job_title(&state, &deployment_id)), &r);
         r
     }
 
@@ -447,7 +447,7 @@ crate::ipc::ipc! {
             tracing::warn!(code = %e.code, "migration failed: {}", e.message);
             e.to_ipc()
         });
-        crate::notify::job_ended(state.handle.get(), started, &format!("Migration of {}", job_title(&state, &deployment_id)), &r);
+        crate::notify::job_ended(state.handle.get(), started, || format!("Migration of {}", job_title(&state, &deployment_id)), &r);
         r
     }
 

@@ -37,10 +37,11 @@ fn first_line(s: &str) -> &str {
 }
 
 /// Announces a job's end if it ran long and the window is not focused.
+/// `title` is asked for only then (it may read state files).
 pub fn job_ended<T>(
     app: Option<&tauri::AppHandle>,
     started: Instant,
-    title: &str,
+    title: impl FnOnce() -> String,
     r: &Result<T, quiesce_engine::IpcError>,
 ) {
     use tauri::Manager;
@@ -48,7 +49,7 @@ pub fn job_ended<T>(
     if !wanted(started.elapsed(), focused) {
         return;
     }
-    let (summary, body, urgent) = text(title, r);
+    let (summary, body, urgent) = text(&title(), r);
     send_detached(summary, body, urgent);
 }
 
