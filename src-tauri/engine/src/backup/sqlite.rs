@@ -181,8 +181,8 @@ fn raw_copy(
     let mut o = std::fs::File::create(out).map_err(|e| Error::io("write", out, e))?;
     let len = pages * page_size;
     live.pages_total.store(pages, Ordering::Relaxed);
-    // Either side failing stops the other: the hasher sees `stop`, the copy
-    // sees the hasher gone when it joins.
+    // Either side failing stops the other at its next chunk; the first
+    // failure is the one reported.
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|sc| {
         let stop = &stop;
@@ -195,7 +195,10 @@ fn raw_copy(
                     return Err(Error::cancelled_job());
                 }
                 let n = (buf.len() as u64).min(left) as usize;
-                to_hash.read_exact(&mut buf[..n]).map_err(|e| Error::io("read", src_path, e))?;
+                if let Err(e) = to_hash.read_exact(&mut buf[..n]) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(Error::io("read", src_path, e));
+                }
                 h.update(&buf[..n]);
                 left -= n as u64;
             }
@@ -206,6 +209,10 @@ fn raw_copy(
             while done < len {
                 if cancel.is_cancelled() {
                     return Err(Error::cancelled_job());
+                }
+                if stop.load(Ordering::Relaxed) {
+                    // The hasher failed: its error is the one to report.
+                    return Ok(done);
                 }
                 let want = CHUNK.min(len - done);
                 // std::io::copy between files is copy_file_range (with a
@@ -230,6 +237,8 @@ fn raw_copy(
             stop.store(true, Ordering::Relaxed);
         }
         let sha = hasher.join().map_err(|_| Error::internal("the hashing thread panicked"))?;
+        // The copy's own failure first; a copy cut short by the hasher's
+        // failure reports the hasher's.
         let done = copied?;
         Ok((sha?, done))
     })
