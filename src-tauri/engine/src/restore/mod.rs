@@ -20,6 +20,7 @@
 //! the coordinator in whichever database holds it).
 
 mod cleanup;
+mod infile;
 mod myparallel;
 mod native;
 pub mod ownerless;
