@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactElement } from "react";
+import { useEffect, useRef, useState, type ReactElement } from "react";
 import type { AppInfo, RecoveryReport } from "./bindings";
 import { backend } from "./backend";
 import { ProfilesView } from "./ProfilesView";
@@ -12,6 +12,7 @@ import { MigrateView } from "./MigrateView";
 import { OverviewView, type OverviewTarget } from "./OverviewView";
 import { JobsProvider } from "./jobs";
 import { JobsIndicator, QuitGuard } from "./JobsPanel";
+import { moveFocus } from "./focus";
 
 type View = "overview" | "deployments" | "plan" | "profiles" | "backups" | "restore" | "pause" | "restore-points" | "migrate";
 
@@ -35,6 +36,8 @@ interface Nav {
   open: (t: OverviewTarget) => void;
   restoreFrom: string | null;
   setRestoreFrom: (id: string | null) => void;
+  /** The profile (by name) the overview's restore goes into. */
+  restoreInto: string | null;
 }
 
 const VIEWS: Record<View, (n: Nav) => ReactElement> = {
@@ -51,7 +54,7 @@ const VIEWS: Record<View, (n: Nav) => ReactElement> = {
       }}
     />
   ),
-  restore: (n) => <RestoreView initialBackup={n.restoreFrom} />,
+  restore: (n) => <RestoreView initialBackup={n.restoreFrom} initialTarget={n.restoreInto} />,
   pause: () => <PauseView />,
   migrate: () => <MigrateView />,
   "restore-points": (n) => (
@@ -79,6 +82,14 @@ function Shell() {
   const [info, setInfo] = useState<AppInfo | null>(null);
   // A backup picked in the Backups view's history, handed to the restore wizard.
   const [restoreFrom, setRestoreFrom] = useState<string | null>(null);
+  const [restoreInto, setRestoreInto] = useState<string | null>(null);
+  // Bumped when a view sends the user to another (the button pressed goes
+  // away): the new view's heading then takes the focus.
+  const [arrived, setArrived] = useState(0);
+  const mainRef = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (arrived > 0) moveFocus(mainRef.current?.querySelector<HTMLElement>("h1"));
+  }, [arrived, view]);
 
   // What the start-up step did (it runs after the first paint, never before).
   const [startup, setStartup] = useState<RecoveryReport | null>(null);
@@ -132,7 +143,7 @@ function Shell() {
           )}
         </div>
       </nav>
-      <main className="content">
+      <main className="content" ref={mainRef}>
         {info && !info.keyring.available && (
           <div className="banner error" role="alert">
             <strong>Passwords cannot be stored.</strong> {info.keyring.message}
@@ -162,14 +173,27 @@ function Shell() {
           </div>
         )}
         {VIEWS[view]({
-          go: setView,
+          go: (v) => {
+            setView(v);
+            setArrived((n) => n + 1);
+          },
           restoreFrom,
-          setRestoreFrom,
+          setRestoreFrom: (id) => {
+            setRestoreFrom(id);
+            setRestoreInto(null);
+          },
+          restoreInto,
           focus,
           open: (t) => {
             setFocus(t.deploymentId);
-            if (t.view === "restore" && t.target) setRestoreFrom(t.target);
-            if (NAV.some((n) => n.id === t.view)) setView(t.view as View);
+            if (t.view === "restore" && t.target) {
+              setRestoreFrom(t.target);
+              setRestoreInto(t.into ?? null);
+            }
+            if (NAV.some((n) => n.id === t.view)) {
+              setView(t.view as View);
+              setArrived((n) => n + 1);
+            }
           },
         })}
         <QuitGuard />

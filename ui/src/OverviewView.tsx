@@ -13,7 +13,12 @@ export interface OverviewTarget {
   view: string;
   deploymentId: string | null;
   target: string | null;
+  /** A restore's target profile, by name. */
+  into?: string;
 }
+
+/** The profile the first start's restore goes into (engine/src/demo.rs, DEMO_RESTORE_PROFILE). */
+const DEMO_RESTORE_PROFILE = "demo-restored";
 
 const METHOD: Record<string, string> = {
   no_pause: "Backed up without a pause",
@@ -129,7 +134,7 @@ export function OverviewView({ onGo }: { onGo: (t: OverviewTarget) => void }) {
               </li>
               <li>
                 <button
-                  onClick={() => onGo({ view: "restore", deploymentId: demo.id, target: demo.last_backup?.id ?? null })}
+                  onClick={() => onGo({ view: "restore", deploymentId: demo.id, target: demo.last_backup?.id ?? null, into: DEMO_RESTORE_PROFILE })}
                   disabled={!demo.last_backup}
                   aria-describedby={demo.last_backup ? undefined : "restore-needs-backup"}
                   data-testid="first-restore"

@@ -12,6 +12,7 @@ import type {
 } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
 import { human } from "./format";
+import { moveFocus } from "./focus";
 import { isActive, jobFraction, JobLog, JobProgress, useJobs, type Job } from "./jobs";
 
 /** 0..1 of a restore: pages (SQLite), else bytes fed of the backup, else tables. */
@@ -47,7 +48,7 @@ interface Choice {
 
 const EMPTY: Choice = { source: "", folder: "", target: "", unitTargets: {}, replace: false, workers: "", grants: false, grantTo: "" };
 
-export function RestoreView({ initialBackup = null }: { initialBackup?: string | null } = {}) {
+export function RestoreView({ initialBackup = null, initialTarget = null }: { initialBackup?: string | null; initialTarget?: string | null } = {}) {
   const [backups, setBackups] = useState<CatalogEntry[]>([]);
   const [profiles, setProfiles] = useState<Profile[]>([]);
   const [choice, setChoice] = useState<Choice>(EMPTY);
@@ -75,9 +76,10 @@ export function RestoreView({ initialBackup = null }: { initialBackup?: string |
     backend().listProfiles().then((p) => {
       const sql = p.filter((x) => x.kind === "postgresql" || x.kind === "mysql" || x.kind === "sqlite");
       setProfiles(sql);
-      if (sql.length > 0) setChoice((c) => ({ ...c, target: c.target || sql[0].id }));
+      const wanted = sql.find((x) => x.name === initialTarget) ?? sql[0];
+      if (wanted) setChoice((c) => ({ ...c, target: c.target || wanted.id }));
     }).catch(() => {});
-  }, [initialBackup]);
+  }, [initialBackup, initialTarget]);
 
   // Any change of choice invalidates the checks.
   useEffect(() => {
@@ -330,10 +332,13 @@ function TargetStep(props: {
 function ChecksStep(props: { pf: RestorePreflight; typed: string; setTyped: (s: string) => void; onStart: () => void }) {
   const { pf } = props;
   const multi = pf.units.length > 1;
+  // The checks are what the Check button produced: the focus goes to them.
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => moveFocus(heading.current), [pf]);
   return (
     <>
       <div className="step-card" style={{ marginTop: 12 }} data-testid="restore-checks">
-        <h3>3. Checks — nothing was touched</h3>
+        <h2 ref={heading} tabIndex={-1}>3. Checks — nothing was touched</h2>
         <ul className="notes">
           {pf.checks.map((c, i) => (
             <li key={i} className={c.ok ? "" : "field-error"} data-testid={`check-${c.name.replace(/ /g, "-")}`}>{c.ok ? "✓" : "✗"} {c.name}: {c.message}</li>
@@ -367,26 +372,32 @@ function targetNames(r: RestoreResult, profiles: Profile[]): string {
 /** Steps 4 and 5: the running restore (cancel), then its outcome and verification. */
 function RunStep({ job, profiles, onCancel }: { job: Job; profiles: Profile[]; onCancel: () => void }) {
   const r = job.state === "done" ? (job.result as RestoreResult) : null;
+  // The Restore button is gone once it started: the focus goes to Cancel,
+  // then to the outcome.
+  const cancel = useRef<HTMLButtonElement>(null);
+  const outcome = useRef<HTMLDivElement>(null);
+  const active = isActive(job);
+  useEffect(() => moveFocus(active ? cancel.current : outcome.current), [active]);
   return (
     <>
       {isActive(job) && (
         <>
           <JobProgress job={job} testid="restore" />
           <div className="actions" style={{ marginBottom: 8 }}>
-            <button onClick={onCancel} disabled={job.state === "cancelling"} data-testid="cancel-restore">
+            <button ref={cancel} onClick={onCancel} disabled={job.state === "cancelling"} data-testid="cancel-restore">
               <span className="spinner" aria-hidden /> {job.state === "cancelling" ? "Cancelling…" : "Cancel"}
             </button>
           </div>
         </>
       )}
       {job.state === "failed" && job.error && (
-        <div className="banner error" role="alert" style={{ whiteSpace: "pre-wrap" }} data-testid="restore-failed">
+        <div ref={outcome} tabIndex={-1} className="banner error" role="alert" style={{ whiteSpace: "pre-wrap" }} data-testid="restore-failed">
           <strong>{job.error.code}</strong> {job.error.message}
         </div>
       )}
       {r && (
         <>
-          <div className={r.verify?.passed === false ? "banner error" : "banner ok"} data-testid="restore-done">
+          <div ref={outcome} tabIndex={-1} className={r.verify?.passed === false ? "banner error" : "banner ok"} data-testid="restore-done">
             Restored <strong>{r.backup_id}</strong> into {targetNames(r, profiles)} in {(r.duration_ms / 1000).toFixed(1)} s —{" "}
             {r.verify === null ? "not verified" : r.verify.passed ? "verification found no errors" : "verification found errors"}.
           </div>
@@ -451,7 +462,7 @@ export function Verification({ report }: { report: VerifyReport }) {
   const a = report.audit;
   return (
     <div className="step-card" style={{ marginTop: 12 }} data-testid="verify-report" data-passed={report.passed ? "true" : "false"}>
-      <h3>Verification of {report.profile}{report.backup_id ? ` against ${report.backup_id}` : ""}</h3>
+      <h2>Verification of {report.profile}{report.backup_id ? ` against ${report.backup_id}` : ""}</h2>
       <ul className="notes">
         {report.findings.map((f, i) => (
           <li key={i} className={f.severity === "error" ? "field-error" : ""}>{f.severity === "error" ? "✗" : f.severity === "warning" ? "!" : "✓"} {f.message}</li>

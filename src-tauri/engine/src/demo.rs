@@ -10,10 +10,15 @@ use rusqlite::params;
 pub const DEMO_PROFILE: &str = "demo-sqlite";
 pub const DEMO_DEPLOYMENT: &str = "demo";
 pub const DEMO_FILE: &str = "scalardb-demo.sqlite";
+/// Where the first start's "Restore it into a new file" goes: a profile for a
+/// file that does not exist until that restore creates it.
+pub const DEMO_RESTORE_PROFILE: &str = "demo-restored";
+pub const DEMO_RESTORE_FILE: &str = "scalardb-demo-restored.sqlite";
 const ACCOUNTS: i64 = 100;
 const INITIAL_BALANCE: i64 = 1_000;
 
-/// Creates the demo (database, profile, deployment) once. A marker remembers it was offered, so a user who
+/// Creates the demo (database, its profile, a profile to restore it into,
+/// deployment) once. A marker remembers it was offered, so a user who
 /// deletes the demo profile does not get it back on the next start.
 pub fn ensure_demo(profiles: &Profiles) -> Result<Option<Profile>> {
     let home: &Home = profiles.home();
@@ -36,6 +41,14 @@ pub fn ensure_demo(profiles: &Profiles) -> Result<Option<Profile>> {
             ..Default::default()
         })?,
     };
+    if profiles.get(DEMO_RESTORE_PROFILE).is_err() {
+        profiles.create(&ProfileInput {
+            name: DEMO_RESTORE_PROFILE.into(),
+            kind: Some(DbKind::Sqlite),
+            path: Some(dir.join(DEMO_RESTORE_FILE).to_string_lossy().into_owned()),
+            ..Default::default()
+        })?;
+    }
     let deployments = crate::deployment::Deployments::new(profiles.clone());
     if deployments.get(DEMO_DEPLOYMENT).is_err() {
         deployments.create(

@@ -1,8 +1,8 @@
 //! Jobs outlive their view, and quitting cleans up after them, in the real
 //! app: a backup keeps its progress and log while the user visits Profiles,
-//! is cancelled from the jobs indicator driven by the keyboard alone; a
-//! restore wizard step is driven by the keyboard; SIGTERM to the app cancels
-//! a running backup and waits for its cleanup before the app exits.
+//! is cancelled from the jobs indicator driven by the keyboard alone (a whole
+//! backup and restore by keyboard is `keyboard.rs`); SIGTERM to the app
+//! cancels a running backup and waits for its cleanup before the app exits.
 
 mod common;
 use common::*;
@@ -35,37 +35,6 @@ fn slow_deployment(sandbox: &Sandbox, name: &str) -> (String, quiesce_engine::pr
     (db, p)
 }
 
-/// The focused element's data-testid.
-async fn focused(c: &Client) -> String {
-    let v = c
-        .execute("return document.activeElement && document.activeElement.getAttribute('data-testid')", vec![])
-        .await
-        .unwrap();
-    v.as_str().unwrap_or("").to_string()
-}
-
-/// Presses `key` on the focused element only.
-async fn press(c: &Client, key: Key) {
-    let k: char = key.into();
-    c.active_element().await.unwrap().send_keys(&k.to_string()).await.unwrap();
-}
-
-/// Tabs forward until `testid` has the focus, asserting each press moves it.
-async fn tab_to(c: &Client, testid: &str) {
-    let mut seen = vec![focused(c).await];
-    for _ in 0..25 {
-        press(c, Key::Tab).await;
-        let now = focused(c).await;
-        if now == testid {
-            return;
-        }
-        assert!(!seen.contains(&now) || now.is_empty(), "Tab went back to {now} before reaching {testid}: {seen:?}");
-        seen.push(now);
-    }
-    panic!("{testid} is not reachable with Tab: {seen:?}");
-}
-
-/// Processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<String> {
     std::fs::read_dir("/proc")
         .unwrap()
@@ -136,7 +105,7 @@ async fn a_backup_keeps_its_progress_across_views_and_is_cancelled_from_the_jobs
         screenshot(&c, "40-job-back-from-profiles").await;
         // From here on, the keyboard only: the focus is on the Backups entry.
         assert_eq!(focused(&c).await, "nav-backups");
-        tab_to(&c, "jobs-indicator").await;
+        tab_to(&c, "jobs-indicator", false).await;
         press(&c, Key::Enter).await;
         wait_for(&c, "[data-testid='jobs-dialog']").await;
         assert_eq!(focused(&c).await, "job-show-backup", "the dialog takes the focus");
@@ -165,55 +134,6 @@ async fn a_backup_keeps_its_progress_across_views_and_is_cancelled_from_the_jobs
     assert!(left.iter().all(|f| !f.to_string_lossy().contains(".partial")), "{left:?}");
     wait_gone(&db);
     SecretStore::new().delete(&p.secret.unwrap().account).unwrap();
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_restore_wizards_checks_and_start_are_reached_and_run_from_the_keyboard() {
-    let sandbox = Sandbox::new();
-    let qhome = sandbox.qhome.clone();
-    // The demo's SQLite deployment, backed up before the app starts, and an empty target.
-    let ds = sandbox.deployments();
-    quiesce_engine::demo::ensure_demo(ds.profiles()).unwrap();
-    let out = qhome.join("data/backups");
-    let opts = quiesce_engine::backup::BackupOptions { out: Some(out.display().to_string()), ..Default::default() };
-    let never = tokio_util::sync::CancellationToken::new();
-    let (_, m) = quiesce_engine::backup::run(&ds, "demo", &opts, std::sync::Arc::new(|_| {}), &never).await.unwrap();
-    let target = qhome.join("restored.sqlite");
-    ds.profiles()
-        .create(&quiesce_engine::profile::ProfileInput {
-            name: "restored".into(),
-            kind: Some(quiesce_engine::profile::DbKind::Sqlite),
-            path: Some(target.display().to_string()),
-            ..Default::default()
-        })
-        .unwrap();
-    let driver = start_driver(&sandbox.home, &qhome);
-    let client = connect(&driver).await;
-    let id = m.id.clone();
-    drive(&client, move |c| async move {
-        wait_for(&c, "[data-testid='nav-restore']").await.click().await.unwrap();
-        let chosen = wait_for(&c, "[data-testid='restore-backup']").await;
-        let t = Instant::now();
-        while chosen.prop("value").await.unwrap().as_deref() != Some(id.as_str()) {
-            assert!(t.elapsed() < Duration::from_secs(20));
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        select_when_ready(&c, "[data-testid='restore-target']", "restored (sqlite)").await;
-        // From the Restore entry, the keyboard only.
-        assert_eq!(focused(&c).await, "nav-restore");
-        tab_to(&c, "restore-target").await;
-        tab_to(&c, "restore-check").await;
-        press(&c, Key::Enter).await;
-        wait_for(&c, "[data-testid='restore-checks']").await;
-        tab_to(&c, "start-restore").await;
-        screenshot(&c, "42-restore-by-keyboard").await;
-        press(&c, Key::Enter).await;
-        let done = wait_for(&c, "[data-testid='restore-done']").await.text().await.unwrap();
-        assert!(done.contains("verification found no errors"), "{done}");
-    })
-    .await;
-    drop(driver);
-    assert!(target.is_file(), "the target was written");
 }
 
 /// The app's process for this sandbox (its environment names the state dir).

@@ -228,3 +228,42 @@ pub fn pg_profile(
         })
         .unwrap()
 }
+
+/// What has the focus: its data-testid, else `tag:text`; `body` for none.
+pub async fn focused(c: &Client) -> String {
+    let js = "const e = document.activeElement;
+        if (!e || e === document.body) return 'body';
+        return e.getAttribute('data-testid') || (e.tagName.toLowerCase() + ':' + (e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 40));";
+    c.execute(js, vec![]).await.unwrap().as_str().unwrap_or_default().to_string()
+}
+
+/// Keys sent to the focused element, as a keyboard sends them.
+pub async fn keys(c: &Client, k: &str) {
+    c.active_element().await.unwrap().send_keys(k).await.unwrap();
+}
+
+pub async fn press(c: &Client, k: Key) {
+    keys(c, &char::from(k).to_string()).await;
+}
+
+pub async fn shift_tab(c: &Client) {
+    keys(c, &[char::from(Key::Shift), char::from(Key::Tab), char::from(Key::Null)].iter().collect::<String>()).await;
+}
+
+/// Tabs (or Shift+Tabs) until the element with `testid` has the focus.
+pub async fn tab_to(c: &Client, testid: &str, back: bool) {
+    let mut path = Vec::new();
+    for _ in 0..40 {
+        let f = focused(c).await;
+        if f == testid {
+            return;
+        }
+        path.push(f);
+        if back {
+            shift_tab(c).await;
+        } else {
+            press(c, Key::Tab).await;
+        }
+    }
+    panic!("40 presses of {} never reached {testid}; the focus went: {path:?}", if back { "Shift+Tab" } else { "Tab" });
+}
