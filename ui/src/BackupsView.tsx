@@ -126,7 +126,7 @@ export function BackupsView({ onRestore, initialDeployment = null }: { onRestore
       <div className="plan-body">
         {pausing && (
           <div className="step-card" style={{ marginTop: 12 }} data-testid="backup-pause-plan">
-            <h3>This deployment is backed up inside a pause</h3>
+            <h2>This deployment is backed up inside a pause</h2>
             <div className="small">
               Its plan pauses every ScalarDB node so that no transaction is outstanding, opens the snapshot of each of its databases
               ({selectedDeployment?.storages.map((st) => st.name).join(", ")}), and unpauses as soon as the last one is open — usually
@@ -150,7 +150,7 @@ export function BackupsView({ onRestore, initialDeployment = null }: { onRestore
         {notice && <div className="banner ok" style={{ margin: "12px 18px 0" }} data-testid="notice">{notice}</div>}
         {dry && (
           <div className="step-card" style={{ marginTop: 12 }} data-testid="backup-checks">
-            <h3>Checks — nothing was run</h3>
+            <h2>Checks — nothing was run</h2>
             <ul className="notes">
               {dry.checks.map((c, i) => (
                 <li key={i} className={c.ok ? "" : "field-error"}>{c.ok ? "✓" : "✗"} {c.name}: {c.message}</li>
@@ -173,7 +173,7 @@ export function BackupsView({ onRestore, initialDeployment = null }: { onRestore
           <div style={{ margin: "0 18px" }}>
             <table className="facts" data-testid="backup-history">
               <thead>
-                <tr><th>Started</th><th>Deployment</th><th>Status</th><th>Method</th><th>Format</th><th>Size</th><th>Duration</th><th>Tables</th><th /></tr>
+                <tr><th>Started</th><th>Deployment</th><th>Status</th><th>Method</th><th>Format</th><th>Size</th><th>Duration</th><th>Tables</th><th><span className="sr-only">Actions</span></th></tr>
               </thead>
               <tbody>
                 {history.map((b) => b.kind === "pause_window" ? (

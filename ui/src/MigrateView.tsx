@@ -259,7 +259,7 @@ function ChecksStep({ plan, onStart, onCleanup }: { plan: MigrationPlan; onStart
   return (
     <>
       <div className="step-card" style={{ marginTop: 12 }} data-testid="migrate-checks">
-        <h3>3. Checks — nothing was written</h3>
+        <h2>3. Checks — nothing was written</h2>
         <ul className="notes">
           {plan.checks.map((c, i) => (
             <li key={i} className={c.ok ? "" : "field-error"} data-testid={`migrate-check-${c.name}`} data-ok={c.ok ? "true" : "false"}>

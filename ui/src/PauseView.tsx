@@ -59,7 +59,7 @@ export function WindowReport({ w }: { w: PauseWindow }) {
   const verdict = w.status === "ok" ? "✓ a safe restore point" : w.status === "unsafe" ? "✗ unsafe: not a restore point" : "✗ failed: not a restore point";
   return (
     <div className="step-card" data-testid="window-report" data-status={w.status}>
-      <h3>Pause window {w.id}</h3>
+      <h2>Pause window {w.id}</h2>
       <div className={w.status === "ok" ? "banner ok" : "banner error"} role="status">
         {verdict}{w.paused_ms !== null ? ` — every node paused ${w.paused_ms.toFixed(0)} ms` : ""}
       </div>

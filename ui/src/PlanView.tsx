@@ -230,7 +230,7 @@ export function PlanView({ initialDeployment = null }: { initialDeployment?: str
           <div className="step-cards" data-testid="plan-steps">
             {plan.steps.map((s, i) => (
               <div className="step-card" key={s.unit} data-testid={`plan-step-${i + 1}`}>
-                <h3>{i + 1}. {s.title}</h3>
+                <h2>{i + 1}. {s.title}</h2>
                 <ActionBlock what="Backup" a={s.backup} copy={copy} copied={copied} />
                 <ActionBlock what="Restore" a={s.restore} copy={copy} copied={copied} />
               </div>
@@ -279,10 +279,10 @@ function ActionBlock(props: { what: string; a: Action; copy: (t: string) => void
 function StorageFound({ s }: { s: StorageDiscovery }) {
   return (
     <div className="step-card" data-testid={`found-${s.storage}`}>
-      <h3>
+      <h2>
         {s.storage} · {s.product ?? s.kind} {s.server_version ?? ""}{" "}
         {!s.live ? <span className="pill">descriptive</span> : s.reachable ? <span className="pill key">reached</span> : <span className="pill bad">unreachable</span>}
-      </h3>
+      </h2>
       {s.tools.map((t) => (
         <div key={t.tool} className={`small ${t.ok ? "" : "field-error"}`}>{t.ok ? "✓" : "✗"} {t.message}</div>
       ))}
