@@ -1,7 +1,8 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { BackupOptions, CatalogEntry, Deployment, DumpFormat, Preflight } from "./bindings";
 import { backend, BackendError, newJobId } from "./backend";
 import { human } from "./format";
+import { moveFocus } from "./focus";
 import { isActive, JobLog, JobProgress, useJobs } from "./jobs";
 import { NodesTable } from "./PauseView";
 
@@ -93,6 +94,10 @@ export function BackupsView({ onRestore, initialDeployment = null }: { onRestore
   // A deployment on several databases (or one without transactions) pauses: the plan says so.
   const pausing = !!selectedDeployment && selectedDeployment.admin_endpoints.length > 0 && selectedDeployment.storages.length > 1;
   const error = job?.state === "failed" ? job.error : failure;
+  // "Back up now" gives way to Cancel, Cancel to the outcome: the focus follows.
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
+  useEffect(() => moveFocus(running ? cancelRef.current : outcomeRef.current), [running]);
 
   return (
     <div className="plan-page">
@@ -115,7 +120,7 @@ export function BackupsView({ onRestore, initialDeployment = null }: { onRestore
           )}
           <button onClick={dryRun} disabled={!selected || running} data-testid="backup-dry-run">Check</button>
           {running && job ? (
-            <button onClick={() => jobs.cancel(job.id)} disabled={job.state === "cancelling"} data-testid="cancel-backup">
+            <button ref={cancelRef} onClick={() => jobs.cancel(job.id)} disabled={job.state === "cancelling"} data-testid="cancel-backup">
               <span className="spinner" aria-hidden /> {job.state === "cancelling" ? "Cancelling…" : "Cancel"}
             </button>
           ) : (
@@ -137,13 +142,13 @@ export function BackupsView({ onRestore, initialDeployment = null }: { onRestore
         )}
         {running && job && <JobProgress job={job} testid="backup" />}
         {entry && (
-          <div className="banner ok" style={{ margin: "12px 18px 0" }} data-testid="backup-done">
+          <div ref={outcomeRef} tabIndex={-1} className="banner ok" style={{ margin: "12px 18px 0" }} data-testid="backup-done">
             Backup <strong>{entry.id}</strong> of “{entry.deployment}” complete: {human(entry.bytes)} in {(entry.duration_ms / 1000).toFixed(1)} s
             {entry.paused_ms !== null ? `; every ScalarDB node was paused ${entry.paused_ms.toFixed(0)} ms (until every snapshot was open)` : ""}.
           </div>
         )}
         {error && (
-          <div className="banner error" role="alert" style={{ margin: "12px 18px 0", whiteSpace: "pre-wrap" }} data-testid="backup-error">
+          <div ref={outcomeRef} tabIndex={-1} className="banner error" role="alert" style={{ margin: "12px 18px 0", whiteSpace: "pre-wrap" }} data-testid="backup-error">
             <strong>{error.code}</strong> {error.message}
           </div>
         )}

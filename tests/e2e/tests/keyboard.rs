@@ -35,11 +35,12 @@ async fn the_first_backup_and_restore_done_with_the_keyboard_alone() {
     drive(&c, move |c| async move {
         wait_for(&c, "[data-testid='first-steps']").await;
 
-        // 1. "Back up the demo now": the backup runs, Backups opens with its heading focused.
+        // 1. "Back up the demo now": Backups opens on the running backup, and
+        // its outcome takes the focus when it ends.
         tab_to(&c, "first-backup", false).await;
         press(&c, Key::Enter).await;
         wait_for(&c, "[data-testid='backup-done']").await;
-        assert_eq!(focused(&c).await, "h1:Backups", "Backups' heading takes the focus");
+        focus_becomes(&c, "the backup's outcome", |f| f == "backup-done").await;
 
         // 2. Back to the overview through the sidebar; the focus stays on its entry.
         tab_to(&c, "nav-overview", true).await;
