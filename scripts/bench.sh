@@ -18,4 +18,8 @@ if [ "${1:-}" = "--timeline" ]; then
   exit "${PIPESTATUS[0]}"
 fi
 cargo build --release -p quiesce-cli -p quiesce-bench
+# The start-up case's floor (a blank Tauri page), when the release app is built.
+if [ -x target/release/quiesce-app ]; then
+  cargo build --release -p quiesce-startup-floor --features quiesce-startup-floor/custom-protocol
+fi
 QUIESCE_BIN=target/release/quiesce exec target/release/quiesce-bench "$@"

@@ -28,6 +28,16 @@ pub struct AppState {
 /// When main() began: the cold-start clock of `first_paint`.
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// With QUIESCE_STARTUP_PROBE set (the benchmark's start-up case), prints
+/// `<milestone>-ms N`: the time since main() began, so the benchmark can say
+/// where a cold start goes.
+fn probe(milestone: &str) {
+    if std::env::var_os("QUIESCE_STARTUP_PROBE").is_some() {
+        let ms = STARTED.get().map(|t| t.elapsed().as_secs_f64() * 1000.0).unwrap_or(0.0);
+        println!("{milestone}-ms {ms:.0}");
+    }
+}
+
 fn main() {
     let _ = STARTED.set(std::time::Instant::now());
     quiesce_engine::paths::private_umask();
@@ -46,6 +56,7 @@ fn main() {
         Ok(None) => {}
         Err(e) => tracing::warn!("could not create the demo database: {}", e.message),
     }
+    probe("state-ready");
     tracing::info!(config = %home.config_dir.display(), data = %home.data_dir.display(), "Quiesce {} starting", quiesce_engine::VERSION);
     let deployments = Deployments::new(profiles.clone());
     // Recovery and the state audit run beside the window's start, never before it.
@@ -78,7 +89,12 @@ fn main() {
             use tauri::Manager;
             let _ = app.state::<AppState>().handle.set(app.handle().clone());
             shutdown::on_signals(app.handle().clone());
+            // Runs once the configured window and its webview exist.
+            probe("window-created");
             Ok(())
+        })
+        .on_page_load(|_, p| {
+            probe(if p.event() == tauri::webview::PageLoadEvent::Started { "page-started" } else { "page-loaded" })
         })
         .on_window_event(shutdown::on_window_event)
         .run(tauri::generate_context!())
