@@ -973,17 +973,8 @@ async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
     ));
     let (env, out, dir, m) = my_backed_up(s, &l).await;
     // The dump altered so the server rejects the statement that holds the
-    // row, and the manifest re-sealed, so the failure comes from the server.
-    let f = dir.join("mysql.sql.zst");
-    sh(&format!(
-        "zstd -dc -q '{0}' | sed 's/INSERT INTO `transfers` VALUES/INSERT INTO `transfers` VALUESS/' | zstd -q -f -o '{0}.new' && mv '{0}.new' '{0}'",
-        f.display()
-    ));
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
-    let (sha, bytes) = manifest::sha256_file(&f).unwrap();
-    v["units"][0]["files"][0]["sha256"] = sha.into();
-    v["units"][0]["files"][0]["bytes"] = bytes.into();
-    std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&v).unwrap()).unwrap();
+    // row, so the failure comes from the server.
+    alter_dump(&dir, "s/INSERT INTO `transfers` VALUES/INSERT INTO `transfers` VALUESS/");
     let t = MariaDbServer::start();
     let tgt = my_profile(&env, "tgt", &t);
     // (The row holds the word "error": a filter that keeps a tool's error
@@ -1018,6 +1009,57 @@ async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
             );
         }
         assert!(e.message.contains("Target:"), "{}", e.message);
+        let left = t.sql("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name NOT IN ('mysql','information_schema','performance_schema','sys','test')");
+        assert_eq!(left, "0", "the databases this restore created are dropped ({jobs:?})");
+    }
+}
+
+/// A default-format MySQL dump edited by a sed script, and its manifest
+/// re-sealed, so what fails is the server, not the checks.
+fn alter_dump(dir: &Path, sed_script: &str) {
+    let f = dir.join("mysql.sql.zst");
+    sh(&format!("zstd -dc -q '{0}' | sed '{sed_script}' | zstd -q -f -o '{0}.new' && mv '{0}.new' '{0}'", f.display()));
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let (sha, bytes) = manifest::sha256_file(&f).unwrap();
+    v["units"][0]["files"][0]["sha256"] = sha.into();
+    v["units"][0]["files"][0]["bytes"] = bytes.into();
+    std::fs::write(dir.join("manifest.json"), serde_json::to_vec(&v).unwrap()).unwrap();
+}
+
+/// A row twice in the dump: the single stream stops on the duplicate key;
+/// LOAD DATA LOCAL may only warn and skip it, and Quiesce stops as well,
+/// without the row in its message. Both leave the target without the
+/// deployment's databases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_duplicate_row_stops_the_load_data_restore_as_it_stops_the_single_stream() {
+    let s = MariaDbServer::shared();
+    let l = Layout::unique(&quiesce_testsupport::random_suffix());
+    s.sql(&l.sql(Engine::Mysql, 3, 7));
+    s.sql(&format!(
+        "INSERT INTO `{}`.transfers (transfer_id, amount, tx_id, tx_state) VALUES ('bob-private-dup-row', 5, 't', 3), ('zz-after', 1, 't', 3)",
+        l.audit
+    ));
+    let (env, out, dir, m) = my_backed_up(s, &l).await;
+    // The row's line (mariadb-dump writes a row per line, `(…),`) twice.
+    alter_dump(&dir, "/^(.bob-private-dup-row/p");
+    let t = MariaDbServer::start();
+    let tgt = my_profile(&env, "tgt", &t);
+    for jobs in [Some(1), None] {
+        let o = RestoreOptions { jobs, ..to(&tgt) };
+        let e = restore::run(&env.ds, &out, &m.id, &o, quiet(), &never()).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::DatabaseError, "{}", e.message);
+        assert!(!e.message.contains("bob-private"), "a row of the backup is in the message: {}", e.message);
+        // (InnoDB's bulk load into a new table may report the duplicate at
+        // COMMIT, as error 1180, rather than as 1062 on the row.)
+        if jobs.is_none() {
+            assert!(
+                e.message.contains("rows of table transfers") && e.message.contains("1062"),
+                "the table and the duplicate key's warning are named: {}",
+                e.message
+            );
+        } else {
+            assert!(e.message.contains("ERROR 1"), "the client's error is shown: {}", e.message);
+        }
         let left = t.sql("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name NOT IN ('mysql','information_schema','performance_schema','sys','test')");
         assert_eq!(left, "0", "the databases this restore created are dropped ({jobs:?})");
     }
