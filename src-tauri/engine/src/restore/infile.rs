@@ -11,6 +11,8 @@
 //! The stream uses LOAD DATA's defaults: tab between fields, newline after
 //! each row, backslash escapes, `\N` for NULL, no enclosing quotes.
 
+use super::myparallel::strip_prefix_ci;
+
 /// A converted statement.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Infile {
@@ -22,7 +24,7 @@ pub(super) struct Infile {
 }
 
 /// A character set name as `SET NAMES` gives it: letters, digits and `_`.
-pub(super) fn charset_name(s: &[u8]) -> Option<&str> {
+fn charset_name(s: &[u8]) -> Option<&str> {
     let ok = !s.is_empty() && s.len() <= 32 && s.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
     ok.then(|| std::str::from_utf8(s).unwrap())
 }
@@ -36,13 +38,9 @@ pub(super) fn set_names(stmt: &[u8]) -> Option<&str> {
         Some(r) => &r[r.iter().take_while(|b| b.is_ascii_digit()).count()..],
         None => s,
     };
-    let rest = strip_ci(s.trim_ascii_start(), b"SET NAMES ")?;
+    let rest = strip_prefix_ci(s.trim_ascii_start(), b"SET NAMES ")?;
     let end = rest.iter().position(|b| !(b.is_ascii_alphanumeric() || *b == b'_')).unwrap_or(rest.len());
     charset_name(&rest[..end])
-}
-
-fn strip_ci<'a>(s: &'a [u8], p: &[u8]) -> Option<&'a [u8]> {
-    (s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)).then(|| &s[p.len()..])
 }
 
 /// A backtick-quoted identifier at the start of `s` (doubled backticks
@@ -63,7 +61,7 @@ fn quoted_ident(s: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// Converts one INSERT statement (delimiter already removed).
 pub(super) fn convert(stmt: &[u8], charset: &str) -> Option<Infile> {
-    let s = strip_ci(stmt.trim_ascii(), b"INSERT INTO ")?;
+    let s = strip_prefix_ci(stmt.trim_ascii(), b"INSERT INTO ")?;
     // The table: `t` or `db`.`t`.
     let (mut table, mut rest) = quoted_ident(s)?;
     let table_len = table.len();
@@ -89,7 +87,7 @@ pub(super) fn convert(stmt: &[u8], charset: &str) -> Option<Infile> {
             }
         }
     }
-    let values = strip_ci(rest.trim_ascii_start(), b"VALUES")?;
+    let values = strip_prefix_ci(rest.trim_ascii_start(), b"VALUES")?;
     let (data, rows) = rows(values)?;
     let mut statement = b"LOAD DATA LOCAL INFILE 'quiesce-rows' INTO TABLE ".to_vec();
     statement.extend_from_slice(table);

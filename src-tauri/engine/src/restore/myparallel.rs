@@ -99,7 +99,7 @@ impl Splitter {
     }
 }
 
-fn strip_prefix_ci<'a>(s: &'a [u8], p: &[u8]) -> Option<&'a [u8]> {
+pub(super) fn strip_prefix_ci<'a>(s: &'a [u8], p: &[u8]) -> Option<&'a [u8]> {
     (s.len() >= p.len() && s[..p.len()].eq_ignore_ascii_case(p)).then(|| &s[p.len()..])
 }
 
@@ -221,9 +221,9 @@ fn unquoted(msg: &str) -> String {
 /// ER_LOAD_INFILE_CAPABILITY_DISABLED, MySQL 8's ER_CLIENT_LOCAL_FILES_DISABLED.
 const INFILE_REFUSED: [u16; 3] = [1148, 4166, 3948];
 
-/// Runs one converted INSERT as a LOAD DATA LOCAL stream. `Ok(false)`: the
-/// server does not allow it, nothing was loaded.
-async fn load_infile(c: &mut mysql_async::Conn, f: infile::Infile, p: &Profile, table: &str) -> Result<bool> {
+/// Runs one converted INSERT (`stmt`, named in errors only) as a LOAD DATA
+/// LOCAL stream. `Ok(false)`: the server does not allow it, nothing was loaded.
+async fn load_infile(c: &mut mysql_async::Conn, f: infile::Infile, p: &Profile, stmt: &[u8]) -> Result<bool> {
     let (rows, data) = (f.rows, bytes::Bytes::from(f.data));
     // This connection's handler answers only the request this statement makes:
     // a server can name any file in its request, and none is ever read.
@@ -233,7 +233,7 @@ async fn load_infile(c: &mut mysql_async::Conn, f: infile::Infile, p: &Profile, 
     });
     match c.query_drop(&f.statement[..]).await {
         Err(mysql_async::Error::Server(se)) if INFILE_REFUSED.contains(&se.code) => return Ok(false),
-        r => r.map_err(|e| query_error(e, p, &format!("rows of table {table}")))?,
+        r => r.map_err(|e| query_error(e, p, &format!("rows of table {}", insert_table(stmt))))?,
     }
     // With LOCAL the server turns what would be errors (a duplicate key, a
     // value that does not fit) into warnings and goes on: Quiesce does not.
@@ -244,8 +244,9 @@ async fn load_infile(c: &mut mysql_async::Conn, f: infile::Infile, p: &Profile, 
         return Err(Error::new(
             ErrorCode::DatabaseError,
             format!(
-                "{} loaded {loaded} of {rows} rows of table {table} with {warnings} warning(s){first}: Quiesce stops rather than keep rows the server skipped or changed.",
-                p.target()
+                "{} loaded {loaded} of {rows} rows of table {} with {warnings} warning(s){first}: Quiesce stops rather than keep rows the server skipped or changed.",
+                p.target(),
+                insert_table(stmt)
             ),
         ));
     }
@@ -277,18 +278,20 @@ async fn rows_worker(
                 Some(cs) if sh.infile_ok.load(Ordering::Relaxed) => infile::convert(&stmt, cs),
                 _ => None,
             };
-            let conv_tried = conv.is_some();
             let sent = match conv {
-                Some(f) => load_infile(&mut c, f, &p, &insert_table(&stmt)).await?,
+                Some(f) => {
+                    let sent = load_infile(&mut c, f, &p, &stmt).await?;
+                    if !sent {
+                        // Refused: every connection sends SQL from now on.
+                        sh.infile_ok.store(false, Ordering::Relaxed);
+                    }
+                    sent
+                }
                 None => false,
             };
             if sent {
                 sh.as_infile.fetch_add(1, Ordering::Relaxed);
             } else {
-                if conv_tried {
-                    // Refused: every connection sends SQL from now on.
-                    sh.infile_ok.store(false, Ordering::Relaxed);
-                }
                 let r = c.query_drop(&stmt[..]).await;
                 r.map_err(|e| query_error(e, &p, &format!("rows of table {}", insert_table(&stmt))))?;
                 sh.as_sql.fetch_add(1, Ordering::Relaxed);
