@@ -25,6 +25,18 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// A sink that keeps the job's log lines.
+fn logging() -> (quiesce_engine::job::Sink, Arc<std::sync::Mutex<Vec<String>>>) {
+    let logged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let l2 = logged.clone();
+    let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
+        if let quiesce_engine::job::JobEvent::Log { line } = e {
+            l2.lock().unwrap().push(line);
+        }
+    });
+    (sink, logged)
+}
+
 fn quiet() -> quiesce_engine::job::Sink {
     Arc::new(|_| {})
 }
@@ -981,13 +993,7 @@ async fn a_failed_mariadb_restore_shows_the_error_never_the_rows() {
     // lines must still not keep it.) The mariadb client alone, then the
     // parallel load: neither shows the row, both leave the target empty.
     for jobs in [Some(1), None] {
-        let logged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let l2 = logged.clone();
-        let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
-            if let quiesce_engine::job::JobEvent::Log { line } = e {
-                l2.lock().unwrap().push(line);
-            }
-        });
+        let (sink, logged) = logging();
         let o = RestoreOptions { jobs, ..to(&tgt) };
         let e = restore::run(&env.ds, &out, &m.id, &o, sink, &never()).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::DatabaseError, "{}", e.message);
@@ -1127,13 +1133,7 @@ async fn a_mariadb_dump_loaded_in_parallel_gives_what_the_single_stream_gives() 
         let pf = restore::dry_run(&env.ds, &out, &m.id, &o, &never()).await.unwrap();
         let cmd = pf.units[0].commands.join("");
         assert_eq!(cmd.contains("INSERTs over"), jobs != Some(1), "{cmd}");
-        let logged = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-        let l2 = logged.clone();
-        let sink: quiesce_engine::job::Sink = Arc::new(move |e| {
-            if let quiesce_engine::job::JobEvent::Log { line } = e {
-                l2.lock().unwrap().push(line);
-            }
-        });
+        let (sink, logged) = logging();
         let r = restore::run(&env.ds, &out, &m.id, &o, sink, &never()).await.unwrap();
         let how = logged.lock().unwrap().iter().find(|l| l.contains("row connection(s)")).cloned();
         match jobs {

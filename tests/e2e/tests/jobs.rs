@@ -35,6 +35,7 @@ fn slow_deployment(sandbox: &Sandbox, name: &str) -> (String, quiesce_engine::pr
     (db, p)
 }
 
+/// Processes whose command line mentions `needle`.
 fn processes_mentioning(needle: &str) -> Vec<String> {
     std::fs::read_dir("/proc")
         .unwrap()
