@@ -87,6 +87,10 @@ function Shell() {
   // away): the new view's heading then takes the focus.
   const [arrived, setArrived] = useState(0);
   const mainRef = useRef<HTMLElement>(null);
+  const arrive = (v: View) => {
+    setView(v);
+    setArrived((n) => n + 1);
+  };
   useEffect(() => {
     if (arrived > 0) moveFocus(mainRef.current?.querySelector<HTMLElement>("h1"));
   }, [arrived, view]);
@@ -173,10 +177,7 @@ function Shell() {
           </div>
         )}
         {VIEWS[view]({
-          go: (v) => {
-            setView(v);
-            setArrived((n) => n + 1);
-          },
+          go: arrive,
           restoreFrom,
           setRestoreFrom: (id) => {
             setRestoreFrom(id);
@@ -190,10 +191,7 @@ function Shell() {
               setRestoreFrom(t.target);
               setRestoreInto(t.into ?? null);
             }
-            if (NAV.some((n) => n.id === t.view)) {
-              setView(t.view as View);
-              setArrived((n) => n + 1);
-            }
+            if (NAV.some((n) => n.id === t.view)) arrive(t.view as View);
           },
         })}
         <QuitGuard />
