@@ -465,3 +465,232 @@ async fn with_parallel_dumpers_the_pause_ends_once_their_snapshots_are_open_not_
         m.duration_ms
     );
 }
+
+/// How to reach one storage of a two-storage pair (opened on the runtime that uses it).
+#[derive(Clone)]
+enum Dial {
+    Pg { port: u16, password: String, db: String },
+    My { port: u16, password: String },
+}
+
+impl Dial {
+    fn pg(s: &PgServer, db: &str) -> Dial {
+        Dial::Pg { port: s.port, password: s.password.clone(), db: db.into() }
+    }
+
+    fn my(s: &MariaDbServer) -> Dial {
+        Dial::My { port: s.port, password: s.password.clone() }
+    }
+
+    async fn open(&self) -> Side {
+        match self {
+            Dial::Pg { port, password, db } => {
+                let (c, conn) = tokio_postgres::connect(
+                    &format!("host=127.0.0.1 port={port} user={SUPERUSER} password={password} dbname={db}"),
+                    tokio_postgres::NoTls,
+                )
+                .await
+                .unwrap();
+                tokio::spawn(conn);
+                Side::Pg(c)
+            }
+            Dial::My { port, password } => {
+                let url = format!("mysql://{}:{password}@127.0.0.1:{port}", mariadb::USER);
+                Side::My(mysql_async::Conn::from_url(url).await.unwrap())
+            }
+        }
+    }
+}
+
+/// A connection to one storage of a pair.
+enum Side {
+    Pg(tokio_postgres::Client),
+    My(mysql_async::Conn),
+}
+
+impl Side {
+    async fn exec(&mut self, sql: &str) {
+        use mysql_async::prelude::Queryable;
+        match self {
+            Side::Pg(c) => c.batch_execute(sql).await.unwrap(),
+            Side::My(c) => c.query_drop(sql).await.unwrap(),
+        }
+    }
+
+    /// (balance, before_balance, tx_state, tx_id) of every account.
+    async fn accounts(&mut self, bank: &str) -> Vec<(i64, Option<i64>, i32, String)> {
+        use mysql_async::prelude::Queryable;
+        let q = format!("SELECT balance, before_balance, tx_state, tx_id FROM {bank}.accounts");
+        match self {
+            Side::Pg(c) => {
+                c.query(&q, &[]).await.unwrap().iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect()
+            }
+            Side::My(c) => c.query(q).await.unwrap(),
+        }
+    }
+
+    async fn committed(&mut self, coord: &str) -> std::collections::HashSet<String> {
+        use mysql_async::prelude::Queryable;
+        let q = format!("SELECT tx_id FROM {coord}.state WHERE tx_state = 3");
+        match self {
+            Side::Pg(c) => c.query(&q, &[]).await.unwrap().iter().map(|r| r.get(0)).collect(),
+            Side::My(c) => c.query::<String, _>(q).await.unwrap().into_iter().collect(),
+        }
+    }
+}
+
+/// Money in both banks after lazy recovery (facts §2, computed here): a
+/// PREPARED record whose transaction the coordinator (in `b`) does not call
+/// COMMITTED counts its before-image.
+async fn pair_total(a: &mut Side, b: &mut Side, la: &Layout, lb: &Layout) -> i64 {
+    let committed = b.committed(&lb.coordinator).await;
+    let mut rows = a.accounts(&la.bank).await;
+    rows.extend(b.accounts(&lb.bank).await);
+    rows.iter()
+        .map(|(bal, before, st, tx)| if *st == 1 && !committed.contains(tx) { before.unwrap_or(0) } else { *bal })
+        .sum()
+}
+
+/// Transfers of 5 from `a`'s bank to `b`'s through the node's gate, each as
+/// Consensus Commit writes it: both records PREPARED, the coordinator row
+/// (in `b`), both records COMMITTED — each step its own transaction.
+fn pair_workload(node: Arc<quiesce_testsupport::admin::Node>, a: Dial, b: Dial, la: Layout, lb: Layout) -> Workload {
+    let (stop, done, refused) =
+        (Arc::new(AtomicBool::new(false)), Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let (st, dn, rf) = (stop.clone(), done.clone(), refused.clone());
+    let handle = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let (mut a, mut b) = (a.open().await, b.open().await);
+            let mut i: i64 = 0;
+            while !st.load(Ordering::Relaxed) {
+                let Some(_in_flight) = node.enter() else {
+                    rf.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    continue;
+                };
+                let (tx, x, y, at) = (format!("p{i}"), i % ACCOUNTS, (i * 7 + 3) % ACCOUNTS, now_ms());
+                let set = |sign: &str| format!("SET before_balance = balance, before_tx_id = tx_id, before_tx_state = tx_state, before_tx_version = tx_version, balance = balance {sign} 5, tx_id = '{tx}', tx_state = 1, tx_version = tx_version + 1, tx_prepared_at = {at}");
+                a.exec(&format!("UPDATE {}.accounts {} WHERE account_id = {x}", la.bank, set("-"))).await;
+                b.exec(&format!("UPDATE {}.accounts {} WHERE account_id = {y}", lb.bank, set("+"))).await;
+                b.exec(&format!("INSERT INTO {}.state (tx_id, tx_state, tx_created_at) VALUES ('{tx}', 3, {at})", lb.coordinator)).await;
+                let commit = |bank: &str, id: i64| format!("UPDATE {bank}.accounts SET tx_state = 3, tx_committed_at = {at} WHERE account_id = {id} AND tx_id = '{tx}'");
+                a.exec(&commit(&la.bank, x)).await;
+                b.exec(&commit(&lb.bank, y)).await;
+                dn.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        });
+    });
+    Workload { stop, done, refused, handle: Some(handle) }
+}
+
+/// A deployment of two storages `a` and `b` (profiles given) on the pair's layouts, paused through `node`.
+fn pair_deployment(env: &Env, name: &str, pa: &str, pb: &str, la: &Layout, lb: &Layout, node: &AdminServer) -> String {
+    use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, NamespaceMapping};
+    let map = |ns: &str, s: &str| NamespaceMapping { namespace: ns.into(), storage: s.into() };
+    env.ds
+        .create(
+            &DeploymentInput {
+                name: name.into(),
+                storages: vec![
+                    DeploymentStorage { name: "a".into(), profile_id: pa.into() },
+                    DeploymentStorage { name: "b".into(), profile_id: pb.into() },
+                ],
+                namespace_mapping: vec![
+                    map(&la.bank, "a"),
+                    map(&la.audit, "a"),
+                    map(&lb.bank, "b"),
+                    map(&lb.audit, "b"),
+                    map(&lb.coordinator, "b"),
+                ],
+                default_storage: Some("a".into()),
+                coordinator_namespace: Some(lb.coordinator.clone()),
+                system_namespace: Some(la.system.clone()),
+                admin_endpoints: vec![node.endpoint()],
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap()
+        .id
+}
+
+/// Backs a pair up inside one pause under the workload, restores it into
+/// `targets` and checks the restore: verified, no torn transaction, money conserved.
+async fn pair_backed_up_and_restored(
+    env: &Env,
+    d: &str,
+    node: &AdminServer,
+    sides: (Dial, Dial),
+    layouts: (&Layout, &Layout),
+    targets: [(&str, String); 2],
+    restored: (Dial, Dial),
+) {
+    let (la, lb) = layouts;
+    let (wa, wb) = sides.clone();
+    let (mut a, mut b) = (sides.0.open().await, sides.1.open().await);
+    let initial = 2 * ACCOUNTS * BALANCE;
+    assert_eq!(pair_total(&mut a, &mut b, la, lb).await, initial);
+    let w = pair_workload(node.node.clone(), wa, wb, la.clone(), lb.clone());
+    w.wait_for(10).await;
+    let out = env.dir.path().join("backups");
+    let (_, m) = backup::run(&env.ds, d, &opts(&out), quiet(), &CancellationToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("the backup of two storages of one family failed: {e}"));
+    w.wait_for(5).await;
+    assert!(w.refused.load(Ordering::Relaxed) > 0, "the gate was closed while paused");
+    w.finish();
+    assert_eq!(node.node.count("pause"), 1, "one pause");
+    assert!(!node.node.is_paused(), "no node ends paused");
+    assert_eq!(m.units.len(), 2);
+    assert!(m.pause.is_some(), "taken inside a pause");
+    let t = |(u, p): &(&str, String)| UnitTarget { unit: u.to_string(), profile: p.clone() };
+    let o = RestoreOptions { targets: targets.iter().map(t).collect(), ..Default::default() };
+    let r = restore::run(&env.ds, &out, &m.id, &o, quiet(), &CancellationToken::new()).await.unwrap();
+    let v = r.verify.unwrap();
+    assert!(v.passed, "{v:#?}");
+    assert_eq!(v.audit.unwrap().torn, 0);
+    let (mut ra, mut rb) = (restored.0.open().await, restored.1.open().await);
+    assert_eq!(pair_total(&mut ra, &mut rb, la, lb).await, initial, "money is conserved in the restored pair");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_postgresql_storages_are_backed_up_inside_one_pause_and_restored_consistent() {
+    // Two databases on one server, one storage each: both units write a
+    // password file for pg_dump in the same job.
+    std::env::set_var(quiesce_engine::pause::watchdog::ENV, quiesce_testsupport::workspace_binary("quiesce-watchdog"));
+    let pg = PgServer::shared();
+    let (la, lb) = Layout::pair(&quiesce_testsupport::random_suffix());
+    let (da, db) = (pg.create_database(), pg.create_database());
+    pg.psql(&da, &la.sql(Engine::Postgres, ACCOUNTS, BALANCE));
+    pg.psql(&db, &lb.sql(Engine::Postgres, ACCOUNTS, BALANCE));
+    let env = Env::new();
+    let (pa, pb) = (env.pg("p1", pg, &da, SUPERUSER, &pg.password), env.pg("p2", pg, &db, SUPERUSER, &pg.password));
+    let node = AdminServer::start(None);
+    let d = pair_deployment(&env, "d2", &pa, &pb, &la, &lb, &node);
+    let (ta, tb) = (pg.create_database(), pg.create_database());
+    let targets =
+        [("a", env.pg("t1", pg, &ta, SUPERUSER, &pg.password)), ("b", env.pg("t2", pg, &tb, SUPERUSER, &pg.password))];
+    let (sides, restored) = ((Dial::pg(pg, &da), Dial::pg(pg, &db)), (Dial::pg(pg, &ta), Dial::pg(pg, &tb)));
+    pair_backed_up_and_restored(&env, &d, &node, sides, (&la, &lb), targets, restored).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_mariadb_storages_are_backed_up_inside_one_pause_and_restored_consistent() {
+    // Two servers (two storages on one would share the metadata database):
+    // both units write an option file for the dump tool in the same job.
+    std::env::set_var(quiesce_engine::pause::watchdog::ENV, quiesce_testsupport::workspace_binary("quiesce-watchdog"));
+    let (sa, sb) = (MariaDbServer::shared(), MariaDbServer::start());
+    let (la, lb) = Layout::pair(&quiesce_testsupport::random_suffix());
+    sa.sql(&la.sql(Engine::Mysql, ACCOUNTS, BALANCE));
+    sb.sql(&lb.sql(Engine::Mysql, ACCOUNTS, BALANCE));
+    let env = Env::new();
+    let (pa, pb) = (env.my("m1", sa), env.my("m2", &sb));
+    let node = AdminServer::start(None);
+    let d = pair_deployment(&env, "m2", &pa, &pb, &la, &lb, &node);
+    let (ta, tb) = (MariaDbServer::start(), MariaDbServer::start());
+    let targets = [("a", env.my("t1", &ta)), ("b", env.my("t2", &tb))];
+    let (sides, restored) = ((Dial::my(sa), Dial::my(&sb)), (Dial::my(&ta), Dial::my(&tb)));
+    pair_backed_up_and_restored(&env, &d, &node, sides, (&la, &lb), targets, restored).await;
+}

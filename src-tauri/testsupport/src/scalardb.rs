@@ -147,6 +147,21 @@ impl Layout {
         s
     }
 
+    /// Two storages of one deployment: `a` holds a bank and ScalarDB's
+    /// metadata, `b` another bank, the coordinator and its own metadata (each
+    /// JDBC storage keeps its own metadata table). Names unique per `suffix`.
+    pub fn pair(suffix: &str) -> (Layout, Layout) {
+        let u = Layout::unique(suffix);
+        let a = Layout {
+            bank: format!("{}_a", u.bank),
+            audit: format!("{}_a", u.audit),
+            with_coordinator: false,
+            ..u.clone()
+        };
+        let b = Layout { bank: format!("{}_b", u.bank), audit: format!("{}_b", u.audit), ..u };
+        (a, b)
+    }
+
     /// Marks accounts as PREPARED (a transaction in flight, before image kept).
     pub fn prepare_sql(&self, e: Engine, ids: &[i64], state: i32, tx: &str) -> String {
         let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",");

@@ -4,9 +4,12 @@
 
 mod common;
 use common::*;
-use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage};
+use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, NamespaceMapping};
 use quiesce_engine::profile::{DbKind, ProfileInput};
 use quiesce_testsupport::admin::AdminServer;
+use quiesce_testsupport::mariadb::MariaDbServer;
+use quiesce_testsupport::postgres::PgServer;
+use quiesce_testsupport::scalardb::{Engine, Layout};
 use std::time::{Duration, Instant};
 
 /// A deployment on two SQLite files (two databases: its plan pauses) whose node is `node`.
@@ -41,12 +44,9 @@ fn deployment(sandbox: &Sandbox, node: &AdminServer) {
             name: "payments".into(),
             storages,
             namespace_mapping: vec![
-                quiesce_engine::deployment::NamespaceMapping { namespace: "ledger".into(), storage: "ledger".into() },
-                quiesce_engine::deployment::NamespaceMapping {
-                    namespace: "coordinator".into(),
-                    storage: "ledger".into(),
-                },
-                quiesce_engine::deployment::NamespaceMapping { namespace: "audit".into(), storage: "audit".into() },
+                NamespaceMapping { namespace: "ledger".into(), storage: "ledger".into() },
+                NamespaceMapping { namespace: "coordinator".into(), storage: "ledger".into() },
+                NamespaceMapping { namespace: "audit".into(), storage: "audit".into() },
             ],
             default_storage: Some("ledger".into()),
             admin_endpoints: vec![node.endpoint()],
@@ -125,6 +125,93 @@ async fn a_pause_plan_backup_shows_its_nodes_and_the_measured_pause() {
     drop(driver);
     assert_eq!(node.node.count("pause"), 1);
     assert!(!node.node.is_paused());
+}
+
+/// A deployment of two storages of one family (`pa`, `pb`: profile ids) on
+/// the pair's layouts, paused through `node`.
+fn pair(sandbox: &Sandbox, name: &str, pa: &str, pb: &str, la: &Layout, lb: &Layout, node: &AdminServer) {
+    let map = |ns: &str, s: &str| NamespaceMapping { namespace: ns.into(), storage: s.into() };
+    sandbox
+        .deployments()
+        .create(
+            &DeploymentInput {
+                name: name.into(),
+                storages: vec![
+                    DeploymentStorage { name: "a".into(), profile_id: pa.into() },
+                    DeploymentStorage { name: "b".into(), profile_id: pb.into() },
+                ],
+                namespace_mapping: vec![
+                    map(&la.bank, "a"),
+                    map(&la.audit, "a"),
+                    map(&lb.bank, "b"),
+                    map(&lb.audit, "b"),
+                    map(&lb.coordinator, "b"),
+                ],
+                default_storage: Some("a".into()),
+                coordinator_namespace: Some(lb.coordinator.clone()),
+                system_namespace: Some(la.system.clone()),
+                admin_endpoints: vec![node.endpoint()],
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_postgresql_and_two_mariadb_storages_are_backed_up_inside_a_pause_from_the_app() {
+    // Each unit of one family writes its own password file in the same job.
+    let (pg, my_a, my_b) = (PgServer::shared(), MariaDbServer::shared(), MariaDbServer::start());
+    let sandbox = Sandbox::new();
+    let ds = sandbox.deployments();
+    let (pl_a, pl_b) = Layout::pair(&quiesce_testsupport::random_suffix());
+    let (da, db) = (pg.create_database(), pg.create_database());
+    pg.psql(&da, &pl_a.sql(Engine::Postgres, 5, 100));
+    pg.psql(&db, &pl_b.sql(Engine::Postgres, 5, 100));
+    let (ml_a, ml_b) = Layout::pair(&quiesce_testsupport::random_suffix());
+    my_a.sql(&ml_a.sql(Engine::Mysql, 5, 100));
+    my_b.sql(&ml_b.sql(Engine::Mysql, 5, 100));
+    let (pn, mn) = (AdminServer::start(None), AdminServer::start(None));
+    let (p1, p2) = (pg_profile(&ds, "p1", pg, &da), pg_profile(&ds, "p2", pg, &db));
+    pair(&sandbox, "pg-pair", &p1.id, &p2.id, &pl_a, &pl_b, &pn);
+    let (m1, m2) = (my_profile(&ds, "m1", my_a), my_profile(&ds, "m2", &my_b));
+    pair(&sandbox, "maria-pair", &m1.id, &m2.id, &ml_a, &ml_b, &mn);
+    let driver = start_driver(&sandbox.home, &sandbox.qhome);
+    let client = connect(&driver).await;
+    drive(&client, move |c| async move {
+        wait_for(&c, "[data-testid='nav-backups']").await.click().await.unwrap();
+        let mut before = String::new();
+        for d in ["pg-pair", "maria-pair"] {
+            select_when_ready(&c, "[data-testid='backup-deployment']", d).await;
+            let plan = wait_for(&c, "[data-testid='backup-pause-plan']").await;
+            assert!(plan.text().await.unwrap().contains("inside a pause"));
+            click_when_ready(&c, "[data-testid='start-backup']").await;
+            let t = Instant::now();
+            let done = loop {
+                // (The banner of the previous deployment's backup stays until this one starts.)
+                if let Ok(e) = c.find(fantoccini::Locator::Css("[data-testid='backup-done']")).await {
+                    match e.text().await {
+                        Ok(t) if t != before => break t,
+                        _ => {}
+                    }
+                }
+                if let Ok(e) = c.find(fantoccini::Locator::Css("[data-testid='backup-error']")).await {
+                    panic!("the backup of {d} failed: {}", e.text().await.unwrap());
+                }
+                assert!(t.elapsed() < Duration::from_secs(60), "the backup of {d} did not end");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            };
+            assert!(done.contains("was paused"), "{d}: {done}");
+            before = done;
+            screenshot(&c, &format!("53-backup-{d}-inside-a-pause")).await;
+        }
+    })
+    .await;
+    drop(driver);
+    for n in [&pn, &mn] {
+        assert_eq!(n.node.count("pause"), 1);
+        assert!(!n.node.is_paused());
+    }
 }
 
 /// The app's process for this sandbox (its environment names the state dir).

@@ -17,13 +17,14 @@ use std::sync::Arc;
 pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     let tables = super::mysql::count_all(job).await?;
     let Dump { opts, dir, live, sink, cancel, .. } = *job;
-    // mydumper opens its snapshots inside its own run, after the start line.
-    job.ready_then_go().await?;
     let p = &job.unit.profile;
     // mydumper reads its own group; the client group keeps other tools happy.
     let cnf = job.journal.cred_file("my.cnf", &creds::my_cnf(job.pw(), &["client", "mydumper"]))?;
     let out = dir.join(DumpFormat::Directory.mysql_output());
     crate::paths::create_private_dir(&out)?;
+    // mydumper opens its snapshots inside its own run, after the start line;
+    // its password file and folder exist before it (nothing left to fail here).
+    job.ready_then_go().await?;
     let found = crate::discovery::tools::find_all(p, "mydumper");
     let tool = found.first().map(|t| t.path.display().to_string()).unwrap_or("mydumper".into());
     let ns = job.unit.namespaces();

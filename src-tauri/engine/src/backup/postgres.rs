@@ -23,6 +23,8 @@ use std::sync::Arc;
 pub(super) struct Snapshot {
     conn: crate::connect::postgres::PgConn,
     id: String,
+    /// pg_dump's password file, written before the start line.
+    pass: creds::CredFile,
 }
 
 pub(super) async fn open_snapshot(job: &Dump<'_>) -> Result<Snapshot> {
@@ -31,6 +33,10 @@ pub(super) async fn open_snapshot(job: &Dump<'_>) -> Result<Snapshot> {
     let me = |e: tokio_postgres::Error| {
         crate::connect::postgres::map_error(e, p, password.is_some(), discovery::STATEMENT_TIMEOUT)
     };
+    // Everything that can fail on this machine happens before the unit says
+    // it is ready: inside a pause only the snapshot is left to open.
+    let db = p.database.clone().unwrap_or_default();
+    let pass = job.journal.cred_file("pgpass", &creds::pgpass(p, &[db.as_str()], job.pw()))?;
     job.ready_then_go().await?;
     conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(me)?;
     let id: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);
@@ -38,7 +44,7 @@ pub(super) async fn open_snapshot(job: &Dump<'_>) -> Result<Snapshot> {
         phase: "snapshot".into(),
         message: format!("Exported snapshot {id}; pg_dump runs in it, and the manifest's row counts come from it"),
     });
-    Ok(Snapshot { conn, id })
+    Ok(Snapshot { conn, id, pass })
 }
 
 pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
@@ -53,15 +59,13 @@ async fn dump_in(job: &Dump<'_>, snap: Snapshot) -> Result<Done> {
     let Dump { opts, password, dir, live, sink, cancel, .. } = *job;
     let p = &job.unit.profile;
     let format = format_of(opts, p.kind);
-    let Snapshot { conn, id: snapshot } = snap;
+    let Snapshot { conn, id: snapshot, pass } = snap;
     let me = |e: tokio_postgres::Error| {
         crate::connect::postgres::map_error(e, p, password.is_some(), discovery::STATEMENT_TIMEOUT)
     };
     // The counts run beside pg_dump (same snapshot, so same instant): they cost
     // a second scan of each table, not extra wall time on top of the dump.
     let count_all = count_tables(&conn.client, &job.unit.found, cancel, &me);
-    let db = p.database.clone().unwrap_or_default();
-    let pass = job.journal.cred_file("pgpass", &creds::pgpass(p, &[db.as_str()], job.pw()))?;
     let out_name = format.pg_output();
     let out = dir.join(out_name);
     let tool = job.unit.found.tools.iter().find(|t| t.tool == "pg_dump").and_then(|t| t.path.clone());

@@ -129,6 +129,9 @@ pub struct Journal {
     lock: Option<std::fs::File>,
     entry: Mutex<Entry>,
     cred_dir: PathBuf,
+    /// Numbers every credential file of the job: two units of one family
+    /// (two PostgreSQL storages) never ask for the same name.
+    cred_seq: std::sync::atomic::AtomicU32,
 }
 
 impl Journal {
@@ -166,6 +169,7 @@ impl Journal {
                 owned: Vec::new(),
             }),
             cred_dir: cred_dir.clone(),
+            cred_seq: Default::default(),
         };
         j.own(Owned::CredDir { path: cred_dir.clone() })?;
         create_private_dir(&cred_dir)?;
@@ -211,9 +215,11 @@ impl Journal {
         crate::store::write_json(&self.file, &*e)
     }
 
-    /// A 0600 credential file in the job's private directory.
+    /// A new 0600 credential file in the job's private directory, its name
+    /// numbered (`03-pgpass`) so that no two calls of a job collide.
     pub fn cred_file(&self, name: &str, contents: &str) -> Result<CredFile> {
-        creds::write(&self.cred_dir, name, contents)
+        let n = self.cred_seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        creds::write(&self.cred_dir, &format!("{n:02}-{name}"), contents)
     }
 
     pub fn cred_dir(&self) -> &Path {

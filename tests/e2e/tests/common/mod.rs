@@ -229,6 +229,27 @@ pub fn pg_profile(
         .unwrap()
 }
 
+/// A saved profile for a throwaway MariaDB server (its test user, password in
+/// the session keyring), made with the engine before the app starts.
+pub fn my_profile(
+    ds: &quiesce_engine::deployment::Deployments,
+    name: &str,
+    my: &quiesce_testsupport::mariadb::MariaDbServer,
+) -> quiesce_engine::profile::Profile {
+    use quiesce_engine::profile::{DbKind, PasswordChange, ProfileInput};
+    ds.profiles()
+        .create(&ProfileInput {
+            name: name.into(),
+            kind: Some(DbKind::Mysql),
+            host: Some("127.0.0.1".into()),
+            port: Some(my.port),
+            user: Some(quiesce_testsupport::mariadb::USER.into()),
+            password: PasswordChange::Set(quiesce_engine::Sensitive::new(my.password.clone())),
+            ..Default::default()
+        })
+        .unwrap()
+}
+
 /// What has the focus: its data-testid, else `tag:text`; `body` for none.
 pub async fn focused(c: &Client) -> String {
     let js = "const e = document.activeElement;
