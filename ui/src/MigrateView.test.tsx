@@ -27,6 +27,7 @@ function plan(over: Partial<MigrationPlan> = {}): MigrationPlan {
         { name: "tx_id", scalar_type: "TEXT", target_type: "TEXT", role: "" },
       ],
       ddl: ['CREATE TABLE "bank"."accounts"("id" INT,"balance" BIGINT,"tx_id" TEXT, PRIMARY KEY ("id"))'],
+      in_metadata: true,
     }],
     checks: [
       { name: "names", ok: true, message: "every name fits the target", code: null },

@@ -303,6 +303,7 @@ function TableLayout({ t }: { t: TablePlan }) {
     <details className="table-layout" data-testid={`migrate-table-${t.namespace}.${t.table}`}>
       <summary>
         {t.namespace}.{t.table} · {t.rows.toLocaleString()} rows · {t.source_storage} → {t.target_storage}
+        {!t.in_metadata && " · not in the metadata: copied as it is"}
       </summary>
       <table className="facts">
         <thead><tr><th>Column</th><th>ScalarDB type</th><th>Target type</th><th>Role</th></tr></thead>

@@ -987,7 +987,13 @@ export type TablePlan = { namespace: string, table: string, source_storage: stri
 /**
  * The DDL run on the target (table, then its indexes).
  */
-ddl: Array<string>, };
+ddl: Array<string>, 
+/**
+ * Listed in `<sys>.metadata`; false for a table copied as it is (a
+ * ScalarDB Cluster table of the system namespace, say), whose rows are
+ * proven like the others but which gets no metadata rows.
+ */
+in_metadata: boolean, };
 
 export type TargetPlan = { 
 /**

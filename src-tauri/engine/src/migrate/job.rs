@@ -76,6 +76,15 @@ pub struct TablePlan {
     pub columns: Vec<ColumnPlan>,
     /// The DDL run on the target (table, then its indexes).
     pub ddl: Vec<String>,
+    /// Listed in `<sys>.metadata`; false for a table copied as it is (a
+    /// ScalarDB Cluster table of the system namespace, say), whose rows are
+    /// proven like the others but which gets no metadata rows.
+    #[serde(default = "yes")]
+    pub in_metadata: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -163,6 +172,8 @@ struct Source {
     storages: Vec<String>,
     conn: LiveConn,
     tables: Vec<MetaTable>,
+    /// Tables of its namespaces the metadata does not list (copied as they are).
+    unlisted: Vec<MetaTable>,
 }
 
 /// A target database.
@@ -185,6 +196,8 @@ struct Move {
     source: usize,
     target: usize,
     rows: u64,
+    /// Listed in the source's metadata (else copied as it is, no metadata rows).
+    listed: bool,
 }
 
 fn engine_label(e: Engine) -> &'static str {
@@ -615,7 +628,7 @@ async fn connect_sources(ds: &Deployments, storages: &Storages, from: Option<&Fr
             LiveConn::open(p, pw.as_ref(), false).await?
         };
         register_fold(&conn)?;
-        sources.push(Source { storages: vec![s.name.clone()], conn, tables: vec![] });
+        sources.push(Source { storages: vec![s.name.clone()], conn, tables: vec![], unlisted: vec![] });
         ids.push(&p.id);
     }
     Ok(sources)
@@ -879,7 +892,14 @@ async fn collision_checks(s: &mut Source, mt: &MetaTable, t: &Target) -> Result<
 }
 
 /// A table as the target gets it: each column's type and role, the DDL.
-fn table_plan(mt: &MetaTable, e: Engine, version: Version, source: &str, target: &str, rows: u64) -> TablePlan {
+fn table_plan(
+    mt: &MetaTable,
+    e: Engine,
+    version: Version,
+    (source, target): (&str, &str),
+    rows: u64,
+    listed: bool,
+) -> TablePlan {
     let columns = mt
         .columns
         .iter()
@@ -910,6 +930,7 @@ fn table_plan(mt: &MetaTable, e: Engine, version: Version, source: &str, target:
         rows,
         columns,
         ddl: layout::create_table(e, mt, version),
+        in_metadata: listed,
     }
 }
 
@@ -1107,6 +1128,50 @@ fn empty_plan(d: &Deployment) -> MigrationPlan {
     }
 }
 
+/// The namespaces a source database holds: those of its listed tables, those
+/// mapped to its storages (the coordinator's too), and the system namespace.
+fn source_namespaces(d: &Deployment, storages: &[String], listed: &[MetaTable]) -> Vec<String> {
+    let mine = |ns: &str| d.storage_of(ns).is_some_and(|s| storages.iter().any(|x| x == s));
+    let mut nss: Vec<String> = listed.iter().map(|t| t.namespace.clone()).collect();
+    nss.extend(d.namespace_mapping.iter().filter(|m| mine(&m.namespace)).map(|m| m.namespace.clone()));
+    if mine(&d.coordinator_namespace) {
+        nss.push(d.coordinator_namespace.clone());
+    }
+    nss.push(d.system_namespace.clone());
+    nss.sort();
+    nss.dedup();
+    nss
+}
+
+/// Each source's tables: those its metadata lists, and those of its
+/// namespaces it does not (copied as they are, or refused by a failed check).
+async fn read_tables(sources: &mut [Source], d: &Deployment) -> Result<Vec<Check>> {
+    let mut refused = Vec::new();
+    for s in sources.iter_mut() {
+        s.tables = read_metadata(&mut s.conn, &d.system_namespace).await?;
+        let nss = source_namespaces(d, &s.storages, &s.tables);
+        let found = super::unlisted::find(&mut s.conn, &nss, &s.tables, &d.system_namespace).await?;
+        s.unlisted = found.tables;
+        refused.extend(found.refused);
+    }
+    Ok(refused)
+}
+
+/// Says which tables are copied without being listed in the metadata.
+fn copied_as_they_are(moves: &[Move], sys: &str) -> Option<Check> {
+    let copied: Vec<String> = moves.iter().filter(|m| !m.listed).map(|m| full(&m.table)).collect();
+    (!copied.is_empty()).then(|| {
+        Check::pass(
+            "unlisted",
+            format!(
+                "{} not listed in {sys}.metadata: copied as it is and proven like the others ({})",
+                if copied.len() == 1 { "1 table is".to_string() } else { format!("{} tables are", copied.len()) },
+                copied.join(", ")
+            ),
+        )
+    })
+}
+
 /// The body of `prepare`: connects, snapshots, reads the metadata, checks, plans.
 #[allow(clippy::too_many_arguments)]
 async fn check_all(
@@ -1127,15 +1192,14 @@ async fn check_all(
     let pause = really && !opts.no_pause && p.from.is_none();
     p.paused_ms = open_snapshots(&home, &d, &mut p.sources, pause, sink, cancel).await?;
     let (sources, targets) = (&mut p.sources, &mut p.targets);
-    for s in sources.iter_mut() {
-        s.tables = read_metadata(&mut s.conn, &d.system_namespace).await?;
-    }
+    let mut checks = read_tables(sources, &d).await?;
     let leftovers = drop_leftovers(&home, targets, really, sink).await?;
 
-    let (mut checks, mut moves, mut tables, mut mapping) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::<NamespaceMapping>::new());
+    let (mut moves, mut tables, mut mapping) = (Vec::new(), Vec::new(), Vec::<NamespaceMapping>::new());
     for (si, s) in sources.iter_mut().enumerate() {
-        for mt in s.tables.clone() {
+        let all: Vec<(MetaTable, bool)> =
+            s.tables.iter().map(|t| (t.clone(), true)).chain(s.unlisted.iter().map(|t| (t.clone(), false))).collect();
+        for (mt, listed) in all {
             let storage = d
                 .storage_of(&mt.namespace)
                 .filter(|st| s.storages.iter().any(|x| x == st))
@@ -1146,8 +1210,20 @@ async fn check_all(
             let t = &targets[ti];
             let phys = s.conn.table(&mt.namespace, &mt.table);
             let rows = s.conn.scalar_i64(&format!("SELECT count(*) FROM {phys}")).await?.unwrap_or(0) as u64;
-            if !mapping.iter().any(|m| m.namespace == mt.namespace) {
+            // The system namespace is every storage's own, not mapped.
+            if mt.namespace != d.system_namespace && !mapping.iter().any(|m| m.namespace == mt.namespace) {
                 mapping.push(NamespaceMapping { namespace: mt.namespace.clone(), storage: t.storage.clone() });
+            }
+            if moves.iter().any(|m: &Move| m.target == ti && full(&m.table) == full(&mt)) {
+                checks.push(Check::fail(
+                    "tables",
+                    ErrorCode::KeyCollision,
+                    format!(
+                        "{} exists in more than one source storage and they all go to {}, which can hold one: migrate them to different targets, or drop the copy ScalarDB does not use.",
+                        full(&mt),
+                        t.profile.name
+                    ),
+                ));
             }
             for p in layout::name_problems(t.engine, &mt, version) {
                 checks.push(Check::fail(
@@ -1160,14 +1236,17 @@ async fn check_all(
                     ),
                 ));
             }
-            checks.extend(unlisted_columns(s, &mt, &d.system_namespace).await?);
+            if listed {
+                checks.extend(unlisted_columns(s, &mt, &d.system_namespace).await?);
+            }
             checks.extend(key_size_checks(s, &mt, t.engine, version).await?);
             checks.extend(collision_checks(s, &mt, t).await?);
-            tables.push(table_plan(&mt, t.engine, version, &storage, &t.storage, rows));
-            moves.push(Move { table: mt, source: si, target: ti, rows });
+            tables.push(table_plan(&mt, t.engine, version, (&storage, &t.storage), rows, listed));
+            moves.push(Move { table: mt, source: si, target: ti, rows, listed });
         }
     }
-    if moves.is_empty() {
+    checks.extend(copied_as_they_are(&moves, &d.system_namespace));
+    if !moves.iter().any(|m| m.listed) {
         checks.push(Check::fail(
             "tables",
             ErrorCode::NotFound,
@@ -1434,7 +1513,7 @@ async fn write_metadata(p: &mut Prepared, ti: usize) -> Result<()> {
     let rows: Vec<Vec<Val>> = p
         .moves
         .iter()
-        .filter(|m| m.target == ti)
+        .filter(|m| m.target == ti && m.listed)
         .flat_map(|m| layout::metadata_rows(&m.table, p.version))
         .map(|r| {
             vec![

@@ -7,4 +7,5 @@ pub mod from_backup;
 pub mod io;
 pub mod job;
 pub mod layout;
+pub mod unlisted;
 pub mod values;
