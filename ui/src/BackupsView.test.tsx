@@ -74,7 +74,7 @@ describe("BackupsView", () => {
     await waitFor(() => expect((screen.getByTestId("backup-deployment") as HTMLSelectElement).value).toBe("d1"));
     fireEvent.click(screen.getByTestId("start-backup"));
     await screen.findByTestId("backup-running");
-    expect(b.startBackup).toHaveBeenCalledWith("d1", { format: "default", jobs: null, out: null }, expect.any(String), expect.any(Function));
+    expect(b.startBackup).toHaveBeenCalledWith("d1", { format: "default", jobs: null, out: null, max_pause_ms: null }, expect.any(String), expect.any(Function));
     emit({ kind: "phase", phase: "dumping", message: "pg_dump ..." });
     emit({ kind: "log", line: "pg_dump: dumping contents of table \"bank.accounts\"" });
     emit({ kind: "progress", ...prog(1) });

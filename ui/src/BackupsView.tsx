@@ -56,6 +56,7 @@ export function BackupsView({ onRestore, initialDeployment = null }: { onRestore
     format,
     jobs: format === "directory" ? Math.max(1, Number(workers) || 1) : null,
     out: null,
+    max_pause_ms: null,
   });
 
   function start() {

@@ -27,7 +27,8 @@ const saved: Deployment = {
   id: "d1", name: "bank-prod", transaction_manager: "consensus-commit",
   storages: [{ name: "postgres", profile_id: "id-1" }, { name: "mysql", profile_id: "id-2" }],
   namespace_mapping: preview.namespace_mapping, default_storage: "postgres", coordinator_namespace: "coordinator",
-  system_namespace: "scalardb", admin_endpoints: [], admin_tls: false, admin_ca_file: null, admin_authority: null, pause_hooks: [], storages_known: true,
+  system_namespace: "scalardb", admin_endpoints: [], admin_tls: false, admin_ca_file: null, admin_authority: null, pause_hooks: [],
+  pause_limits: { max_pause_ms: null, hook_limit_ms: null }, storages_known: true,
   source: { file: preview.file, sha256: "abc123", imported_at: "" }, created_at: "", updated_at: "",
 };
 

@@ -27,6 +27,7 @@ function emptyInput(): DeploymentInput {
     admin_ca_file: null,
     admin_authority: null,
     pause_hooks: [],
+    pause_limits: { max_pause_ms: null, hook_limit_ms: null },
     storages_known: null,
   };
 }
@@ -45,9 +46,17 @@ function toInput(d: Deployment): DeploymentInput {
     admin_ca_file: d.admin_ca_file,
     admin_authority: d.admin_authority,
     pause_hooks: d.pause_hooks.map((h) => ({ ...h, argv: [...h.argv] })),
+    pause_limits: { ...d.pause_limits },
     storages_known: d.storages_known,
   };
 }
+
+/** Milliseconds shown as seconds in a field, and back (empty: the default). */
+const msField = (ms: number | null) => (ms == null ? "" : String(ms / 1000));
+const msOf = (text: string): number | null => {
+  const v = Number(text);
+  return text.trim() === "" || !Number.isFinite(v) ? null : Math.round(v * 1000);
+};
 
 const kindLabel = (k: string | null | undefined) =>
   KINDS.find((x) => x.id === k)?.label.replace(" (descriptive)", "") ?? "?";
@@ -573,6 +582,30 @@ function DeploymentEditor(props: {
               </Field>
             </div>
           )}
+          <div className="row">
+            <Field label="Maximum pause (seconds)" htmlFor="d-max-pause" narrow error={err("max_pause_ms")} hint="Reached, the pause is aborted and every node unpaused. Empty: 60.">
+              <input
+                id="d-max-pause"
+                type="number"
+                min={0.1}
+                step="any"
+                value={msField(input.pause_limits.max_pause_ms)}
+                onChange={(e) => set("pause_limits", { ...input.pause_limits, max_pause_ms: msOf(e.target.value) })}
+                data-testid="max-pause"
+              />
+            </Field>
+            <Field label="In-pause hook limit (seconds)" htmlFor="d-hook-limit" narrow error={err("hook_limit_ms")} hint="Empty: 30, never more than the maximum pause.">
+              <input
+                id="d-hook-limit"
+                type="number"
+                min={0.1}
+                step="any"
+                value={msField(input.pause_limits.hook_limit_ms)}
+                onChange={(e) => set("pause_limits", { ...input.pause_limits, hook_limit_ms: msOf(e.target.value) })}
+                data-testid="hook-limit"
+              />
+            </Field>
+          </div>
         </fieldset>
 
         <div className="actions">

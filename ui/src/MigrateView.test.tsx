@@ -75,7 +75,7 @@ describe("MigrateView", () => {
     const checks = await screen.findByTestId("migrate-checks");
     expect(b.migrateDryRun).toHaveBeenCalledWith("d1", {
       to: [{ unit: "default", profile: pgProfile.id }], scalardb_version: "3.19", mysql_key_size: null, binary_collation: false, no_pause: false,
-      from_backup: null, scratch: [],
+      from_backup: null, scratch: [], max_pause_ms: null,
     }, expect.any(String));
     expect(screen.getByTestId("migrate-table-bank.accounts").textContent).toContain("BIGINT");
     expect(checks.textContent).toContain("✓ names");

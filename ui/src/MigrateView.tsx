@@ -49,6 +49,7 @@ export function migrateOptions(c: Choice, storages: string[]): MigrateOptions | 
     no_pause: c.noPause,
     from_backup: c.backup === "" ? null : c.backup,
     scratch: c.backup === "" ? [] : Object.entries(c.scratch).filter(([, p]) => p !== "").map(([unit, profile]) => ({ unit, profile })),
+    max_pause_ms: null,
   };
 }
 

@@ -93,7 +93,7 @@ export function OverviewView({ onGo }: { onGo: (t: OverviewTarget) => void }) {
   function backUpDemo() {
     if (!demo) return;
     jobs.start("backup", `Backup of ${demo.name}`, (jobId, onEvent) =>
-      backend().startBackup(demo.id, { format: "default", jobs: null, out: null }, jobId, onEvent),
+      backend().startBackup(demo.id, { format: "default", jobs: null, out: null, max_pause_ms: null }, jobId, onEvent),
     );
     onGo({ view: "backups", deploymentId: demo.id, target: null });
   }

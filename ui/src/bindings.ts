@@ -113,6 +113,17 @@ address: string, kind: EndpointKind, host: string | null, port: number,
  */
 needs_address: boolean, };
 
+export type PauseLimits = { 
+/**
+ * The longest pause, in milliseconds (default 60 s).
+ */
+max_pause_ms: number | null, 
+/**
+ * The longest an in-pause hook may run, in milliseconds (default 30 s,
+ * never more than the longest pause).
+ */
+hook_limit_ms: number | null, };
+
 export type ImportSource = { file: string, sha256: string, imported_at: string, };
 
 export type Deployment = { id: string, name: string, transaction_manager: TransactionManager, storages: Array<DeploymentStorage>, 
@@ -142,6 +153,10 @@ admin_authority: string | null,
  */
 pause_hooks: Array<PauseHook>, 
 /**
+ * The pause's hard bounds (earlier releases wrote none: the defaults).
+ */
+pause_limits: PauseLimits, 
+/**
  * False for a Cluster client whose storages were not given: every later
  * step says "unknown" rather than guessing.
  */
@@ -151,7 +166,7 @@ export type DeploymentInput = { name: string, transaction_manager: TransactionMa
 /**
  * One address per entry: `host[:port]`, `indirect:host`, `direct-kubernetes:ns/ep`.
  */
-admin_endpoints: Array<string>, admin_tls: boolean, admin_ca_file: string | null, admin_authority: string | null, pause_hooks: Array<PauseHook>, 
+admin_endpoints: Array<string>, admin_tls: boolean, admin_ca_file: string | null, admin_authority: string | null, pause_hooks: Array<PauseHook>, pause_limits: PauseLimits, 
 /**
  * None: known when storages are given, unknown for a Cluster client without them.
  */
@@ -325,7 +340,11 @@ jobs: number | null,
 /**
  * Root folder for this backup (default: the catalog's root).
  */
-out: string | null, };
+out: string | null, 
+/**
+ * The longest pause for this backup, in ms (default: the deployment's).
+ */
+max_pause_ms: number | null, };
 
 export type Check = { name: string, ok: boolean, message: string, 
 /**
@@ -975,7 +994,11 @@ from_backup: string | null,
  * With `from_backup`: an empty profile per PostgreSQL/MySQL unit
  * (`UNIT=PROFILE`) the backup is restored into to be read, and emptied after.
  */
-scratch: Array<UnitTarget>, };
+scratch: Array<UnitTarget>, 
+/**
+ * The longest pause for this migration, in ms (default: the deployment's).
+ */
+max_pause_ms: number | null, };
 
 export type ColumnPlan = { name: string, scalar_type: string, target_type: string, 
 /**

@@ -5,6 +5,7 @@
 //! job and wait for its cleanup, bounded, before the process exits.
 
 use quiesce_engine::job::{JobEvent, Sink};
+use quiesce_engine::text::printable;
 use quiesce_engine::Error;
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -52,7 +53,7 @@ impl Events {
     /// A note ("note") or warning ("warning") on stderr.
     pub fn note(&self, level: &str, message: &str) {
         match self.mode {
-            EventsMode::Human => eprintln!("{level}: {message}"),
+            EventsMode::Human => eprintln!("{level}: {}", printable(message)),
             EventsMode::Json => json_line(&Line::Note { level, message }),
         }
     }
@@ -62,9 +63,9 @@ impl Events {
         match self.mode {
             EventsMode::Json => json_line(&Line::Error { error: e.to_ipc() }),
             EventsMode::Human => {
-                eprintln!("error[{}]: {}", e.code, e.message);
+                eprintln!("error[{}]: {}", e.code, printable(&e.message));
                 for f in &e.fields {
-                    eprintln!("  --{}: {}", f.field.replace('_', "-"), f.message);
+                    eprintln!("  --{}: {}", f.field.replace('_', "-"), printable(&f.message));
                 }
             }
         }
@@ -91,17 +92,17 @@ fn progress_printer() -> Sink {
         JobEvent::Phase { phase, message } => {
             if tty {
                 eprint!("\r\x1b[2K");
-                eprintln!("[{phase}] {message}");
+                eprintln!("[{phase}] {}", printable(&message));
             } else {
                 // Logs (cron) get the time each phase began.
-                eprintln!("[{:>7.2}s {phase}] {message}", started.elapsed().as_secs_f64());
+                eprintln!("[{:>7.2}s {phase}] {}", started.elapsed().as_secs_f64(), printable(&message));
             }
         }
         JobEvent::Log { line } if verbose => {
             if tty {
                 eprint!("\r\x1b[2K");
             }
-            eprintln!("  {line}");
+            eprintln!("  {}", printable(&line));
         }
         JobEvent::Log { .. } => {}
         JobEvent::Progress(p) => {

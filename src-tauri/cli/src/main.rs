@@ -129,7 +129,7 @@ fn main() {
         Err(e) => {
             tracing::debug!(error = ?e, "command failed");
             if cli.json {
-                println!("{}", serde_json::json!({ "error": e.to_ipc() }));
+                render::emit(&serde_json::json!({ "error": e.to_ipc() }).to_string());
             } else {
                 events.error(&e);
             }

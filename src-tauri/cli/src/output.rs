@@ -69,9 +69,12 @@ pub enum Output {
         folder: PathBuf,
     },
     /// Backups (complete and damaged), and leftovers Quiesce did not remove.
+    /// Pause windows are restore points, not backups: `quiesce points` lists them.
     Catalog {
         backups: Vec<CatalogEntry>,
         leftovers: Vec<CatalogEntry>,
+        /// How many pause windows the catalog holds beside them.
+        pause_windows: usize,
     },
     BackupShown {
         backup: Box<Manifest>,

@@ -12,6 +12,27 @@ use quiesce_engine::profile::{DbKind, Profile};
 use quiesce_engine::{restore, verify};
 
 /// Prints an output for people; `--json` prints its serialization instead.
+/// Everything this module prints goes through here: what a server, a file or
+/// a user wrote reaches the terminal without its control characters, and a
+/// reader that goes away (`| head`) ends the output quietly, as `cat` would.
+macro_rules! println {
+    () => {
+        emit("")
+    };
+    ($($t:tt)*) => {
+        emit(&format!($($t)*))
+    };
+}
+
+pub(crate) fn emit(s: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{}", quiesce_engine::text::printable(s)).is_err() {
+        // EPIPE: the reader has all it wanted. (128 + SIGPIPE, as a shell reports it.)
+        std::process::exit(141);
+    }
+}
+
 pub fn print(out: &Output, json: bool) {
     if json {
         println!("{}", serde_json::to_string(out).expect("outputs serialize"));
@@ -63,8 +84,12 @@ pub fn print(out: &Output, json: bool) {
             println!("Backup {} of \"{}\" complete.", m.id, m.deployment);
             print_manifest(dir, m);
         }
-        Output::Catalog { backups: c, leftovers: l } => {
+        Output::Catalog { backups: c, leftovers: l, pause_windows } => {
             print_catalog(c);
+            if *pause_windows > 0 {
+                println!();
+                println!("{pause_windows} pause window(s) are restore points, not backups: `quiesce points DEPLOYMENT` lists them, `quiesce runbook DEPLOYMENT --at WINDOW` restores to one.");
+            }
             if !l.is_empty() {
                 println!();
                 println!("Left over, not removed by Quiesce:");

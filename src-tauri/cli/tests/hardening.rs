@@ -66,7 +66,7 @@ fn a_backup_killed_outright_is_cleaned_up_by_the_next_command_which_says_what_it
             .flatten()
             .map(|e| e.path())
             .find(|p| p.to_string_lossy().ends_with(".partial") && p.join("postgresql.dump.zst").exists());
-        let cred = files_under(&run_dir).into_iter().find(|f| f.ends_with("pgpass"));
+        let cred = files_under(&run_dir).into_iter().find(|f| f.to_string_lossy().ends_with("-pgpass"));
         if let (Some(p), Some(c)) = (partial, cred) {
             break (p, c);
         }

@@ -77,12 +77,24 @@ fn a_pause_holds_every_node_for_the_window_and_keeps_it_as_a_restore_point() {
         assert_eq!(iv.len(), 1);
         assert!(iv[0].1.is_some());
     }
-    // In the catalog beside the backups, and in the history.
+    // A restore point (not a backup), and in the history.
     let (_, list) = cli.json(&["backups", "list"], None, &[]);
-    let entry =
-        list["backups"].as_array().unwrap().iter().find(|e| e["kind"] == "pause_window").expect("the window is listed");
+    assert!(list["backups"].as_array().unwrap().is_empty(), "a window listed as a backup: {list}");
+    assert_eq!(list["pause_windows"], 1, "{list}");
+    let (_, points) = cli.json(&["points", "d"], None, &[]);
+    let entry = points["timeline"]["windows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == w["id"])
+        .expect("the window is a point");
     assert_eq!(entry["status"], "ok");
-    assert_eq!(entry["window"]["restore_point_ms"], w["restore_point_ms"]);
+    assert_eq!(entry["point_ms"], w["restore_point_ms"]);
+    // Its id given to restore says what it is and what to do.
+    let (code, v) = cli.json(&["restore", w["id"].as_str().unwrap(), "--to", "x"], None, &[]);
+    assert_ne!(code, 0);
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("is a pause window") && msg.contains("quiesce runbook d --at"), "{msg}");
     let (_, h) = cli.json(&["history"], None, &[]);
     let ops = h["operations"].as_array().unwrap();
     assert!(ops.iter().any(|o| o["op"] == "pause" && o["outcome"] == "ok" && o["entry"] == w["id"]), "{h}");
@@ -107,8 +119,8 @@ fn a_node_that_refuses_fails_the_pause_and_every_other_node_is_unpaused() {
     assert!(msg.contains(&format!("{}: unpaused", good.endpoint())), "{msg}");
     assert!(!good.node.is_paused() && !bad.node.is_paused());
     assert_eq!(good.node.intervals().len(), 1, "it was paused, then unpaused");
-    let (_, list) = cli.json(&["backups", "list"], None, &[]);
-    let w = list["backups"].as_array().unwrap().iter().find(|e| e["kind"] == "pause_window").unwrap();
+    let (_, points) = cli.json(&["points", "d"], None, &[]);
+    let w = &points["timeline"]["windows"][0];
     assert_eq!(w["status"], "failed", "a failed window is kept: {w}");
 }
 
@@ -435,4 +447,257 @@ fn a_name_that_resolves_to_several_addresses_is_one_node_per_address() {
     assert_eq!(addrs, [format!("127.0.0.1:{port}"), format!("127.0.0.2:{port}")], "{w}");
     assert_eq!((calls(&a, "pause"), calls(&b, "pause")), (1, 1));
     assert!(!a.node.is_paused() && !b.node.is_paused());
+}
+
+/// A process that runs (a killed one its parent has not reaped yet is a zombie: not alive).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        let state = s.rsplit_once(") ").map(|(_, rest)| rest.chars().next()).unwrap_or_default();
+        state != Some('Z') && state != Some('X')
+    })
+}
+
+/// The journal entry a killed pauser's watchdog noted, once it has.
+fn watchdog_note(cli: &Cli, within: Duration) -> String {
+    let jobs = cli.home.path().join("data/jobs");
+    let t = Instant::now();
+    loop {
+        for f in std::fs::read_dir(&jobs).into_iter().flatten().flatten() {
+            let v: Value =
+                std::fs::read(f.path()).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+            for o in v["owned"].as_array().into_iter().flatten() {
+                if let Some(w) = o["watchdog"].as_str() {
+                    return w.to_string();
+                }
+            }
+        }
+        assert!(t.elapsed() < within, "the watchdog left no note within {within:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `quiesce pause d` in the background, once every node of `nodes` is paused.
+fn pausing(cli: &Cli, nodes: &[&AdminServer], args: &[&str]) -> std::process::Child {
+    let mut a = vec!["pause", "d"];
+    a.extend_from_slice(args);
+    a.push("--json");
+    let child =
+        cli.cmd().args(&a).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let t = Instant::now();
+    while !nodes.iter().all(|n| n.node.is_paused()) {
+        assert!(t.elapsed() < Duration::from_secs(20), "the nodes were never paused");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child
+}
+
+#[test]
+fn after_kill_9_the_watchdog_unpauses_the_healthy_nodes_before_a_hung_one_times_out_and_still_unpauses_the_hung_one() {
+    let (a, b, hung) = (AdminServer::start(None), AdminServer::start(None), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&a, &b, &hung], &[]);
+    let mut child = pausing(&cli, &[&a, &b, &hung], &["--min", "60s"]);
+    // Mid-pause, one node stops answering CheckPaused (Unpause still works).
+    hung.node.set_fault(Some(Fault::CheckHangs));
+    let killed = Instant::now();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    while a.node.is_paused() || b.node.is_paused() {
+        assert!(killed.elapsed() < Duration::from_secs(30), "the healthy nodes were never unpaused");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Each healthy node was unpaused before the hung node's first CheckPaused
+    // could even time out (its call deadline is 2 s): one hung node does not
+    // hold the others paused.
+    let asked = hung.node.first_call("check", killed).expect("the watchdog asked the hung node");
+    for n in [&a, &b] {
+        let unpaused = n.node.intervals()[0].1.expect("unpaused");
+        assert!(unpaused < asked + Duration::from_secs(2), "a healthy node waited for the hung one");
+    }
+    // The hung node gets its Unpause anyway, and is recorded as unknown, never "unpaused".
+    let note = watchdog_note(&cli, Duration::from_secs(30));
+    assert!(hung.node.count("unpause") >= 1, "no Unpause was sent to the node whose state was unknown");
+    assert!(!hung.node.is_paused(), "the hung node is still paused");
+    assert!(note.contains(&format!("{}: state UNKNOWN", hung.endpoint())), "{note}");
+    assert!(note.contains(&format!("{}: unpaused", a.endpoint())), "{note}");
+    // The next command's recovery tries again within a few seconds (not 70),
+    // and the history says "failed", not "ok".
+    let t = Instant::now();
+    let out = cli.run(&["profile", "list"], None, &[]);
+    let took = t.elapsed();
+    assert!(out.status.success());
+    assert!(took < Duration::from_secs(8), "the start-up recovery held the command {took:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the pause of deployment d") && stderr.contains("UNKNOWN"), "{stderr}");
+    let (_, h) = cli.json(&["history"], None, &[]);
+    let rec = h["operations"].as_array().unwrap().iter().find(|o| o["op"] == "unpause_recovery").cloned();
+    assert_eq!(rec.expect("recorded")["outcome"], "failed", "{h}");
+}
+
+#[test]
+fn an_operators_unpause_sends_unpause_to_a_node_whose_state_cannot_be_read_and_never_records_ok() {
+    let (left, good) = (AdminServer::start(Some(Fault::AlreadyPaused)), AdminServer::start(None));
+    left.node.set_fault(Some(Fault::CheckFails));
+    let cli = Cli::new();
+    deployment(&cli, &[&left, &good], &[]);
+    let _ = cli.json(&["unpause", "d"], None, &[]);
+    assert!(left.node.count("unpause") >= 1, "no Unpause was sent to the node whose CheckPaused fails");
+    assert!(!left.node.is_paused(), "the node left paused is unpaused");
+    let (_, h) = cli.json(&["history"], None, &[]);
+    let op = h["operations"].as_array().unwrap().iter().find(|o| o["op"] == "unpause").cloned().expect("recorded");
+    assert_eq!(op["outcome"], "failed", "{op}");
+    assert!(op["what"].as_str().unwrap().contains("UNKNOWN"), "{op}");
+}
+
+#[test]
+fn a_pauser_stopped_with_ctrl_z_is_treated_as_dead_and_its_window_is_never_a_restore_point() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    deployment(&cli, &[&node], &[]);
+    let child = pausing(&cli, &[&node], &["--min", "8s"]);
+    let pid = child.id().to_string();
+    // What Ctrl+Z does; SIGSTOP because the kernel drops SIGTSTP sent to a
+    // process of an orphaned process group (as a test runner's child may be).
+    assert!(std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+    // The lease lapses: the watchdog unpauses while the pauser is still stopped.
+    let t = Instant::now();
+    while node.node.is_paused() {
+        assert!(t.elapsed() < Duration::from_secs(20), "a stopped pauser kept the node paused");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    assert!(state.split_whitespace().nth(2) == Some("T"), "the pauser was not stopped: {state}");
+    assert!(std::process::Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let w: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_ne!(out.status.code(), Some(0), "{w}");
+    assert_eq!(w["status"], "failed", "{w}");
+    assert_eq!(w["safe"], false);
+    assert!(w["restore_point"].is_null(), "{w}");
+    assert!(w["problems"][0].as_str().unwrap().contains("stopped or frozen"), "{w}");
+}
+
+#[test]
+fn a_pause_that_cannot_fit_its_maximum_is_refused_before_any_node_is_asked() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    deployment(&cli, &[&node], &["--max-pause", "2s"]);
+    let (code, v) = pause(&cli, &["--min", "5s"]);
+    assert_eq!(code, quiesce_engine::ErrorCode::InvalidInput.exit_code(), "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("maximum pause") && msg.contains("--max-pause") && msg.contains("nothing was paused"),
+        "{msg}"
+    );
+    // An in-pause hook that may run longer than what the pause has left: refused too.
+    let out = cli.run(
+        &["deployment", "edit", "d", "--max-pause", "10s", "--hook-limit", "8s", "--pause-hook", "default=/bin/true"],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (_, v) = pause(&cli, &["--min", "5s"]);
+    assert!(v["error"]["message"].as_str().unwrap().contains("--hook-limit"), "{v}");
+    let (_, v) = pause(&cli, &["--min", "0s", "--max-wait", "10m"]);
+    assert!(v["error"]["message"].as_str().unwrap().contains("--max-wait"), "{v}");
+    assert_eq!(node.node.count("pause") + node.node.count("check"), 0, "a node was asked something");
+    // A hook limit over the maximum pause is refused when saved.
+    let out = cli.run(&["deployment", "edit", "d", "--hook-limit", "20s"], None, &[]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("hook limit"));
+}
+
+#[test]
+fn a_hook_that_leaves_a_child_behind_does_not_hold_the_pause_and_one_past_its_limit_is_stopped() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    let dir = cli.home.path().join("hooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("child.pid");
+    let bg = dir.join("background.sh");
+    // The child keeps the hook's stdout open for a minute after the hook exits.
+    std::fs::write(&bg, format!("#!/bin/sh\nsleep 60 &\necho $! > '{}'\necho snapshot taken\n", pidfile.display()))
+        .unwrap();
+    let slow = dir.join("slow.sh");
+    std::fs::write(&slow, format!("#!/bin/sh\necho $$ > '{}'\nexec sleep 60\n", pidfile.display())).unwrap();
+    for f in [&bg, &slow] {
+        std::fs::set_permissions(f, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    }
+    deployment(&cli, &[&node], &["--pause-hook", &format!("default={}", bg.display()), "--hook-limit", "2s"]);
+    let (code, w) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, 0, "{w}");
+    assert!(w["hooks"][0]["output"].as_str().unwrap().contains("snapshot taken"), "{w}");
+    // The pause ended when the hook did, not when its child's pipe closed.
+    let held = node.node.intervals()[0];
+    let held = held.1.unwrap() - held.0;
+    assert!(held < Duration::from_secs(30), "the pause waited for the hook's background child: {held:?}");
+    let child_pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    assert!(!alive(&child_pid), "the hook's child outlived it");
+    // A hook past its limit: stopped there, the window failed, the pause over.
+    let out = cli.run(&["deployment", "edit", "d", "--pause-hook", &format!("default={}", slow.display())], None, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, w) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, 31, "{w}");
+    assert_eq!(w["status"], "failed");
+    assert!(w["problems"][0].as_str().unwrap().contains("limit of 2.0 s"), "{w}");
+    let hook_pid = std::fs::read_to_string(&pidfile).unwrap().trim().to_string();
+    assert!(!alive(&hook_pid), "the hook outlived its limit");
+    let held = node.node.intervals()[1];
+    assert!(held.1.unwrap() - held.0 < Duration::from_secs(30));
+    assert!(!node.node.is_paused());
+}
+
+#[test]
+fn a_nodes_text_reaches_the_terminal_without_its_control_characters() {
+    let (bad, good) = (
+        AdminServer::start(Some(Fault::RefuseSaying("\u{1b}]0;owned\u{7}\u{1b}[2J\nquiesce: all nodes unpaused"))),
+        AdminServer::start(None),
+    );
+    let cli = Cli::new();
+    deployment(&cli, &[&bad, &good], &[]);
+    let out = cli.run(&["pause", "d", "--min", "0s"], None, &[]);
+    let all = [out.stdout, out.stderr].concat();
+    assert!(!all.contains(&0x1b) && !all.contains(&0x07), "{}", String::from_utf8_lossy(&all));
+    let text = String::from_utf8_lossy(&all);
+    assert!(!text.lines().any(|l| l.starts_with("quiesce: all nodes unpaused")), "a forged line: {text}");
+    let (_, v) = pause(&cli, &["--min", "0s"]);
+    assert!(!v.to_string().contains("\\u001b"), "{v}");
+}
+
+#[test]
+fn one_node_listed_twice_under_two_names_is_paused_once() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    let file = cli.home.path().join("app.sqlite");
+    rusqlite::Connection::open(&file).unwrap().execute_batch("CREATE TABLE t (x INT)").unwrap();
+    cli.run(
+        &["profile", "add", "--name", "lite", "--kind", "sqlite", "--path", &file.display().to_string()],
+        None,
+        &[],
+    );
+    let port = node.addr.port();
+    let out = cli.run(
+        &[
+            "deployment",
+            "create",
+            "d",
+            "--storage",
+            "lite",
+            "--admin-endpoint",
+            &format!("127.0.0.1:{port}"),
+            "--admin-endpoint",
+            &format!("localhost:{port}"),
+        ],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("one node"),
+        "saving says so: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, w) = pause(&cli, &["--min", "0s"]);
+    assert_eq!(code, 0, "{w}");
+    assert_eq!(w["nodes"].as_array().unwrap().len(), 1, "{w}");
+    assert_eq!(node.node.count("pause"), 1);
 }

@@ -29,6 +29,27 @@ pub enum AppEvent {
     Quitting { running: u32, limit_secs: u32 },
 }
 
+/// The deployments' IPC types.
+fn deployment_decls(cfg: &ts_rs::Config) -> Vec<String> {
+    use crate::deployment;
+    use ts_rs::TS;
+    vec![
+        deployment::TransactionManager::decl(cfg),
+        deployment::DeploymentStorage::decl(cfg),
+        deployment::NamespaceMapping::decl(cfg),
+        deployment::EndpointKind::decl(cfg),
+        deployment::AdminEndpoint::decl(cfg),
+        deployment::PauseLimits::decl(cfg),
+        deployment::ImportSource::decl(cfg),
+        deployment::Deployment::decl(cfg),
+        deployment::DeploymentInput::decl(cfg),
+        deployment::import::ConfigKind::decl(cfg),
+        deployment::import::KeyLine::decl(cfg),
+        deployment::import::ImportedStorage::decl(cfg),
+        deployment::import::ImportPreview::decl(cfg),
+    ]
+}
+
 /// Every IPC type, in one TypeScript module.
 pub fn typescript_bindings() -> String {
     use crate::*;
@@ -46,18 +67,9 @@ pub fn typescript_bindings() -> String {
         profile::PasswordChange::decl(&cfg),
         profile::RestoreSettings::decl(&cfg),
         connect::ConnectionReport::decl(&cfg),
-        deployment::TransactionManager::decl(&cfg),
-        deployment::DeploymentStorage::decl(&cfg),
-        deployment::NamespaceMapping::decl(&cfg),
-        deployment::EndpointKind::decl(&cfg),
-        deployment::AdminEndpoint::decl(&cfg),
-        deployment::ImportSource::decl(&cfg),
-        deployment::Deployment::decl(&cfg),
-        deployment::DeploymentInput::decl(&cfg),
-        deployment::import::ConfigKind::decl(&cfg),
-        deployment::import::KeyLine::decl(&cfg),
-        deployment::import::ImportedStorage::decl(&cfg),
-        deployment::import::ImportPreview::decl(&cfg),
+    ];
+    decls.extend(deployment_decls(&cfg));
+    decls.extend([
         discovery::Severity::decl(&cfg),
         discovery::Finding::decl(&cfg),
         discovery::Capabilities::decl(&cfg),
@@ -140,7 +152,7 @@ pub fn typescript_bindings() -> String {
         AppInfo::decl(&cfg),
         KeyringStatus::decl(&cfg),
         AppEvent::decl(&cfg),
-    ];
+    ]);
     decls.extend(migrate::job::ts_decls(&cfg).into_iter().chain(overview::ts_decls(&cfg)));
     let mut out = String::from(
         "// Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).\n\

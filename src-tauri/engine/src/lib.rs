@@ -35,6 +35,7 @@ pub mod startup;
 pub mod state_audit;
 pub mod store;
 pub mod subject;
+pub mod text;
 pub mod tools;
 pub mod verify;
 

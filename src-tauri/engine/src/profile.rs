@@ -393,6 +393,15 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
             err(field, format!("Give at most 256 entries of at most {max} bytes each, without control characters."));
         }
     }
+    // A node is an ssh destination in the runbooks: `-oProxyCommand=…` would be an option.
+    if let Some(n) = nodes.iter().find(|n| n.starts_with('-')) {
+        err(
+            "nodes",
+            format!(
+                "\"{n}\" begins with '-', which ssh would read as an option: give the node's host name or address."
+            ),
+        );
+    }
     let restore = validate_restore(kind, flavor, &input.restore, &mut err);
     let ssl_mode = input.ssl_mode.unwrap_or_default();
     let connect_timeout_secs = input.connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);

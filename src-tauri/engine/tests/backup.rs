@@ -172,7 +172,7 @@ async fn every_postgres_format_restores_with_its_documented_command() {
     let d = env.deployment("formats", &[("default", &p)], &[], &l);
     let out = env.dir.path().join("backups");
     for (format, jobs) in [(DumpFormat::Plain, None), (DumpFormat::Custom, None), (DumpFormat::Directory, Some(2))] {
-        let o = BackupOptions { format, jobs, out: Some(out.display().to_string()) };
+        let o = BackupOptions { format, jobs, out: Some(out.display().to_string()), ..Default::default() };
         let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &CancellationToken::new()).await.unwrap();
         assert_files_match(&dir, &m);
         assert_eq!(m.units[0].format, format.as_str());
@@ -186,7 +186,12 @@ async fn every_postgres_format_restores_with_its_documented_command() {
         assert_eq!(s.psql(&target, "SELECT sum(balance) FROM bank.accounts"), "500", "{format:?}");
     }
     // -j without the directory format is refused with the fix.
-    let bad = BackupOptions { format: DumpFormat::Default, jobs: Some(2), out: Some(out.display().to_string()) };
+    let bad = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: Some(2),
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let e = backup::run(&env.ds, &d, &bad, quiet(), &CancellationToken::new()).await.unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidInput);
     assert!(e.message.contains("directory"), "{}", e.message);
@@ -556,7 +561,12 @@ async fn mydumper_runs_in_parallel_and_its_inconsistent_dump_without_reload_is_r
         ..common::my_input(s, user)
     };
     let out = env.dir.path().join("backups");
-    let par = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let par = BackupOptions {
+        format: DumpFormat::Directory,
+        jobs: Some(2),
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
 
     // A user without RELOAD: mydumper would dump inconsistent snapshots.
     let user = format!("noreload{sfx}");
@@ -631,7 +641,12 @@ async fn a_mydumper_that_stops_making_progress_is_stopped_and_leaves_nothing() {
     let p = env.profile("stall", input, Some(&s.password));
     let d = env.deployment("stall", &[("default", &p)], &[], &l);
     let out = env.dir.path().join("backups");
-    let par = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let par = BackupOptions {
+        format: DumpFormat::Directory,
+        jobs: Some(2),
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let started = Instant::now();
     let e = tokio::time::timeout(
         Duration::from_secs(90),

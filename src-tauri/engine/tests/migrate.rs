@@ -247,8 +247,9 @@ async fn from_a_postgres_backup_through_a_scratch_database_emptied_afterwards() 
         MigrateOptions { scratch: vec![UnitTarget { unit: "default".into(), profile: "scratch".into() }], ..base };
     let r = migrate(&env, &opts).await.unwrap();
     assert_target(&dst.db(), &n, &r);
-    let users =
-        dst.db().sql(&format!("SELECT user_name, hex(password_hash) FROM \"{}$users\" ORDER BY created_at DESC", n.sys));
+    let users = dst
+        .db()
+        .sql(&format!("SELECT user_name, hex(password_hash) FROM \"{}$users\" ORDER BY created_at DESC", n.sys));
     assert_eq!(users, [["admin", "00FF0A27"], ["Zoë ☃", ""]], "Cluster's users came through the backup");
     assert!(r.plan.notes[0].contains("scratch"), "{:?}", r.plan.notes);
     let left = scratch.db().sql(&format!(
@@ -613,4 +614,97 @@ async fn cluster_tables_the_metadata_does_not_list_are_copied_and_proven_and_a_t
         "{:?}",
         r.plan.checks
     );
+}
+
+/// A source of one table `<sales>.v` (INT key `id`, then `cols`) with `rows`, as one storage.
+fn valued_source(env: &Env, eng: Eng, n: &Names, cols: Vec<Col>, rows: Vec<Vec<V>>) -> Side {
+    let src = side(env, "src", eng);
+    let mut all: Vec<Col> = vec![("id".into(), "INT", Some("PARTITION"), None, false)];
+    all.extend(cols);
+    src.db().exec(&tables_sql(eng, &n.sys, &[Table { ns: n.sales.clone(), name: "v".into(), cols: all, rows }]));
+    deployment(env, n, &[("default", &src.profile)], &[], None);
+    src
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_in_text_for_postgresql_is_refused_up_front_naming_table_key_and_column_and_leaves_no_new_file() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src = valued_source(
+        &env,
+        Eng::Lite,
+        &n,
+        vec![("note".into(), "TEXT", None, None, false)],
+        vec![vec![V::I(1), V::S("fine")], vec![V::I(7), V::S("x")]],
+    );
+    src.db().exec(&format!("UPDATE \"{}$v\" SET note = 'a' || char(0) || 'b' WHERE id = 7", n.sales));
+    let dst = side(&env, "dst", Eng::Pg);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    for want in [&format!("{}.v", n.sales), "key (id=7)", "column note", "NUL", "nothing was written"] {
+        assert!(e.message.contains(want), "{want} in: {}", e.message);
+    }
+    let there =
+        dst.db().sql(&format!("SELECT count(*) FROM information_schema.schemata WHERE schema_name = '{}'", n.sales));
+    assert_eq!(there[0][0], "0");
+    // A refused migration to a SQLite file that did not exist leaves none behind.
+    let n2 = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let env2 = Env::new();
+    let src2 = valued_source(
+        &env2,
+        Eng::Pg,
+        &n2,
+        vec![("note".into(), "TEXT", None, None, false)],
+        vec![vec![V::I(1), V::S("x")]],
+    );
+    src2.db().exec(&format!("CREATE TABLE \"{}\".keyless (x int)", n2.sys));
+    let new = side(&env2, "dst", Eng::Lite);
+    assert!(!new.lite.exists());
+    let e = migrate(&env2, &to(&[("default", "dst")])).await.unwrap_err();
+    assert!(e.message.contains("no primary key"), "{}", e.message);
+    assert!(!new.lite.exists(), "a refused migration left an empty {}", new.lite.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_spec_time_values_are_refused_and_signed_zero_is_one_value() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let cols = vec![("t".into(), "TIME", None, None, false), ("ts".into(), "TIMESTAMP", None, None, false)];
+    let src = valued_source(&env, Eng::Lite, &n, cols, vec![vec![V::I(1), V::Null, V::Null]]);
+    // 1 ns of the day: ScalarDB's TIME keeps microseconds, and would have written none like it.
+    src.db().exec(&format!("UPDATE \"{}$v\" SET t = 1 WHERE id = 1", n.sales));
+    side(&env, "dst", Eng::Pg);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert!(e.message.contains(".t (Time) holds 1,") && e.message.contains("microseconds"), "{}", e.message);
+    // A raw TIMESTAMP of -1 would read as 998 ms after the epoch: refused too.
+    src.db().exec(&format!("UPDATE \"{}$v\" SET t = NULL, ts = -1 WHERE id = 1", n.sales));
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert!(e.message.contains(".ts (Timestamp) holds -1,"), "{}", e.message);
+
+    // -0.0 from PostgreSQL into SQLite (which keeps it as 0): one value for the proof, the migration completes.
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src =
+        valued_source(&env, Eng::Pg, &n, vec![("d".into(), "DOUBLE", None, None, false)], vec![vec![V::I(1), V::Null]]);
+    src.db().exec(&format!("UPDATE \"{}\".v SET d = '-0'::float8", n.sales));
+    let dst = side(&env, "dst", Eng::Lite);
+    let r = migrate(&env, &to(&[("default", "dst")])).await.unwrap();
+    assert!(r.proofs.iter().all(|p| p.source_fingerprint == p.target_fingerprint));
+    assert_eq!(dst.db().sql(&format!("SELECT d = 0 FROM \"{}$v\"", n.sales))[0][0], "1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_over_the_targets_max_allowed_packet_names_the_setting_and_its_value() {
+    let env = Env::new();
+    let n = Names::new(&quiesce_testsupport::random_suffix().to_ascii_lowercase());
+    let src =
+        valued_source(&env, Eng::Lite, &n, vec![("b".into(), "BLOB", None, None, false)], vec![vec![V::I(1), V::Null]]);
+    src.db().exec(&format!("UPDATE \"{}$v\" SET b = zeroblob(20 * 1024 * 1024)", n.sales));
+    side(&env, "dst", Eng::Maria);
+    let packet = MariaDbServer::shared().sql("SELECT @@max_allowed_packet");
+    assert!(packet.parse::<u64>().unwrap() < 20 << 20, "the server takes 20 MB: the fault cannot happen ({packet})");
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    for want in ["max_allowed_packet", &format!("({packet} bytes)"), "column b", "SET GLOBAL max_allowed_packet"] {
+        assert!(e.message.contains(want), "{want} in: {}", e.message);
+    }
+    assert_eq!(maria_namespaces(&n), "0", "undone");
 }

@@ -304,7 +304,12 @@ fn setup(sfx: &str) -> Setup {
 }
 
 fn opts(out: &Path) -> BackupOptions {
-    BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) }
+    BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    }
 }
 
 /// Restores `id` into fresh targets; returns the restore and where the SQLite copy went.
@@ -432,7 +437,12 @@ async fn with_parallel_dumpers_the_pause_ends_once_their_snapshots_are_open_not_
     let (_, lm) = s.names.layouts(&s.names.system[4..]);
     my.sql(&format!("INSERT INTO {}.transfers (transfer_id, amount, tx_id, tx_state) SELECT CONCAT('x', seq), seq, REPEAT(MD5(seq), 3), 3 FROM {}.seq_1_to_300000", lm.audit, lm.audit));
     let out = s.env.dir.path().join("backups");
-    let par = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let par = BackupOptions {
+        format: DumpFormat::Directory,
+        jobs: Some(2),
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let mut attempt = 0;
     let m = loop {
         attempt += 1;
@@ -693,4 +703,49 @@ async fn two_mariadb_storages_are_backed_up_inside_one_pause_and_restored_consis
     let targets = [("a", env.my("t1", &ta)), ("b", env.my("t2", &tb))];
     let (sides, restored) = ((Dial::my(sa), Dial::my(&sb)), (Dial::my(&ta), Dial::my(&tb)));
     pair_backed_up_and_restored(&env, &d, &node, sides, (&la, &lb), targets, restored).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_that_stalls_inside_the_pause_is_cut_off_at_the_maximum_pause_and_nothing_is_kept() {
+    let s = setup(&quiesce_testsupport::random_suffix());
+    let pg = PgServer::shared();
+    let out = s.env.dir.path().join("backups");
+    // Once every unit is connected and the pause is about to start, the
+    // PostgreSQL backends of the source database are stopped (SIGSTOP): the
+    // snapshot cannot open until they are continued.
+    let stopped = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink: quiesce_engine::job::Sink = {
+        let (stopped, db) = (stopped.clone(), s.pg_db.clone());
+        Arc::new(move |e| {
+            if matches!(&e, JobEvent::Phase { phase, message } if phase == "pause" && message.starts_with("Pausing")) {
+                let pids = pg.psql(
+                    &db,
+                    &format!("SELECT pid FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()"),
+                );
+                for pid in pids.lines().filter(|l| !l.trim().is_empty()) {
+                    assert!(std::process::Command::new("kill").args(["-STOP", pid.trim()]).status().unwrap().success());
+                    stopped.lock().unwrap().push(pid.trim().to_string());
+                }
+            }
+        })
+    };
+    let o = BackupOptions { max_pause_ms: Some(1500), ..opts(&out) };
+    let r = backup::run(&s.env.ds, &s.d, &o, sink, &CancellationToken::new()).await;
+    // The pause was over while the backends were still stopped.
+    let paused_while_stalled = s.node.node.is_paused();
+    for pid in stopped.lock().unwrap().iter() {
+        let _ = std::process::Command::new("kill").args(["-CONT", pid]).status();
+    }
+    assert!(!stopped.lock().unwrap().is_empty(), "no backend was stopped: the fault did not happen");
+    assert!(!paused_while_stalled, "the node was still paused");
+    let e = r.expect_err("a backup whose snapshot never opened cannot succeed");
+    assert_eq!(e.code, quiesce_engine::ErrorCode::Timeout, "{}", e.message);
+    assert!(e.message.contains("maximum") && e.message.contains("--max-pause"), "{}", e.message);
+    assert_eq!(s.node.node.count("pause"), 1);
+    // Nothing that looks complete; the window kept, failed, with the reason.
+    let list = catalog::list(&out);
+    assert!(list.iter().all(|e| e.kind != "backup"), "a backup was kept");
+    let w = list.iter().find(|e| e.kind == "pause_window").and_then(|e| e.window.clone()).expect("the window is kept");
+    assert_eq!(w.status, "failed");
+    assert!(w.restore_point.is_none() && w.problems[0].contains("aborted"), "{:?}", w.problems);
 }

@@ -212,7 +212,12 @@ async fn postgres_15_backup_under_consensus_commit_restores_into_postgres_18_wit
     let w = pg_workload(s, &db, &l);
     w.wait_for(20).await;
     let before = w.done.load(Ordering::Relaxed);
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let o = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
     let during = w.done.load(Ordering::Relaxed) - before;
     // Control: one dump per namespace, with transfers landing in between.
@@ -353,7 +358,12 @@ async fn mariadb_backup_under_consensus_commit_restores_into_another_server_with
     let w = my_workload(s, &l);
     w.wait_for(20).await;
     let before = w.done.load(Ordering::Relaxed);
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let o = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
     let during = w.done.load(Ordering::Relaxed) - before;
     // Control: one mariadb-dump per database, transfers landing in between.
@@ -419,7 +429,12 @@ async fn sqlite_restores_atomically_and_is_refused_while_another_process_holds_t
     let src = lite_profile(&env, "lite", &file);
     let d = env.deployment("lite", &[("default", &src)], &[], &Layout::standard());
     let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let o = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     // The source's mode, so a new file is as usable to ScalarDB's user as the source was.
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o640)).unwrap();
     let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
@@ -517,7 +532,7 @@ async fn pg_backed_up(format: DumpFormat, jobs: Option<u32>, fill: Option<fn(&Pg
     let src = env.pg("src", s, &db, SUPERUSER, &s.password);
     let d = env.deployment("d", &[("default", &src)], &[], &Layout::standard());
     let out = env.dir.path().join("backups");
-    let o = BackupOptions { format, jobs, out: Some(out.display().to_string()) };
+    let o = BackupOptions { format, jobs, out: Some(out.display().to_string()), ..Default::default() };
     let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
     PgBackedUp { s, env, out, dir, m }
 }
@@ -804,7 +819,12 @@ async fn a_mydumper_backup_is_restored_by_myloader_into_another_server() {
     let src = my_profile(&env, "src", s);
     let d = env.deployment("par", &[("default", &src)], &[], &l);
     let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Directory, jobs: Some(2), out: Some(out.display().to_string()) };
+    let o = BackupOptions {
+        format: DumpFormat::Directory,
+        jobs: Some(2),
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let (_, m) = tokio::time::timeout(Duration::from_secs(120), backup::run(&env.ds, &d, &o, quiet(), &never()))
         .await
         .expect("the mydumper backup did not finish within 120 s")
@@ -878,7 +898,12 @@ async fn the_scalardb_users_grants_are_recorded_and_re_applied_on_request() {
     let src = env.pg("src", s, &db, &app, "app-pw");
     let d = env.deployment("grants", &[("default", &src)], &[], &l);
     let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let o = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let (_, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
     let g = m.units[0].grants.clone().expect("grants recorded");
     assert_eq!(g.grantee, app);
@@ -928,7 +953,12 @@ async fn a_plain_backup_restores_into_a_server_without_the_source_roles() {
     let src = env.pg("src", s, &db, SUPERUSER, &s.password);
     let d = env.deployment("plain", &[("default", &src)], &[], &Layout::standard());
     let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Plain, jobs: None, out: Some(out.display().to_string()) };
+    let o = BackupOptions {
+        format: DumpFormat::Plain,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let (dir2, m2) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
     let script = std::fs::read_to_string(dir2.join("postgresql.sql")).unwrap();
     assert!(script.contains(&format!("OWNER TO {owner};")), "the script names the source's owner");
@@ -969,7 +999,12 @@ async fn my_backed_up(
     let src = my_profile(&env, "src", s);
     let d = env.deployment("my", &[("default", &src)], &[], l);
     let out = env.dir.path().join("backups");
-    let o = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let o = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let (dir, m) = backup::run(&env.ds, &d, &o, quiet(), &never()).await.unwrap();
     (env, out, dir, m)
 }

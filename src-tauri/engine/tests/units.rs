@@ -94,7 +94,12 @@ async fn two_sqlite_units_backed_up_unit_by_unit_restored_one_target_each_and_au
         &Layout::standard(),
     );
     let out = env.dir.path().join("backups");
-    let opts = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let opts = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
 
     // The plan pauses ScalarDB; without a Scalar Admin endpoint the backup is
     // refused by its checks, before anything is written.
@@ -195,7 +200,12 @@ async fn a_unit_whose_check_fails_stops_the_restore_before_any_target_is_touched
     let (pa, pb) = (lite(&env, "lite-a", &a), lite(&env, "lite-b", &b));
     let d = env.deployment("two", &[("a", &pa), ("b", &pb)], &[("audit", "b")], &Layout::standard());
     let out = env.dir.path().join("backups");
-    let opts = BackupOptions { format: DumpFormat::Default, jobs: None, out: Some(out.display().to_string()) };
+    let opts = BackupOptions {
+        format: DumpFormat::Default,
+        jobs: None,
+        out: Some(out.display().to_string()),
+        ..Default::default()
+    };
     let mut job = Prepared::new(&env.ds, &d, &opts, &never()).await.unwrap().start(&quiet()).unwrap();
     for i in 0..2 {
         job.dump_unit(i, &quiet(), &never()).await.unwrap();

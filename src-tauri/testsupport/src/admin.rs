@@ -43,6 +43,13 @@ pub enum Fault {
     UnpauseAfter(Duration),
     /// Paused by someone else before the test starts.
     AlreadyPaused,
+    /// CheckPaused never answers (Pause and Unpause work).
+    CheckHangs,
+    /// CheckPaused fails with UNAVAILABLE (Pause and Unpause work).
+    CheckFails,
+    /// Every Pause fails with FAILED_PRECONDITION and this message (a
+    /// hostile server's text: escapes, forged lines).
+    RefuseSaying(&'static str),
 }
 
 /// A call the node received, and when.
@@ -112,6 +119,16 @@ impl Node {
         Some(InFlight(self.clone()))
     }
 
+    /// Changes what the node does wrong from now on (a node that goes bad mid-pause).
+    pub fn set_fault(&self, fault: Option<Fault>) {
+        self.inner.lock().unwrap().fault = fault;
+    }
+
+    /// When a method was first called at or after `since`.
+    pub fn first_call(&self, method: &str, since: Instant) -> Option<Instant> {
+        self.inner.lock().unwrap().calls.iter().find(|c| c.method == method && c.at >= since).map(|c| c.at)
+    }
+
     pub fn is_paused(&self) -> bool {
         self.inner.lock().unwrap().paused
     }
@@ -152,6 +169,7 @@ impl Node {
                     "an earlier request still holds the pause",
                 ));
             }
+            Some(Fault::RefuseSaying(m)) => return Err(status(tonic::Code::FailedPrecondition, "TIMED_OUT", m)),
             Some(Fault::Hang) => std::future::pending::<()>().await,
             _ => {}
         }
@@ -246,6 +264,14 @@ impl Service<http::Request<tonic::body::Body>> for AdminService {
                     let n = node.clone();
                     async move {
                         n.log("check", None);
+                        let fault = n.inner.lock().unwrap().fault;
+                        match fault {
+                            Some(Fault::CheckHangs) => std::future::pending::<()>().await,
+                            Some(Fault::CheckFails) => {
+                                return Err(tonic::Status::unavailable("the node is restarting"))
+                            }
+                            _ => {}
+                        }
                         Ok(CheckPausedResponse { paused: n.is_paused() })
                     }
                 });

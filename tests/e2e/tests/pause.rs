@@ -236,7 +236,7 @@ async fn sigterm_to_the_app_mid_pause_unpauses_before_it_exits_and_marks_the_win
     let (n2, q2) = (node.node.clone(), sandbox.qhome.clone());
     drive(&client, move |c| async move {
         wait_for(&c, "[data-testid='nav-pause']").await.click().await.unwrap();
-        fill(&c, "[data-testid='pause-min']", "120").await;
+        fill(&c, "[data-testid='pause-min']", "50").await;
         wait_for(&c, "[data-testid='start-pause']").await.click().await.unwrap();
         wait_for(&c, "[data-testid='pause-countdown']").await;
         assert!(n2.is_paused());

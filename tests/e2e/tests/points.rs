@@ -76,6 +76,8 @@ fn setup(sandbox: &Sandbox) -> Setup {
     for (n, offset_ms) in [(0, 0.0), (1, 0.0), (2, 6000.0)] {
         let started_at = t0 + chrono::Duration::milliseconds(n * HOUR);
         let end = PauseEnd {
+            window_id: PauseWindow::new_id(started_at),
+            aborted: None,
             started_at,
             ended_at: started_at + chrono::Duration::milliseconds(5000),
             paused_ms: 5000.0,
@@ -265,6 +267,8 @@ async fn bench_timeline_with_10000_windows() {
     for i in 0..n {
         let started_at = t0 + chrono::Duration::milliseconds(i * HOUR);
         let end = PauseEnd {
+            window_id: PauseWindow::new_id(started_at),
+            aborted: None,
             started_at,
             ended_at: started_at + chrono::Duration::milliseconds(5000),
             paused_ms: 5000.0,

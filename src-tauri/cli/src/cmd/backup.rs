@@ -24,6 +24,9 @@ pub struct BackupArgs {
     /// Print the plan, the checks and the commands; run nothing.
     #[arg(long)]
     dry_run: bool,
+    /// The longest the pause may last, when the plan pauses (default: the deployment's maximum pause).
+    #[arg(long, value_name = "DURATION", value_parser = quiesce_engine::duration::parse)]
+    max_pause: Option<std::time::Duration>,
     #[command(flatten)]
     secrets: JobSecrets,
 }
@@ -31,7 +34,12 @@ pub struct BackupArgs {
 pub async fn run(ctx: &Ctx, a: BackupArgs) -> Result<Output> {
     let needs = password_profiles(&ctx.profiles, &a.deployment)?;
     let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
-    let opts = BackupOptions { format: a.format, jobs: a.jobs, out: a.out.map(absolute) };
+    let opts = BackupOptions {
+        format: a.format,
+        jobs: a.jobs,
+        out: a.out.map(absolute),
+        max_pause_ms: a.max_pause.map(|d| d.as_millis() as u64),
+    };
     if a.dry_run {
         let p = backup::dry_run(&ds, &a.deployment, &opts, &ctx.cancel).await?;
         return Ok(Output::Preflight { dry_run: Box::new(p) });

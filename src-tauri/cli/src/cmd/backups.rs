@@ -41,7 +41,9 @@ pub fn run(ctx: &Ctx, cmd: BackupsCmd) -> Result<Output> {
             if !roots.contains(&listed) {
                 roots.insert(0, listed.clone());
             }
-            Ok(Output::Catalog { backups: catalog::list(&listed), leftovers: catalog::leftovers(home, &roots) })
+            let (windows, backups): (Vec<_>, Vec<_>) =
+                catalog::list(&listed).into_iter().partition(|e| e.kind == "pause_window");
+            Ok(Output::Catalog { backups, leftovers: catalog::leftovers(home, &roots), pause_windows: windows.len() })
         }
         BackupsCmd::Show { id, root } => {
             let (folder, m) = catalog::find(&ctx.catalog_root(root), &id)?;

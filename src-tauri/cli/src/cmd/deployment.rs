@@ -5,6 +5,7 @@ use crate::output::Output;
 use clap::Subcommand;
 use quiesce_engine::deployment::import;
 use quiesce_engine::deployment::{Deployment, DeploymentStorage, Deployments, NamespaceMapping};
+use quiesce_engine::duration::parse as parse_duration;
 use quiesce_engine::{Error, Result};
 
 #[derive(Subcommand)]
@@ -109,6 +110,12 @@ pub struct AdminTlsArgs {
     /// A command run inside every pause window for a storage snapshotted by its own tool: STORAGE=PROGRAM ARGS… (split on spaces, no shell; {tag} is the window's tag). Repeat; on edit the list is replaced.
     #[arg(long = "pause-hook", value_name = "STORAGE=COMMAND")]
     pause_hooks: Vec<String>,
+    /// The longest Quiesce may hold the deployment paused (default 60s): when it is reached the pause is aborted, the nodes unpaused and the window marked failed. Raise it for storages copied inside the pause.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    max_pause: Option<std::time::Duration>,
+    /// The longest an in-pause hook may run (default 30s, at most the maximum pause).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    hook_limit: Option<std::time::Duration>,
 }
 
 impl AdminTlsArgs {
@@ -123,6 +130,12 @@ impl AdminTlsArgs {
                 })
                 .collect::<Result<_>>()?;
         }
+        if let Some(d) = self.max_pause {
+            i.pause_limits.max_pause_ms = Some(d.as_millis() as u64);
+        }
+        if let Some(d) = self.hook_limit {
+            i.pause_limits.hook_limit_ms = Some(d.as_millis() as u64);
+        }
         if let Some(on) = self.admin_tls {
             i.admin_tls = on;
         }
@@ -133,6 +146,13 @@ impl AdminTlsArgs {
             i.admin_authority = (!a.is_empty()).then_some(a);
         }
         Ok(())
+    }
+}
+
+/// Endpoints that are one node, said on stderr after saving.
+fn say_same_nodes(ctx: &Ctx, d: &Deployment) {
+    for n in quiesce_engine::admin::same_nodes(&d.admin_endpoints) {
+        ctx.events.note("note", &n);
     }
 }
 
@@ -193,7 +213,9 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
                 ..Default::default()
             };
             admin.apply(&mut input)?;
-            with_profiles(deployments.create(&input, None)?, "created")
+            let d = deployments.create(&input, None)?;
+            say_same_nodes(ctx, &d);
+            with_profiles(d, "created")
         }
         DeploymentCmd::Edit {
             deployment,
@@ -226,7 +248,9 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
                 input.admin_endpoints = admin_endpoints;
             }
             admin.apply(&mut input)?;
-            with_profiles(deployments.update(&existing.id, &input)?, "updated")
+            let d = deployments.update(&existing.id, &input)?;
+            say_same_nodes(ctx, &d);
+            with_profiles(d, "updated")
         }
         DeploymentCmd::AttachSchema { deployment, file } => {
             let d = deployments.get(&deployment)?;

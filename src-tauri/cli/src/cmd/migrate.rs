@@ -33,6 +33,9 @@ pub struct MigrateArgs {
     /// ScalarDB is stopped: read several databases without pausing it.
     #[arg(long)]
     no_pause: bool,
+    /// The longest the pause (while the snapshots open) may last (default: the deployment's maximum pause).
+    #[arg(long, value_name = "DURATION", value_parser = quiesce_engine::duration::parse)]
+    max_pause: Option<std::time::Duration>,
     /// Migrate a catalog backup (its id or folder) instead of the live
     /// databases: SQLite units are read in the backup itself; PostgreSQL and
     /// MySQL units need --scratch.
@@ -77,6 +80,7 @@ pub async fn run(ctx: &Ctx, a: MigrateArgs) -> Result<Output> {
         no_pause: a.no_pause,
         from_backup: a.from_backup,
         scratch,
+        max_pause_ms: a.max_pause.map(|d| d.as_millis() as u64),
     };
     let sink = ctx.events.sink();
     let prepared = job::prepare(&ds, &a.deployment, &opts, !a.dry_run, &sink, &ctx.cancel).await?;

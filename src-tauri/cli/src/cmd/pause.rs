@@ -23,6 +23,9 @@ pub struct PauseArgs {
     /// The clock bound of services whose time Quiesce cannot read (DynamoDB, Cosmos DB).
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
     clock_bound: std::time::Duration,
+    /// The longest this pause may last (default: the deployment's maximum pause, 60s unless set): reached, the pause is aborted, the nodes unpaused and the window marked failed.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    max_pause: Option<std::time::Duration>,
     #[command(flatten)]
     secrets: JobSecrets,
 }
@@ -36,7 +39,8 @@ pub struct NodesArgs {
 pub async fn pause(ctx: &Ctx, a: PauseArgs) -> Result<Output> {
     let needs = password_profiles(&ctx.profiles, &a.deployment)?;
     let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
-    let opts = PauseOptions { max_wait: a.max_wait, min_hold: a.min, clock_bound: a.clock_bound };
+    let opts =
+        PauseOptions { max_wait: a.max_wait, min_hold: a.min, clock_bound: a.clock_bound, max_pause: a.max_pause };
     let w = pause::hold(&ds, &a.deployment, &opts, &ctx.events.sink(), &ctx.cancel).await?;
     Ok(Output::Window { window: Box::new(w) })
 }

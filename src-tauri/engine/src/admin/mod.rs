@@ -54,7 +54,7 @@ pub struct Tls {
 
 /// Every node of the endpoints: each address each host resolves to.
 pub async fn resolve(endpoints: &[AdminEndpoint]) -> Result<Vec<Node>> {
-    let mut nodes = Vec::new();
+    let mut nodes: Vec<Node> = Vec::new();
     for e in endpoints {
         if e.needs_address {
             return Err(Error::invalid(format!(
@@ -72,10 +72,10 @@ pub async fn resolve(endpoints: &[AdminEndpoint]) -> Result<Vec<Node>> {
                 ))
             }
         };
-        let mut seen = Vec::new();
+        // One node per address, whichever endpoints name it (`localhost:1`
+        // and `127.0.0.1:1` are one node: paused once, locked once).
         for a in addrs {
-            if !seen.contains(&a) {
-                seen.push(a);
+            if !nodes.iter().any(|n| n.addr == a.to_string()) {
                 nodes.push(Node { endpoint: e.address.clone(), host: host.clone(), addr: a.to_string() });
             }
         }
@@ -86,6 +86,36 @@ pub async fn resolve(endpoints: &[AdminEndpoint]) -> Result<Vec<Node>> {
         ));
     }
     Ok(nodes)
+}
+
+/// Endpoints that name the same node (`localhost:60053` and
+/// `127.0.0.1:60053`), said when a deployment is saved: each address is
+/// paused once. Resolved on a thread of its own, given up after 3 s (a name
+/// that does not resolve is said when pausing).
+pub fn same_nodes(endpoints: &[AdminEndpoint]) -> Vec<String> {
+    use std::net::ToSocketAddrs;
+    let list: Vec<(String, String, u16)> =
+        endpoints.iter().filter_map(|e| e.host.clone().map(|h| (e.address.clone(), h, e.port))).collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut by_addr: Vec<(SocketAddr, Vec<String>)> = Vec::new();
+        for (address, host, port) in list {
+            for a in (host.as_str(), port).to_socket_addrs().into_iter().flatten() {
+                match by_addr.iter_mut().find(|(x, _)| *x == a) {
+                    Some((_, names)) if !names.contains(&address) => names.push(address.clone()),
+                    Some(_) => {}
+                    None => by_addr.push((a, vec![address.clone()])),
+                }
+            }
+        }
+        let _ = tx.send(by_addr);
+    });
+    let Ok(by_addr) = rx.recv_timeout(Duration::from_secs(3)) else { return vec![] };
+    by_addr
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(a, names)| format!("{} are one node ({a}): it is paused once.", names.join(" and ")))
+        .collect()
 }
 
 /// What a node answered when a call failed.
@@ -116,7 +146,8 @@ impl NodeError {
 
     fn of(s: tonic::Status) -> NodeError {
         use tonic_types::StatusExt;
-        let reason = s.get_details_error_info().map(|i| i.reason);
+        // What a node says is printed and kept: no control character survives.
+        let reason = s.get_details_error_info().map(|i| crate::text::one_line(&i.reason));
         let status = format!("{:?}", s.code());
         // tonic's Code debug names are CamelCase: FailedPrecondition -> failed_precondition.
         let mut snake = String::new();
@@ -127,14 +158,14 @@ impl NodeError {
             snake.push(c.to_ascii_lowercase());
         }
         let status = if snake == "cancelled" && s.message().contains("Timeout") { "deadline".into() } else { snake };
-        NodeError { status, reason, message: s.message().to_string() }
+        NodeError { status, reason, message: crate::text::one_line(s.message()) }
     }
 
     fn deadline(what: &str, after: Duration) -> NodeError {
         NodeError {
             status: "deadline".into(),
             reason: None,
-            message: format!("no answer to {what} within {} s", after.as_secs()),
+            message: format!("no answer to {what} within {:.1} s", after.as_secs_f64()),
         }
     }
 
@@ -220,10 +251,19 @@ impl Client {
     }
 
     pub async fn unpause(&mut self) -> std::result::Result<(), NodeError> {
-        self.call::<_, ()>(proto::UNPAUSE, (), CALL_TIMEOUT).await
+        self.unpause_within(CALL_TIMEOUT).await
     }
 
     pub async fn check_paused(&mut self) -> std::result::Result<bool, NodeError> {
-        self.call::<_, proto::CheckPausedResponse>(proto::CHECK_PAUSED, (), CALL_TIMEOUT).await.map(|r| r.paused)
+        self.check_paused_within(CALL_TIMEOUT).await
+    }
+
+    /// Unpause, given up after `limit` (an unpause of many nodes gives each a short one).
+    pub async fn unpause_within(&mut self, limit: Duration) -> std::result::Result<(), NodeError> {
+        self.call::<_, ()>(proto::UNPAUSE, (), limit).await
+    }
+
+    pub async fn check_paused_within(&mut self, limit: Duration) -> std::result::Result<bool, NodeError> {
+        self.call::<_, proto::CheckPausedResponse>(proto::CHECK_PAUSED, (), limit).await.map(|r| r.paused)
     }
 }

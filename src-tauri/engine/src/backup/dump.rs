@@ -191,7 +191,12 @@ pub(super) async fn dump_unit(job: &Dump<'_>) -> Result<ManifestUnit> {
             _ => crate::grants::record(&u.profile, job.password, &u.found.namespaces).await,
         }
     };
-    let (done, grants) = tokio::join!(engine, grants);
+    // A cancel ends the unit at once, wherever it waits (a server that stopped
+    // answering mid-statement included): what it started is dropped with it.
+    let (done, grants) = tokio::select! {
+        r = async { tokio::join!(engine, grants) } => r,
+        _ = job.cancel.cancelled() => return Err(Error::cancelled_job()),
+    };
     let done = done?;
     let p = &u.profile;
     Ok(ManifestUnit {

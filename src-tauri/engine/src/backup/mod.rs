@@ -52,6 +52,10 @@ pub struct BackupOptions {
     pub jobs: Option<u32>,
     /// Root folder for this backup (default: the catalog's root).
     pub out: Option<String>,
+    /// The longest pause for this backup, in ms (default: the deployment's).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub max_pause_ms: Option<u64>,
 }
 
 /// What `--dry-run` prints and what a backup checks before it starts.
@@ -307,7 +311,9 @@ pub async fn run(
     let (d, plan) = (&prepared.ctx.deployment, prepared.plan());
     // (Unknown storages were refused by the preparation.)
     if plan.method == Method::Pause {
-        return paused::run(ds, prepared, &PauseOptions::default(), sink, cancel).await;
+        let pause =
+            PauseOptions { max_pause: opts.max_pause_ms.map(std::time::Duration::from_millis), ..Default::default() };
+        return paused::run(ds, prepared, &pause, sink, cancel).await;
     }
     let _ = d;
     let mut b = prepared.checked()?.start(&sink)?;

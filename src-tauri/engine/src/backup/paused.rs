@@ -46,6 +46,10 @@ struct Count {
 }
 
 impl Count {
+    fn done(&self) -> usize {
+        self.at.load(Ordering::SeqCst)
+    }
+
     async fn all(&self) {
         loop {
             let w = self.wake.notified();
@@ -94,6 +98,35 @@ fn failed_pause(
     e
 }
 
+/// Whether the backup is kept: its pause held (not aborted, the window
+/// safe) and every dump succeeded; else the error that says why not.
+fn outcome(
+    d: &crate::deployment::Deployment,
+    end: &pause::PauseEnd,
+    dumped: &Result<()>,
+    w: &PauseWindow,
+) -> Result<()> {
+    match (dumped, w.safe) {
+        _ if end.aborted.is_some() => Err(Error::new(
+            ErrorCode::Timeout,
+            format!(
+                "The pause was aborted ({}): every node was unpaused and the backup discarded. If the databases are slow to open a snapshot, raise the maximum pause (quiesce deployment edit {} --max-pause DURATION).",
+                end.aborted.as_deref().unwrap_or(""),
+                d.name
+            ),
+        )),
+        (Err(e), _) => Err(Error::new(e.code, e.message.clone())),
+        (Ok(()), false) => Err(Error::new(
+            ErrorCode::DatabaseError,
+            format!(
+                "The pause window is unsafe ({}): the snapshots may not be one state, so the backup is not kept.",
+                w.problems.join("; ")
+            ),
+        )),
+        (Ok(()), true) => Ok(()),
+    }
+}
+
 pub async fn run(
     ds: &Deployments,
     prepared: Prepared,
@@ -108,6 +141,8 @@ pub async fn run(
     if needs_pitr_hold(&prepared, ds) {
         opts.min_hold = opts.min_hold.max(PITR_MIN_HOLD);
     }
+    // A pause that cannot stay within its bounds fails here, before a unit connects.
+    opts.check(&d)?;
     let mut b: Backup = prepared.checked()?.start(&sink)?;
     let n = b.units().len();
     let (opening, signals) = counters(n);
@@ -141,12 +176,24 @@ pub async fn run(
         };
         go.release();
         job::phase(&sink, "snapshots", format!("Opening the snapshots of {n} database(s) inside the pause…"));
-        // The pause ends when every snapshot is open (and the minimum held), or at once when a dump fails.
+        // The pause ends when every snapshot is open (and the minimum held),
+        // at once when a dump fails, and at the latest at the maximum pause:
+        // a snapshot that has not opened by then fails the backup.
+        let deadline = paused.deadline();
+        let mut aborted = None;
         tokio::select! {
             _ = opening.all() => {}
             r = &mut dumps => finished = Some(r),
+            _ = tokio::time::sleep_until(deadline) => {
+                aborted = Some(format!(
+                    "{} of {n} snapshot(s) had not opened when the pause reached its maximum of {:.1} s",
+                    n - opening.done(),
+                    paused.bounds().max_pause.as_secs_f64()
+                ));
+                dump_cancel.cancel();
+            }
         }
-        if finished.is_none() {
+        if finished.is_none() && aborted.is_none() {
             let left = opts.min_hold.saturating_sub(paused.elapsed());
             if !left.is_zero() {
                 job::phase(
@@ -164,12 +211,12 @@ pub async fn run(
             }
         }
         // Hooks run inside the window too (a Cassandra snapshot beside the dumps).
-        let runs = if finished.is_none() {
-            pause::run_hooks(&d, paused.started_at, &opts, &sink, cancel).await
+        let runs = if finished.is_none() && aborted.is_none() {
+            pause::run_hooks(ds, &d, &paused, &sink, cancel).await
         } else {
             vec![]
         };
-        let end = paused.end(&pj, &sink).await;
+        let end = paused.end(&pj, &sink, aborted.clone()).await;
         let dumped = match finished {
             Some(r) => r,
             None => dumps.await,
@@ -178,18 +225,7 @@ pub async fn run(
     };
     drop(pj);
     let mut w = PauseWindow::of(&d, "backup", &end, pause::offsets(ds, &d, &opts).await).with_hooks(runs);
-    let outcome = match (&dumped, w.safe) {
-        (Err(e), _) => Err(Error::new(e.code, e.message.clone())),
-        (Ok(()), false) => Err(Error::new(
-            ErrorCode::DatabaseError,
-            format!(
-                "The pause window is unsafe ({}): the snapshots may not be one state, so the backup is not kept.",
-                w.problems.join("; ")
-            ),
-        )),
-        (Ok(()), true) => Ok(()),
-    };
-    if let Err(e) = outcome {
+    if let Err(e) = outcome(&d, &end, &dumped, &w) {
         if w.status == "ok" {
             w.status = "failed".into();
             w.safe = false;

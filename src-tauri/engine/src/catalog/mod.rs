@@ -392,16 +392,28 @@ pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
             }
         }
     }
+    // A pause window's id is a restore point, not a backup: say how to use it.
+    let window = all.iter().find_map(|s| match s {
+        Scanned::Window(_, Ok(w)) if w.id == id => Some(w.clone()),
+        _ => None,
+    });
     all.into_iter()
         .find_map(|s| match s {
             Scanned::Complete(p, m) if m.id == id => Some((p, *m)),
             _ => None,
         })
-        .ok_or_else(|| {
-            Error::not_found(format!(
+        .ok_or_else(|| match window {
+            Some(w) => Error::not_found(format!(
+                "\"{id}\" is a pause window of deployment {}, not a backup{}. Restore to its point with `quiesce runbook {} --at {id}` (`quiesce points {}` lists the restore points).",
+                w.deployment,
+                w.backup_id.as_ref().map(|b| format!(" (the backup taken in it is {b}: `quiesce restore {b}`)")).unwrap_or_default(),
+                w.deployment,
+                w.deployment
+            )),
+            None => Error::not_found(format!(
                 "No backup \"{id}\" under {}. List them with `quiesce backups list`, or give the backup's folder.",
                 root.display()
-            ))
+            )),
         })
 }
 

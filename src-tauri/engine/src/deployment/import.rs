@@ -133,6 +133,7 @@ pub fn import(
             admin_ca_file: None,
             admin_authority: None,
             pause_hooks: vec![],
+            pause_limits: Default::default(),
             storages_known: Some(p.storages_known),
         };
         deployments.create(&input, Some(source(p)))

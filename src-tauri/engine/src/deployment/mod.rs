@@ -143,6 +143,63 @@ pub(crate) fn split_host_port(s: &str, default_port: u16) -> std::result::Result
     }
 }
 
+/// How long Quiesce may hold this deployment paused, and how long its
+/// in-pause hooks may run: the pause's hard bound. A plan whose in-pause work
+/// (the minimum hold, the hooks) cannot fit is refused before pausing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+pub struct PauseLimits {
+    /// The longest pause, in milliseconds (default 60 s).
+    #[ts(type = "number | null")]
+    pub max_pause_ms: Option<u64>,
+    /// The longest an in-pause hook may run, in milliseconds (default 30 s,
+    /// never more than the longest pause).
+    #[ts(type = "number | null")]
+    pub hook_limit_ms: Option<u64>,
+}
+
+impl PauseLimits {
+    pub const DEFAULT_MAX_PAUSE: std::time::Duration = std::time::Duration::from_secs(60);
+    pub const DEFAULT_HOOK_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+    /// Longer than this is not a pause but an outage.
+    pub const CEILING: std::time::Duration = std::time::Duration::from_secs(3600);
+
+    pub fn max_pause(&self) -> std::time::Duration {
+        self.max_pause_ms.map(std::time::Duration::from_millis).unwrap_or(Self::DEFAULT_MAX_PAUSE)
+    }
+
+    pub fn hook_limit(&self) -> std::time::Duration {
+        self.hook_limit_ms
+            .map(std::time::Duration::from_millis)
+            .unwrap_or(Self::DEFAULT_HOOK_LIMIT)
+            .min(self.max_pause())
+    }
+
+    /// What is wrong with them, field by field.
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let ceiling = Self::CEILING.as_millis() as u64;
+        if let Some(ms) = self.max_pause_ms {
+            if !(100..=ceiling).contains(&ms) {
+                out.push(("max_pause_ms", format!("The maximum pause must be between 100 ms and 1 h (is {ms} ms).")));
+            }
+        }
+        if let Some(ms) = self.hook_limit_ms {
+            if !(100..=ceiling).contains(&ms) {
+                out.push(("hook_limit_ms", format!("The hook limit must be between 100 ms and 1 h (is {ms} ms).")));
+            } else if ms > self.max_pause().as_millis() as u64 {
+                out.push((
+                    "hook_limit_ms",
+                    format!(
+                        "The hook limit ({ms} ms) is longer than the maximum pause ({} ms): hooks run inside the pause. Raise the maximum pause, or lower the hook limit.",
+                        self.max_pause().as_millis()
+                    ),
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// Where an imported deployment came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ImportSource {
@@ -177,6 +234,9 @@ pub struct Deployment {
     /// Commands that run inside every pause window (a storage's own snapshot).
     #[serde(default)]
     pub pause_hooks: Vec<crate::pause::hooks::PauseHook>,
+    /// The pause's hard bounds (earlier releases wrote none: the defaults).
+    #[serde(default)]
+    pub pause_limits: PauseLimits,
     /// False for a Cluster client whose storages were not given: every later
     /// step says "unknown" rather than guessing.
     pub storages_known: bool,
@@ -216,6 +276,7 @@ impl Deployment {
             admin_ca_file: self.admin_ca_file.clone(),
             admin_authority: self.admin_authority.clone(),
             pause_hooks: self.pause_hooks.clone(),
+            pause_limits: self.pause_limits,
             storages_known: Some(self.storages_known),
         }
     }
@@ -244,6 +305,8 @@ pub struct DeploymentInput {
     pub admin_authority: Option<String>,
     #[serde(default)]
     pub pause_hooks: Vec<crate::pause::hooks::PauseHook>,
+    #[serde(default)]
+    pub pause_limits: PauseLimits,
     /// None: known when storages are given, unknown for a Cluster client without them.
     pub storages_known: Option<bool>,
 }
@@ -270,6 +333,7 @@ struct Checked {
     admin_ca_file: Option<String>,
     admin_authority: Option<String>,
     pause_hooks: Vec<crate::pause::hooks::PauseHook>,
+    pause_limits: PauseLimits,
     storages_known: bool,
 }
 
@@ -398,6 +462,9 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
             err("pause_hooks", format!("The in-pause hook for \"{}\" has no program (or a NUL character).", h.storage));
         }
     }
+    for (field, m) in input.pause_limits.problems() {
+        err(field, m);
+    }
     if !errs.is_empty() {
         return Err(errs);
     }
@@ -416,6 +483,7 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
         admin_ca_file,
         admin_authority,
         pause_hooks: input.pause_hooks.clone(),
+        pause_limits: input.pause_limits,
         storages_known,
     })
 }
@@ -591,6 +659,7 @@ fn build(
         admin_ca_file: c.admin_ca_file,
         admin_authority: c.admin_authority,
         pause_hooks: c.pause_hooks,
+        pause_limits: c.pause_limits,
         storages_known: c.storages_known,
         source,
         created_at,
@@ -644,6 +713,7 @@ pub(crate) fn test_deployment(
         coordinator_namespace: "coordinator".into(),
         system_namespace: "scalardb".into(),
         admin_endpoints: vec![],
+        pause_limits: Default::default(),
         admin_tls: false,
         admin_ca_file: None,
         admin_authority: None,

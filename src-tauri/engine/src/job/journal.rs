@@ -43,6 +43,12 @@ pub enum Owned {
         /// What the watchdog did, when it had to act.
         #[serde(default)]
         watchdog: Option<String>,
+        /// The watchdog knows every node is unpaused (or was not paused).
+        #[serde(default)]
+        settled: bool,
+        /// Nodes an earlier request holds (TIMED_OUT_STILL_PAUSED): never unpaused.
+        #[serde(default)]
+        hands_off: Vec<String>,
     },
 }
 

@@ -71,23 +71,36 @@ pub fn recover(home: &Home) -> RecoveryReport {
         };
         let mut left = Vec::new();
         for o in &entry.owned {
-            if let Owned::Pause { deployment, nodes, tls, watchdog } = o {
+            if let Owned::Pause { deployment, nodes, tls, watchdog, settled, hands_off } = o {
                 // Nodes a killed pauser left: its watchdog normally unpaused
-                // them already; checked (and unpaused) again either way.
-                let said = crate::pause::unpause_left(nodes, tls.as_ref());
+                // them already (and says so). Otherwise they are checked and
+                // unpaused now, within a few seconds whatever they do.
                 let by = match watchdog {
-                    Some(w) => format!("its watchdog ended it ({w}); now: "),
-                    None => "now: ".to_string(),
+                    Some(w) => format!("its watchdog ended it ({w})"),
+                    None => "its watchdog left no note".to_string(),
+                };
+                let (now, outcome) = if *settled {
+                    (String::new(), "ok")
+                } else {
+                    let said = crate::pause::unpause_left(nodes, tls.as_ref(), hands_off);
+                    let (line, ok) = crate::pause::watchdog::summary(&said);
+                    (format!("; now: {line}"), if ok { "ok" } else { "failed" })
                 };
                 report.removed.push(format!(
-                    "the pause of deployment {deployment} left by the {} started {} on {} by process {}, which was killed: {by}{}",
+                    "the pause of deployment {deployment} left by the {} started {} on {} by process {}, which was killed: {by}{now}",
                     entry.what,
                     entry.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
                     entry.host,
                     entry.pid,
-                    said.join("; ")
                 ));
-                crate::catalog::history::record(home, "unpause_recovery", deployment, said.join("; "), "ok", None);
+                crate::catalog::history::record(
+                    home,
+                    "unpause_recovery",
+                    deployment,
+                    format!("{by}{now}"),
+                    outcome,
+                    None,
+                );
                 continue;
             }
             if let Owned::Database { profile, database } = o {

@@ -194,18 +194,54 @@ pub async fn write(
         }
         Inner::My(c) => {
             use mysql_async::prelude::Queryable;
+            // The server drops the connection for a statement over
+            // max_allowed_packet ("Connection reset by peer"): statements stay
+            // well under it, and a single value that cannot fit is named.
+            let packet: usize = c
+                .query_first::<u64, _>("SELECT @@max_allowed_packet")
+                .await
+                .map_err(|e| db_err(&what, e))?
+                .unwrap_or(4 << 20) as usize;
+            let budget = packet / 2;
             // At most 65535 placeholders in one statement.
             let per = (60_000 / cols.len().max(1)).clamp(1, 500);
             let one = format!("({})", vec!["?"; cols.len()].join(","));
             let sql_for = |n: usize| {
                 format!("INSERT INTO {phys} ({}) VALUES {}", names.join(", "), vec![one.as_str(); n].join(","))
             };
-            let full_sql = sql_for(per);
             while let Some(batch) = rx.recv().await {
-                for chunk in batch.chunks(per) {
+                let mut start = 0;
+                while start < batch.len() {
+                    let (mut end, mut bytes) = (start, 0);
+                    while end < batch.len() && end - start < per {
+                        let w: usize = batch[end].iter().map(Val::weight).sum();
+                        if end > start && bytes + w > budget {
+                            break;
+                        }
+                        if w + 1024 > packet {
+                            let (col, big) = cols
+                                .iter()
+                                .zip(&batch[end])
+                                .max_by_key(|(_, v)| v.weight())
+                                .map(|(c, v)| (c.name.clone(), v.weight().saturating_sub(24)))
+                                .unwrap_or_default();
+                            return Err(Error::new(
+                                ErrorCode::Unsupported,
+                                format!(
+                                    "{what}: a row holds {big} bytes in column {col}, more than the target's max_allowed_packet ({packet} bytes) lets one statement carry. Raise it on the target server (SET GLOBAL max_allowed_packet = {}; or max_allowed_packet in its configuration), then migrate again.",
+                                    (big + (1 << 20)).next_power_of_two()
+                                ),
+                            ));
+                        }
+                        bytes += w;
+                        end += 1;
+                    }
+                    let chunk = &batch[start..end];
                     let params: Vec<mysql_async::Value> = chunk.iter().flatten().map(values::to_mysql).collect();
-                    let sql = if chunk.len() == per { full_sql.clone() } else { sql_for(chunk.len()) };
-                    c.exec_drop(sql, mysql_async::Params::Positional(params)).await.map_err(|e| db_err(&what, e))?;
+                    c.exec_drop(sql_for(chunk.len()), mysql_async::Params::Positional(params))
+                        .await
+                        .map_err(|e| db_err(&what, e))?;
+                    start = end;
                 }
                 rows.fetch_add(batch.len() as u64, Ordering::Relaxed);
             }

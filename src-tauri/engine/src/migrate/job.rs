@@ -53,6 +53,10 @@ pub struct MigrateOptions {
     /// (`UNIT=PROFILE`) the backup is restored into to be read, and emptied after.
     #[serde(default)]
     pub scratch: Vec<UnitTarget>,
+    /// The longest pause for this migration, in ms (default: the deployment's).
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub max_pause_ms: Option<u64>,
 }
 
 /// One column of a table as the target gets it.
@@ -521,6 +525,12 @@ pub struct Prepared {
     started: Instant,
     /// Reading from a backup: its scratch databases are emptied when this ends.
     from: Option<(FromBackup, Deployments)>,
+    /// SQLite files that did not exist before this migration opened them: gone
+    /// again unless it completes (a refusal, a dry run or a failure leaves no
+    /// empty file where it said nothing was written).
+    new_files: Vec<PathBuf>,
+    /// The migration completed: its new files stay.
+    keep_new_files: bool,
 }
 
 impl Prepared {
@@ -542,7 +552,8 @@ impl Prepared {
         }
     }
 
-    /// Ends the snapshots (nothing was written) and empties any scratch.
+    /// Ends the snapshots, empties any scratch, and removes the SQLite files it
+    /// created unless the migration completed.
     pub async fn close(mut self) {
         for problem in self.empty_scratch().await {
             tracing::warn!("{problem}");
@@ -552,6 +563,18 @@ impl Prepared {
         }
         for t in self.targets {
             t.conn.close().await;
+        }
+        if !self.keep_new_files {
+            for f in &self.new_files {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let p = PathBuf::from(format!("{}{suffix}", f.display()));
+                    if let Err(e) = std::fs::remove_file(&p) {
+                        if e.kind() != std::io::ErrorKind::NotFound {
+                            tracing::warn!("could not remove {}: {e}", p.display());
+                        }
+                    }
+                }
+            }
         }
     }
 }
@@ -694,6 +717,7 @@ async fn open_snapshots(
     d: &Deployment,
     sources: &mut [Source],
     pause: bool,
+    max_pause: Option<std::time::Duration>,
     sink: &Sink,
     cancel: &CancellationToken,
 ) -> Result<Option<f64>> {
@@ -712,24 +736,35 @@ async fn open_snapshots(
         )));
     }
     let pj = job::Journal::begin(home, "pause", format!("pause for the migration of deployment {}", d.name))?;
-    let paused =
-        crate::pause::Paused::begin(home, d, &pj, &crate::pause::PauseOptions::default(), sink, cancel).await?;
+    let opts = crate::pause::PauseOptions { max_pause, ..Default::default() };
+    let paused = crate::pause::Paused::begin(home, d, &pj, &opts, sink, cancel).await?;
     job::phase(sink, "snapshots", format!("Opening the snapshots of {} database(s) inside the pause…", sources.len()));
-    let mut opened = Ok(());
-    for s in sources.iter_mut() {
-        if let Err(e) = begin_snapshot(&mut s.conn).await {
-            opened = Err(e);
-            break;
+    // Every snapshot opens within what is left of the maximum pause.
+    let open_all = async {
+        for s in sources.iter_mut() {
+            begin_snapshot(&mut s.conn).await?;
         }
-    }
-    let end = paused.end(&pj, sink).await;
+        Ok::<_, Error>(())
+    };
+    let (opened, aborted) = match tokio::time::timeout_at(paused.deadline(), open_all).await {
+        Ok(r) => (r, None),
+        Err(_) => {
+            let why = format!(
+                "the snapshots had not all opened when the pause reached its maximum of {:.1} s",
+                paused.bounds().max_pause.as_secs_f64()
+            );
+            (Err(Error::new(ErrorCode::Timeout, format!("The pause was aborted: {why}; nothing was migrated. Raise the maximum pause (--max-pause) if the databases are slow to open a snapshot."))), Some(why))
+        }
+    };
+    let end = paused.end(&pj, sink, aborted).await;
     opened?;
-    if !end.problems.is_empty() {
+    if !end.problems.is_empty() || end.aborted.is_some() {
+        let why: Vec<String> = end.aborted.iter().cloned().chain(end.problems.iter().cloned()).collect();
         return Err(Error::new(
             ErrorCode::DatabaseError,
             format!(
                 "The pause did not hold ({}): the snapshots may not be one state, so nothing was migrated. Run it again.",
-                end.problems.join("; ")
+                why.join("; ")
             ),
         ));
     }
@@ -824,6 +859,60 @@ async fn unlisted_columns(s: &mut Source, mt: &MetaTable, sys: &str) -> Result<V
              or drop the columns if ScalarDB does not use them.",
             full(mt),
             list.join(", ")
+        ),
+    )])
+}
+
+/// TEXT values holding a NUL character, which PostgreSQL's text cannot hold
+/// (it would fail mid-copy with only "invalid byte sequence"): refused before
+/// anything is written, naming the table, the row's key and the column.
+async fn nul_checks(s: &mut Source, mt: &MetaTable, e: Engine) -> Result<Vec<Check>> {
+    let text: Vec<&str> =
+        mt.columns.iter().filter(|c| c.data_type == ScalarType::Text).map(|c| c.name.as_str()).collect();
+    let d = s.conn.dialect();
+    if e != Engine::Postgresql || d == Dialect::Postgres || text.is_empty() {
+        return Ok(vec![]);
+    }
+    let has_nul = |c: &str| {
+        let q = crate::live::quote_ident(d, c);
+        match d {
+            Dialect::Sqlite => format!("instr(CAST({q} AS BLOB), X'00') > 0"),
+            _ => format!("INSTR(CAST({q} AS BINARY), X'00') > 0"),
+        }
+    };
+    let keys = keys_of(mt);
+    let shown: Vec<String> = keys.iter().map(|k| crate::live::quote_ident(d, &k.name)).collect();
+    let flags: Vec<String> = text.iter().map(|c| format!("CASE WHEN {} THEN 1 ELSE 0 END", has_nul(c))).collect();
+    let sql = format!(
+        "SELECT {}, {} FROM {} WHERE {} LIMIT 1",
+        shown.join(", "),
+        flags.join(", "),
+        s.conn.table(&mt.namespace, &mt.table),
+        text.iter().map(|c| has_nul(c)).collect::<Vec<_>>().join(" OR ")
+    );
+    let Some(row) = s.conn.rows(&sql).await?.into_iter().next() else { return Ok(vec![]) };
+    let key: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            format!("{}={}", k.name, crate::text::one_line(&row.get(i).cloned().flatten().unwrap_or_default()))
+        })
+        .collect();
+    let cols: Vec<&str> = text
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| row.get(keys.len() + i).cloned().flatten().as_deref() == Some("1"))
+        .map(|(_, c)| *c)
+        .collect();
+    Ok(vec![Check::fail(
+        "values",
+        ErrorCode::Unsupported,
+        format!(
+            "{}: the row with key ({}) holds a NUL character in {} {}, which PostgreSQL's text cannot store. Remove it on the source (or store such values as BLOB), then migrate again.",
+            full(mt),
+            key.join(", "),
+            if cols.len() == 1 { "column" } else { "columns" },
+            cols.join(", ")
         ),
     )])
 }
@@ -1077,6 +1166,8 @@ pub async fn prepare(
         paused_ms: None,
         started,
         from,
+        new_files: vec![],
+        keep_new_files: false,
     };
     // Whatever fails from here still empties the scratch databases.
     match check_all(ds, &mut prepared, storages, opts, key_size, really, sink, cancel).await {
@@ -1187,10 +1278,18 @@ async fn check_all(
     let (d, home, version) = (p.d.clone(), p.home.clone(), p.version);
     let (storages, unit_target) = targets_of(ds, &d, storages, opts)?;
     p.sources = connect_sources(ds, &storages, p.from.as_ref().map(|f| &f.0)).await?;
+    // A SQLite target that does not exist yet is created by opening it: noted, to go again if this stops.
+    p.new_files = unit_target
+        .iter()
+        .filter(|(_, prof)| prof.kind == DbKind::Sqlite)
+        .filter_map(|(_, prof)| prof.path.as_ref().map(PathBuf::from))
+        .filter(|f| !f.exists())
+        .collect();
     p.targets = connect_targets(ds, &d, &unit_target, opts, key_size).await?;
     // A backup is one point already: nothing to pause.
     let pause = really && !opts.no_pause && p.from.is_none();
-    p.paused_ms = open_snapshots(&home, &d, &mut p.sources, pause, sink, cancel).await?;
+    let max_pause = opts.max_pause_ms.map(std::time::Duration::from_millis);
+    p.paused_ms = open_snapshots(&home, &d, &mut p.sources, pause, max_pause, sink, cancel).await?;
     let (sources, targets) = (&mut p.sources, &mut p.targets);
     let mut checks = read_tables(sources, &d).await?;
     let leftovers = drop_leftovers(&home, targets, really, sink).await?;
@@ -1241,6 +1340,7 @@ async fn check_all(
             }
             checks.extend(key_size_checks(s, &mt, t.engine, version).await?);
             checks.extend(collision_checks(s, &mt, t).await?);
+            checks.extend(nul_checks(s, &mt, t.engine).await?);
             tables.push(table_plan(&mt, t.engine, version, (&storage, &t.storage), rows, listed));
             moves.push(Move { table: mt, source: si, target: ti, rows, listed });
         }
@@ -1339,6 +1439,7 @@ pub async fn run(ds: &Deployments, p: Prepared, sink: &Sink, cancel: &Cancellati
             }
             let mut plan = p.plan.clone();
             plan.notes.extend(p.empty_scratch().await);
+            p.keep_new_files = true;
             let result = MigrationResult {
                 plan,
                 proofs,

@@ -61,6 +61,31 @@ pub fn truncate_timestamp(t: NaiveDateTime) -> NaiveDateTime {
     t.with_nanosecond(t.nanosecond() / 1_000_000 * 1_000_000).unwrap_or(t)
 }
 
+/// A stored value ScalarDB never writes (finer than its precision, or a raw
+/// SQLite number outside its encoding): refused, never normalised, since the
+/// target would then hold another value than the source while the proof,
+/// comparing what both decode to, said they were equal.
+fn out_of_spec(col: &str, t: ScalarType, raw: impl std::fmt::Display, why: &str) -> crate::Error {
+    crate::Error::new(
+        crate::ErrorCode::InvalidInput,
+        format!(
+            "Column {col} ({t:?}) holds {raw}, which ScalarDB never writes ({why}): migrating it would change it. Fix the value on the source (ScalarDB wrote none like it) and run the migration again; nothing is kept of this run."
+        ),
+    )
+}
+
+/// `v`, unless `exact` says it lost something.
+fn exact<T: PartialEq + std::fmt::Display>(col: &str, t: ScalarType, v: T, kept: T, why: &str) -> crate::Result<T> {
+    if v == kept {
+        Ok(v)
+    } else {
+        Err(out_of_spec(col, t, &v, why))
+    }
+}
+
+const FINER_THAN_MICROS: &str = "a TIME keeps microseconds";
+const FINER_THAN_MILLIS: &str = "a TIMESTAMP keeps milliseconds";
+
 /// One value as ScalarDB sees it, whatever engine holds it: what is copied,
 /// compared and fingerprinted. TIMESTAMPTZ is the instant as a UTC wall clock.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,13 +124,17 @@ impl Val {
                 h.update([3]);
                 h.update(i.to_le_bytes())
             }
+            // Signed zero: -0.0 and 0.0 are one value here, as SQL compares
+            // them (and as SQLite keeps them: it stores an integral REAL as
+            // an integer, so -0.0 reads back as 0). Every other float is
+            // compared bit for bit.
             Val::Float(f) => {
                 h.update([4]);
-                h.update(f.to_bits().to_le_bytes())
+                h.update((if *f == 0.0 { 0.0f32 } else { *f }).to_bits().to_le_bytes())
             }
             Val::Double(f) => {
                 h.update([5]);
-                h.update(f.to_bits().to_le_bytes())
+                h.update((if *f == 0.0 { 0.0f64 } else { *f }).to_bits().to_le_bytes())
             }
             Val::Text(s) => {
                 h.update([6]);
@@ -191,9 +220,30 @@ pub fn from_sqlite(col: &str, t: ScalarType, v: rusqlite::types::ValueRef<'_>) -
         (ScalarType::Text, R::Text(b)) => Val::Text(String::from_utf8(b.to_vec()).map_err(|_| bad())?),
         (ScalarType::Blob, R::Blob(b) | R::Text(b)) => Val::Blob(b.to_vec()),
         (ScalarType::Date, R::Integer(i)) => Val::Date(decode_sqlite_date(i).ok_or_else(bad)?),
-        (ScalarType::Time, R::Integer(i)) => Val::Time(truncate_time(decode_sqlite_time(i).ok_or_else(bad)?)),
-        (ScalarType::Timestamp, R::Integer(i)) => Val::Ts(decode_sqlite_timestamp(i).ok_or_else(bad)?),
-        (ScalarType::Timestamptz, R::Integer(i)) => Val::Tstz(decode_sqlite_timestamp(i).ok_or_else(bad)?),
+        (ScalarType::Time, R::Integer(i)) => {
+            let d = decode_sqlite_time(i).ok_or_else(bad)?;
+            if truncate_time(d) != d {
+                return Err(out_of_spec(col, t, i, "nanoseconds of the day: a TIME keeps microseconds"));
+            }
+            Val::Time(d)
+        }
+        (ScalarType::Timestamp | ScalarType::Timestamptz, R::Integer(i)) => {
+            let d = decode_sqlite_timestamp(i).ok_or_else(bad)?;
+            // The encoding is not one-to-one outside ScalarDB's range: -1 reads as 998.
+            if encode_sqlite_timestamp(d) != i {
+                return Err(out_of_spec(
+                    col,
+                    t,
+                    i,
+                    "not in the encoding of TimeRelatedColumnEncodingUtils: before 1970 every value is -1000 or less",
+                ));
+            }
+            if t == ScalarType::Timestamp {
+                Val::Ts(d)
+            } else {
+                Val::Tstz(d)
+            }
+        }
         _ => return Err(bad()),
     })
 }
@@ -223,10 +273,12 @@ pub fn from_mysql(col: &str, t: ScalarType, v: mysql_async::Value) -> crate::Res
     let bad = |v: &V| mismatch(col, t, v);
     let datetime = |v: &V| -> crate::Result<NaiveDateTime> {
         match v {
-            V::Date(y, mo, d, h, mi, s, us) => NaiveDate::from_ymd_opt(i32::from(*y), u32::from(*mo), u32::from(*d))
-                .and_then(|dt| dt.and_hms_micro_opt(u32::from(*h), u32::from(*mi), u32::from(*s), *us))
-                .map(truncate_timestamp)
-                .ok_or_else(|| bad(v)),
+            V::Date(y, mo, d, h, mi, s, us) => {
+                let dt = NaiveDate::from_ymd_opt(i32::from(*y), u32::from(*mo), u32::from(*d))
+                    .and_then(|dt| dt.and_hms_micro_opt(u32::from(*h), u32::from(*mi), u32::from(*s), *us))
+                    .ok_or_else(|| bad(v))?;
+                exact(col, t, dt, truncate_timestamp(dt), FINER_THAN_MILLIS)
+            }
             _ => Err(bad(v)),
         }
     };
@@ -303,11 +355,18 @@ pub fn from_pg(col: &str, t: ScalarType, row: &tokio_postgres::Row, i: usize) ->
         ScalarType::Text => get::<String>(row, i, col, t)?.map(Val::Text),
         ScalarType::Blob => get::<Vec<u8>>(row, i, col, t)?.map(Val::Blob),
         ScalarType::Date => get::<NaiveDate>(row, i, col, t)?.map(Val::Date),
-        ScalarType::Time => get::<NaiveTime>(row, i, col, t)?.map(|x| Val::Time(truncate_time(x))),
-        ScalarType::Timestamp => get::<NaiveDateTime>(row, i, col, t)?.map(|x| Val::Ts(truncate_timestamp(x))),
-        ScalarType::Timestamptz => {
-            get::<DateTime<chrono::Utc>>(row, i, col, t)?.map(|x| Val::Tstz(truncate_timestamp(x.naive_utc())))
-        }
+        ScalarType::Time => get::<NaiveTime>(row, i, col, t)?
+            .map(|x| exact(col, t, x, truncate_time(x), FINER_THAN_MICROS))
+            .transpose()?
+            .map(Val::Time),
+        ScalarType::Timestamp => get::<NaiveDateTime>(row, i, col, t)?
+            .map(|x| exact(col, t, x, truncate_timestamp(x), FINER_THAN_MILLIS))
+            .transpose()?
+            .map(Val::Ts),
+        ScalarType::Timestamptz => get::<DateTime<chrono::Utc>>(row, i, col, t)?
+            .map(|x| exact(col, t, x.naive_utc(), truncate_timestamp(x.naive_utc()), FINER_THAN_MILLIS))
+            .transpose()?
+            .map(Val::Tstz),
     }
     .unwrap_or(Val::Null))
 }

@@ -58,26 +58,28 @@ fn tail(bytes: &[u8], keep: usize) -> String {
     s[start..].to_string()
 }
 
+/// What a hook printed, with every known secret cut out.
+fn redacted(mut s: String, secrets: &[crate::Sensitive<String>]) -> String {
+    for x in secrets.iter().map(|x| x.expose()).filter(|x| !x.is_empty()) {
+        s = s.replace(x.as_str(), "[redacted]");
+    }
+    s
+}
+
 /// Runs every hook (in parallel), each within `limit`; a cancel stops them.
-pub async fn run_all(hooks: &[PauseHook], tag: &str, limit: Duration, cancel: &CancellationToken) -> Vec<HookRun> {
+/// What they print is kept with `secrets` cut out.
+pub async fn run_all(
+    hooks: &[PauseHook],
+    tag: &str,
+    limit: Duration,
+    secrets: &[crate::Sensitive<String>],
+    cancel: &CancellationToken,
+) -> Vec<HookRun> {
     let runs = hooks.iter().map(|h| async move {
         let argv: Vec<String> = h.argv.iter().map(|a| a.replace("{tag}", tag)).collect();
-        let mut cmd = CommandLine::new(argv[0].clone());
-        for a in &argv[1..] {
-            // The user's own command line: passed as written.
-            cmd = cmd.user_arg(a.clone());
-        }
         let started = Instant::now();
-        let r = tokio::select! {
-            r = crate::tools::capture(std::slice::from_ref(&cmd), None, limit) => r,
-            _ = cancel.cancelled() => Err(crate::Error::cancelled_job()),
-        };
-        let (ok, exit_status, output) = match r {
-            Ok(c) => {
-                let mut all = c.stdout.clone();
-                all.extend_from_slice(&c.stderr);
-                (c.status.success(), c.status.code(), tail(&all, 2000))
-            }
+        let (ok, exit_status, output) = match run_one(&argv, limit, cancel).await {
+            Ok((status, out)) => (status.success(), status.code(), tail(&out, 2000)),
             Err(e) => (false, None, e.message),
         };
         HookRun {
@@ -86,11 +88,104 @@ pub async fn run_all(hooks: &[PauseHook], tag: &str, limit: Duration, cancel: &C
             tag: tag.to_string(),
             ok,
             exit_status,
-            output,
+            output: redacted(output, secrets),
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         }
     });
     futures_util::future::join_all(runs).await
+}
+
+/// One hook in a process group of its own, with the hook allow-list of the
+/// environment. What ends it is the hook's own exit, not its pipes closing
+/// (a background child it left would hold them open, and the pause with
+/// them): then, or at `limit`, or on cancel, its whole group is killed, and
+/// what it printed until then is kept.
+async fn run_one(
+    argv: &[String],
+    limit: Duration,
+    cancel: &CancellationToken,
+) -> crate::Result<(std::process::ExitStatus, Vec<u8>)> {
+    use std::sync::{Arc, Mutex};
+    use tokio::io::AsyncReadExt;
+    let mut cmd = CommandLine::new(argv[0].clone()).inherit(crate::tools::env::HOOK);
+    for a in &argv[1..] {
+        // The user's own command line: passed as written.
+        cmd = cmd.user_arg(a.clone());
+    }
+    cmd.check()?;
+    let mut c = cmd.command();
+    c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().map_err(|e| crate::tools::spawn_err(&cmd.program, e))?;
+    // Its group's id: still the group's once the hook itself has exited.
+    let group = child.id().map(|p| p as i32);
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let readers: Vec<_> = [
+        child.stdout.take().map(|r| Box::new(r) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+        child.stderr.take().map(|r| Box::new(r) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut r| {
+        let printed = printed.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = r.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let mut p = printed.lock().unwrap();
+                p.extend_from_slice(&buf[..n]);
+                // Only the end is kept (a chatty hook cannot grow this).
+                if p.len() > 64 << 10 {
+                    let cut = p.len() - (32 << 10);
+                    p.drain(..cut);
+                }
+            }
+        })
+    })
+    .collect();
+    let status = tokio::select! {
+        s = child.wait() => Some(s),
+        _ = tokio::time::sleep(limit) => None,
+        _ = cancel.cancelled() => None,
+    };
+    // The hook's group goes now, whatever it left running (a pid is not
+    // handed out again while a group of that id has members).
+    if let Some(g) = group {
+        if unsafe { libc::killpg(g, libc::SIGTERM) } == 0 {
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                if unsafe { libc::killpg(g, 0) } != 0 {
+                    break;
+                }
+            }
+            unsafe { libc::killpg(g, libc::SIGKILL) };
+        }
+    }
+    let _ = child.wait().await;
+    for r in readers {
+        // A process that left the group (setsid) could keep a pipe open: not waited for.
+        let _ = tokio::time::timeout(Duration::from_millis(300), r).await;
+    }
+    let out = std::mem::take(&mut *printed.lock().unwrap());
+    match status {
+        Some(Ok(s)) => Ok((s, out)),
+        Some(Err(e)) => Err(crate::Error::new(crate::ErrorCode::IoError, format!("waiting for the hook: {e}"))),
+        None if cancel.is_cancelled() => Err(crate::Error::cancelled_job()),
+        None => Err(crate::Error::new(
+            crate::ErrorCode::Timeout,
+            format!(
+                "it did not finish within its limit of {:.1} s and was stopped{}",
+                limit.as_secs_f64(),
+                String::from_utf8_lossy(&out)
+                    .trim()
+                    .lines()
+                    .last()
+                    .map(|l| format!(" (last said: {l})"))
+                    .unwrap_or_default()
+            ),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -112,7 +207,7 @@ mod tests {
             PauseHook { storage: "a".into(), argv: vec!["echo".into(), "snapshot".into(), "{tag}".into()] },
             PauseHook { storage: "b".into(), argv: vec!["false".into()] },
         ];
-        let runs = run_all(&hooks, "quiesce-w1", Duration::from_secs(5), &CancellationToken::new()).await;
+        let runs = run_all(&hooks, "quiesce-w1", Duration::from_secs(5), &[], &CancellationToken::new()).await;
         assert!(runs[0].ok && runs[0].output == "snapshot quiesce-w1", "{:?}", runs[0]);
         assert!(!runs[1].ok && runs[1].exit_status == Some(1));
     }

@@ -41,6 +41,8 @@ pub struct PauseOptions {
     pub min_hold: Duration,
     /// The clock bound of services Quiesce cannot ask the time (DynamoDB, Cosmos DB).
     pub clock_bound: Duration,
+    /// The longest pause, for this run (`--max-pause`); else the deployment's.
+    pub max_pause: Option<Duration>,
 }
 
 impl Default for PauseOptions {
@@ -49,7 +51,68 @@ impl Default for PauseOptions {
             max_wait: Duration::from_secs(30),
             min_hold: Duration::ZERO,
             clock_bound: Duration::from_secs(1),
+            max_pause: None,
         }
+    }
+}
+
+/// The longest `max_pause_wait_time` Quiesce asks for: while a node drains,
+/// its gate is closed already (new transactions are refused).
+pub const MAX_WAIT_CEILING: Duration = Duration::from_secs(300);
+
+/// A pause's bounds for one deployment and run.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    pub max_pause: Duration,
+    pub hook_limit: Duration,
+}
+
+impl PauseOptions {
+    /// The bounds of a pause of `d` with these options.
+    pub fn bounds(&self, d: &Deployment) -> Bounds {
+        let max_pause = self.max_pause.unwrap_or_else(|| d.pause_limits.max_pause());
+        Bounds { max_pause, hook_limit: d.pause_limits.hook_limit().min(max_pause) }
+    }
+
+    /// Refuses, before anything is paused, a pause that cannot stay within
+    /// its bounds: the drain asked of each node, the minimum hold and the
+    /// hooks against the longest pause, saying which setting to change.
+    pub fn check(&self, d: &Deployment) -> Result<Bounds> {
+        let b = self.bounds(d);
+        let secs = |x: Duration| format!("{:.1} s", x.as_secs_f64());
+        let raise = format!(
+            "raise the deployment's maximum pause (quiesce deployment edit {} --max-pause DURATION, or the Deployments view), or give --max-pause for this run",
+            d.name
+        );
+        if self.max_wait.is_zero() || self.max_wait > MAX_WAIT_CEILING {
+            return Err(Error::invalid(format!(
+                "--max-wait {} is outside 1 ms to {}: while a node drains its requests its gate is closed already.",
+                secs(self.max_wait),
+                secs(MAX_WAIT_CEILING)
+            )));
+        }
+        if b.max_pause > crate::deployment::PauseLimits::CEILING {
+            return Err(Error::invalid(format!(
+                "--max-pause {} is over 1 h: that is an outage, not a pause.",
+                secs(b.max_pause)
+            )));
+        }
+        if self.min_hold > b.max_pause {
+            return Err(Error::invalid(format!(
+                "The pause must hold at least {} but may last at most {} (the maximum pause): nothing was paused. Hold less, or {raise}.",
+                secs(self.min_hold),
+                secs(b.max_pause)
+            )));
+        }
+        if !d.pause_hooks.is_empty() && self.min_hold + b.hook_limit > b.max_pause {
+            return Err(Error::invalid(format!(
+                "The pause would hold {} and then give the in-pause hooks up to {} (the hook limit), over the maximum pause of {}: nothing was paused. Lower the hook limit (--hook-limit), or {raise}.",
+                secs(self.min_hold),
+                secs(b.hook_limit),
+                secs(b.max_pause)
+            )));
+        }
+        Ok(b)
     }
 }
 
@@ -118,55 +181,45 @@ async fn pause_one(mut c: Client, max_wait: Duration) -> (u32, std::result::Resu
     }
 }
 
-/// Unpauses one node, retrying with backoff (bounded); the outcome is the
-/// node's state after it, checked.
-async fn unpause_one(mut c: Client) -> std::result::Result<(), NodeError> {
-    let mut last = None;
-    for attempt in 0..5u32 {
-        match c.unpause().await {
-            Ok(()) => match c.check_paused().await {
-                Ok(false) => return Ok(()),
-                Ok(true) => {
-                    last = Some(NodeError {
-                        status: "still_paused".into(),
-                        reason: None,
-                        message: "Unpause returned but the node is still paused".into(),
-                    })
-                }
-                Err(e) => last = Some(e),
-            },
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
-    }
-    Err(last.expect("at least one attempt"))
-}
-
-/// Nodes left paused by a killed pauser: checked, unpaused if still paused.
+/// Nodes left paused by a killed pauser, but for those an earlier request
+/// holds: checked and unpaused (in parallel, within the recovery's short
+/// budget, so a hung node cannot hold up the command that runs it).
 /// (Runs on a thread of its own: the start-up step is not async.)
-pub fn unpause_left(nodes: &[Node], tls: Option<&TlsFiles>) -> Vec<String> {
-    let (nodes, tls) = (nodes.to_vec(), tls.cloned());
+pub fn unpause_left(nodes: &[Node], tls: Option<&TlsFiles>, skip: &[String]) -> Vec<watchdog::NodeUnpause> {
+    let (nodes, tls, skip) = (nodes.to_vec(), tls.cloned(), skip.to_vec());
+    let labels: Vec<String> = nodes.iter().map(Node::label).collect();
+    let unknown = move |why: &str| {
+        labels
+            .iter()
+            .map(|l| watchdog::NodeUnpause { node: l.clone(), outcome: watchdog::Unpaused::Unknown(why.into()) })
+            .collect::<Vec<_>>()
+    };
+    let u2 = unknown.clone();
     std::thread::spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-            return vec!["no runtime to reach the nodes".to_string()];
+            return u2("no runtime to reach the nodes");
         };
         let tls = tls.and_then(|t| t.load().ok());
-        rt.block_on(watchdog::unpause_nodes(&nodes, tls.as_ref()))
+        rt.block_on(watchdog::unpause_nodes(&nodes, tls.as_ref(), &skip, watchdog::Budget::RECOVERY))
     })
     .join()
-    .unwrap_or_else(|_| vec!["the check of the nodes failed".into()])
+    .unwrap_or_else(|_| unknown("the check of the nodes failed"))
 }
 
 /// A deployment whose every node Quiesce paused.
 pub struct Paused {
     clients: Vec<Client>,
+    tls: Option<Tls>,
     pub outcomes: Vec<NodeOutcome>,
     watchdog: Option<Watchdog>,
     _locks: Vec<std::fs::File>,
+    /// The window's id (and the hooks' tag), chosen before the first Pause.
+    pub window_id: String,
     /// After the last node confirmed its pause.
     pub started_at: DateTime<Utc>,
     started: Instant,
-    /// Nodes the poller found unpaused before Quiesce unpaused them.
+    bounds: Bounds,
+    /// Nodes the poller found unpaused before Quiesce unpaused it.
     early: Arc<Mutex<Vec<String>>>,
     poller: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
 }
@@ -174,6 +227,7 @@ pub struct Paused {
 /// How a pause ended.
 #[derive(Debug, Clone)]
 pub struct PauseEnd {
+    pub window_id: String,
     pub started_at: DateTime<Utc>,
     /// Just before the first Unpause was sent.
     pub ended_at: DateTime<Utc>,
@@ -181,11 +235,15 @@ pub struct PauseEnd {
     pub outcomes: Vec<NodeOutcome>,
     /// Why the window cannot be trusted (a node unpaused early, one still paused).
     pub problems: Vec<String>,
+    /// Why the pause was cut short or taken out of Quiesce's hands (its
+    /// maximum reached, its lease lapsed): the window failed, never a restore point.
+    pub aborted: Option<String>,
 }
 
 impl Paused {
     /// Pauses every node of `d` (see the module's doc). Nothing stays paused
-    /// when it fails.
+    /// when it fails; a pause that could not stay within its bounds is
+    /// refused before any node is asked.
     pub async fn begin(
         home: &Home,
         d: &Deployment,
@@ -194,6 +252,7 @@ impl Paused {
         sink: &Sink,
         cancel: &CancellationToken,
     ) -> Result<Paused> {
+        let bounds = opts.check(d)?;
         let tls = tls_of(d)?;
         let nodes = admin::resolve(&d.admin_endpoints).await?;
         let locks = lock_nodes(home, &nodes, &journal.what())?;
@@ -234,21 +293,32 @@ impl Paused {
             nodes: nodes.clone(),
             tls: tls.as_ref().map(|t| t.0.clone()),
             watchdog: None,
+            settled: false,
+            hands_off: vec![],
         })?;
+        // The watchdog's hard bound: every Pause's drain and answer, the
+        // longest pause, and a margin for the pauser's own unpause.
+        let bound = opts.max_wait + admin::PAUSE_GRACE + bounds.max_pause + Duration::from_secs(5);
         let watchdog = Watchdog::start(&Brief {
             nodes: nodes.clone(),
             tls: tls.as_ref().map(|t| t.0.clone()),
             journal: file,
             journal_lock: lock,
             what: journal.what(),
+            lease_ms: Some(watchdog::LEASE.as_millis() as u64),
+            bound_ms: Some(bound.as_millis() as u64),
         })?;
+        let now = Utc::now();
         let mut p = Paused {
             clients,
+            tls: tls.as_ref().map(|t| t.1.clone()),
             outcomes: nodes.into_iter().map(NodeOutcome::new).collect(),
             watchdog: Some(watchdog),
             _locks: locks,
-            started_at: Utc::now(),
+            window_id: window::PauseWindow::new_id(now),
+            started_at: now,
             started: Instant::now(),
+            bounds,
             early: Default::default(),
             poller: None,
         };
@@ -256,9 +326,10 @@ impl Paused {
             sink,
             "pause",
             format!(
-                "Pausing {} node(s) (waiting up to {} s for their in-flight transactions)…",
+                "Pausing {} node(s) (waiting up to {} s for their in-flight transactions; the pause may last {:.0} s at most)…",
                 p.clients.len(),
-                opts.max_wait.as_secs()
+                opts.max_wait.as_secs(),
+                bounds.max_pause.as_secs_f64()
             ),
         );
         let pauses = join_all(p.clients.iter().cloned().map(|c| pause_one(c, opts.max_wait)));
@@ -318,49 +389,34 @@ impl Paused {
         })
     }
 
-    /// After a failed pause: every node that did (or may have) paused is
-    /// unpaused, except one an earlier request still holds. Says what it did.
+    /// After a failed pause: every node is unpaused (its state unknown or
+    /// not: an Unpause of an unpaused node is harmless), except one an
+    /// earlier request still holds (`TIMED_OUT_STILL_PAUSED`), which the
+    /// watchdog is told to leave too. Says what it did.
     async fn unwind(mut self) -> String {
-        let mut lines = Vec::new();
-        let work: Vec<_> = self
+        let held: Vec<String> = self
             .outcomes
             .iter()
-            .zip(&self.clients)
-            .map(|(o, c)| {
-                let still_held = o.error.as_ref().is_some_and(|e| e.is(reason::TIMED_OUT_STILL_PAUSED));
-                let (o, mut c) = (o.clone(), c.clone());
-                async move {
-                    if still_held {
-                        return (false, format!("{}: left paused — an earlier request still holds its pause (TIMED_OUT_STILL_PAUSED); Quiesce does not unpause it", o.node.label()));
-                    }
-                    let maybe = o.paused || o.error.as_ref().is_some_and(NodeError::uncertain) || o.note.is_some();
-                    if !maybe {
-                        // Refused outright: check it all the same.
-                        if let Ok(false) = c.check_paused().await {
-                            return (true, format!("{}: not paused", o.node.label()));
-                        }
-                    }
-                    match unpause_one(c).await {
-                        Ok(()) => (true, format!("{}: unpaused", o.node.label())),
-                        Err(e) => (false, format!("{}: COULD NOT BE UNPAUSED ({e}) — unpause it now: quiesce unpause <deployment>, or restart that node", o.node.label())),
-                    }
-                }
-            })
+            .filter(|o| o.error.as_ref().is_some_and(|e| e.is(reason::TIMED_OUT_STILL_PAUSED)))
+            .map(|o| o.node.addr.clone())
             .collect();
-        let mut all_done = true;
-        for (o, (ok, line)) in self.outcomes.iter_mut().zip(join_all(work).await) {
-            o.unpaused = ok;
-            all_done &= ok;
-            lines.push(line);
+        if let Some(w) = &self.watchdog {
+            for a in &held {
+                w.skip(a);
+            }
         }
-        let held_elsewhere =
-            self.outcomes.iter().any(|o| o.error.as_ref().is_some_and(|e| e.is(reason::TIMED_OUT_STILL_PAUSED)));
+        let nodes: Vec<Node> = self.outcomes.iter().map(|o| o.node.clone()).collect();
+        let said = watchdog::unpause_nodes(&nodes, self.tls.as_ref(), &held, watchdog::Budget::OPERATOR).await;
+        for (o, u) in self.outcomes.iter_mut().zip(&said) {
+            o.unpaused = matches!(u.outcome, watchdog::Unpaused::Done | watchdog::Unpaused::WasNotPaused);
+        }
+        let (line, settled) = watchdog::summary(&said);
         if let Some(w) = self.watchdog.take() {
-            if all_done || held_elsewhere {
+            if settled {
                 w.done();
             } // else dropped: the watchdog keeps trying
         }
-        format!("Nodes: {}", lines.join("; "))
+        format!("Nodes: {line}")
     }
 
     /// Polls every node while paused: one found unpaused makes the window unsafe.
@@ -391,30 +447,74 @@ impl Paused {
         self.started.elapsed()
     }
 
+    pub fn bounds(&self) -> Bounds {
+        self.bounds
+    }
+
+    /// How long the pause may still last.
+    pub fn remaining(&self) -> Duration {
+        self.bounds.max_pause.saturating_sub(self.started.elapsed())
+    }
+
+    /// When the pause must end (the deployment's maximum pause).
+    pub fn deadline(&self) -> tokio::time::Instant {
+        tokio::time::Instant::from_std(self.started + self.bounds.max_pause)
+    }
+
     /// Nodes found unpaused so far.
     pub fn problems(&self) -> Vec<String> {
         self.early.lock().unwrap().clone()
     }
 
-    /// Unpauses every node (retries, bounded) and ends the pause; the window's
-    /// end is taken just before the first Unpause.
-    pub async fn end(mut self, journal: &Journal, sink: &Sink) -> PauseEnd {
+    /// Unpauses every node (in parallel, bounded) and ends the pause; the
+    /// window's end is taken just before the first Unpause. `aborted`: why the
+    /// caller cut it short (its maximum reached while waiting).
+    pub async fn end(mut self, journal: &Journal, sink: &Sink, aborted: Option<String>) -> PauseEnd {
         if let Some((stop, h)) = self.poller.take() {
             stop.cancel();
             let _ = h.await;
         }
         let ended_at = Utc::now();
         let paused_ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        let results = join_all(self.clients.iter().cloned().map(unpause_one)).await;
+        let nodes: Vec<Node> = self.outcomes.iter().map(|o| o.node.clone()).collect();
+        let said = watchdog::unpause_nodes(&nodes, self.tls.as_ref(), &[], watchdog::Budget::OPERATOR).await;
         let mut problems = self.early.lock().unwrap().clone();
-        for (o, r) in self.outcomes.iter_mut().zip(results) {
-            match r {
-                Ok(()) => o.unpaused = true,
-                Err(e) => {
-                    problems.push(format!("{}: COULD NOT BE UNPAUSED ({e}) — unpause it now: quiesce unpause <deployment>, or restart that node", o.node.label()));
-                    o.error = Some(e);
+        for (o, u) in self.outcomes.iter_mut().zip(&said) {
+            match &u.outcome {
+                watchdog::Unpaused::Done | watchdog::Unpaused::WasNotPaused => o.unpaused = true,
+                other => {
+                    problems.push(format!(
+                        "{} — unpause it now: quiesce unpause <deployment>, or restart that node",
+                        u.line()
+                    ));
+                    o.error = Some(NodeError {
+                        status: "unpause".into(),
+                        reason: None,
+                        message: match other {
+                            watchdog::Unpaused::Unknown(why) => why.clone(),
+                            _ => "still paused after every Unpause".into(),
+                        },
+                    });
                 }
             }
+        }
+        // A pauser that was stopped or frozen past its lease: its watchdog
+        // unpaused the nodes meanwhile, so this was no single window.
+        let mut aborted = aborted;
+        if let Some((silence, acted)) = self.watchdog.as_ref().and_then(Watchdog::lapsed) {
+            aborted.get_or_insert(format!(
+                "Quiesce was stopped or frozen for {:.1} s while holding the pause (its lease is {:.0} s){}",
+                silence.as_secs_f64(),
+                watchdog::LEASE.as_secs_f64(),
+                acted.map(|a| format!("; its watchdog acted: {a}")).unwrap_or_default()
+            ));
+        }
+        if aborted.is_none() && paused_ms > self.bounds.max_pause.as_secs_f64() * 1000.0 + 1000.0 {
+            aborted = Some(format!(
+                "the pause lasted {:.1} s, over its maximum of {:.1} s",
+                paused_ms / 1000.0,
+                self.bounds.max_pause.as_secs_f64()
+            ));
         }
         let all = self.outcomes.iter().all(|o| o.unpaused);
         if let Some(w) = self.watchdog.take() {
@@ -428,7 +528,15 @@ impl Paused {
             "unpaused",
             format!("Unpaused after {paused_ms:.0} ms{}", if all { "" } else { " — NOT EVERY NODE" }),
         );
-        PauseEnd { started_at: self.started_at, ended_at, paused_ms, outcomes: self.outcomes.clone(), problems }
+        PauseEnd {
+            window_id: self.window_id.clone(),
+            started_at: self.started_at,
+            ended_at,
+            paused_ms,
+            outcomes: self.outcomes.clone(),
+            problems,
+            aborted,
+        }
     }
 }
 
@@ -470,13 +578,16 @@ pub async fn nodes_state(d: &Deployment) -> Result<Vec<NodeState>> {
         .collect())
 }
 
-/// Unpauses every node of a deployment (`quiesce unpause D`, for operators).
+/// Unpauses every node of a deployment (`quiesce unpause D`, for operators):
+/// every node gets its Unpause, whether or not its state can be read, and the
+/// history says "ok" only when every node answered unpaused.
 pub async fn unpause_deployment(home: &Home, d: &Deployment) -> Result<Vec<NodeState>> {
     let tls = tls_of(d)?;
     let nodes = admin::resolve(&d.admin_endpoints).await?;
     let _locks = lock_nodes(home, &nodes, &format!("unpause of deployment {}", d.name))?;
-    let said = watchdog::unpause_nodes(&nodes, tls.as_ref().map(|t| &t.1)).await;
-    crate::catalog::history::record(home, "unpause", &d.name, said.join("; "), "ok", None);
+    let said = watchdog::unpause_nodes(&nodes, tls.as_ref().map(|t| &t.1), &[], watchdog::Budget::OPERATOR).await;
+    let (line, settled) = watchdog::summary(&said);
+    crate::catalog::history::record(home, "unpause", &d.name, line, if settled { "ok" } else { "failed" }, None);
     nodes_state(d).await
 }
 
@@ -509,20 +620,32 @@ pub async fn offsets(
     out
 }
 
-/// The deployment's in-pause hooks, run while every node is paused.
+/// The deployment's in-pause hooks, run while every node is paused, each
+/// within the hook limit and what is left of the pause; the passwords of the
+/// deployment's profiles are cut out of what they printed before it is kept.
 pub async fn run_hooks(
+    ds: &crate::deployment::Deployments,
     d: &Deployment,
-    started: DateTime<Utc>,
-    opts: &PauseOptions,
+    p: &Paused,
     sink: &Sink,
     cancel: &CancellationToken,
 ) -> Vec<hooks::HookRun> {
     if d.pause_hooks.is_empty() {
         return vec![];
     }
-    job::phase(sink, "hooks", format!("Running {} in-pause hook(s)…", d.pause_hooks.len()));
-    let limit = opts.max_wait.max(Duration::from_secs(60));
-    hooks::run_all(&d.pause_hooks, &window::PauseWindow::tag_of(started), limit, cancel).await
+    let limit = p.bounds().hook_limit.min(p.remaining());
+    job::phase(
+        sink,
+        "hooks",
+        format!("Running {} in-pause hook(s) (at most {:.1} s)…", d.pause_hooks.len(), limit.as_secs_f64()),
+    );
+    let mut secrets = Vec::new();
+    for (_, prof) in ds.storage_profiles(d).unwrap_or_default() {
+        if let Ok(Some(s)) = ds.secret_of(&prof).await {
+            secrets.push(s);
+        }
+    }
+    hooks::run_all(&d.pause_hooks, &window::PauseWindow::tag_of(&p.window_id), limit, &secrets, cancel).await
 }
 
 /// `quiesce pause D`: pause every node, hold at least `min_hold`, unpause,
@@ -537,6 +660,8 @@ pub async fn hold(
     let d = ds.get(deployment)?;
     let home = ds.profiles().home();
     let root = crate::catalog::default_root(home);
+    // A pause that cannot stay within its bounds is refused before anything (no window).
+    opts.check(&d)?;
     let journal = Journal::begin(home, "pause", format!("pause of deployment {}", d.name))?;
     let p = match Paused::begin(home, &d, &journal, opts, sink, cancel).await {
         Ok(p) => p,
@@ -564,8 +689,8 @@ pub async fn hold(
         }
     }
     let cancelled = cancel.is_cancelled();
-    let runs = run_hooks(&d, p.started_at, opts, sink, cancel).await;
-    let end = p.end(&journal, sink).await;
+    let runs = run_hooks(ds, &d, &p, sink, cancel).await;
+    let end = p.end(&journal, sink, None).await;
     let mut w = window::PauseWindow::of(&d, "pause", &end, offsets(ds, &d, opts).await).with_hooks(runs);
     if cancelled && end.paused_ms < opts.min_hold.as_secs_f64() * 1000.0 {
         w.safe = false;

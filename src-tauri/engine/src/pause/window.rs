@@ -100,16 +100,23 @@ impl PauseWindow {
             ));
         }
         let still_paused = end.outcomes.iter().any(|o| !o.unpaused);
+        if let Some(why) = &end.aborted {
+            problems.insert(
+                0,
+                format!("The pause was aborted: {why}. The nodes were unpaused; this window is not a restore point."),
+            );
+        }
+        let failed = still_paused || end.aborted.is_some();
         let safe = problems.is_empty();
         let restore_point = interval.filter(|_| safe).map(|(a, b)| a + (b - a) / 2);
         PauseWindow {
             schema_version: SCHEMA_VERSION,
-            id: PauseWindow::new_id(end.started_at),
+            id: end.window_id.clone(),
             deployment: d.name.clone(),
             deployment_id: d.id.clone(),
             purpose: purpose.into(),
             backup_id: None,
-            status: if still_paused {
+            status: if failed {
                 "failed"
             } else if safe {
                 "ok"
@@ -188,9 +195,10 @@ impl PauseWindow {
         self
     }
 
-    /// The tag hooks get (a snapshot's name): the window's.
-    pub fn tag_of(started: DateTime<Utc>) -> String {
-        format!("quiesce-{}", started.format("%Y%m%dT%H%M%SZ"))
+    /// The tag hooks get (a snapshot's name): the window's id, so two
+    /// windows never share one (`quiesce-20261207T101500123Z-wab12cd`).
+    pub fn tag_of(window_id: &str) -> String {
+        format!("quiesce-{}", window_id.replace('.', ""))
     }
 
     /// Writes it into the catalog (atomically, private); returns its path.
@@ -204,10 +212,100 @@ impl PauseWindow {
         Ok(p)
     }
 
+    /// Reads a window file. One that parses but does not hold together (see
+    /// [`PauseWindow::damage`]) is returned flagged: kept, listed, never a
+    /// restore point.
     pub fn read(path: &Path) -> Result<PauseWindow> {
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::invalid(format!("{} is not a pause window ({e}).", path.display())))
+        let mut w: PauseWindow = serde_json::from_slice(&bytes)
+            .map_err(|e| Error::invalid(format!("{} is not a pause window ({e}).", path.display())))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let damage = w.damage(name.strip_suffix(SUFFIX).unwrap_or(&name));
+        if !damage.is_empty() {
+            w.safe = false;
+            w.status = "damaged".into();
+            w.restore_point = None;
+            w.restore_point_ms = None;
+            w.problems.extend(damage.into_iter().map(|d| format!("damaged: {d}")));
+        }
+        Ok(w)
+    }
+
+    /// What makes a window file unusable, whatever it says of itself: names
+    /// that could carry a command into a runbook (control characters), an id
+    /// that is not its file's name, and times that do not hold together (an
+    /// end before the start, a negative or non-finite length, a wall-clock
+    /// length the monotonic one contradicts, a restore point outside its own
+    /// interval).
+    pub fn damage(&self, file_id: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.id != file_id {
+            out.push(format!("its id {:?} is not its file's name ({file_id:?})", self.id));
+        }
+        let mut names: Vec<(&str, &str)> = vec![
+            ("id", &self.id),
+            ("deployment", &self.deployment),
+            ("deployment_id", &self.deployment_id),
+            ("purpose", &self.purpose),
+            ("status", &self.status),
+            ("user", &self.user),
+            ("host", &self.host),
+        ];
+        if let Some(b) = &self.backup_id {
+            names.push(("backup_id", b));
+        }
+        for h in &self.hooks {
+            names.extend([("hook storage", h.storage.as_str()), ("hook tag", &h.tag), ("hook command", &h.command)]);
+        }
+        for n in &self.nodes {
+            names.extend([("node", n.node.endpoint.as_str()), ("node", &n.node.addr), ("node", &n.node.host)]);
+        }
+        for (what, v) in names {
+            if v.chars().any(char::is_control) {
+                out.push(format!(
+                    "its {what} holds a control character ({:?})",
+                    v.chars().take(60).collect::<String>()
+                ));
+            }
+        }
+        if let (Some(a), Some(b)) = (self.started_at, self.ended_at) {
+            if b < a {
+                out.push(format!("it ends ({b}) before it starts ({a})"));
+            }
+            if let Some(ms) = self.paused_ms {
+                let wall = (b - a).num_milliseconds() as f64;
+                // The wall clock may be stepped a little during a pause; a
+                // monotonic length this far off is not one pause.
+                if (wall - ms).abs() > 1000.0 + ms.abs() / 10.0 {
+                    out.push(format!("its times span {wall:.0} ms but it says it paused {ms:.0} ms"));
+                }
+            }
+            for (what, t) in
+                [("restore point", self.restore_point), ("safe_from", self.safe_from), ("safe_to", self.safe_to)]
+            {
+                if t.is_some_and(|t| t < a || t > b) {
+                    out.push(format!("its {what} is outside its own interval"));
+                }
+            }
+        }
+        if self.paused_ms.is_some_and(|ms| !ms.is_finite() || ms < 0.0) {
+            out.push(format!("its length ({:?} ms) is not a length", self.paused_ms));
+        }
+        if let (Some(a), Some(b)) = (self.safe_from, self.safe_to) {
+            if b < a {
+                out.push("its safe interval ends before it starts".into());
+            }
+            if self.restore_point.is_some_and(|r| r < a || r > b) {
+                out.push("its restore point is outside its safe interval".into());
+            }
+        }
+        if self.restore_point.map(|r| r.timestamp_millis()) != self.restore_point_ms {
+            out.push("its restore point and restore_point_ms disagree".into());
+        }
+        if self.safe && (self.started_at.is_none() || self.restore_point.is_none()) {
+            out.push("it says it is safe but has no interval or restore point".into());
+        }
+        out
     }
 }
 
@@ -223,6 +321,8 @@ mod tests {
     fn end(ms: i64) -> PauseEnd {
         let started_at = DateTime::from_timestamp_millis(1_790_000_000_000).unwrap();
         PauseEnd {
+            window_id: PauseWindow::new_id(started_at),
+            aborted: None,
             started_at,
             ended_at: started_at + chrono::Duration::milliseconds(ms),
             paused_ms: ms as f64,
@@ -265,5 +365,40 @@ mod tests {
 
         let w = PauseWindow::of(&d(), "pause", &end(100), vec![off("dynamo", 0.0, 1000.0, "configured")]);
         assert!(!w.safe && w.problems[0].contains("too short for the clocks' offsets"), "{:?}", w.problems);
+    }
+
+    #[test]
+    fn a_window_file_that_does_not_hold_together_is_read_as_damaged_never_as_a_restore_point() {
+        let root = tempfile::tempdir().unwrap();
+        let good = PauseWindow::of(&d(), "pause", &end(5000), vec![off("pg", 0.0, 1.0, "measured")]);
+        assert!(good.safe);
+        let path = good.save(root.path()).unwrap();
+        let back = PauseWindow::read(&path).unwrap();
+        assert_eq!((back.status.as_str(), back.safe), ("ok", true), "{:?}", back.problems);
+        // Each edit a hostile or broken file could carry, applied to the good one.
+        use serde_json::json;
+        let edits = [
+            ("ends", "ended_at", json!("2026-01-01T00:00:00Z")),
+            ("length", "paused_ms", json!(-5.0)),
+            ("span 5000 ms", "paused_ms", json!(900000.0)),
+            ("outside its own interval", "restore_point", json!("2030-01-01T00:00:00Z")),
+            ("disagree", "restore_point_ms", json!(1)),
+            ("file's name", "id", json!("20260101T000000.000Z-wzzzzzz")),
+            (
+                "control character",
+                "hooks",
+                json!([{"storage": "c", "command": "x", "tag": "t\nQUIESCE_END\ntouch /tmp/x", "ok": true, "exit_status": 0, "output": "", "duration_ms": 1.0}]),
+            ),
+        ];
+        let original = std::fs::read(&path).unwrap();
+        for (want, field, value) in edits {
+            let mut v: serde_json::Value = serde_json::from_slice(&original).unwrap();
+            v[field] = value;
+            std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+            let w = PauseWindow::read(&path).unwrap();
+            assert_eq!(w.status, "damaged", "{want}: {:?}", w.problems);
+            assert!(!w.safe && w.restore_point.is_none(), "{want}");
+            assert!(w.problems.iter().any(|p| p.contains(want)), "{want} in {:?}", w.problems);
+        }
     }
 }

@@ -53,6 +53,8 @@ pub(crate) fn window(
 ) -> PauseWindow {
     let started_at = t(start);
     let end = PauseEnd {
+        window_id: PauseWindow::new_id(started_at),
+        aborted: None,
         started_at,
         ended_at: started_at + chrono::Duration::milliseconds(ms),
         paused_ms: ms as f64,

@@ -668,11 +668,18 @@ fn cosmos(i: &Inputs, storage: &str, p: &Profile, stamp: &str, endpoints: &mut V
 
 /// The snapshot tag a window's hook recorded for a storage.
 fn hook_of<'a>(i: &'a Inputs, storage: &str) -> Result<&'a crate::pause::hooks::HookRun> {
-    i.window.and_then(|w| w.hooks.iter().find(|h| h.storage == storage && h.ok)).ok_or_else(|| {
+    let run = i.window.and_then(|w| w.hooks.iter().find(|h| h.storage == storage && h.ok)).ok_or_else(|| {
         Error::invalid(format!(
             "Storage {storage}: the picked window has no successful in-pause hook for it, so there is no snapshot to restore."
         ))
-    })
+    })?;
+    if run.tag.chars().any(char::is_control) || run.tag.starts_with('-') {
+        return Err(Error::invalid(format!(
+            "Storage {storage}: the window's snapshot tag {:?} is damaged (a control character, or a leading '-'); no runbook is written from it.",
+            run.tag
+        )));
+    }
+    Ok(run)
 }
 
 fn cassandra(i: &Inputs, storage: &str, p: &Profile, tables: &[String]) -> Result<Vec<Step>> {
@@ -690,41 +697,57 @@ fn cassandra(i: &Inputs, storage: &str, p: &Profile, tables: &[String]) -> Resul
     let data_dir = |n: usize| -> String {
         p.data_dirs.get(n).or(p.data_dirs.first()).cloned().unwrap_or_else(|| "/var/lib/cassandra/data".into())
     };
-    let ssh =
-        |node: &str, script: String| cmd(vec![lit("ssh"), lit("--"), lit(&host(node)), lit("bash -s")]).stdin(script);
-    let stop = "set -eu\nsudo systemctl stop cassandra\n".to_string();
-    let start = "set -eu\nsudo systemctl start cassandra\n".to_string();
-    let place = |dir: &str| -> String {
-        let pairs: Vec<String> = tables
-            .iter()
-            .filter_map(|t| t.split_once('.'))
-            .map(|(ks, t)| format!("{} {}", super::render::single_quote(ks), super::render::single_quote(t)))
-            .collect();
-        format!(
-            "set -euo pipefail\nshopt -s nullglob\ndata={}\ntag={}\nbase=$(dirname \"$data\")\nsudo find \"$base/commitlog\" \"$base/hints\" -mindepth 1 -maxdepth 1 -type f -delete\nplace() {{\n  local placed=0 dir\n  for dir in \"$data/$1/$2\"-*/; do\n    [ -d \"$dir/snapshots/$tag\" ] || continue\n    sudo find \"$dir\" -mindepth 1 -maxdepth 1 -type f -delete\n    sudo cp -a \"$dir/snapshots/$tag/.\" \"$dir\"\n    placed=1\n  done\n  [ \"$placed\" = 1 ] || {{ echo \"no snapshot $tag of $1.$2 under $data\" >&2; exit 1; }}\n}}\n{}\n",
-            super::render::single_quote(dir),
-            super::render::single_quote(&tag),
-            pairs.iter().map(|p| format!("place {p}")).collect::<Vec<_>>().join("\n")
-        )
+    if let Some(n) = p.nodes.iter().find(|n| n.starts_with('-') || n.chars().any(char::is_control)) {
+        return Err(Error::invalid(format!(
+            "Storage {storage}: node {n:?} is not a host name ssh can take (it begins with '-' or holds a control character). Fix the profile's nodes."
+        )));
+    }
+    // The remote scripts are constant text on ssh's stdin; every value (the
+    // data folder, the tag, the tables) is an argument of `bash -s`, quoted
+    // for the remote shell, so no catalog or profile value is ever inside
+    // the here-document (a value holding its terminator ends nothing).
+    let ssh = |node: &str, script: &str, values: &[&str]| {
+        let mut remote = String::from("bash -s --");
+        for v in values {
+            remote.push(' ');
+            remote.push_str(&super::render::single_quote(v));
+        }
+        cmd(vec![lit("ssh"), lit("--"), lit(&host(node)), lit(&remote)]).stdin(script.to_string())
+    };
+    let stop = "set -eu\nsudo systemctl stop cassandra\n";
+    let start = "set -eu\nsudo systemctl start cassandra\n";
+    let place = "set -euo pipefail\nshopt -s nullglob\ndata=$1\ntag=$2\nshift 2\nbase=$(dirname \"$data\")\nsudo find \"$base/commitlog\" \"$base/hints\" -mindepth 1 -maxdepth 1 -type f -delete\nplace() {\n  local placed=0 dir\n  for dir in \"$data/$1/$2\"-*/; do\n    [ -d \"$dir/snapshots/$tag\" ] || continue\n    sudo find \"$dir\" -mindepth 1 -maxdepth 1 -type f -delete\n    sudo cp -a \"$dir/snapshots/$tag/.\" \"$dir\"\n    placed=1\n  done\n  [ \"$placed\" = 1 ] || { echo \"no snapshot $tag of $1.$2 under $data\" >&2; exit 1; }\n}\nwhile [ $# -ge 2 ]; do\n  place \"$1\" \"$2\"\n  shift 2\ndone\n";
+    let pairs: Vec<(&str, &str)> = tables.iter().filter_map(|t| t.split_once('.')).collect();
+    let place_args = |dir: &str| -> Vec<String> {
+        let mut v = vec![dir.to_string(), tag.clone()];
+        v.extend(pairs.iter().flat_map(|(ks, t)| [ks.to_string(), t.to_string()]));
+        v
     };
     Ok(vec![
         destructive(step(
             &format!("{storage}:stop"),
             format!("Stop Cassandra on all {} nodes", p.nodes.len()),
             "Over your own ssh (the service name may differ where you run it).",
-            p.nodes.iter().map(|n| ssh(n, stop.clone())).collect(),
+            p.nodes.iter().map(|n| ssh(n, stop, &[])).collect(),
         )),
         destructive(step(
             &format!("{storage}:place"),
             format!("On each node: clean commitlog, hints and the ScalarDB tables' data, and place snapshot {tag}"),
             "Each table's live SSTables are deleted and replaced by the files of the snapshot the window's hook took on that node. A node without that snapshot stops the script.",
-            p.nodes.iter().enumerate().map(|(n, node)| ssh(node, place(&data_dir(n)))).collect(),
+            p.nodes
+                .iter()
+                .enumerate()
+                .map(|(n, node)| {
+                    let args = place_args(&data_dir(n));
+                    ssh(node, place, &args.iter().map(String::as_str).collect::<Vec<_>>())
+                })
+                .collect(),
         )),
         step(
             &format!("{storage}:start"),
             "Start Cassandra on all nodes",
             "Wait until `nodetool status` shows every node UN.",
-            p.nodes.iter().map(|n| ssh(n, start.clone())).collect(),
+            p.nodes.iter().map(|n| ssh(n, start, &[])).collect(),
         ),
     ])
 }

@@ -300,14 +300,16 @@ fn cassandra_with_three_nodes_places_the_windows_snapshot_on_each_and_ybm_restor
         assert_eq!(hosts, ["cass-1", "cass-2", "cass-3"], "{}", st.key);
     }
     for (n, c) in sec.steps[1].commands.iter().enumerate() {
-        let script = c.stdin.as_deref().unwrap();
-        assert!(script.contains(&format!("data='/data/{}/cassandra/data'", n + 1)), "{script}");
+        // The values are the remote `bash -s`'s arguments; the script on stdin is constant.
+        let remote = lits(c)[3];
         assert!(
-            script.contains("tag='quiesce-20261130T140000Z'")
-                && script.contains("place 'sales' 'orders'")
-                && script.contains("place 'coordinator' 'state'"),
-            "{script}"
+            remote.starts_with(&format!("bash -s -- '/data/{}/cassandra/data' 'quiesce-20261130T140000Z' ", n + 1))
+                && remote.contains("'sales' 'orders'")
+                && remote.contains("'coordinator' 'state'"),
+            "{remote}"
         );
+        assert_eq!(c.stdin, sec.steps[1].commands[0].stdin, "one script for every node");
+        assert!(!c.stdin.as_deref().unwrap().contains("quiesce-2026"), "a value in the here-document");
     }
     // A window whose hook did not run has no snapshot to restore.
     let bare = window(c.root.path(), &c.d, "2026-11-30T13:00:00Z", 5000, 0.0, vec![]);
@@ -414,6 +416,7 @@ fn the_shell_export_with_hostile_names_passes_them_intact_runs_nothing_else_and_
     );
     stub(&bin, "aws", &format!("{record}\ncase \"$2\" in create-backup) echo arn:aws:dynamodb:backup/1;; describe-backup) echo AVAILABLE;; esac"));
     stub(&bin, "ssh", &format!("{record}\ncat > {}/remote-$RANDOM.sh", work.path().display()));
+    // (The remote command's values are checked from ssh's recorded argv below.)
     stub(&bin, "quiesce", &record);
     let mut child = std::process::Command::new("bash")
         .arg(&sh)
@@ -461,9 +464,147 @@ fn the_shell_export_with_hostile_names_passes_them_intact_runs_nothing_else_and_
         .filter(|e| e.file_name().to_string_lossy().starts_with("remote-"))
         .map(|e| std::fs::read_to_string(e.path()).unwrap())
         .collect();
-    assert!(remote.contains("place 'a b' '-rf'"), "{remote}");
     let st = std::process::Command::new("bash").arg("-n").arg("-c").arg(&remote).status().unwrap();
     assert!(st.success());
+    // The keyspace and table arrive as the remote shell's arguments, intact.
+    let args = calls.iter().find(|c| c[0] == "ssh" && c[3].contains("'a b' '-rf'")).expect("the placement call");
+    assert_eq!(remote_args(&args[3]).iter().rev().take(2).collect::<Vec<_>>(), ["-rf", "a b"], "{}", args[3]);
+}
+
+/// The arguments a remote `bash -s -- …` command gives its script, as bash parses them.
+fn remote_args(remote: &str) -> Vec<String> {
+    let rest = remote.strip_prefix("bash -s --").expect("a bash -s command");
+    let out = std::process::Command::new("/bin/bash")
+        .arg("-c")
+        .arg(format!("printf '%s\\0' {rest}"))
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut v: Vec<String> = String::from_utf8(out.stdout).unwrap().split('\0').map(String::from).collect();
+    v.pop(); // after the last NUL
+    v
+}
+
+/// Fuzz: any snapshot tag a window file can hold, any keyspace and table name:
+/// the exported script either is refused (a damaged window) or, run with stub
+/// tools, calls ssh (and quiesce) only, feeds each node one of its constant scripts, and
+/// gives that script exactly the values as its arguments — never runs a
+/// command from a value, never ends its here-document early.
+#[test]
+fn any_window_tag_and_table_name_give_a_script_that_runs_only_its_own_commands() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let piece = prop::sample::select(vec![
+        "a",
+        "Z9",
+        "'",
+        "\"",
+        "$(touch PWNED)",
+        "`touch PWNED`",
+        "\n",
+        "QUIESCE_END",
+        "\nQUIESCE_END\ntouch PWNED\n",
+        "\r",
+        "\\",
+        " ",
+        "-",
+        "-rf",
+        ";",
+        "&",
+        "|",
+        ">x",
+        "é",
+        "${IFS}",
+        "*",
+        "~",
+        "#",
+        "\t",
+    ]);
+    let text = prop::collection::vec(piece, 1..6).prop_map(|v| v.concat());
+    let mut runner = TestRunner::new_with_rng(
+        Config { cases: 40, failure_persistence: None, ..Config::default() },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &[28; 32]),
+    );
+    let scripts = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    runner
+        .run(&(text.clone(), text.clone(), text), |(tag, ks, table)| {
+            let ks = ks.replace('.', "_");
+            let cas = prof("cas", DbKind::Cassandra, Flavor::SelfHosted);
+            let c = Case::new(&[&cas], &[]);
+            let w = window(c.root.path(), &c.d, "2026-11-30T14:00:00Z", 5000, 0.0, vec![hook("cas", &tag, "ok")]);
+            let full = format!("{ks}.{table}");
+            let sch = schema(c.root.path(), &[&full]);
+            let rb = match c.runbook(&w.id, Some(&sch)) {
+                Err(_) => {
+                    prop_assert!(
+                        tag.chars().any(char::is_control) || tag.starts_with('-'),
+                        "refused a clean tag {tag:?}"
+                    );
+                    return Ok(());
+                }
+                Ok(rb) => rb,
+            };
+            prop_assert!(!tag.chars().any(char::is_control), "a damaged tag {tag:?} made a runbook");
+            let work = tempfile::tempdir().unwrap();
+            let sh = work.path().join("restore.sh");
+            std::fs::write(&sh, render::shell(&rb)).unwrap();
+            let bin = work.path().join("bin");
+            std::fs::create_dir(&bin).unwrap();
+            // One file per call (values may hold line breaks), argv NUL-separated.
+            let log = work.path().join("calls");
+            std::fs::create_dir(&log).unwrap();
+            let q = render::quote(&log.display().to_string());
+            let record = format!("printf '%s\\0' \"$(basename \"$0\")\" \"$@\" > {q}/$RANDOM$RANDOM$RANDOM");
+            stub(&bin, "ssh", &format!("{record}\ncat > {}/remote-$RANDOM$RANDOM.sh", work.path().display()));
+            stub(&bin, "quiesce", &record);
+            let mut child = std::process::Command::new("bash")
+                .arg(&sh)
+                .current_dir(work.path())
+                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            {
+                use std::io::Write;
+                let mut stdin = child.stdin.take().unwrap();
+                for _ in 0..20 {
+                    let _ = writeln!(stdin, "yes");
+                }
+            }
+            let out = child.wait_with_output().unwrap();
+            prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            prop_assert!(!work.path().join("PWNED").exists(), "a value ran as a command");
+            let calls: Vec<Vec<String>> = std::fs::read_dir(&log)
+                .unwrap()
+                .flatten()
+                .map(|e| {
+                    let text = std::fs::read_to_string(e.path()).unwrap();
+                    let mut v: Vec<String> = text.split('\0').map(String::from).collect();
+                    v.pop();
+                    v
+                })
+                .collect();
+            prop_assert!(calls.iter().all(|c| c[0] == "ssh" || c[0] == "quiesce"), "{calls:?}");
+            let places: Vec<&Vec<String>> = calls.iter().filter(|c| c[3].starts_with("bash -s -- '")).collect();
+            prop_assert_eq!(places.len(), 3);
+            for p in places {
+                let args = remote_args(&p[3]);
+                prop_assert_eq!(&args[1], &tag);
+                prop_assert!(args.windows(2).any(|w| w[0] == ks && w[1] == table), "{args:?}");
+            }
+            for e in std::fs::read_dir(work.path()).unwrap().flatten() {
+                if e.file_name().to_string_lossy().starts_with("remote-") {
+                    scripts.lock().unwrap().insert(std::fs::read_to_string(e.path()).unwrap());
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    // Whatever the values, the nodes were only ever fed the three constant scripts.
+    assert_eq!(scripts.lock().unwrap().len(), 3, "{:?}", scripts.lock().unwrap());
 }
 
 #[test]
@@ -474,7 +615,9 @@ fn the_cassandra_placement_script_replaces_the_live_files_with_the_snapshot_and_
     let w = window(c.root.path(), &c.d, "2026-11-30T14:00:00Z", 5000, 0.0, vec![hook("cas", tag, "ok")]);
     let s = schema(c.root.path(), &["sales.orders"]);
     let rb = c.runbook(&w.id, Some(&s)).unwrap();
-    let place = rb.steps().find(|s| s.key == "cas:place").unwrap().commands[0].stdin.clone().unwrap();
+    let place_cmd = &rb.steps().find(|s| s.key == "cas:place").unwrap().commands[0];
+    let place = place_cmd.stdin.clone().unwrap();
+    let remote = lits(place_cmd)[3].to_string();
     // A node's layout: data/<ks>/<table>-<id>/ with its snapshot; commitlog and hints beside data.
     let node = tempfile::tempdir().unwrap();
     let data = node.path().join("data");
@@ -489,19 +632,26 @@ fn the_cassandra_placement_script_replaces_the_live_files_with_the_snapshot_and_
     }
     mk(&node.path().join("commitlog/CommitLog-7-1.log"), "x");
     mk(&node.path().join("hints/h.hints"), "x");
-    let script = place
-        .replace("data='/var/lib/cassandra/data'", &format!("data={}", render::quote(&data.display().to_string())));
+    // What ssh would run on the node: the remote command, the script on its stdin.
+    let remote = remote.replace("'/var/lib/cassandra/data'", &render::single_quote(&data.display().to_string()));
     let bin = node.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     stub(&bin, "sudo", "exec \"$@\"");
-    let run = |s: &str| {
-        std::process::Command::new("bash")
+    let run = |_: &str| {
+        use std::io::Write;
+        let mut c = std::process::Command::new("bash")
             .arg("-c")
-            .arg(s)
+            .arg(&remote)
             .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-            .output()
-            .unwrap()
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(place.as_bytes()).unwrap();
+        c.wait_with_output().unwrap()
     };
+    let script = remote.clone();
     let out = run(&script);
     assert!(out.status.success(), "{}\n{script}", String::from_utf8_lossy(&out.stderr));
     let dir = data.join("sales/orders-0f1e2d");

@@ -17,6 +17,7 @@
 //! whole job (`pipeline`).
 
 pub mod creds;
+pub mod env;
 pub mod pipeline;
 
 use crate::error::{Error, ErrorCode, Result};
@@ -54,6 +55,9 @@ pub struct CommandLine {
     pub pipe_to: Option<Box<CommandLine>>,
     /// Where the last command's stdout goes, if to a file (Quiesce writes it).
     pub stdout_file: Option<String>,
+    /// Variables of Quiesce's own environment it may inherit beyond the
+    /// base allow-list (`env::HOOK` for a hook).
+    pub inherit: &'static [&'static str],
 }
 
 impl CommandLine {
@@ -65,6 +69,7 @@ impl CommandLine {
             stdin_file: None,
             pipe_to: None,
             stdout_file: None,
+            inherit: &[],
         }
     }
 
@@ -96,6 +101,12 @@ impl CommandLine {
     /// `--`: every later argument is an operand.
     pub fn end_of_options(mut self) -> Self {
         self.args.push(Arg::EndOfOptions);
+        self
+    }
+
+    /// Lets the child inherit these variables too (see `env`).
+    pub fn inherit(mut self, names: &'static [&'static str]) -> Self {
+        self.inherit = names;
         self
     }
 
@@ -182,6 +193,7 @@ impl CommandLine {
     /// children), killed if dropped, stdin closed unless the caller pipes it.
     pub(crate) fn command(&self) -> tokio::process::Command {
         let mut cmd = tokio::process::Command::new(&self.program);
+        env::restrict(&mut cmd, self.inherit);
         cmd.args(self.argv()).envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         cmd.process_group(0).kill_on_drop(true).stdin(Stdio::null());
         cmd
@@ -328,7 +340,9 @@ pub fn capture_blocking(cmd: &CommandLine, limit: Duration) -> Result<Captured> 
     use std::io::Read;
     use std::os::unix::process::CommandExt;
     cmd.check()?;
-    let mut child = std::process::Command::new(&cmd.program)
+    let mut std_cmd = std::process::Command::new(&cmd.program);
+    env::restrict_std(&mut std_cmd, cmd.inherit);
+    let mut child = std_cmd
         .args(cmd.argv())
         .envs(cmd.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .process_group(0)
@@ -367,8 +381,9 @@ pub fn capture_blocking(cmd: &CommandLine, limit: Duration) -> Result<Captured> 
 /// Starts a program that outlives the call (a file manager), detached.
 pub fn spawn_detached(cmd: &CommandLine) -> Result<()> {
     cmd.check()?;
-    std::process::Command::new(&cmd.program)
-        .args(cmd.argv())
+    let mut c = std::process::Command::new(&cmd.program);
+    env::restrict_std(&mut c, env::DESKTOP);
+    c.args(cmd.argv())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -43,7 +43,7 @@ pub fn quiet() -> quiesce_engine::job::Sink {
 }
 
 pub fn opts(format: DumpFormat, out: &Path) -> BackupOptions {
-    BackupOptions { format, jobs: None, out: Some(out.display().to_string()) }
+    BackupOptions { format, jobs: None, out: Some(out.display().to_string()), ..Default::default() }
 }
 
 /// Every folder under a backup root (complete or partial).
