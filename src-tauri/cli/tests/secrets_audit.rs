@@ -204,3 +204,148 @@ fn postgres_and_mariadb_backups_leak_the_password_nowhere() {
         let _ = cli.json(&["profile", "remove", p], None, &[]);
     }
 }
+
+/// Every process below `root` now (by parent pid): (pid, command line, environment).
+fn descendants(root: u32) -> Vec<(u32, String, Vec<u8>)> {
+    let mut parent = std::collections::HashMap::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else { continue };
+        let ppid = stat.rsplit_once(") ").and_then(|(_, r)| r.split_whitespace().nth(1)?.parse::<u32>().ok());
+        if let Some(pp) = ppid {
+            parent.insert(pid, pp);
+        }
+    }
+    let below = |mut p: u32| {
+        while let Some(&pp) = parent.get(&p) {
+            if pp == root {
+                return true;
+            }
+            if pp <= 1 {
+                return false;
+            }
+            p = pp;
+        }
+        false
+    };
+    parent
+        .keys()
+        .filter(|p| below(**p))
+        .filter_map(|p| {
+            let cmd = std::fs::read(format!("/proc/{p}/cmdline")).ok()?;
+            let env = std::fs::read(format!("/proc/{p}/environ")).ok()?;
+            Some((*p, String::from_utf8_lossy(&cmd).replace('\0', " "), env))
+        })
+        .collect()
+}
+
+#[test]
+fn a_password_env_secret_reaches_no_child_process_and_no_kept_hook_output() {
+    let cli = Cli::new();
+    let sfx = quiesce_testsupport::random_suffix();
+    let pg = PgServer::shared();
+    let db = pg.create_database();
+    let l = Layout { with_coordinator: false, ..Layout::standard() };
+    pg.psql(&db, &l.sql(Engine::Postgres, 5, 10));
+    // Enough rows that pg_dump and zstd run long enough to be seen.
+    pg.psql(&db, "INSERT INTO audit.transfers (transfer_id, amount, tx_id, tx_state) SELECT 'x' || g, g, repeat(md5(g::text), 4), 3 FROM generate_series(1, 300000) g");
+    let lite = cli.home.path().join("coord.sqlite");
+    rusqlite::Connection::open(&lite)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE \"scalardb$metadata\" (full_table_name TEXT, column_name TEXT, data_type TEXT NOT NULL, key_type TEXT, clustering_order TEXT, indexed BOOLEAN NOT NULL, ordinal_position INTEGER NOT NULL, PRIMARY KEY (full_table_name, column_name));
+             CREATE TABLE \"coordinator$state\" (tx_id TEXT, tx_state INT NOT NULL, tx_created_at BIGINT NOT NULL, tx_child_ids TEXT, PRIMARY KEY (tx_id));",
+        )
+        .unwrap();
+    let port = pg.port.to_string();
+    for args in [
+        vec![
+            "profile",
+            "add",
+            "--name",
+            "pg",
+            "--kind",
+            "postgresql",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--user",
+            quiesce_testsupport::postgres::SUPERUSER,
+            "--database",
+            &db,
+        ],
+        vec!["profile", "add", "--name", "lite", "--kind", "sqlite", "--path", lite.to_str().unwrap()],
+    ] {
+        let (status, v) = cli.json(&args, None, &[]);
+        assert_eq!(status, 0, "{v}");
+    }
+    // A hook that prints its environment, and a secret it found elsewhere.
+    let dir = tempfile::tempdir().unwrap();
+    let leaked = dir.path().join("found");
+    std::fs::write(&leaked, &pg.password).unwrap();
+    let hook = dir.path().join("printenv.sh");
+    std::fs::write(&hook, format!("#!/bin/sh\nenv\necho \"found: $(cat '{}')\"\nsleep 0.3\n", leaked.display()))
+        .unwrap();
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let node = quiesce_testsupport::admin::AdminServer::start(None);
+    let hook_arg = format!("pg={} {{tag}}", hook.display());
+    let (status, v) = cli.json(
+        &[
+            "deployment",
+            "create",
+            "d",
+            "--storage",
+            "pg=pg",
+            "--storage",
+            "lite=lite",
+            "--map",
+            "coordinator=lite",
+            "--default-storage",
+            "pg",
+            "--admin-endpoint",
+            &node.endpoint(),
+            "--pause-hook",
+            &hook_arg,
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(status, 0, "{v}");
+    let var = format!("QZ_AUDIT_{sfx}");
+    let mut child = cli
+        .cmd()
+        .args(["backup", "d", "--password-env", &format!("pg={var}"), "--json"])
+        .env(&var, &pg.password)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut seen, mut leaks) = (std::collections::BTreeMap::new(), std::collections::BTreeSet::new());
+    while child.try_wait().unwrap().is_none() {
+        for (pid, cmd, env) in descendants(child.id()) {
+            if env.windows(pg.password.len()).any(|w| w == pg.password.as_bytes()) {
+                leaks.insert(cmd.clone());
+            }
+            seen.insert(pid, cmd);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let out = child.wait_with_output().unwrap();
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{printed}");
+    let names: Vec<&String> = seen.values().collect();
+    for want in ["quiesce-watchdog", "printenv.sh", "pg_dump", "zstd"] {
+        assert!(names.iter().any(|c| c.contains(want)), "{want} was never seen running: {names:?}");
+    }
+    assert!(leaks.is_empty(), "the password was in the environment of {leaks:?}");
+    assert!(!printed.contains(&pg.password), "the CLI printed the password");
+    // The hook's kept output: its environment without the variable, the secret it found cut out.
+    let window = common::all_files(&cli.home.path().join("data/backups"))
+        .into_iter()
+        .find(|f| f.to_string_lossy().ends_with(".window.json"))
+        .expect("the window");
+    let text = std::fs::read_to_string(window).unwrap();
+    assert!(!text.contains(&pg.password) && !text.contains(&var), "{text}");
+    assert!(text.contains("found: [redacted]") && text.contains("PATH="), "{text}");
+}
