@@ -15,7 +15,10 @@
 //! deployment laid out as ScalarDB does (every column in the metadata), at
 //! SIZE MB and at a fifth of it: time, rows/s, and Quiesce's peak memory at
 //! both sizes (bounded memory means the two are close).
-//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite,pause,migrate,startup]
+//! And the watchdog case: a killed pauser's watchdog unpausing 3 and 64
+//! test Scalar Admin nodes, one of which hangs in CheckPaused: how long after
+//! it noticed (its pipe closed) the last healthy node was unpaused.
+//! Usage: quiesce-bench [--size-mb N] [--runs N] [--only pg,mysql,sqlite,pause,migrate,startup,watchdog]
 
 use quiesce_testsupport::mariadb::MariaDbServer;
 use quiesce_testsupport::migration::{account_columns, state_columns, tables_sql, with_tx, Eng, Table};
@@ -208,7 +211,7 @@ fn quiesce(home: &Path, args: &str) -> String {
 fn main() {
     let size_mb: u64 = arg("--size-mb", "1000").parse().unwrap();
     let runs: usize = arg("--runs", "5").parse().unwrap();
-    let only = arg("--only", "pg,mysql,sqlite,pause,migrate,startup");
+    let only = arg("--only", "pg,mysql,sqlite,pause,migrate,startup,watchdog");
     let scratch_root = std::env::var("QUIESCE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| std::env::temp_dir());
     let scratch = tempfile::Builder::new().prefix("qzbench").tempdir_in(&scratch_root).unwrap();
     let free_mb: u64 = sh(&format!("df -Pm '{}' | awk 'NR==2{{print $4}}'", scratch.path().display())).parse().unwrap();
@@ -588,6 +591,70 @@ fn main() {
     }
     if only.contains("startup") {
         startup_case(runs, scratch.path());
+    }
+    if only.contains("watchdog") {
+        watchdog_case(runs);
+    }
+}
+
+/// The watchdog beside the benchmarked CLI (QUIESCE_BIN), else the release build's.
+fn watchdog_bin() -> PathBuf {
+    let cli = PathBuf::from(std::env::var("QUIESCE_BIN").unwrap_or_else(|_| "target/release/quiesce".into()));
+    cli.with_file_name("quiesce-watchdog")
+}
+
+/// Issue 28's goal: every healthy node unpaused within 1 s of the watchdog
+/// noticing, whatever the others do. The watchdog is briefed as a pauser
+/// briefs it, the nodes are paused (as another pauser left them), one stops
+/// answering CheckPaused, and the pipe is closed: the clock runs from that
+/// close to the last healthy node's unpause, as the nodes themselves saw it.
+fn watchdog_case(runs: usize) {
+    use quiesce_testsupport::admin::{AdminServer, Fault};
+    use std::io::{BufRead, Write};
+    for n in [3usize, 64] {
+        let mut worst = Vec::new();
+        for _ in 0..runs {
+            let nodes: Vec<AdminServer> = (0..n).map(|_| AdminServer::start(Some(Fault::AlreadyPaused))).collect();
+            nodes[0].node.set_fault(Some(Fault::CheckHangs));
+            let brief = serde_json::json!({
+                "nodes": nodes.iter().map(|s| serde_json::json!({"endpoint": s.endpoint(), "host": "127.0.0.1", "addr": s.endpoint()})).collect::<Vec<_>>(),
+                "tls": null,
+                "journal": "/nonexistent/journal.json",
+                "journal_lock": "/nonexistent/journal.lock",
+                "what": "benchmark",
+                "lease_ms": 600000,
+                "bound_ms": 600000,
+            });
+            let mut child = Command::new(watchdog_bin())
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("the watchdog binary (build it, or set QUIESCE_BIN beside it)");
+            let mut stdin = child.stdin.take().unwrap();
+            writeln!(stdin, "{brief}").unwrap();
+            let mut ready = String::new();
+            std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+            assert_eq!(ready.trim(), "ready");
+            let noticed = Instant::now();
+            drop(stdin); // the pauser is gone
+            while nodes[1..].iter().any(|s| s.node.is_paused()) {
+                assert!(noticed.elapsed().as_secs() < 60, "the watchdog did not unpause the healthy nodes");
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let last = nodes[1..].iter().filter_map(|s| s.node.intervals().last().and_then(|i| i.1)).max().unwrap();
+            worst.push(last.duration_since(noticed).as_secs_f64());
+            // (It would go on at the hung node for seconds more: not what is measured.)
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let max = worst.iter().cloned().fold(0.0, f64::max);
+        println!("watchdog, {n} nodes (one hung in CheckPaused): last healthy node unpaused {:.0} ms (median) / {:.0} ms (worst) after the pauser's pipe closed", median(worst.clone()) * 1000.0, max * 1000.0);
+        goal(
+            &format!("Every healthy node unpaused within 1 s of the watchdog noticing ({n} nodes, one hung)"),
+            format!("{:.0} ms worst of {runs}", max * 1000.0),
+            max <= 1.0,
+        );
     }
 }
 
