@@ -701,3 +701,55 @@ fn one_node_listed_twice_under_two_names_is_paused_once() {
     assert_eq!(w["nodes"].as_array().unwrap().len(), 1, "{w}");
     assert_eq!(node.node.count("pause"), 1);
 }
+
+#[test]
+fn a_local_time_typed_under_a_tz_that_names_no_zone_is_refused_not_read_as_utc() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    deployment(&cli, &[&node], &[]);
+    let bad = [("TZ", "Nowhere/Atlantis")];
+    let (code, v) = cli.json(&["points", "d", "--from", "2026-11-30 15:02:11"], None, &bad);
+    assert_ne!(code, 0, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.contains("Nowhere/Atlantis") && msg.contains("names no time zone"), "{msg}");
+    // A time with its zone does not depend on TZ.
+    let (code, v) = cli.json(&["points", "d", "--from", "2026-11-30T14:02:11Z"], None, &bad);
+    assert_eq!(code, 0, "{v}");
+}
+
+#[test]
+fn output_cut_short_by_its_reader_ends_quietly_without_a_panic() {
+    let cli = Cli::new();
+    let dir = cli.home.path().join("data/backups");
+    std::fs::create_dir_all(&dir).unwrap();
+    // A history far larger than a pipe's buffer, so the writer meets the closed pipe.
+    let line = r#"{"at":"2026-12-01T00:00:00Z","user":"u","host":"h","op":"pause","deployment":"d","what":"paused 3 node(s) for 5000 ms, a line long enough to fill a pipe","outcome":"ok","entry":null}"#;
+    std::fs::write(dir.join("history.jsonl"), format!("{line}\n").repeat(5000)).unwrap();
+    for json in [false, true] {
+        let cmd = format!(
+            "QUIESCE_HOME='{}' '{}' history{} | head -c 10 > /dev/null",
+            cli.home.path().display(),
+            env!("CARGO_BIN_EXE_quiesce"),
+            if json { " --json" } else { "" }
+        );
+        let out = std::process::Command::new("bash")
+            .args(["-c", &format!("set -o pipefail; {cmd}; echo \"status=$?\" >&2")])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+        assert!(stderr.contains("status=141") || stderr.contains("status=0"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_cassandra_node_that_ssh_would_read_as_an_option_is_refused_when_saved() {
+    let cli = Cli::new();
+    let (code, v) = cli.json(
+        &["profile", "add", "--name", "cass", "--kind", "cassandra", "--nodes", "cass-1,-oProxyCommand=touch /tmp/x"],
+        None,
+        &[],
+    );
+    assert_ne!(code, 0, "{v}");
+    assert!(v.to_string().contains("begins with '-'"), "{v}");
+}

@@ -35,9 +35,57 @@ where
     t.with_timezone(tz).to_rfc3339_opts(fmt, false)
 }
 
-/// Parses a time in this machine's time zone (`TZ`, else the system's).
+/// Parses a time in this machine's time zone (`TZ`, else the system's). A
+/// `TZ` that names no zone would make every local time silently UTC (the C
+/// library's fallback): a local time is refused then, the forms with a zone
+/// still read.
 pub fn parse(s: &str) -> Result<DateTime<Utc>> {
-    parse_in(s, &chrono::Local)
+    let t = parse_in(s, &chrono::Local)?;
+    if let Some(why) = std::env::var("TZ").ok().and_then(|tz| tz_problem(&tz)) {
+        if parse_in(s, &Utc)? == t && is_local_form(s) {
+            return Err(Error::invalid(format!(
+                "\"{}\" is a local time, but {why}, so this machine's time zone is unknown (the system would read it as UTC). Give the time in UTC (with Z) or with its offset, or fix TZ.",
+                s.chars().take(64).collect::<String>()
+            )));
+        }
+    }
+    Ok(t)
+}
+
+/// A time written without a zone (neither `Z`, an offset, nor epoch ms).
+fn is_local_form(s: &str) -> bool {
+    let t = s.trim();
+    !t.bytes().all(|b| b.is_ascii_digit())
+        && DateTime::parse_from_rfc3339(&t.replacen(' ', "T", 1)).is_err()
+        && !t.ends_with(['Z', 'z'])
+        && !t.get(16..).is_some_and(|r| r.contains(['+', '-']))
+}
+
+/// Why a `TZ` value names no time zone here, if it does not: neither a zone
+/// file (under `TZDIR` or /usr/share/zoneinfo, or a path) nor a POSIX rule
+/// (`EST5EDT`, `<+03>-3`).
+pub fn tz_problem(tz: &str) -> Option<String> {
+    let name = tz.strip_prefix(':').unwrap_or(tz);
+    if name.is_empty() {
+        return None; // empty TZ is UTC by definition
+    }
+    let dir = std::env::var("TZDIR").unwrap_or_else(|_| "/usr/share/zoneinfo".into());
+    let file =
+        if name.starts_with('/') { std::path::PathBuf::from(name) } else { std::path::Path::new(&dir).join(name) };
+    if !name.contains("..") && file.is_file() {
+        return None;
+    }
+    let b = name.as_bytes();
+    let std_len = if b.first() == Some(&b'<') {
+        name.find('>').map(|i| i + 1).unwrap_or(0)
+    } else {
+        b.iter().take_while(|c| c.is_ascii_alphabetic()).count()
+    };
+    let rest = &name[std_len.min(name.len())..];
+    let posix = std_len >= 3 && rest.trim_start_matches(['+', '-']).starts_with(|c: char| c.is_ascii_digit());
+    (!posix).then(|| {
+        format!("TZ is \"{}\", which names no time zone on this machine", tz.chars().take(64).collect::<String>())
+    })
 }
 
 pub fn parse_in<Tz: TimeZone>(s: &str, tz: &Tz) -> Result<DateTime<Utc>>
@@ -148,5 +196,23 @@ mod tests {
             assert_eq!(e.code, crate::ErrorCode::InvalidInput);
             assert!(e.message.contains(says) && e.message.contains("2026-11-30T14:02:11Z"), "{s}: {}", e.message);
         }
+    }
+
+    #[test]
+    fn a_tz_that_names_no_zone_is_said_and_known_forms_are_not() {
+        assert!(tz_problem("Nowhere/Atlantis").is_some());
+        assert!(tz_problem("bogus").is_some() && tz_problem("../../etc/passwd").is_some());
+        for ok in ["", ":UTC", "EST5EDT,M3.2.0,M11.1.0", "<+03>-3", "JST-9"] {
+            assert!(tz_problem(ok).is_none(), "{ok}");
+        }
+        if std::path::Path::new("/usr/share/zoneinfo/Europe/Paris").is_file() {
+            assert!(tz_problem("Europe/Paris").is_none());
+        }
+        assert!(is_local_form("2026-11-30 15:02:11") && is_local_form("2026-11-30T15:02"));
+        assert!(
+            !is_local_form("2026-11-30T14:02:11Z")
+                && !is_local_form("2026-11-30T15:02:11+01:00")
+                && !is_local_form("1796047331000")
+        );
     }
 }
