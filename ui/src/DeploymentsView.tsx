@@ -583,7 +583,7 @@ function DeploymentEditor(props: {
             </div>
           )}
           <div className="row">
-            <Field label="Maximum pause (seconds)" htmlFor="d-max-pause" narrow error={err("max_pause_ms")} hint="Reached, the pause is aborted and every node unpaused. Empty: 60.">
+            <Field label="Maximum pause (seconds)" htmlFor="d-max-pause" error={err("max_pause_ms")} hint="Reached, the pause is aborted and every node unpaused. Empty: 60.">
               <input
                 id="d-max-pause"
                 type="number"
@@ -594,7 +594,7 @@ function DeploymentEditor(props: {
                 data-testid="max-pause"
               />
             </Field>
-            <Field label="In-pause hook limit (seconds)" htmlFor="d-hook-limit" narrow error={err("hook_limit_ms")} hint="Empty: 30, never more than the maximum pause.">
+            <Field label="In-pause hook limit (seconds)" htmlFor="d-hook-limit" error={err("hook_limit_ms")} hint="Empty: 30, never more than the maximum pause.">
               <input
                 id="d-hook-limit"
                 type="number"

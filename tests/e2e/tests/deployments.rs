@@ -65,6 +65,18 @@ async fn import_preview_save_and_connect_with_the_imported_password() {
         let title = wait_for(&c, "[data-testid='deployment-title']").await.text().await.unwrap();
         assert_eq!(title, "bank-prod");
         screenshot(&c, "11-imported-deployment").await;
+        // The pause's bounds: a hook limit over the maximum pause is refused by field, then saved.
+        fill(&c, "[data-testid='max-pause']", "90").await;
+        fill(&c, "[data-testid='hook-limit']", "120").await;
+        wait_for(&c, "[data-testid='save-deployment']").await.click().await.unwrap();
+        let err = wait_for(&c, "[data-testid='error-d-hook-limit']").await.text().await.unwrap();
+        assert!(err.contains("longer than the maximum pause"), "{err}");
+        fill(&c, "[data-testid='hook-limit']", "45").await;
+        wait_for(&c, "[data-testid='save-deployment']").await.click().await.unwrap();
+        wait_for(&c, "[data-testid='notice']").await;
+        let limit = wait_for(&c, "[data-testid='max-pause']").await;
+        limit.click().await.unwrap();
+        screenshot(&c, "13-pause-limits").await;
 
         // The imported profile connects with the password the import put in the keyring.
         wait_for(&c, "[data-testid='nav-profiles']").await.click().await.unwrap();
@@ -85,6 +97,10 @@ async fn import_preview_save_and_connect_with_the_imported_password() {
     let d = deployments["deployments"].as_array().unwrap().iter().find(|d| d["name"] == "bank-prod").expect("saved");
     assert_eq!(d["namespace_mapping"].as_array().unwrap().len(), 3);
     assert_eq!(d["default_storage"], "cass");
+    assert_eq!(
+        (d["pause_limits"]["max_pause_ms"].as_u64(), d["pause_limits"]["hook_limit_ms"].as_u64()),
+        (Some(90_000), Some(45_000))
+    );
     let hits = files_containing(sandbox.dir.path(), pg.password.as_bytes());
     assert_eq!(hits, vec![props.clone()], "the password must be only in the user's own properties file");
     // Clean this test's secret out of the session keyring.
