@@ -232,6 +232,13 @@ fn descendants(root: u32) -> Vec<(u32, String, Vec<u8>)> {
         .keys()
         .filter(|p| below(**p))
         .filter_map(|p| {
+            // A child between fork and exec still has the CLI's image and
+            // environment: skipped, its image read before its environment
+            // (an exec in between then shows the tool's own).
+            let exe = std::fs::read_link(format!("/proc/{p}/exe")).ok()?;
+            if exe == Path::new(env!("CARGO_BIN_EXE_quiesce")) {
+                return None;
+            }
             let cmd = std::fs::read(format!("/proc/{p}/cmdline")).ok()?;
             let env = std::fs::read(format!("/proc/{p}/environ")).ok()?;
             Some((*p, String::from_utf8_lossy(&cmd).replace('\0', " "), env))
