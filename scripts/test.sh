@@ -13,12 +13,14 @@ export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
 export RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 
 t_all=$(date +%s)
-phase() { # phase NAME CMD...
+phase() { # phase NAME CMD... (its status is the command's, wherever it is called)
   local name=$1; shift
   local t0; t0=$(date +%s)
   echo "=== $name"
-  "$@"
+  local status=0
+  "$@" || status=$?
   echo "=== $name: $(( $(date +%s) - t0 )) s"
+  return "$status"
 }
 
 phase "setup" scripts/setup.sh --test

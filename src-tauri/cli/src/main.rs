@@ -129,7 +129,7 @@ fn main() {
         Err(e) => {
             tracing::debug!(error = ?e, "command failed");
             if cli.json {
-                render::emit(&serde_json::json!({ "error": e.to_ipc() }).to_string());
+                render::emit_raw(&render::json_line(&serde_json::json!({ "error": e.to_ipc() })));
             } else {
                 events.error(&e);
             }

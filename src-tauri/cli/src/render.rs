@@ -25,17 +25,40 @@ macro_rules! println {
 }
 
 pub(crate) fn emit(s: &str) {
+    emit_raw(&format!("{}\n", quiesce_engine::text::printable(s)));
+}
+
+/// Text whose every byte matters (JSON, an exported runbook), as it is.
+pub(crate) fn emit_raw(s: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if writeln!(out, "{}", quiesce_engine::text::printable(s)).is_err() {
+    if out.write_all(s.as_bytes()).and_then(|_| out.flush()).is_err() {
         // EPIPE: the reader has all it wanted. (128 + SIGPIPE, as a shell reports it.)
         std::process::exit(141);
     }
 }
 
+/// JSON text with the characters serde_json leaves raw that a terminal or a
+/// reader would act on (DEL, C1 controls, bidirectional overrides) written as
+/// `\uXXXX` escapes, which mean the same to any JSON reader.
+pub(crate) fn json_line(v: &impl serde::Serialize) -> String {
+    let raw = serde_json::to_string(v).expect("outputs serialize");
+    let mut out = String::with_capacity(raw.len() + 1);
+    for c in raw.chars() {
+        if matches!(c, '\u{7f}'..='\u{9f}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
+}
+
 pub fn print(out: &Output, json: bool) {
     if json {
-        println!("{}", serde_json::to_string(out).expect("outputs serialize"));
+        emit_raw(&json_line(out));
         return;
     }
     match out {
@@ -158,7 +181,7 @@ pub fn print(out: &Output, json: bool) {
         }
         Output::Window { window: w } => print_window(w),
         Output::Points { timeline } => print_points(timeline),
-        Output::Runbook { text: Some(t), .. } => print!("{t}"),
+        Output::Runbook { text: Some(t), .. } => emit_raw(t),
         Output::Runbook { runbook, written, .. } => println!(
             "Runbook for {} at {} written to {} ({} steps).",
             runbook.deployment,

@@ -483,8 +483,14 @@ fn pausing(cli: &Cli, nodes: &[&AdminServer], args: &[&str]) -> std::process::Ch
     a.push("--json");
     let child =
         cli.cmd().args(&a).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // Paused, and confirmed: every node asked CheckPaused after its Pause
+    // (before, the pauser is still starting its pause, not holding it).
     let t = Instant::now();
-    while !nodes.iter().all(|n| n.node.is_paused()) {
+    while !nodes.iter().all(|n| {
+        let calls = n.node.calls();
+        let paused_at = calls.iter().position(|c| c.method == "pause");
+        n.node.is_paused() && paused_at.is_some_and(|i| calls[i..].iter().any(|c| c.method == "check"))
+    }) {
         assert!(t.elapsed() < Duration::from_secs(20), "the nodes were never paused");
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -516,6 +522,15 @@ fn after_kill_9_the_watchdog_unpauses_the_healthy_nodes_before_a_hung_one_times_
     }
     // The hung node gets its Unpause anyway, and is recorded as unknown, never "unpaused".
     let note = watchdog_note(&cli, Duration::from_secs(30));
+    // The watchdog holds the dead pauser's journal lock until it exits, just after its note.
+    let t = Instant::now();
+    while std::fs::read_dir(cli.home.path().join("data/jobs")).unwrap().flatten().any(|f| {
+        f.path().extension().is_some_and(|e| e == "lock")
+            && std::fs::OpenOptions::new().write(true).open(f.path()).is_ok_and(|l| l.try_lock().is_err())
+    }) {
+        assert!(t.elapsed() < Duration::from_secs(10), "the watchdog kept the journal's lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     assert!(hung.node.count("unpause") >= 1, "no Unpause was sent to the node whose state was unknown");
     assert!(!hung.node.is_paused(), "the hung node is still paused");
     assert!(note.contains(&format!("{}: state UNKNOWN", hung.endpoint())), "{note}");
@@ -752,4 +767,84 @@ fn a_cassandra_node_that_ssh_would_read_as_an_option_is_refused_when_saved() {
     );
     assert_ne!(code, 0, "{v}");
     assert!(v.to_string().contains("begins with '-'"), "{v}");
+}
+
+#[test]
+fn a_hook_sees_only_the_allow_listed_environment_and_the_variables_the_user_names() {
+    let node = AdminServer::start(None);
+    let cli = Cli::new();
+    let dir = cli.home.path().join("hooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let hook = dir.join("env.sh");
+    std::fs::write(&hook, "#!/bin/sh\nenv\n").unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    deployment(&cli, &[&node], &["--pause-hook", &format!("default={}", hook.display())]);
+    let output = |env: &[(&str, &str)]| -> String {
+        let (code, w) = cli.json(&["pause", "d", "--min", "0s"], None, env);
+        assert_eq!(code, 0, "{w}");
+        w["hooks"][0]["output"].as_str().unwrap().to_string()
+    };
+    let plain = output(&[("YBM_APIKEY", "k-123"), ("UNRELATED_SECRET", "s-456")]);
+    assert!(plain.contains("PATH=") && !plain.contains("k-123") && !plain.contains("s-456"), "{plain}");
+    let named = output(&[("YBM_APIKEY", "k-123"), ("UNRELATED_SECRET", "s-456"), ("QUIESCE_HOOK_ENV", "YBM_APIKEY")]);
+    assert!(named.contains("YBM_APIKEY=k-123") && !named.contains("s-456"), "{named}");
+}
+
+/// The watchdog binary briefed as `brief` describes, once it says it is ready.
+fn watchdog_with(brief: &Value) -> (std::process::Child, std::process::ChildStdin) {
+    use std::io::{BufRead, Write};
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_quiesce-watchdog"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{brief}").unwrap();
+    let mut ready = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut ready).unwrap();
+    assert_eq!(ready.trim(), "ready");
+    (child, stdin)
+}
+
+#[test]
+fn a_watchdog_briefed_by_an_earlier_release_keeps_no_lease_and_sigterm_makes_it_unpause() {
+    let node = AdminServer::start(Some(Fault::AlreadyPaused));
+    // An app started before an upgrade briefs the new watchdog without a lease or a bound.
+    let brief = serde_json::json!({
+        "nodes": [{"endpoint": node.endpoint(), "host": "127.0.0.1", "addr": node.endpoint()}],
+        "tls": null, "journal": "/nonexistent/j.json", "journal_lock": "/nonexistent/j.lock", "what": "an older pauser",
+    });
+    let (mut child, _stdin) = watchdog_with(&brief);
+    std::thread::sleep(Duration::from_secs(4)); // past the lease a newer pauser renews
+    assert!(node.node.is_paused(), "the watchdog unpaused a pauser that never promised to renew");
+    assert_eq!(node.node.count("unpause"), 0);
+    // A session that ends sends SIGTERM: the watchdog unpauses before it goes.
+    let pid = child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let t = Instant::now();
+    while node.node.is_paused() {
+        assert!(t.elapsed() < Duration::from_secs(10), "SIGTERM left the node paused");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.wait();
+}
+
+#[test]
+fn a_node_that_stops_answering_mid_pause_does_not_hold_the_others_past_the_end() {
+    let (good, hung) = (AdminServer::start(None), AdminServer::start(None));
+    let cli = Cli::new();
+    deployment(&cli, &[&good, &hung], &[]);
+    let child = pausing(&cli, &[&good, &hung], &["--min", "1s"]);
+    hung.node.set_fault(Some(Fault::CheckHangs));
+    let out = child.wait_with_output().unwrap();
+    let w: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(!good.node.is_paused() && !hung.node.is_paused(), "{w}");
+    // The healthy node was unpaused with the end of the hold, not after the
+    // hung node's 10 s CheckPaused (which the poller was waiting on).
+    let (from, to) = good.node.intervals()[0];
+    let held = to.unwrap() - from;
+    assert!(held < Duration::from_secs(6), "held {held:?} for a 1 s pause");
+    // The hung node got its Unpause, and is not called unpaused: its state is unknown.
+    assert!(w.to_string().contains("UNKNOWN"), "{w}");
 }

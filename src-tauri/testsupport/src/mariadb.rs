@@ -31,7 +31,13 @@ impl MariaDbServer {
             Command::new(find_program("mariadb-install-db", &[]).expect(
                 "mariadb-install-db not found: install Debian's `mariadb-server` package (scripts/setup.sh does)",
             ));
+        // Each server its own tmpdir: a mariadbd that starts deletes every
+        // `#sql*` file in its tmpdir (`mysql_rm_tmp_tables`), which, in a
+        // shared /tmp, are another server's or a bootstrap's temporary tables.
+        let tmp = dir.join("tmp");
+        std::fs::create_dir_all(&tmp).expect("a tmpdir for the server");
         install.arg("--no-defaults").arg(format!("--datadir={}", data.display()));
+        install.arg(format!("--tmpdir={}", tmp.display()));
         install.args(["--auth-root-authentication-method=normal", "--skip-test-db"]);
         if root {
             install.arg("--user=root");
@@ -54,6 +60,7 @@ impl MariaDbServer {
                 .arg(format!("--port={port}"))
                 .arg("--bind-address=127.0.0.1")
                 .arg(format!("--pid-file={}", dir.join("mariadb.pid").display()))
+                .arg(format!("--tmpdir={}", tmp.display()))
                 .arg(format!("--log-error={}", dir.join("error.log").display()))
                 .args(["--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M", "--skip-name-resolve"])
                 // What Debian's server configuration sets (50-server.cnf): ScalarDB namespaces hold any Unicode.

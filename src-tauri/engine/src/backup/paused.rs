@@ -143,6 +143,7 @@ pub async fn run(
     }
     // A pause that cannot stay within its bounds fails here, before a unit connects.
     opts.check(&d)?;
+    let secrets = pause::hook_secrets(ds, &d).await;
     let mut b: Backup = prepared.checked()?.start(&sink)?;
     let n = b.units().len();
     let (opening, signals) = counters(n);
@@ -212,7 +213,7 @@ pub async fn run(
         }
         // Hooks run inside the window too (a Cassandra snapshot beside the dumps).
         let runs = if finished.is_none() && aborted.is_none() {
-            pause::run_hooks(ds, &d, &paused, &sink, cancel).await
+            pause::run_hooks(&d, &paused, &secrets, &sink, cancel).await
         } else {
             vec![]
         };

@@ -363,6 +363,28 @@ fn check_admin_tls(input: &DeploymentInput, err: &mut impl FnMut(&str, String)) 
     (admin_ca_file, admin_authority)
 }
 
+/// The in-pause hooks (a storage of the deployment, a program, no control
+/// character) and the pause's bounds.
+fn check_pausing(input: &DeploymentInput, err: &mut impl FnMut(&str, String)) {
+    for h in &input.pause_hooks {
+        if !input.storages.iter().any(|s| s.name == h.storage) {
+            err("pause_hooks", format!("The in-pause hook for \"{}\" names no storage of this deployment.", h.storage));
+        }
+        if h.argv.is_empty() || h.argv.iter().any(|a| a.chars().any(char::is_control)) {
+            err(
+                "pause_hooks",
+                format!(
+                    "The in-pause hook for \"{}\" has no program, or a control character (a tab, a newline) in it.",
+                    h.storage
+                ),
+            );
+        }
+    }
+    for (field, m) in input.pause_limits.problems() {
+        err(field, m);
+    }
+}
+
 /// Checks an input against the profiles that exist; every problem at once.
 pub fn validate(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<(), Vec<FieldError>> {
     check(input, profiles).map(|_| ())
@@ -454,17 +476,7 @@ fn check(input: &DeploymentInput, profiles: &[Profile]) -> std::result::Result<C
         }
     }
     let (admin_ca_file, admin_authority) = check_admin_tls(input, &mut err);
-    for h in &input.pause_hooks {
-        if !input.storages.iter().any(|s| s.name == h.storage) {
-            err("pause_hooks", format!("The in-pause hook for \"{}\" names no storage of this deployment.", h.storage));
-        }
-        if h.argv.is_empty() || h.argv.iter().any(|a| a.contains('\0')) {
-            err("pause_hooks", format!("The in-pause hook for \"{}\" has no program (or a NUL character).", h.storage));
-        }
-    }
-    for (field, m) in input.pause_limits.problems() {
-        err(field, m);
-    }
+    check_pausing(input, &mut err);
     if !errs.is_empty() {
         return Err(errs);
     }

@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+/// Names of further variables the user gives their hooks (comma-separated):
+/// hooks start with the base allow-list and `tools::env::HOOK` only.
+pub const HOOK_ENV: &str = "QUIESCE_HOOK_ENV";
+
 /// A command the user configured for a storage: argv, no shell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct PauseHook {
@@ -78,9 +82,13 @@ pub async fn run_all(
     let runs = hooks.iter().map(|h| async move {
         let argv: Vec<String> = h.argv.iter().map(|a| a.replace("{tag}", tag)).collect();
         let started = Instant::now();
+        // Secrets are cut before the tail is taken (one cut in half would leave a part).
         let (ok, exit_status, output) = match run_one(&argv, limit, cancel).await {
-            Ok((status, out)) => (status.success(), status.code(), tail(&out, 2000)),
-            Err(e) => (false, None, e.message),
+            Ok((status, out)) => {
+                let text = redacted(String::from_utf8_lossy(&out).into_owned(), secrets);
+                (status.success(), status.code(), tail(text.as_bytes(), 2000))
+            }
+            Err(e) => (false, None, redacted(e.message, secrets)),
         };
         HookRun {
             storage: h.storage.clone(),
@@ -88,7 +96,7 @@ pub async fn run_all(
             tag: tag.to_string(),
             ok,
             exit_status,
-            output: redacted(output, secrets),
+            output,
             duration_ms: started.elapsed().as_secs_f64() * 1000.0,
         }
     });
@@ -114,6 +122,12 @@ async fn run_one(
     }
     cmd.check()?;
     let mut c = cmd.command();
+    // Variables the user chose to give their hooks (a cloud CLI's key, KUBECONFIG).
+    for name in std::env::var(HOOK_ENV).unwrap_or_default().split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if let Some(v) = std::env::var_os(name) {
+            c.env(name, v);
+        }
+    }
     c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
     let mut child = c.spawn().map_err(|e| crate::tools::spawn_err(&cmd.program, e))?;
     // Its group's id: still the group's once the hook itself has exited.

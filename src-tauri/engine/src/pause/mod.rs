@@ -91,9 +91,9 @@ impl PauseOptions {
                 secs(MAX_WAIT_CEILING)
             )));
         }
-        if b.max_pause > crate::deployment::PauseLimits::CEILING {
+        if b.max_pause > crate::deployment::PauseLimits::CEILING || b.max_pause < Duration::from_millis(100) {
             return Err(Error::invalid(format!(
-                "--max-pause {} is over 1 h: that is an outage, not a pause.",
+                "The maximum pause {} is outside 100 ms to 1 h: nothing was paused.",
                 secs(b.max_pause)
             )));
         }
@@ -167,13 +167,16 @@ async fn check_all(clients: &[Client]) -> Vec<std::result::Result<bool, NodeErro
     join_all(clients.iter().cloned().map(|mut c| async move { c.check_paused().await })).await
 }
 
+/// Pause attempts per node (ABORTED, a pause that lost a race, is retried).
+const PAUSE_ATTEMPTS: u32 = 4;
+
 /// Pauses one node: ABORTED (a pause that lost a race) is retried, bounded.
 async fn pause_one(mut c: Client, max_wait: Duration) -> (u32, std::result::Result<(), NodeError>) {
     let mut attempts = 0;
     loop {
         attempts += 1;
         match c.pause(max_wait).await {
-            Err(e) if e.retryable() && attempts < 4 => {
+            Err(e) if e.retryable() && attempts < PAUSE_ATTEMPTS => {
                 tokio::time::sleep(Duration::from_millis(100 << attempts)).await;
             }
             r => return (attempts, r),
@@ -200,7 +203,7 @@ pub fn unpause_left(nodes: &[Node], tls: Option<&TlsFiles>, skip: &[String]) -> 
             return u2("no runtime to reach the nodes");
         };
         let tls = tls.and_then(|t| t.load().ok());
-        rt.block_on(watchdog::unpause_nodes(&nodes, tls.as_ref(), &skip, watchdog::Budget::RECOVERY))
+        rt.block_on(watchdog::unpause_nodes(&nodes, tls.as_ref(), &skip, watchdog::Budget::RECOVERY, false))
     })
     .join()
     .unwrap_or_else(|_| unknown("the check of the nodes failed"))
@@ -296,18 +299,29 @@ impl Paused {
             settled: false,
             hands_off: vec![],
         })?;
-        // The watchdog's hard bound: every Pause's drain and answer, the
-        // longest pause, and a margin for the pauser's own unpause.
-        let bound = opts.max_wait + admin::PAUSE_GRACE + bounds.max_pause + Duration::from_secs(5);
-        let watchdog = Watchdog::start(&Brief {
-            nodes: nodes.clone(),
-            tls: tls.as_ref().map(|t| t.0.clone()),
-            journal: file,
-            journal_lock: lock,
-            what: journal.what(),
-            lease_ms: Some(watchdog::LEASE.as_millis() as u64),
-            bound_ms: Some(bound.as_millis() as u64),
-        })?;
+        // The watchdog's bound until every node is paused: every Pause's
+        // drain and answer with its retries (ABORTED), the confirmation, a
+        // margin. Once paused, `paused()` sets the pause's own.
+        let bound = (opts.max_wait + admin::PAUSE_GRACE) * PAUSE_ATTEMPTS
+            + Duration::from_millis(1500)
+            + admin::CALL_TIMEOUT
+            + Duration::from_secs(5);
+        let mut watchdog = Watchdog::start(
+            &Brief {
+                nodes: nodes.clone(),
+                tls: tls.as_ref().map(|t| t.0.clone()),
+                journal: file,
+                journal_lock: lock,
+                what: journal.what(),
+                lease_ms: Some(watchdog::LEASE.as_millis() as u64),
+                bound_ms: Some(bound.as_millis() as u64),
+            },
+            &locks,
+        )?;
+        // Stopped between here and the first Pause, the watchdog may have acted already.
+        if !watchdog.alive() {
+            return Err(Error::internal("The watchdog ended before the first Pause, so nothing was paused."));
+        }
         let now = Utc::now();
         let mut p = Paused {
             clients,
@@ -347,6 +361,9 @@ impl Paused {
         }
         p.started_at = Utc::now();
         p.started = Instant::now();
+        if let Some(w) = &p.watchdog {
+            w.paused(bounds.max_pause);
+        }
         p.poll();
         job::phase(
             sink,
@@ -406,7 +423,8 @@ impl Paused {
             }
         }
         let nodes: Vec<Node> = self.outcomes.iter().map(|o| o.node.clone()).collect();
-        let said = watchdog::unpause_nodes(&nodes, self.tls.as_ref(), &held, watchdog::Budget::OPERATOR).await;
+        // A Pause may still be on its way (cancelled, or given up at its deadline).
+        let said = watchdog::unpause_nodes(&nodes, self.tls.as_ref(), &held, watchdog::Budget::OPERATOR, true).await;
         for (o, u) in self.outcomes.iter_mut().zip(&said) {
             o.unpaused = matches!(u.outcome, watchdog::Unpaused::Done | watchdog::Unpaused::WasNotPaused);
         }
@@ -429,7 +447,14 @@ impl Paused {
                     _ = s2.cancelled() => return,
                     _ = tokio::time::sleep(Duration::from_millis(200)) => {}
                 }
-                for (c, st) in clients.iter().zip(check_all(&clients).await) {
+                let states = join_all(
+                    clients
+                        .iter()
+                        .cloned()
+                        .map(|mut c| async move { c.check_paused_within(Duration::from_secs(1)).await }),
+                )
+                .await;
+                for (c, st) in clients.iter().zip(states) {
                     if let Ok(false) = st {
                         let mut e = early.lock().unwrap();
                         let line = format!("{} was found unpaused at {} before Quiesce unpaused it (restarted, or unpaused by another pauser)", c.node.label(), Utc::now().format("%H:%M:%S%.3f UTC"));
@@ -470,14 +495,15 @@ impl Paused {
     /// window's end is taken just before the first Unpause. `aborted`: why the
     /// caller cut it short (its maximum reached while waiting).
     pub async fn end(mut self, journal: &Journal, sink: &Sink, aborted: Option<String>) -> PauseEnd {
+        // The poller may be waiting on a node that does not answer: dropped, not waited for.
         if let Some((stop, h)) = self.poller.take() {
             stop.cancel();
-            let _ = h.await;
+            h.abort();
         }
         let ended_at = Utc::now();
         let paused_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let nodes: Vec<Node> = self.outcomes.iter().map(|o| o.node.clone()).collect();
-        let said = watchdog::unpause_nodes(&nodes, self.tls.as_ref(), &[], watchdog::Budget::OPERATOR).await;
+        let said = watchdog::unpause_nodes(&nodes, self.tls.as_ref(), &[], watchdog::Budget::OPERATOR, false).await;
         let mut problems = self.early.lock().unwrap().clone();
         for (o, u) in self.outcomes.iter_mut().zip(&said) {
             match &u.outcome {
@@ -585,7 +611,8 @@ pub async fn unpause_deployment(home: &Home, d: &Deployment) -> Result<Vec<NodeS
     let tls = tls_of(d)?;
     let nodes = admin::resolve(&d.admin_endpoints).await?;
     let _locks = lock_nodes(home, &nodes, &format!("unpause of deployment {}", d.name))?;
-    let said = watchdog::unpause_nodes(&nodes, tls.as_ref().map(|t| &t.1), &[], watchdog::Budget::OPERATOR).await;
+    let said =
+        watchdog::unpause_nodes(&nodes, tls.as_ref().map(|t| &t.1), &[], watchdog::Budget::OPERATOR, false).await;
     let (line, settled) = watchdog::summary(&said);
     crate::catalog::history::record(home, "unpause", &d.name, line, if settled { "ok" } else { "failed" }, None);
     nodes_state(d).await
@@ -620,13 +647,29 @@ pub async fn offsets(
     out
 }
 
+/// The passwords of the deployment's profiles, cut out of what its hooks
+/// print; read before pausing (a keyring that prompts or hangs must not hold
+/// a pause).
+pub async fn hook_secrets(ds: &crate::deployment::Deployments, d: &Deployment) -> Vec<crate::Sensitive<String>> {
+    let mut secrets = Vec::new();
+    if d.pause_hooks.is_empty() {
+        return secrets;
+    }
+    for (_, prof) in ds.storage_profiles(d).unwrap_or_default() {
+        if let Ok(Some(s)) = ds.secret_of(&prof).await {
+            secrets.push(s);
+        }
+    }
+    secrets
+}
+
 /// The deployment's in-pause hooks, run while every node is paused, each
-/// within the hook limit and what is left of the pause; the passwords of the
-/// deployment's profiles are cut out of what they printed before it is kept.
+/// within the hook limit and what is left of the pause; `secrets` are cut out
+/// of what they printed before it is kept.
 pub async fn run_hooks(
-    ds: &crate::deployment::Deployments,
     d: &Deployment,
     p: &Paused,
+    secrets: &[crate::Sensitive<String>],
     sink: &Sink,
     cancel: &CancellationToken,
 ) -> Vec<hooks::HookRun> {
@@ -639,13 +682,7 @@ pub async fn run_hooks(
         "hooks",
         format!("Running {} in-pause hook(s) (at most {:.1} s)…", d.pause_hooks.len(), limit.as_secs_f64()),
     );
-    let mut secrets = Vec::new();
-    for (_, prof) in ds.storage_profiles(d).unwrap_or_default() {
-        if let Ok(Some(s)) = ds.secret_of(&prof).await {
-            secrets.push(s);
-        }
-    }
-    hooks::run_all(&d.pause_hooks, &window::PauseWindow::tag_of(&p.window_id), limit, &secrets, cancel).await
+    hooks::run_all(&d.pause_hooks, &window::PauseWindow::tag_of(&p.window_id), limit, secrets, cancel).await
 }
 
 /// `quiesce pause D`: pause every node, hold at least `min_hold`, unpause,
@@ -662,6 +699,7 @@ pub async fn hold(
     let root = crate::catalog::default_root(home);
     // A pause that cannot stay within its bounds is refused before anything (no window).
     opts.check(&d)?;
+    let secrets = hook_secrets(ds, &d).await;
     let journal = Journal::begin(home, "pause", format!("pause of deployment {}", d.name))?;
     let p = match Paused::begin(home, &d, &journal, opts, sink, cancel).await {
         Ok(p) => p,
@@ -689,7 +727,7 @@ pub async fn hold(
         }
     }
     let cancelled = cancel.is_cancelled();
-    let runs = run_hooks(ds, &d, &p, sink, cancel).await;
+    let runs = run_hooks(&d, &p, &secrets, sink, cancel).await;
     let end = p.end(&journal, sink, None).await;
     let mut w = window::PauseWindow::of(&d, "pause", &end, offsets(ds, &d, opts).await).with_hooks(runs);
     if cancelled && end.paused_ms < opts.min_hold.as_secs_f64() * 1000.0 {

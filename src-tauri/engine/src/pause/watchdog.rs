@@ -43,11 +43,14 @@ pub struct Brief {
     pub journal: PathBuf,
     pub journal_lock: PathBuf,
     pub what: String,
-    /// The lease: no line from the pauser for this long and the nodes are unpaused.
+    /// The lease: no line from the pauser for this long and the nodes are
+    /// unpaused. None (a pauser of an earlier release): no lease.
     #[serde(default)]
     pub lease_ms: Option<u64>,
-    /// The pause's hard bound from the brief on (the pauses' drain, the
-    /// maximum pause and a margin): the nodes are unpaused then, whatever happens.
+    /// The hard bound of the pause's start, from the brief on (every Pause's
+    /// drain and retries, the confirmation, a margin); the pauser's `paused
+    /// MS` line then sets the bound of the pause itself (its maximum and a
+    /// margin). The nodes are unpaused at the bound, whatever happens. None: no bound.
     #[serde(default)]
     pub bound_ms: Option<u64>,
 }
@@ -89,8 +92,8 @@ pub fn binary() -> Result<PathBuf> {
 /// monotonic clock runs on while it is stopped).
 struct Lease {
     length: Duration,
-    last: Mutex<Instant>,
-    longest: Mutex<Duration>,
+    /// (last renewal, longest silence so far): one lock, so no two orders.
+    seen: Mutex<(Instant, Duration)>,
 }
 
 /// A running watchdog: dropping it without `done` makes it unpause.
@@ -109,15 +112,25 @@ impl Watchdog {
     /// death do not reach it), with only the environment it needs, briefs it
     /// (it answers `ready`) and starts renewing the lease from a thread of its
     /// own (an async runtime busy elsewhere does not let it lapse).
-    pub fn start(brief: &Brief) -> Result<Watchdog> {
+    ///
+    /// `locks` (the pauser's node locks) are inherited: the watchdog holds them
+    /// with the pauser, and alone once the pauser is gone, so nobody pauses
+    /// these nodes again while it may still unpause them.
+    pub fn start(brief: &Brief, locks: &[std::fs::File]) -> Result<Watchdog> {
+        use std::os::fd::AsRawFd;
         use std::os::unix::process::CommandExt;
         let bin = binary()?;
         let mut cmd = Command::new(&bin);
         crate::tools::env::restrict_std(&mut cmd, &[]);
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let fds: Vec<i32> = locks.iter().map(|f| f.as_raw_fd()).collect();
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 libc::setsid();
+                // The same open files (so the same flock) across the exec.
+                for fd in &fds {
+                    libc::fcntl(*fd, libc::F_SETFD, 0);
+                }
                 Ok(())
             });
         }
@@ -145,7 +158,7 @@ impl Watchdog {
             });
         }
         let length = Duration::from_millis(brief.lease_ms.unwrap_or(LEASE.as_millis() as u64));
-        let lease = Arc::new(Lease { length, last: Mutex::new(Instant::now()), longest: Mutex::new(Duration::ZERO) });
+        let lease = Arc::new(Lease { length, seen: Mutex::new((Instant::now(), Duration::ZERO)) });
         let stdin = Arc::new(Mutex::new(Some(stdin)));
         let stop = Arc::new(AtomicBool::new(false));
         let every = length / 4;
@@ -160,11 +173,9 @@ impl Watchdog {
                     }
                     let now = Instant::now();
                     {
-                        let mut last = lease.last.lock().unwrap();
-                        let gap = now - *last;
-                        let mut longest = lease.longest.lock().unwrap();
-                        *longest = (*longest).max(gap);
-                        *last = now;
+                        let mut seen = lease.seen.lock().unwrap();
+                        seen.1 = seen.1.max(now - seen.0);
+                        seen.0 = now;
                     }
                     let mut w = stdin.lock().unwrap();
                     let ok = w.as_mut().is_some_and(|s| writeln!(s, "renew").and_then(|_| s.flush()).is_ok());
@@ -183,6 +194,17 @@ impl Watchdog {
         }
     }
 
+    /// Still there and not acted: a pauser pauses nothing without it.
+    pub fn alive(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None)) && self.acted.lock().unwrap().is_none()
+    }
+
+    /// Every node is paused: from now the bound is the pause's own, `max`
+    /// (its maximum) and a margin for the pauser's own unpause.
+    pub fn paused(&self, max: Duration) {
+        self.say(&format!("paused {}", (max + Duration::from_secs(5)).as_millis()));
+    }
+
     /// A node an earlier request still holds (`TIMED_OUT_STILL_PAUSED`): the
     /// watchdog never unpauses it.
     pub fn skip(&self, addr: &str) {
@@ -192,7 +214,8 @@ impl Watchdog {
     /// The lease lapsed at some point (the pauser was stopped or frozen that
     /// long), or the watchdog acted: the longest silence, and what it said.
     pub fn lapsed(&self) -> Option<(Duration, Option<String>)> {
-        let silence = (*self.lease.longest.lock().unwrap()).max(self.lease.last.lock().unwrap().elapsed());
+        let (last, longest) = *self.lease.seen.lock().unwrap();
+        let silence = longest.max(last.elapsed());
         let acted = self.acted.lock().unwrap().clone();
         (silence > self.lease.length || acted.is_some()).then_some((silence, acted))
     }
@@ -288,9 +311,21 @@ pub fn summary(said: &[NodeUnpause]) -> (String, bool) {
 
 /// Unpauses every node of `nodes` but those in `skip` (by address), all at
 /// once, each within `budget`.
-pub async fn unpause_nodes(nodes: &[Node], tls: Option<&Tls>, skip: &[String], budget: Budget) -> Vec<NodeUnpause> {
+///
+/// `force`: a Pause may still be on its way to a node (its pauser was
+/// killed, cancelled, or gave up waiting for it): every node gets an Unpause
+/// even when it answers unpaused, and is asked again a moment later, so a
+/// Pause that lands after the first answer is undone too.
+pub async fn unpause_nodes(
+    nodes: &[Node],
+    tls: Option<&Tls>,
+    skip: &[String],
+    budget: Budget,
+    force: bool,
+) -> Vec<NodeUnpause> {
     let work = nodes.iter().map(|n| async move {
-        let outcome = if skip.contains(&n.addr) { Unpaused::Skipped } else { unpause_node(n, tls, budget).await };
+        let outcome =
+            if skip.contains(&n.addr) { Unpaused::Skipped } else { unpause_node(n, tls, budget, force).await };
         NodeUnpause { node: n.label(), outcome }
     });
     futures_util::future::join_all(work).await
@@ -305,18 +340,24 @@ pub async fn unpause_nodes(nodes: &[Node], tls: Option<&Tls>, skip: &[String], b
 /// scalar-labs/scalardb `server/src/main/java/com/scalar/db/server/AdminService.java`
 /// and `SynchronizedGateKeeper.java`, branch 3.13, commit 44ff6d0). So a node
 /// whose CheckPaused hangs or fails still gets its Unpause.
-async fn unpause_node(n: &Node, tls: Option<&Tls>, budget: Budget) -> Unpaused {
+async fn unpause_node(n: &Node, tls: Option<&Tls>, budget: Budget, force: bool) -> Unpaused {
     let mut c = match Client::new(n, tls) {
         Ok(c) => c,
         Err(e) => return Unpaused::Unknown(format!("cannot build a connection: {e}")),
     };
     let end = Instant::now() + budget.total;
     let left = || end.saturating_duration_since(Instant::now()).min(budget.call).max(Duration::from_millis(100));
-    let mut sent = false;
+    let (mut sent, mut forced) = (false, false);
     let mut wait = Duration::from_millis(50);
     loop {
         let state = c.check_paused_within(left()).await;
         let outcome = match state {
+            Ok(false) if force && !forced && !sent => {
+                forced = true;
+                let _ = c.unpause_within(left()).await;
+                tokio::time::sleep(SETTLE.min(end.saturating_duration_since(Instant::now()))).await;
+                continue;
+            }
             Ok(false) => return if sent { Unpaused::Done } else { Unpaused::WasNotPaused },
             Ok(true) => Unpaused::StillPaused,
             // Its Unpause was answered and it still cannot say its state: that
@@ -350,6 +391,9 @@ async fn unpause_node(n: &Node, tls: Option<&Tls>, budget: Budget) -> Unpaused {
     }
 }
 
+/// How long after a forced Unpause a node is asked again (a Pause on its way lands by then).
+const SETTLE: Duration = Duration::from_secs(1);
+
 /// What the pauser said, line by line, as the watchdog reads its stdin.
 enum Heard {
     Line(String),
@@ -372,19 +416,26 @@ impl Ears {
                 return Heard::Line(String::from_utf8_lossy(&line).trim().to_string());
             }
             let mut fds = libc::pollfd { fd: 0, events: libc::POLLIN, revents: 0 };
-            let ms = within.as_millis().min(i32::MAX as u128) as i32;
+            // Rounded up: woken before the deadline, the caller would misname why.
+            let ms = within.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32;
             let r = unsafe { libc::poll(&mut fds, 1, ms) };
             if r == 0 {
                 return Heard::Silence;
             }
             if r < 0 {
-                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                // A signal: SIGTERM ends the wait (the caller sees why), any other does not.
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                    && !TERMINATED.load(Ordering::SeqCst)
+                {
                     continue;
                 }
                 return Heard::Closed;
             }
             let mut chunk = [0u8; 512];
             let n = unsafe { libc::read(0, chunk.as_mut_ptr().cast(), chunk.len()) };
+            if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
             if n <= 0 {
                 return Heard::Closed;
             }
@@ -394,6 +445,14 @@ impl Ears {
 }
 
 /// The watchdog's whole life (the `quiesce-watchdog` binary's main).
+/// Set by SIGTERM (a desktop session ending kills its processes): the
+/// watchdog then unpauses, as for a pauser that is gone.
+static TERMINATED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+extern "C" fn on_term(_: libc::c_int) {
+    TERMINATED.store(true, Ordering::SeqCst);
+}
+
 pub fn run() -> i32 {
     let mut ears = Ears { buf: Vec::new() };
     let brief = match ears.next(Duration::from_secs(30)) {
@@ -406,37 +465,57 @@ pub fn run() -> i32 {
         },
         _ => return 2,
     };
-    let briefed = Instant::now();
-    // Signals meant for the pauser's terminal are not the watchdog's business.
+    // Signals meant for the pauser's terminal are not the watchdog's business;
+    // a SIGTERM ends its wait (poll returns EINTR) and it unpauses.
     unsafe {
         libc::signal(libc::SIGINT, libc::SIG_IGN);
         libc::signal(libc::SIGHUP, libc::SIG_IGN);
         libc::signal(libc::SIGPIPE, libc::SIG_IGN);
         libc::signal(libc::SIGTSTP, libc::SIG_IGN);
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_term as *const () as usize;
+        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
     }
     println!("ready");
     let _ = std::io::stdout().flush();
-    let lease = Duration::from_millis(brief.lease_ms.unwrap_or(LEASE.as_millis() as u64));
-    let bound = brief.bound_ms.map(|ms| briefed + Duration::from_millis(ms));
+    // A pauser of an earlier release sends neither a lease nor a bound.
+    let lease = brief.lease_ms.map(Duration::from_millis);
+    let mut bound = brief.bound_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
     let mut skip: Vec<String> = Vec::new();
+    let mut last_heard = Instant::now();
+    const BOUND: &str = "the pause reached its hard bound (the deployment's maximum pause)";
     let why = loop {
+        if TERMINATED.load(Ordering::SeqCst) {
+            break "the watchdog was asked to stop (SIGTERM)".to_string();
+        }
         let until_bound = bound.map(|b| b.saturating_duration_since(Instant::now()));
         if until_bound.is_some_and(|d| d.is_zero()) {
-            break "the pause reached its hard bound (the deployment's maximum pause)".to_string();
+            break BOUND.to_string();
         }
-        match ears.next(until_bound.map_or(lease, |d| d.min(lease))) {
+        // Waits for the nearer of the lease and the bound, a second at most (a
+        // SIGTERM that lands just before the wait is seen at the next turn).
+        let wait = [lease, until_bound].into_iter().flatten().fold(Duration::from_secs(1), Duration::min);
+        match ears.next(wait) {
             Heard::Line(l) if l == "done" => return 0,
             Heard::Line(l) => {
+                last_heard = Instant::now();
                 if let Some(a) = l.strip_prefix("skip ") {
                     skip.push(a.to_string());
+                } else if let Some(ms) = l.strip_prefix("paused ").and_then(|m| m.parse::<u64>().ok()) {
+                    bound = Some(Instant::now() + Duration::from_millis(ms));
                 }
             }
-            Heard::Closed => break "the pauser ended without unpausing".to_string(),
-            Heard::Silence if bound.is_some_and(|b| Instant::now() >= b) => {
-                break "the pause reached its hard bound (the deployment's maximum pause)".to_string()
+            Heard::Closed if TERMINATED.load(Ordering::SeqCst) => {
+                break "the watchdog was asked to stop (SIGTERM)".to_string()
             }
+            Heard::Closed => break "the pauser ended without unpausing".to_string(),
+            Heard::Silence if bound.is_some_and(|b| Instant::now() >= b) => break BOUND.to_string(),
+            Heard::Silence if lease.is_none_or(|l| last_heard.elapsed() < l) => {}
             Heard::Silence => {
-                break format!("the pauser's lease lapsed (silent for {:.1} s: stopped or frozen)", lease.as_secs_f64())
+                break format!(
+                    "the pauser's lease lapsed (silent for {:.1} s: stopped or frozen)",
+                    lease.unwrap_or_default().as_secs_f64()
+                )
             }
         }
     };
@@ -445,16 +524,18 @@ pub fn run() -> i32 {
         Err(_) => return 3,
     };
     let tls = brief.tls.as_ref().map(TlsFiles::load).transpose().unwrap_or_default();
-    // The pauser's journal lock, once its process is gone: held while the
-    // watchdog works, so a Quiesce starting meanwhile waits for its note.
-    let lock = take_journal_lock(&brief);
-    let said = rt.block_on(unpause_nodes(&brief.nodes, tls.as_ref(), &skip, Budget::WATCHDOG));
+    // The pauser's journal lock, if it is free already (the pauser is gone):
+    // held while the watchdog works, so a Quiesce starting meanwhile waits
+    // for its note. Nodes are never kept paused waiting for it.
+    let lock = std::fs::OpenOptions::new().write(true).open(&brief.journal_lock).ok().filter(|l| l.try_lock().is_ok());
+    // The pauser may have died with a Pause on its way: every node gets its Unpause.
+    let said = rt.block_on(unpause_nodes(&brief.nodes, tls.as_ref(), &skip, Budget::WATCHDOG, true));
     let (line, settled) = summary(&said);
     // A pauser that is only stopped reads this when it resumes (a dead one's
     // pipe is closed: the write fails, quietly).
     let mut out = std::io::stdout();
     let _ = writeln!(out, "acted {why}: {line}").and_then(|_| out.flush());
-    if lock.is_some() {
+    if lock.or_else(|| take_journal_lock(&brief)).is_some() {
         note_in_journal(&brief, &format!("{why}: {line}"), settled, &skip);
     }
     0

@@ -66,8 +66,9 @@ fn is_local_form(s: &str) -> bool {
 /// (`EST5EDT`, `<+03>-3`).
 pub fn tz_problem(tz: &str) -> Option<String> {
     let name = tz.strip_prefix(':').unwrap_or(tz);
-    if name.is_empty() {
-        return None; // empty TZ is UTC by definition
+    // Empty is UTC by definition; the UTC names are known without tzdata (a container's TZ=UTC).
+    if name.is_empty() || ["UTC", "UCT", "GMT", "Etc/UTC", "Etc/GMT", "Universal", "Zulu"].contains(&name) {
+        return None;
     }
     let dir = std::env::var("TZDIR").unwrap_or_else(|_| "/usr/share/zoneinfo".into());
     let file =
@@ -202,7 +203,7 @@ mod tests {
     fn a_tz_that_names_no_zone_is_said_and_known_forms_are_not() {
         assert!(tz_problem("Nowhere/Atlantis").is_some());
         assert!(tz_problem("bogus").is_some() && tz_problem("../../etc/passwd").is_some());
-        for ok in ["", ":UTC", "EST5EDT,M3.2.0,M11.1.0", "<+03>-3", "JST-9"] {
+        for ok in ["", ":UTC", "UTC", "Etc/UTC", "EST5EDT,M3.2.0,M11.1.0", "<+03>-3", "JST-9"] {
             assert!(tz_problem(ok).is_none(), "{ok}");
         }
         if std::path::Path::new("/usr/share/zoneinfo/Europe/Paris").is_file() {
