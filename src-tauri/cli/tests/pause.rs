@@ -302,16 +302,9 @@ fn in_pause_hooks_run_inside_the_window_with_its_tag_and_a_failing_one_fails_it(
     let node = AdminServer::start(None);
     let cli = Cli::new();
     let dir = cli.home.path().join("hooks");
-    std::fs::create_dir_all(&dir).unwrap();
     let stamp = dir.join("ran-at");
-    let ok = dir.join("snapshot.sh");
-    std::fs::write(&ok, format!("#!/bin/sh\ndate +%s%3N > '{}'\necho \"snapshot $1 created\"\n", stamp.display()))
-        .unwrap();
-    let bad = dir.join("broken.sh");
-    std::fs::write(&bad, "#!/bin/sh\necho 'ybm: not logged in' >&2\nexit 3\n").unwrap();
-    for f in [&ok, &bad] {
-        std::fs::set_permissions(f, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    }
+    let ok = script(&dir, "snapshot.sh", &format!("date +%s%3N > '{}'\necho \"snapshot $1 created\"", stamp.display()));
+    let bad = script(&dir, "broken.sh", "echo 'ybm: not logged in' >&2\nexit 3");
     let hook = format!("default={} {{tag}}", ok.display());
     deployment(&cli, &[&node], &["--pause-hook", &hook]);
     // Shown in the plan.
@@ -449,6 +442,20 @@ fn a_name_that_resolves_to_several_addresses_is_one_node_per_address() {
     assert!(!a.node.is_paused() && !b.node.is_paused());
 }
 
+/// Sends `sig` (e.g. "STOP") to process `pid`.
+fn signal(pid: &str, sig: &str) {
+    assert!(std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid).status().unwrap().success());
+}
+
+/// Waits until `node` is unpaused, at most `within` (else fails saying `why`).
+fn wait_unpaused(node: &AdminServer, within: Duration, why: &str) {
+    let t = Instant::now();
+    while node.node.is_paused() {
+        assert!(t.elapsed() < within, "{why}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// A process that runs (a killed one its parent has not reaped yet is a zombie: not alive).
 fn alive(pid: &str) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
@@ -573,16 +580,12 @@ fn a_pauser_stopped_with_ctrl_z_is_treated_as_dead_and_its_window_is_never_a_res
     let pid = child.id().to_string();
     // What Ctrl+Z does; SIGSTOP because the kernel drops SIGTSTP sent to a
     // process of an orphaned process group (as a test runner's child may be).
-    assert!(std::process::Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
+    signal(&pid, "STOP");
     // The lease lapses: the watchdog unpauses while the pauser is still stopped.
-    let t = Instant::now();
-    while node.node.is_paused() {
-        assert!(t.elapsed() < Duration::from_secs(20), "a stopped pauser kept the node paused");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_unpaused(&node, Duration::from_secs(20), "a stopped pauser kept the node paused");
     let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
     assert!(state.split_whitespace().nth(2) == Some("T"), "the pauser was not stopped: {state}");
-    assert!(std::process::Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
+    signal(&pid, "CONT");
     let out = child.wait_with_output().unwrap();
     let w: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_ne!(out.status.code(), Some(0), "{w}");
@@ -626,17 +629,11 @@ fn a_hook_that_leaves_a_child_behind_does_not_hold_the_pause_and_one_past_its_li
     let node = AdminServer::start(None);
     let cli = Cli::new();
     let dir = cli.home.path().join("hooks");
-    std::fs::create_dir_all(&dir).unwrap();
     let pidfile = dir.join("child.pid");
-    let bg = dir.join("background.sh");
     // The child keeps the hook's stdout open for a minute after the hook exits.
-    std::fs::write(&bg, format!("#!/bin/sh\nsleep 60 &\necho $! > '{}'\necho snapshot taken\n", pidfile.display()))
-        .unwrap();
-    let slow = dir.join("slow.sh");
-    std::fs::write(&slow, format!("#!/bin/sh\necho $$ > '{}'\nexec sleep 60\n", pidfile.display())).unwrap();
-    for f in [&bg, &slow] {
-        std::fs::set_permissions(f, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    }
+    let bg =
+        script(&dir, "background.sh", &format!("sleep 60 &\necho $! > '{}'\necho snapshot taken", pidfile.display()));
+    let slow = script(&dir, "slow.sh", &format!("echo $$ > '{}'\nexec sleep 60", pidfile.display()));
     deployment(&cli, &[&node], &["--pause-hook", &format!("default={}", bg.display()), "--hook-limit", "2s"]);
     let (code, w) = pause(&cli, &["--min", "0s"]);
     assert_eq!(code, 0, "{w}");
@@ -773,11 +770,7 @@ fn a_cassandra_node_that_ssh_would_read_as_an_option_is_refused_when_saved() {
 fn a_hook_sees_only_the_allow_listed_environment_and_the_variables_the_user_names() {
     let node = AdminServer::start(None);
     let cli = Cli::new();
-    let dir = cli.home.path().join("hooks");
-    std::fs::create_dir_all(&dir).unwrap();
-    let hook = dir.join("env.sh");
-    std::fs::write(&hook, "#!/bin/sh\nenv\n").unwrap();
-    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let hook = script(&cli.home.path().join("hooks"), "env.sh", "env");
     deployment(&cli, &[&node], &["--pause-hook", &format!("default={}", hook.display())]);
     let output = |env: &[(&str, &str)]| -> String {
         let (code, w) = cli.json(&["pause", "d", "--min", "0s"], None, env);
@@ -820,13 +813,8 @@ fn a_watchdog_briefed_by_an_earlier_release_keeps_no_lease_and_sigterm_makes_it_
     assert!(node.node.is_paused(), "the watchdog unpaused a pauser that never promised to renew");
     assert_eq!(node.node.count("unpause"), 0);
     // A session that ends sends SIGTERM: the watchdog unpauses before it goes.
-    let pid = child.id().to_string();
-    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
-    let t = Instant::now();
-    while node.node.is_paused() {
-        assert!(t.elapsed() < Duration::from_secs(10), "SIGTERM left the node paused");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    signal(&child.id().to_string(), "TERM");
+    wait_unpaused(&node, Duration::from_secs(10), "SIGTERM left the node paused");
     let _ = child.wait();
 }
 

@@ -291,10 +291,8 @@ fn a_password_env_secret_reaches_no_child_process_and_no_kept_hook_output() {
     let dir = tempfile::tempdir().unwrap();
     let leaked = dir.path().join("found");
     std::fs::write(&leaked, &pg.password).unwrap();
-    let hook = dir.path().join("printenv.sh");
-    std::fs::write(&hook, format!("#!/bin/sh\nenv\necho \"found: $(cat '{}')\"\nsleep 0.3\n", leaked.display()))
-        .unwrap();
-    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let hook =
+        script(dir.path(), "printenv.sh", &format!("env\necho \"found: $(cat '{}')\"\nsleep 0.3", leaked.display()));
     let node = quiesce_testsupport::admin::AdminServer::start(None);
     let hook_arg = format!("pg={} {{tag}}", hook.display());
     let (status, v) = cli.json(

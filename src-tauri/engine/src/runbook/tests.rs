@@ -363,6 +363,27 @@ fn stub(dir: &Path, name: &str, body: &str) {
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// Runs an exported script in `dir` with the stubs of `bin` first on PATH,
+/// answering "yes" to every question it asks.
+fn run_answering_yes(sh: &Path, dir: &Path, bin: &Path) -> std::process::Output {
+    use std::io::Write;
+    let mut child = std::process::Command::new("bash")
+        .arg(sh)
+        .current_dir(dir)
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for _ in 0..50 {
+        let _ = writeln!(stdin, "yes");
+    }
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
 /// The argv each stub was called with (NUL-separated, one call per line).
 fn calls(log: &Path) -> Vec<Vec<String>> {
     std::fs::read_to_string(log)
@@ -418,23 +439,7 @@ fn the_shell_export_with_hostile_names_passes_them_intact_runs_nothing_else_and_
     stub(&bin, "ssh", &format!("{record}\ncat > {}/remote-$RANDOM.sh", work.path().display()));
     // (The remote command's values are checked from ssh's recorded argv below.)
     stub(&bin, "quiesce", &record);
-    let mut child = std::process::Command::new("bash")
-        .arg(&sh)
-        .current_dir(work.path())
-        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().unwrap();
-        for _ in 0..50 {
-            let _ = writeln!(stdin, "yes");
-        }
-    }
-    let out = child.wait_with_output().unwrap();
+    let out = run_answering_yes(&sh, work.path(), &bin);
     assert!(out.status.success(), "{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     for f in ["PWNED", "PWNED2", "PWNED3"] {
         assert!(!work.path().join(f).exists(), "{f} was created: a name ran as a command");
@@ -558,23 +563,7 @@ fn any_window_tag_and_table_name_give_a_script_that_runs_only_its_own_commands()
             let record = format!("printf '%s\\0' \"$(basename \"$0\")\" \"$@\" > {q}/$RANDOM$RANDOM$RANDOM");
             stub(&bin, "ssh", &format!("{record}\ncat > {}/remote-$RANDOM$RANDOM.sh", work.path().display()));
             stub(&bin, "quiesce", &record);
-            let mut child = std::process::Command::new("bash")
-                .arg(&sh)
-                .current_dir(work.path())
-                .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            {
-                use std::io::Write;
-                let mut stdin = child.stdin.take().unwrap();
-                for _ in 0..20 {
-                    let _ = writeln!(stdin, "yes");
-                }
-            }
-            let out = child.wait_with_output().unwrap();
+            let out = run_answering_yes(&sh, work.path(), &bin);
             prop_assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             prop_assert!(!work.path().join("PWNED").exists(), "a value ran as a command");
             let calls: Vec<Vec<String>> = std::fs::read_dir(&log)
