@@ -577,19 +577,19 @@ hooks: Array<HookRun>,
  */
 user: string, host: string, };
 
-export type Operation = { at: string, user: string, host: string, 
+export type OpKind = "pause" | "unpause" | "unpause_recovery" | "backup" | "restore" | "verify" | "migrate" | string;
+
+export type Outcome = "ok" | "failed" | "cancelled" | "unsafe" | string;
+
+export type Operation = { at: string, user: string, host: string, op: OpKind, 
 /**
- * pause, unpause, unpause_recovery, backup, restore, verify.
+ * The deployment (or, for a verification of a profile, the profile).
  */
-op: string, deployment: string, 
+deployment: string, 
 /**
  * What was done, in a sentence.
  */
-what: string, 
-/**
- * ok, failed, cancelled, unsafe.
- */
-outcome: string, 
+what: string, outcome: Outcome, 
 /**
  * The catalog entry it made (a backup id, a window id), if any.
  */

@@ -32,9 +32,27 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> quiesce_engine::Result<
         })
 }
 
-/// A deployment's name for a notification (its id if it is gone).
-fn job_title(state: &crate::AppState, deployment_id: &str) -> String {
-    state.deployments.get(deployment_id).map(|d| d.name).unwrap_or_else(|_| deployment_id.to_string())
+/// A long job behind an IPC command: registered for cancel by id, its events
+/// streamed to `on_event`, its failure logged and made an IPC error. (The
+/// job runner records it and announces its end.)
+async fn job<T, F: std::future::Future<Output = quiesce_engine::Result<T>>>(
+    state: &crate::AppState,
+    job_id: &str,
+    on_event: Option<tauri::ipc::Channel<JobEvent>>,
+    what: &str,
+    body: impl FnOnce(Sink, tokio_util::sync::CancellationToken) -> F,
+) -> Res<T> {
+    let guard = state.jobs.register(job_id).map_err(|e| e.to_ipc())?;
+    let sink: Sink = match on_event {
+        Some(ch) => std::sync::Arc::new(move |e| {
+            let _ = ch.send(e);
+        }),
+        None => std::sync::Arc::new(|_| {}),
+    };
+    body(sink, guard.token().clone()).await.map_err(|e| {
+        tracing::warn!(code = %e.code, "{what} failed: {}", e.message);
+        e.to_ipc()
+    })
 }
 
 // Inside the macro rustfmt does not reach: keep its usual layout by hand.
@@ -193,24 +211,12 @@ crate::ipc::ipc! {
     /// Runs a backup; progress, phases and the tool's log stream over `on_event`.
     /// Cancel with cancel_job(job_id). Returns the catalog entry of the backup.
     fn start_backup(state, deployment_id: String, options: BackupOptions, job_id: String; on_event: JobEvent) -> CatalogEntry {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        let sink: Sink = std::sync::Arc::new(move |e| {
-            let _ = on_event.send(e);
-        });
-        let started = std::time::Instant::now();
-        let r = backup::run(&state.deployments, &deployment_id, &options, sink, guard.token()).await;
-        let r = match r {
-            Ok((dir, m)) => {
-                tracing::info!(id = %m.id, "backup finished");
-                Ok(CatalogEntry::of(&dir, &m))
-            }
-            Err(e) => {
-                tracing::warn!(code = %e.code, "backup failed: {}", e.message);
-                Err(e.to_ipc())
-            }
-        };
-        crate::notify::job_ended(state.handle.get(), started, || format!("Backup of {}", job_title(&state, &deployment_id)), &r);
-        r
+        let ds = &state.deployments;
+        job(&state, &job_id, Some(on_event), "backup", |sink, cancel| async move {
+            let (dir, m) = backup::run(ds, &deployment_id, &options, sink, &cancel).await?;
+            Ok(CatalogEntry::of(&dir, &m))
+        })
+        .await
     }
 
     /// The catalog: backups (complete and damaged), then leftovers Quiesce did not remove.
@@ -257,31 +263,29 @@ crate::ipc::ipc! {
     /// Runs a restore (progress, phases and the tools' log over `on_event`;
     /// cancel with cancel_job(job_id)) and returns its verification.
     fn start_restore(state, backup: String, options: RestoreOptions, job_id: String; on_event: JobEvent) -> RestoreResult {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        let sink: Sink = std::sync::Arc::new(move |e| {
-            let _ = on_event.send(e);
-        });
         let root = backup::catalog_root(&state.deployments);
-        let started = std::time::Instant::now();
-        let r = restore::run(&state.deployments, &root, &backup, &options, sink, guard.token()).await.map_err(|e| {
-            tracing::warn!(code = %e.code, "restore failed: {}", e.message);
-            e.to_ipc()
-        });
-        crate::notify::job_ended(state.handle.get(), started, || format!("Restore of backup {backup}"), &r);
-        r
+        let ds = &state.deployments;
+        job(&state, &job_id, Some(on_event), "restore", |sink, cancel| async move {
+            restore::run(ds, &root, &backup, &options, sink, &cancel).await
+        })
+        .await
     }
 
     /// Verifies a profile's live database, against a backup's manifest if given
     /// (one unit of it: `unit`, or the one the profile fits).
     fn verify_profile(state, profile_id: String, backup: Option<String>, unit: Option<String>, job_id: String) -> VerifyReport {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
         let root = backup::catalog_root(&state.deployments);
-        let m = match backup {
-            Some(b) => Some(restore::find_backup(&root, &b).map_err(|e| e.to_ipc())?.1),
-            None => None,
-        };
-        let against = m.as_ref().map(|m| (m, unit.as_deref()));
-        verify::verify_profile(&state.deployments, &profile_id, against, None, guard.token()).await.map_err(|e| e.to_ipc())
+        let ds = &state.deployments;
+        job(&state, &job_id, None, "verification", |sink, cancel| async move {
+            let m = match &backup {
+                Some(b) => Some(catalog::find(&root, b)?.1),
+                None => None,
+            };
+            let against = m.as_ref().map(|m| (m, unit.as_deref()));
+            let v = verify::Verification::Profile { profile: &profile_id, against, deployment: None };
+            verify::run(ds, v, sink, &cancel).await
+        })
+        .await
     }
 
     /// Each Scalar Admin node of a deployment and whether it is paused.
@@ -294,22 +298,16 @@ crate::ipc::ipc! {
     /// window (its restore point) in the catalog. Cancel ends the hold early
     /// (the nodes are unpaused, the window is marked).
     fn start_pause(state, deployment_id: String, min_ms: u32, max_wait_ms: u32, job_id: String; on_event: JobEvent) -> PauseWindow {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        let sink: Sink = std::sync::Arc::new(move |e| {
-            let _ = on_event.send(e);
-        });
         let opts = pause::PauseOptions {
             min_hold: std::time::Duration::from_millis(min_ms as u64),
             max_wait: std::time::Duration::from_millis(max_wait_ms.max(1) as u64),
             ..Default::default()
         };
-        let started = std::time::Instant::now();
-        let r = pause::hold(&state.deployments, &deployment_id, &opts, &sink, guard.token()).await.map_err(|e| {
-            tracing::warn!(code = %e.code, "pause failed: {}", e.message);
-            e.to_ipc()
-        });
-        crate::notify::job_ended(state.handle.get(), started, || format!("Pause of {}", job_title(&state, &deployment_id)), &r);
-        r
+        let ds = &state.deployments;
+        job(&state, &job_id, Some(on_event), "pause", |sink, cancel| async move {
+            pause::hold(ds, &deployment_id, &opts, &sink, &cancel).await
+        })
+        .await
     }
 
     /// Unpauses every node of a deployment (a pause someone left behind).
@@ -326,9 +324,12 @@ crate::ipc::ipc! {
 
     /// A backup's files against its manifest (and, for SQLite, the audit in place).
     fn verify_backup(state, backup: String, job_id: String) -> (IntegrityReport, Option<VerifyReport>) {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
         let root = backup::catalog_root(&state.deployments);
-        verify::verify_backup(&root, &backup, guard.token()).await.map_err(|e| e.to_ipc())
+        let home = &state.home;
+        job(&state, &job_id, None, "verification", |sink, cancel| async move {
+            verify::run_backup(home, &root, &backup, sink, &cancel).await
+        })
+        .await
     }
 
     /// The restore-point timeline of a deployment: lanes per storage (how each
@@ -424,31 +425,17 @@ crate::ipc::ipc! {
     fn migrate_dry_run(state, deployment_id: String, options: MigrateOptions, job_id: String) -> MigrationPlan {
         let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
         let sink: Sink = std::sync::Arc::new(|_| {});
-        let p = migrate::prepare(&state.deployments, &deployment_id, &options, false, &sink, guard.token()).await.map_err(|e| e.to_ipc())?;
-        let plan = p.plan().clone();
-        p.close().await;
-        Ok(plan)
+        migrate::dry_run(&state.deployments, &deployment_id, &options, &sink, guard.token()).await.map_err(|e| e.to_ipc())
     }
 
     /// Runs a migration (phases and rows per table over `on_event`; cancel with
     /// cancel_job(job_id), which drops what it created) and returns its proof.
     fn start_migration(state, deployment_id: String, options: MigrateOptions, job_id: String; on_event: JobEvent) -> MigrationResult {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        let sink: Sink = std::sync::Arc::new(move |e| {
-            let _ = on_event.send(e);
-        });
         let ds = &state.deployments;
-        let started = std::time::Instant::now();
-        let r = match migrate::prepare(ds, &deployment_id, &options, true, &sink, guard.token()).await {
-            Ok(p) => migrate::run(ds, p, &sink, guard.token()).await,
-            Err(e) => Err(e),
-        };
-        let r = r.map_err(|e| {
-            tracing::warn!(code = %e.code, "migration failed: {}", e.message);
-            e.to_ipc()
-        });
-        crate::notify::job_ended(state.handle.get(), started, || format!("Migration of {}", job_title(&state, &deployment_id)), &r);
-        r
+        job(&state, &job_id, Some(on_event), "migration", |sink, cancel| async move {
+            migrate::migrate(ds, &deployment_id, &options, &sink, &cancel).await
+        })
+        .await
     }
 
     /// Drops what an earlier, failed migration left on these profiles. Returns what it dropped.

@@ -88,6 +88,9 @@ fn main() {
         .setup(|app| {
             use tauri::Manager;
             let _ = app.state::<AppState>().handle.set(app.handle().clone());
+            // Every job that ends is announced (when long and unseen) by the job runner.
+            let h = app.handle().clone();
+            quiesce_engine::job::run::set_end_hook(std::sync::Arc::new(move |e| notify::job_ended(&h, e)));
             shutdown::on_signals(app.handle().clone());
             // Runs once the configured window and its webview exist.
             probe("window-created");

@@ -5,7 +5,7 @@
 //! a thread of its own with a bounded timeout: with no notification server a
 //! call can hang for ~25 s, and no job or command waits for it.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Jobs shorter than this end while the user is still looking.
 pub const AFTER: Duration = Duration::from_secs(10);
@@ -18,13 +18,13 @@ pub fn wanted(elapsed: Duration, window_focused: bool) -> bool {
 }
 
 /// What a job's end says: its title and, on failure, the error's code.
-pub fn text<T>(title: &str, r: &Result<T, quiesce_engine::IpcError>) -> (String, String, bool) {
-    match r {
-        Ok(_) => (format!("{title} finished"), "Completed.".into(), false),
-        Err(e) if e.code == quiesce_engine::ErrorCode::Cancelled => {
+pub fn text(title: &str, error: Option<&quiesce_engine::Error>) -> (String, String, bool) {
+    match error {
+        None => (format!("{title} finished"), "Completed.".into(), false),
+        Some(e) if e.code == quiesce_engine::ErrorCode::Cancelled => {
             (format!("{title} cancelled"), "Cancelled; nothing partial was kept.".into(), false)
         }
-        Err(e) => (format!("{title} failed"), format!("[{}] {}", e.code, first_line(&e.message)), true),
+        Some(e) => (format!("{title} failed"), format!("[{}] {}", e.code, first_line(&e.message)), true),
     }
 }
 
@@ -36,20 +36,19 @@ fn first_line(s: &str) -> &str {
     }
 }
 
-/// Announces a job's end if it ran long and the window is not focused.
-/// `title` is asked for only then (it may read state files).
-pub fn job_ended<T>(
-    app: Option<&tauri::AppHandle>,
-    started: Instant,
-    title: impl FnOnce() -> String,
-    r: &Result<T, quiesce_engine::IpcError>,
-) {
+/// The job runner's end hook: announces a job's end if it ran long and the
+/// window is not focused (every job kind, by construction).
+pub fn job_ended(app: &tauri::AppHandle, e: &quiesce_engine::job::run::Ended) {
     use tauri::Manager;
-    let focused = app.and_then(|a| a.get_webview_window("main")).and_then(|w| w.is_focused().ok()).unwrap_or(false);
-    if !wanted(started.elapsed(), focused) {
+    let focused = app.get_webview_window("main").and_then(|w| w.is_focused().ok()).unwrap_or(false);
+    if !wanted(e.elapsed, focused) {
         return;
     }
-    let (summary, body, urgent) = text(&title(), r);
+    let mut title = e.what.clone();
+    if let Some(c) = title.get(..1).map(str::to_uppercase) {
+        title.replace_range(..1, &c);
+    }
+    let (summary, body, urgent) = text(&title, e.error.as_ref());
     send_detached(summary, body, urgent);
 }
 
@@ -103,13 +102,12 @@ mod tests {
 
     #[test]
     fn the_text_says_how_it_ended_with_the_error_code() {
-        let ok: Result<(), quiesce_engine::IpcError> = Ok(());
-        assert_eq!(text("Backup of demo", &ok).0, "Backup of demo finished");
-        let e = quiesce_engine::Error::new(quiesce_engine::ErrorCode::IoError, "The disk is full.\nmore").to_ipc();
-        let (s, b, urgent) = text("Restore of x", &Err::<(), _>(e));
+        assert_eq!(text("Backup of demo", None).0, "Backup of demo finished");
+        let e = quiesce_engine::Error::new(quiesce_engine::ErrorCode::IoError, "The disk is full.\nmore");
+        let (s, b, urgent) = text("Restore of x", Some(&e));
         assert_eq!((s.as_str(), b.as_str(), urgent), ("Restore of x failed", "[io_error] The disk is full.", true));
-        let c = quiesce_engine::Error::cancelled_job().to_ipc();
-        assert_eq!(text("Backup of demo", &Err::<(), _>(c)).0, "Backup of demo cancelled");
+        let c = quiesce_engine::Error::cancelled_job();
+        assert_eq!(text("Backup of demo", Some(&c)).0, "Backup of demo cancelled");
     }
 
     /// On the test's private session bus (test.sh runs the tests in
@@ -126,7 +124,7 @@ mod tests {
             .spawn()
             .expect("dbus-monitor (package dbus-bin)");
         std::thread::sleep(Duration::from_millis(500));
-        let t = Instant::now();
+        let t = std::time::Instant::now();
         let r = send_detached("Backup of demo finished".into(), "Completed.".into(), false).join().unwrap();
         let took = t.elapsed();
         std::thread::sleep(Duration::from_millis(300));

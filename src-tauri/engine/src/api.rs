@@ -112,6 +112,8 @@ pub fn typescript_bindings() -> String {
         pause::hooks::PauseHook::decl(&cfg),
         pause::hooks::HookRun::decl(&cfg),
         pause::window::PauseWindow::decl(&cfg),
+        catalog::history::OpKind::decl(&cfg),
+        catalog::history::Outcome::decl(&cfg),
         catalog::history::Operation::decl(&cfg),
         catalog::CatalogStatus::decl(&cfg),
         catalog::CatalogUnit::decl(&cfg),

@@ -119,7 +119,9 @@ pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview>
         .chain(entries.iter().filter(|e| e.status == CatalogStatus::Damaged && !claimed(e)).map(damaged))
         .collect();
     let only_demo = out.len() == 1 && out[0].is_demo;
-    let restored = catalog::history::read(home).iter().any(|o| o.op == "restore" && o.outcome == "ok");
+    let restored = catalog::history::read(home)
+        .iter()
+        .any(|o| o.op == catalog::history::OpKind::Restore && o.outcome == catalog::history::Outcome::Ok);
     Ok(Overview { now, first_start: only_demo && !restored, deployments: out, other })
 }
 

@@ -103,7 +103,10 @@ async fn backup_into_a_disk_that_fills(env: &Env, d: &str, format: DumpFormat, j
     let lower = e.message.to_lowercase();
     assert!(lower.contains("disk is full") || lower.contains("no space left"), "the real cause is named: {what}");
     assert!(ended.duration_since(filled) < Duration::from_secs(5), "took {:?} after the fill: {what}", ended - filled);
-    assert_eq!(seen.phases.last().map(String::as_str), Some("dumping"), "the error comes from the dump: {what}");
+    // The job's last phase says it failed; the one before, that the error came from the dump.
+    let n = seen.phases.len();
+    assert_eq!(seen.phases.last().map(String::as_str), Some("failed"), "{what}");
+    assert_eq!(seen.phases.get(n.wrapping_sub(2)).map(String::as_str), Some("dumping"), "the error comes from the dump: {what}");
     for pid in seen.children.iter().filter(|p| !before.contains(p)) {
         assert!(!alive(*pid), "{}: a tool (pid {pid}) outlived the failed job", format.as_str());
     }

@@ -90,8 +90,7 @@ fn to(pairs: &[(&str, &str)]) -> MigrateOptions {
 
 async fn migrate(env: &Env, opts: &MigrateOptions) -> Result<MigrationResult, Error> {
     let cancel = CancellationToken::new();
-    let p = job::prepare(&env.ds, "d", opts, true, &quiet(), &cancel).await?;
-    job::run(&env.ds, p, &quiet(), &cancel).await
+    job::migrate(&env.ds, "d", opts, &quiet(), &cancel).await
 }
 
 /// What every hop must give on the target.
@@ -497,10 +496,7 @@ fn started(
         }
     });
     let ds = env.ds.clone();
-    let h = tokio::spawn(async move {
-        let p = job::prepare(&ds, "d", &to(&[("default", "dst")]), true, &sink, &cancel).await?;
-        job::run(&ds, p, &sink, &cancel).await
-    });
+    let h = tokio::spawn(async move { job::migrate(&ds, "d", &to(&[("default", "dst")]), &sink, &cancel).await });
     (h, rx)
 }
 

@@ -83,13 +83,11 @@ pub async fn run(ctx: &Ctx, a: MigrateArgs) -> Result<Output> {
         max_pause_ms: a.max_pause.map(|d| d.as_millis() as u64),
     };
     let sink = ctx.events.sink();
-    let prepared = job::prepare(&ds, &a.deployment, &opts, !a.dry_run, &sink, &ctx.cancel).await?;
     if a.dry_run {
-        let plan = prepared.plan().clone();
-        prepared.close().await;
+        let plan = job::dry_run(&ds, &a.deployment, &opts, &sink, &ctx.cancel).await?;
         return Ok(Output::MigratePlan { migration: Box::new(plan) });
     }
-    let mut r = job::run(&ds, prepared, &sink, &ctx.cancel).await?;
+    let mut r = job::migrate(&ds, &a.deployment, &opts, &sink, &ctx.cancel).await?;
     if let Some(f) = a.properties_out {
         let f = absolute(f);
         quiesce_engine::store::write_atomic(std::path::Path::new(&f), r.plan.properties.as_bytes())?;

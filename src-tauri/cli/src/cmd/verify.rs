@@ -5,7 +5,8 @@ use crate::output::Output;
 use clap::Args;
 use quiesce_engine::deployment::Deployments;
 use quiesce_engine::subject::{self, Subject};
-use quiesce_engine::{restore, verify, Error, Result};
+use quiesce_engine::verify::{self, Verification};
+use quiesce_engine::{Error, Result};
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -34,9 +35,14 @@ pub async fn run(ctx: &Ctx, a: VerifyArgs) -> Result<Output> {
         Subject::Backup { .. } => vec![],
     };
     let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
-    let (profile, deployment) = match what {
+    let manifest = match &a.backup {
+        Some(id) => Some(quiesce_engine::catalog::find(&root, id)?.1),
+        None => None,
+    };
+    let sink = ctx.events.sink();
+    let r = match what {
         Subject::Backup { reference, .. } if a.backup.is_none() => {
-            let (i, v) = verify::verify_backup(&root, &reference, &ctx.cancel).await?;
+            let (i, v) = verify::run_backup(ctx.profiles.home(), &root, &reference, sink, &ctx.cancel).await?;
             return Ok(Output::BackupVerified { integrity: Box::new(i), verify: v.map(Box::new) });
         }
         Subject::Backup { .. } => {
@@ -45,27 +51,22 @@ pub async fn run(ctx: &Ctx, a: VerifyArgs) -> Result<Output> {
                 a.target
             )))
         }
-        Subject::Deployment(d) => {
-            let storages = ds.storage_profiles(&d)?;
-            if storages.is_empty() {
-                return Err(Error::invalid(format!("Deployment \"{}\" has no storage to verify.", d.name)));
-            }
-            let [(_, p)] = storages.as_slice() else {
-                return Err(Error::invalid(format!(
-                    "Deployment \"{}\" has {} storages; verify each profile: quiesce verify <profile>.",
-                    d.name,
-                    storages.len()
-                )));
-            };
-            (p.id.clone(), Some(d))
+        Subject::Deployment(d) if a.unit.is_some() => {
+            return Err(Error::invalid(format!(
+                "--unit picks the unit a profile is compared with; \"{}\" is a deployment, compared unit by unit with the backup. Give a profile with --unit.",
+                d.name
+            )))
         }
-        Subject::Profile(p) => (p.id, None),
+        // Every database of the deployment at once, with one audit across them.
+        Subject::Deployment(d) => {
+            verify::run(&ds, Verification::Deployment { deployment: &d, against: manifest.as_ref() }, sink, &ctx.cancel)
+                .await?
+        }
+        Subject::Profile(p) => {
+            let against = manifest.as_ref().map(|m| (m, a.unit.as_deref()));
+            let v = Verification::Profile { profile: &p.id, against, deployment: None };
+            verify::run(&ds, v, sink, &ctx.cancel).await?
+        }
     };
-    let manifest = match &a.backup {
-        Some(id) => Some(restore::find_backup(&root, id)?.1),
-        None => None,
-    };
-    let against = manifest.as_ref().map(|m| (m, a.unit.as_deref()));
-    let r = verify::verify_profile(&ds, &profile, against, deployment.as_ref(), &ctx.cancel).await?;
     Ok(Output::Verified { verify: Box::new(r) })
 }

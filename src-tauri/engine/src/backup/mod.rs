@@ -25,12 +25,13 @@ mod seal;
 pub mod sqlcount;
 mod sqlite;
 
+use crate::catalog::history::OpKind;
 use crate::catalog::{
     self,
     manifest::{self, Manifest, PARTIAL_SUFFIX},
 };
 use crate::deployment::Deployments;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::job::{self, Journal, Live, Owned, Sink, Ticker};
 use crate::pause::PauseOptions;
 use crate::plan::commands::DumpFormat;
@@ -136,16 +137,23 @@ impl Prepared {
         &self.preflight
     }
 
+    /// Starts writing outside a job (with a journal of its own): see [`Prepared::start_in`].
+    pub fn start(self, sink: &Sink) -> Result<Backup> {
+        let name = self.ctx.deployment.name.clone();
+        let journal =
+            Arc::new(Journal::begin(self.ds.profiles().home(), "backup", format!("backup of deployment {name}"))?);
+        self.start_in(journal, sink)
+    }
+
     /// Starts writing: the backup's id, its partial folder (owned by the
     /// job's journal from before it exists), the progress reporter.
-    pub fn start(self, sink: &Sink) -> Result<Backup> {
+    pub fn start_in(self, journal: Arc<Journal>, sink: &Sink) -> Result<Backup> {
         let home = self.ds.profiles().home();
         let started_at = chrono::Utc::now();
         let id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
         let name = self.ctx.deployment.name.clone();
         let final_dir = crate::paths::inside(&self.ctx.root, &[&name, &id])?;
         let partial = crate::paths::inside(&self.ctx.root, &[&name, &format!("{id}{PARTIAL_SUFFIX}")])?;
-        let journal = Journal::begin(home, "backup", format!("backup of deployment {name}"))?;
         catalog::remember_root(home, &self.ctx.root)?;
         journal.own(Owned::Partial { path: partial.clone() })?;
         crate::paths::create_private_dir(&partial)?;
@@ -173,7 +181,7 @@ pub struct Backup {
     started_at: chrono::DateTime<chrono::Utc>,
     partial: PathBuf,
     final_dir: PathBuf,
-    journal: Journal,
+    journal: Arc<Journal>,
     live: Arc<Live>,
     ticker: Option<Ticker>,
     done: Vec<Option<manifest::ManifestUnit>>,
@@ -182,6 +190,11 @@ pub struct Backup {
 impl Backup {
     pub fn units(&self) -> &[UnitCtx] {
         &self.prepared.ctx.units
+    }
+
+    /// The job's journal (a pause taken for this backup is owned there too).
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
     }
 
     /// Dumps unit `i` into the backup (its own folder when there are several).
@@ -212,24 +225,7 @@ impl Backup {
             }
         });
         let results = futures_util::future::join_all(runs).await;
-        // The real cause wins over the "cancelled" of the units it stopped.
-        let mut first: Option<Error> = None;
-        let mut done = Vec::new();
-        for r in results {
-            match r {
-                Ok(u) => done.push(Some(u)),
-                Err(e) => {
-                    if first.as_ref().is_none_or(|f| f.code == ErrorCode::Cancelled && e.code != ErrorCode::Cancelled) {
-                        first = Some(e);
-                    }
-                    done.push(None);
-                }
-            }
-        }
-        if let Some(e) = first {
-            return Err(e);
-        }
-        self.done = done;
+        self.done = job::first_real_error(results)?.into_iter().map(Some).collect();
         Ok(())
     }
 
@@ -296,9 +292,39 @@ impl Backup {
     }
 }
 
-/// Runs a backup of a deployment that needs no pause. Events stream to
-/// `sink`; the result is the manifest of a complete backup, or an error
-/// with nothing left behind.
+/// A backup that completed, as the job runner records it.
+pub struct Backed {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+    /// Its pause, when one was taken: (milliseconds, nodes).
+    pub paused: Option<(f64, usize)>,
+}
+
+impl job::Recorded for Backed {
+    fn record(&self) -> job::Record {
+        let m = &self.manifest;
+        job::Record {
+            what: match self.paused {
+                Some((ms, nodes)) => {
+                    format!("backup of {} inside a pause of {ms:.0} ms ({nodes} node(s))", m.deployment)
+                }
+                None => format!("backup of {} ({})", m.deployment, crate::size::human(m.total_bytes())),
+            },
+            outcome: crate::catalog::history::Outcome::Ok,
+            entry: Some(m.id.clone()),
+            done: format!(
+                "Backup {} complete: {} in {}",
+                m.id,
+                crate::size::human(m.total_bytes()),
+                self.dir.display()
+            ),
+        }
+    }
+}
+
+/// Runs a backup of a deployment (inside a pause when its plan says so).
+/// Events stream to `sink`; the result is the manifest of a complete
+/// backup, or an error with nothing left behind.
 pub async fn run(
     ds: &Deployments,
     deployment: &str,
@@ -306,21 +332,29 @@ pub async fn run(
     sink: Sink,
     cancel: &CancellationToken,
 ) -> Result<(PathBuf, Manifest)> {
-    job::phase(&sink, "checks", format!("Discovering {deployment} and checking tools, space and output…"));
-    let prepared = Prepared::new(ds, deployment, opts, cancel).await?;
-    let (d, plan) = (&prepared.ctx.deployment, prepared.plan());
-    // (Unknown storages were refused by the preparation.)
-    if plan.method == Method::Pause {
-        let pause =
-            PauseOptions { max_pause: opts.max_pause_ms.map(std::time::Duration::from_millis), ..Default::default() };
-        return paused::run(ds, prepared, &pause, sink, cancel).await;
-    }
-    let _ = d;
-    let mut b = prepared.checked()?.start(&sink)?;
-    for i in 0..b.units().len() {
-        b.dump_unit(i, &sink, cancel).await?;
-    }
-    b.seal(&sink).await
+    let d = ds.get(deployment)?;
+    let spec = job::JobSpec::new(OpKind::Backup, &d.name, format!("backup of deployment {}", d.name));
+    let b = job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| {
+        let sink = ctx.sink.clone();
+        job::phase(&sink, "checks", format!("Discovering {deployment} and checking tools, space and output…"));
+        let prepared = Prepared::new(ds, deployment, opts, cancel).await?;
+        // (Unknown storages were refused by the preparation.)
+        if prepared.plan().method == Method::Pause {
+            let pause = PauseOptions {
+                max_pause: opts.max_pause_ms.map(std::time::Duration::from_millis),
+                ..Default::default()
+            };
+            return paused::run(ds, prepared, &pause, ctx).await;
+        }
+        let mut b = prepared.checked()?.start_in(ctx.journal.clone(), &sink)?;
+        for i in 0..b.units().len() {
+            b.dump_unit(i, &sink, cancel).await?;
+        }
+        let (dir, manifest) = b.seal(&sink).await?;
+        Ok(Backed { dir, manifest, paused: None })
+    })
+    .await?;
+    Ok((b.dir, b.manifest))
 }
 
 /// The catalog root for listing (the default one).

@@ -10,18 +10,16 @@
 //! unpaused early) fails the backup; the window is kept, marked.
 
 use super::dump::{Gate, Go, Opened};
-use super::{Backup, Prepared};
-use crate::catalog::manifest::{Manifest, ManifestPause};
+use super::{Backed, Backup, Prepared};
+use crate::catalog::manifest::ManifestPause;
 use crate::deployment::Deployments;
 use crate::error::{Error, ErrorCode, Result};
-use crate::job::{self, Journal, Sink};
-use crate::pause::{self, window::PauseWindow, PauseOptions, Paused};
+use crate::job::{self, JobCtx};
+use crate::pause::{self, window::PauseWindow, PauseOptions};
 use crate::profile::{DbKind, Flavor};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_util::sync::CancellationToken;
 
 /// The shortest pause for storages restored by point-in-time recovery.
 pub const PITR_MIN_HOLD: Duration = Duration::from_secs(5);
@@ -78,40 +76,20 @@ fn counters(n: usize) -> (Arc<Count>, Vec<Opened>) {
     (c, signals)
 }
 
-/// A pause that did not hold: its window kept (failed), the history told.
-fn failed_pause(
-    home: &crate::paths::Home,
-    root: &std::path::Path,
-    d: &crate::deployment::Deployment,
-    e: Error,
-) -> Error {
-    let w = PauseWindow::failed(d, "backup", &e.message);
-    let _ = w.save(root);
-    crate::catalog::history::record(
-        home,
-        "backup",
-        &d.name,
-        format!("backup of {} (pause failed)", d.name),
-        "failed",
-        Some(w.id),
-    );
-    e
-}
-
 /// Whether the backup is kept: its pause held (not aborted, the window
 /// safe) and every dump succeeded; else the error that says why not.
 fn outcome(
     d: &crate::deployment::Deployment,
-    end: &pause::PauseEnd,
+    aborted: Option<&str>,
     dumped: &Result<()>,
     w: &PauseWindow,
 ) -> Result<()> {
     match (dumped, w.safe) {
-        _ if end.aborted.is_some() => Err(Error::new(
+        _ if aborted.is_some() => Err(Error::new(
             ErrorCode::Timeout,
             format!(
                 "The pause was aborted ({}): every node was unpaused and the backup discarded. If the databases are slow to open a snapshot, raise the maximum pause (quiesce deployment edit {} --max-pause DURATION).",
-                end.aborted.as_deref().unwrap_or(""),
+                aborted.unwrap_or(""),
                 d.name
             ),
         )),
@@ -127,15 +105,10 @@ fn outcome(
     }
 }
 
-pub async fn run(
-    ds: &Deployments,
-    prepared: Prepared,
-    opts: &PauseOptions,
-    sink: Sink,
-    cancel: &CancellationToken,
-) -> Result<(PathBuf, Manifest)> {
+/// A backup inside one pause (see the module's doc), in the job `ctx`.
+pub async fn run(ds: &Deployments, prepared: Prepared, opts: &PauseOptions, ctx: &JobCtx) -> Result<Backed> {
+    let (sink, cancel) = (ctx.sink.clone(), &ctx.cancel);
     let d = prepared.ctx.deployment.clone();
-    let home = ds.profiles().home().clone();
     let root = prepared.ctx.root.clone();
     let mut opts = *opts;
     if needs_pitr_hold(&prepared, ds) {
@@ -143,119 +116,95 @@ pub async fn run(
     }
     // A pause that cannot stay within its bounds fails here, before a unit connects.
     opts.check(&d)?;
-    let secrets = pause::hook_secrets(ds, &d).await;
-    let mut b: Backup = prepared.checked()?.start(&sink)?;
+    let mut b: Backup = prepared.checked()?.start_in(ctx.journal.clone(), &sink)?;
     let n = b.units().len();
     let (opening, signals) = counters(n);
     let (readying, ready_signals) = counters(n);
     let go = Go::new();
     let gates: Vec<Option<Gate>> = ready_signals.into_iter().map(|r| Some(Gate { ready: r, go: go.clone() })).collect();
-    // The pause has a journal of its own: its nodes, for its watchdog and the start-up step.
-    let pj = Journal::begin(&home, "pause", format!("pause for the backup of deployment {}", d.name))?;
     let dump_cancel = cancel.child_token();
-    let (end, dumped, runs) = {
+    let (dumped, aborted, mut w) = {
         let dumps = b.dump_all(signals, gates, &sink, &dump_cancel);
         tokio::pin!(dumps);
         // Every unit connected and waiting at the start line before anything is paused.
         job::phase(&sink, "snapshots", format!("Connecting to {n} database(s) before pausing…"));
-        let mut finished = None;
         tokio::select! {
             _ = readying.all() => {}
-            r = &mut dumps => finished = Some(r),
+            r = &mut dumps => {
+                // A unit failed before any node was paused.
+                return Err(r.err().unwrap_or_else(|| Error::internal("a unit ended before the pause")));
+            }
         }
-        if let Some(r) = finished {
-            // A unit failed before any node was paused.
-            return Err(r.err().unwrap_or_else(|| Error::internal("a unit ended before the pause")));
-        }
-        let paused = match Paused::begin(&home, &d, &pj, &opts, &sink, cancel).await {
-            Ok(p) => p,
+        let dumps_ref = &mut dumps;
+        let inside = pause::around(ds, &d, "backup", &opts, &root, ctx, async |paused| {
+            go.release();
+            job::phase(&sink, "snapshots", format!("Opening the snapshots of {n} database(s) inside the pause…"));
+            // The pause ends when every snapshot is open (and the minimum held),
+            // at once when a dump fails, and at the latest at the maximum pause:
+            // a snapshot that has not opened by then fails the backup.
+            let (mut finished, mut aborted) = (None, None);
+            tokio::select! {
+                _ = opening.all() => {}
+                r = &mut *dumps_ref => finished = Some(r),
+                _ = tokio::time::sleep_until(paused.deadline()) => {
+                    aborted = Some(format!(
+                        "{} of {n} snapshot(s) had not opened when the pause reached its maximum of {:.1} s",
+                        n - opening.done(),
+                        paused.bounds().max_pause.as_secs_f64()
+                    ));
+                    dump_cancel.cancel();
+                }
+            }
+            if finished.is_none() && aborted.is_none() {
+                let left = opts.min_hold.saturating_sub(paused.elapsed());
+                if !left.is_zero() {
+                    job::phase(
+                        &sink,
+                        "holding",
+                        format!(
+                            "Holding the pause {:.1} s more (a point-in-time restore point needs a window)…",
+                            left.as_secs_f64()
+                        ),
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(left) => {}
+                        r = &mut *dumps_ref => finished = Some(r),
+                    }
+                }
+            }
+            // Hooks run inside the window too (a Cassandra snapshot beside the dumps).
+            let hooks = finished.is_none() && aborted.is_none();
+            Ok(pause::Inside { value: (finished, aborted.clone()), aborted, hooks })
+        })
+        .await;
+        let ((finished, aborted), w) = match inside {
+            Ok(x) => x,
             Err(e) => {
                 dump_cancel.cancel();
                 let _ = dumps.await;
-                return Err(failed_pause(&home, &root, &d, e));
+                return Err(e);
             }
         };
-        go.release();
-        job::phase(&sink, "snapshots", format!("Opening the snapshots of {n} database(s) inside the pause…"));
-        // The pause ends when every snapshot is open (and the minimum held),
-        // at once when a dump fails, and at the latest at the maximum pause:
-        // a snapshot that has not opened by then fails the backup.
-        let deadline = paused.deadline();
-        let mut aborted = None;
-        tokio::select! {
-            _ = opening.all() => {}
-            r = &mut dumps => finished = Some(r),
-            _ = tokio::time::sleep_until(deadline) => {
-                aborted = Some(format!(
-                    "{} of {n} snapshot(s) had not opened when the pause reached its maximum of {:.1} s",
-                    n - opening.done(),
-                    paused.bounds().max_pause.as_secs_f64()
-                ));
-                dump_cancel.cancel();
-            }
-        }
-        if finished.is_none() && aborted.is_none() {
-            let left = opts.min_hold.saturating_sub(paused.elapsed());
-            if !left.is_zero() {
-                job::phase(
-                    &sink,
-                    "holding",
-                    format!(
-                        "Holding the pause {:.1} s more (a point-in-time restore point needs a window)…",
-                        left.as_secs_f64()
-                    ),
-                );
-                tokio::select! {
-                    _ = tokio::time::sleep(left) => {}
-                    r = &mut dumps => finished = Some(r),
-                }
-            }
-        }
-        // Hooks run inside the window too (a Cassandra snapshot beside the dumps).
-        let runs = if finished.is_none() && aborted.is_none() {
-            pause::run_hooks(&d, &paused, &secrets, &sink, cancel).await
-        } else {
-            vec![]
-        };
-        let end = paused.end(&pj, &sink, aborted.clone()).await;
         let dumped = match finished {
             Some(r) => r,
             None => dumps.await,
         };
-        (end, dumped, runs)
+        (dumped, aborted, w)
     };
-    drop(pj);
-    let mut w = PauseWindow::of(&d, "backup", &end, pause::offsets(ds, &d, &opts).await).with_hooks(runs);
-    if let Err(e) = outcome(&d, &end, &dumped, &w) {
+    if let Err(e) = outcome(&d, aborted.as_deref(), &dumped, &w) {
         if w.status == "ok" {
-            w.status = "failed".into();
-            w.safe = false;
-            w.problems.push(format!("the backup failed: {}", e.message.lines().next().unwrap_or("")));
-            w.restore_point = None;
-            w.restore_point_ms = None;
+            w.fail(&format!("the backup failed: {}", e.message.lines().next().unwrap_or("")));
         }
         let _ = w.save(&root);
-        crate::catalog::history::record(
-            &home,
-            "backup",
-            &d.name,
-            format!("backup of {} failed", d.name),
-            "failed",
-            Some(w.id.clone()),
-        );
+        ctx.leaves(w.id.clone());
         return Err(e);
     }
-    let pause = ManifestPause { window_id: w.id.clone(), started_at: end.started_at, ended_at: end.ended_at };
-    let (dir, m) = b.seal_in(Some(pause), &sink).await?;
-    w.backup_id = Some(m.id.clone());
+    let (Some(started_at), Some(ended_at)) = (w.started_at, w.ended_at) else {
+        return Err(Error::internal("a window that held has its times"));
+    };
+    let pause = ManifestPause { window_id: w.id.clone(), started_at, ended_at };
+    let (dir, manifest) = b.seal_in(Some(pause), &sink).await?;
+    w.backup_id = Some(manifest.id.clone());
     w.save(&root)?;
-    crate::catalog::history::record(
-        &home,
-        "backup",
-        &d.name,
-        format!("backup of {} inside a pause of {:.0} ms ({} node(s))", d.name, end.paused_ms, end.outcomes.len()),
-        "ok",
-        Some(m.id.clone()),
-    );
-    Ok((dir, m))
+    Ok(Backed { dir, manifest, paused: Some((w.paused_ms.unwrap_or(0.0), w.nodes.len())) })
 }

@@ -52,16 +52,7 @@ impl Seal<'_> {
         if let Some(parent) = self.final_dir.parent() {
             let _ = std::fs::File::open(parent).and_then(|d| d.sync_all());
         }
-        job::phase(
-            sink,
-            "done",
-            format!(
-                "Backup {} complete: {} in {}",
-                m.id,
-                crate::size::human(m.total_bytes()),
-                self.final_dir.display()
-            ),
-        );
+        let _ = sink;
         tracing::info!(deployment = %m.deployment, id = %m.id, bytes = m.total_bytes(), units = m.units.len(), "backup complete");
         Ok(m)
     }

@@ -10,19 +10,153 @@ use std::io::Write;
 use std::path::PathBuf;
 use ts_rs::TS;
 
+/// What kind of job an operation was. Written as the same snake_case words
+/// earlier releases wrote; a word this release does not know is kept as it is.
+#[derive(Debug, Clone, PartialEq, Eq, TS)]
+#[ts(
+    type = "\"pause\" | \"unpause\" | \"unpause_recovery\" | \"backup\" | \"restore\" | \"verify\" | \"migrate\" | string"
+)]
+pub enum OpKind {
+    Pause,
+    Unpause,
+    UnpauseRecovery,
+    Backup,
+    Restore,
+    Verify,
+    Migrate,
+    /// Written by another release.
+    Other(String),
+}
+
+impl OpKind {
+    pub fn as_str(&self) -> &str {
+        match self {
+            OpKind::Pause => "pause",
+            OpKind::Unpause => "unpause",
+            OpKind::UnpauseRecovery => "unpause_recovery",
+            OpKind::Backup => "backup",
+            OpKind::Restore => "restore",
+            OpKind::Verify => "verify",
+            OpKind::Migrate => "migrate",
+            OpKind::Other(s) => s,
+        }
+    }
+}
+
+impl From<String> for OpKind {
+    fn from(s: String) -> OpKind {
+        match s.as_str() {
+            "pause" => OpKind::Pause,
+            "unpause" => OpKind::Unpause,
+            "unpause_recovery" => OpKind::UnpauseRecovery,
+            "backup" => OpKind::Backup,
+            "restore" => OpKind::Restore,
+            "verify" => OpKind::Verify,
+            "migrate" => OpKind::Migrate,
+            _ => OpKind::Other(s),
+        }
+    }
+}
+
+impl From<OpKind> for String {
+    fn from(o: OpKind) -> String {
+        o.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for OpKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an operation ended (the words earlier releases wrote; others kept).
+#[derive(Debug, Clone, PartialEq, Eq, TS)]
+#[ts(type = "\"ok\" | \"failed\" | \"cancelled\" | \"unsafe\" | string")]
+pub enum Outcome {
+    Ok,
+    Failed,
+    Cancelled,
+    /// A pause window that cannot be trusted (a node unpaused early, clocks).
+    Unsafe,
+    Other(String),
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Unsafe => "unsafe",
+            Outcome::Other(s) => s,
+        }
+    }
+
+    /// The outcome a job's error means.
+    pub fn of_error(e: &crate::Error) -> Outcome {
+        if e.code == crate::ErrorCode::Cancelled {
+            Outcome::Cancelled
+        } else {
+            Outcome::Failed
+        }
+    }
+}
+
+impl From<String> for Outcome {
+    fn from(s: String) -> Outcome {
+        match s.as_str() {
+            "ok" => Outcome::Ok,
+            "failed" => Outcome::Failed,
+            "cancelled" => Outcome::Cancelled,
+            "unsafe" => Outcome::Unsafe,
+            _ => Outcome::Other(s),
+        }
+    }
+}
+
+impl From<Outcome> for String {
+    fn from(o: Outcome) -> String {
+        o.as_str().to_string()
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Both are written as their words (what earlier releases wrote).
+macro_rules! as_words {
+    ($t:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                Ok(<$t>::from(String::deserialize(d)?))
+            }
+        }
+    };
+}
+as_words!(OpKind);
+as_words!(Outcome);
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct Operation {
     #[ts(type = "string")]
     pub at: DateTime<Utc>,
     pub user: String,
     pub host: String,
-    /// pause, unpause, unpause_recovery, backup, restore, verify.
-    pub op: String,
+    pub op: OpKind,
+    /// The deployment (or, for a verification of a profile, the profile).
     pub deployment: String,
     /// What was done, in a sentence.
     pub what: String,
-    /// ok, failed, cancelled, unsafe.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// The catalog entry it made (a backup id, a window id), if any.
     pub entry: Option<String>,
 }
@@ -40,15 +174,22 @@ fn user() -> String {
 
 /// Appends one operation (never fails the operation itself: a history that
 /// cannot be written is logged).
-pub fn record(home: &Home, op: &str, deployment: &str, what: impl Into<String>, outcome: &str, entry: Option<String>) {
+pub fn record(
+    home: &Home,
+    op: OpKind,
+    deployment: &str,
+    what: impl Into<String>,
+    outcome: Outcome,
+    entry: Option<String>,
+) {
     let o = Operation {
         at: Utc::now(),
         user: user(),
         host: crate::job::journal::host_name(),
-        op: op.into(),
+        op,
         deployment: deployment.into(),
         what: what.into(),
-        outcome: outcome.into(),
+        outcome,
         entry,
     };
     let p = path(home);
@@ -90,15 +231,24 @@ mod tests {
     fn operations_are_appended_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
         let home = crate::paths::Home::at(dir.path());
-        super::record(&home, "pause", "prod", "paused 3 nodes", "ok", Some("w1".into()));
-        super::record(&home, "unpause", "prod", "unpaused 3 nodes", "ok", None);
+        use super::{OpKind, Outcome};
+        super::record(&home, OpKind::Pause, "prod", "paused 3 nodes", Outcome::Ok, Some("w1".into()));
+        super::record(&home, OpKind::Unpause, "prod", "unpaused 3 nodes", Outcome::Ok, None);
         std::fs::OpenOptions::new()
             .append(true)
             .open(super::path(&home))
-            .and_then(|mut f| std::io::Write::write_all(&mut f, b"garbage\n"))
+            .and_then(|mut f| {
+                // A line of a later release: a kind and an outcome this one does not know are kept.
+                std::io::Write::write_all(&mut f, b"garbage\n{\"at\":\"2027-01-01T00:00:00Z\",\"user\":\"u\",\"host\":\"h\",\"op\":\"archive\",\"deployment\":\"prod\",\"what\":\"x\",\"outcome\":\"partial\",\"entry\":null}\n")
+            })
             .unwrap();
         let ops = super::read(&home);
-        assert_eq!(ops.iter().map(|o| o.op.as_str()).collect::<Vec<_>>(), ["pause", "unpause"]);
+        assert_eq!(ops.iter().map(|o| o.op.as_str()).collect::<Vec<_>>(), ["pause", "unpause", "archive"]);
+        assert_eq!((&ops[1].op, &ops[1].outcome), (&OpKind::Unpause, &Outcome::Ok));
+        assert_eq!(
+            (&ops[2].op, &ops[2].outcome),
+            (&OpKind::Other("archive".into()), &Outcome::Other("partial".into()))
+        );
         assert!(!ops[0].user.is_empty() && ops[0].entry.as_deref() == Some("w1"));
     }
 }

@@ -379,10 +379,19 @@ pub fn is_backup_id(root: &Path, id: &str) -> bool {
 }
 
 /// A backup by id (or folder path).
+///
+/// The one lookup of a backup every command uses (restore, verify, show,
+/// remove, a migration from a backup), so the same id gets the same answer.
 pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
     let p = Path::new(id);
     if p.is_absolute() && p.join(MANIFEST).is_file() {
         return Ok((p.to_path_buf(), read_manifest(p).map_err(|e| damaged(p, e))?));
+    }
+    if p.is_dir() && !p.join(MANIFEST).is_file() {
+        return Err(Error::not_found(format!(
+            "{} has no {MANIFEST}: it is not a complete backup (an interrupted one, or a folder copied without its manifest).",
+            p.display()
+        )));
     }
     let all = scan_all(root);
     for s in &all {

@@ -9,11 +9,13 @@ pub mod journal;
 mod progress;
 pub mod recovery;
 mod registry;
+pub mod run;
 
 use crate::error::{Error, ErrorCode};
 pub use journal::{Journal, Owned};
 pub use progress::{Live, Ticker};
 pub use registry::{JobGuard, JobRegistry};
+pub use run::{first_real_error, run, JobCtx, JobSpec, Record, Recorded};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use ts_rs::TS;

@@ -79,12 +79,13 @@ pub fn recover(home: &Home) -> RecoveryReport {
                     Some(w) => format!("its watchdog ended it ({w})"),
                     None => "its watchdog left no note".to_string(),
                 };
+                use crate::catalog::history::{OpKind, Outcome};
                 let (now, outcome) = if *settled {
-                    (String::new(), "ok")
+                    (String::new(), Outcome::Ok)
                 } else {
                     let said = crate::pause::unpause_left(nodes, tls.as_ref(), hands_off);
                     let (line, ok) = crate::pause::watchdog::summary(&said);
-                    (format!("; now: {line}"), if ok { "ok" } else { "failed" })
+                    (format!("; now: {line}"), if ok { Outcome::Ok } else { Outcome::Failed })
                 };
                 report.removed.push(format!(
                     "the pause of deployment {deployment} left by the {} started {} on {} by process {}, which was killed: {by}{now}",
@@ -95,7 +96,7 @@ pub fn recover(home: &Home) -> RecoveryReport {
                 ));
                 crate::catalog::history::record(
                     home,
-                    "unpause_recovery",
+                    OpKind::UnpauseRecovery,
                     deployment,
                     format!("{by}{now}"),
                     outcome,

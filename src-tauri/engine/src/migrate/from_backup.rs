@@ -76,7 +76,7 @@ pub async fn open(
     cancel: &CancellationToken,
 ) -> Result<(Deployment, Vec<(DeploymentStorage, Profile)>, FromBackup)> {
     let root = crate::backup::catalog_root(ds);
-    let (folder, m) = restore::find_backup(&root, backup)?;
+    let (folder, m) = crate::catalog::find(&root, backup)?;
     if m.deployment_id != d.id && m.deployment != d.name {
         return Err(Error::invalid(format!(
             "Backup {} is of deployment \"{}\", not \"{}\": migrate that deployment, or pick one of its own backups.",

@@ -710,23 +710,22 @@ async fn connect_targets(
     Ok(targets)
 }
 
-/// Opens every source's snapshot: inside one pause when there are several
-/// databases (the pause ends as soon as the last is open). The pause's length.
+/// Opens every source's snapshot: inside one pause of the job when there
+/// are several databases (the pause ends as soon as the last is open; its
+/// window is kept in the catalog). The pause's length.
 async fn open_snapshots(
-    home: &crate::paths::Home,
+    ds: &Deployments,
     d: &Deployment,
     sources: &mut [Source],
-    pause: bool,
+    job: Option<&job::JobCtx>,
     max_pause: Option<std::time::Duration>,
-    sink: &Sink,
-    cancel: &CancellationToken,
 ) -> Result<Option<f64>> {
-    if sources.len() < 2 || !pause {
+    let Some(ctx) = job.filter(|_| sources.len() > 1) else {
         for s in sources.iter_mut() {
             begin_snapshot(&mut s.conn).await?;
         }
         return Ok(None);
-    }
+    };
     if d.admin_endpoints.is_empty() {
         return Err(Error::invalid(format!(
             "Deployment \"{}\" spans {} databases: one consistent read of them needs a pause, and it has no Scalar Admin endpoint. Add one (quiesce deployment edit {} --admin-endpoint host:port), or stop ScalarDB and give --no-pause.",
@@ -735,31 +734,39 @@ async fn open_snapshots(
             d.name
         )));
     }
-    let pj = job::Journal::begin(home, "pause", format!("pause for the migration of deployment {}", d.name))?;
     let opts = crate::pause::PauseOptions { max_pause, ..Default::default() };
-    let paused = crate::pause::Paused::begin(home, d, &pj, &opts, sink, cancel).await?;
-    job::phase(sink, "snapshots", format!("Opening the snapshots of {} database(s) inside the pause…", sources.len()));
-    // Every snapshot opens within what is left of the maximum pause.
-    let open_all = async {
-        for s in sources.iter_mut() {
-            begin_snapshot(&mut s.conn).await?;
-        }
-        Ok::<_, Error>(())
-    };
-    let (opened, aborted) = match tokio::time::timeout_at(paused.deadline(), open_all).await {
-        Ok(r) => (r, None),
-        Err(_) => {
-            let why = format!(
-                "the snapshots had not all opened when the pause reached its maximum of {:.1} s",
-                paused.bounds().max_pause.as_secs_f64()
-            );
-            (Err(Error::new(ErrorCode::Timeout, format!("The pause was aborted: {why}; nothing was migrated. Raise the maximum pause (--max-pause) if the databases are slow to open a snapshot."))), Some(why))
-        }
-    };
-    let end = paused.end(&pj, sink, aborted).await;
-    opened?;
-    if !end.problems.is_empty() || end.aborted.is_some() {
-        let why: Vec<String> = end.aborted.iter().cloned().chain(end.problems.iter().cloned()).collect();
+    let root = crate::catalog::default_root(&ctx.home);
+    let n = sources.len();
+    let ((opened, early), w) = crate::pause::around(ds, d, "migration", &opts, &root, ctx, async |paused| {
+        job::phase(&ctx.sink, "snapshots", format!("Opening the snapshots of {n} database(s) inside the pause…"));
+        // Every snapshot opens within what is left of the maximum pause.
+        let open_all = async {
+            for s in sources.iter_mut() {
+                begin_snapshot(&mut s.conn).await?;
+            }
+            Ok::<_, Error>(())
+        };
+        Ok(match tokio::time::timeout_at(paused.deadline(), open_all).await {
+            Ok(r) => crate::pause::Inside { value: (r, paused.problems()), aborted: None, hooks: false },
+            Err(_) => {
+                let why = format!(
+                    "the snapshots had not all opened when the pause reached its maximum of {:.1} s",
+                    paused.bounds().max_pause.as_secs_f64()
+                );
+                let e = Error::new(ErrorCode::Timeout, format!("The pause was aborted: {why}; nothing was migrated. Raise the maximum pause (--max-pause) if the databases are slow to open a snapshot."));
+                crate::pause::Inside { value: (Err(e), vec![]), aborted: Some(why), hooks: false }
+            }
+        })
+    })
+    .await?;
+    if let Err(e) = opened {
+        ctx.leaves(w.id.clone());
+        return Err(e);
+    }
+    // Held means: not cut short, every node paused until Quiesce unpaused it.
+    if w.status == "failed" || !early.is_empty() {
+        ctx.leaves(w.id.clone());
+        let why: Vec<String> = early.into_iter().chain(w.problems.iter().cloned()).collect();
         return Err(Error::new(
             ErrorCode::DatabaseError,
             format!(
@@ -768,7 +775,7 @@ async fn open_snapshots(
             ),
         ));
     }
-    Ok(Some(end.paused_ms))
+    Ok(w.paused_ms)
 }
 
 /// What an earlier run left on the targets: dropped when `really` (a dry run only says so).
@@ -1112,14 +1119,14 @@ fn passed(checks: &mut Vec<Check>, name: &str, applies: bool, message: &str) {
 }
 
 /// Connects, opens the snapshots (inside a pause when the source spans
-/// several databases), reads the metadata and makes every check. With
-/// `really` (not a dry run), what an earlier run left on the targets is
-/// dropped first and a pause is taken where one is needed.
-pub async fn prepare(
+/// several databases), reads the metadata and makes every check. In a `job`
+/// (not a dry run), what an earlier run left on the targets is dropped first
+/// and a pause is taken where one is needed.
+async fn prepare(
     ds: &Deployments,
     deployment: &str,
     opts: &MigrateOptions,
-    really: bool,
+    job: Option<&job::JobCtx>,
     sink: &Sink,
     cancel: &CancellationToken,
 ) -> Result<Prepared> {
@@ -1170,7 +1177,7 @@ pub async fn prepare(
         keep_new_files: false,
     };
     // Whatever fails from here still empties the scratch databases.
-    match check_all(ds, &mut prepared, storages, opts, key_size, really, sink, cancel).await {
+    match check_all(ds, &mut prepared, storages, opts, key_size, job, sink).await {
         Ok(()) => {
             let mysql = prepared.targets.iter().any(|t| matches!(t.engine, Engine::Mysql { .. }));
             if let (Some((n, file)), true) = (from_props, mysql) {
@@ -1271,10 +1278,10 @@ async fn check_all(
     storages: Storages,
     opts: &MigrateOptions,
     key_size: u32,
-    really: bool,
+    job: Option<&job::JobCtx>,
     sink: &Sink,
-    cancel: &CancellationToken,
 ) -> Result<()> {
+    let really = job.is_some();
     let (d, home, version) = (p.d.clone(), p.home.clone(), p.version);
     let (storages, unit_target) = targets_of(ds, &d, storages, opts)?;
     p.sources = connect_sources(ds, &storages, p.from.as_ref().map(|f| &f.0)).await?;
@@ -1287,9 +1294,9 @@ async fn check_all(
         .collect();
     p.targets = connect_targets(ds, &d, &unit_target, opts, key_size).await?;
     // A backup is one point already: nothing to pause.
-    let pause = really && !opts.no_pause && p.from.is_none();
+    let pausing = job.filter(|_| !opts.no_pause && p.from.is_none());
     let max_pause = opts.max_pause_ms.map(std::time::Duration::from_millis);
-    p.paused_ms = open_snapshots(&home, &d, &mut p.sources, pause, max_pause, sink, cancel).await?;
+    p.paused_ms = open_snapshots(ds, &d, &mut p.sources, pausing, max_pause).await?;
     let (sources, targets) = (&mut p.sources, &mut p.targets);
     let mut checks = read_tables(sources, &d).await?;
     let leftovers = drop_leftovers(&home, targets, really, sink).await?;
@@ -1411,9 +1418,70 @@ async fn create_owned(home: &crate::paths::Home, t: &mut Target, kind: &str, nam
     Ok(())
 }
 
+impl job::Recorded for MigrationResult {
+    fn record(&self) -> job::Record {
+        let into =
+            self.plan.targets.iter().map(|t| format!("{} ({})", t.profile, t.engine)).collect::<Vec<_>>().join(", ");
+        let rows: u64 = self.proofs.iter().map(|p| p.target_rows).sum();
+        job::Record {
+            what: format!(
+                "migration of {} into {into}: {} table(s), {rows} row(s), every fingerprint matching",
+                self.plan.deployment,
+                self.proofs.len()
+            ),
+            outcome: crate::catalog::history::Outcome::Ok,
+            entry: None,
+            done: format!(
+                "Migrated {} into {into} in {:.1} s: {} table(s) proven",
+                self.plan.deployment,
+                self.elapsed_secs,
+                self.proofs.len()
+            ),
+        }
+    }
+}
+
+/// A migration as a job (recorded in the history; its pause kept as a
+/// window): prepared, checked, copied, proven. Whatever fails or is
+/// cancelled drops what was created.
+pub async fn migrate(
+    ds: &Deployments,
+    deployment: &str,
+    opts: &MigrateOptions,
+    sink: &Sink,
+    cancel: &CancellationToken,
+) -> Result<MigrationResult> {
+    let d = ds.get(deployment)?;
+    let spec = job::JobSpec::new(
+        crate::catalog::history::OpKind::Migrate,
+        &d.name,
+        format!("migration of deployment {}", d.name),
+    );
+    job::run(ds.profiles().home(), spec, sink.clone(), cancel, async |ctx| {
+        let p = prepare(ds, deployment, opts, Some(ctx), sink, cancel).await?;
+        run(ds, p, sink, cancel).await
+    })
+    .await
+}
+
+/// What a migration would do, without writing or pausing anything (the
+/// dry run): the layout per table, the checks, the properties.
+pub async fn dry_run(
+    ds: &Deployments,
+    deployment: &str,
+    opts: &MigrateOptions,
+    sink: &Sink,
+    cancel: &CancellationToken,
+) -> Result<MigrationPlan> {
+    let p = prepare(ds, deployment, opts, None, sink, cancel).await?;
+    let plan = p.plan().clone();
+    p.close().await;
+    Ok(plan)
+}
+
 /// Runs a prepared migration: copy, proof, audit. Whatever fails or is
 /// cancelled drops what was created.
-pub async fn run(ds: &Deployments, p: Prepared, sink: &Sink, cancel: &CancellationToken) -> Result<MigrationResult> {
+async fn run(ds: &Deployments, p: Prepared, sink: &Sink, cancel: &CancellationToken) -> Result<MigrationResult> {
     if let Some(e) = job::cannot_start(
         &format!("The migration of \"{}\"", p.plan.deployment),
         "; nothing was written",

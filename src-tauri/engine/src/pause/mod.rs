@@ -19,6 +19,7 @@ pub mod watchdog;
 pub mod window;
 
 use crate::admin::{self, proto::reason, Client, Node, NodeError, Tls};
+use crate::catalog::history::OpKind;
 use crate::deployment::Deployment;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{self, Journal, Owned, Sink};
@@ -608,13 +609,33 @@ pub async fn nodes_state(d: &Deployment) -> Result<Vec<NodeState>> {
 /// every node gets its Unpause, whether or not its state can be read, and the
 /// history says "ok" only when every node answered unpaused.
 pub async fn unpause_deployment(home: &Home, d: &Deployment) -> Result<Vec<NodeState>> {
-    let tls = tls_of(d)?;
-    let nodes = admin::resolve(&d.admin_endpoints).await?;
-    let _locks = lock_nodes(home, &nodes, &format!("unpause of deployment {}", d.name))?;
-    let said =
-        watchdog::unpause_nodes(&nodes, tls.as_ref().map(|t| &t.1), &[], watchdog::Budget::OPERATOR, false).await;
-    let (line, settled) = watchdog::summary(&said);
-    crate::catalog::history::record(home, "unpause", &d.name, line, if settled { "ok" } else { "failed" }, None);
+    struct Unpause(String, bool);
+    impl job::Recorded for Unpause {
+        fn record(&self) -> job::Record {
+            job::Record {
+                what: self.0.clone(),
+                outcome: if self.1 {
+                    crate::catalog::history::Outcome::Ok
+                } else {
+                    crate::catalog::history::Outcome::Failed
+                },
+                entry: None,
+                done: self.0.clone(),
+            }
+        }
+    }
+    let spec = job::JobSpec::new(OpKind::Unpause, &d.name, format!("unpause of deployment {}", d.name));
+    let quiet: Sink = std::sync::Arc::new(|_| {});
+    job::run(home, spec, quiet, &CancellationToken::new(), async |_ctx| {
+        let tls = tls_of(d)?;
+        let nodes = admin::resolve(&d.admin_endpoints).await?;
+        let _locks = lock_nodes(home, &nodes, &format!("unpause of deployment {}", d.name))?;
+        let said =
+            watchdog::unpause_nodes(&nodes, tls.as_ref().map(|t| &t.1), &[], watchdog::Budget::OPERATOR, false).await;
+        let (line, settled) = watchdog::summary(&said);
+        Ok(Unpause(line, settled))
+    })
+    .await?;
     nodes_state(d).await
 }
 
@@ -685,6 +706,83 @@ pub async fn run_hooks(
     hooks::run_all(&d.pause_hooks, &window::PauseWindow::tag_of(&p.window_id), limit, secrets, cancel).await
 }
 
+/// What a body run inside a pause says when it returns.
+pub struct Inside<T> {
+    pub value: T,
+    /// Why it cut the pause short (its maximum reached): the window fails.
+    pub aborted: Option<String>,
+    /// Whether the deployment's in-pause hooks run before the pause ends (not
+    /// when what the pause was for has failed already).
+    pub hooks: bool,
+}
+
+/// One pause around `body`, for every job that pauses (a backup, a
+/// migration's snapshots, a pause held for a restore point): the bounds
+/// checked before any node is asked, the hooks' secrets read before pausing,
+/// every node paused (the job's journal and watchdog, see [`Paused`]), the
+/// body run inside, the hooks, every node unpaused, and the window — its
+/// clocks, hooks and outcome — kept in the catalog under `root`. A pause
+/// that never held leaves a failed window, which the job's history names.
+#[allow(clippy::too_many_arguments)]
+pub async fn around<T>(
+    ds: &crate::deployment::Deployments,
+    d: &Deployment,
+    purpose: &str,
+    opts: &PauseOptions,
+    root: &std::path::Path,
+    ctx: &job::JobCtx,
+    body: impl AsyncFnOnce(&Paused) -> Result<Inside<T>>,
+) -> Result<(T, window::PauseWindow)> {
+    opts.check(d)?;
+    let secrets = hook_secrets(ds, d).await;
+    let p = match Paused::begin(&ctx.home, d, &ctx.journal, opts, &ctx.sink, &ctx.cancel).await {
+        Ok(p) => p,
+        Err(e) => {
+            let w = window::PauseWindow::failed(d, purpose, &e.message);
+            let _ = w.save(root);
+            ctx.leaves(w.id);
+            return Err(e);
+        }
+    };
+    let inside = body(&p).await;
+    let runs = match &inside {
+        Ok(i) if i.hooks && i.aborted.is_none() => run_hooks(d, &p, &secrets, &ctx.sink, &ctx.cancel).await,
+        _ => vec![],
+    };
+    let aborted = inside.as_ref().ok().and_then(|i| i.aborted.clone());
+    let end = p.end(&ctx.journal, &ctx.sink, aborted).await;
+    let mut w = window::PauseWindow::of(d, purpose, &end, offsets(ds, d, opts).await).with_hooks(runs);
+    let value = match inside {
+        Ok(i) => i.value,
+        Err(e) => {
+            w.fail(&format!("the {purpose} failed: {}", e.message.lines().next().unwrap_or("")));
+            let _ = w.save(root);
+            ctx.leaves(w.id.clone());
+            return Err(e);
+        }
+    };
+    w.save(root)?;
+    Ok((value, w))
+}
+
+/// A pause held for a restore point, as the job runner records it.
+pub struct Held(pub window::PauseWindow);
+
+impl job::Recorded for Held {
+    fn record(&self) -> job::Record {
+        let w = &self.0;
+        job::Record {
+            what: format!("paused {} node(s) for {:.0} ms", w.nodes.len(), w.paused_ms.unwrap_or(0.0)),
+            outcome: crate::catalog::history::Outcome::from(w.status.clone()),
+            entry: Some(w.id.clone()),
+            done: match &w.restore_point {
+                Some(t) => format!("Window {} kept: restore point {}", w.id, t.format("%Y-%m-%dT%H:%M:%S%.3fZ")),
+                None => format!("Window {} kept, {}: not a restore point", w.id, w.status),
+            },
+        }
+    }
+}
+
 /// `quiesce pause D`: pause every node, hold at least `min_hold`, unpause,
 /// and keep the window in the catalog (for deployments restored by PITR).
 pub async fn hold(
@@ -697,54 +795,31 @@ pub async fn hold(
     let d = ds.get(deployment)?;
     let home = ds.profiles().home();
     let root = crate::catalog::default_root(home);
-    // A pause that cannot stay within its bounds is refused before anything (no window).
-    opts.check(&d)?;
-    let secrets = hook_secrets(ds, &d).await;
-    let journal = Journal::begin(home, "pause", format!("pause of deployment {}", d.name))?;
-    let p = match Paused::begin(home, &d, &journal, opts, sink, cancel).await {
-        Ok(p) => p,
-        Err(e) => {
-            let w = window::PauseWindow::failed(&d, "pause", &e.message);
-            let _ = w.save(&root);
-            crate::catalog::history::record(
-                home,
-                "pause",
-                &d.name,
-                format!("pause of {} failed", d.name),
-                "failed",
-                Some(w.id),
-            );
-            return Err(e);
+    let spec = job::JobSpec::new(OpKind::Pause, &d.name, format!("pause of deployment {}", d.name));
+    let held = job::run(home, spec, sink.clone(), cancel, async |ctx| {
+        let (cancelled, mut w) = around(ds, &d, "pause", opts, &root, ctx, async |p| {
+            // Held at least the minimum; cancel (a signal, the window closed) ends it early.
+            let left = opts.min_hold.saturating_sub(p.elapsed());
+            if !left.is_zero() {
+                job::phase(sink, "holding", format!("Holding the pause {:.1} s…", left.as_secs_f64()));
+                tokio::select! {
+                    _ = tokio::time::sleep(left) => {}
+                    _ = cancel.cancelled() => {}
+                }
+            }
+            Ok(Inside { value: cancel.is_cancelled() && p.elapsed() < opts.min_hold, aborted: None, hooks: true })
+        })
+        .await?;
+        if cancelled {
+            w.safe = false;
+            w.status = "unsafe".into();
+            w.problems.push("cancelled before the minimum hold".into());
+            w.restore_point = None;
+            w.restore_point_ms = None;
+            w.save(&root)?;
         }
-    };
-    // Held at least the minimum; cancel (a signal, the window closed) ends it early.
-    let left = opts.min_hold.saturating_sub(p.elapsed());
-    if !left.is_zero() {
-        job::phase(sink, "holding", format!("Holding the pause {:.1} s…", left.as_secs_f64()));
-        tokio::select! {
-            _ = tokio::time::sleep(left) => {}
-            _ = cancel.cancelled() => {}
-        }
-    }
-    let cancelled = cancel.is_cancelled();
-    let runs = run_hooks(&d, &p, &secrets, sink, cancel).await;
-    let end = p.end(&journal, sink, None).await;
-    let mut w = window::PauseWindow::of(&d, "pause", &end, offsets(ds, &d, opts).await).with_hooks(runs);
-    if cancelled && end.paused_ms < opts.min_hold.as_secs_f64() * 1000.0 {
-        w.safe = false;
-        w.status = "unsafe".into();
-        w.problems.push("cancelled before the minimum hold".into());
-        w.restore_point = None;
-        w.restore_point_ms = None;
-    }
-    w.save(&root)?;
-    crate::catalog::history::record(
-        home,
-        "pause",
-        &d.name,
-        format!("paused {} node(s) for {:.0} ms", w.nodes.len(), end.paused_ms),
-        &w.status,
-        Some(w.id.clone()),
-    );
-    Ok(w)
+        Ok(Held(w))
+    })
+    .await?;
+    Ok(held.0)
 }

@@ -177,6 +177,17 @@ impl PauseWindow {
         }
     }
 
+    /// Marks it failed (what the pause was for failed): never a restore point.
+    pub fn fail(&mut self, why: &str) {
+        if self.status == "ok" {
+            self.status = "failed".into();
+        }
+        self.safe = false;
+        self.problems.push(why.to_string());
+        self.restore_point = None;
+        self.restore_point_ms = None;
+    }
+
     /// Records the hooks that ran in it: one that failed fails the window.
     pub fn with_hooks(mut self, runs: Vec<super::hooks::HookRun>) -> PauseWindow {
         for r in runs.iter().filter(|r| !r.ok) {

@@ -28,16 +28,16 @@ mod prepare;
 mod sessions;
 mod sqlite;
 
-use crate::catalog::manifest::{self, Manifest};
+use crate::catalog::manifest::Manifest;
 use crate::deployment::Deployments;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{Error, Result};
 use crate::job::{self, Check, Journal, Live, Sink, Ticker};
 use crate::verify::{self, VerifyReport};
 use chrono::{DateTime, Utc};
 use prepare::{Mode, UnitPlan};
 use serde::{Deserialize, Serialize};
 pub use sessions::Session;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -170,22 +170,6 @@ pub struct RestoreResult {
     pub after: Vec<String>,
 }
 
-/// A backup by id or folder; a folder without a manifest is named as such.
-pub fn find_backup(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
-    let p = Path::new(id);
-    if p.is_dir() && !p.join(manifest::MANIFEST).is_file() {
-        return Err(Error::new(
-            ErrorCode::NotFound,
-            format!(
-                "{} has no {}: it is not a complete backup (an interrupted one, or a folder copied without its manifest). Nothing was restored.",
-                p.display(),
-                manifest::MANIFEST
-            ),
-        ));
-    }
-    crate::catalog::find(root, id)
-}
-
 /// The checks and the commands, without touching any target.
 pub async fn dry_run(
     ds: &Deployments,
@@ -205,6 +189,24 @@ fn lock_target(home: &crate::paths::Home, p: &crate::profile::Profile) -> Result
     })
 }
 
+impl job::Recorded for RestoreResult {
+    fn record(&self) -> job::Record {
+        use crate::catalog::history::Outcome;
+        let into = self.targets.iter().map(|t| t.profile.as_str()).collect::<Vec<_>>().join(", ");
+        let (outcome, said) = match &self.verify {
+            None => (Outcome::Ok, "not verified (skipped on request)"),
+            Some(r) if r.passed => (Outcome::Ok, "verification found no errors"),
+            Some(_) => (Outcome::Failed, "verification found errors"),
+        };
+        job::Record {
+            what: format!("restore of backup {} into {into}: {said}", self.backup_id),
+            outcome,
+            entry: Some(self.backup_id.clone()),
+            done: format!("Restored {} into {into} in {:.1} s; {said}", self.backup_id, self.duration_ms / 1000.0),
+        }
+    }
+}
+
 /// Runs a restore; the result carries the verification of the targets.
 pub async fn run(
     ds: &Deployments,
@@ -217,9 +219,28 @@ pub async fn run(
     job::phase(&sink, "checks", "Checking the backup's files against its manifest, the tools and the targets…");
     // The backup named first is checked first: a damaged or missing one is
     // said before anything about the targets.
-    let (_, m0) = find_backup(root, backup)?;
+    let (_, m0) = crate::catalog::find(root, backup)?;
+    let spec = job::JobSpec::new(
+        crate::catalog::history::OpKind::Restore,
+        &m0.deployment,
+        format!("restore of backup {}", m0.id),
+    );
+    job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| restore_in(ds, root, backup, opts, &m0, ctx).await)
+        .await
+}
+
+/// The restore's body, in its job.
+async fn restore_in(
+    ds: &Deployments,
+    root: &Path,
+    backup: &str,
+    opts: &RestoreOptions,
+    m0: &Manifest,
+    ctx: &job::JobCtx,
+) -> Result<RestoreResult> {
+    let (sink, cancel, journal) = (ctx.sink.clone(), &ctx.cancel, &*ctx.journal);
     let home = ds.profiles().home();
-    let _locks = prepare::target_profiles(ds, &m0, opts)?
+    let _locks = prepare::target_profiles(ds, m0, opts)?
         .iter()
         .map(|(_, p)| lock_target(home, p))
         .collect::<Result<Vec<_>>>()?;
@@ -228,7 +249,7 @@ pub async fn run(
     let copy_while_hashing = m0.units.len() == 1 && m0.units[0].kind == crate::profile::DbKind::Sqlite;
     // A restore in held transactions only hashes its inputs as it feeds
     // them: the hash costs no time of its own.
-    let streamed = prepare::streamed_inputs(&m0, opts);
+    let streamed = prepare::streamed_inputs(m0, opts);
     let (prep, pf, pending) = prepare::prepare(ds, root, backup, opts, cancel, copy_while_hashing, streamed).await?;
     let names = prep.units.iter().map(|u| u.target.name.clone()).collect::<Vec<_>>().join(", ");
     if let Some(e) = job::cannot_start(
@@ -246,18 +267,16 @@ pub async fn run(
         }
         (_, p) => p,
     };
-    let journal = Journal::begin(home, "restore", format!("restore of backup {} into {names}", pf.backup_id))?;
     let started = std::time::Instant::now();
     let live = Arc::new(Live::new("restoring"));
     live.input_total.store(prep.units.iter().map(UnitPlan::input_bytes).sum(), Ordering::Relaxed);
     live.tables_total.store(prep.m.tables().count() as u32, Ordering::Relaxed);
     let ticker = Ticker::start(&live, &sink);
     let mut states = vec![cleanup::State::NotStarted; prep.units.len()];
-    let r = execute(&prep, opts, &journal, &live, &sink, cancel, pending, &mut states).await;
+    let r = execute(&prep, opts, journal, &live, &sink, cancel, pending, &mut states).await;
     ticker.finish();
     if let Err(e) = r {
         let said = cleanup::after_failure(&prep, opts, &states).await;
-        job::phase(&sink, "failed", said.clone());
         return Err(Error::new(e.code, format!("{}\n{said}", e.message)));
     }
     let report = if opts.skip_verify {
@@ -277,20 +296,6 @@ pub async fn run(
     let grants_applied = cleanup::apply_grants(&prep, opts, &sink).await?;
     let targets: Vec<UnitTarget> =
         prep.units.iter().map(|u| UnitTarget { unit: u.unit.id.clone(), profile: u.target.name.clone() }).collect();
-    job::phase(
-        &sink,
-        "done",
-        format!(
-            "Restored {} into {names} in {:.1} s; {}",
-            prep.m.id,
-            started.elapsed().as_secs_f64(),
-            match &report {
-                None => "not verified (skipped on request)",
-                Some(r) if r.passed => "verification found no errors",
-                Some(_) => "verification found errors",
-            }
-        ),
-    );
     tracing::info!(backup = %prep.m.id, targets = %names, verified = report.is_some(), "restore complete");
     Ok(RestoreResult {
         backup_id: prep.m.id.clone(),
@@ -376,22 +381,11 @@ async fn execute(
             Some(r) => r,
             None => all.await,
         };
+        for (k, r) in results.iter().enumerate() {
+            states[held[k]] = if r.is_ok() { State::Committed } else { State::Failed };
+        }
         // The real cause wins over the "rolled back because another failed" of the others.
-        let mut first: Option<Error> = None;
-        for (k, r) in results.into_iter().enumerate() {
-            match r {
-                Ok(()) => states[held[k]] = State::Committed,
-                Err(e) => {
-                    states[held[k]] = State::Failed;
-                    if first.as_ref().is_none_or(|f| f.code == ErrorCode::Cancelled && e.code != ErrorCode::Cancelled) {
-                        first = Some(e);
-                    }
-                }
-            }
-        }
-        if let Some(e) = first {
-            return Err(e);
-        }
+        job::first_real_error(results)?;
     }
     // 4. The SQLite copies into place.
     for (i, tmp) in copies {

@@ -181,7 +181,7 @@ pub(super) async fn prepare(
     defer_integrity: bool,
     streamed: Vec<String>,
 ) -> Result<(Prepared, RestorePreflight, Option<PendingIntegrity>)> {
-    let (folder, m) = super::find_backup(root, backup)?;
+    let (folder, m) = crate::catalog::find(root, backup)?;
     let assigned = target_profiles(ds, &m, opts)?;
     // The backup itself: hashed on the blocking pool while the targets are
     // inspected (read-only), and reported first.

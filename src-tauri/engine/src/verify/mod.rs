@@ -343,11 +343,25 @@ async fn verify_across(
     conns: &mut [LiveConn],
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
-    let several = targets.len() > 1;
+    let parts: Vec<(Expect, &Profile)> = targets.iter().map(|(u, p, _)| (Expect::unit(m, u), *p)).collect();
+    verify_parts(&parts, conns, Some(m.id.clone()), &m.coordinator_ns(), cancel).await
+}
+
+/// Several databases of one deployment: each one's tables against what it
+/// is expected to hold, and one audit across them all with the coordinator
+/// wherever it is. Findings are prefixed by the profile when there are several.
+async fn verify_parts(
+    parts: &[(Expect<'_>, &Profile)],
+    conns: &mut [LiveConn],
+    backup_id: Option<String>,
+    coordinator_ns: &str,
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    let several = parts.len() > 1;
     let (mut tables, mut findings, mut parts_tables) = (Vec::new(), Vec::new(), Vec::new());
     let mut coordinator = None;
-    for (i, ((u, p, _), conn)) in targets.iter().zip(conns.iter_mut()).enumerate() {
-        let c = check_tables(conn, &Expect::unit(m, u), cancel).await?;
+    for (i, ((expect, p), conn)) in parts.iter().zip(conns.iter_mut()).enumerate() {
+        let c = check_tables(conn, expect, cancel).await?;
         tables.extend(c.tables);
         findings.extend(c.findings.into_iter().map(|mut f| {
             if several {
@@ -362,14 +376,92 @@ async fn verify_across(
     }
     let audit = match coordinator {
         Some(k) => {
-            let mut parts: Vec<audit::AuditPart> =
+            let mut audit_parts: Vec<audit::AuditPart> =
                 conns.iter_mut().zip(parts_tables).map(|(conn, tables)| audit::AuditPart { conn, tables }).collect();
-            Some(audit::run_across(&mut parts, k, &m.coordinator_ns(), cancel).await?)
+            Some(audit::run_across(&mut audit_parts, k, coordinator_ns, cancel).await?)
         }
         None => None,
     };
-    let join = |f: &dyn Fn(&Profile) -> String| targets.iter().map(|(_, p, _)| f(p)).collect::<Vec<_>>().join(", ");
-    Ok(report(join(&|p| p.target()), join(&|p| p.name.clone()), Some(m.id.clone()), tables, findings, audit))
+    let join = |f: &dyn Fn(&Profile) -> String| parts.iter().map(|(_, p)| f(p)).collect::<Vec<_>>().join(", ");
+    Ok(report(join(&|p| p.target()), join(&|p| p.name.clone()), backup_id, tables, findings, audit))
+}
+
+/// A live deployment, every database of it at once (storages that share a
+/// profile are one): its tables against what its metadata lists — or, with
+/// `against`, against the backup's units, each on the database its storages
+/// live in — and one consistency audit across them all, the coordinator read
+/// wherever it lives.
+pub async fn verify_deployment(
+    ds: &Deployments,
+    d: &crate::deployment::Deployment,
+    against: Option<&Manifest>,
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    let storages = ds.storage_profiles(d)?;
+    if storages.is_empty() {
+        return Err(Error::invalid(format!("Deployment \"{}\" has no storage to verify.", d.name)));
+    }
+    // One part per database, with the storages it holds.
+    let mut dbs: Vec<(Profile, Vec<String>)> = Vec::new();
+    for (s, p) in storages {
+        match dbs.iter_mut().find(|(q, _)| q.id == p.id) {
+            Some((_, names)) => names.push(s.name.clone()),
+            None => dbs.push((p, vec![s.name.clone()])),
+        }
+    }
+    if let Some((p, _)) =
+        dbs.iter().find(|(p, _)| !matches!(p.kind, DbKind::Postgresql | DbKind::Mysql | DbKind::Sqlite))
+    {
+        return Err(Error::new(
+            ErrorCode::Unsupported,
+            format!(
+                "Storage on {} ({}) is verified through its own service; Quiesce verifies PostgreSQL, MySQL/MariaDB and SQLite.",
+                p.name,
+                p.kind.label()
+            ),
+        ));
+    }
+    let coord_storage = d.coordinator_storage().unwrap_or_default().to_string();
+    let mut parts = Vec::new();
+    for (p, names) in &dbs {
+        let expect = match against {
+            Some(m) => {
+                let u = m.units.iter().find(|u| u.storages.iter().any(|s| names.contains(s))).ok_or_else(|| {
+                    Error::invalid(format!(
+                        "Backup {} has no unit for storage(s) {} of deployment \"{}\": it is a backup of another deployment, or of an earlier layout.",
+                        m.id,
+                        names.join(", "),
+                        d.name
+                    ))
+                })?;
+                Expect::unit(m, u)
+            }
+            None => Expect {
+                coordinator_here: names.contains(&coord_storage),
+                ..Expect::live(&d.system_namespace, &d.coordinator_namespace)
+            },
+        };
+        parts.push((expect, p));
+    }
+    let mut conns = Vec::new();
+    for (p, _) in &dbs {
+        let pw = ds.secret_of(p).await?;
+        match LiveConn::open(p, pw.as_ref(), false).await {
+            Ok(c) => conns.push(c),
+            Err(e) => {
+                for c in conns {
+                    c.close().await;
+                }
+                return Err(e);
+            }
+        }
+    }
+    let coordinator_ns = against.map(Manifest::coordinator_ns).unwrap_or_else(|| d.coordinator_namespace.clone());
+    let r = verify_parts(&parts, &mut conns, against.map(|m| m.id.clone()), &coordinator_ns, cancel).await;
+    for c in conns {
+        c.close().await;
+    }
+    r
 }
 
 /// The unit of `m` a profile is compared with: the one named (its id or a
@@ -685,4 +777,110 @@ pub async fn verify_backup(
     // Kept with the backup (in verifications/, outside its files), so the catalog shows it verified.
     store_report(&folder, &r)?;
     Ok((integ, Some(r)))
+}
+
+impl crate::job::Recorded for VerifyReport {
+    fn record(&self) -> crate::job::Record {
+        use crate::catalog::history::Outcome;
+        let said = format!(
+            "verification of {}{}: {}",
+            self.profile,
+            self.backup_id.as_ref().map(|b| format!(" against backup {b}")).unwrap_or_default(),
+            if self.passed { "no errors found" } else { "errors found" }
+        );
+        crate::job::Record {
+            what: said.clone(),
+            outcome: if self.passed { Outcome::Ok } else { Outcome::Failed },
+            entry: self.backup_id.clone(),
+            done: said,
+        }
+    }
+}
+
+/// A backup's own verification (its files, and what could be read in place).
+pub struct BackupVerified(pub IntegrityReport, pub Option<VerifyReport>);
+
+impl crate::job::Recorded for BackupVerified {
+    fn record(&self) -> crate::job::Record {
+        use crate::catalog::history::Outcome;
+        let ok = self.0.problems.is_empty() && self.1.as_ref().is_none_or(|r| r.passed);
+        let said = format!(
+            "verification of backup {}: {} file(s) {}",
+            self.0.backup_id,
+            self.0.files_checked,
+            if ok { "as the manifest says" } else { "with problems" }
+        );
+        crate::job::Record {
+            what: said.clone(),
+            outcome: if ok { Outcome::Ok } else { Outcome::Failed },
+            entry: Some(self.0.backup_id.clone()),
+            done: said,
+        }
+    }
+}
+
+/// What a verification is of, as a job of the history.
+pub enum Verification<'a> {
+    /// One profile's database, against one unit of a backup when given.
+    Profile {
+        profile: &'a str,
+        against: Option<(&'a Manifest, Option<&'a str>)>,
+        deployment: Option<&'a crate::deployment::Deployment>,
+    },
+    /// Every database of a deployment, against a backup when given.
+    Deployment { deployment: &'a crate::deployment::Deployment, against: Option<&'a Manifest> },
+}
+
+/// Runs a verification of live databases as a job: recorded in the history.
+pub async fn run(
+    ds: &Deployments,
+    what: Verification<'_>,
+    sink: crate::job::Sink,
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    use crate::catalog::history::OpKind;
+    let (subject, words) = match &what {
+        Verification::Profile { profile, deployment, .. } => {
+            let p = ds.profiles().get(profile)?;
+            (
+                deployment.map(|d| d.name.clone()).unwrap_or(p.name.clone()),
+                format!("verification of profile {}", p.name),
+            )
+        }
+        Verification::Deployment { deployment, .. } => {
+            (deployment.name.clone(), format!("verification of deployment {}", deployment.name))
+        }
+    };
+    let spec = crate::job::JobSpec::new(OpKind::Verify, subject, words);
+    crate::job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| match what {
+        Verification::Profile { profile, against, deployment } => {
+            verify_profile(ds, profile, against, deployment, &ctx.cancel).await
+        }
+        Verification::Deployment { deployment, against } => {
+            verify_deployment(ds, deployment, against, &ctx.cancel).await
+        }
+    })
+    .await
+}
+
+/// `quiesce verify <backup>` as a job: recorded in the history.
+pub async fn run_backup(
+    home: &crate::paths::Home,
+    root: &Path,
+    id: &str,
+    sink: crate::job::Sink,
+    cancel: &CancellationToken,
+) -> Result<(IntegrityReport, Option<VerifyReport>)> {
+    let (_, m) = crate::catalog::find(root, id)?;
+    let spec = crate::job::JobSpec::new(
+        crate::catalog::history::OpKind::Verify,
+        &m.deployment,
+        format!("verification of backup {}", m.id),
+    );
+    let r = crate::job::run(home, spec, sink, cancel, async |ctx| {
+        let (i, v) = verify_backup(root, id, &ctx.cancel).await?;
+        Ok(BackupVerified(i, v))
+    })
+    .await?;
+    Ok((r.0, r.1))
 }
