@@ -74,3 +74,20 @@ async fn the_overview_says_what_needs_attention_and_where_to_fix_it() {
     let o = overview::build_at(&env.ds, later).unwrap();
     assert_eq!(o.other.iter().map(|a| a.kind).collect::<Vec<_>>(), vec![AttentionKind::Damaged]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_start_steps_clear_once_the_demo_is_backed_up_and_restored() {
+    let env = Env::new();
+    quiesce_engine::demo::ensure_demo(env.ds.profiles()).unwrap();
+    assert!(overview::build(&env.ds).unwrap().first_start);
+    let never = CancellationToken::new();
+    let (_, m) = backup::run(&env.ds, "demo", &BackupOptions::default(), quiet(), &never).await.unwrap();
+    assert!(overview::build(&env.ds).unwrap().first_start, "backed up, not yet restored: step two is left");
+    // Restored into the new file the first start offers.
+    let o = quiesce_engine::restore::RestoreOptions {
+        targets: vec![quiesce_engine::restore::UnitTarget { unit: m.units[0].id.clone(), profile: "demo-restored".into() }],
+        ..Default::default()
+    };
+    quiesce_engine::restore::run(&env.ds, &backup::catalog_root(&env.ds), &m.id, &o, quiet(), &never).await.unwrap();
+    assert!(!overview::build(&env.ds).unwrap().first_start, "restored: the first steps are done");
+}
