@@ -66,7 +66,7 @@ describe("RestoreView", () => {
     await waitFor(() => expect((screen.getByTestId("restore-target") as HTMLSelectElement).value).toBe(pgProfile.id));
     fireEvent.click(screen.getByTestId("restore-check"));
     await screen.findByTestId("restore-checks");
-    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { to: pgProfile.id, targets: [], replace: false, jobs: null, confirm: null, grants: false, grant_to: null, skip_verify: false }, expect.any(String));
+    expect(b.restoreDryRun).toHaveBeenCalledWith(entry.id, { targets: [{ unit: "", profile: pgProfile.id }], replace: false, jobs: null, confirm: null, grants: false, grant_to: null, skip_verify: false }, expect.any(String));
     fireEvent.click(screen.getByTestId("start-restore"));
     await screen.findByTestId("restore-running");
     emit({ kind: "progress", phase: "restoring", raw_bytes: 1024, written_bytes: 1024, tables_done: 1, tables_total: 4, pages_done: 0, pages_total: 0,
@@ -152,7 +152,7 @@ describe("RestoreView", () => {
     expect(screen.getByLabelText(/Unit u2 \(ledger, coord; mysql, from src-maria\) into/)).toBe(screen.getByTestId("restore-target-u2"));
     fireEvent.click(screen.getByTestId("restore-check"));
     await screen.findByTestId("restore-checks");
-    expect(b.restoreDryRun).toHaveBeenCalledWith(two.id, expect.objectContaining({ to: "", targets: [{ unit: "u1", profile: pgProfile.id }, { unit: "u2", profile: maria.id }] }), expect.any(String));
+    expect(b.restoreDryRun).toHaveBeenCalledWith(two.id, expect.objectContaining({ targets: [{ unit: "u1", profile: pgProfile.id }, { unit: "u2", profile: maria.id }] }), expect.any(String));
     expect(screen.getByTestId("restore-unit-u2").textContent).toContain("mysql client into fresh databases");
     expect(screen.getByTestId("restore-order").textContent).toContain("committed together");
     fireEvent.click(screen.getByTestId("verify-now"));

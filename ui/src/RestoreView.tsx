@@ -109,8 +109,8 @@ export function RestoreView({ initialBackup = null, initialTarget = null }: { in
   const targetsChosen = multi ? units.every((u) => (choice.unitTargets[u.id] ?? "") !== "") && !sharedTarget : choice.target !== "";
 
   const options = (): RestoreOptions => ({
-    to: multi ? "" : choice.target,
-    targets: multi ? units.map((u) => ({ unit: u.id, profile: choice.unitTargets[u.id] ?? "" })) : [],
+    // One unit: its profile alone (the unit left empty).
+    targets: multi ? units.map((u) => ({ unit: u.id, profile: choice.unitTargets[u.id] ?? "" })) : [{ unit: "", profile: choice.target }],
     replace: choice.replace,
     jobs: choice.workers.trim() === "" ? null : Math.max(1, Number(choice.workers) || 1),
     confirm: null,

@@ -713,11 +713,8 @@ export type UnitTarget = { unit: string, profile: string, };
 
 export type RestoreOptions = { 
 /**
- * The target profile (name or id) of a backup of one unit.
- */
-to: string, 
-/**
- * One target per unit of a backup of several (`--to UNIT=PROFILE`).
+ * Where each unit goes (`--to UNIT=PROFILE`, one per unit); a backup of
+ * one unit may name its profile alone (`--to PROFILE`: `UnitTarget::only`).
  */
 targets: Array<UnitTarget>, 
 /**
@@ -1058,7 +1055,7 @@ export type MigrationResult = { plan: MigrationPlan, proofs: Array<TableProof>, 
  */
 properties_file: string | null, };
 
-export type AttentionKind = "no_backup" | "stale_backup" | "verification_failed" | "damaged" | "unsafe_window" | "leftover" | "plan_unknown" | "node_paused";
+export type AttentionKind = "no_backup" | "stale_backup" | "verification_failed" | "damaged" | "unsafe_window" | "leftover" | "plan_unknown" | "migration_leftover" | "node_paused";
 
 export type Attention = { kind: AttentionKind, message: string, view: string, target: string | null, };
 

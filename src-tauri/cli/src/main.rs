@@ -47,7 +47,8 @@ enum Command {
     /// The backup plan of a deployment: the guide's decision tree evaluated,
     /// with the reason for every branch and the exact steps.
     Plan(cmd::plan::PlanArgs),
-    /// Take a consistent backup of a deployment (a single transactional database).
+    /// Take a transactionally consistent backup of a deployment: every storage,
+    /// from one point (inside one pause when the plan needs one).
     Backup(cmd::backup::BackupArgs),
     /// The backup catalog (the backup folders are the truth).
     #[command(subcommand)]
@@ -71,8 +72,8 @@ enum Command {
     Unpause(cmd::pause::NodesArgs),
     /// Each ScalarDB node of a deployment and whether it is paused.
     Nodes(cmd::pause::NodesArgs),
-    /// The operations history: every pause, unpause, backup, restore and
-    /// verification — who, where, what, when, and how it ended.
+    /// The operations history: every job (backup, restore, verification,
+    /// migration, pause, unpause) — who, where, what, when, and how it ended.
     History,
     /// The restore points of a deployment: pause windows (their restore point,
     /// safe or why not) and backups, and how each storage restores.

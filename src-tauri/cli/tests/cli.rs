@@ -252,3 +252,101 @@ fn unreadable_sqlite_file_is_permission_denied() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["error"]["code"], "permission_denied", "{v}");
 }
+
+/// A ScalarDB deployment `d` on the demo's SQLite file (profile `src`), with
+/// `nodes` as its Scalar Admin endpoints.
+fn demo_deployment(cli: &Cli, nodes: &[String]) {
+    let file = cli.home.path().join("src.sqlite");
+    quiesce_engine::demo::create_demo_database(&file).unwrap();
+    add_sqlite(cli, "src", &file);
+    let mut args = vec!["deployment", "create", "d", "--storage", "src"];
+    for n in nodes {
+        args.extend(["--admin-endpoint", n.as_str()]);
+    }
+    let out = cli.run(&args, None, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn add_sqlite(cli: &Cli, name: &str, file: &std::path::Path) {
+    let out = cli.run(
+        &["profile", "add", "--name", name, "--kind", "sqlite", "--path", &file.display().to_string()],
+        None,
+        &[],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn the_history_records_every_job_whatever_its_kind_and_however_it_ended() {
+    let node = quiesce_testsupport::admin::AdminServer::start(None);
+    let cli = Cli::new();
+    demo_deployment(&cli, &[node.endpoint()]);
+    for t in ["restored", "migrated"] {
+        add_sqlite(&cli, t, &cli.home.path().join(format!("{t}.sqlite")));
+    }
+    let ok = |args: &[&str]| {
+        let (code, v) = cli.json(args, None, &[]);
+        assert_eq!(code, 0, "{args:?}: {v}");
+        v
+    };
+    let id = ok(&["backup", "d"])["backup"]["id"].as_str().unwrap().to_string();
+    ok(&["restore", &id, "--to", "restored"]);
+    ok(&["verify", "d"]);
+    ok(&["migrate", "d", "--to", "default=migrated"]);
+    let window = ok(&["pause", "d"])["id"].as_str().unwrap().to_string();
+    // A job that fails (the target is no longer empty) is recorded as failed.
+    let (code, _) = cli.json(&["restore", &id, "--to", "restored"], None, &[]);
+    assert_ne!(code, 0);
+
+    let h = ok(&["history"]);
+    let ops: Vec<(&str, &str)> = h["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["op"].as_str().unwrap(), o["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("backup", "ok"),
+            ("restore", "ok"),
+            ("verify", "ok"),
+            ("migrate", "ok"),
+            ("pause", "ok"),
+            ("restore", "failed")
+        ],
+        "{h:#}"
+    );
+    let all = h["operations"].as_array().unwrap();
+    assert_eq!(all[0]["entry"], id.as_str(), "the backup names its entry: {h:#}");
+    assert_eq!(all[4]["entry"], window.as_str(), "the pause names its window: {h:#}");
+    assert!(all.iter().all(|o| o["deployment"] == "d" || o["op"] == "restore"), "{h:#}");
+    assert!(all[5]["what"].as_str().unwrap().contains("restore"), "{h:#}");
+}
+
+#[test]
+fn a_missing_backup_id_gets_the_same_error_from_every_command_that_takes_one() {
+    let cli = Cli::new();
+    demo_deployment(&cli, &[]);
+    add_sqlite(&cli, "other", &cli.home.path().join("other.sqlite"));
+    let id = "20261101T000000Z-0badc0de";
+    let commands: [&[&str]; 5] = [
+        &["restore", id, "--to", "other"],
+        &["backups", "show", id],
+        &["backups", "remove", id],
+        &["verify", "src", "--backup", id],
+        &["migrate", "d", "--from-backup", id, "--to", "default=other"],
+    ];
+    let messages: Vec<String> = commands
+        .iter()
+        .map(|c| cli.expect_error(c, None, &[], "not_found")["error"]["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        messages[0].contains(&format!("No backup \"{id}\"")) && messages[0].contains("quiesce backups list"),
+        "{}",
+        messages[0]
+    );
+    for (c, m) in commands.iter().zip(&messages) {
+        assert_eq!(m, &messages[0], "{c:?}");
+    }
+}

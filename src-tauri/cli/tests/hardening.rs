@@ -560,3 +560,66 @@ fn sigterm_and_sigint_cancel_a_running_backup_and_wait_for_its_cleanup_with_even
         assert!(files_under(&cli.home.path().join("data/jobs")).is_empty(), "the journal was left");
     }
 }
+
+/// A migration ledger an earlier release left beside state-v1
+/// (tests/fixtures/migration-ledger, see its ORIGIN).
+#[test]
+fn a_migration_ledger_of_an_earlier_release_becomes_a_journal_once_is_flagged_and_cleanup_drops_what_it_names() {
+    let cli = Cli::new();
+    old_state(&cli);
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/migration-ledger/data");
+    let out = std::process::Command::new("cp").arg("-a").arg(&fixture).arg(cli.home.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let ledger = cli.home.path().join("data/migrations/131b2f0d-4694-4741-ae90-2037a7bb9150.json");
+    assert!(ledger.is_file());
+
+    // The first start carries it over and says so; what it names is flagged with the fix.
+    let first = cli.run(&["deployment", "list"], None, &[]);
+    let stderr = String::from_utf8_lossy(&first.stderr).to_string();
+    assert!(first.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("moved into the job journal") && stderr.contains("table \"bank$accounts\" on profile lite"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("quiesce migrate pg-single --cleanup --to STORAGE=lite"), "{stderr}");
+    assert!(!ledger.exists(), "the ledger is carried over, not read again");
+    let journals = || -> Vec<PathBuf> {
+        files_under(&cli.home.path().join("data/jobs"))
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "json"))
+            .collect()
+    };
+    assert_eq!(journals().len(), 1);
+    // Every later start still flags it (kept until dropped), and carries nothing twice.
+    let second = cli.run(&["deployment", "list"], None, &[]);
+    let stderr = String::from_utf8_lossy(&second.stderr).to_string();
+    assert!(!stderr.contains("moved into the job journal") && stderr.contains("bank$accounts"), "{stderr}");
+    assert_eq!(journals().len(), 1);
+
+    // The profile pointed at a file holding those tables: --cleanup drops them and the journal.
+    let file = cli.home.path().join("lite.sqlite");
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE \"bank$accounts\" (id INT); CREATE TABLE \"scalardb$metadata\" (x INT); CREATE TABLE keep (x INT);",
+        )
+        .unwrap();
+    let out = cli.run(&["profile", "edit", "lite", "--path", &file.display().to_string()], None, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, v) = cli.json(&["migrate", "pg-single", "--cleanup", "--to", "default=lite"], None, &[]);
+    assert_eq!(code, 0, "{v}");
+    let dropped: Vec<&str> = v["dropped"].as_array().unwrap().iter().map(|d| d.as_str().unwrap()).collect();
+    assert_eq!(dropped, ["table \"bank$accounts\" on profile lite", "table \"scalardb$metadata\" on profile lite"]);
+    let left: Vec<String> = rusqlite::Connection::open(&file)
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(left, ["keep"], "only what the ledger named is dropped");
+    assert!(journals().is_empty(), "the journal goes with its last object");
+    let third = cli.run(&["deployment", "list"], None, &[]);
+    assert!(!String::from_utf8_lossy(&third.stderr).contains("bank$accounts"));
+}

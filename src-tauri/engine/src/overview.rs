@@ -24,6 +24,8 @@ pub enum AttentionKind {
     UnsafeWindow,
     Leftover,
     PlanUnknown,
+    /// What a failed migration could not drop on its target.
+    MigrationLeftover,
     /// A node paused with no job of this app holding it (the UI adds it from
     /// the nodes' state, which needs the network).
     NodePaused,
@@ -107,9 +109,13 @@ pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview>
     let root = crate::backup::catalog_root(ds);
     let entries = catalog::list(&root);
     let leftovers = catalog::leftovers(home, &catalog::known_roots(home));
+    let mut migrated = migration_leftovers(home);
     let mut out = Vec::new();
     for d in ds.list()? {
-        out.push(summarise(ds, &d, &entries, &leftovers, now));
+        let mut s = summarise(ds, &d, &entries, &leftovers, now);
+        s.attention.extend(migrated.iter().filter(|(n, _)| *n == d.name).map(|(_, a)| a.clone()));
+        migrated.retain(|(n, _)| *n != d.name);
+        out.push(s);
     }
     let claimed = |e: &&CatalogEntry| out.iter().any(|s| belongs(e, &s.id, &s.name));
     let other = leftovers
@@ -117,6 +123,7 @@ pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview>
         .filter(|e| !claimed(e))
         .map(leftover)
         .chain(entries.iter().filter(|e| e.status == CatalogStatus::Damaged && !claimed(e)).map(damaged))
+        .chain(migrated.into_iter().map(|(_, a)| a))
         .collect();
     let only_demo = out.len() == 1 && out[0].is_demo;
     let restored = catalog::history::read(home)
@@ -129,6 +136,30 @@ pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview>
 /// whose manifest cannot be read) by the deployment folder it sits in.
 fn belongs(e: &CatalogEntry, id: &str, name: &str) -> bool {
     e.deployment_id == id || (e.deployment_id.is_empty() && e.deployment == name)
+}
+
+/// What failed migrations left on their targets, by the deployment they migrated.
+fn migration_leftovers(home: &crate::paths::Home) -> Vec<(String, Attention)> {
+    use crate::job::journal::Owned;
+    crate::job::recovery::left_on_servers(home, |o| matches!(o, Owned::TargetObject { .. }))
+        .into_iter()
+        .map(|e| {
+            let deployment = match e.owned.first() {
+                Some(Owned::TargetObject { deployment, .. }) => deployment.clone(),
+                _ => String::new(),
+            };
+            let a = Attention {
+                kind: AttentionKind::MigrationLeftover,
+                message: format!(
+                    "A failed migration left {} on its target: the next migration to that profile drops it first, and checking a migration to it in Migrate offers to drop it now.",
+                    e.owned.iter().map(Owned::describe).collect::<Vec<_>>().join(", ")
+                ),
+                view: "migrate".into(),
+                target: None,
+            };
+            (deployment, a)
+        })
+        .collect()
 }
 
 fn leftover(e: &CatalogEntry) -> Attention {

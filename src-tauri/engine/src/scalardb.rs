@@ -78,7 +78,18 @@ pub fn sqlite_table_ddl(t: &TableDef) -> (String, Vec<String>) {
     );
     let full = format!("{}.{}", t.namespace, t.name);
     let mut meta = Vec::new();
-    for (i, (n, ty)) in t.keys.iter().chain(t.columns.iter()).enumerate() {
+    // ScalarDB lists every column, the transaction and before_ columns too,
+    // in the table's order (layout reference §4; a migration refuses a table
+    // whose metadata leaves any out).
+    let before: Vec<(String, &str)> = t.columns.iter().map(|(n, ty)| (format!("before_{n}"), *ty)).collect();
+    let all = t
+        .keys
+        .iter()
+        .chain(t.columns.iter())
+        .chain(TX_COLUMNS.iter())
+        .map(|(n, ty)| (n.to_string(), *ty))
+        .chain(before);
+    for (i, (n, ty)) in all.enumerate() {
         let key_type = if i < t.keys.len() { "'PARTITION'" } else { "NULL" };
         meta.push(format!(
             "INSERT OR REPLACE INTO \"scalardb$metadata\" VALUES ('{full}', '{n}', '{ty}', {key_type}, NULL, 0, {})",

@@ -7,7 +7,13 @@ use crate::deployment::Deployments;
 use crate::job::recovery::{self, RecoveryReport};
 
 pub fn check(ds: &Deployments) -> RecoveryReport {
-    let mut report = recovery::recover(ds.profiles().home());
+    let home = ds.profiles().home();
+    // Ledgers of earlier releases become journals first, so recovery keeps them.
+    let (carried, unreadable) = crate::migrate::owned::carry_over(home);
+    let mut report = recovery::recover(home);
     (report.repaired, report.flagged) = crate::state_audit::audit(ds);
+    report.repaired.extend(carried);
+    report.flagged.extend(unreadable);
+    report.flagged.extend(crate::migrate::owned::flagged(home));
     report
 }

@@ -106,7 +106,11 @@ async fn backup_into_a_disk_that_fills(env: &Env, d: &str, format: DumpFormat, j
     // The job's last phase says it failed; the one before, that the error came from the dump.
     let n = seen.phases.len();
     assert_eq!(seen.phases.last().map(String::as_str), Some("failed"), "{what}");
-    assert_eq!(seen.phases.get(n.wrapping_sub(2)).map(String::as_str), Some("dumping"), "the error comes from the dump: {what}");
+    assert_eq!(
+        seen.phases.get(n.wrapping_sub(2)).map(String::as_str),
+        Some("dumping"),
+        "the error comes from the dump: {what}"
+    );
     for pid in seen.children.iter().filter(|p| !before.contains(p)) {
         assert!(!alive(*pid), "{}: a tool (pid {pid}) outlived the failed job", format.as_str());
     }
@@ -213,7 +217,11 @@ async fn a_disk_that_fills_mid_copy_ends_a_sqlite_backup_fast() {
 
 /// Restores a backup over what profile `to` holds, and checks its verification passed.
 async fn restore_replacing(env: &Env, root: &Path, id: &str, to: &str) {
-    let opts = quiesce_engine::restore::RestoreOptions { to: to.into(), replace: true, ..Default::default() };
+    let opts = quiesce_engine::restore::RestoreOptions {
+        targets: vec![quiesce_engine::restore::UnitTarget::only(to)],
+        replace: true,
+        ..Default::default()
+    };
     let r = quiesce_engine::restore::run(&env.ds, root, id, &opts, common::quiet(), &CancellationToken::new())
         .await
         .unwrap_or_else(|e| panic!("{}", e.message));
@@ -377,7 +385,11 @@ async fn a_restore_silent_while_the_server_builds_an_index_is_not_a_stall() {
         &env.ds,
         &out,
         &m.id,
-        &quiesce_engine::restore::RestoreOptions { to: t, skip_verify: true, ..Default::default() },
+        &quiesce_engine::restore::RestoreOptions {
+            targets: vec![quiesce_engine::restore::UnitTarget::only(t)],
+            skip_verify: true,
+            ..Default::default()
+        },
         sink,
         &CancellationToken::new(),
     )

@@ -513,9 +513,10 @@ async fn a_cancelled_migration_drops_everything_it_created() {
     let e = h.await.unwrap().unwrap_err();
     assert_eq!(e.code, ErrorCode::Cancelled, "{}", e.message);
     assert_eq!(maria_namespaces(&n), "0", "the cancelled migration's namespaces are dropped");
-    assert!(
-        std::fs::read_dir(env.dir.path().join("data/migrations")).map(|d| d.count()).unwrap_or(0) == 0,
-        "no ledger left"
+    assert_eq!(
+        std::fs::read_dir(env.dir.path().join("data/jobs")).map(|d| d.count()).unwrap_or(0),
+        0,
+        "no journal left: everything it owned was dropped"
     );
 }
 
@@ -535,12 +536,20 @@ async fn a_target_killed_mid_migration_names_what_it_left_and_the_next_run_drops
     for want in ["could not be cleaned up", &format!("namespace \"{}\" on profile dst", n.sales), "--cleanup"] {
         assert!(e.message.contains(want), "{want} in: {}", e.message);
     }
+    // What it left is owned by its ended job: flagged at start, shown by the overview.
+    let flagged = quiesce_engine::startup::check(&env.ds).flagged;
+    assert!(flagged.iter().any(|f| f.contains(&n.sales) && f.contains("--cleanup")), "{flagged:?}");
+    let o = quiesce_engine::overview::build(&env.ds).unwrap();
+    let d = o.deployments.iter().find(|d| d.name == "d").unwrap();
+    let a = d.attention.iter().find(|a| a.kind == quiesce_engine::overview::AttentionKind::MigrationLeftover);
+    assert!(a.is_some_and(|a| a.message.contains(&n.sales) && a.view == "migrate"), "{:?}", d.attention);
     // Back up: the next run drops what the first left, then migrates.
     pg.restart();
     let r = migrate(&env, &to(&[("default", "dst")])).await.unwrap();
     assert!(r.plan.leftovers.iter().any(|l| l.contains(&n.sales)), "{:?}", r.plan.leftovers);
     assert_eq!(r.proofs[0].target_rows, 400_000);
     assert_eq!(pg.psql(&db, &format!("SELECT count(*) FROM \"{}\".bulk", n.sales)), "400000");
+    assert!(quiesce_engine::startup::check(&env.ds).flagged.is_empty(), "nothing is left to flag");
 }
 
 /// ScalarDB Cluster's tables in the system namespace, which the metadata does

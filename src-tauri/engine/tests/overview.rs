@@ -85,7 +85,10 @@ async fn the_first_start_steps_clear_once_the_demo_is_backed_up_and_restored() {
     assert!(overview::build(&env.ds).unwrap().first_start, "backed up, not yet restored: step two is left");
     // Restored into the new file the first start offers.
     let o = quiesce_engine::restore::RestoreOptions {
-        targets: vec![quiesce_engine::restore::UnitTarget { unit: m.units[0].id.clone(), profile: "demo-restored".into() }],
+        targets: vec![quiesce_engine::restore::UnitTarget {
+            unit: m.units[0].id.clone(),
+            profile: "demo-restored".into(),
+        }],
         ..Default::default()
     };
     quiesce_engine::restore::run(&env.ds, &backup::catalog_root(&env.ds), &m.id, &o, quiet(), &never).await.unwrap();

@@ -46,7 +46,7 @@ fn never() -> CancellationToken {
 }
 
 fn to(profile: &str) -> RestoreOptions {
-    RestoreOptions { to: profile.into(), ..Default::default() }
+    RestoreOptions { targets: vec![restore::UnitTarget::only(profile)], ..Default::default() }
 }
 
 /// The verification a restore ran (every restore here verifies).

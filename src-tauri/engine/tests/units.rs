@@ -93,6 +93,19 @@ async fn two_sqlite_units_backed_up_unit_by_unit_restored_one_target_each_and_au
         &[("bank", "a"), ("coordinator", "a"), ("audit", "b")],
         &Layout::standard(),
     );
+    // The live deployment verified: each database counted, then one audit
+    // across both (the coordinator in "a" decides the records in "b").
+    let dep = env.ds.get(&d).unwrap();
+    let what = verify::Verification::Deployment { deployment: &dep, against: None };
+    let live = verify::run(&env.ds, what, quiet(), &never()).await.unwrap();
+    assert!(live.passed, "{live:#?}");
+    assert_eq!(live.tables.iter().filter(|t| t.exists).count(), 5, "{:#?}", live.tables);
+    let across = live.audit.unwrap();
+    let rec = |id: &str| across.transactions.iter().find(|t| t.tx_id == id).map(|t| t.recovery);
+    assert_eq!(rec("t-cross"), Some(Recovery::RollForward), "{across:#?}");
+    assert_eq!(rec("t-abort"), Some(Recovery::RollBack), "{across:#?}");
+    assert_eq!(across.torn, 0, "{across:#?}");
+
     let out = env.dir.path().join("backups");
     let opts = BackupOptions {
         format: DumpFormat::Default,
@@ -157,7 +170,7 @@ async fn two_sqlite_units_backed_up_unit_by_unit_restored_one_target_each_and_au
     assert_eq!(e.code, ErrorCode::InvalidInput);
     assert!(e.message.contains("Units u1 and u2") && e.message.contains("tgt-a"), "{}", e.message);
     // --to PROFILE alone is for a backup of one unit.
-    let one = RestoreOptions { to: "tgt-a".into(), ..Default::default() };
+    let one = RestoreOptions { targets: vec![UnitTarget::only("tgt-a")], ..Default::default() };
     let e = restore::dry_run(&env.ds, &out, &m.id, &one, &never()).await.unwrap_err();
     assert!(e.message.contains("2 units"), "{}", e.message);
 

@@ -70,8 +70,7 @@ pub async fn run(ctx: &Ctx, a: RestoreArgs) -> Result<Output> {
     let needs = with_password(&ctx.profiles, targets.iter().map(|t| t.profile.as_str()).chain(one.as_deref()));
     let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
     let opts = RestoreOptions {
-        to: one.unwrap_or_default(),
-        targets,
+        targets: one.map(UnitTarget::only).into_iter().chain(targets).collect(),
         replace: a.replace,
         jobs: a.jobs,
         confirm: None,

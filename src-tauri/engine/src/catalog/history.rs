@@ -1,5 +1,5 @@
-//! The operations history: every pause, unpause (recoveries too), backup,
-//! restore and verification, appended as one JSON line to `history.jsonl`
+//! The operations history: every job (backup, restore, verification,
+//! migration, pause, unpause, recoveries too; written by `job::run`), appended as one JSON line to `history.jsonl`
 //! beside the catalog — who (the OS user), on which host, what, when, and
 //! how it ended. On-call staff read it for the postmortem.
 

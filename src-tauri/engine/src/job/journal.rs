@@ -50,6 +50,20 @@ pub enum Owned {
         #[serde(default)]
         hands_off: Vec<String>,
     },
+    /// What a migration created on a target (a PostgreSQL schema, a MySQL
+    /// database, a SQLite table), recorded before it is created. A migration
+    /// that completes releases it; one that fails drops it. What could not be
+    /// dropped stays in the journal after the job: on a server, so only the
+    /// next migration to that profile or `migrate --cleanup` drops it.
+    TargetObject {
+        profile_id: String,
+        /// The profile's name when it was created (for messages).
+        profile: String,
+        deployment: String,
+        /// `schema` (a namespace) or `table` (SQLite).
+        object: String,
+        name: String,
+    },
 }
 
 impl Owned {
@@ -57,7 +71,7 @@ impl Owned {
     pub fn path(&self) -> &Path {
         match self {
             Owned::Partial { path } | Owned::TempFile { path } | Owned::CredDir { path } => path,
-            Owned::Database { .. } | Owned::Pause { .. } => Path::new(""),
+            Owned::Database { .. } | Owned::Pause { .. } | Owned::TargetObject { .. } => Path::new(""),
         }
     }
 
@@ -71,6 +85,9 @@ impl Owned {
             Owned::Pause { deployment, nodes, .. } => {
                 format!("the pause of {} node(s) of deployment {deployment}", nodes.len())
             }
+            Owned::TargetObject { profile, object, name, .. } => {
+                format!("{} \"{name}\" on profile {profile}", if object == "table" { "table" } else { "namespace" })
+            }
         }
     }
 
@@ -82,6 +99,10 @@ impl Owned {
             // The job's own cleanup (on a server) decides what happens to it;
             // a pause is ended by the job, or its watchdog.
             Owned::Database { .. } | Owned::Pause { .. } => Ok(()),
+            // Kept: the journal stays for the next migration to that profile.
+            Owned::TargetObject { .. } => Err(std::io::Error::other(
+                "it is on a database server: the next migration to that profile drops it, or `quiesce migrate … --cleanup`",
+            )),
         };
         match r {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -46,7 +46,7 @@ fn plausible(o: &Owned, home: &Home) -> bool {
         Owned::CredDir { path } => {
             path.parent().is_some_and(|p| p == cred_base(home) || p == home.data_dir.join("run"))
         }
-        Owned::Database { .. } | Owned::Pause { .. } => false,
+        Owned::Database { .. } | Owned::Pause { .. } | Owned::TargetObject { .. } => false,
     }
 }
 
@@ -113,6 +113,12 @@ pub fn recover(home: &Home) -> RecoveryReport {
                 ));
                 continue;
             }
+            if let Owned::TargetObject { .. } = o {
+                // On a server: kept for the next migration to that profile
+                // (the state audit and the overview name it meanwhile).
+                left.push(o.clone());
+                continue;
+            }
             if !plausible(o, home) {
                 report.failed.push(format!(
                     "The journal of {} names {}, which is not something Quiesce creates; it was left alone.",
@@ -141,6 +147,9 @@ pub fn recover(home: &Home) -> RecoveryReport {
         if left.is_empty() {
             let _ = std::fs::remove_file(&path);
             let _ = std::fs::remove_file(&lock_path);
+        } else if left.len() < entry.owned.len() {
+            // Only what is still there is named again.
+            let _ = crate::store::write_json(&path, &Entry { owned: left, ..entry });
         }
         drop(lock);
     }
@@ -179,6 +188,52 @@ pub fn live_owned(home: &Home) -> Vec<PathBuf> {
         v.extend(entry.into_iter().flat_map(|e| e.owned).map(|o| o.path().to_path_buf()));
     }
     v
+}
+
+/// The journals of jobs that ended (or were killed) leaving something they
+/// own on a database server, each with those entries (`keep` picks them).
+pub fn left_on_servers(home: &Home, keep: impl Fn(&Owned) -> bool) -> Vec<Entry> {
+    let dir = jobs_dir(home);
+    let mut v = Vec::new();
+    for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let path = f.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let Some(_lock) = take_lock(&dir.join(format!("{id}.lock"))) else { continue }; // a live job
+        let entry: Option<Entry> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        if let Some(mut e) = entry {
+            e.owned.retain(&keep);
+            if !e.owned.is_empty() {
+                v.push(e);
+            }
+        }
+    }
+    v.sort_by_key(|e| e.started_at);
+    v
+}
+
+/// Forgets `gone` (dropped from its server) in the ended job `id`'s journal;
+/// the journal goes with its last entry.
+pub fn forget(home: &Home, id: &str, gone: &[Owned]) -> crate::Result<()> {
+    let dir = jobs_dir(home);
+    let (path, lock_path) = (dir.join(format!("{id}.json")), dir.join(format!("{id}.lock")));
+    let Some(lock) = take_lock(&lock_path) else {
+        return Err(crate::Error::internal(format!("the job {id} is running again")));
+    };
+    let bytes = std::fs::read(&path).map_err(|err| crate::Error::io("read the job journal", &path, err))?;
+    let mut e: Entry = serde_json::from_slice(&bytes)
+        .map_err(|err| crate::Error::internal(format!("the job journal {} cannot be read: {err}", path.display())))?;
+    e.owned.retain(|o| !gone.contains(o));
+    if e.owned.is_empty() {
+        std::fs::remove_file(&path).map_err(|err| crate::Error::io("remove the job journal", &path, err))?;
+        let _ = std::fs::remove_file(&lock_path);
+    } else {
+        crate::store::write_json(&path, &e)?;
+    }
+    drop(lock);
+    Ok(())
 }
 
 /// Password files of releases before job journals (`.quiesce-*` in

@@ -176,7 +176,7 @@ impl FromBackup {
                 let pw = ds.secret_of(&s.profile).await?;
                 let mut c = LiveConn::open(&s.profile, pw.as_ref(), true).await?;
                 for (kind, name) in &s.objects {
-                    super::job::drop_object(&mut c, kind, name).await?;
+                    super::sql::drop_object(&mut c, kind, name).await?;
                 }
                 c.close().await;
                 Ok::<_, Error>(())

@@ -45,10 +45,8 @@ use ts_rs::TS;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct RestoreOptions {
-    /// The target profile (name or id) of a backup of one unit.
-    #[serde(default)]
-    pub to: String,
-    /// One target per unit of a backup of several (`--to UNIT=PROFILE`).
+    /// Where each unit goes (`--to UNIT=PROFILE`, one per unit); a backup of
+    /// one unit may name its profile alone (`--to PROFILE`: `UnitTarget::only`).
     #[serde(default)]
     pub targets: Vec<UnitTarget>,
     /// Replace what the targets hold (shown by the preflight).
@@ -80,6 +78,11 @@ pub struct UnitTarget {
 }
 
 impl UnitTarget {
+    /// The only unit of a backup, into `profile` (`--to PROFILE`): the unit left empty.
+    pub fn only(profile: impl Into<String>) -> UnitTarget {
+        UnitTarget { unit: String::new(), profile: profile.into() }
+    }
+
     /// `UNIT=PROFILE`.
     pub fn parse(s: &str) -> Result<UnitTarget> {
         let (u, p) = s.split_once('=').ok_or_else(|| {

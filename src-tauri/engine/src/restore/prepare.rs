@@ -113,22 +113,34 @@ impl Prepared {
     }
 }
 
-/// Which profile each unit goes to: `--to PROFILE` for a backup of one unit,
-/// one `--to UNIT=PROFILE` per unit otherwise (UNIT: the unit's id or any
-/// storage it holds).
+/// Which profile each unit goes to: one `--to UNIT=PROFILE` per unit (UNIT:
+/// the unit's id or any storage it holds), or the profile alone for a
+/// backup of one unit.
 pub fn targets_for(m: &Manifest, opts: &RestoreOptions) -> Result<Vec<(usize, String)>> {
     let units = || {
         m.units.iter().map(|u| format!("{} (storages {})", u.id, u.storages.join(", "))).collect::<Vec<_>>().join("; ")
     };
-    if opts.targets.is_empty() {
-        return match (m.units.len(), opts.to.trim()) {
-            (1, "") => Err(Error::invalid("Give the profile to restore into (--to PROFILE).")),
-            (1, to) => Ok(vec![(0, to.to_string())]),
-            (n, _) => Err(Error::invalid(format!(
-                "This backup has {n} units, restored each into its own profile: give one --to UNIT=PROFILE for each of {}.",
-                units()
-            ))),
-        };
+    let several = |n: usize| {
+        Error::invalid(format!(
+            "This backup has {n} units, restored each into its own profile: give one --to UNIT=PROFILE for each of {}.",
+            units()
+        ))
+    };
+    match opts.targets.as_slice() {
+        [] => {
+            return Err(match m.units.len() {
+                1 => Error::invalid("Give the profile to restore into (--to PROFILE)."),
+                n => several(n),
+            })
+        }
+        [t] if t.unit.trim().is_empty() => {
+            return match (m.units.len(), t.profile.trim()) {
+                (1, "") => Err(Error::invalid("Give the profile to restore into (--to PROFILE).")),
+                (1, to) => Ok(vec![(0, to.to_string())]),
+                (n, _) => Err(several(n)),
+            };
+        }
+        _ => {}
     }
     let mut out: Vec<(usize, String)> = Vec::new();
     for t in &opts.targets {
