@@ -137,17 +137,25 @@ impl Prepared {
         &self.preflight
     }
 
-    /// Starts writing outside a job (with a journal of its own): see [`Prepared::start_in`].
+    /// Starts writing outside a job (with a journal and a progress ticker of
+    /// its own): see [`Prepared::start_in`].
     pub fn start(self, sink: &Sink) -> Result<Backup> {
         let name = self.ctx.deployment.name.clone();
         let journal =
             Arc::new(Journal::begin(self.ds.profiles().home(), "backup", format!("backup of deployment {name}"))?);
-        self.start_in(journal, sink)
+        let live = Arc::new(Live::new("dumping"));
+        let ticker = Ticker::start(&live, sink);
+        self.begin(journal, live, Some(ticker))
     }
 
-    /// Starts writing: the backup's id, its partial folder (owned by the
-    /// job's journal from before it exists), the progress reporter.
-    pub fn start_in(self, journal: Arc<Journal>, sink: &Sink) -> Result<Backup> {
+    /// Starts writing in a job: the backup's id, its partial folder (owned by
+    /// the job's journal from before it exists), the job's progress.
+    pub fn start_in(self, ctx: &job::JobCtx) -> Result<Backup> {
+        let live = ctx.progress("dumping");
+        self.begin(ctx.journal.clone(), live, None)
+    }
+
+    fn begin(self, journal: Arc<Journal>, live: Arc<Live>, ticker: Option<Ticker>) -> Result<Backup> {
         let home = self.ds.profiles().home();
         let started_at = chrono::Utc::now();
         let id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
@@ -157,8 +165,6 @@ impl Prepared {
         catalog::remember_root(home, &self.ctx.root)?;
         journal.own(Owned::Partial { path: partial.clone() })?;
         crate::paths::create_private_dir(&partial)?;
-        let live = Arc::new(Live::new("dumping"));
-        let ticker = Ticker::start(&live, sink);
         let units = self.ctx.units.len();
         Ok(Backup {
             prepared: self,
@@ -168,7 +174,7 @@ impl Prepared {
             final_dir,
             journal,
             live,
-            ticker: Some(ticker),
+            ticker,
             done: (0..units).map(|_| None).collect(),
         })
     }
@@ -346,7 +352,7 @@ pub async fn run(
             };
             return paused::run(ds, prepared, &pause, ctx).await;
         }
-        let mut b = prepared.checked()?.start_in(ctx.journal.clone(), &sink)?;
+        let mut b = prepared.checked()?.start_in(ctx)?;
         for i in 0..b.units().len() {
             b.dump_unit(i, &sink, cancel).await?;
         }

@@ -116,7 +116,7 @@ pub async fn run(ds: &Deployments, prepared: Prepared, opts: &PauseOptions, ctx:
     }
     // A pause that cannot stay within its bounds fails here, before a unit connects.
     opts.check(&d)?;
-    let mut b: Backup = prepared.checked()?.start_in(ctx.journal.clone(), &sink)?;
+    let mut b: Backup = prepared.checked()?.start_in(ctx)?;
     let n = b.units().len();
     let (opening, signals) = counters(n);
     let (readying, ready_signals) = counters(n);

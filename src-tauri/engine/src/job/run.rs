@@ -1,12 +1,12 @@
 //! The one way a job runs: [`run`] owns what every job kind — backup,
 //! restore, verify, pause, unpause, migrate, and the kinds later issues add —
 //! would otherwise wire by hand: its journal (what it owns on disk, for the
-//! start-up recovery), its typed history entry (every job is recorded, by
+//! start-up recovery), its progress ticker, its typed history entry (every job is recorded, by
 //! construction), its final phase, and the end hook (the app's desktop
 //! notification). The body gets a [`JobCtx`] and returns its result, which
 //! says what the history records of it ([`Recorded`]).
 
-use super::{Journal, Sink};
+use super::{Journal, Live, Sink, Ticker};
 use crate::catalog::history::{self, OpKind, Outcome};
 use crate::error::{Error, ErrorCode, Result};
 use crate::paths::Home;
@@ -58,9 +58,21 @@ pub struct JobCtx {
     pub cancel: CancellationToken,
     /// The catalog entry a failure leaves (a failed pause window).
     left: Mutex<Option<String>>,
+    ticker: Mutex<Option<Ticker>>,
 }
 
 impl JobCtx {
+    /// The job's live progress, sent to its sink four times a second until
+    /// the job ends, then once more (a later call starts a new one).
+    pub fn progress(&self, phase: &str) -> Arc<Live> {
+        let live = Arc::new(Live::new(phase));
+        let old = self.ticker.lock().unwrap().replace(Ticker::start(&live, &self.sink));
+        if let Some(t) = old {
+            t.finish();
+        }
+        live
+    }
+
     /// A failure of this job leaves `id` in the catalog: its history line names it.
     pub fn leaves(&self, id: impl Into<String>) {
         *self.left.lock().unwrap() = Some(id.into());
@@ -104,10 +116,19 @@ pub async fn run<T: Recorded>(
 ) -> Result<T> {
     let started = Instant::now();
     let journal = Arc::new(Journal::begin(home, spec.op.as_str(), spec.what.clone())?);
-    let ctx =
-        JobCtx { home: home.clone(), journal, sink: sink.clone(), cancel: cancel.clone(), left: Mutex::new(None) };
+    let ctx = JobCtx {
+        home: home.clone(),
+        journal,
+        sink: sink.clone(),
+        cancel: cancel.clone(),
+        left: Mutex::new(None),
+        ticker: Mutex::new(None),
+    };
     let r = body(&ctx).await;
-    let JobCtx { journal, left, .. } = ctx;
+    let JobCtx { journal, left, ticker, .. } = ctx;
+    if let Some(t) = ticker.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        t.finish();
+    }
     // What the job still owns goes before anyone hears it ended.
     drop(journal);
     match &r {

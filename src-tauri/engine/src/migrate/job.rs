@@ -30,10 +30,9 @@ use super::properties::key_size_in_properties;
 use crate::deployment::{Deployment, Deployments};
 use crate::error::{Error, Result};
 use crate::job::journal::Owned;
-use crate::job::{self, Live, Sink, Ticker};
+use crate::job::{self, Sink};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -253,15 +252,13 @@ async fn run(ds: &Deployments, p: Prepared, ctx: &job::JobCtx) -> Result<Migrati
         return Err(e);
     }
     let mut p = p;
-    let live = Arc::new(Live::new("copying"));
+    let live = ctx.progress("copying");
     live.rows_total.store(p.moves.iter().map(|m| m.rows).sum(), Ordering::Relaxed);
     live.tables_total.store(p.moves.len() as u32, Ordering::Relaxed);
-    let ticker = Ticker::start(&live, &ctx.sink);
     let r = tokio::select! {
         r = copy_and_prove(&mut p, ctx, &live) => r,
         _ = ctx.cancel.cancelled() => Err(Error::cancelled_job()),
     };
-    ticker.finish();
     match r {
         Ok((proofs, source_audit, target_audit)) => {
             // Completed: what it created is the migrated deployment's now.
@@ -282,6 +279,7 @@ async fn run(ds: &Deployments, p: Prepared, ctx: &job::JobCtx) -> Result<Migrati
             Ok(result)
         }
         Err(e) => {
+            live.set_phase("cleanup");
             job::phase(&ctx.sink, "cleanup", "Dropping what the migration created on the target…");
             let left = drop_created(ds, &ctx.journal, std::mem::take(&mut p.targets)).await;
             let name = p.plan.deployment.clone();

@@ -31,7 +31,7 @@ mod sqlite;
 use crate::catalog::manifest::Manifest;
 use crate::deployment::Deployments;
 use crate::error::{Error, Result};
-use crate::job::{self, Check, Journal, Live, Sink, Ticker};
+use crate::job::{self, Check, Journal, Live, Sink};
 use crate::verify::{self, VerifyReport};
 use chrono::{DateTime, Utc};
 use prepare::{Mode, UnitPlan};
@@ -271,14 +271,13 @@ async fn restore_in(
         (_, p) => p,
     };
     let started = std::time::Instant::now();
-    let live = Arc::new(Live::new("restoring"));
+    let live = ctx.progress("restoring");
     live.input_total.store(prep.units.iter().map(UnitPlan::input_bytes).sum(), Ordering::Relaxed);
     live.tables_total.store(prep.m.tables().count() as u32, Ordering::Relaxed);
-    let ticker = Ticker::start(&live, &sink);
     let mut states = vec![cleanup::State::NotStarted; prep.units.len()];
     let r = execute(&prep, opts, journal, &live, &sink, cancel, pending, &mut states).await;
-    ticker.finish();
     if let Err(e) = r {
+        live.set_phase("cleanup");
         let said = cleanup::after_failure(&prep, opts, &states).await;
         return Err(Error::new(e.code, format!("{}\n{said}", e.message)));
     }
