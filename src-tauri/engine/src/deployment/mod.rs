@@ -644,6 +644,19 @@ impl Deployments {
     }
 }
 
+/// Storages grouped by their profile, in the deployment's order: each
+/// profile is one database, holding the storages named with it.
+pub fn by_profile(storages: &[(DeploymentStorage, Profile)]) -> Vec<(Profile, Vec<String>)> {
+    let mut out: Vec<(Profile, Vec<String>)> = Vec::new();
+    for (s, p) in storages {
+        match out.iter_mut().find(|(q, _)| q.id == p.id) {
+            Some((_, names)) => names.push(s.name.clone()),
+            None => out.push((p.clone(), vec![s.name.clone()])),
+        }
+    }
+    out
+}
+
 fn invalid(what: &str, fields: Vec<FieldError>) -> Error {
     let mut e = Error::invalid_fields(fields);
     e.message = e.message.replacen("The profile", &format!("The {what}"), 1);

@@ -171,8 +171,9 @@ pub fn recover(home: &Home) -> RecoveryReport {
     report
 }
 
-/// What running jobs of this machine own (their locks are held).
-pub fn live_owned(home: &Home) -> Vec<PathBuf> {
+/// The journals of running jobs (`live`: their locks are held) or of ended
+/// ones, readable.
+fn entries(home: &Home, live: bool) -> Vec<Entry> {
     let dir = jobs_dir(home);
     let mut v = Vec::new();
     for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
@@ -181,35 +182,30 @@ pub fn live_owned(home: &Home) -> Vec<PathBuf> {
             continue;
         }
         let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        if take_lock(&dir.join(format!("{id}.lock"))).is_some() {
-            continue; // not live
+        let lock = take_lock(&dir.join(format!("{id}.lock")));
+        if lock.is_some() == live {
+            continue;
         }
-        let entry: Option<Entry> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-        v.extend(entry.into_iter().flat_map(|e| e.owned).map(|o| o.path().to_path_buf()));
+        v.extend(std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Entry>(&b).ok()));
     }
     v
+}
+
+/// What running jobs of this machine own.
+pub fn live_owned(home: &Home) -> Vec<PathBuf> {
+    entries(home, true).into_iter().flat_map(|e| e.owned).map(|o| o.path().to_path_buf()).collect()
 }
 
 /// The journals of jobs that ended (or were killed) leaving something they
 /// own on a database server, each with those entries (`keep` picks them).
 pub fn left_on_servers(home: &Home, keep: impl Fn(&Owned) -> bool) -> Vec<Entry> {
-    let dir = jobs_dir(home);
-    let mut v = Vec::new();
-    for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-        let path = f.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let Some(_lock) = take_lock(&dir.join(format!("{id}.lock"))) else { continue }; // a live job
-        let entry: Option<Entry> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-        if let Some(mut e) = entry {
+    let mut v: Vec<Entry> = entries(home, false)
+        .into_iter()
+        .filter_map(|mut e| {
             e.owned.retain(&keep);
-            if !e.owned.is_empty() {
-                v.push(e);
-            }
-        }
-    }
+            (!e.owned.is_empty()).then_some(e)
+        })
+        .collect();
     v.sort_by_key(|e| e.started_at);
     v
 }

@@ -211,21 +211,15 @@ pub(super) async fn connect_sources(
     from: Option<&FromBackup>,
 ) -> Result<Vec<Source>> {
     let mut sources: Vec<Source> = Vec::new();
-    let mut ids: Vec<&str> = Vec::new();
-    for (s, p) in storages {
-        if let Some(i) = ids.iter().position(|x| *x == p.id) {
-            sources[i].storages.push(s.name.clone());
-            continue;
-        }
-        let conn = if from.is_some_and(|f| f.is_file(p)) {
-            LiveConn::open_backup_file(p)?
+    for (p, names) in crate::deployment::by_profile(storages) {
+        let conn = if from.is_some_and(|f| f.is_file(&p)) {
+            LiveConn::open_backup_file(&p)?
         } else {
-            let pw = ds.secret_of(p).await?;
-            LiveConn::open(p, pw.as_ref(), false).await?
+            let pw = ds.secret_of(&p).await?;
+            LiveConn::open(&p, pw.as_ref(), false).await?
         };
         register_fold(&conn)?;
-        sources.push(Source { storages: vec![s.name.clone()], conn, tables: vec![], unlisted: vec![] });
-        ids.push(&p.id);
+        sources.push(Source { storages: names, conn, tables: vec![], unlisted: vec![] });
     }
     Ok(sources)
 }

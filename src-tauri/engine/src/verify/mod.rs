@@ -402,13 +402,7 @@ pub async fn verify_deployment(
         return Err(Error::invalid(format!("Deployment \"{}\" has no storage to verify.", d.name)));
     }
     // One part per database, with the storages it holds.
-    let mut dbs: Vec<(Profile, Vec<String>)> = Vec::new();
-    for (s, p) in storages {
-        match dbs.iter_mut().find(|(q, _)| q.id == p.id) {
-            Some((_, names)) => names.push(s.name.clone()),
-            None => dbs.push((p, vec![s.name.clone()])),
-        }
-    }
+    let dbs = crate::deployment::by_profile(&storages);
     if let Some((p, _)) =
         dbs.iter().find(|(p, _)| !matches!(p.kind, DbKind::Postgresql | DbKind::Mysql | DbKind::Sqlite))
     {
