@@ -247,9 +247,9 @@ fn journal_of(home: &Home, path: &std::path::Path, l: &Ledger) -> Result<String>
     }
     std::fs::remove_file(path).map_err(|e| Error::io("remove the migration ledger", path, e))?;
     Ok(if said.is_empty() {
-        format!("an empty migration ledger of an earlier release ({}) was removed", path.display())
+        format!("An empty migration ledger of an earlier release ({}) was removed.", path.display())
     } else {
-        format!("the migration ledger {} moved into the job journal: {said}", path.display())
+        format!("The migration ledger {} of an earlier release was moved into the job journal: {said}.", path.display())
     })
 }
 
