@@ -14,6 +14,6 @@ pub fn check(ds: &Deployments) -> RecoveryReport {
     (report.repaired, report.flagged) = crate::state_audit::audit(ds);
     report.repaired.extend(carried);
     report.flagged.extend(unreadable);
-    report.flagged.extend(crate::migrate::owned::flagged(home));
+    report.flagged.extend(crate::migrate::owned::flagged(ds));
     report
 }

@@ -509,6 +509,11 @@ async fn a_cancelled_migration_drops_everything_it_created() {
     let cancel = CancellationToken::new();
     let (h, mut go) = started(&env, cancel.clone());
     go.wait_for(|g| *g).await.unwrap();
+    // Nothing else writes into its target meanwhile, nor drops what it creates there.
+    let e = job::cleanup(&env.ds, &["dst".to_string()]).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::Busy, "{}", e.message);
+    let e = migrate(&env, &to(&[("default", "dst")])).await.unwrap_err();
+    assert!(e.code == ErrorCode::Busy && e.message.contains("\"dst\""), "{:?}: {}", e.code, e.message);
     cancel.cancel();
     let e = h.await.unwrap().unwrap_err();
     assert_eq!(e.code, ErrorCode::Cancelled, "{}", e.message);

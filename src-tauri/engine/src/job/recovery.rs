@@ -64,8 +64,15 @@ pub fn recover(home: &Home) -> RecoveryReport {
         journaled.insert(id.clone());
         let lock_path = dir.join(format!("{id}.lock"));
         let Some(lock) = take_lock(&lock_path) else { continue }; // a live job
-        let entry: Option<Entry> = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice(&b).ok());
-        let Some(entry) = entry else {
+        let bytes = match std::fs::read(&path) {
+            // Gone since it was listed (its job, or a cleanup, removed it).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let _ = std::fs::remove_file(&lock_path);
+                continue;
+            }
+            r => r.ok(),
+        };
+        let Some(entry) = bytes.and_then(|b| serde_json::from_slice::<Entry>(&b).ok()) else {
             report.failed.push(format!("The job journal {} cannot be read; it was left in place.", path.display()));
             continue;
         };
@@ -186,7 +193,9 @@ fn entries(home: &Home, live: bool) -> Vec<Entry> {
         if lock.is_some() == live {
             continue;
         }
-        v.extend(std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Entry>(&b).ok()));
+        let entry = std::fs::read(&path).ok().and_then(|b| serde_json::from_slice::<Entry>(&b).ok());
+        // Its file names it: an id inside that says otherwise is not trusted.
+        v.extend(entry.map(|e| Entry { id, ..e }));
     }
     v
 }
@@ -211,14 +220,28 @@ pub fn left_on_servers(home: &Home, keep: impl Fn(&Owned) -> bool) -> Vec<Entry>
 }
 
 /// Forgets `gone` (dropped from its server) in the ended job `id`'s journal;
-/// the journal goes with its last entry.
+/// the journal goes with its last entry. Readers (a start-up, the overview)
+/// hold an ended journal's lock for an instant: waited for, briefly.
 pub fn forget(home: &Home, id: &str, gone: &[Owned]) -> crate::Result<()> {
     let dir = jobs_dir(home);
     let (path, lock_path) = (dir.join(format!("{id}.json")), dir.join(format!("{id}.lock")));
-    let Some(lock) = take_lock(&lock_path) else {
-        return Err(crate::Error::internal(format!("the job {id} is running again")));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let lock = loop {
+        match take_lock(&lock_path) {
+            Some(l) => break l,
+            None if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(20)),
+            None => return Err(crate::Error::internal(format!("the job journal {} stays locked", path.display()))),
+        }
     };
-    let bytes = std::fs::read(&path).map_err(|err| crate::Error::io("read the job journal", &path, err))?;
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        // Forgotten already (by a recovery, or another cleanup).
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let _ = std::fs::remove_file(&lock_path);
+            return Ok(());
+        }
+        Err(e) => return Err(crate::Error::io("read the job journal", &path, e)),
+    };
     let mut e: Entry = serde_json::from_slice(&bytes)
         .map_err(|err| crate::Error::internal(format!("the job journal {} cannot be read: {err}", path.display())))?;
     e.owned.retain(|o| !gone.contains(o));

@@ -403,6 +403,25 @@ pub(super) fn copied_as_they_are(moves: &[Move], sys: &str) -> Option<Check> {
 
 /// The body of `prepare`: connects, snapshots, reads the metadata, checks, plans.
 #[allow(clippy::too_many_arguments)]
+/// Before a target is opened: in a job, its lock, held until the job ends
+/// (no other restore or migration writes into it meanwhile, nor drops what
+/// this one creates there); a SQLite target that does not exist yet (opening
+/// creates it) noted, to go again if this stops.
+fn claim_targets(p: &mut Prepared, unit_target: &[(String, Profile)], really: bool) -> Result<()> {
+    for (_, prof) in unit_target.iter().filter(|_| really) {
+        if !p.locks.iter().any(|(id, _)| *id == prof.id) {
+            p.locks.push((prof.id.clone(), crate::restore::lock_target(&p.home, prof)?));
+        }
+    }
+    p.new_files = unit_target
+        .iter()
+        .filter(|(_, prof)| prof.kind == DbKind::Sqlite)
+        .filter_map(|(_, prof)| prof.path.as_ref().map(PathBuf::from))
+        .filter(|f| !f.exists())
+        .collect();
+    Ok(())
+}
+
 pub(super) async fn check_all(
     ds: &Deployments,
     p: &mut Prepared,
@@ -415,14 +434,8 @@ pub(super) async fn check_all(
     let really = job.is_some();
     let (d, home, version) = (p.d.clone(), p.home.clone(), p.version);
     let (storages, unit_target) = targets_of(ds, &d, storages, opts)?;
+    claim_targets(p, &unit_target, really)?;
     p.sources = connect_sources(ds, &storages, p.from.as_ref().map(|f| &f.0)).await?;
-    // A SQLite target that does not exist yet is created by opening it: noted, to go again if this stops.
-    p.new_files = unit_target
-        .iter()
-        .filter(|(_, prof)| prof.kind == DbKind::Sqlite)
-        .filter_map(|(_, prof)| prof.path.as_ref().map(PathBuf::from))
-        .filter(|f| !f.exists())
-        .collect();
     p.targets = connect_targets(ds, &d, &unit_target, opts, key_size).await?;
     // A backup is one point already: nothing to pause.
     let pausing = job.filter(|_| !opts.no_pause && p.from.is_none());

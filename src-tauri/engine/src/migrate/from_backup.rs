@@ -70,11 +70,12 @@ pub async fn open(
     ds: &Deployments,
     d: &Deployment,
     backup: &str,
-    scratch: &[UnitTarget],
-    targets: &[UnitTarget],
+    opts: &super::plan::MigrateOptions,
+    job: Option<&crate::job::JobCtx>,
     sink: &Sink,
     cancel: &CancellationToken,
 ) -> Result<(Deployment, Vec<(DeploymentStorage, Profile)>, FromBackup)> {
+    let (scratch, targets) = (&opts.scratch, &opts.to);
     let root = crate::backup::catalog_root(ds);
     let (folder, m) = crate::catalog::find(&root, backup)?;
     if m.deployment_id != d.id && m.deployment != d.name {
@@ -153,7 +154,12 @@ pub async fn open(
             format!("Restoring backup {} into the scratch database(s) {}…", m.id, names(&fb.scratch)),
         );
         let opts = RestoreOptions { targets: restore_to, replace: true, skip_verify: true, ..Default::default() };
-        restore::run(ds, &root, &m.id, &opts, sink.clone(), cancel).await?;
+        match job {
+            // Part of the migration's job (its journal, its history line).
+            Some(ctx) => restore::run_in(ds, &root, &m.id, &opts, ctx).await?,
+            // A dry run's read of the backup: a restore job of its own.
+            None => restore::run(ds, &root, &m.id, &opts, sink.clone(), cancel).await?,
+        };
     }
     let mut d2 = d.clone();
     d2.storages = storages.iter().map(|(s, _)| s.clone()).collect();

@@ -55,6 +55,8 @@ pub struct Prepared {
     pub(super) new_files: Vec<PathBuf>,
     /// The migration completed: its new files stay.
     pub(super) keep_new_files: bool,
+    /// The targets' locks (profile id, lock), held while the job writes.
+    pub(super) locks: Vec<(String, std::fs::File)>,
 }
 
 impl Prepared {
@@ -143,7 +145,7 @@ pub(super) async fn prepare(
             (d, st, None)
         }
         Some(b) => {
-            let (d2, st, fb) = super::from_backup::open(ds, &d, b, &opts.scratch, &opts.to, sink, cancel).await?;
+            let (d2, st, fb) = super::from_backup::open(ds, &d, b, opts, job, sink, cancel).await?;
             (d2, st, Some((fb, ds.clone())))
         }
     };
@@ -160,6 +162,7 @@ pub(super) async fn prepare(
         from,
         new_files: vec![],
         keep_new_files: false,
+        locks: vec![],
     };
     // Whatever fails from here still empties the scratch databases.
     match check_all(ds, &mut prepared, storages, opts, key_size, job, sink).await {
@@ -262,7 +265,11 @@ async fn run(ds: &Deployments, p: Prepared, ctx: &job::JobCtx) -> Result<Migrati
     match r {
         Ok((proofs, source_audit, target_audit)) => {
             // Completed: what it created is the migrated deployment's now.
-            ctx.journal.release_entry(|o| matches!(o, Owned::TargetObject { .. }))?;
+            if let Err(e) = ctx.journal.release_entry(|o| matches!(o, Owned::TargetObject { .. })) {
+                // The data is migrated. The entries are gone from the journal
+                // in memory already, so it is removed when the job ends.
+                tracing::warn!("{}", e.message);
+            }
             let mut plan = p.plan.clone();
             plan.notes.extend(p.empty_scratch().await);
             p.keep_new_files = true;

@@ -185,10 +185,14 @@ pub async fn dry_run(
     Ok(prepare::prepare(ds, root, backup, opts, cancel, false, vec![]).await?.1)
 }
 
-/// One restore per target at a time, across the app and any CLI.
-fn lock_target(home: &crate::paths::Home, p: &crate::profile::Profile) -> Result<std::fs::File> {
-    crate::paths::try_lock(home, &format!("restore-{}", p.id), || {
-        format!("A restore into \"{}\" is already running (in the app or a CLI). Wait for it to finish.", p.name)
+/// One job writing into a target at a time (a restore or a migration),
+/// across the app and any CLI.
+pub(crate) fn lock_target(home: &crate::paths::Home, p: &crate::profile::Profile) -> Result<std::fs::File> {
+    crate::paths::try_lock(home, &format!("target-{}", p.id), || {
+        format!(
+            "A restore or migration into \"{}\" is already running (in the app or a CLI). Wait for it to finish.",
+            p.name
+        )
     })
 }
 
@@ -230,6 +234,19 @@ pub async fn run(
     );
     job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| restore_in(ds, root, backup, opts, &m0, ctx).await)
         .await
+}
+
+/// A restore inside another job (a migration reading a backup through a
+/// scratch database): that job's journal, progress and history line.
+pub async fn run_in(
+    ds: &Deployments,
+    root: &Path,
+    backup: &str,
+    opts: &RestoreOptions,
+    ctx: &job::JobCtx,
+) -> Result<RestoreResult> {
+    let (_, m0) = crate::catalog::find(root, backup)?;
+    restore_in(ds, root, backup, opts, &m0, ctx).await
 }
 
 /// The restore's body, in its job.
