@@ -44,6 +44,19 @@ pub struct Counters {
     pub lines: AtomicU64,
     /// The last of them (what a stalled tool said last).
     pub last_line: Mutex<String>,
+    /// The first line that said the disk is full: a tool that said so and
+    /// then went quiet is ended at once rather than after the stall limit
+    /// (mydumper's threads can hang after a write fails).
+    pub disk_full: Mutex<Option<String>>,
+}
+
+/// How long a tool that said the disk is full may stay quiet before it is
+/// stopped: long enough for it to exit with its own error.
+const DISK_FULL_GRACE: Duration = Duration::from_secs(2);
+
+fn says_disk_full(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    l.contains("no space left") || l.contains("disk full") || l.contains("disk is full")
 }
 
 pub type LogFn = Arc<dyn Fn(String) + Send + Sync>;
@@ -111,6 +124,16 @@ impl Run<'_> {
             if now != last {
                 (last, since) = (now, Instant::now());
                 continue;
+            }
+            if since.elapsed() >= DISK_FULL_GRACE {
+                if let Some(said) = c.disk_full.lock().unwrap().clone() {
+                    return Error::new(
+                        ErrorCode::IoError,
+                        format!(
+                            "{what} stopped: the disk is full. It said \"{said}\" and did nothing more, so it was stopped and its partial output removed. Free some space where the backup is written and run it again."
+                        ),
+                    );
+                }
             }
             if since.elapsed() < self.stall.limit {
                 continue;
@@ -226,6 +249,9 @@ where
             let l = if l.starts_with(&format!("{name}:")) { l.to_string() } else { format!("{name}: {l}") };
             counters.lines.fetch_add(1, Ordering::Relaxed);
             l.clone_into(&mut counters.last_line.lock().unwrap());
+            if says_disk_full(&l) {
+                counters.disk_full.lock().unwrap().get_or_insert_with(|| l.clone());
+            }
             log(l.clone());
             // Enough to report the tool's own message; verbose runs are long.
             if kept.len() < 2000 {
@@ -811,6 +837,25 @@ mod tests {
         assert!(t.elapsed() < Duration::from_secs(10));
         let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
         assert!(unsafe { libc::kill(pid, 0) } != 0, "the stalled tool was killed");
+    }
+
+    #[tokio::test]
+    async fn a_tool_that_says_the_disk_is_full_and_hangs_ends_at_once_with_the_cause() {
+        // As mydumper now and then does: its write fails, a thread says so,
+        // another says goodbye, and the process never exits.
+        let cancel = CancellationToken::new();
+        let r = run(&cancel);
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let cmd = sh("echo $$ > \"$0\"; echo 'Error writing x.sql: No space left on device' >&2; sleep 0.5; echo 'Thread 2 shutting down' >&2; exec sleep 600")
+            .operand(pidfile.display().to_string());
+        let t = Instant::now();
+        let e = run_tool(&cmd, &r).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::IoError, "{}", e.message);
+        assert!(e.message.contains("the disk is full") && e.message.contains("No space left"), "{}", e.message);
+        assert!(t.elapsed() < Duration::from_secs(5), "ended after {:?}, not the 30 s stall limit", t.elapsed());
+        let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+        assert!(unsafe { libc::kill(pid, 0) } != 0, "the hung tool was killed");
     }
 
     #[tokio::test]
