@@ -126,11 +126,12 @@ async fn backup_into_a_disk_that_fills(env: &Env, d: &str, format: DumpFormat, j
     e
 }
 
-/// Sessions of `db` other than the checker's own, after waiting up to 10 s
-/// for them to go.
+/// Client sessions of `db` other than the checker's own, after waiting up to
+/// 10 s for them to go. (A parallel worker of a killed session's query ends
+/// with its leader, in the server's own time.)
 fn pg_sessions_after(s: &PgServer, db: &str) -> String {
     let q = format!(
-        "SELECT string_agg(coalesce(application_name, '?') || ':' || state, ', ') FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()"
+        "SELECT string_agg(coalesce(application_name, '?') || ':' || state, ', ') FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
     );
     let t = Instant::now();
     loop {
