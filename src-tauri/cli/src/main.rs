@@ -207,4 +207,42 @@ mod tests {
             assert!(help.contains(step), "the top-level help lacks {step}:\n{help}");
         }
     }
+
+    /// docs/cli-reference.md: every command's full help, as `--help` prints it.
+    fn reference() -> String {
+        use clap::CommandFactory;
+        fn walk(c: &mut clap::Command, out: &mut String) {
+            let name = c.get_bin_name().unwrap_or(c.get_name()).to_string();
+            let help = c.render_long_help().to_string();
+            out.push_str(&format!("## {name}\n\n```text\n{}\n```\n\n", help.trim_end()));
+            for sub in c.get_subcommands_mut().filter(|s| s.get_name() != "help") {
+                walk(sub, out);
+            }
+        }
+        let mut root = super::Cli::command().bin_name("quiesce");
+        root.build();
+        let mut out = String::from(
+            "# CLI reference\n\nGenerated from the command line's own definition (`cargo test -p quiesce-cli` fails when\nthis file is stale; `UPDATE_CLI_REFERENCE=1 cargo test -p quiesce-cli reference` rewrites it).\nThe task guides in [docs/guide](guide) show the commands in use.\n\n",
+        );
+        walk(&mut root, &mut out);
+        out.trim_end().to_string() + "\n"
+    }
+
+    #[test]
+    fn the_cli_reference_is_generated_from_the_definition_and_current() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/cli-reference.md");
+        let now = reference();
+        assert!(
+            now.contains("## quiesce backup\n") && now.contains("## quiesce profile add\n"),
+            "every command is in it"
+        );
+        if std::env::var_os("UPDATE_CLI_REFERENCE").is_some() {
+            std::fs::write(&path, &now).unwrap();
+        }
+        let kept = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            kept == now,
+            "docs/cli-reference.md is stale: run UPDATE_CLI_REFERENCE=1 cargo test -p quiesce-cli reference"
+        );
+    }
 }

@@ -1,0 +1,177 @@
+//! The `--json` output of every command, byte for byte, against golden files
+//! (tests/golden/cli) made by the binary before the CLI's printers moved into
+//! its commands: users' scripts read this output, so a refactor must not
+//! change a byte of it. Only what differs by machine or by the clock is
+//! blanked on both sides (the state directory's path, "now", who and where).
+//!
+//! Remake them only for a deliberate change of the output:
+//! `UPDATE_GOLDEN=1 cargo test -p quiesce-cli --test golden` (and say so in
+//! the commit). `QUIESCE_GOLDEN_BIN` runs another binary (an older release's)
+//! instead of this build's.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+/// In order: each runs on the state the ones before it left (a verification
+/// shows in the list and the history after it).
+const CASES: &[(&str, &[&str])] = &[
+    ("profile-list", &["profile", "list"]),
+    ("profile-show", &["profile", "show", "pg"]),
+    ("profile-show-missing", &["profile", "show", "nope"]),
+    ("deployment-list", &["deployment", "list"]),
+    ("deployment-show", &["deployment", "show", "pg-single"]),
+    ("deployment-show-multi", &["deployment", "show", "multi"]),
+    ("deployment-show-imported", &["deployment", "show", "leaky"]),
+    ("deployment-show-missing", &["deployment", "show", "nope"]),
+    ("plan-single", &["plan", "pg-single"]),
+    ("plan-multi", &["plan", "multi"]),
+    ("plan-sqlite", &["plan", "lite-single"]),
+    ("backups-list", &["backups", "list"]),
+    ("backups-show", &["backups", "show", "20261201T000252Z-604783"]),
+    ("backups-show-missing", &["backups", "show", "nope"]),
+    ("points-single", &["points", "pg-single"]),
+    ("points-multi", &["points", "multi"]),
+    ("runbook-backup", &["runbook", "pg-single", "--at", "20261201T000252Z-604783"]),
+    ("runbook-no-window", &["runbook", "multi", "--at", "2026-12-01T00:00:00Z"]),
+    ("backup-dry-run", &["backup", "lite-single", "--dry-run"]),
+    ("backup-invalid-name", &["backup", ".."]),
+    ("nodes-no-endpoint", &["nodes", "lite-single"]),
+    ("verify-sqlite", &["verify", "20261201T000252Z-56817e"]),
+    ("backups-list-verified", &["backups", "list"]),
+    ("history", &["history"]),
+    ("restore-missing", &["restore", "nope", "--to", "lite"]),
+    ("verify-missing", &["verify", "nope"]),
+];
+
+/// Values that differ by run: blanked wherever the key appears. (Who ran a
+/// job is set, USER=golden; where, this machine's name, is blanked by value.)
+const VOLATILE: &[&str] = &[
+    "now_ms",
+    "latest_ms",
+    "generated_at",
+    "verified_at",
+    "at",
+    "discovery_taken_at",
+    "audited_at",
+    "free_bytes",
+    // The first command moves a leaked password into the keyring, which
+    // touches that profile.
+    "updated_at",
+];
+
+fn golden_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/cli")
+}
+
+/// The end of the JSON value starting at `s[0]`.
+fn value_end(s: &str) -> usize {
+    let b = s.as_bytes();
+    if b.first() == Some(&b'"') {
+        let mut i = 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                b'"' => return i + 1,
+                _ => i += 1,
+            }
+        }
+        return b.len();
+    }
+    s.find([',', '}', ']']).unwrap_or(s.len())
+}
+
+fn normalize(out: &str, home: &Path) -> String {
+    let mut s = out.replace(&home.display().to_string(), "$HOME");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    if !host.trim().is_empty() {
+        s = s.replace(&format!("\"host\":\"{}\"", host.trim()), "\"host\":\"<this machine>\"");
+    }
+    // The free space a dry run reports ("65.9 GB free at …").
+    for unit in ["B", "KB", "MB", "GB", "TB"] {
+        let pat = format!(" {unit} free at ");
+        let mut from = 0;
+        while let Some(i) = s[from..].find(&pat) {
+            let end = from + i;
+            let start = s[..end].trim_end_matches(|c: char| c.is_ascii_digit() || c == '.').len();
+            s.replace_range(start..end + pat.len(), "<free> at ");
+            from = start + "<free> at ".len();
+        }
+    }
+    for key in VOLATILE {
+        let pat = format!("\"{key}\":");
+        let mut from = 0;
+        while let Some(i) = s[from..].find(&pat) {
+            let start = from + i + pat.len();
+            let end = start + value_end(&s[start..]);
+            if &s[start..end] != "null" {
+                s.replace_range(start..end, "\"<volatile>\"");
+            }
+            from = start;
+        }
+    }
+    s
+}
+
+#[test]
+fn every_commands_json_output_is_byte_identical_to_its_golden_file() {
+    let cli = common::Cli::new();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/state-v1");
+    let out = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(fixture.join("config"))
+        .arg(fixture.join("data"))
+        .arg(cli.home.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    let bin = std::env::var_os("QUIESCE_GOLDEN_BIN");
+    let dir = golden_dir();
+    let mut codes = String::new();
+    let mut differ = Vec::new();
+    for (name, args) in CASES {
+        let mut c = cli.cmd();
+        if let Some(b) = &bin {
+            c = std::process::Command::new(b);
+            c.env("QUIESCE_HOME", cli.home.path()).env_remove("QUIESCE_LOG");
+        }
+        let out = c
+            .args(*args)
+            .arg("--json")
+            .env("TZ", "UTC")
+            .env("USER", "golden")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        let got = normalize(&String::from_utf8(out.stdout).unwrap(), cli.home.path());
+        codes.push_str(&format!("{name} {}\n", out.status.code().unwrap_or(-1)));
+        let file = dir.join(format!("{name}.json"));
+        if update {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&file, &got).unwrap();
+        } else if std::fs::read_to_string(&file).ok().as_deref() != Some(got.as_str()) {
+            let seen = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-now");
+            std::fs::create_dir_all(&seen).unwrap();
+            std::fs::write(seen.join(format!("{name}.json")), &got).unwrap();
+            differ.push(format!("{name}: diff {} {}", file.display(), seen.join(format!("{name}.json")).display()));
+        }
+    }
+    let codes_file = dir.join("exit-codes.txt");
+    if update {
+        std::fs::write(&codes_file, &codes).unwrap();
+        return;
+    }
+    assert!(differ.is_empty(), "output differs from its golden file:\n{}", differ.join("\n"));
+    assert_eq!(std::fs::read_to_string(codes_file).unwrap(), codes, "exit statuses");
+}
+
+#[test]
+fn blanking_leaves_everything_else_as_it_was() {
+    let home = Path::new("/tmp/h");
+    let s = r#"{"at":"2026-12-07T13:47:51Z","what":"a \"quoted\" at","n":{"now_ms":17966,"x":[1]},"folder":"/tmp/h/data","verified_at":null,"m":"65.9 GB free at /tmp/h/b"}"#;
+    assert_eq!(
+        normalize(s, home),
+        r#"{"at":"<volatile>","what":"a \"quoted\" at","n":{"now_ms":"<volatile>","x":[1]},"folder":"$HOME/data","verified_at":null,"m":"<free> at $HOME/b"}"#
+    );
+}
