@@ -3,11 +3,11 @@
 
 use quiesce_engine::api::{AppEvent, AppInfo};
 use quiesce_engine::backup::{self, BackupOptions, Preflight};
-use quiesce_engine::catalog::history::Operation;
 use quiesce_engine::catalog::{self, CatalogEntry};
 use quiesce_engine::connect::{self, ConnectionReport};
 use quiesce_engine::deployment::import::{self, ImportPreview};
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
+use quiesce_engine::history::Operation;
 use quiesce_engine::job::{JobEvent, Sink};
 use quiesce_engine::migrate::job::{self as migrate, MigrateOptions, MigrationPlan, MigrationResult};
 use quiesce_engine::pause::{self, window::PauseWindow, NodeState};
@@ -77,7 +77,7 @@ crate::ipc::ipc! {
     }
 
     /// What the start-up step removed and flagged (waits for it to finish).
-    fn startup_report(state) -> quiesce_engine::job::recovery::RecoveryReport {
+    fn startup_report(state) -> quiesce_engine::recovery::RecoveryReport {
         let mut rx = state.startup.clone();
         let r =
             rx.wait_for(|r| r.is_some()).await.map_err(|_| Error::internal("the start-up step did not finish").to_ipc())?;
@@ -125,8 +125,8 @@ crate::ipc::ipc! {
     }
 
     fn delete_profile(state, id: String) -> () {
-        let p = state.profiles.clone();
-        blocking(move || p.remove(&id).map(|_| ())).await
+        let ds = state.deployments.clone();
+        blocking(move || ds.remove_profile(&id).map(|_| ())).await
     }
 
     fn test_connection(state, input: ProfileInput, existing_id: Option<String>, job_id: String) -> ConnectionReport {
@@ -319,7 +319,7 @@ crate::ipc::ipc! {
     /// The operations history (pauses, unpauses, backups, restores, verifications), oldest first.
     fn list_history(state) -> Vec<Operation> {
         let home = state.home.clone();
-        blocking(move || Ok(catalog::history::read(&home))).await
+        blocking(move || Ok(quiesce_engine::history::read(&home))).await
     }
 
     /// A backup's files against its manifest (and, for SQLite, the audit in place).

@@ -16,7 +16,7 @@ pub struct AppState {
     pub secrets: SecretStore,
     pub jobs: quiesce_engine::job::JobRegistry,
     /// The start-up step's report, once it has run (after the first paint).
-    pub startup: tokio::sync::watch::Receiver<Option<quiesce_engine::job::recovery::RecoveryReport>>,
+    pub startup: tokio::sync::watch::Receiver<Option<quiesce_engine::recovery::RecoveryReport>>,
     /// The window's channel for what the shell tells it (watch_app).
     pub events: std::sync::Mutex<Option<tauri::ipc::Channel<quiesce_engine::api::AppEvent>>>,
     /// Set once quitting began: the window may close then.

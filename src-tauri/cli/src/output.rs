@@ -100,14 +100,14 @@ pub enum Output {
     /// tool's fields (`pause_start_timestamp_ms`, …) at the top level.
     Window {
         #[serde(flatten)]
-        window: Box<quiesce_engine::pause::window::PauseWindow>,
+        window: Box<quiesce_engine::catalog::window::PauseWindow>,
     },
     Nodes {
         deployment: String,
         nodes: Vec<quiesce_engine::pause::NodeState>,
     },
     History {
-        operations: Vec<quiesce_engine::catalog::history::Operation>,
+        operations: Vec<quiesce_engine::history::Operation>,
     },
     Points {
         timeline: Box<quiesce_engine::points::Timeline>,

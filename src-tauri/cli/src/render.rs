@@ -669,7 +669,7 @@ fn print_profile(p: &Profile) {
     );
 }
 
-fn print_window(w: &quiesce_engine::pause::window::PauseWindow) {
+fn print_window(w: &quiesce_engine::catalog::window::PauseWindow) {
     let verdict = match w.status.as_str() {
         "ok" => "a safe restore point",
         "unsafe" => "UNSAFE: not a restore point",

@@ -162,7 +162,7 @@ pub struct Operation {
 }
 
 pub fn path(home: &Home) -> PathBuf {
-    super::default_root(home).join("history.jsonl")
+    home.default_backup_root().join("history.jsonl")
 }
 
 fn user() -> String {
@@ -185,7 +185,7 @@ pub fn record(
     let o = Operation {
         at: Utc::now(),
         user: user(),
-        host: crate::job::journal::host_name(),
+        host: crate::paths::host_name(),
         op,
         deployment: deployment.into(),
         what: what.into(),

@@ -1,7 +1,8 @@
 //! One SQL connection to a live PostgreSQL, MySQL/MariaDB or SQLite target,
 //! returning rows as text, so that the checks of a restore and the
 //! verification (counts, the consistency audit) are written once with the
-//! engine's quoting and table naming (facts §3) instead of once per driver.
+//! engine's quoting and table naming (a namespace is a PostgreSQL schema, a
+//! MySQL database, or a SQLite table-name prefix `ns$table`) instead of once per driver.
 
 use crate::connect::postgres::PgConn;
 use crate::discovery::STATEMENT_TIMEOUT;

@@ -6,6 +6,7 @@
 
 use crate::catalog::{self, CatalogEntry, CatalogStatus};
 use crate::deployment::Deployments;
+use crate::history;
 use crate::plan::Method;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -126,9 +127,8 @@ pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview>
         .chain(migrated.into_iter().map(|(_, a)| a))
         .collect();
     let only_demo = out.len() == 1 && out[0].is_demo;
-    let restored = catalog::history::read(home)
-        .iter()
-        .any(|o| o.op == catalog::history::OpKind::Restore && o.outcome == catalog::history::Outcome::Ok);
+    let restored =
+        history::read(home).iter().any(|o| o.op == history::OpKind::Restore && o.outcome == history::Outcome::Ok);
     Ok(Overview { now, first_start: only_demo && !restored, deployments: out, other })
 }
 
@@ -141,7 +141,7 @@ fn belongs(e: &CatalogEntry, id: &str, name: &str) -> bool {
 /// What failed migrations left on their targets, by the deployment they migrated.
 fn migration_leftovers(home: &crate::paths::Home) -> Vec<(String, Attention)> {
     use crate::job::journal::Owned;
-    crate::job::recovery::left_on_servers(home, |o| matches!(o, Owned::TargetObject { .. }))
+    crate::job::journals::left_on_servers(home, |o| matches!(o, Owned::TargetObject { .. }))
         .into_iter()
         .map(|e| {
             let deployment = match e.owned.first() {

@@ -13,6 +13,12 @@ pub struct Home {
 }
 
 impl Home {
+    /// Where backups (and the history beside them) go unless a backup names
+    /// another folder: `QUIESCE_BACKUP_DIR`, or `<data>/backups`.
+    pub fn default_backup_root(&self) -> PathBuf {
+        std::env::var_os("QUIESCE_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| self.data_dir.join("backups"))
+    }
+
     /// `QUIESCE_HOME` if set, else the XDG config and data dirs (`~/.config/quiesce`,
     /// `~/.local/share/quiesce`).
     pub fn resolve() -> Result<Home> {
@@ -167,6 +173,12 @@ pub fn inside(root: &Path, parts: &[&str]) -> Result<PathBuf> {
         p.push(part);
     }
     Ok(p)
+}
+
+/// This machine's name, as recorded beside what a job did (journals, history,
+/// windows) so another machine sharing the state directory can tell them apart.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
 #[cfg(test)]

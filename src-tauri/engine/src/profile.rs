@@ -776,7 +776,7 @@ impl Profiles {
             match self.secrets.set(&r.account, &Sensitive::new(pw)) {
                 Ok(()) => {
                     // That release's parser also left the port in the host.
-                    let (host, port) = crate::deployment::split_host_port(&host, p.port.unwrap_or(3306))
+                    let (host, port) = split_host_port(&host, p.port.unwrap_or(3306))
                         .unwrap_or((host.clone(), p.port.unwrap_or(3306)));
                     p.host = Some(host.clone());
                     p.port = Some(port);
@@ -899,14 +899,21 @@ impl Profiles {
 
     /// Deletes the profile and its secret. The secret goes first: if the keyring
     /// is unavailable nothing is changed, so no secret is ever orphaned.
-    pub fn remove(&self, name_or_id: &str) -> Result<Profile> {
+    ///
+    /// `users_of` names the deployments that use a profile (by id): one in
+    /// use is refused. `Deployments::remove_profile` is the way in.
+    pub(crate) fn remove(
+        &self,
+        name_or_id: &str,
+        users_of: impl FnOnce(&Home, &str) -> Result<Vec<String>>,
+    ) -> Result<Profile> {
         self.home.ensure()?;
         let _lock = store::lock_exclusive(&self.home.lock_file())?;
         let mut file = self.load_raw()?;
         let idx = file.profiles.iter().position(|p| p.name == name_or_id || p.id == name_or_id).ok_or_else(|| {
             Error::not_found(format!("No profile named \"{name_or_id}\". List them with `quiesce profile list`."))
         })?;
-        let users = crate::deployment::deployments_using(&self.home, &file.profiles[idx].id)?;
+        let users = users_of(&self.home, &file.profiles[idx].id)?;
         if !users.is_empty() {
             return Err(Error::new(
                 ErrorCode::InUse,
@@ -998,6 +1005,45 @@ impl Profile {
             restore: self.restore.clone(),
             password: PasswordChange::Keep,
         }
+    }
+}
+
+impl Profile {
+    /// Where a PostgreSQL tool connects, as its password file names it.
+    pub fn pg_target(&self) -> crate::tools::creds::PgTarget<'_> {
+        crate::tools::creds::PgTarget {
+            host: self.host.as_deref(),
+            port: self.port.unwrap_or(5432),
+            user: self.user.as_deref().unwrap_or(""),
+        }
+    }
+}
+
+/// `host`, `host:port`, `[v6]:port`.
+pub(crate) fn split_host_port(s: &str, default_port: u16) -> std::result::Result<(String, u16), String> {
+    let bad = || format!("\"{s}\" is not host or host:port");
+    if s.is_empty() || s.contains(char::is_whitespace) || s.contains('/') {
+        return Err(bad());
+    }
+    if let Some(rest) = s.strip_prefix('[') {
+        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().map_err(|_| bad())?,
+            None if after.is_empty() => default_port,
+            None => return Err(bad()),
+        };
+        return Ok((h.to_string(), port));
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => {
+            let port: u16 = p.parse().map_err(|_| format!("\"{p}\" in \"{s}\" is not a port number"))?;
+            if h.is_empty() || port == 0 {
+                return Err(bad());
+            }
+            Ok((h.to_string(), port))
+        }
+        Some(_) => Ok((s.to_string(), default_port)), // a bare IPv6 address
+        None => Ok((s.to_string(), default_port)),
     }
 }
 

@@ -1,4 +1,6 @@
-//! ScalarDB's storage layout (facts file §2-3), enough to create the demo
+//! ScalarDB's storage layout (the Consensus Commit columns of scalar-labs/scalardb
+//! `transaction/consensuscommit/ConsensusCommitUtils.java`, the JDBC metadata table of
+//! `storage/jdbc/TableMetadataService.java`), enough to create the demo
 //! database and test fixtures that look like a real deployment.
 
 /// Consensus Commit bookkeeping columns on every transactional table.
@@ -79,8 +81,8 @@ pub fn sqlite_table_ddl(t: &TableDef) -> (String, Vec<String>) {
     let full = format!("{}.{}", t.namespace, t.name);
     let mut meta = Vec::new();
     // ScalarDB lists every column, the transaction and before_ columns too,
-    // in the table's order (layout reference §4; a migration refuses a table
-    // whose metadata leaves any out).
+    // in the table's order (their `ordinal_position` in the metadata table; a
+    // migration refuses a table whose metadata leaves any out).
     let before: Vec<(String, &str)> = t.columns.iter().map(|(n, ty)| (format!("before_{n}"), *ty)).collect();
     let all = t
         .keys

@@ -4,7 +4,7 @@
 //! one considers invalid is flagged here, never dropped).
 
 use crate::deployment::Deployments;
-use crate::job::recovery::{self, RecoveryReport};
+use crate::recovery::{self, RecoveryReport};
 
 pub fn check(ds: &Deployments) -> RecoveryReport {
     let home = ds.profiles().home();

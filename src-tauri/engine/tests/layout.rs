@@ -1,5 +1,5 @@
 //! The migration's target layout against the layouts written out by hand in
-//! test support (from the layout reference, not from this code).
+//! test support (from ScalarDB 3.19's JDBC adapter source, not from this code).
 
 use quiesce_engine::migrate::layout::{create_table, index_name, name_problems, Engine, MetaTable, Version};
 use quiesce_testsupport::layout::*;

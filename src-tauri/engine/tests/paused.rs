@@ -194,7 +194,7 @@ impl Workload {
     }
 }
 
-/// The money after lazy recovery, computed here from the facts (§2), not by
+/// The money after lazy recovery, computed here from ScalarDB's rule, not by
 /// the engine: a PREPARED record whose transaction the coordinator does not
 /// call COMMITTED goes back to its before-image.
 async fn recovered_total(pg: &PgServer, db: &str, my: &MariaDbServer, lite: &Path, n: &Names) -> i64 {
@@ -549,7 +549,7 @@ impl Side {
     }
 }
 
-/// Money in both banks after lazy recovery (facts §2, computed here): a
+/// Money in both banks after lazy recovery (ScalarDB's rule, computed here): a
 /// PREPARED record whose transaction the coordinator (in `b`) does not call
 /// COMMITTED counts its before-image.
 async fn pair_total(a: &mut Side, b: &mut Side, la: &Layout, lb: &Layout) -> i64 {

@@ -81,7 +81,7 @@ fn cc_transfer(l: &Layout, i: u64) -> [String; 4] {
     ]
 }
 
-/// The money after lazy recovery, computed here from the facts (§2), not
+/// The money after lazy recovery, computed here from ScalarDB's rule, not
 /// by the engine: a PREPARED/DELETED record whose transaction the
 /// coordinator does not call COMMITTED goes back to its before-image (an
 /// inserted record, with no before-image, disappears).

@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 const TX: &str = "tx_id TEXT, tx_state INT, tx_version INT, tx_prepared_at BIGINT, tx_committed_at BIGINT, \
     before_tx_id TEXT, before_tx_state INT, before_tx_version INT, before_tx_prepared_at BIGINT, before_tx_committed_at BIGINT";
 
-/// One ScalarDB SQLite file (layout reference §3: `ns$table`, `scalardb$metadata`,
+/// One ScalarDB SQLite file (ScalarDB's `RdbEngineSqlite.java`: `ns$table`, `scalardb$metadata`,
 /// `coordinator$state`): `table` with its metadata rows, and the coordinator if asked.
 fn sqlite_storage(path: &Path, ns: &str, table: &str, coordinator: bool) -> rusqlite::Connection {
     let c = rusqlite::Connection::open(path).unwrap();

@@ -1,6 +1,7 @@
-//! A Scalar Admin node for tests: the wire contract of facts §1 (service
-//! `rpc.Admin`: Pause, Unpause, CheckPaused), written from the facts file and
-//! not from the engine's code, over a gate that a test's workload really goes
+//! A Scalar Admin node for tests: the wire contract of scalar-labs/scalar-admin's
+//! `admin.proto` (service `rpc.Admin`: Pause, Unpause, CheckPaused), written from
+//! that contract and ScalarDB Server's `AdminService.java` and not from the
+//! engine's code, over a gate that a test's workload really goes
 //! through: Pause closes the gate (new transactions are refused) and waits
 //! for the transactions in flight, up to `max_pause_wait_time`, or re-opens
 //! it and refuses. Faults are injected per node.

@@ -1,7 +1,11 @@
 //! The target layouts the migration tests expect, written out by hand from
-//! `../shared/reference/scalardb-jdbc-layout.md` (§1 types, §2 keys and
-//! indexes, §4 Consensus Commit columns) — never produced by the engine's
-//! code they check.
+//! ScalarDB 3.19's own source (scalar-labs/scalardb, in
+//! `core/src/main/java/com/scalar/db/`: column types from
+//! `storage/jdbc/JdbcAdmin.java` `getVendorDbColumnType` and each
+//! `storage/jdbc/RdbEngine*.java`, keys and index names from `JdbcAdmin.java`,
+//! the Consensus Commit columns from
+//! `transaction/consensuscommit/ConsensusCommitUtils.java`) — never produced by
+//! the engine's code they check.
 
 /// (column, data_type, key_type, clustering_order, indexed).
 pub type Col = (&'static str, &'static str, Option<&'static str>, Option<&'static str>, bool);

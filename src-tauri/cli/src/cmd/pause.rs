@@ -60,5 +60,5 @@ pub async fn nodes(ctx: &Ctx, a: NodesArgs) -> Result<Output> {
 }
 
 pub fn history(ctx: &Ctx) -> Result<Output> {
-    Ok(Output::History { operations: quiesce_engine::catalog::history::read(ctx.profiles.home()) })
+    Ok(Output::History { operations: quiesce_engine::history::read(ctx.profiles.home()) })
 }

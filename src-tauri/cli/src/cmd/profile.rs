@@ -233,7 +233,9 @@ pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Output> {
             };
             Ok(Output::Profile { profile: profiles.update(&existing.id, &input)?, verb: "updated" })
         }
-        ProfileCmd::Remove { name } => Ok(Output::ProfileRemoved { removed: profiles.remove(&name)? }),
+        ProfileCmd::Remove { name } => Ok(Output::ProfileRemoved {
+            removed: quiesce_engine::deployment::Deployments::new(profiles.clone()).remove_profile(&name)?,
+        }),
         ProfileCmd::Test { name, password_stdin, password_env } => {
             let profile = profiles.get(&name)?;
             let password = match read_secret(password_stdin, password_env.as_deref(), false)? {

@@ -267,3 +267,22 @@ impl Client {
         self.call::<_, proto::CheckPausedResponse>(proto::CHECK_PAUSED, (), limit).await.map(|r| r.paused)
     }
 }
+/// TLS settings by file, as the journal keeps them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TlsFiles {
+    pub ca_file: Option<String>,
+    pub authority: Option<String>,
+}
+
+impl TlsFiles {
+    pub fn load(&self) -> crate::error::Result<Tls> {
+        let ca_pem = match &self.ca_file {
+            Some(p) => Some(
+                std::fs::read(p)
+                    .map_err(|e| crate::error::Error::io("read the admin CA", std::path::Path::new(p), e))?,
+            ),
+            None => None,
+        };
+        Ok(Tls { ca_pem, authority: self.authority.clone() })
+    }
+}

@@ -1,4 +1,5 @@
-//! The Scalar Admin wire contract (facts §1): proto3 package `rpc`, service
+//! The Scalar Admin wire contract (scalar-labs/scalar-admin
+//! `src/main/proto/scalar/protobuf/admin.proto`): proto3 package `rpc`, service
 //! `Admin`. Written by hand from the contract, so building needs no protoc.
 //! `google.protobuf.Empty` is prost's `()`.
 

@@ -25,13 +25,13 @@ mod seal;
 pub mod sqlcount;
 mod sqlite;
 
-use crate::catalog::history::OpKind;
 use crate::catalog::{
     self,
     manifest::{self, Manifest, PARTIAL_SUFFIX},
 };
 use crate::deployment::Deployments;
 use crate::error::{Error, Result};
+use crate::history::OpKind;
 use crate::job::{self, Journal, Live, Owned, Sink, Ticker};
 use crate::pause::PauseOptions;
 use crate::plan::commands::DumpFormat;
@@ -316,7 +316,7 @@ impl job::Recorded for Backed {
                 }
                 None => format!("backup of {} ({})", m.deployment, crate::size::human(m.total_bytes())),
             },
-            outcome: crate::catalog::history::Outcome::Ok,
+            outcome: crate::history::Outcome::Ok,
             entry: Some(m.id.clone()),
             done: format!(
                 "Backup {} complete: {} in {}",

@@ -36,7 +36,12 @@ pub(super) async fn open_snapshot(job: &Dump<'_>) -> Result<Snapshot> {
     // Everything that can fail on this machine happens before the unit says
     // it is ready: inside a pause only the snapshot is left to open.
     let db = p.database.clone().unwrap_or_default();
-    let pass = job.journal.cred_file("pgpass", &creds::pgpass(p, &[db.as_str()], job.pw()))?;
+    let to = creds::PgTarget {
+        host: p.host.as_deref(),
+        port: p.port.unwrap_or(5432),
+        user: p.user.as_deref().unwrap_or(""),
+    };
+    let pass = job.journal.cred_file("pgpass", &creds::pgpass(&to, &[db.as_str()], job.pw()))?;
     job.ready_then_go().await?;
     conn.client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await.map_err(me)?;
     let id: String = conn.client.query_one("SELECT pg_export_snapshot()", &[]).await.map_err(me)?.get(0);

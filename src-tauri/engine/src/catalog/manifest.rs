@@ -29,6 +29,13 @@ pub struct ManifestFile {
     pub sha256: String,
 }
 
+impl ManifestFile {
+    /// What a tool fed this file checks it against.
+    pub fn digest(&self) -> crate::tools::digest::FileDigest {
+        crate::tools::digest::FileDigest { name: self.name.clone(), bytes: self.bytes, sha256: self.sha256.clone() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct ManifestTable {
     pub namespace: String,

@@ -4,8 +4,9 @@
 //! `*.partial` is never a backup. Entries are typed, with a status, so pause
 //! windows and other operations can stand beside backups.
 
-pub mod history;
+pub mod clock;
 pub mod manifest;
+pub mod window;
 
 use crate::error::{Error, Result};
 use crate::plan::Method;
@@ -88,7 +89,7 @@ pub struct CatalogEntry {
     pub verified_at: Option<DateTime<Utc>>,
     /// A pause window's record (its restore point, nodes, clocks).
     #[serde(default)]
-    pub window: Option<crate::pause::window::PauseWindow>,
+    pub window: Option<crate::catalog::window::PauseWindow>,
     /// A backup taken inside a pause: how long every node stayed paused.
     #[serde(default)]
     pub paused_ms: Option<f64>,
@@ -101,9 +102,39 @@ fn backup_kind() -> String {
     "backup".into()
 }
 
+/// Where a backup's verification reports are kept (named by their time),
+/// beside its manifest: not among its files, they are written after the
+/// backup was sealed.
+pub fn reports_dir(folder: &Path) -> PathBuf {
+    folder.join("verifications")
+}
+
+/// The newest report stored with a backup.
+pub fn latest_report_file(folder: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(reports_dir(folder))
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .max()
+}
+
+/// What the catalog shows of a verification report (`verify::VerifyReport`
+/// holds the rest).
+#[derive(Deserialize)]
+struct ReportSummary {
+    target: String,
+    verified_at: String,
+    passed: bool,
+}
+
+fn latest_report_summary(folder: &Path) -> Option<ReportSummary> {
+    std::fs::read(latest_report_file(folder)?).ok().and_then(|b| serde_json::from_slice(&b).ok())
+}
+
 impl CatalogEntry {
     pub fn of(path: &Path, m: &Manifest) -> CatalogEntry {
-        let latest = crate::verify::latest_report(path);
+        let latest = latest_report_summary(path);
         let warnings = m.notes.iter().chain(m.units.iter().flat_map(|u| &u.notes)).any(|n| n.starts_with("warning"));
         let status = match &latest {
             Some(r) if !r.passed => CatalogStatus::VerificationFailed,
@@ -155,7 +186,7 @@ impl CatalogEntry {
     }
 
     /// A pause window, listed beside the backups.
-    pub fn of_window(path: &Path, w: crate::pause::window::PauseWindow) -> CatalogEntry {
+    pub fn of_window(path: &Path, w: crate::catalog::window::PauseWindow) -> CatalogEntry {
         let status = match w.status.as_str() {
             "ok" => CatalogStatus::Ok,
             "unsafe" => CatalogStatus::Unsafe,
@@ -218,7 +249,7 @@ impl CatalogEntry {
 
 /// Where backups go unless a backup names another folder.
 pub fn default_root(home: &crate::paths::Home) -> PathBuf {
-    std::env::var_os("QUIESCE_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| home.data_dir.join("backups"))
+    home.default_backup_root()
 }
 
 /// The backup roots other than the default that backups were written to
@@ -253,7 +284,7 @@ enum Scanned {
     Complete(PathBuf, Box<Manifest>),
     Damaged(PathBuf, Error),
     Partial(PathBuf),
-    Window(PathBuf, Result<Box<crate::pause::window::PauseWindow>>),
+    Window(PathBuf, Result<Box<crate::catalog::window::PauseWindow>>),
 }
 
 /// Every backup folder under `root` (two levels: deployment / backup).
@@ -265,7 +296,7 @@ fn scan_all(root: &Path) -> Vec<Scanned> {
         let Ok(backups) = std::fs::read_dir(d.path()) else { continue };
         for b in backups.flatten() {
             let path = b.path();
-            if path.to_string_lossy().ends_with(crate::pause::window::SUFFIX)
+            if path.to_string_lossy().ends_with(crate::catalog::window::SUFFIX)
                 && b.file_type().is_ok_and(|t| t.is_file())
             {
                 windows.push(path);
@@ -292,7 +323,7 @@ fn scan_all(root: &Path) -> Vec<Scanned> {
 /// ~9 000 files, and the Restore points view opens on all of them.
 fn read_windows(paths: Vec<PathBuf>) -> Vec<Scanned> {
     let read = |p: PathBuf| {
-        let w = crate::pause::window::PauseWindow::read(&p).map(Box::new);
+        let w = crate::catalog::window::PauseWindow::read(&p).map(Box::new);
         Scanned::Window(p, w)
     };
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
@@ -351,7 +382,7 @@ pub fn list(root: &Path) -> Vec<CatalogEntry> {
 /// what is left here was not Quiesce's to remove (an older release's, or
 /// another machine's writing to a shared folder). Listed, never deleted.
 pub fn leftovers(home: &crate::paths::Home, roots: &[PathBuf]) -> Vec<CatalogEntry> {
-    let live = crate::job::recovery::live_owned(home);
+    let live = crate::job::journals::live_owned(home);
     let mut v = Vec::new();
     for root in roots {
         for s in scan_all(root) {

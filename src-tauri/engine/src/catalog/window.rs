@@ -7,7 +7,7 @@
 //! restore points.
 
 use super::clock::{self, ClockOffset};
-use super::{NodeOutcome, PauseEnd};
+use crate::admin::{Node, NodeError};
 use crate::error::{Error, Result};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,7 @@ pub struct PauseWindow {
     pub restore_point_ms: Option<i64>,
     /// The in-pause hooks that ran in it.
     #[serde(default)]
-    pub hooks: Vec<super::hooks::HookRun>,
+    pub hooks: Vec<HookRun>,
     /// Who and where.
     pub user: String,
     pub host: String,
@@ -141,7 +141,7 @@ impl PauseWindow {
             restore_point_ms: restore_point.map(|t| t.timestamp_millis()),
             hooks: vec![],
             user: std::env::var("USER").unwrap_or_default(),
-            host: crate::job::journal::host_name(),
+            host: crate::paths::host_name(),
         }
     }
 
@@ -173,7 +173,7 @@ impl PauseWindow {
             restore_point_ms: None,
             hooks: vec![],
             user: std::env::var("USER").unwrap_or_default(),
-            host: crate::job::journal::host_name(),
+            host: crate::paths::host_name(),
         }
     }
 
@@ -189,7 +189,7 @@ impl PauseWindow {
     }
 
     /// Records the hooks that ran in it: one that failed fails the window.
-    pub fn with_hooks(mut self, runs: Vec<super::hooks::HookRun>) -> PauseWindow {
+    pub fn with_hooks(mut self, runs: Vec<HookRun>) -> PauseWindow {
         for r in runs.iter().filter(|r| !r.ok) {
             self.problems.push(format!(
                 "the in-pause hook of storage {} failed ({}): {}",
@@ -318,6 +318,57 @@ impl PauseWindow {
         }
         out
     }
+}
+
+/// What happened on one node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct NodeOutcome {
+    pub node: Node,
+    /// Quiesce's Pause succeeded and CheckPaused confirmed it.
+    pub paused: bool,
+    /// Quiesce's Unpause succeeded (or the node was found unpaused).
+    pub unpaused: bool,
+    /// Pause attempts (ABORTED is retried).
+    pub attempts: u32,
+    pub error: Option<NodeError>,
+    /// What Quiesce did or did not do, in a sentence.
+    pub note: Option<String>,
+}
+
+impl NodeOutcome {
+    pub(crate) fn new(node: Node) -> NodeOutcome {
+        NodeOutcome { node, paused: false, unpaused: false, attempts: 0, error: None, note: None }
+    }
+}
+
+/// How a pause ended.
+#[derive(Debug, Clone)]
+pub struct PauseEnd {
+    pub window_id: String,
+    pub started_at: DateTime<Utc>,
+    /// Just before the first Unpause was sent.
+    pub ended_at: DateTime<Utc>,
+    pub paused_ms: f64,
+    pub outcomes: Vec<NodeOutcome>,
+    /// Why the window cannot be trusted (a node unpaused early, one still paused).
+    pub problems: Vec<String>,
+    /// Why the pause was cut short or taken out of Quiesce's hands (its
+    /// maximum reached, its lease lapsed): the window failed, never a restore point.
+    pub aborted: Option<String>,
+}
+
+/// What a hook did in a window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct HookRun {
+    pub storage: String,
+    pub command: String,
+    /// The window's tag, as the hook was given it (a snapshot's name).
+    pub tag: String,
+    pub ok: bool,
+    pub exit_status: Option<i32>,
+    /// The end of what it printed (a backup id, a snapshot name, its error).
+    pub output: String,
+    pub duration_ms: f64,
 }
 
 #[cfg(test)]

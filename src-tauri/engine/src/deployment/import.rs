@@ -1,6 +1,8 @@
 //! Importing a ScalarDB configuration file (`database.properties`, a ScalarDB
 //! Cluster client file, or a Cluster node's server-side file) into a
-//! deployment (facts §3–4).
+//! deployment. The keys are ScalarDB's own (scalar-labs/scalardb
+//! `core/src/main/java/com/scalar/db/config/DatabaseConfig.java`,
+//! `storage/multistorage/MultiStorageConfig.java`, `storage/jdbc/JdbcConfig.java`).
 //!
 //! Two steps: `preview` reads the file and says what it found — storages,
 //! namespace mapping, coordinator, endpoints, keys it did not understand —
@@ -141,7 +143,7 @@ pub fn import(
     if result.is_err() {
         // Nothing half-imported: the profiles this import created go again.
         for id in created {
-            let _ = deployments.profiles().remove(&id);
+            let _ = deployments.remove_profile(&id);
         }
     }
     result
@@ -178,7 +180,7 @@ pub fn attach(
     })();
     if result.is_err() {
         for id in created {
-            let _ = deployments.profiles().remove(&id);
+            let _ = deployments.remove_profile(&id);
         }
     }
     result

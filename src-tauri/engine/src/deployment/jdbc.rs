@@ -231,7 +231,10 @@ fn params(query: &str, plus_is_space: bool, url: &str) -> Result<Vec<(String, St
         .collect()
 }
 
-/// Every JDBC URL flavour of facts §4, read as its driver reads it.
+/// Every JDBC URL flavour a ScalarDB properties file may hold (`jdbc:postgresql:`,
+/// `jdbc:yugabytedb:`, `jdbc:mysql:`, `jdbc:mariadb:`, `jdbc:sqlite:`, `jdbc:oracle:`,
+/// `jdbc:sqlserver:`, `jdbc:db2:`; scalar-labs/scalardb `storage/jdbc/RdbEngineFactory.java`),
+/// read as its driver reads it.
 pub(crate) fn parse(url: &str, file: &Path) -> Result<JdbcTarget, String> {
     let rest = url
         .strip_prefix("jdbc:")

@@ -6,6 +6,7 @@
 //! Profiles may be shared by several deployments; deleting a deployment keeps
 //! its profiles, and a profile still used by a deployment cannot be deleted.
 
+pub mod hooks;
 pub mod import;
 mod jdbc;
 
@@ -19,7 +20,9 @@ use ts_rs::TS;
 
 pub const DEFAULT_COORDINATOR_NAMESPACE: &str = "coordinator";
 pub const DEFAULT_SYSTEM_NAMESPACE: &str = "scalardb";
-/// ScalarDB Cluster's Scalar Admin port (facts §1).
+/// ScalarDB Cluster's Scalar Admin port: the Cluster's own gRPC port, unless
+/// `scalar.db.cluster.node.admin.port` (3.18+) moves the admin service to another
+/// (scalar-labs/docs-scalardb `docs/scalardb-cluster/scalardb-cluster-configurations.mdx`).
 pub const CLUSTER_ADMIN_PORT: u16 = 60053;
 
 /// `scalar.db.transaction_manager`.
@@ -110,36 +113,8 @@ impl AdminEndpoint {
             Some(r) => (EndpointKind::Indirect, r.trim()),
             None => (EndpointKind::Direct, a),
         };
-        let (host, port) = split_host_port(hostport, default_port)?;
+        let (host, port) = crate::profile::split_host_port(hostport, default_port)?;
         Ok(AdminEndpoint { address: a.into(), kind, host: Some(host), port, needs_address: false })
-    }
-}
-
-/// `host`, `host:port`, `[v6]:port`.
-pub(crate) fn split_host_port(s: &str, default_port: u16) -> std::result::Result<(String, u16), String> {
-    let bad = || format!("\"{s}\" is not host or host:port");
-    if s.is_empty() || s.contains(char::is_whitespace) || s.contains('/') {
-        return Err(bad());
-    }
-    if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest.split_once(']').ok_or_else(bad)?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => p.parse().map_err(|_| bad())?,
-            None if after.is_empty() => default_port,
-            None => return Err(bad()),
-        };
-        return Ok((h.to_string(), port));
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => {
-            let port: u16 = p.parse().map_err(|_| format!("\"{p}\" in \"{s}\" is not a port number"))?;
-            if h.is_empty() || port == 0 {
-                return Err(bad());
-            }
-            Ok((h.to_string(), port))
-        }
-        Some(_) => Ok((s.to_string(), default_port)), // a bare IPv6 address
-        None => Ok((s.to_string(), default_port)),
     }
 }
 
@@ -233,7 +208,7 @@ pub struct Deployment {
     pub admin_authority: Option<String>,
     /// Commands that run inside every pause window (a storage's own snapshot).
     #[serde(default)]
-    pub pause_hooks: Vec<crate::pause::hooks::PauseHook>,
+    pub pause_hooks: Vec<hooks::PauseHook>,
     /// The pause's hard bounds (earlier releases wrote none: the defaults).
     #[serde(default)]
     pub pause_limits: PauseLimits,
@@ -304,7 +279,7 @@ pub struct DeploymentInput {
     #[serde(default)]
     pub admin_authority: Option<String>,
     #[serde(default)]
-    pub pause_hooks: Vec<crate::pause::hooks::PauseHook>,
+    pub pause_hooks: Vec<hooks::PauseHook>,
     #[serde(default)]
     pub pause_limits: PauseLimits,
     /// None: known when storages are given, unknown for a Cluster client without them.
@@ -332,7 +307,7 @@ struct Checked {
     admin_tls: bool,
     admin_ca_file: Option<String>,
     admin_authority: Option<String>,
-    pause_hooks: Vec<crate::pause::hooks::PauseHook>,
+    pause_hooks: Vec<hooks::PauseHook>,
     pause_limits: PauseLimits,
     storages_known: bool,
 }
@@ -608,6 +583,11 @@ impl Deployments {
         self.save(file)?;
         tracing::info!(deployment = %d.name, "deployment updated");
         Ok(d)
+    }
+
+    /// Deletes a profile and its secret, unless a deployment uses it.
+    pub fn remove_profile(&self, name_or_id: &str) -> Result<Profile> {
+        self.profiles.remove(name_or_id, deployments_using)
     }
 
     /// Removes the deployment; its profiles (and their secrets) stay.

@@ -39,7 +39,7 @@ pub enum Owned {
         deployment: String,
         nodes: Vec<crate::admin::Node>,
         #[serde(default)]
-        tls: Option<crate::pause::watchdog::TlsFiles>,
+        tls: Option<crate::admin::TlsFiles>,
         /// What the watchdog did, when it had to act.
         #[serde(default)]
         watchdog: Option<String>,
@@ -144,10 +144,6 @@ pub fn cred_base(home: &Home) -> PathBuf {
         .unwrap_or_else(|| home.data_dir.join("run"))
 }
 
-pub fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
-}
-
 /// A job's journal, held for the job's life.
 #[derive(Debug)]
 pub struct Journal {
@@ -190,7 +186,7 @@ impl Journal {
                 id,
                 kind: kind.into(),
                 what: what.into(),
-                host: host_name(),
+                host: crate::paths::host_name(),
                 pid: std::process::id(),
                 started_at: Utc::now(),
                 owned: Vec::new(),

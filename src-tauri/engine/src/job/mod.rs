@@ -6,8 +6,8 @@
 //! on disk, and the start-up recovery of what killed jobs left.
 
 pub mod journal;
+pub mod journals;
 mod progress;
-pub mod recovery;
 mod registry;
 pub mod run;
 

@@ -7,8 +7,8 @@
 //! says what the history records of it ([`Recorded`]).
 
 use super::{Journal, Live, Sink, Ticker};
-use crate::catalog::history::{self, OpKind, Outcome};
 use crate::error::{Error, ErrorCode, Result};
+use crate::history::{self, OpKind, Outcome};
 use crate::paths::Home;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};

@@ -193,7 +193,7 @@ impl job::Recorded for MigrationResult {
                 self.plan.deployment,
                 self.proofs.len()
             ),
-            outcome: crate::catalog::history::Outcome::Ok,
+            outcome: crate::history::Outcome::Ok,
             entry: None,
             done: format!(
                 "Migrated {} into {into} in {:.1} s: {} table(s) proven",
@@ -216,11 +216,8 @@ pub async fn migrate(
     cancel: &CancellationToken,
 ) -> Result<MigrationResult> {
     let d = ds.get(deployment)?;
-    let spec = job::JobSpec::new(
-        crate::catalog::history::OpKind::Migrate,
-        &d.name,
-        format!("migration of deployment {}", d.name),
-    );
+    let spec =
+        job::JobSpec::new(crate::history::OpKind::Migrate, &d.name, format!("migration of deployment {}", d.name));
     job::run(ds.profiles().home(), spec, sink.clone(), cancel, async |ctx| {
         let p = prepare(ds, deployment, opts, Some(ctx), sink, cancel).await?;
         run(ds, p, ctx).await

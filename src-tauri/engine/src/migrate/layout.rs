@@ -3,9 +3,9 @@
 //! types, primary key, clustering-order index, secondary indexes and their
 //! names, the metadata table, the coordinator table. Built from metadata,
 //! never by translating one engine's DDL into another's. Every rule cites
-//! the ScalarDB 3.19 source it comes from (paths as in
-//! `../shared/reference/scalardb-jdbc-layout.md`: `J/` =
-//! `core/src/main/java/com/scalar/db/storage/jdbc/`).
+//! the ScalarDB 3.19 source it comes from, in scalar-labs/scalardb (`J/` =
+//! `core/src/main/java/com/scalar/db/storage/jdbc/`, `CC/` =
+//! `core/src/main/java/com/scalar/db/transaction/consensuscommit/`).
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};

@@ -14,7 +14,7 @@ use super::connect::Target;
 use crate::deployment::Deployments;
 use crate::error::{Error, Result};
 use crate::job::journal::{jobs_dir, Entry, Journal, Owned};
-use crate::job::recovery;
+use crate::job::journals;
 use crate::job::{self, Sink};
 use crate::live::{Dialect, LiveConn};
 use crate::paths::Home;
@@ -111,7 +111,7 @@ fn on_profile(o: &Owned, id: &str) -> bool {
 
 /// What ended migrations left on the profile `id`: (journal id, objects).
 fn left_on(home: &Home, id: &str) -> Vec<(String, Vec<Owned>)> {
-    recovery::left_on_servers(home, |o| on_profile(o, id)).into_iter().map(|e| (e.id, e.owned)).collect()
+    journals::left_on_servers(home, |o| on_profile(o, id)).into_iter().map(|e| (e.id, e.owned)).collect()
 }
 
 /// What ended migrations left on the targets, by name; dropped (and
@@ -129,7 +129,7 @@ pub(super) async fn drop_leftovers(
             if really {
                 job::phase(sink, "cleanup", format!("Dropping what an earlier migration left on {}…", t.profile.name));
                 drop_all(&mut t.conn, &objects).await?;
-                recovery::forget(home, &journal, &objects)?;
+                journals::forget(home, &journal, &objects)?;
             }
         }
     }
@@ -152,7 +152,7 @@ pub async fn cleanup(ds: &Deployments, profiles: &[String]) -> Result<Vec<String
         let mut c = LiveConn::open(&p, pw.as_ref(), true).await?;
         for (journal, objects) in left {
             drop_all(&mut c, &objects).await?;
-            recovery::forget(&home, &journal, &objects)?;
+            journals::forget(&home, &journal, &objects)?;
             done.extend(objects.iter().map(Owned::describe));
         }
         c.close().await;
@@ -164,7 +164,7 @@ pub async fn cleanup(ds: &Deployments, profiles: &[String]) -> Result<Vec<String
 pub fn flagged(ds: &Deployments) -> Vec<String> {
     let home = ds.profiles().home();
     let profiles = ds.profiles().list().unwrap_or_default();
-    recovery::left_on_servers(home, |o| matches!(o, Owned::TargetObject { .. }))
+    journals::left_on_servers(home, |o| matches!(o, Owned::TargetObject { .. }))
         .iter()
         .map(|e| {
             let (mut deployment, mut ids) = ("", Vec::<(&str, &str)>::new());
@@ -312,7 +312,7 @@ fn write_journal(
             id: id.clone(),
             kind: "migrate".into(),
             what: format!("migration of deployment {}", l.deployment),
-            host: crate::job::journal::host_name(),
+            host: crate::paths::host_name(),
             pid: 0,
             started_at,
             owned,
@@ -369,7 +369,7 @@ mod tests {
         assert!(flagged.iter().any(|f| f.contains("p3.json") && f.contains("PUBLIC")), "{flagged:?}");
         assert!(flagged.iter().any(|f| f.contains("p4.json") && f.contains("cannot be read")), "{flagged:?}");
         assert!(renamed.exists() && system.exists() && broken.exists(), "never dropped");
-        let left = recovery::left_on_servers(&home, |_| true);
+        let left = journals::left_on_servers(&home, |_| true);
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].owned.len(), 1);
 
@@ -387,9 +387,9 @@ mod tests {
         std::fs::create_dir_all(home.data_dir.join("migrations/.p5.carried/x")).unwrap();
         let (moved, flagged) = carry_over(&home);
         assert!(moved.is_empty() && flagged.iter().any(|f| f.contains("p5.json")), "{moved:?} {flagged:?}");
-        assert!(stuck.exists() && recovery::left_on_servers(&home, |_| true).is_empty());
+        assert!(stuck.exists() && journals::left_on_servers(&home, |_| true).is_empty());
         // Forgetting what is already gone is fine.
-        recovery::forget(&home, "migrate-ledger-nothing", &[]).unwrap();
+        journals::forget(&home, "migrate-ledger-nothing", &[]).unwrap();
     }
 
     #[test]

@@ -6,54 +6,15 @@
 //! exit status, output and tag are kept in the window. A failing hook fails
 //! the window (it is still unpaused, and marked).
 
+pub use crate::catalog::window::HookRun;
+pub use crate::deployment::hooks::PauseHook;
 use crate::tools::CommandLine;
-use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
-use ts_rs::TS;
 
 /// Names of further variables the user gives their hooks (comma-separated):
 /// hooks start with the base allow-list and `tools::env::HOOK` only.
 pub const HOOK_ENV: &str = "QUIESCE_HOOK_ENV";
-
-/// A command the user configured for a storage: argv, no shell.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-pub struct PauseHook {
-    pub storage: String,
-    pub argv: Vec<String>,
-}
-
-impl PauseHook {
-    /// `STORAGE=program arg arg` (arguments split on spaces; `{tag}` is the window's tag).
-    pub fn parse(s: &str) -> std::result::Result<PauseHook, String> {
-        let (storage, cmd) = s.split_once('=').ok_or_else(|| {
-            format!("\"{s}\": write STORAGE=PROGRAM ARGS…, e.g. cassandra=/usr/local/bin/snapshot-all {{tag}}")
-        })?;
-        let argv: Vec<String> = cmd.split_whitespace().map(str::to_string).collect();
-        if storage.trim().is_empty() || argv.is_empty() {
-            return Err(format!("\"{s}\": a hook names its storage and a program"));
-        }
-        Ok(PauseHook { storage: storage.trim().into(), argv })
-    }
-
-    pub fn render(&self) -> String {
-        self.argv.join(" ")
-    }
-}
-
-/// What a hook did in a window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct HookRun {
-    pub storage: String,
-    pub command: String,
-    /// The window's tag, as the hook was given it (a snapshot's name).
-    pub tag: String,
-    pub ok: bool,
-    pub exit_status: Option<i32>,
-    /// The end of what it printed (a backup id, a snapshot name, its error).
-    pub output: String,
-    pub duration_ms: f64,
-}
 
 fn tail(bytes: &[u8], keep: usize) -> String {
     let s = String::from_utf8_lossy(bytes);

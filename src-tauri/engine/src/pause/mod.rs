@@ -16,12 +16,13 @@
 pub mod clock;
 pub mod hooks;
 pub mod watchdog;
-pub mod window;
 
+use crate::admin::TlsFiles;
 use crate::admin::{self, proto::reason, Client, Node, NodeError, Tls};
-use crate::catalog::history::OpKind;
+pub use crate::catalog::window::{self, NodeOutcome, PauseEnd};
 use crate::deployment::Deployment;
 use crate::error::{Error, ErrorCode, Result};
+use crate::history::OpKind;
 use crate::job::{self, Journal, Owned, Sink};
 use crate::paths::Home;
 use chrono::{DateTime, Utc};
@@ -31,7 +32,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
-use watchdog::{Brief, TlsFiles, Watchdog};
+use watchdog::{Brief, Watchdog};
 
 /// How a pause is held.
 #[derive(Debug, Clone, Copy)]
@@ -114,27 +115,6 @@ impl PauseOptions {
             )));
         }
         Ok(b)
-    }
-}
-
-/// What happened on one node.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
-pub struct NodeOutcome {
-    pub node: Node,
-    /// Quiesce's Pause succeeded and CheckPaused confirmed it.
-    pub paused: bool,
-    /// Quiesce's Unpause succeeded (or the node was found unpaused).
-    pub unpaused: bool,
-    /// Pause attempts (ABORTED is retried).
-    pub attempts: u32,
-    pub error: Option<NodeError>,
-    /// What Quiesce did or did not do, in a sentence.
-    pub note: Option<String>,
-}
-
-impl NodeOutcome {
-    fn new(node: Node) -> NodeOutcome {
-        NodeOutcome { node, paused: false, unpaused: false, attempts: 0, error: None, note: None }
     }
 }
 
@@ -226,22 +206,6 @@ pub struct Paused {
     /// Nodes the poller found unpaused before Quiesce unpaused it.
     early: Arc<Mutex<Vec<String>>>,
     poller: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
-}
-
-/// How a pause ended.
-#[derive(Debug, Clone)]
-pub struct PauseEnd {
-    pub window_id: String,
-    pub started_at: DateTime<Utc>,
-    /// Just before the first Unpause was sent.
-    pub ended_at: DateTime<Utc>,
-    pub paused_ms: f64,
-    pub outcomes: Vec<NodeOutcome>,
-    /// Why the window cannot be trusted (a node unpaused early, one still paused).
-    pub problems: Vec<String>,
-    /// Why the pause was cut short or taken out of Quiesce's hands (its
-    /// maximum reached, its lease lapsed): the window failed, never a restore point.
-    pub aborted: Option<String>,
 }
 
 impl Paused {
@@ -388,7 +352,8 @@ impl Paused {
         for (o, s) in self.outcomes.iter_mut().zip(states) {
             match (o.error.is_none(), s) {
                 (true, Ok(true)) => o.paused = true,
-                // Some releases reported a pause that did not happen (facts §1).
+                // Some ScalarDB Cluster releases reported a pause as done while the node
+                // stayed unpaused (fixed in 3.15.9, 3.16.6, 3.17.4 and 3.18.1).
                 (true, Ok(false)) => {
                     problems.push(format!("{}: Pause returned, but the node is not paused (a ScalarDB release with the pause bug: upgrade it)", o.node.label()));
                     o.note = Some("reported paused but was not".into());
@@ -614,11 +579,7 @@ pub async fn unpause_deployment(home: &Home, d: &Deployment) -> Result<Vec<NodeS
         fn record(&self) -> job::Record {
             job::Record {
                 what: self.0.clone(),
-                outcome: if self.1 {
-                    crate::catalog::history::Outcome::Ok
-                } else {
-                    crate::catalog::history::Outcome::Failed
-                },
+                outcome: if self.1 { crate::history::Outcome::Ok } else { crate::history::Outcome::Failed },
                 entry: None,
                 done: self.0.clone(),
             }
@@ -773,7 +734,7 @@ impl job::Recorded for Held {
         let w = &self.0;
         job::Record {
             what: format!("paused {} node(s) for {:.0} ms", w.nodes.len(), w.paused_ms.unwrap_or(0.0)),
-            outcome: crate::catalog::history::Outcome::from(w.status.clone()),
+            outcome: crate::history::Outcome::from(w.status.clone()),
             entry: Some(w.id.clone()),
             done: match &w.restore_point {
                 Some(t) => format!("Window {} kept: restore point {}", w.id, t.format("%Y-%m-%dT%H:%M:%S%.3fZ")),

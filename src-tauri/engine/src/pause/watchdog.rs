@@ -17,7 +17,7 @@
 //! with its own short deadlines and retries, so one hung node never holds
 //! the others paused.
 
-use crate::admin::{Client, Node, Tls};
+use crate::admin::{Client, Node, Tls, TlsFiles};
 use crate::error::{Error, ErrorCode, Result};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
@@ -53,23 +53,6 @@ pub struct Brief {
     /// margin). The nodes are unpaused at the bound, whatever happens. None: no bound.
     #[serde(default)]
     pub bound_ms: Option<u64>,
-}
-
-/// TLS settings by file, as the journal keeps them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TlsFiles {
-    pub ca_file: Option<String>,
-    pub authority: Option<String>,
-}
-
-impl TlsFiles {
-    pub fn load(&self) -> Result<Tls> {
-        let ca_pem = match &self.ca_file {
-            Some(p) => Some(std::fs::read(p).map_err(|e| Error::io("read the admin CA", std::path::Path::new(p), e))?),
-            None => None,
-        };
-        Ok(Tls { ca_pem, authority: self.authority.clone() })
-    }
 }
 
 /// Where the watchdog binary is.

@@ -1,4 +1,6 @@
-//! The guide's decision tree, encoded once as data, and its evaluation for a
+//! The guide's decision tree ("the guide" is ScalarDB's "How to Back Up and
+//! Restore Databases Used Through ScalarDB", scalar-labs/docs-scalardb
+//! `docs/backup-restore.mdx`), encoded once as data, and its evaluation for a
 //! deployment: the method (no pause / pause / cannot decide), the reason for
 //! every branch taken, and per database the backup and restore step from the
 //! guide's tabs — a command Quiesce runs, or a runbook for a managed service —
@@ -49,7 +51,7 @@ pub const N_NO_PAUSE: &str = "no_pause";
 pub const N_PAUSE: &str = "pause";
 pub const N_UNKNOWN: &str = "unknown";
 
-/// The guide's flowchart (scalardb-backup-restore-guide.md), plus the one
+/// The guide's flowchart (`docs/backup-restore.mdx`), plus the one
 /// outcome the guide leaves implicit: storages that are not known.
 pub fn decision_tree() -> DecisionTree {
     let n = |id: &str, label: &str, kind, detail: &str| TreeNode {

@@ -6,10 +6,10 @@
 
 pub mod time;
 
+use crate::catalog::window::PauseWindow;
 use crate::catalog::{self, CatalogEntry, CatalogStatus};
 use crate::deployment::{Deployment, DeploymentStorage};
 use crate::error::{Error, ErrorCode, Result};
-use crate::pause::window::PauseWindow;
 use crate::profile::{DbKind, Flavor, Profile};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

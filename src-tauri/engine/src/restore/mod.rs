@@ -198,7 +198,7 @@ pub(crate) fn lock_target(home: &crate::paths::Home, p: &crate::profile::Profile
 
 impl job::Recorded for RestoreResult {
     fn record(&self) -> job::Record {
-        use crate::catalog::history::Outcome;
+        use crate::history::Outcome;
         let into = self.targets.iter().map(|t| t.profile.as_str()).collect::<Vec<_>>().join(", ");
         let (outcome, said) = match &self.verify {
             None => (Outcome::Ok, "not verified (skipped on request)"),
@@ -227,11 +227,8 @@ pub async fn run(
     // The backup named first is checked first: a damaged or missing one is
     // said before anything about the targets.
     let (_, m0) = crate::catalog::find(root, backup)?;
-    let spec = job::JobSpec::new(
-        crate::catalog::history::OpKind::Restore,
-        &m0.deployment,
-        format!("restore of backup {}", m0.id),
-    );
+    let spec =
+        job::JobSpec::new(crate::history::OpKind::Restore, &m0.deployment, format!("restore of backup {}", m0.id));
     job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| restore_in(ds, root, backup, opts, &m0, ctx).await)
         .await
 }
@@ -364,7 +361,7 @@ async fn execute(
     let mut runs = Vec::new();
     for &i in &held {
         let (mut hold, ready, go) = crate::tools::pipeline::Hold::new();
-        hold.expect = prep.units[i].unit.files.iter().find(|f| prep.streamed.contains(&f.name)).cloned();
+        hold.expect = prep.units[i].unit.files.iter().find(|f| prep.streamed.contains(&f.name)).map(|f| f.digest());
         gos.push(go);
         states[i] = State::Running;
         runs.push((ready, native::restore(&prep.units[i], prep, opts, Some(hold), journal, live, sink, cancel)));

@@ -161,7 +161,10 @@ pub(super) async fn restore(
     let pass = match u.target.kind {
         DbKind::Postgresql => {
             let db = u.target.database.clone().unwrap_or_default();
-            journal.cred_file(&format!("pgpass-{}", u.unit.id), &creds::pgpass(&u.target, &[db.as_str()], secret))?
+            journal.cred_file(
+                &format!("pgpass-{}", u.unit.id),
+                &creds::pgpass(&u.target.pg_target(), &[db.as_str()], secret),
+            )?
         }
         // myloader reads its own group; the client group serves the others.
         _ => journal.cred_file(&format!("my-{}.cnf", u.unit.id), &creds::my_cnf(secret, &["client", "myloader"]))?,
@@ -216,16 +219,12 @@ pub(super) async fn restore(
 /// A tool that stopped on a streamed input before its end was checked (zstd
 /// on a damaged frame, pg_restore on a bad block): the real cause is the
 /// backup not matching its manifest, so the rest of the file is hashed to say so.
-async fn corrupt_first(
-    e: Error,
-    expect: Option<crate::catalog::manifest::ManifestFile>,
-    folder: &std::path::Path,
-) -> Error {
+async fn corrupt_first(e: Error, expect: Option<crate::tools::digest::FileDigest>, folder: &std::path::Path) -> Error {
     let Some(f) = expect.filter(|_| !matches!(e.code, ErrorCode::Corrupt | ErrorCode::Cancelled)) else { return e };
     let path = folder.join(&f.name);
     let hashed = tokio::task::spawn_blocking(move || crate::catalog::manifest::sha256_file(&path)).await;
     match hashed {
-        Ok(Ok((sha, n))) => match crate::verify::file_problem(&f, n, &sha) {
+        Ok(Ok((sha, n))) => match f.problem(n, &sha) {
             Some(p) => Error::new(
                 ErrorCode::Corrupt,
                 format!(

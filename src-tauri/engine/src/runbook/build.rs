@@ -1,14 +1,15 @@
-//! The steps per storage kind, after the guide's restore tabs and the
-//! providers' CLIs (facts §5). Every name goes in as an [`Arg::Lit`] or an
+//! The steps per storage kind, after the restore tabs of ScalarDB's backup
+//! guide (scalar-labs/docs-scalardb `docs/backup-restore.mdx`) and the
+//! providers' own CLIs (`aws rds`/`aws dynamodb`, `az`, `ybm`). Every name goes in as an [`Arg::Lit`] or an
 //! [`Arg::Opt`] value; nothing here builds a shell string from a name.
 
 use super::schema::SchemaAttachment;
 use super::{Arg, Command, EnvVar, Runbook, Section, Step};
 use crate::catalog::manifest::Manifest;
+use crate::catalog::window::PauseWindow;
 use crate::deployment::{Deployment, DeploymentStorage};
 use crate::discovery::Discovery;
 use crate::error::{Error, ErrorCode, Result};
-use crate::pause::window::PauseWindow;
 use crate::points::{time, Pick, RestoresBy};
 use crate::profile::{DbKind, Flavor, Profile};
 use chrono::DateTime;

@@ -170,9 +170,9 @@ fn for_pick(
     })
 }
 
-fn find_window(root: &Path, deployment: &str, id: &str) -> Result<crate::pause::window::PauseWindow> {
-    let p = crate::paths::inside(root, &[deployment, &format!("{id}{}", crate::pause::window::SUFFIX)])?;
-    crate::pause::window::PauseWindow::read(&p)
+fn find_window(root: &Path, deployment: &str, id: &str) -> Result<crate::catalog::window::PauseWindow> {
+    let p = crate::paths::inside(root, &[deployment, &format!("{id}{}", crate::catalog::window::SUFFIX)])?;
+    crate::catalog::window::PauseWindow::read(&p)
 }
 
 pub use build::{build, Inputs};

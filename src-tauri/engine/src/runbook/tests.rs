@@ -101,7 +101,8 @@ fn dynamodb_with_a_prefix_and_several_namespaces_restores_every_table_exactly_on
     let s = schema(c.root.path(), &["sales.orders", "sales.items", "app.users"]);
     let rb = c.runbook(&w.id, Some(&s)).unwrap();
     times_are_the_point(&rb);
-    // The physical names, spelled out from the facts: <prefix><ns>.<table>,
+    // The physical names, spelled out as ScalarDB's DynamoDB adapter names them
+    // (DynamoAdmin.java): <prefix><ns>.<table>,
     // metadata in <prefix>scalardb.metadata, the coordinator <prefix>coordinator.state.
     let want: Vec<&str> = vec![
         "prod_app.users",

@@ -9,7 +9,6 @@
 //! (`--defaults-extra-file`).
 
 use crate::error::{Error, Result};
-use crate::profile::Profile;
 use std::path::{Path, PathBuf};
 
 /// A 0600 file holding a secret; removed when dropped, on every path.
@@ -56,19 +55,27 @@ pub fn write(dir: &Path, name: &str, contents: &str) -> Result<CredFile> {
 /// against the password file's `localhost`.
 const DEFAULT_PGSOCKET_DIRS: &[&str] = &["/var/run/postgresql", "/run/postgresql"];
 
-/// `.pgpass` lines for `profile` on each of `databases`: exact host, port,
+/// Where a PostgreSQL client connects, as a password file names it.
+#[derive(Clone, Copy)]
+pub struct PgTarget<'a> {
+    /// A host name or a socket directory; None: libpq's default.
+    pub host: Option<&'a str>,
+    pub port: u16,
+    pub user: &'a str,
+}
+
+/// `.pgpass` lines for `to` on each of `databases`: exact host, port,
 /// database and user, ':' and '\' escaped. libpq reads the host as given
 /// (a socket directory as its path; none, or the default socket directory,
 /// as `localhost`).
-pub fn pgpass(profile: &Profile, databases: &[&str], password: &str) -> String {
+pub fn pgpass(to: &PgTarget, databases: &[&str], password: &str) -> String {
     let esc = |s: &str| s.replace('\\', "\\\\").replace(':', "\\:");
-    let host = profile.host.clone().filter(|h| !h.is_empty());
+    let host = to.host.map(str::to_string).filter(|h| !h.is_empty());
     let mut hosts = vec![host.clone().unwrap_or_else(|| "localhost".into())];
     if host.as_deref().is_some_and(|h| DEFAULT_PGSOCKET_DIRS.contains(&h)) {
         hosts.push("localhost".into());
     }
-    let port = profile.port.unwrap_or(5432).to_string();
-    let user = profile.user.as_deref().unwrap_or("");
+    let (port, user) = (to.port.to_string(), to.user);
     let mut out = String::new();
     for h in &hosts {
         for db in databases {
@@ -96,18 +103,12 @@ mod tests {
 
     #[test]
     fn pgpass_names_the_exact_target() {
-        let p = Profile {
-            host: Some("db:1".into()),
-            port: Some(6543),
-            user: Some("u\\x".into()),
-            database: Some("app".into()),
-            ..Default::default()
-        };
+        let p = PgTarget { host: Some("db:1"), port: 6543, user: "u\\x" };
         assert_eq!(
             pgpass(&p, &["app", "postgres"], "p:w"),
             "db\\:1:6543:app:u\\\\x:p\\:w\ndb\\:1:6543:postgres:u\\\\x:p\\:w\n"
         );
-        let sock = Profile { host: Some("/var/run/postgresql".into()), ..p };
+        let sock = PgTarget { host: Some("/var/run/postgresql"), ..p };
         let lines = pgpass(&sock, &["app"], "pw");
         assert!(lines.contains("/var/run/postgresql:6543:app:") && lines.contains("\nlocalhost:6543:app:"), "{lines}");
         assert!(!lines.contains('*'), "never a wildcard: {lines}");

@@ -17,6 +17,7 @@
 //! whole job (`pipeline`).
 
 pub mod creds;
+pub mod digest;
 pub mod env;
 pub mod pipeline;
 

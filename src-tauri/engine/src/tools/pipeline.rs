@@ -589,7 +589,7 @@ pub struct Hold {
     pub go: tokio::sync::oneshot::Receiver<bool>,
     /// The input's manifest entry: hashed as it is fed, and the end given
     /// only if it matches, so a corrupt backup rolls back instead of committing.
-    pub expect: Option<crate::catalog::manifest::ManifestFile>,
+    pub expect: Option<super::digest::FileDigest>,
 }
 
 impl Hold {
@@ -697,7 +697,7 @@ pub async fn run_chain(
             std::mem::swap(&mut pending, &mut next);
         }
         if let (Some(e), Some((h, len)), false) = (&expect, hashed, broken) {
-            if let Some(p) = crate::verify::file_problem(e, len, &format!("{:x}", h.finalize())) {
+            if let Some(p) = e.problem(len, &format!("{:x}", h.finalize())) {
                 return Err(Error::new(
                     ErrorCode::Corrupt,
                     format!("The backup does not match its manifest, so its end was never given to the tools and their transaction rolled back:\n  {p}"),
@@ -805,7 +805,7 @@ mod tests {
         assert!(sent == got, "the output differs from what the tool wrote");
         assert_eq!(seen, sent.len());
         assert_eq!(r.raw_bytes as usize, sent.len());
-        assert_eq!(r.sha256, crate::catalog::manifest::sha256_file(&out).unwrap().0);
+        assert_eq!(r.sha256, format!("{:x}", Sha256::digest(&got)));
     }
 
     #[tokio::test]
@@ -922,7 +922,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (input, got) = (dir.path().join("in"), dir.path().join("got"));
         let data: Vec<u8> = (0..(3 * BUF + 100)).map(|i| (i % 251) as u8).collect();
-        let entry = crate::catalog::manifest::ManifestFile {
+        let entry = super::super::digest::FileDigest {
             name: "postgresql.dump.zst".into(),
             bytes: data.len() as u64,
             sha256: format!("{:x}", Sha256::digest(&data)),

@@ -1,4 +1,8 @@
-//! The ScalarDB consistency audit (facts §2). It reads what lazy recovery
+//! The ScalarDB consistency audit. Lazy recovery (scalar-labs/scalardb
+//! `core/src/main/java/com/scalar/db/transaction/consensuscommit/RecoveryHandler.java`)
+//! rolls a PREPARED or DELETED record forward when the coordinator says
+//! COMMITTED, and back when it says ABORTED or has no row for a transaction
+//! older than 15 s. The audit reads what lazy recovery
 //! will read — records left PREPARED or DELETED, and the coordinator — and
 //! says per in-flight transaction what recovery will do. A transaction whose
 //! records are COMMITTED in one place while recovery would roll it back in

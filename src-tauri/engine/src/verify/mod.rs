@@ -646,13 +646,7 @@ fn hash_one(
 
 /// A file read in full (`n` bytes hashing to `sha`) against its manifest entry.
 pub fn file_problem(f: &manifest::ManifestFile, n: u64, sha: &str) -> Option<String> {
-    if n != f.bytes {
-        Some(format!("{}: {n} bytes, the manifest says {} (truncated or changed)", f.name, f.bytes))
-    } else if sha != f.sha256 {
-        Some(format!("{}: SHA-256 differs from the manifest (the file was changed or corrupted)", f.name))
-    } else {
-        None
-    }
+    f.digest().problem(n, sha)
 }
 
 /// A manifest entry naming a path outside the backup's folder.
@@ -690,11 +684,7 @@ impl IntegrityReport {
     }
 }
 
-/// Where verification reports of a backup are kept, beside its manifest
-/// (not among its files: they are written after the backup was sealed).
-pub fn reports_dir(folder: &Path) -> PathBuf {
-    folder.join("verifications")
-}
+pub use crate::catalog::reports_dir;
 
 /// Stores a report with the backup; returns its path.
 pub fn store_report(folder: &Path, r: &VerifyReport) -> Result<PathBuf> {
@@ -709,13 +699,7 @@ pub fn store_report(folder: &Path, r: &VerifyReport) -> Result<PathBuf> {
 
 /// The latest report stored with a backup (reports are named by their time).
 pub fn latest_report(folder: &Path) -> Option<VerifyReport> {
-    let latest = std::fs::read_dir(reports_dir(folder))
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .max()?;
-    std::fs::read(latest).ok().and_then(|b| serde_json::from_slice(&b).ok())
+    std::fs::read(crate::catalog::latest_report_file(folder)?).ok().and_then(|b| serde_json::from_slice(&b).ok())
 }
 
 /// The reports stored with a backup, oldest first.
@@ -775,7 +759,7 @@ pub async fn verify_backup(
 
 impl crate::job::Recorded for VerifyReport {
     fn record(&self) -> crate::job::Record {
-        use crate::catalog::history::Outcome;
+        use crate::history::Outcome;
         let said = format!(
             "verification of {}{}: {}",
             self.profile,
@@ -796,7 +780,7 @@ pub struct BackupVerified(pub IntegrityReport, pub Option<VerifyReport>);
 
 impl crate::job::Recorded for BackupVerified {
     fn record(&self) -> crate::job::Record {
-        use crate::catalog::history::Outcome;
+        use crate::history::Outcome;
         let ok = self.0.problems.is_empty() && self.1.as_ref().is_none_or(|r| r.passed);
         let said = format!(
             "verification of backup {}: {} file(s) {}",
@@ -832,7 +816,7 @@ pub async fn run(
     sink: crate::job::Sink,
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
-    use crate::catalog::history::OpKind;
+    use crate::history::OpKind;
     let (subject, words) = match &what {
         Verification::Profile { profile, deployment, .. } => {
             let p = ds.profiles().get(profile)?;
@@ -867,7 +851,7 @@ pub async fn run_backup(
 ) -> Result<(IntegrityReport, Option<VerifyReport>)> {
     let (_, m) = crate::catalog::find(root, id)?;
     let spec = crate::job::JobSpec::new(
-        crate::catalog::history::OpKind::Verify,
+        crate::history::OpKind::Verify,
         &m.deployment,
         format!("verification of backup {}", m.id),
     );

@@ -159,7 +159,7 @@ impl Drop for Env {
             let _ = self.ds.remove(&d.id);
         }
         for p in self.ds.profiles().list().unwrap_or_default() {
-            let _ = self.ds.profiles().remove(&p.id);
+            let _ = self.ds.remove_profile(&p.id);
         }
     }
 }
