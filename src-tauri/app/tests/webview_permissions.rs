@@ -1,6 +1,6 @@
 //! The webview's reach, from what Tauri itself generated at build time: the
-//! permissions the capabilities grant must be exactly those the README's
-//! security section lists (a new one fails here until it is documented),
+//! permissions the capabilities grant must be exactly those docs/security.md
+//! lists (a new one fails here until it is documented),
 //! each must exist, none of Tauri's core permissions is granted without
 //! being listed, and the CSP stays strict (no remote content, no eval).
 
@@ -28,11 +28,11 @@ fn granted() -> BTreeSet<String> {
     out
 }
 
-/// The permissions the README's "Webview permissions" part lists (backquoted).
+/// The permissions docs/security.md's "Webview permissions" part lists (backquoted).
 fn documented() -> BTreeSet<String> {
-    let readme = read("../../README.md");
-    let start = readme.find("### Webview permissions").expect("README has a '### Webview permissions' section");
-    let section = &readme[start + 4..];
+    let doc = read("../../docs/security.md");
+    let start = doc.find("### Webview permissions").expect("docs/security.md has a '### Webview permissions' section");
+    let section = &doc[start + 4..];
     let section = &section[..section.find("\n#").unwrap_or(section.len())];
     section
         .split('`')
@@ -47,12 +47,9 @@ fn documented() -> BTreeSet<String> {
 fn the_granted_permissions_are_exactly_the_documented_ones_and_exist() {
     let (granted, documented) = (granted(), documented());
     let undocumented: Vec<_> = granted.difference(&documented).collect();
-    assert!(
-        undocumented.is_empty(),
-        "granted to the webview but not in the README's security section: {undocumented:?}"
-    );
+    assert!(undocumented.is_empty(), "granted to the webview but not in docs/security.md: {undocumented:?}");
     let stale: Vec<_> = documented.difference(&granted).collect();
-    assert!(stale.is_empty(), "listed in the README but not granted any more: {stale:?}");
+    assert!(stale.is_empty(), "listed in docs/security.md but not granted any more: {stale:?}");
     let acl = json("gen/schemas/acl-manifests.json");
     for p in &granted {
         let (manifest, name) = match p.split_once(':') {
