@@ -1,18 +1,19 @@
 import { useEffect, useRef, useState, type ReactElement } from "react";
 import type { AppInfo, RecoveryReport } from "./bindings";
 import { backend } from "./backend";
-import { ProfilesView } from "./ProfilesView";
-import { DeploymentsView } from "./DeploymentsView";
-import { PlanView } from "./PlanView";
-import { BackupsView } from "./BackupsView";
-import { RestoreView } from "./RestoreView";
-import { PauseView } from "./PauseView";
-import { RestorePointsView } from "./RestorePointsView";
-import { MigrateView } from "./MigrateView";
-import { OverviewView, type OverviewTarget } from "./OverviewView";
-import { JobsProvider } from "./jobs";
-import { JobsIndicator, QuitGuard } from "./JobsPanel";
-import { moveFocus } from "./focus";
+import { moveFocus } from "./data/focus";
+import { JobsProvider } from "./data/jobs";
+import type { OverviewTarget } from "./data/overview";
+import { JobsIndicator, QuitGuard } from "./components/JobsPanel";
+import { BackupsView } from "./views/BackupsView";
+import { DeploymentsView } from "./views/DeploymentsView";
+import { MigrateView } from "./views/MigrateView";
+import { OverviewView } from "./views/OverviewView";
+import { PauseView } from "./views/PauseView";
+import { PlanView } from "./views/PlanView";
+import { ProfilesView } from "./views/ProfilesView";
+import { RestorePointsView } from "./views/RestorePointsView";
+import { RestoreView } from "./views/RestoreView";
 
 type View = "overview" | "deployments" | "plan" | "profiles" | "backups" | "restore" | "pause" | "restore-points" | "migrate";
 

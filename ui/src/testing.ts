@@ -2,7 +2,7 @@
 import { vi } from "vitest";
 import { createElement, type ReactElement } from "react";
 import { render } from "@testing-library/react";
-import { JobsProvider } from "./jobs";
+import { JobsProvider } from "./data/jobs";
 import type { Backend } from "./backend";
 import type { Profile } from "./bindings";
 
