@@ -1,54 +1,33 @@
 // Quiesce's commands are declared to Tauri's ACL, so each must be granted
-// to a window by a capability (capabilities/default.json) to be callable:
-// nothing the webview reaches is allowed by default.
+// to a window by a capability to be callable: nothing the webview reaches is
+// allowed by default. The names come from quiesce-ipc-names (the app checks
+// its commands against them when it compiles), and the capability that grants
+// exactly them, capabilities/default.json, is written from them here.
+use quiesce_ipc_names::{permission, COMMANDS};
+
+const DESCRIPTION: &str = "The main window may call Quiesce's own commands, each granted by name, and nothing of Tauri's core: the UI needs no window, event, path or menu API (Channels' data fetch is not permission-gated). Written by build.rs from quiesce-ipc-names; docs/security.md lists this set, and a test fails when it changes without docs/security.md.";
+
+fn capability() -> String {
+    let permissions: Vec<String> = COMMANDS.iter().map(|c| format!("    \"{}\"", permission(c))).collect();
+    format!(
+        "{{\n  \"$schema\": \"../gen/schemas/desktop-schema.json\",\n  \"identifier\": \"default\",\n  \"description\": {},\n  \"windows\": [\n    \"main\"\n  ],\n  \"permissions\": [\n{}\n  ]\n}}\n",
+        json_string(DESCRIPTION),
+        permissions.join(",\n")
+    )
+}
+
+fn json_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 fn main() {
-    const COMMANDS: &[&str] = &[
-        "watch_app",
-        "quit",
-        "app_info",
-        "startup_report",
-        "overview",
-        "first_paint",
-        "list_profiles",
-        "validate_profile",
-        "save_profile",
-        "delete_profile",
-        "test_connection",
-        "cancel_job",
-        "list_deployments",
-        "validate_deployment",
-        "save_deployment",
-        "delete_deployment",
-        "preview_import",
-        "import_deployment",
-        "attach_storages",
-        "get_plan",
-        "discover_deployment",
-        "backup_dry_run",
-        "start_backup",
-        "list_backups",
-        "delete_backup",
-        "open_backup_folder",
-        "restore_dry_run",
-        "start_restore",
-        "verify_profile",
-        "verify_backup",
-        "nodes_state",
-        "start_pause",
-        "unpause_deployment",
-        "list_history",
-        "get_timeline",
-        "pick_point",
-        "get_runbook",
-        "set_runbook_tick",
-        "export_runbook",
-        "attach_schema",
-        "get_schema",
-        "migrate_dry_run",
-        "start_migration",
-        "migrate_cleanup",
-        "save_properties",
-    ];
+    // Rewritten only when it differs, so an unchanged list does not trigger
+    // Tauri's rebuild of its ACL.
+    let path = std::path::Path::new("capabilities/default.json");
+    let fresh = capability();
+    if std::fs::read_to_string(path).ok().as_deref() != Some(fresh.as_str()) {
+        std::fs::write(path, &fresh).expect("write capabilities/default.json");
+    }
     tauri_build::try_build(
         tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
     )

@@ -55,6 +55,13 @@ macro_rules! ipc {
         #[cfg(test)]
         pub const COMMANDS: &[&str] = &[$(stringify!($name)),*];
 
+        // The build script declares quiesce-ipc-names' list to the ACL: a
+        // command missing there (or a name left there) fails the build.
+        const _: () = assert!(
+            quiesce_ipc_names::same_names(&[$(stringify!($name)),*], quiesce_ipc_names::COMMANDS),
+            "the ipc! commands and quiesce-ipc-names' COMMANDS differ: add or remove the name there"
+        );
+
         /// Every command, described for the TypeScript side.
         #[cfg(test)]
         pub fn described() -> Vec<crate::ipc::Command> {
@@ -188,15 +195,16 @@ mod tests {
     }
 
     #[test]
-    fn the_acl_grants_exactly_the_declared_commands() {
-        // build.rs cannot see the macro: its list is checked against it here.
-        let build = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("build.rs")).unwrap();
-        let list = &build[build.find("const COMMANDS").unwrap()..];
-        let list = &list[..list.find("];").unwrap()];
-        let mut acl: Vec<&str> = list.split('"').skip(1).step_by(2).collect();
-        let mut declared = crate::commands::COMMANDS.to_vec();
-        acl.sort_unstable();
+    fn the_capability_grants_exactly_the_declared_commands() {
+        // The build script wrote it; what Tauri loaded is what is on disk.
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("capabilities/default.json");
+        let cap: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut granted: Vec<String> =
+            cap["permissions"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
+        let mut declared: Vec<String> =
+            crate::commands::COMMANDS.iter().map(|c| quiesce_ipc_names::permission(c)).collect();
+        granted.sort_unstable();
         declared.sort_unstable();
-        assert_eq!(acl, declared, "build.rs's COMMANDS and the ipc! commands differ");
+        assert_eq!(granted, declared, "capabilities/default.json and the ipc! commands differ");
     }
 }

@@ -116,15 +116,7 @@ fn normalize(out: &str, home: &Path) -> String {
 #[test]
 fn every_commands_json_output_is_byte_identical_to_its_golden_file() {
     let cli = common::Cli::new();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/state-v1");
-    let out = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(fixture.join("config"))
-        .arg(fixture.join("data"))
-        .arg(cli.home.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    cli.with_state_v1();
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     let bin = std::env::var_os("QUIESCE_GOLDEN_BIN");
     let dir = golden_dir();

@@ -135,26 +135,12 @@ fn the_catalog_lists_damaged_backups_and_leftovers_it_cannot_remove() {
     cli.expect_error(&["restore", "20261101T000000Z-bad", "--to", "nobody", "--root", &r], None, &[], "corrupt");
 }
 
-/// A copy of the state directory the release before these changes wrote
-/// (tests/fixtures/state-v1, made by its own binary; see its ORIGIN).
-fn old_state(cli: &Cli) {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/state-v1");
-    let out = std::process::Command::new("cp")
-        .arg("-a")
-        .arg(fixture.join("config"))
-        .arg(fixture.join("data"))
-        .arg(cli.home.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
 const FIXTURE_SECRET: &str = "Fixture-Secret-42";
 
 #[test]
 fn state_written_by_the_previous_release_loads_with_what_became_invalid_flagged_never_dropped() {
     let cli = Cli::new();
-    old_state(&cli);
+    cli.with_state_v1();
     let profiles_file = cli.profiles_file();
     assert!(std::fs::read_to_string(&profiles_file).unwrap().contains(FIXTURE_SECRET), "the fixture holds the leak");
 
@@ -215,7 +201,7 @@ fn state_written_by_the_previous_release_loads_with_what_became_invalid_flagged_
 #[test]
 fn without_a_keyring_the_old_leak_is_masked_and_flagged_not_shown() {
     let cli = Cli::new();
-    old_state(&cli);
+    cli.with_state_v1();
     let no_keyring = [("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")];
     let out = cli.run(&["profile", "list"], None, &no_keyring);
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -421,7 +407,7 @@ fn restore_old(cli: &Cli, id: &str, to: &str) -> serde_json::Value {
 #[test]
 fn schema_1_backups_of_each_engine_written_by_the_previous_release_restore_into_real_servers() {
     let cli = Cli::new();
-    old_state(&cli);
+    cli.with_state_v1();
     // PostgreSQL: into an empty database of a fresh server.
     let pg = PgServer::shared();
     let db = pg.create_database();
@@ -566,7 +552,7 @@ fn sigterm_and_sigint_cancel_a_running_backup_and_wait_for_its_cleanup_with_even
 #[test]
 fn a_migration_ledger_of_an_earlier_release_becomes_a_journal_once_is_flagged_and_cleanup_drops_what_it_names() {
     let cli = Cli::new();
-    old_state(&cli);
+    cli.with_state_v1();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/migration-ledger/data");
     let out = std::process::Command::new("cp").arg("-a").arg(&fixture).arg(cli.home.path()).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -59,6 +59,20 @@ impl Cli {
     pub fn profiles_file(&self) -> PathBuf {
         self.home.path().join("config/profiles.json")
     }
+
+    /// Its state directory made a copy of the one the release before these
+    /// changes wrote (tests/fixtures/state-v1, made by its own binary; see its ORIGIN).
+    pub fn with_state_v1(&self) {
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/state-v1");
+        let out = Command::new("cp")
+            .arg("-a")
+            .arg(fixture.join("config"))
+            .arg(fixture.join("data"))
+            .arg(self.home.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
 }
 
 /// An executable shell script `name` in `dir` (created) running `body`: a hook, a stand-in tool.
