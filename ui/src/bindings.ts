@@ -1,19 +1,96 @@
-// Generated from the Rust types by quiesce-engine (src-tauri/engine/src/api.rs).
-// Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine bindings` instead.
+// Generated from the IPC commands' types by quiesce-app (src-tauri/app/src/ipc.rs).
+// Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app bindings` instead.
 
-export type ErrorCode = "auth_failed" | "host_not_found" | "connection_refused" | "timeout" | "tls_error" | "database_not_found" | "file_not_found" | "permission_denied" | "keyring_unavailable" | "not_found" | "invalid_input" | "busy" | "already_exists" | "cancelled" | "database_error" | "io_error" | "internal" | "unsupported" | "in_use" | "corrupt" | "not_empty" | "key_collision" | "key_too_long" | "name_too_long" | "proof_failed";
+export type AppEvent = { "kind": "close_requested", running: number, } | { "kind": "quitting", running: number, limit_secs: number, };
 
-export type FieldError = { field: string, message: string, };
+export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
 
-export type IpcError = { code: ErrorCode, message: string, fields: Array<FieldError>, };
+export type KeyringStatus = { available: boolean, message: string | null, };
+
+export type RecoveryReport = { 
+/**
+ * What was removed, one sentence each.
+ */
+removed: Array<string>, 
+/**
+ * What could not be removed, with the reason.
+ */
+failed: Array<string>, 
+/**
+ * What was repaired in the state an earlier release wrote.
+ */
+repaired: Array<string>, 
+/**
+ * Problems in the state files found at start (flagged, never dropped).
+ */
+flagged: Array<string>, };
+
+export type Overview = { now: string, deployments: Array<DeploymentSummary>, 
+/**
+ * Attention items that belong to no deployment (leftovers of unknown origin).
+ */
+other: Array<Attention>, 
+/**
+ * The first steps apply: the demo is the only deployment and nothing has
+ * been restored yet (backing the demo up is step one, restoring it two).
+ */
+first_start: boolean, };
+
+export type AttentionKind = "no_backup" | "stale_backup" | "verification_failed" | "damaged" | "unsafe_window" | "leftover" | "plan_unknown" | "migration_leftover" | "node_paused";
+
+export type Attention = { kind: AttentionKind, message: string, view: string, target: string | null, };
+
+export type DeploymentSummary = { id: string, name: string, method: Method, is_demo: boolean, 
+/**
+ * Scalar Admin endpoints are configured: the UI asks for the nodes' state.
+ */
+has_admin_endpoints: boolean, last_backup: LastBackup | null, last_window: LastWindow | null, latest_point: SafePoint | null, attention: Array<Attention>, };
+
+export type Method = "no_pause" | "pause" | "unknown";
+
+export type LastBackup = { id: string, started_at: string, bytes: number, status: CatalogStatus, verified_at: string | null, };
+
+export type CatalogStatus = "ok" | "warnings" | "verification_failed" | "unverified" | "damaged" | "leftover" | "unsafe" | "failed";
+
+export type LastWindow = { id: string, 
+/**
+ * ok, unsafe, failed (as on the timeline).
+ */
+status: string, start_ms: number | null, end_ms: number | null, };
+
+export type SafePoint = { at_ms: number, 
+/**
+ * "window" or "backup".
+ */
+source: string, id: string, };
+
+export type SecretRef = { store: string, service: string, account: string, };
 
 export type DbKind = "postgresql" | "mysql" | "sqlite" | "cassandra" | "cosmos" | "dynamo" | "oracle" | "sqlserver" | "db2";
 
-export type Flavor = "self_hosted" | "amazon_rds" | "azure" | "yugabyte_ysql" | "yugabyte_managed" | "cloud";
-
 export type SslMode = "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
 
-export type SecretRef = { store: string, service: string, account: string, };
+export type Flavor = "self_hosted" | "amazon_rds" | "azure" | "yugabyte_ysql" | "yugabyte_managed" | "cloud";
+
+export type RestoreSettings = { 
+/**
+ * How many days back the provider can restore (RDS/Azure and DynamoDB
+ * 1–35, Cosmos DB continuous 7 or 30).
+ */
+retention_days: number | null, 
+/**
+ * The earliest restorable time, when it is later than now minus the
+ * retention (PITR enabled recently).
+ */
+earliest: string | null, 
+/**
+ * How far behind now the latest restorable time is (default 300 s).
+ */
+lag_secs: number | null, 
+/**
+ * Azure and Cosmos DB: the resource group.
+ */
+resource_group: string | null, };
 
 export type Profile = { id: string, name: string, kind: DbKind, flavor: Flavor, host: string | null, port: number | null, database: string | null, user: string | null, ssl_mode: SslMode, ssl_ca_file: string | null, connect_timeout_secs: number, client_bin_dir: string | null, 
 /**
@@ -53,25 +130,7 @@ export type ProfileInput = { name: string, kind: DbKind | null, flavor: Flavor |
 
 export type PasswordChange = { "action": "keep" } | { "action": "set", "value": string } | { "action": "clear" };
 
-export type RestoreSettings = { 
-/**
- * How many days back the provider can restore (RDS/Azure and DynamoDB
- * 1–35, Cosmos DB continuous 7 or 30).
- */
-retention_days: number | null, 
-/**
- * The earliest restorable time, when it is later than now minus the
- * retention (PITR enabled recently).
- */
-earliest: string | null, 
-/**
- * How far behind now the latest restorable time is (default 300 s).
- */
-lag_secs: number | null, 
-/**
- * Azure and Cosmos DB: the resource group.
- */
-resource_group: string | null, };
+export type FieldError = { field: string, message: string, };
 
 export type ConnectionReport = { kind: DbKind, 
 /**
@@ -91,27 +150,13 @@ connect_ms: number,
  */
 tls: boolean | null, notes: Array<string>, };
 
-export type TransactionManager = "consensus-commit" | "jdbc" | "single-crud-operation" | "cluster";
+export type NamespaceMapping = { namespace: string, storage: string, };
 
 export type DeploymentStorage = { 
 /**
  * The storage's name in ScalarDB's configuration (`default` for a single storage).
  */
 name: string, profile_id: string, };
-
-export type NamespaceMapping = { namespace: string, storage: string, };
-
-export type EndpointKind = "direct" | "indirect" | "direct_kubernetes";
-
-export type AdminEndpoint = { 
-/**
- * As written in the configuration or by the user.
- */
-address: string, kind: EndpointKind, host: string | null, port: number, 
-/**
- * True when Quiesce cannot reach it as written (direct-kubernetes).
- */
-needs_address: boolean, };
 
 export type PauseLimits = { 
 /**
@@ -124,7 +169,23 @@ max_pause_ms: number | null,
  */
 hook_limit_ms: number | null, };
 
+export type AdminEndpoint = { 
+/**
+ * As written in the configuration or by the user.
+ */
+address: string, kind: EndpointKind, host: string | null, port: number, 
+/**
+ * True when Quiesce cannot reach it as written (direct-kubernetes).
+ */
+needs_address: boolean, };
+
+export type EndpointKind = "direct" | "indirect" | "direct_kubernetes";
+
 export type ImportSource = { file: string, sha256: string, imported_at: string, };
+
+export type PauseHook = { storage: string, argv: Array<string>, };
+
+export type TransactionManager = "consensus-commit" | "jdbc" | "single-crud-operation" | "cluster";
 
 export type Deployment = { id: string, name: string, transaction_manager: TransactionManager, storages: Array<DeploymentStorage>, 
 /**
@@ -172,6 +233,16 @@ admin_endpoints: Array<string>, admin_tls: boolean, admin_ca_file: string | null
  */
 storages_known: boolean | null, };
 
+export type ImportPreview = { file: string, sha256: string, config_kind: ConfigKind, suggested_name: string, transaction_manager: TransactionManager, storages: Array<ImportedStorage>, namespace_mapping: Array<NamespaceMapping>, default_storage: string | null, coordinator_namespace: string, system_namespace: string, admin_endpoints: Array<AdminEndpoint>, admin_tls: boolean, storages_known: boolean, 
+/**
+ * Keys Quiesce does not know: listed, not fatal.
+ */
+unknown_keys: Array<KeyLine>, 
+/**
+ * ScalarDB keys understood but not needed for backups (pool sizes, isolation, ...).
+ */
+ignored_keys: Array<KeyLine>, notes: Array<string>, };
+
 export type ConfigKind = "single_storage" | "multi_storage" | "cluster_client" | "cluster_server";
 
 export type KeyLine = { key: string, line: number, };
@@ -202,43 +273,21 @@ existing_profile: string | null,
  */
 problems: Array<FieldError>, line: number, };
 
-export type ImportPreview = { file: string, sha256: string, config_kind: ConfigKind, suggested_name: string, transaction_manager: TransactionManager, storages: Array<ImportedStorage>, namespace_mapping: Array<NamespaceMapping>, default_storage: string | null, coordinator_namespace: string, system_namespace: string, admin_endpoints: Array<AdminEndpoint>, admin_tls: boolean, storages_known: boolean, 
-/**
- * Keys Quiesce does not know: listed, not fatal.
- */
-unknown_keys: Array<KeyLine>, 
-/**
- * ScalarDB keys understood but not needed for backups (pool sizes, isolation, ...).
- */
-ignored_keys: Array<KeyLine>, notes: Array<string>, };
+export type PlanView = { plan: Plan, discovery: Discovery | null, tree: DecisionTree, };
 
-export type Severity = "info" | "warning" | "error";
+export type StorageDiscovery = { storage: string, profile: string, kind: DbKind, flavor: Flavor, 
+/**
+ * Whether Quiesce connects to this kind at all.
+ */
+live: boolean, reachable: boolean, error: IpcError | null, product: string | null, server_version: string | null, server_major: number | null, capabilities: Capabilities, tools: Array<ToolCheck>, 
+/**
+ * ScalarDB namespaces found here (from the metadata), coordinator and system namespace included.
+ */
+namespaces: Array<string>, tables: Array<TableInfo>, metadata_found: boolean, coordinator_found: boolean, findings: Array<Finding>, };
 
-export type Finding = { severity: Severity, 
-/**
- * Stable: `no_metadata`, `no_coordinator`, `namespace_unreadable`, `unlisted_table`,
- * `missing_table`, `in_flight`, `not_innodb`, `tool_too_old`, `tool_missing`,
- * `unreachable`, `count_timed_out`, `descriptive`.
- */
-code: string, message: string, 
-/**
- * For an error: the code a job that needs this storage stops with.
- */
-stops_with: ErrorCode | null, };
+export type IpcError = { code: ErrorCode, message: string, fields: Array<FieldError>, };
 
-export type Capabilities = { 
-/**
- * Multi-table transactions, so one native snapshot is consistent.
- */
-transactional: boolean, 
-/**
- * Point-in-time restore by the service (RDS/Azure automated backups, Cosmos continuous, DynamoDB PITR).
- */
-pitr: boolean, 
-/**
- * A backup Quiesce takes itself with the database's own tools.
- */
-native_dump: boolean, notes: Array<string>, };
+export type ErrorCode = "auth_failed" | "host_not_found" | "connection_refused" | "timeout" | "tls_error" | "database_not_found" | "file_not_found" | "permission_denied" | "keyring_unavailable" | "not_found" | "invalid_input" | "busy" | "already_exists" | "cancelled" | "database_error" | "io_error" | "internal" | "unsupported" | "in_use" | "corrupt" | "not_empty" | "key_collision" | "key_too_long" | "name_too_long" | "proof_failed";
 
 export type TableInfo = { namespace: string, table: string, 
 /**
@@ -262,21 +311,39 @@ prepared: number | null, deleted: number | null,
  */
 engine: string | null, };
 
+export type Severity = "info" | "warning" | "error";
+
+export type Finding = { severity: Severity, 
+/**
+ * Stable: `no_metadata`, `no_coordinator`, `namespace_unreadable`, `unlisted_table`,
+ * `missing_table`, `in_flight`, `not_innodb`, `tool_too_old`, `tool_missing`,
+ * `unreachable`, `count_timed_out`, `descriptive`.
+ */
+code: string, message: string, 
+/**
+ * For an error: the code a job that needs this storage stops with.
+ */
+stops_with: ErrorCode | null, };
+
 export type ToolCheck = { tool: string, path: string | null, version: string | null, major: number | null, ok: boolean, message: string, };
 
-export type StorageDiscovery = { storage: string, profile: string, kind: DbKind, flavor: Flavor, 
+export type Capabilities = { 
 /**
- * Whether Quiesce connects to this kind at all.
+ * Multi-table transactions, so one native snapshot is consistent.
  */
-live: boolean, reachable: boolean, error: IpcError | null, product: string | null, server_version: string | null, server_major: number | null, capabilities: Capabilities, tools: Array<ToolCheck>, 
+transactional: boolean, 
 /**
- * ScalarDB namespaces found here (from the metadata), coordinator and system namespace included.
+ * Point-in-time restore by the service (RDS/Azure automated backups, Cosmos continuous, DynamoDB PITR).
  */
-namespaces: Array<string>, tables: Array<TableInfo>, metadata_found: boolean, coordinator_found: boolean, findings: Array<Finding>, };
+pitr: boolean, 
+/**
+ * A backup Quiesce takes itself with the database's own tools.
+ */
+native_dump: boolean, notes: Array<string>, };
 
 export type Discovery = { deployment_id: string, deployment: string, taken_at: string, duration_ms: number, storages: Array<StorageDiscovery>, };
 
-export type TreeNodeKind = "question" | "outcome";
+export type DecisionTree = { nodes: Array<TreeNode>, edges: Array<TreeEdge>, };
 
 export type TreeNode = { id: string, label: string, kind: TreeNodeKind, 
 /**
@@ -284,21 +351,37 @@ export type TreeNode = { id: string, label: string, kind: TreeNodeKind,
  */
 detail: string, };
 
+export type TreeNodeKind = "question" | "outcome";
+
 export type TreeEdge = { from: string, to: string, 
 /**
  * The answer this edge stands for: "yes", "no" or "unknown".
  */
 answer: string, };
 
-export type DecisionTree = { nodes: Array<TreeNode>, edges: Array<TreeEdge>, };
+export type Plan = { deployment: string, deployment_id: string, method: Method, path: Array<PathStep>, units: Array<BackupUnit>, steps: Array<PlanStep>, warnings: Array<PlanWarning>, 
+/**
+ * When the discovery the plan used was taken (None: configuration only).
+ */
+discovery_taken_at: string | null, };
 
-export type Method = "no_pause" | "pause" | "unknown";
+export type PlanWarning = { severity: Severity, code: string, text: string, };
 
 export type PathStep = { node: string, 
 /**
  * The answer given at a question ("yes"/"no"/"unknown"); None at the outcome.
  */
 answer: string | null, reason: string, };
+
+export type Action = { kind: ActionKind, summary: string, 
+/**
+ * The exact command (secrets never in it), when Quiesce runs a tool.
+ */
+command: string | null, steps: Array<string>, };
+
+export type ActionKind = "quiesce" | "runbook";
+
+export type PlanStep = { unit: string, title: string, backup: Action, restore: Action, };
 
 export type BackupUnit = { id: string, label: string, kind: DbKind, flavor: Flavor, storages: Array<string>, 
 /**
@@ -309,28 +392,6 @@ namespaces: Array<string>,
  * Whether `namespaces` comes from discovery (true) or the configuration only.
  */
 namespaces_discovered: boolean, transactional: boolean, };
-
-export type ActionKind = "quiesce" | "runbook";
-
-export type Action = { kind: ActionKind, summary: string, 
-/**
- * The exact command (secrets never in it), when Quiesce runs a tool.
- */
-command: string | null, steps: Array<string>, };
-
-export type PlanStep = { unit: string, title: string, backup: Action, restore: Action, };
-
-export type PlanWarning = { severity: Severity, code: string, text: string, };
-
-export type Plan = { deployment: string, deployment_id: string, method: Method, path: Array<PathStep>, units: Array<BackupUnit>, steps: Array<PlanStep>, warnings: Array<PlanWarning>, 
-/**
- * When the discovery the plan used was taken (None: configuration only).
- */
-discovery_taken_at: string | null, };
-
-export type PlanView = { plan: Plan, discovery: Discovery | null, tree: DecisionTree, };
-
-export type DumpFormat = "default" | "plain" | "custom" | "directory";
 
 export type BackupOptions = { format: DumpFormat, 
 /**
@@ -346,11 +407,7 @@ out: string | null,
  */
 max_pause_ms: number | null, };
 
-export type Check = { name: string, ok: boolean, message: string, 
-/**
- * The error code a failed check stops the job with.
- */
-code: ErrorCode | null, };
+export type DumpFormat = "default" | "plain" | "custom" | "directory";
 
 export type Preflight = { deployment: string, plan: Plan, 
 /**
@@ -361,6 +418,14 @@ checks: Array<Check>,
  * The commands that will run, one per unit (secrets never in them).
  */
 commands: Array<string>, out_dir: string, estimated_bytes: number, free_bytes: number | null, };
+
+export type Check = { name: string, ok: boolean, message: string, 
+/**
+ * The error code a failed check stops the job with.
+ */
+code: ErrorCode | null, };
+
+export type JobEvent = { "kind": "phase", phase: string, message: string, } | { "kind": "progress" } & Progress | { "kind": "log", line: string, };
 
 export type Progress = { phase: string, 
 /**
@@ -376,97 +441,89 @@ rows_done: number, rows_total: number, rows_per_sec: number, elapsed_secs: numbe
  */
 rate_bps: number, eta_secs: number | null, };
 
-export type JobEvent = { "kind": "phase", phase: string, message: string, } | { "kind": "progress" } & Progress | { "kind": "log", line: string, };
+export type CatalogEntry = { 
+/**
+ * backup, or pause_window (a pause kept as a restore point, or the window a backup was taken in).
+ */
+kind: string, id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, 
+/**
+ * When the backup started (a damaged or leftover folder: when it last changed).
+ */
+started_at: string, duration_ms: number, bytes: number, tables: number, units: Array<CatalogUnit>, status: CatalogStatus, 
+/**
+ * What is wrong, for damaged, leftover and failed entries.
+ */
+problem: string | null, 
+/**
+ * When the latest verification ran.
+ */
+verified_at: string | null, 
+/**
+ * A pause window's record (its restore point, nodes, clocks).
+ */
+window: PauseWindow | null, 
+/**
+ * A backup taken inside a pause: how long every node stayed paused.
+ */
+paused_ms: number | null, 
+/**
+ * A backup taken inside a pause: that window's id.
+ */
+window_id: string | null, };
 
-export type ManifestFile = { 
-/**
- * Relative to the backup's folder (`<unit id>/…` in a backup of several units).
- */
-name: string, bytes: number, sha256: string, };
+export type CatalogUnit = { id: string, storages: Array<string>, kind: DbKind, profile: string, format: string, bytes: number, };
 
-export type ManifestTable = { namespace: string, table: string, physical_name: string, rows: number | null, 
+export type PauseWindow = { schema_version: number, id: string, deployment: string, deployment_id: string, 
 /**
- * False when the count could not share the dump's snapshot.
+ * pause (a window held for PITR restore points) or backup (a backup taken in it).
  */
-rows_exact: boolean, is_coordinator: boolean, };
+purpose: string, 
+/**
+ * The backup taken in it.
+ */
+backup_id: string | null, 
+/**
+ * ok, unsafe or failed.
+ */
+status: string, safe: boolean, 
+/**
+ * Why it is unsafe or failed.
+ */
+problems: Array<string>, started_at: string | null, ended_at: string | null, 
+/**
+ * As the Kubernetes pause tool prints them (epoch ms, this machine's clock).
+ */
+pause_start_timestamp_ms: number | null, pause_end_timestamp_ms: number | null, 
+/**
+ * ISO 8601 with an offset (the Kubernetes tool's local times have none).
+ */
+pause_start_date_time: string | null, pause_end_date_time: string | null, paused_ms: number | null, nodes: Array<NodeOutcome>, offsets: Array<ClockOffset>, safe_from: string | null, safe_to: string | null, 
+/**
+ * The safe interval's midpoint: the point-in-time restore point.
+ */
+restore_point: string | null, restore_point_ms: number | null, 
+/**
+ * The in-pause hooks that ran in it.
+ */
+hooks: Array<HookRun>, 
+/**
+ * Who and where.
+ */
+user: string, host: string, };
 
-export type ConsistencyBasis = { 
+export type ClockOffset = { 
 /**
- * `pg_exported_snapshot`, `mysql_single_transaction`, `mydumper_consistent_snapshot`, `sqlite_read_transaction`.
+ * The profile (or storage) it was measured on.
  */
-kind: string, 
+source: string, offset_ms: number, 
 /**
- * The exported snapshot id, when there is one.
+ * Infinite when the clock could not be read (`null` in JSON, read back as such).
  */
-snapshot: string | null, note: string, };
-
-export type FileOwner = { uid: number, gid: number, 
+uncertainty_ms: number | null, 
 /**
- * Permission bits (e.g. 0o640 = 416).
+ * measured, local (a file on this machine), configured (a bound), unavailable.
  */
-mode: number, };
-
-export type ManifestUnit = { 
-/**
- * The plan's unit id (`u1`, `u2`, …).
- */
-id: string, 
-/**
- * The deployment's storages this database holds.
- */
-storages: Array<string>, 
-/**
- * The profile it was read through.
- */
-profile: string, kind: DbKind, flavor: Flavor, target: string, product: string | null, server_version: string | null, 
-/**
- * SQLite: the source file's owner, group and mode, which a restore into
- * a new file gives it (so ScalarDB's user can open it).
- */
-file_owner?: FileOwner | null, 
-/**
- * The ScalarDB namespaces it holds (coordinator and metadata included).
- */
-namespaces: Array<string>, 
-/**
- * default (custom format compressed by zstd), plain, custom, directory, sqlite.
- */
-format: string, tool: ManifestTool | null, consistency: ConsistencyBasis, 
-/**
- * The profile user's privileges on the namespaces, for a restore to re-apply.
- */
-grants: RecordedGrants | null, tables: Array<ManifestTable>, files: Array<ManifestFile>, 
-/**
- * How long the backup kept writers from committing (SQLite in
- * rollback-journal mode); 0 when it did not block them.
- */
-writers_blocked_ms: number | null, 
-/**
- * The one-line restore without Quiesce, run from the unit's folder.
- */
-restore_hint: string, notes: Array<string>, };
-
-export type ManifestPause = { 
-/**
- * The window's own catalog entry.
- */
-window_id: string, started_at: string, ended_at: string, };
-
-export type ManifestTool = { name: string, path: string, version: string, };
-
-export type Manifest = { schema_version: number, id: string, deployment_id: string, deployment: string, method: Method, decision_path: Array<PathStep>, started_at: string, finished_at: string, duration_ms: number, 
-/**
- * ScalarDB's system namespace (`scalardb` unless renamed).
- */
-system_namespace: string, 
-/**
- * The coordinator's namespace (`coordinator` unless renamed).
- */
-coordinator_namespace: string, 
-/**
- * The deployment's namespace -> storage mapping when it was backed up.
- */
-namespace_mapping: Array<NamespaceMapping>, units: Array<ManifestUnit>, pause?: ManifestPause | null, notes: Array<string>, };
+how: string, };
 
 export type Node = { 
 /**
@@ -511,24 +568,6 @@ attempts: number, error: NodeError | null,
  */
 note: string | null, };
 
-export type NodeState = { node: Node, paused: boolean | null, error: NodeError | null, };
-
-export type ClockOffset = { 
-/**
- * The profile (or storage) it was measured on.
- */
-source: string, offset_ms: number, 
-/**
- * Infinite when the clock could not be read (`null` in JSON, read back as such).
- */
-uncertainty_ms: number | null, 
-/**
- * measured, local (a file on this machine), configured (a bound), unavailable.
- */
-how: string, };
-
-export type PauseHook = { storage: string, argv: Array<string>, };
-
 export type HookRun = { storage: string, command: string, 
 /**
  * The window's tag, as the hook was given it (a snapshot's name).
@@ -538,178 +577,6 @@ tag: string, ok: boolean, exit_status: number | null,
  * The end of what it printed (a backup id, a snapshot name, its error).
  */
 output: string, duration_ms: number, };
-
-export type PauseWindow = { schema_version: number, id: string, deployment: string, deployment_id: string, 
-/**
- * pause (a window held for PITR restore points) or backup (a backup taken in it).
- */
-purpose: string, 
-/**
- * The backup taken in it.
- */
-backup_id: string | null, 
-/**
- * ok, unsafe or failed.
- */
-status: string, safe: boolean, 
-/**
- * Why it is unsafe or failed.
- */
-problems: Array<string>, started_at: string | null, ended_at: string | null, 
-/**
- * As the Kubernetes pause tool prints them (epoch ms, this machine's clock).
- */
-pause_start_timestamp_ms: number | null, pause_end_timestamp_ms: number | null, 
-/**
- * ISO 8601 with an offset (the Kubernetes tool's local times have none).
- */
-pause_start_date_time: string | null, pause_end_date_time: string | null, paused_ms: number | null, nodes: Array<NodeOutcome>, offsets: Array<ClockOffset>, safe_from: string | null, safe_to: string | null, 
-/**
- * The safe interval's midpoint: the point-in-time restore point.
- */
-restore_point: string | null, restore_point_ms: number | null, 
-/**
- * The in-pause hooks that ran in it.
- */
-hooks: Array<HookRun>, 
-/**
- * Who and where.
- */
-user: string, host: string, };
-
-export type OpKind = "pause" | "unpause" | "unpause_recovery" | "backup" | "restore" | "verify" | "migrate" | string;
-
-export type Outcome = "ok" | "failed" | "cancelled" | "unsafe" | string;
-
-export type Operation = { at: string, user: string, host: string, op: OpKind, 
-/**
- * The deployment (or, for a verification of a profile, the profile).
- */
-deployment: string, 
-/**
- * What was done, in a sentence.
- */
-what: string, outcome: Outcome, 
-/**
- * The catalog entry it made (a backup id, a window id), if any.
- */
-entry: string | null, };
-
-export type CatalogStatus = "ok" | "warnings" | "verification_failed" | "unverified" | "damaged" | "leftover" | "unsafe" | "failed";
-
-export type CatalogUnit = { id: string, storages: Array<string>, kind: DbKind, profile: string, format: string, bytes: number, };
-
-export type CatalogEntry = { 
-/**
- * backup, or pause_window (a pause kept as a restore point, or the window a backup was taken in).
- */
-kind: string, id: string, folder: string, deployment: string, deployment_id: string, method: Method, format: string, 
-/**
- * When the backup started (a damaged or leftover folder: when it last changed).
- */
-started_at: string, duration_ms: number, bytes: number, tables: number, units: Array<CatalogUnit>, status: CatalogStatus, 
-/**
- * What is wrong, for damaged, leftover and failed entries.
- */
-problem: string | null, 
-/**
- * When the latest verification ran.
- */
-verified_at: string | null, 
-/**
- * A pause window's record (its restore point, nodes, clocks).
- */
-window: PauseWindow | null, 
-/**
- * A backup taken inside a pause: how long every node stayed paused.
- */
-paused_ms: number | null, 
-/**
- * A backup taken inside a pause: that window's id.
- */
-window_id: string | null, };
-
-export type RecoveryReport = { 
-/**
- * What was removed, one sentence each.
- */
-removed: Array<string>, 
-/**
- * What could not be removed, with the reason.
- */
-failed: Array<string>, 
-/**
- * What was repaired in the state an earlier release wrote.
- */
-repaired: Array<string>, 
-/**
- * Problems in the state files found at start (flagged, never dropped).
- */
-flagged: Array<string>, };
-
-export type RecordedGrants = { 
-/**
- * The user the statements were read for (PostgreSQL role, or MySQL 'user'@'host').
- */
-grantee: string, 
-/**
- * GRANT statements with `{grantee}` in place of the user.
- */
-statements: Array<string>, };
-
-export type Recovery = "roll_forward" | "roll_back" | "not_yet_expired" | "torn";
-
-export type TxRecords = { table: string, 
-/**
- * 1 PREPARED, 2 DELETED, 3 COMMITTED.
- */
-state: number, records: number, };
-
-export type InFlightTx = { tx_id: string, 
-/**
- * The coordinator's state for it (through its group-commit parent when it has one).
- */
-coordinator_state: number | null, 
-/**
- * The coordinator row that decided it (the parent id for a group commit).
- */
-coordinator_row: string | null, prepared_at: number | null, records: Array<TxRecords>, recovery: Recovery, explanation: string, };
-
-export type AuditReport = { audited_at: string, tables: Array<string>, coordinator_table: string, coordinator_rows: number | null, in_flight_records: number, transactions_total: number, 
-/**
- * At most 500, torn ones first.
- */
-transactions: Array<InFlightTx>, roll_forward: number, roll_back: number, not_yet_expired: number, torn: number, committed_unknown_records: number, committed_unknown_examples: Array<string>, findings: Array<Finding>, limits: Array<string>, };
-
-export type TableCheck = { namespace: string, table: string, exists: boolean, expected_rows: number | null, 
-/**
- * False when the manifest's count is an estimate (MySQL: a separate snapshot).
- */
-expected_exact: boolean, rows: number | null, severity: Severity, };
-
-export type VerifyReport = { 
-/**
- * host:port/db or the file.
- */
-target: string, profile: string, verified_at: string, 
-/**
- * The backup whose manifest the counts were compared with.
- */
-backup_id: string | null, tables: Array<TableCheck>, findings: Array<Finding>, audit: AuditReport | null, 
-/**
- * No error among the findings and the audit's findings. Never a
- * certificate of consistency: see the audit's limits.
- */
-passed: boolean, };
-
-export type IntegrityReport = { backup_id: string, folder: string, files_checked: number, bytes_checked: number, problems: Array<string>, 
-/**
- * Files in the folder the manifest does not list (not part of the
- * backup: left by an earlier release, or put there by hand).
- */
-unlisted: Array<string>, };
-
-export type UnitTarget = { unit: string, profile: string, };
 
 export type RestoreOptions = { 
 /**
@@ -745,27 +612,7 @@ grant_to: string | null,
  */
 skip_verify: boolean, };
 
-export type ExistingTable = { namespace: string, table: string, rows: number | null, };
-
-export type Session = { 
-/**
- * Backend pid / connection id / process id.
- */
-id: string, user: string, client: string, application: string, state: string, };
-
-export type UnitPreflight = { unit: string, storages: Array<string>, format: string, source: string, source_version: string | null, target: string, target_profile: string, target_version: string | null, checks: Array<Check>, 
-/**
- * ScalarDB namespaces of the unit that already exist on the target.
- */
-existing: Array<ExistingTable>, sessions: Array<Session>, will_replace: boolean, 
-/**
- * How the unit is restored.
- */
-mode: string, 
-/**
- * What a failed or cancelled restore leaves on this target.
- */
-on_failure: string, commands: Array<string>, tables: number, bytes: number, };
+export type UnitTarget = { unit: string, profile: string, };
 
 export type RestorePreflight = { backup_id: string, backup_folder: string, deployment: string, backup_started_at: string, units: Array<UnitPreflight>, 
 /**
@@ -786,6 +633,28 @@ order: string,
  */
 after: Array<string>, tables: number, bytes: number, };
 
+export type Session = { 
+/**
+ * Backend pid / connection id / process id.
+ */
+id: string, user: string, client: string, application: string, state: string, };
+
+export type ExistingTable = { namespace: string, table: string, rows: number | null, };
+
+export type UnitPreflight = { unit: string, storages: Array<string>, format: string, source: string, source_version: string | null, target: string, target_profile: string, target_version: string | null, checks: Array<Check>, 
+/**
+ * ScalarDB namespaces of the unit that already exist on the target.
+ */
+existing: Array<ExistingTable>, sessions: Array<Session>, will_replace: boolean, 
+/**
+ * How the unit is restored.
+ */
+mode: string, 
+/**
+ * What a failed or cancelled restore leaves on this target.
+ */
+on_failure: string, commands: Array<string>, tables: number, bytes: number, };
+
 export type RestoreResult = { backup_id: string, 
 /**
  * The targets, one per unit.
@@ -804,19 +673,91 @@ report_path: string | null,
  */
 grants_applied: Array<string>, after: Array<string>, };
 
-export type RestoresBy = "pitr" | "backup" | "snapshot" | "managed_backup" | "manual";
-
-export type PitrRange = { 
+export type VerifyReport = { 
 /**
- * None: unknown (no retention and no earliest time on the profile).
+ * host:port/db or the file.
  */
-earliest_ms: number | null, latest_ms: number, 
+target: string, profile: string, verified_at: string, 
 /**
- * Where each end comes from, for the view.
+ * The backup whose manifest the counts were compared with.
  */
-basis: string, };
+backup_id: string | null, tables: Array<TableCheck>, findings: Array<Finding>, audit: AuditReport | null, 
+/**
+ * No error among the findings and the audit's findings. Never a
+ * certificate of consistency: see the audit's limits.
+ */
+passed: boolean, };
 
-export type Lane = { storage: string, profile: string, kind: DbKind, flavor: Flavor, label: string, restores_by: RestoresBy, pitr: PitrRange | null, };
+export type AuditReport = { audited_at: string, tables: Array<string>, coordinator_table: string, coordinator_rows: number | null, in_flight_records: number, transactions_total: number, 
+/**
+ * At most 500, torn ones first.
+ */
+transactions: Array<InFlightTx>, roll_forward: number, roll_back: number, not_yet_expired: number, torn: number, committed_unknown_records: number, committed_unknown_examples: Array<string>, findings: Array<Finding>, limits: Array<string>, };
+
+export type InFlightTx = { tx_id: string, 
+/**
+ * The coordinator's state for it (through its group-commit parent when it has one).
+ */
+coordinator_state: number | null, 
+/**
+ * The coordinator row that decided it (the parent id for a group commit).
+ */
+coordinator_row: string | null, prepared_at: number | null, records: Array<TxRecords>, recovery: Recovery, explanation: string, };
+
+export type TxRecords = { table: string, 
+/**
+ * 1 PREPARED, 2 DELETED, 3 COMMITTED.
+ */
+state: number, records: number, };
+
+export type Recovery = "roll_forward" | "roll_back" | "not_yet_expired" | "torn";
+
+export type TableCheck = { namespace: string, table: string, exists: boolean, expected_rows: number | null, 
+/**
+ * False when the manifest's count is an estimate (MySQL: a separate snapshot).
+ */
+expected_exact: boolean, rows: number | null, severity: Severity, };
+
+export type NodeState = { node: Node, paused: boolean | null, error: NodeError | null, };
+
+export type OpKind = "pause" | "unpause" | "unpause_recovery" | "backup" | "restore" | "verify" | "migrate" | string;
+
+export type Outcome = "ok" | "failed" | "cancelled" | "unsafe" | string;
+
+export type Operation = { at: string, user: string, host: string, op: OpKind, 
+/**
+ * The deployment (or, for a verification of a profile, the profile).
+ */
+deployment: string, 
+/**
+ * What was done, in a sentence.
+ */
+what: string, outcome: Outcome, 
+/**
+ * The catalog entry it made (a backup id, a window id), if any.
+ */
+entry: string | null, };
+
+export type IntegrityReport = { backup_id: string, folder: string, files_checked: number, bytes_checked: number, problems: Array<string>, 
+/**
+ * Files in the folder the manifest does not list (not part of the
+ * backup: left by an earlier release, or put there by hand).
+ */
+unlisted: Array<string>, };
+
+export type Timeline = { deployment: string, deployment_id: string, now_ms: number, lanes: Array<Lane>, 
+/**
+ * Oldest first.
+ */
+windows: Array<WindowMark>, 
+/**
+ * Oldest first.
+ */
+backups: Array<BackupMark>, 
+/**
+ * Entries of this deployment that could not be read (listed, never dropped).
+ */
+damaged: Array<string>, };
 
 export type WindowMark = { id: string, 
 /**
@@ -843,27 +784,21 @@ window_id: string | null,
  */
 point_ms: number | null, refusals: Array<string>, };
 
-export type Timeline = { deployment: string, deployment_id: string, now_ms: number, lanes: Array<Lane>, 
+export type Lane = { storage: string, profile: string, kind: DbKind, flavor: Flavor, label: string, restores_by: RestoresBy, pitr: PitrRange | null, };
+
+export type PitrRange = { 
 /**
- * Oldest first.
+ * None: unknown (no retention and no earliest time on the profile).
  */
-windows: Array<WindowMark>, 
+earliest_ms: number | null, latest_ms: number, 
 /**
- * Oldest first.
+ * Where each end comes from, for the view.
  */
-backups: Array<BackupMark>, 
-/**
- * Entries of this deployment that could not be read (listed, never dropped).
- */
-damaged: Array<string>, };
+basis: string, };
+
+export type RestoresBy = "pitr" | "backup" | "snapshot" | "managed_backup" | "manual";
 
 export type PickAt = { "by": "window", "value": string } | { "by": "backup", "value": string } | { "by": "time", "value": string };
-
-export type PickSource = { storage: string, label: string, restores_by: RestoresBy, 
-/**
- * What exactly: "point-in-time restore to …Z", "backup ID", "snapshot TAG".
- */
-from: string, };
 
 export type Pick = { deployment: string, point_ms: number, 
 /**
@@ -878,6 +813,34 @@ local: string, window_id: string | null, backup_id: string | null,
  * window, backup or time: how it was picked.
  */
 picked_by: string, sources: Array<PickSource>, notes: Array<string>, };
+
+export type PickSource = { storage: string, label: string, restores_by: RestoresBy, 
+/**
+ * What exactly: "point-in-time restore to …Z", "backup ID", "snapshot TAG".
+ */
+from: string, };
+
+export type Runbook = { deployment: string, deployment_id: string, 
+/**
+ * What its ticks are kept under (the deployment and the point).
+ */
+key: string, point: Pick, generated_at: string, schema: SchemaAttachment | null, env: Array<EnvVar>, sections: Array<Section>, };
+
+export type EnvVar = { name: string, why: string, };
+
+export type SchemaAttachment = { 
+/**
+ * The file it was copied from.
+ */
+file: string, sha256: string, attached_at: string, 
+/**
+ * The copy Quiesce keeps (what runbooks point Schema Loader at).
+ */
+copy: string, 
+/**
+ * Every table it lists, as `namespace.table`, sorted.
+ */
+tables: Array<string>, };
 
 export type Arg = { "t": "lit", "v": string } | { "t": "opt", "v": [string, string] } | { "t": "opt_var", "v": [string, string] } | { "t": "var", "v": string } | { "t": "array", "v": string } | { "t": "env", "v": string };
 
@@ -927,39 +890,13 @@ tables: Array<string>,
  */
 tables_source: string, steps: Array<Step>, };
 
-export type EnvVar = { name: string, why: string, };
-
-export type Runbook = { deployment: string, deployment_id: string, 
-/**
- * What its ticks are kept under (the deployment and the point).
- */
-key: string, point: Pick, generated_at: string, schema: SchemaAttachment | null, env: Array<EnvVar>, sections: Array<Section>, };
-
-export type SchemaAttachment = { 
-/**
- * The file it was copied from.
- */
-file: string, sha256: string, attached_at: string, 
-/**
- * The copy Quiesce keeps (what runbooks point Schema Loader at).
- */
-copy: string, 
-/**
- * Every table it lists, as `namespace.table`, sorted.
- */
-tables: Array<string>, };
-
 export type Ticks = { 
 /**
  * The keys of the steps ticked, in the order they were ticked.
  */
 done: Array<string>, };
 
-export type AppInfo = { version: string, config_dir: string, data_dir: string, keyring: KeyringStatus, };
-
-export type KeyringStatus = { available: boolean, message: string | null, };
-
-export type AppEvent = { "kind": "close_requested", running: number, } | { "kind": "quitting", running: number, limit_secs: number, };
+export type RunbookFormat = "md" | "sh" | "json";
 
 export type MigrateOptions = { 
 /**
@@ -997,38 +934,6 @@ scratch: Array<UnitTarget>,
  */
 max_pause_ms: number | null, };
 
-export type ColumnPlan = { name: string, scalar_type: string, target_type: string, 
-/**
- * PARTITION, CLUSTERING ASC/DESC, INDEX, or empty.
- */
-role: string, };
-
-export type TablePlan = { namespace: string, table: string, source_storage: string, target_storage: string, rows: number, columns: Array<ColumnPlan>, 
-/**
- * The DDL run on the target (table, then its indexes).
- */
-ddl: Array<string>, 
-/**
- * Listed in `<sys>.metadata`; false for a table copied as it is (a
- * ScalarDB Cluster table of the system namespace, say), whose rows are
- * proven like the others but which gets no metadata rows.
- */
-in_metadata: boolean, };
-
-export type TargetPlan = { 
-/**
- * The storage's name in the new configuration.
- */
-storage: string, profile: string, 
-/**
- * PostgreSQL, MySQL, MariaDB, SQLite.
- */
-engine: string, units: Array<string>, 
-/**
- * The namespaces' collation on MySQL/MariaDB (the server's default unless the binary option).
- */
-collation: string | null, };
-
 export type MigrationPlan = { deployment: string, scalardb_version: string, targets: Array<TargetPlan>, tables: Array<TablePlan>, checks: Array<Check>, 
 /**
  * The new namespace → storage mapping.
@@ -1047,7 +952,37 @@ notes: Array<string>,
  */
 leftovers: Array<string>, };
 
-export type TableProof = { table: string, source_rows: number, target_rows: number, source_fingerprint: string, target_fingerprint: string, secs: number, };
+export type TablePlan = { namespace: string, table: string, source_storage: string, target_storage: string, rows: number, columns: Array<ColumnPlan>, 
+/**
+ * The DDL run on the target (table, then its indexes).
+ */
+ddl: Array<string>, 
+/**
+ * Listed in `<sys>.metadata`; false for a table copied as it is (a
+ * ScalarDB Cluster table of the system namespace, say), whose rows are
+ * proven like the others but which gets no metadata rows.
+ */
+in_metadata: boolean, };
+
+export type ColumnPlan = { name: string, scalar_type: string, target_type: string, 
+/**
+ * PARTITION, CLUSTERING ASC/DESC, INDEX, or empty.
+ */
+role: string, };
+
+export type TargetPlan = { 
+/**
+ * The storage's name in the new configuration.
+ */
+storage: string, profile: string, 
+/**
+ * PostgreSQL, MySQL, MariaDB, SQLite.
+ */
+engine: string, units: Array<string>, 
+/**
+ * The namespaces' collation on MySQL/MariaDB (the server's default unless the binary option).
+ */
+collation: string | null, };
 
 export type MigrationResult = { plan: MigrationPlan, proofs: Array<TableProof>, source_audit: AuditReport | null, target_audit: AuditReport | null, paused_ms: number | null, elapsed_secs: number, 
 /**
@@ -1055,37 +990,4 @@ export type MigrationResult = { plan: MigrationPlan, proofs: Array<TableProof>, 
  */
 properties_file: string | null, };
 
-export type AttentionKind = "no_backup" | "stale_backup" | "verification_failed" | "damaged" | "unsafe_window" | "leftover" | "plan_unknown" | "migration_leftover" | "node_paused";
-
-export type Attention = { kind: AttentionKind, message: string, view: string, target: string | null, };
-
-export type LastBackup = { id: string, started_at: string, bytes: number, status: CatalogStatus, verified_at: string | null, };
-
-export type LastWindow = { id: string, 
-/**
- * ok, unsafe, failed (as on the timeline).
- */
-status: string, start_ms: number | null, end_ms: number | null, };
-
-export type SafePoint = { at_ms: number, 
-/**
- * "window" or "backup".
- */
-source: string, id: string, };
-
-export type DeploymentSummary = { id: string, name: string, method: Method, is_demo: boolean, 
-/**
- * Scalar Admin endpoints are configured: the UI asks for the nodes' state.
- */
-has_admin_endpoints: boolean, last_backup: LastBackup | null, last_window: LastWindow | null, latest_point: SafePoint | null, attention: Array<Attention>, };
-
-export type Overview = { now: string, deployments: Array<DeploymentSummary>, 
-/**
- * Attention items that belong to no deployment (leftovers of unknown origin).
- */
-other: Array<Attention>, 
-/**
- * The first steps apply: the demo is the only deployment and nothing has
- * been restored yet (backing the demo up is step one, restoring it two).
- */
-first_start: boolean, };
+export type TableProof = { table: string, source_rows: number, target_rows: number, source_fingerprint: string, target_fingerprint: string, secs: number, };

@@ -1,7 +1,7 @@
 // Generated from the IPC commands by quiesce-app (src-tauri/app/src/ipc.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` instead.
 import { Channel } from "@tauri-apps/api/core";
-import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, MigrateOptions, MigrationPlan, MigrationResult, NodeState, Operation, Overview, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
+import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, MigrateOptions, MigrationPlan, MigrationResult, NodeState, Operation, Overview, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, RunbookFormat, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
 
 /** Every command the Rust side answers, typed. */
 export interface Commands {
@@ -37,7 +37,7 @@ export interface Commands {
   backupDryRun(deploymentId: string, options: BackupOptions, jobId: string): Promise<Preflight>;
   /** Runs a backup; progress, phases and the tool's log stream over `on_event`. Cancel with cancel_job(job_id). Returns the catalog entry of the backup. */
   startBackup(deploymentId: string, options: BackupOptions, jobId: string, onEvent: (e: JobEvent) => void): Promise<CatalogEntry>;
-  /** The catalog: backups (complete and damaged), then leftovers Quiesce did not remove. */
+  /** The catalog: backups (complete and damaged) and pause windows, then leftovers Quiesce did not remove. */
   listBackups(): Promise<Array<CatalogEntry>>;
   deleteBackup(id: string): Promise<void>;
   /** Opens the backup's folder in the desktop's file manager. */
@@ -66,8 +66,8 @@ export interface Commands {
   getRunbook(deploymentId: string, at: PickAt): Promise<[Runbook, Ticks]>;
   /** Ticks or unticks a runbook step (kept across restarts). */
   setRunbookTick(deploymentId: string, key: string, step: string, done: boolean): Promise<Ticks>;
-  /** A runbook as Markdown ("md") or a bash script ("sh"); written to `path` (a new file) when given. Returns the text. */
-  exportRunbook(deploymentId: string, at: PickAt, format: string, path: string | null): Promise<string>;
+  /** A runbook as Markdown, a bash script or JSON; written to `path` (the absolute path of a new file) when given. Returns the text. */
+  exportRunbook(deploymentId: string, at: PickAt, format: RunbookFormat, path: string | null): Promise<string>;
   /** Attaches the ScalarDB schema file (the table list of DynamoDB, Cosmos DB, Cassandra). */
   attachSchema(deploymentId: string, path: string): Promise<SchemaAttachment>;
   /** The schema attached to a deployment, if any. */

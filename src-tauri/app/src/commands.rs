@@ -1,28 +1,37 @@
-//! Every IPC command, in one place. Blocking work (state files, keyring) runs
-//! on the blocking pool so the UI thread never waits on it.
+//! Every IPC command, in one place: each an adapter over one use case of
+//! `quiesce_engine::usecases` (the CLI's commands are adapters over the same
+//! functions). Blocking work (state files, keyring) runs on the blocking pool
+//! so the UI thread never waits on it.
 
 use quiesce_engine::api::{AppEvent, AppInfo};
-use quiesce_engine::backup::{self, BackupOptions, Preflight};
-use quiesce_engine::catalog::{self, CatalogEntry};
-use quiesce_engine::connect::{self, ConnectionReport};
-use quiesce_engine::deployment::import::{self, ImportPreview};
+use quiesce_engine::backup::{BackupOptions, Preflight};
+use quiesce_engine::catalog::CatalogEntry;
+use quiesce_engine::connect::ConnectionReport;
+use quiesce_engine::deployment::import::ImportPreview;
 use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::history::Operation;
 use quiesce_engine::job::{JobEvent, Sink};
-use quiesce_engine::migrate::job::{self as migrate, MigrateOptions, MigrationPlan, MigrationResult};
+use quiesce_engine::migrate::job::{MigrateOptions, MigrationPlan, MigrationResult};
 use quiesce_engine::pause::{self, window::PauseWindow, NodeState};
-use quiesce_engine::plan::{self, PlanView};
-use quiesce_engine::points::{self, Pick, PickAt, Timeline};
-use quiesce_engine::profile::{self, Profile, ProfileInput};
-use quiesce_engine::restore::{self, RestoreOptions, RestorePreflight, RestoreResult};
-use quiesce_engine::runbook::{self, schema::SchemaAttachment, ticks::Ticks, Runbook};
-use quiesce_engine::verify::{self, IntegrityReport, VerifyReport};
+use quiesce_engine::plan::PlanView;
+use quiesce_engine::points::{Pick, PickAt, Timeline};
+use quiesce_engine::profile::{Profile, ProfileInput};
+use quiesce_engine::restore::{RestoreOptions, RestorePreflight, RestoreResult};
+use quiesce_engine::runbook::{schema::SchemaAttachment, ticks::Ticks, Runbook};
+use quiesce_engine::usecases::{self as uc, points::RunbookFormat, Engine};
+use quiesce_engine::verify::{IntegrityReport, VerifyReport};
 use quiesce_engine::{Error, FieldError, IpcError};
+use std::path::Path;
 
 type Res<T> = Result<T, IpcError>;
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> quiesce_engine::Result<T> + Send + 'static) -> Res<T> {
-    tokio::task::spawn_blocking(f)
+/// Runs a use case on the blocking pool with a clone of the engine.
+async fn blocking<T: Send + 'static>(
+    state: &crate::AppState,
+    f: impl FnOnce(&Engine) -> quiesce_engine::Result<T> + Send + 'static,
+) -> Res<T> {
+    let engine = state.engine.clone();
+    tokio::task::spawn_blocking(move || f(&engine))
         .await
         .map_err(|e| Error::internal(format!("a background task failed: {e}")))
         .and_then(|r| r)
@@ -55,6 +64,16 @@ async fn job<T, F: std::future::Future<Output = quiesce_engine::Result<T>>>(
     })
 }
 
+/// A short job: cancellable by id, its failure an IPC error.
+async fn cancellable<T, F: std::future::Future<Output = quiesce_engine::Result<T>>>(
+    state: &crate::AppState,
+    job_id: &str,
+    body: impl FnOnce(tokio_util::sync::CancellationToken) -> F,
+) -> Res<T> {
+    let guard = state.jobs.register(job_id).map_err(|e| e.to_ipc())?;
+    body(guard.token().clone()).await.map_err(|e| e.to_ipc())
+}
+
 // Inside the macro rustfmt does not reach: keep its usual layout by hand.
 crate::ipc::ipc! {
     /// Registers the window's channel for what the shell tells it (a close
@@ -72,8 +91,7 @@ crate::ipc::ipc! {
     }
 
     fn app_info(state) -> AppInfo {
-        let (home, secrets) = (state.home.clone(), state.secrets.clone());
-        blocking(move || Ok(quiesce_engine::app_info(&home, &secrets))).await
+        blocking(&state, |e| Ok(uc::app_info(e))).await
     }
 
     /// What the start-up step removed and flagged (waits for it to finish).
@@ -102,43 +120,29 @@ crate::ipc::ipc! {
     /// The home screen: every deployment's method, last backup, last window,
     /// latest safe point and what needs attention (state files and catalog only).
     fn overview(state) -> quiesce_engine::overview::Overview {
-        let ds = state.deployments.clone();
-        blocking(move || quiesce_engine::overview::build(&ds)).await
+        blocking(&state, uc::overview).await
     }
 
     fn list_profiles(state) -> Vec<Profile> {
-        let p = state.profiles.clone();
-        blocking(move || p.list()).await
+        blocking(&state, uc::profiles::list).await
     }
 
     fn validate_profile(_state, input: ProfileInput) -> Vec<FieldError> {
-        Ok(profile::validate(&input).err().unwrap_or_default())
+        Ok(uc::profiles::validate(&input))
     }
 
     fn save_profile(state, id: Option<String>, input: ProfileInput) -> Profile {
-        let p = state.profiles.clone();
-        blocking(move || match id {
-            Some(id) => p.update(&id, &input),
-            None => p.create(&input),
-        })
-        .await
+        blocking(&state, move |e| uc::profiles::save(e, id.as_deref(), &input)).await
     }
 
     fn delete_profile(state, id: String) -> () {
-        let ds = state.deployments.clone();
-        blocking(move || ds.remove_profile(&id).map(|_| ())).await
+        blocking(&state, move |e| uc::profiles::remove(e, &id).map(|_| ())).await
     }
 
     fn test_connection(state, input: ProfileInput, existing_id: Option<String>, job_id: String) -> ConnectionReport {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        let p = state.profiles.clone();
-        let (profile, password) = blocking(move || p.for_test(&input, existing_id.as_deref())).await?;
-        let r = connect::test_connection(&profile, password.as_ref(), guard.token()).await;
-        match &r {
-            Ok(rep) => tracing::info!(target = %profile.target(), version = %rep.server_version, "connection test passed"),
-            Err(e) => tracing::info!(target = %profile.target(), code = %e.code, "connection test failed"),
-        }
-        r.map_err(|e| e.to_ipc())
+        let what = uc::profiles::Tested::Draft { input: &input, existing: existing_id.as_deref() };
+        let engine = &state.engine;
+        cancellable(&state, &job_id, |c| async move { uc::profiles::test(engine, what, &c).await.map(|(_, r)| r) }).await
     }
 
     fn cancel_job(state, job_id: String) -> bool {
@@ -148,125 +152,101 @@ crate::ipc::ipc! {
     }
 
     fn list_deployments(state) -> Vec<Deployment> {
-        let d = state.deployments.clone();
-        blocking(move || d.list()).await
+        blocking(&state, uc::deployments::list).await
     }
 
     fn validate_deployment(state, input: DeploymentInput) -> Vec<FieldError> {
-        let d = state.deployments.clone();
-        blocking(move || d.validate(&input)).await
+        blocking(&state, move |e| uc::deployments::validate(e, &input)).await
     }
 
     fn save_deployment(state, id: Option<String>, input: DeploymentInput) -> Deployment {
-        let d = state.deployments.clone();
-        blocking(move || match id {
-            Some(id) => d.update(&id, &input),
-            None => d.create(&input, None),
-        })
-        .await
+        blocking(&state, move |e| uc::deployments::save(e, id.as_deref(), &input).map(|(s, _)| s.deployment)).await
     }
 
     fn delete_deployment(state, id: String) -> () {
-        let d = state.deployments.clone();
-        blocking(move || d.remove(&id).map(|_| ())).await
+        blocking(&state, move |e| uc::deployments::remove(e, &id).map(|_| ())).await
     }
 
     /// The preview carries no secret: passwords stay in the engine until import.
     fn preview_import(state, path: String) -> ImportPreview {
-        let d = state.deployments.clone();
-        blocking(move || import::preview(&d, std::path::Path::new(&path))).await
+        blocking(&state, move |e| uc::deployments::preview_import(e, Path::new(&path), None)).await
     }
 
     fn import_deployment(state, path: String, name: String, sha256: String) -> Deployment {
-        let d = state.deployments.clone();
-        blocking(move || import::import(&d, std::path::Path::new(&path), Some(&name), Some(&sha256))).await
+        blocking(&state, move |e| {
+            let into = uc::deployments::ImportInto::New { name: Some(&name) };
+            uc::deployments::import(e, Path::new(&path), into, &sha256).map(|s| s.deployment)
+        })
+        .await
     }
 
     fn attach_storages(state, deployment_id: String, path: String, sha256: String) -> Deployment {
-        let d = state.deployments.clone();
-        blocking(move || import::attach(&d, &deployment_id, std::path::Path::new(&path), Some(&sha256))).await
+        blocking(&state, move |e| {
+            let into = uc::deployments::ImportInto::AttachTo { deployment: &deployment_id };
+            uc::deployments::import(e, Path::new(&path), into, &sha256).map(|s| s.deployment)
+        })
+        .await
     }
 
     /// The plan with the last discovery kept on disk: cheap, no database is touched.
     fn get_plan(state, deployment_id: String) -> PlanView {
-        let d = state.deployments.clone();
-        blocking(move || plan::view(&d, &deployment_id)).await
+        blocking(&state, move |e| uc::deployments::plan(e, &deployment_id)).await
     }
 
     /// Discovers the deployment's storages now (cancellable by job id), keeps it, plans on it.
     fn discover_deployment(state, deployment_id: String, job_id: String) -> PlanView {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        let r = plan::discover_and_view(&state.deployments, &deployment_id, guard.token()).await;
-        if let Err(e) = &r {
-            tracing::info!(code = %e.code, "discovery failed: {}", e.message);
-        }
-        r.map_err(|e| e.to_ipc())
+        let engine = &state.engine;
+        cancellable(&state, &job_id, |c| async move { uc::deployments::discover(engine, &deployment_id, &c).await }).await
     }
 
     fn backup_dry_run(state, deployment_id: String, options: BackupOptions, job_id: String) -> Preflight {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        backup::dry_run(&state.deployments, &deployment_id, &options, guard.token()).await.map_err(|e| e.to_ipc())
+        let engine = &state.engine;
+        cancellable(&state, &job_id, |c| async move { uc::backups::dry_run(engine, &deployment_id, &options, &c).await }).await
     }
 
     /// Runs a backup; progress, phases and the tool's log stream over `on_event`.
     /// Cancel with cancel_job(job_id). Returns the catalog entry of the backup.
     fn start_backup(state, deployment_id: String, options: BackupOptions, job_id: String; on_event: JobEvent) -> CatalogEntry {
-        let ds = &state.deployments;
+        let engine = &state.engine;
         job(&state, &job_id, Some(on_event), "backup", |sink, cancel| async move {
-            let (dir, m) = backup::run(ds, &deployment_id, &options, sink, &cancel).await?;
+            let (dir, m) = uc::backups::run(engine, &deployment_id, &options, sink, &cancel).await?;
             Ok(CatalogEntry::of(&dir, &m))
         })
         .await
     }
 
-    /// The catalog: backups (complete and damaged), then leftovers Quiesce did not remove.
+    /// The catalog: backups (complete and damaged) and pause windows, then
+    /// leftovers Quiesce did not remove.
     fn list_backups(state) -> Vec<CatalogEntry> {
-        let root = backup::catalog_root(&state.deployments);
-        let home = state.home.clone();
-        blocking(move || {
-            let mut v = catalog::list(&root);
-            v.extend(catalog::leftovers(&home, &catalog::known_roots(&home)));
-            Ok(v)
+        blocking(&state, |e| {
+            let l = uc::backups::list(e, None);
+            Ok(l.entries.into_iter().chain(l.leftovers).collect())
         })
         .await
     }
 
     fn delete_backup(state, id: String) -> () {
-        let root = backup::catalog_root(&state.deployments);
-        blocking(move || catalog::delete(&root, &id).map(|_| ())).await
+        blocking(&state, move |e| uc::backups::remove(e, &id, None).map(|_| ())).await
     }
 
     /// Opens the backup's folder in the desktop's file manager.
     fn open_backup_folder(state, id: String) -> () {
-        let root = backup::catalog_root(&state.deployments);
-        blocking(move || {
-            let (dir, _) = catalog::find(&root, &id)?;
-            let cmd = quiesce_engine::tools::CommandLine::new("xdg-open").operand(dir.display().to_string());
-            quiesce_engine::tools::spawn_detached(&cmd).map_err(|e| {
-                quiesce_engine::Error::new(
-                    quiesce_engine::ErrorCode::Unsupported,
-                    format!("Could not open a file manager ({}). The folder is {}.", e.message, dir.display()),
-                )
-            })
-        })
-        .await
+        blocking(&state, move |e| uc::backups::open_folder(e, &id)).await
     }
 
     /// What a restore would do: the backup's integrity, the target's contents and
     /// sessions, the mode and what a failure leaves. Touches nothing.
     fn restore_dry_run(state, backup: String, options: RestoreOptions, job_id: String) -> RestorePreflight {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
-        let root = backup::catalog_root(&state.deployments);
-        restore::dry_run(&state.deployments, &root, &backup, &options, guard.token()).await.map_err(|e| e.to_ipc())
+        let engine = &state.engine;
+        cancellable(&state, &job_id, |c| async move { uc::restores::dry_run(engine, &backup, None, &options, &c).await }).await
     }
 
     /// Runs a restore (progress, phases and the tools' log over `on_event`;
     /// cancel with cancel_job(job_id)) and returns its verification.
     fn start_restore(state, backup: String, options: RestoreOptions, job_id: String; on_event: JobEvent) -> RestoreResult {
-        let root = backup::catalog_root(&state.deployments);
-        let ds = &state.deployments;
+        let engine = &state.engine;
         job(&state, &job_id, Some(on_event), "restore", |sink, cancel| async move {
-            restore::run(ds, &root, &backup, &options, sink, &cancel).await
+            uc::restores::run(engine, &backup, None, &options, sink, &cancel).await
         })
         .await
     }
@@ -274,24 +254,17 @@ crate::ipc::ipc! {
     /// Verifies a profile's live database, against a backup's manifest if given
     /// (one unit of it: `unit`, or the one the profile fits).
     fn verify_profile(state, profile_id: String, backup: Option<String>, unit: Option<String>, job_id: String) -> VerifyReport {
-        let root = backup::catalog_root(&state.deployments);
-        let ds = &state.deployments;
+        let engine = &state.engine;
         job(&state, &job_id, None, "verification", |sink, cancel| async move {
-            let m = match &backup {
-                Some(b) => Some(catalog::find(&root, b)?.1),
-                None => None,
-            };
-            let against = m.as_ref().map(|m| (m, unit.as_deref()));
-            let v = verify::Verification::Profile { profile: &profile_id, against, deployment: None };
-            verify::run(ds, v, sink, &cancel).await
+            let against = backup.as_deref().map(|b| (b, unit.as_deref()));
+            uc::verify::profile(engine, &profile_id, against, None, sink, &cancel).await
         })
         .await
     }
 
     /// Each Scalar Admin node of a deployment and whether it is paused.
     fn nodes_state(state, deployment_id: String) -> Vec<NodeState> {
-        let d = state.deployments.get(&deployment_id).map_err(|e| e.to_ipc())?;
-        pause::nodes_state(&d).await.map_err(|e| e.to_ipc())
+        uc::pauses::nodes(&state.engine, &deployment_id).await.map(|(_, n)| n).map_err(|e| e.to_ipc())
     }
 
     /// Pauses every node, holds at least `min_ms`, unpauses, and keeps the
@@ -303,31 +276,28 @@ crate::ipc::ipc! {
             max_wait: std::time::Duration::from_millis(max_wait_ms.max(1) as u64),
             ..Default::default()
         };
-        let ds = &state.deployments;
+        let engine = &state.engine;
         job(&state, &job_id, Some(on_event), "pause", |sink, cancel| async move {
-            pause::hold(ds, &deployment_id, &opts, &sink, &cancel).await
+            uc::pauses::hold(engine, &deployment_id, &opts, &sink, &cancel).await
         })
         .await
     }
 
     /// Unpauses every node of a deployment (a pause someone left behind).
     fn unpause_deployment(state, deployment_id: String) -> Vec<NodeState> {
-        let d = state.deployments.get(&deployment_id).map_err(|e| e.to_ipc())?;
-        pause::unpause_deployment(&state.home, &d).await.map_err(|e| e.to_ipc())
+        uc::pauses::unpause(&state.engine, &deployment_id).await.map(|(_, n)| n).map_err(|e| e.to_ipc())
     }
 
     /// The operations history (pauses, unpauses, backups, restores, verifications), oldest first.
     fn list_history(state) -> Vec<Operation> {
-        let home = state.home.clone();
-        blocking(move || Ok(quiesce_engine::history::read(&home))).await
+        blocking(&state, |e| Ok(uc::history(e))).await
     }
 
     /// A backup's files against its manifest (and, for SQLite, the audit in place).
     fn verify_backup(state, backup: String, job_id: String) -> (IntegrityReport, Option<VerifyReport>) {
-        let root = backup::catalog_root(&state.deployments);
-        let home = &state.home;
+        let engine = &state.engine;
         job(&state, &job_id, None, "verification", |sink, cancel| async move {
-            verify::run_backup(home, &root, &backup, sink, &cancel).await
+            uc::verify::backup(engine, &backup, None, sink, &cancel).await
         })
         .await
     }
@@ -335,123 +305,71 @@ crate::ipc::ipc! {
     /// The restore-point timeline of a deployment: lanes per storage (how each
     /// restores, the PITR range), every pause window and backup.
     fn get_timeline(state, deployment_id: String) -> Timeline {
-        let ds = state.deployments.clone();
-        blocking(move || {
-            let d = ds.get(&deployment_id)?;
-            let storages = ds.storage_profiles(&d)?;
-            Ok(points::timeline(&d, &storages, &backup::catalog_root(&ds)))
-        })
-        .await
+        blocking(&state, move |e| uc::points::timeline(e, &deployment_id, None, &Default::default())).await
     }
 
     /// Picks a point (a window, a backup or a typed time), or refuses with the reason.
     fn pick_point(state, deployment_id: String, at: PickAt) -> Pick {
-        let ds = state.deployments.clone();
-        blocking(move || {
-            let d = ds.get(&deployment_id)?;
-            let storages = ds.storage_profiles(&d)?;
-            points::pick(&points::timeline(&d, &storages, &backup::catalog_root(&ds)), &at)
-        })
-        .await
+        blocking(&state, move |e| uc::points::pick(e, &deployment_id, &at)).await
     }
 
     /// The restore runbook for a point, with the ticks kept for it.
     fn get_runbook(state, deployment_id: String, at: PickAt) -> (Runbook, Ticks) {
-        let ds = state.deployments.clone();
-        blocking(move || {
-            let rb = runbook::for_point(&ds, &backup::catalog_root(&ds), &deployment_id, &at)?;
-            let ticks = runbook::ticks::load(ds.profiles().home(), &rb.deployment_id, &rb.key)?;
-            Ok((rb, ticks))
-        })
-        .await
+        blocking(&state, move |e| uc::points::runbook_with_ticks(e, &deployment_id, &at)).await
     }
 
     /// Ticks or unticks a runbook step (kept across restarts).
     fn set_runbook_tick(state, deployment_id: String, key: String, step: String, done: bool) -> Ticks {
-        let ds = state.deployments.clone();
-        blocking(move || {
-            let d = ds.get(&deployment_id)?;
-            runbook::ticks::set(ds.profiles().home(), &d.id, &key, &step, done)
-        })
-        .await
+        blocking(&state, move |e| uc::points::set_tick(e, &deployment_id, &key, &step, done)).await
     }
 
-    /// A runbook as Markdown ("md") or a bash script ("sh"); written to `path`
-    /// (a new file) when given. Returns the text.
-    fn export_runbook(state, deployment_id: String, at: PickAt, format: String, path: Option<String>) -> String {
-        let ds = state.deployments.clone();
-        blocking(move || {
-            let rb = runbook::for_point(&ds, &backup::catalog_root(&ds), &deployment_id, &at)?;
-            let text = match format.as_str() {
-                "md" => runbook::render::markdown(&rb),
-                "sh" => runbook::render::shell(&rb),
-                f => return Err(Error::invalid(format!("\"{f}\" is not a runbook format: md or sh."))),
-            };
-            if let Some(p) = path.filter(|p| !p.trim().is_empty()) {
-                let p = std::path::PathBuf::from(p.trim());
-                if !p.is_absolute() {
-                    return Err(Error::invalid(format!("{} is not an absolute path; give the whole path of a new file.", p.display())));
-                }
-                runbook::write_new(&p, &text, format == "sh")?;
-            }
-            Ok(text)
+    /// A runbook as Markdown, a bash script or JSON; written to `path` (the
+    /// absolute path of a new file) when given. Returns the text.
+    fn export_runbook(state, deployment_id: String, at: PickAt, format: RunbookFormat, path: Option<String>) -> String {
+        blocking(&state, move |e| {
+            let out = path.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(Path::new);
+            let at = uc::points::At::Picked(&at);
+            uc::points::export_runbook(e, &deployment_id, at, None, format, out).map(|x| x.text)
         })
         .await
     }
 
     /// Attaches the ScalarDB schema file (the table list of DynamoDB, Cosmos DB, Cassandra).
     fn attach_schema(state, deployment_id: String, path: String) -> SchemaAttachment {
-        let ds = state.deployments.clone();
-        blocking(move || {
-            let d = ds.get(&deployment_id)?;
-            runbook::schema::attach(ds.profiles().home(), &d, std::path::Path::new(&path))
-        })
-        .await
+        blocking(&state, move |e| uc::deployments::attach_schema(e, &deployment_id, Path::new(&path)).map(|(_, s)| s)).await
     }
 
     /// The schema attached to a deployment, if any.
     fn get_schema(state, deployment_id: String) -> Option<SchemaAttachment> {
-        let ds = state.deployments.clone();
-        blocking(move || {
-            let d = ds.get(&deployment_id)?;
-            runbook::schema::load(ds.profiles().home(), &d)
-        })
-        .await
+        blocking(&state, move |e| uc::deployments::schema(e, &deployment_id)).await
     }
 
     /// What a migration would do: the target layout per table, the checks
     /// (names, key sizes, collisions, empty targets), the new properties and
     /// what an earlier run left. Writes nothing and pauses nothing.
     fn migrate_dry_run(state, deployment_id: String, options: MigrateOptions, job_id: String) -> MigrationPlan {
-        let guard = state.jobs.register(&job_id).map_err(|e| e.to_ipc())?;
         let sink: Sink = std::sync::Arc::new(|_| {});
-        migrate::dry_run(&state.deployments, &deployment_id, &options, &sink, guard.token()).await.map_err(|e| e.to_ipc())
+        let engine = &state.engine;
+        cancellable(&state, &job_id, |c| async move { uc::migrations::dry_run(engine, &deployment_id, &options, &sink, &c).await }).await
     }
 
     /// Runs a migration (phases and rows per table over `on_event`; cancel with
     /// cancel_job(job_id), which drops what it created) and returns its proof.
     fn start_migration(state, deployment_id: String, options: MigrateOptions, job_id: String; on_event: JobEvent) -> MigrationResult {
-        let ds = &state.deployments;
+        let engine = &state.engine;
         job(&state, &job_id, Some(on_event), "migration", |sink, cancel| async move {
-            migrate::migrate(ds, &deployment_id, &options, &sink, &cancel).await
+            uc::migrations::run(engine, &deployment_id, &options, None, &sink, &cancel).await
         })
         .await
     }
 
     /// Drops what an earlier, failed migration left on these profiles. Returns what it dropped.
     fn migrate_cleanup(state, profiles: Vec<String>) -> Vec<String> {
-        migrate::cleanup(&state.deployments, &profiles).await.map_err(|e| e.to_ipc())
+        uc::migrations::cleanup(&state.engine, &profiles).await.map_err(|e| e.to_ipc())
     }
 
     /// Writes a migration's new database.properties to `path` (absolute, a new file).
-    fn save_properties(_state, path: String, text: String) -> () {
-        blocking(move || {
-            let p = std::path::PathBuf::from(path.trim());
-            if !p.is_absolute() {
-                return Err(Error::invalid(format!("{} is not an absolute path; give the whole path of a new file.", p.display())));
-            }
-            runbook::write_new(&p, &text, false)
-        })
-        .await
+    fn save_properties(state, path: String, text: String) -> () {
+        blocking(&state, move |_| uc::migrations::save_properties(Path::new(path.trim()), &text)).await
     }
 }

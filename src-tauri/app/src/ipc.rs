@@ -4,6 +4,10 @@
 //! (`ui/src/commands.ts`, checked by a test like the bindings): no command
 //! or argument name is typed by hand on the other side.
 //!
+//! The TypeScript bindings of every type that crosses IPC (`ui/src/bindings.ts`)
+//! are collected from the same declaration: each command's argument, event
+//! and result types, and every type they name, transitively.
+//!
 //! A command reads `fn name(state, arg: Type, …) -> Ret { … }`: `state` is
 //! the app's state (named by the caller, as macro hygiene wants; `_state`
 //! when unused), `Ret` what the UI receives (every command may fail with an
@@ -61,6 +65,13 @@ macro_rules! ipc {
             quiesce_ipc_names::same_names(&[$(stringify!($name)),*], quiesce_ipc_names::COMMANDS),
             "the ipc! commands and quiesce-ipc-names' COMMANDS differ: add or remove the name there"
         );
+
+        /// Visits the type of every argument, progress event and result: the
+        /// roots the TypeScript bindings are collected from.
+        #[cfg(test)]
+        pub fn visit_types(v: &mut impl ts_rs::TypeVisitor) {
+            $( $( v.visit::<$ty>(); )* $( v.visit::<$ev>(); )? v.visit::<$ret>(); )*
+        }
 
         /// Every command, described for the TypeScript side.
         #[cfg(test)]
@@ -172,6 +183,49 @@ pub fn typescript(commands: &[Command]) -> String {
 }
 
 #[cfg(test)]
+/// `ui/src/bindings.ts`: the declaration of every type the commands' arguments,
+/// events and results name, found by walking them (no list kept by hand).
+pub fn bindings(visit_roots: impl FnOnce(&mut Collect)) -> String {
+    let mut c =
+        Collect { cfg: ts_rs::Config::default(), walked: Default::default(), named: Default::default(), decls: vec![] };
+    visit_roots(&mut c);
+    let mut out = String::from(
+        "// Generated from the IPC commands' types by quiesce-app (src-tauri/app/src/ipc.rs).\n\
+         // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app bindings` instead.\n\n",
+    );
+    for d in c.decls {
+        out.push_str("export ");
+        out.push_str(d.trim());
+        out.push_str("\n\n");
+    }
+    out.trim_end().to_string() + "\n"
+}
+
+#[cfg(test)]
+/// Collects declarations: a type that has one (a Rust struct or enum) is
+/// declared once; containers (Vec, Option, tuples) are walked through.
+pub struct Collect {
+    cfg: ts_rs::Config,
+    walked: std::collections::HashSet<std::any::TypeId>,
+    named: BTreeSet<String>,
+    decls: Vec<String>,
+}
+
+#[cfg(test)]
+impl ts_rs::TypeVisitor for Collect {
+    fn visit<T: ts_rs::TS + 'static + ?Sized>(&mut self) {
+        if !self.walked.insert(std::any::TypeId::of::<T>()) {
+            return;
+        }
+        if T::output_path().is_some() && self.named.insert(T::ident(&self.cfg)) {
+            self.decls.push(T::decl(&self.cfg));
+        }
+        T::visit_dependencies(self);
+        T::visit_generics(self);
+    }
+}
+
+#[cfg(test)]
 mod tests {
     #[test]
     fn camel_case_of_command_and_argument_names() {
@@ -191,6 +245,49 @@ mod tests {
         assert!(
             committed == fresh,
             "ui/src/commands.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` and commit it"
+        );
+    }
+
+    #[test]
+    fn bindings_are_generated_from_the_commands_and_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/bindings.ts");
+        let fresh = super::bindings(|c| {
+            crate::commands::visit_types(c);
+            // What every command may fail with.
+            ts_rs::TypeVisitor::visit::<quiesce_engine::IpcError>(c);
+        });
+        if std::env::var_os("UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &fresh).unwrap();
+        }
+        // Every type a binding names is declared (a field with its own
+        // `#[ts(type = …)]` names nothing; one with a TS type not walked would).
+        let declared: std::collections::HashSet<&str> = fresh
+            .lines()
+            .filter_map(|l| l.strip_prefix("export type "))
+            .filter_map(|l| l.split([' ', '<']).next())
+            .collect();
+        let mut undeclared: Vec<&str> = fresh
+            .lines()
+            .map(str::trim_start)
+            .filter(|l| !l.starts_with("//") && !l.starts_with("/*") && !l.starts_with('*'))
+            // Words outside string literals (enum values are "quoted").
+            .flat_map(|l| l.split('"').step_by(2))
+            .flat_map(|l| l.split(|c: char| !c.is_ascii_alphanumeric() && c != '_'))
+            .filter(|w| w.starts_with(|c: char| c.is_ascii_uppercase()) && !declared.contains(w))
+            .filter(|w| !["Array", "Record", "Partial"].contains(w))
+            .collect();
+        undeclared.sort();
+        undeclared.dedup();
+        assert!(undeclared.is_empty(), "bindings name types they do not declare: {undeclared:?}");
+        for t in ["Profile", "JobEvent", "AppEvent", "IpcError", "RunbookFormat", "Overview", "MigrationResult"] {
+            assert!(declared.contains(t), "{t} crosses IPC but is not in the bindings");
+        }
+        // serde_json sends 64-bit integers as JSON numbers, never as BigInt.
+        assert!(!fresh.contains("bigint"), "an i64/u64 field needs #[ts(type = \"number\")]: JSON has no bigint");
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == fresh,
+            "ui/src/bindings.ts is stale: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app bindings` and commit it"
         );
     }
 

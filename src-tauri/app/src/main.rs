@@ -7,13 +7,11 @@ mod ipc;
 mod notify;
 mod shutdown;
 
-use quiesce_engine::{demo, deployment::Deployments, logging, paths::Home, profile::Profiles, secrets::SecretStore};
+use quiesce_engine::{demo, logging, paths::Home, secrets::SecretStore, usecases::Engine};
 
 pub struct AppState {
-    pub home: Home,
-    pub profiles: Profiles,
-    pub deployments: Deployments,
-    pub secrets: SecretStore,
+    /// The use cases' context (state directory, keyring).
+    pub engine: Engine,
     pub jobs: quiesce_engine::job::JobRegistry,
     /// The start-up step's report, once it has run (after the first paint).
     pub startup: tokio::sync::watch::Receiver<Option<quiesce_engine::recovery::RecoveryReport>>,
@@ -49,22 +47,20 @@ fn main() {
         }
     };
     let _log_guard = logging::init_app(&home);
-    let secrets = SecretStore::new();
-    let profiles = Profiles::new(home.clone(), secrets.clone());
-    match demo::ensure_demo(&profiles) {
+    let engine = Engine::new(home.clone(), SecretStore::new());
+    match demo::ensure_demo(engine.profiles()) {
         Ok(Some(p)) => tracing::info!(profile = %p.name, "created the demo deployment's database and profile"),
         Ok(None) => {}
         Err(e) => tracing::warn!("could not create the demo database: {}", e.message),
     }
     probe("state-ready");
     tracing::info!(config = %home.config_dir.display(), data = %home.data_dir.display(), "Quiesce {} starting", quiesce_engine::VERSION);
-    let deployments = Deployments::new(profiles.clone());
     // Recovery and the state audit run beside the window's start, never before it.
     let (startup_tx, startup) = tokio::sync::watch::channel(None);
     {
-        let ds = deployments.clone();
+        let engine = engine.clone();
         std::thread::spawn(move || {
-            let r = quiesce_engine::startup::check(&ds);
+            let r = quiesce_engine::usecases::startup(&engine);
             for line in r.removed.iter().chain(&r.repaired).chain(&r.failed).chain(&r.flagged) {
                 tracing::warn!("start-up: {line}");
             }
@@ -72,10 +68,7 @@ fn main() {
         });
     }
     let state = AppState {
-        home,
-        profiles,
-        deployments,
-        secrets,
+        engine,
         jobs: Default::default(),
         startup,
         events: Default::default(),

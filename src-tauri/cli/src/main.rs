@@ -3,17 +3,16 @@
 //! error code (see ErrorCode::exit_code); errors print with their code.
 //! This file parses and dispatches; each command family is a file of `cmd/`.
 
+#[macro_use]
+mod print;
 mod cmd;
 mod events;
-mod output;
-mod render;
 
 use clap::{Parser, Subcommand};
 use cmd::Ctx;
 use events::{Events, EventsMode};
-use output::Output;
-use quiesce_engine::deployment::Deployments;
-use quiesce_engine::profile::Profiles;
+use print::Printed;
+use quiesce_engine::usecases::{self, Engine};
 use quiesce_engine::{paths::Home, secrets::SecretStore, Error, ErrorCode, Result};
 use tokio_util::sync::CancellationToken;
 
@@ -107,7 +106,7 @@ fn main() {
     let result = rt.block_on(async {
         let cancel = CancellationToken::new();
         events::on_signals(cancel.clone(), events);
-        let ctx = Ctx { profiles: Profiles::new(home?, SecretStore::new()), cancel: cancel.clone(), events };
+        let ctx = Ctx { engine: Engine::new(home?, SecretStore::new()), cancel: cancel.clone(), events };
         let work = run(&ctx, cli.command);
         tokio::pin!(work);
         // A cancelled job gets a bounded time to clean up.
@@ -121,8 +120,7 @@ fn main() {
     });
     match result {
         Ok(out) => {
-            let status = out.exit_status();
-            render::print(&out, cli.json);
+            let status = out.print(cli.json);
             if status != 0 {
                 std::process::exit(status);
             }
@@ -130,7 +128,7 @@ fn main() {
         Err(e) => {
             tracing::debug!(error = ?e, "command failed");
             if cli.json {
-                render::emit_raw(&render::json_line(&serde_json::json!({ "error": e.to_ipc() })));
+                print::emit_raw(&print::json_line(&serde_json::json!({ "error": e.to_ipc() })));
             } else {
                 events.error(&e);
             }
@@ -139,10 +137,10 @@ fn main() {
     }
 }
 
-async fn run(ctx: &Ctx, cmd: Command) -> Result<Output> {
+async fn run(ctx: &Ctx, cmd: Command) -> Result<Printed> {
     // What killed jobs left behind is removed first (never a live job's), and
     // the state audited; said on stderr so --json output stays one document.
-    let started = quiesce_engine::startup::check(&Deployments::new(ctx.profiles.clone()));
+    let started = usecases::startup(&ctx.engine);
     for r in &started.removed {
         ctx.events.note("note", &format!("removed {r}"));
     }

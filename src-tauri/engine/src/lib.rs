@@ -39,6 +39,7 @@ pub mod store;
 pub mod subject;
 pub mod text;
 pub mod tools;
+pub mod usecases;
 pub mod verify;
 
 pub use error::{Error, ErrorCode, FieldError, IpcError, Result};

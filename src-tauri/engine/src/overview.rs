@@ -299,16 +299,3 @@ fn age(d: chrono::Duration) -> String {
         format!("{h} hours")
     }
 }
-
-/// The overview's types for the TypeScript bindings.
-pub(crate) fn ts_decls(cfg: &ts_rs::Config) -> Vec<String> {
-    vec![
-        AttentionKind::decl(cfg),
-        Attention::decl(cfg),
-        LastBackup::decl(cfg),
-        LastWindow::decl(cfg),
-        SafePoint::decl(cfg),
-        DeploymentSummary::decl(cfg),
-        Overview::decl(cfg),
-    ]
-}

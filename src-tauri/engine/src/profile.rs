@@ -722,6 +722,10 @@ impl Profiles {
         &self.home
     }
 
+    pub fn secrets(&self) -> &SecretStore {
+        &self.secrets
+    }
+
     /// The profiles as every caller sees them: a password that an earlier
     /// release left inside a host (`user:password@host`) is masked here, so
     /// no list, message, log or IPC payload can carry it; only the start-up

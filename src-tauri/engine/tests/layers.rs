@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("records", &["history", "job", "catalog"]),
     ("operations", &["pause", "verify", "backup", "restore", "points", "runbook", "migrate", "subject", "demo"]),
     ("application", &["overview", "state_audit", "recovery", "startup", "api"]),
+    ("use cases", &["usecases"]),
 ];
 
 fn src() -> PathBuf {

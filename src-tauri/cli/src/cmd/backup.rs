@@ -1,12 +1,15 @@
 //! `quiesce backup`: a consistent backup of a deployment.
 
 use super::{absolute, password_profiles, Ctx, JobSecrets};
-use crate::output::Output;
+use crate::print::{done, failed_check, print_checks, print_manifest, print_plan, Printed, Report};
 use clap::Args;
-use quiesce_engine::backup::{self, BackupOptions};
-use quiesce_engine::deployment::Deployments;
+use quiesce_engine::backup::{BackupOptions, Preflight};
+use quiesce_engine::catalog::manifest::Manifest;
 use quiesce_engine::plan::commands::DumpFormat;
+use quiesce_engine::usecases::backups;
 use quiesce_engine::Result;
+use serde::Serialize;
+use std::path::PathBuf;
 
 #[derive(Args)]
 pub struct BackupArgs {
@@ -31,9 +34,9 @@ pub struct BackupArgs {
     secrets: JobSecrets,
 }
 
-pub async fn run(ctx: &Ctx, a: BackupArgs) -> Result<Output> {
-    let needs = password_profiles(&ctx.profiles, &a.deployment)?;
-    let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
+pub async fn run(ctx: &Ctx, a: BackupArgs) -> Result<Printed> {
+    let needs = password_profiles(&ctx.engine, &a.deployment)?;
+    let e = a.secrets.apply(&ctx.engine, &needs)?;
     let opts = BackupOptions {
         format: a.format,
         jobs: a.jobs,
@@ -41,9 +44,47 @@ pub async fn run(ctx: &Ctx, a: BackupArgs) -> Result<Output> {
         max_pause_ms: a.max_pause.map(|d| d.as_millis() as u64),
     };
     if a.dry_run {
-        let p = backup::dry_run(&ds, &a.deployment, &opts, &ctx.cancel).await?;
-        return Ok(Output::Preflight { dry_run: Box::new(p) });
+        let p = backups::dry_run(&e, &a.deployment, &opts, &ctx.cancel).await?;
+        return done(DryRun { dry_run: Box::new(p) });
     }
-    let (folder, m) = backup::run(&ds, &a.deployment, &opts, ctx.events.sink(), &ctx.cancel).await?;
-    Ok(Output::BackupDone { backup: Box::new(m), folder })
+    let (folder, m) = backups::run(&e, &a.deployment, &opts, ctx.events.sink(), &ctx.cancel).await?;
+    done(Done { backup: Box::new(m), folder })
+}
+
+#[derive(Serialize)]
+struct DryRun {
+    dry_run: Box<Preflight>,
+}
+
+impl Report for DryRun {
+    fn text(&self) {
+        let p = &self.dry_run;
+        print_plan(&p.plan, &quiesce_engine::plan::decision_tree(), None);
+        println!();
+        println!("Checks (nothing was run):");
+        print_checks(&p.checks);
+        println!();
+        println!("Would run:");
+        for c in &p.commands {
+            println!("  $ {c}");
+        }
+        println!("into {}/<id>", p.out_dir);
+    }
+
+    fn exit_status(&self) -> i32 {
+        failed_check(&self.dry_run.checks)
+    }
+}
+
+#[derive(Serialize)]
+struct Done {
+    backup: Box<Manifest>,
+    folder: PathBuf,
+}
+
+impl Report for Done {
+    fn text(&self) {
+        println!("Backup {} of \"{}\" complete.", self.backup.id, self.backup.deployment);
+        print_manifest(&self.folder, &self.backup);
+    }
 }

@@ -1,12 +1,18 @@
 //! `quiesce deployment`: ScalarDB installations (storages, mapping, admin endpoints).
 
 use super::{absolute, Ctx};
-use crate::output::Output;
+use crate::print::{done, Printed, Report};
 use clap::Subcommand;
-use quiesce_engine::deployment::import;
-use quiesce_engine::deployment::{Deployment, DeploymentStorage, Deployments, NamespaceMapping};
+use quiesce_engine::deployment::import::ImportPreview;
+use quiesce_engine::deployment::{Deployment, DeploymentInput, DeploymentStorage, NamespaceMapping};
 use quiesce_engine::duration::parse as parse_duration;
+use quiesce_engine::profile::Profile;
+use quiesce_engine::runbook::schema::SchemaAttachment;
+use quiesce_engine::usecases::deployments::{self, ImportInto};
+use quiesce_engine::usecases::Engine;
 use quiesce_engine::{Error, Result};
+use serde::Serialize;
+use std::path::PathBuf;
 
 #[derive(Subcommand)]
 pub enum DeploymentCmd {
@@ -119,7 +125,7 @@ pub struct AdminTlsArgs {
 }
 
 impl AdminTlsArgs {
-    fn apply(self, i: &mut quiesce_engine::deployment::DeploymentInput) -> Result<()> {
+    fn apply(self, i: &mut DeploymentInput) -> Result<()> {
         if !self.pause_hooks.is_empty() {
             i.pause_hooks = self
                 .pause_hooks
@@ -150,38 +156,25 @@ impl AdminTlsArgs {
 }
 
 /// Endpoints that are one node, said on stderr after saving.
-fn say_same_nodes(ctx: &Ctx, d: &Deployment) {
-    for n in quiesce_engine::admin::same_nodes(&d.admin_endpoints) {
-        ctx.events.note("note", &n);
-    }
-}
-
-pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
-    let ds = Deployments::new(ctx.profiles.clone());
-    let deployments = &ds;
-    let with_profiles = |d: Deployment, verb: &'static str| -> Result<Output> {
-        let profiles = deployments.storage_profiles(&d)?.into_iter().map(|(_, p)| p).collect();
-        Ok(Output::Deployment { deployment: d, profiles, verb })
+pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Printed> {
+    let e = &ctx.engine;
+    let shown = |s: deployments::Shown, verb: &'static str| {
+        done(Shown { deployment: s.deployment, profiles: s.profiles, verb })
     };
     match cmd {
         DeploymentCmd::Import { file, name, dry_run, attach_to } => {
-            let path = std::path::PathBuf::from(absolute(file));
-            let mut preview = import::preview(deployments, &path)?;
+            let path = PathBuf::from(absolute(file));
+            // A dry run shows what would be saved: as --name says, when it says something.
+            let preview = deployments::preview_import(e, &path, name.as_deref().filter(|_| dry_run))?;
             if dry_run {
-                // What would be saved is what --name says, when it says something.
-                if let Some(n) = name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-                    if let Some(why) = quiesce_engine::paths::name_problem(n) {
-                        return Err(Error::invalid(format!("\"{n}\" cannot name a deployment. {why}")));
-                    }
-                    preview.suggested_name = n.to_string();
-                }
-                return Ok(Output::Preview { preview: Box::new(preview) });
+                return done(Preview { preview: Box::new(preview) });
             }
             // Saved exactly as previewed: a file changed in between is refused.
-            let d = match attach_to {
-                Some(target) => import::attach(deployments, &target, &path, Some(&preview.sha256))?,
-                None => import::import(deployments, &path, name.as_deref(), Some(&preview.sha256))?,
+            let into = match &attach_to {
+                Some(target) => ImportInto::AttachTo { deployment: target },
+                None => ImportInto::New { name: name.as_deref() },
             };
+            let s = deployments::import(e, &path, into, &preview.sha256)?;
             // Notes go to stderr so that --json stdout stays one document.
             for n in &preview.notes {
                 ctx.events.note("note", n);
@@ -190,7 +183,7 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
                 ctx.events
                     .note("note", &format!("line {}: unknown key {} (kept out of the deployment)", k.line, k.key));
             }
-            with_profiles(d, "imported")
+            shown(s, "imported")
         }
         DeploymentCmd::Create {
             name,
@@ -201,21 +194,19 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
             admin_endpoints,
             admin,
         } => {
-            let st = storage_args(deployments, &storages)?;
-            let map = mapping_args(&mapping)?;
-            let mut input = quiesce_engine::deployment::DeploymentInput {
+            let mut input = DeploymentInput {
                 name,
-                storages: st,
-                namespace_mapping: map,
+                storages: storage_args(e, &storages)?,
+                namespace_mapping: mapping_args(&mapping)?,
                 default_storage,
                 coordinator_namespace,
                 admin_endpoints,
                 ..Default::default()
             };
             admin.apply(&mut input)?;
-            let d = deployments.create(&input, None)?;
-            say_same_nodes(ctx, &d);
-            with_profiles(d, "created")
+            let (s, notes) = deployments::save(e, None, &input)?;
+            notes.iter().for_each(|n| ctx.events.note("note", n));
+            shown(s, "created")
         }
         DeploymentCmd::Edit {
             deployment,
@@ -227,13 +218,13 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
             admin_endpoints,
             admin,
         } => {
-            let existing = deployments.get(&deployment)?;
+            let existing = deployments::get(e, &deployment)?;
             let mut input = existing.to_input();
             if let Some(n) = name {
                 input.name = n;
             }
             if !storages.is_empty() {
-                input.storages = storage_args(deployments, &storages)?;
+                input.storages = storage_args(e, &storages)?;
             }
             if !mapping.is_empty() {
                 input.namespace_mapping = mapping_args(&mapping)?;
@@ -248,31 +239,25 @@ pub fn run(ctx: &Ctx, cmd: DeploymentCmd) -> Result<Output> {
                 input.admin_endpoints = admin_endpoints;
             }
             admin.apply(&mut input)?;
-            let d = deployments.update(&existing.id, &input)?;
-            say_same_nodes(ctx, &d);
-            with_profiles(d, "updated")
+            let (s, notes) = deployments::save(e, Some(&existing.id), &input)?;
+            notes.iter().for_each(|n| ctx.events.note("note", n));
+            shown(s, "updated")
         }
         DeploymentCmd::AttachSchema { deployment, file } => {
-            let d = deployments.get(&deployment)?;
-            let schema = quiesce_engine::runbook::schema::attach(
-                ctx.profiles.home(),
-                &d,
-                std::path::Path::new(&absolute(file)),
-            )?;
-            Ok(Output::SchemaAttached { deployment: d.name, schema })
+            let (d, schema) = deployments::attach_schema(e, &deployment, &PathBuf::from(absolute(file)))?;
+            done(SchemaAttached { deployment: d.name, schema })
         }
-        DeploymentCmd::List => Ok(Output::Deployments { deployments: deployments.list()? }),
-        DeploymentCmd::Show { name } => with_profiles(deployments.get(&name)?, ""),
-        DeploymentCmd::Remove { name } => Ok(Output::DeploymentRemoved { removed: deployments.remove(&name)? }),
+        DeploymentCmd::List => done(List { deployments: deployments::list(e)? }),
+        DeploymentCmd::Show { name } => shown(deployments::show(e, &name)?, ""),
+        DeploymentCmd::Remove { name } => done(Removed { removed: deployments::remove(e, &name)? }),
     }
 }
 
-/// `--storage NAME=PROFILE` (or PROFILE alone: the storage "default").
-fn storage_args(deployments: &Deployments, args: &[String]) -> Result<Vec<DeploymentStorage>> {
+fn storage_args(e: &Engine, args: &[String]) -> Result<Vec<DeploymentStorage>> {
     args.iter()
         .map(|s| {
             let (sname, pname) = s.split_once('=').unwrap_or(("default", s.as_str()));
-            Ok(DeploymentStorage { name: sname.to_string(), profile_id: deployments.profiles().get(pname)?.id })
+            Ok(DeploymentStorage { name: sname.to_string(), profile_id: e.profiles().get(pname)?.id })
         })
         .collect()
 }
@@ -287,4 +272,189 @@ fn mapping_args(args: &[String]) -> Result<Vec<NamespaceMapping>> {
             Ok(NamespaceMapping { namespace: ns.into(), storage: s.into() })
         })
         .collect()
+}
+
+#[derive(Serialize)]
+struct Preview {
+    preview: Box<ImportPreview>,
+}
+
+impl Report for Preview {
+    fn text(&self) {
+        print_preview(&self.preview);
+    }
+}
+
+#[derive(Serialize)]
+struct List {
+    deployments: Vec<Deployment>,
+}
+
+impl Report for List {
+    fn text(&self) {
+        if self.deployments.is_empty() {
+            println!("No deployments yet. Import one with `quiesce deployment import /path/to/database.properties`.");
+            return;
+        }
+        println!("{:<24} {:<20} {:<9} {:<12} ADMIN ENDPOINTS", "NAME", "TRANSACTIONS", "STORAGES", "COORDINATOR");
+        for d in &self.deployments {
+            println!(
+                "{:<24} {:<20} {:<9} {:<12} {}",
+                d.name,
+                d.transaction_manager.as_str(),
+                if d.storages_known { d.storages.len().to_string() } else { "unknown".into() },
+                d.coordinator_storage().unwrap_or("-"),
+                if d.admin_endpoints.is_empty() {
+                    "-".into()
+                } else {
+                    d.admin_endpoints.iter().map(|e| e.address.clone()).collect::<Vec<_>>().join(",")
+                }
+            );
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Shown {
+    deployment: Deployment,
+    profiles: Vec<Profile>,
+    #[serde(skip)]
+    verb: &'static str,
+}
+
+impl Report for Shown {
+    fn text(&self) {
+        if !self.verb.is_empty() {
+            println!("Deployment \"{}\" {}.", self.deployment.name, self.verb);
+        }
+        print_deployment(&self.deployment, &self.profiles);
+    }
+}
+
+#[derive(Serialize)]
+struct Removed {
+    removed: Deployment,
+}
+
+impl Report for Removed {
+    fn text(&self) {
+        println!(
+            "Deployment \"{}\" removed. Its profiles ({}) are kept; remove them with `quiesce profile remove` if no longer needed.",
+            self.removed.name,
+            self.removed.storages.len()
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct SchemaAttached {
+    deployment: String,
+    schema: SchemaAttachment,
+}
+
+impl Report for SchemaAttached {
+    fn text(&self) {
+        let s = &self.schema;
+        println!(
+            "Schema {} attached to {}: {} tables, SHA-256 {} (copy {}).",
+            s.file,
+            self.deployment,
+            s.tables.len(),
+            s.sha256,
+            s.copy
+        );
+    }
+}
+
+fn print_preview(p: &ImportPreview) {
+    println!("{} ({:?}, sha256 {})", p.file, p.config_kind, &p.sha256[..12]);
+    println!("  would be saved as deployment \"{}\" (--name chooses another)", p.suggested_name);
+    println!("  transaction manager  {}", p.transaction_manager.as_str());
+    if p.storages_known {
+        for s in &p.storages {
+            let kind = s.profile.kind.map(|k| k.label()).unwrap_or("?");
+            let target = s
+                .jdbc_url
+                .clone()
+                .or(s.profile.region.clone())
+                .or(s.profile.endpoint.clone())
+                .unwrap_or_else(|| s.profile.nodes.join(","));
+            println!(
+                "  storage {:<12} {kind} {target} (line {}){}{}",
+                s.name,
+                s.line,
+                if s.password_present { " · password -> keyring" } else { "" },
+                s.existing_profile.as_ref().map(|e| format!(" · reuses profile {e}")).unwrap_or_default()
+            );
+            for f in &s.problems {
+                println!("      problem: {}: {}", f.field, f.message);
+            }
+        }
+    } else {
+        println!("  storages             unknown (attach them later)");
+    }
+    for m in &p.namespace_mapping {
+        println!("  namespace {:<20} -> {}", m.namespace, m.storage);
+    }
+    if let Some(d) = &p.default_storage {
+        println!("  default storage      {d}");
+    }
+    println!("  coordinator          {}.state", p.coordinator_namespace);
+    println!("  metadata             {}.metadata", p.system_namespace);
+    for e in &p.admin_endpoints {
+        println!(
+            "  scalar admin         {} (port {}){}",
+            e.address,
+            e.port,
+            if e.needs_address { " · needs an address" } else { "" }
+        );
+    }
+    for k in &p.unknown_keys {
+        println!("  unknown key          {} (line {})", k.key, k.line);
+    }
+    if !p.ignored_keys.is_empty() {
+        println!("  not needed           {} ScalarDB settings (pools, isolation, ...)", p.ignored_keys.len());
+    }
+    for n in &p.notes {
+        println!("  note: {n}");
+    }
+}
+
+fn print_deployment(d: &Deployment, profiles: &[Profile]) {
+    println!("  name                 {}", d.name);
+    println!("  id                   {}", d.id);
+    println!("  transaction manager  {}", d.transaction_manager.as_str());
+    if !d.storages_known {
+        println!("  storages             unknown (a Cluster client: attach the Cluster's server-side properties)");
+    }
+    for (s, p) in d.storages.iter().zip(profiles) {
+        println!("  storage {:<12} profile {} · {}", s.name, p.name, p.target());
+    }
+    for m in &d.namespace_mapping {
+        println!("  namespace {:<20} -> {}", m.namespace, m.storage);
+    }
+    if let Some(s) = &d.default_storage {
+        println!("  default storage      {s}");
+    }
+    println!(
+        "  coordinator          {}.state on {}",
+        d.coordinator_namespace,
+        if d.storages_known { d.coordinator_storage().unwrap_or("?") } else { "unknown" }
+    );
+    println!("  metadata             {}.metadata", d.system_namespace);
+    for e in &d.admin_endpoints {
+        println!(
+            "  scalar admin         {} (port {}{}){}",
+            e.address,
+            e.port,
+            if d.admin_tls { ", TLS" } else { "" },
+            if e.needs_address { " · needs an address" } else { "" }
+        );
+    }
+    for h in &d.pause_hooks {
+        println!("  in-pause hook        {}: {}", h.storage, h.render());
+    }
+    if let Some(src) = &d.source {
+        println!("  imported from        {} ({})", src.file, src.imported_at.format("%Y-%m-%d %H:%M UTC"));
+    }
 }

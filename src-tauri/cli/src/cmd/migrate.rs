@@ -2,12 +2,13 @@
 //! several storages into one), consistent, with its transaction metadata, proven.
 
 use super::{absolute, with_password, Ctx, JobSecrets};
-use crate::output::Output;
+use crate::print::{done, failed_check, print_checks, Printed, Report};
 use clap::Args;
-use quiesce_engine::deployment::Deployments;
-use quiesce_engine::migrate::job::{self, MigrateOptions};
+use quiesce_engine::migrate::job::{MigrateOptions, MigrationPlan, MigrationResult};
 use quiesce_engine::restore::UnitTarget;
+use quiesce_engine::usecases::migrations;
 use quiesce_engine::Result;
+use serde::Serialize;
 
 #[derive(Args)]
 pub struct MigrateArgs {
@@ -59,18 +60,17 @@ pub struct MigrateArgs {
     secrets: JobSecrets,
 }
 
-pub async fn run(ctx: &Ctx, a: MigrateArgs) -> Result<Output> {
+pub async fn run(ctx: &Ctx, a: MigrateArgs) -> Result<Printed> {
     let to = a.to.iter().map(|v| UnitTarget::parse(v)).collect::<Result<Vec<_>>>()?;
     let scratch = a.scratch.iter().map(|v| UnitTarget::parse(v)).collect::<Result<Vec<_>>>()?;
-    let source = super::password_profiles(&ctx.profiles, &a.deployment)?;
-    let mut needs = with_password(&ctx.profiles, to.iter().chain(&scratch).map(|t| t.profile.as_str()));
+    let source = super::password_profiles(&ctx.engine, &a.deployment)?;
+    let mut needs = with_password(&ctx.engine, to.iter().chain(&scratch).map(|t| t.profile.as_str()));
     needs.extend(source);
     needs.dedup_by(|x, y| x.id == y.id);
-    let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
+    let e = a.secrets.apply(&ctx.engine, &needs)?;
     if a.cleanup {
         let names: Vec<String> = to.iter().map(|t| t.profile.clone()).collect();
-        let dropped = job::cleanup(&ds, &names).await?;
-        return Ok(Output::MigrateCleanup { dropped });
+        return done(Cleanup { dropped: migrations::cleanup(&e, &names).await? });
     }
     let opts = MigrateOptions {
         to,
@@ -84,14 +84,128 @@ pub async fn run(ctx: &Ctx, a: MigrateArgs) -> Result<Output> {
     };
     let sink = ctx.events.sink();
     if a.dry_run {
-        let plan = job::dry_run(&ds, &a.deployment, &opts, &sink, &ctx.cancel).await?;
-        return Ok(Output::MigratePlan { migration: Box::new(plan) });
+        let plan = migrations::dry_run(&e, &a.deployment, &opts, &sink, &ctx.cancel).await?;
+        return done(DryRun { migration: Box::new(plan) });
     }
-    let mut r = job::migrate(&ds, &a.deployment, &opts, &sink, &ctx.cancel).await?;
-    if let Some(f) = a.properties_out {
-        let f = absolute(f);
-        quiesce_engine::store::write_atomic(std::path::Path::new(&f), r.plan.properties.as_bytes())?;
-        r.properties_file = Some(f);
+    let out = a.properties_out.map(|f| std::path::PathBuf::from(absolute(f)));
+    let r = migrations::run(&e, &a.deployment, &opts, out.as_deref(), &sink, &ctx.cancel).await?;
+    done(Migrated { migration: Box::new(r) })
+}
+
+#[derive(Serialize)]
+struct DryRun {
+    migration: Box<MigrationPlan>,
+}
+
+impl Report for DryRun {
+    fn text(&self) {
+        print_migration_plan(&self.migration);
     }
-    Ok(Output::Migrated { migration: Box::new(r) })
+
+    fn exit_status(&self) -> i32 {
+        failed_check(&self.migration.checks)
+    }
+}
+
+#[derive(Serialize)]
+struct Migrated {
+    migration: Box<MigrationResult>,
+}
+
+impl Report for Migrated {
+    fn text(&self) {
+        print_migrated(&self.migration);
+    }
+}
+
+#[derive(Serialize)]
+struct Cleanup {
+    dropped: Vec<String>,
+}
+
+impl Report for Cleanup {
+    fn text(&self) {
+        if self.dropped.is_empty() {
+            println!("No earlier migration left anything on these profiles.");
+        }
+        for d in &self.dropped {
+            println!("Dropped {d}");
+        }
+    }
+}
+
+fn print_migration_plan(p: &quiesce_engine::migrate::job::MigrationPlan) {
+    println!("Migrate \"{}\" for ScalarDB {} ({} tables)", p.deployment, p.scalardb_version, p.tables.len());
+    for t in &p.targets {
+        println!(
+            "  storage {} (from {}) → {} on {}{}",
+            t.storage,
+            t.units.join(", "),
+            t.profile,
+            t.engine,
+            t.collation.as_deref().map(|c| format!(", collation {c}")).unwrap_or_default()
+        );
+    }
+    for t in &p.tables {
+        println!();
+        println!("{}.{} ({} rows) {} → {}", t.namespace, t.table, t.rows, t.source_storage, t.target_storage);
+        for c in &t.columns {
+            println!("    {:<28} {:<12} {:<22} {}", c.name, c.scalar_type, c.target_type, c.role);
+        }
+    }
+    println!();
+    println!("Checks (nothing was written):");
+    print_checks(&p.checks);
+    for l in &p.leftovers {
+        println!("  left by an earlier migration (dropped first): {l}");
+    }
+    for n in &p.notes {
+        println!("  note: {n}");
+    }
+    println!();
+    println!("database.properties:");
+    for l in p.properties.lines() {
+        println!("  {l}");
+    }
+}
+
+fn print_migrated(r: &quiesce_engine::migrate::job::MigrationResult) {
+    println!(
+        "Migrated \"{}\": {} tables, {} rows in {:.1} s; proven (row counts and fingerprints match).",
+        r.plan.deployment,
+        r.proofs.len(),
+        r.proofs.iter().map(|p| p.target_rows).sum::<u64>(),
+        r.elapsed_secs
+    );
+    for p in &r.proofs {
+        println!(
+            "  {:<40} {:>10} rows  {}",
+            p.table,
+            p.target_rows,
+            &p.target_fingerprint[..16.min(p.target_fingerprint.len())]
+        );
+    }
+    if let Some(a) = &r.target_audit {
+        println!(
+            "  audit on the target: {} record(s) in flight, {} transaction(s): {} roll forward, {} roll back, {} torn (as on the source)",
+            a.in_flight_records, a.transactions_total, a.roll_forward, a.roll_back + a.not_yet_expired, a.torn
+        );
+    }
+    for n in &r.plan.notes {
+        println!("  note: {n}");
+    }
+    println!(
+        "  namespaces: {}",
+        r.plan.mapping.iter().map(|m| format!("{}→{}", m.namespace, m.storage)).collect::<Vec<_>>().join(", ")
+    );
+    match &r.properties_file {
+        Some(f) => println!("  database.properties written to {f}"),
+        None => {
+            println!();
+            println!("database.properties:");
+            for l in r.plan.properties.lines() {
+                println!("  {l}");
+            }
+        }
+    }
 }

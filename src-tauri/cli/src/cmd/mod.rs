@@ -1,5 +1,6 @@
-//! The command families, one file each. Every command returns an `Output`
-//! (`crate::output`), which `main` prints as text or JSON.
+//! The command families, one file each: each parses its arguments, calls
+//! one use case of `quiesce_engine::usecases` and returns its own value,
+//! which prints itself as text or JSON (`crate::print::Report`).
 
 pub mod backup;
 pub mod backups;
@@ -14,27 +15,24 @@ pub mod verify;
 
 use crate::events::Events;
 use clap::Args;
-use quiesce_engine::deployment::Deployments;
-use quiesce_engine::profile::{DbKind, Profile, Profiles};
+use quiesce_engine::profile::{DbKind, Profile};
+use quiesce_engine::usecases::Engine;
 use quiesce_engine::{Error, Result, Sensitive};
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
-/// What every command gets: the profiles (and through them the state
-/// directory), the cancel token SIGINT/SIGTERM trip, where events go.
+/// What every command gets: the engine (the state directory, the keyring),
+/// the cancel token SIGINT/SIGTERM trip, where events go.
 pub struct Ctx {
-    pub profiles: Profiles,
+    pub engine: Engine,
     pub cancel: CancellationToken,
     pub events: Events,
 }
 
-impl Ctx {
-    /// A catalog folder given on the command line, or the default one.
-    pub fn catalog_root(&self, root: Option<String>) -> PathBuf {
-        root.map(|r| PathBuf::from(absolute(r)))
-            .unwrap_or_else(|| quiesce_engine::catalog::default_root(self.profiles.home()))
-    }
+/// A catalog folder given on the command line (`--root`), made absolute.
+pub fn root(given: Option<String>) -> Option<PathBuf> {
+    given.map(|r| PathBuf::from(absolute(r)))
 }
 
 /// Passwords for a command that connects, instead of the keyring (cron on a
@@ -50,9 +48,9 @@ pub struct JobSecrets {
 }
 
 impl JobSecrets {
-    /// `profiles` with the passwords given here, for a command that connects
+    /// `engine` with the passwords given here, for a command that connects
     /// to `needs` (the profiles with a password to give).
-    pub fn apply(&self, profiles: Profiles, needs: &[Profile]) -> Result<Profiles> {
+    pub fn apply(&self, engine: &Engine, needs: &[Profile]) -> Result<Engine> {
         let mut given = std::collections::HashMap::new();
         let names = || needs.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ");
         for pair in &self.password_env {
@@ -87,23 +85,23 @@ impl JobSecrets {
             let pw = read_secret(true, None, false)?.expect("read from stdin");
             given.insert(p.id.clone(), pw);
         }
-        Ok(profiles.with_given_secrets(given))
+        Ok(engine.with_given_secrets(given))
     }
 }
 
 /// The profiles of a deployment's storages that a job connects to with a password.
-pub fn password_profiles(profiles: &Profiles, deployment: &str) -> Result<Vec<Profile>> {
-    let ds = Deployments::new(profiles.clone());
+pub fn password_profiles(engine: &Engine, deployment: &str) -> Result<Vec<Profile>> {
+    let ds = engine.deployments();
     let d = ds.get(deployment)?;
     let storages = ds.storage_profiles(&d)?;
-    Ok(with_password(profiles, storages.iter().map(|(_, p)| p.id.as_str())))
+    Ok(with_password(engine, storages.iter().map(|(_, p)| p.id.as_str())))
 }
 
 /// The profiles among `names` that a job connects to with a password.
-pub fn with_password<'a>(profiles: &Profiles, names: impl IntoIterator<Item = &'a str>) -> Vec<Profile> {
+pub fn with_password<'a>(engine: &Engine, names: impl IntoIterator<Item = &'a str>) -> Vec<Profile> {
     names
         .into_iter()
-        .filter_map(|n| profiles.get(n).ok())
+        .filter_map(|n| engine.profiles().get(n).ok())
         .filter(|p| p.kind.is_live() && p.kind != DbKind::Sqlite)
         .collect()
 }

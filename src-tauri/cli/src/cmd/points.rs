@@ -1,13 +1,14 @@
 //! `quiesce points` (the restore points of a deployment, as the GUI's
 //! timeline lists them) and `quiesce runbook` (the restore runbook for one).
 
-use super::Ctx;
-use crate::output::Output;
-use clap::{Args, ValueEnum};
-use quiesce_engine::deployment::Deployments;
-use quiesce_engine::points::{self, time};
-use quiesce_engine::runbook::{self, render};
-use quiesce_engine::{Error, Result};
+use super::{absolute, root, Ctx};
+use crate::print::{done, emit_raw, Printed, Report};
+use clap::Args;
+use quiesce_engine::points::Timeline;
+use quiesce_engine::runbook::Runbook;
+use quiesce_engine::usecases::points::{self, At, Filter, RunbookFormat};
+use quiesce_engine::Result;
+use serde::Serialize;
 
 #[derive(Args)]
 pub struct PointsArgs {
@@ -25,13 +26,6 @@ pub struct PointsArgs {
     /// Catalog folder (default: the catalog).
     #[arg(long, value_name = "DIR")]
     root: Option<String>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-pub enum RunbookFormat {
-    Md,
-    Sh,
-    Json,
 }
 
 #[derive(Args)]
@@ -53,38 +47,113 @@ pub struct RunbookArgs {
     root: Option<String>,
 }
 
-pub fn points(ctx: &Ctx, a: PointsArgs) -> Result<Output> {
-    let ds = Deployments::new(ctx.profiles.clone());
-    let d = ds.get(&a.deployment)?;
-    let storages = ds.storage_profiles(&d)?;
-    let root = ctx.catalog_root(a.root);
-    let mut t = points::timeline(&d, &storages, &root);
-    let from = a.from.as_deref().map(time::parse).transpose()?.map(|t| t.timestamp_millis());
-    let to = a.to.as_deref().map(time::parse).transpose()?.map(|t| t.timestamp_millis());
-    let keep = |start: Option<i64>| {
-        let s = start.unwrap_or(i64::MIN);
-        from.is_none_or(|f| s >= f) && to.is_none_or(|u| s <= u)
-    };
-    t.windows.retain(|w| keep(w.start_ms) && (!a.safe_only || w.refusals.is_empty()));
-    t.backups.retain(|b| keep(Some(b.start_ms)) && (!a.safe_only || b.refusals.is_empty()));
-    Ok(Output::Points { timeline: Box::new(t) })
+pub fn points(ctx: &Ctx, a: PointsArgs) -> Result<Printed> {
+    let filter = Filter { safe_only: a.safe_only, from: a.from, to: a.to };
+    let t = points::timeline(&ctx.engine, &a.deployment, root(a.root).as_deref(), &filter)?;
+    done(Points { timeline: Box::new(t) })
 }
 
-pub fn runbook(ctx: &Ctx, a: RunbookArgs) -> Result<Output> {
-    let ds = Deployments::new(ctx.profiles.clone());
-    let root = ctx.catalog_root(a.root);
-    let rb = runbook::for_text(&ds, &root, &a.deployment, &a.at)?;
-    let text = match a.format {
-        RunbookFormat::Md => render::markdown(&rb),
-        RunbookFormat::Sh => render::shell(&rb),
-        RunbookFormat::Json => serde_json::to_string_pretty(&rb).map_err(|e| Error::internal(e.to_string()))? + "\n",
-    };
-    let written = match &a.out {
-        Some(path) => {
-            runbook::write_new(std::path::Path::new(path), &text, matches!(a.format, RunbookFormat::Sh))?;
-            Some(super::absolute(path.clone()))
+pub fn runbook(ctx: &Ctx, a: RunbookArgs) -> Result<Printed> {
+    let out = a.out.map(|p| std::path::PathBuf::from(absolute(p)));
+    let x = points::export_runbook(
+        &ctx.engine,
+        &a.deployment,
+        At::Typed(&a.at),
+        root(a.root).as_deref(),
+        a.format,
+        out.as_deref(),
+    )?;
+    let text = if x.written.is_some() { None } else { Some(x.text) };
+    done(Exported { runbook: Box::new(x.runbook), text, written: x.written })
+}
+
+#[derive(Serialize)]
+struct Points {
+    timeline: Box<Timeline>,
+}
+
+impl Report for Points {
+    fn text(&self) {
+        print_points(&self.timeline);
+    }
+}
+
+#[derive(Serialize)]
+struct Exported {
+    runbook: Box<Runbook>,
+    /// The rendered text when it goes to stdout (not with --out).
+    #[serde(skip)]
+    text: Option<String>,
+    /// The file it was written to.
+    written: Option<String>,
+}
+
+impl Report for Exported {
+    fn text(&self) {
+        match &self.text {
+            Some(t) => emit_raw(t),
+            None => println!(
+                "Runbook for {} at {} written to {} ({} steps).",
+                self.runbook.deployment,
+                self.runbook.point.utc,
+                self.written.as_deref().unwrap_or("?"),
+                self.runbook.steps().count()
+            ),
         }
-        None => None,
+    }
+}
+
+fn print_points(t: &quiesce_engine::points::Timeline) {
+    use quiesce_engine::points::time;
+    let at = |ms: Option<i64>| {
+        ms.and_then(chrono::DateTime::from_timestamp_millis).map(time::utc).unwrap_or_else(|| "-".into())
     };
-    Ok(Output::Runbook { runbook: Box::new(rb), text: if written.is_some() { None } else { Some(text) }, written })
+    println!("Restore points of {}:", t.deployment);
+    for l in &t.lanes {
+        let range = l
+            .pitr
+            .as_ref()
+            .map(|r| {
+                format!(
+                    " — restorable {} … {}",
+                    r.earliest_ms
+                        .map(|m| at(Some(m)))
+                        .unwrap_or_else(|| "unknown (set the profile's retention)".into()),
+                    at(Some(r.latest_ms))
+                )
+            })
+            .unwrap_or_default();
+        println!("  storage {} ({}, {}): {}{range}", l.storage, l.label, l.profile, l.restores_by.describe());
+    }
+    if t.windows.is_empty() && t.backups.is_empty() {
+        println!(
+            "No pause windows or backups yet. Make a restore point with `quiesce pause {}` or `quiesce backup {}`.",
+            t.deployment, t.deployment
+        );
+    }
+    for w in &t.windows {
+        let state = if w.refusals.is_empty() {
+            "safe".to_string()
+        } else {
+            format!("NOT A RESTORE POINT: {}", w.refusals.join("; "))
+        };
+        println!(
+            "  window {}  {}  point {}{}  {state}",
+            w.id,
+            w.status,
+            at(w.point_ms),
+            w.backup_id.as_ref().map(|b| format!("  backup {b}")).unwrap_or_default()
+        );
+    }
+    for b in &t.backups {
+        let state = if b.refusals.is_empty() {
+            "safe".to_string()
+        } else {
+            format!("NOT A RESTORE POINT: {}", b.refusals.join("; "))
+        };
+        println!("  backup {}  {}  point {}  {state}", b.id, at(Some(b.start_ms)), at(b.point_ms));
+    }
+    for d in &t.damaged {
+        println!("  DAMAGED {d}");
+    }
 }

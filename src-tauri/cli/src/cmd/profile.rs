@@ -1,11 +1,13 @@
 //! `quiesce profile`: connection profiles (secrets in the OS keyring).
 
 use super::{absolute, read_secret, Ctx};
-use crate::output::Output;
+use crate::print::{done, Printed, Report};
 use clap::{Args, Subcommand};
-use quiesce_engine::connect;
-use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, ProfileInput, SslMode};
+use quiesce_engine::connect::ConnectionReport;
+use quiesce_engine::profile::{DbKind, Flavor, PasswordChange, Profile, ProfileInput, SslMode};
+use quiesce_engine::usecases::profiles;
 use quiesce_engine::{Result, Sensitive};
+use serde::Serialize;
 
 #[derive(Subcommand)]
 pub enum ProfileCmd {
@@ -209,8 +211,8 @@ impl SecretArgs {
     }
 }
 
-pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Output> {
-    let profiles = &ctx.profiles;
+pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Printed> {
+    let e = &ctx.engine;
     match cmd {
         ProfileCmd::Add { fields, secret } => {
             let mut input = ProfileInput::default();
@@ -218,12 +220,12 @@ pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Output> {
             if let Some(pw) = secret.read()? {
                 input.password = PasswordChange::Set(pw);
             }
-            Ok(Output::Profile { profile: profiles.create(&input)?, verb: "added" })
+            done(Shown { profile: profiles::save(e, None, &input)?, verb: "added" })
         }
-        ProfileCmd::List => Ok(Output::Profiles { profiles: profiles.list()? }),
-        ProfileCmd::Show { name } => Ok(Output::Profile { profile: profiles.get(&name)?, verb: "" }),
+        ProfileCmd::List => done(List { profiles: profiles::list(e)? }),
+        ProfileCmd::Show { name } => done(Shown { profile: profiles::get(e, &name)?, verb: "" }),
         ProfileCmd::Edit { profile, fields, secret, clear_password } => {
-            let existing = profiles.get(&profile)?;
+            let existing = profiles::get(e, &profile)?;
             let mut input = existing.to_input();
             fields.apply(&mut input)?;
             input.password = match secret.read()? {
@@ -231,19 +233,147 @@ pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Output> {
                 None if clear_password => PasswordChange::Clear,
                 None => PasswordChange::Keep,
             };
-            Ok(Output::Profile { profile: profiles.update(&existing.id, &input)?, verb: "updated" })
+            done(Shown { profile: profiles::save(e, Some(&existing.id), &input)?, verb: "updated" })
         }
-        ProfileCmd::Remove { name } => Ok(Output::ProfileRemoved {
-            removed: quiesce_engine::deployment::Deployments::new(profiles.clone()).remove_profile(&name)?,
-        }),
+        ProfileCmd::Remove { name } => done(Removed { removed: profiles::remove(e, &name)? }),
         ProfileCmd::Test { name, password_stdin, password_env } => {
-            let profile = profiles.get(&name)?;
-            let password = match read_secret(password_stdin, password_env.as_deref(), false)? {
-                Some(pw) => Some(pw),
-                None => profiles.secret(&profile)?,
-            };
-            let report = connect::test_connection(&profile, password.as_ref(), &ctx.cancel).await?;
-            Ok(Output::Report { profile: profile.name, ok: true, report })
+            let password = read_secret(password_stdin, password_env.as_deref(), false)?;
+            let what = profiles::Tested::Saved { name_or_id: &name, password };
+            let (profile, report) = profiles::test(e, what, &ctx.cancel).await?;
+            done(Tested { profile: profile.name, ok: true, report })
         }
     }
+}
+
+#[derive(Serialize)]
+struct List {
+    profiles: Vec<Profile>,
+}
+
+impl Report for List {
+    fn text(&self) {
+        if self.profiles.is_empty() {
+            println!("No profiles yet. Add one with `quiesce profile add --name NAME --kind postgresql ...`.");
+            return;
+        }
+        println!("{:<24} {:<12} {:<14} {:<40} PASSWORD", "NAME", "KIND", "FLAVOR", "TARGET");
+        for p in &self.profiles {
+            println!(
+                "{:<24} {:<12} {:<14} {:<40} {}",
+                p.name,
+                format!("{:?}", p.kind).to_lowercase(),
+                serde_json::to_value(p.flavor).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                target_short(p),
+                if p.secret.is_some() { "keyring" } else { "-" }
+            );
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Shown {
+    profile: Profile,
+    /// "added", "updated", or "" when only shown.
+    #[serde(skip)]
+    verb: &'static str,
+}
+
+impl Report for Shown {
+    fn text(&self) {
+        if !self.verb.is_empty() {
+            println!("Profile \"{}\" {}.", self.profile.name, self.verb);
+        }
+        print_profile(&self.profile);
+    }
+}
+
+#[derive(Serialize)]
+struct Removed {
+    removed: Profile,
+}
+
+impl Report for Removed {
+    fn text(&self) {
+        println!(
+            "Profile \"{}\" removed{}.",
+            self.removed.name,
+            if self.removed.secret.is_some() { ", and its password deleted from the keyring" } else { "" }
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct Tested {
+    profile: String,
+    ok: bool,
+    report: ConnectionReport,
+}
+
+impl Report for Tested {
+    fn text(&self) {
+        let r = &self.report;
+        let tls = match r.tls {
+            Some(true) => " · TLS",
+            Some(false) => " · not encrypted",
+            None => "",
+        };
+        println!(
+            "OK  {}: {} {}{tls} · connect {:.1} ms · round trip {:.2} ms",
+            self.profile, r.product, r.server_version, r.connect_ms, r.rtt_ms
+        );
+        for n in &r.notes {
+            println!("    {n}");
+        }
+    }
+}
+
+fn target_short(p: &Profile) -> String {
+    match p.kind {
+        DbKind::Sqlite => p.path.clone().unwrap_or_default(),
+        k if !k.is_networked() => p.target(),
+        _ => format!(
+            "{}@{}:{}/{}",
+            p.user.as_deref().unwrap_or(""),
+            p.host.as_deref().unwrap_or(""),
+            p.port.map(|x| x.to_string()).unwrap_or_default(),
+            p.database.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+fn print_profile(p: &Profile) {
+    let row = |k: &str, v: Option<String>| {
+        if let Some(v) = v {
+            println!("  {k:<16} {v}");
+        }
+    };
+    row("name", Some(p.name.clone()));
+    row("id", Some(p.id.clone()));
+    row("kind", Some(p.kind.label().into()));
+    row("flavor", serde_json::to_value(p.flavor).ok().and_then(|v| v.as_str().map(String::from)));
+    row("host", p.host.clone());
+    row("port", p.port.map(|x| x.to_string()));
+    row("database", p.database.clone());
+    row("user", p.user.clone());
+    row("path", p.path.clone());
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
+    row("nodes", list(&p.nodes));
+    row("data dirs", list(&p.data_dirs));
+    row("region", p.region.clone());
+    row("endpoint", p.endpoint.clone());
+    row("table prefix", p.table_prefix.clone());
+    row("instance id", p.instance_id.clone());
+    if p.kind.is_networked() {
+        row("ssl mode", Some(p.ssl_mode.as_str().into()));
+    }
+    row("ssl ca", p.ssl_ca_file.clone());
+    row("connect timeout", Some(format!("{} s", p.connect_timeout_secs)));
+    row("client tools", p.client_bin_dir.clone());
+    row(
+        "password",
+        Some(match &p.secret {
+            Some(r) => format!("in the keyring ({} / {})", r.service, r.account),
+            None => "none stored".into(),
+        }),
+    );
 }

@@ -1,12 +1,13 @@
 //! `quiesce restore`: a whole backup into profiles of the same database families.
 
-use super::{absolute, with_password, Ctx, JobSecrets};
-use crate::output::Output;
+use super::{absolute, root, with_password, Ctx, JobSecrets};
+use crate::print::{done, failed_check, print_checks, print_verify, Printed, Report, EXIT_VERIFY_FAILED};
 use clap::Args;
-use quiesce_engine::deployment::Deployments;
 use quiesce_engine::profile::Profiles;
-use quiesce_engine::restore::{self, RestoreOptions, UnitTarget};
+use quiesce_engine::restore::{self, RestoreOptions, RestoreResult, UnitTarget};
+use quiesce_engine::usecases::restores;
 use quiesce_engine::{Error, Result};
+use serde::Serialize;
 
 #[derive(Args)]
 pub struct RestoreArgs {
@@ -63,12 +64,12 @@ pub fn targets(profiles: &Profiles, to: &[String]) -> Result<(Option<String>, Ve
     Ok((one, targets))
 }
 
-pub async fn run(ctx: &Ctx, a: RestoreArgs) -> Result<Output> {
-    let root = ctx.catalog_root(a.root);
+pub async fn run(ctx: &Ctx, a: RestoreArgs) -> Result<Printed> {
+    let root = root(a.root);
     let b = if std::path::Path::new(&a.backup).exists() { absolute(a.backup) } else { a.backup };
-    let (one, targets) = targets(&ctx.profiles, &a.to)?;
-    let needs = with_password(&ctx.profiles, targets.iter().map(|t| t.profile.as_str()).chain(one.as_deref()));
-    let ds = Deployments::new(a.secrets.apply(ctx.profiles.clone(), &needs)?);
+    let (one, targets) = targets(ctx.engine.profiles(), &a.to)?;
+    let needs = with_password(&ctx.engine, targets.iter().map(|t| t.profile.as_str()).chain(one.as_deref()));
+    let e = a.secrets.apply(&ctx.engine, &needs)?;
     let opts = RestoreOptions {
         targets: one.map(UnitTarget::only).into_iter().chain(targets).collect(),
         replace: a.replace,
@@ -79,11 +80,122 @@ pub async fn run(ctx: &Ctx, a: RestoreArgs) -> Result<Output> {
         skip_verify: a.no_verify,
     };
     if a.dry_run {
-        let p = restore::dry_run(&ds, &root, &b, &opts, &ctx.cancel).await?;
-        return Ok(Output::RestorePreflight { dry_run: Box::new(p) });
+        let p = restores::dry_run(&e, &b, root.as_deref(), &opts, &ctx.cancel).await?;
+        return done(DryRun { dry_run: Box::new(p) });
     }
-    let r = restore::run(&ds, &root, &b, &opts, ctx.events.sink(), &ctx.cancel).await?;
-    Ok(Output::Restored { restore: Box::new(r) })
+    let r = restores::run(&e, &b, root.as_deref(), &opts, ctx.events.sink(), &ctx.cancel).await?;
+    done(Restored { restore: Box::new(r) })
+}
+
+#[derive(Serialize)]
+struct DryRun {
+    dry_run: Box<restore::RestorePreflight>,
+}
+
+impl Report for DryRun {
+    fn text(&self) {
+        print_restore_preflight(&self.dry_run);
+    }
+
+    fn exit_status(&self) -> i32 {
+        failed_check(&self.dry_run.checks)
+    }
+}
+
+#[derive(Serialize)]
+struct Restored {
+    restore: Box<RestoreResult>,
+}
+
+impl Report for Restored {
+    fn text(&self) {
+        let r = &self.restore;
+        let into = r.targets.iter().map(|t| format!("{} -> {}", t.unit, t.profile)).collect::<Vec<_>>().join(", ");
+        println!("Restored {} ({into}) in {:.1} s.", r.backup_id, r.duration_ms / 1000.0);
+        match &r.verify {
+            Some(v) => print_verify(v),
+            None => {
+                println!("Not verified (--no-verify). Verify each target with:");
+                for t in &r.targets {
+                    println!("  quiesce verify {} --backup {}", t.profile, r.backup_id);
+                }
+            }
+        }
+        if let Some(p) = &r.report_path {
+            println!("Report stored with the backup: {p}");
+        }
+        for g in &r.grants_applied {
+            println!("Granted: {g}");
+        }
+        println!();
+        println!("Next:");
+        for a in &r.after {
+            println!("  - {a}");
+        }
+    }
+
+    fn exit_status(&self) -> i32 {
+        if self.restore.verify.as_ref().is_some_and(|v| !v.passed) {
+            EXIT_VERIFY_FAILED
+        } else {
+            0
+        }
+    }
+}
+
+fn print_restore_preflight(p: &restore::RestorePreflight) {
+    println!(
+        "Restore {} of \"{}\" ({} unit(s), {} tables, {})",
+        p.backup_id,
+        p.deployment,
+        p.units.len(),
+        p.tables,
+        quiesce_engine::size::human(p.bytes)
+    );
+    for u in &p.units {
+        println!();
+        println!(
+            "Unit {} (storages {}; {}, {} tables, {}) from {}",
+            u.unit,
+            u.storages.join(", "),
+            u.format,
+            u.tables,
+            quiesce_engine::size::human(u.bytes),
+            u.source
+        );
+        println!(
+            "  into {} ({}{})",
+            u.target_profile,
+            u.target,
+            u.target_version.as_deref().map(|v| format!(", {v}")).unwrap_or_default()
+        );
+        if !u.existing.is_empty() {
+            println!("  {} on the target:", if u.will_replace { "Will be replaced" } else { "Already" });
+            for t in &u.existing {
+                println!(
+                    "    {}.{} ({} rows)",
+                    t.namespace,
+                    t.table,
+                    t.rows.map(|r| r.to_string()).unwrap_or("?".into())
+                );
+            }
+        }
+        println!("  How: {}", u.mode);
+        println!("  If it fails or is cancelled, the target holds: {}", u.on_failure);
+        if !u.commands.is_empty() {
+            println!("  Would run:");
+            for c in &u.commands {
+                println!("    $ {c}");
+            }
+        }
+    }
+    println!();
+    println!("Checks (nothing was touched):");
+    print_checks(&p.checks);
+    if p.units.len() > 1 {
+        println!();
+        println!("Order: {}", p.order);
+    }
 }
 
 #[cfg(test)]

@@ -23,9 +23,7 @@ use super::from_backup::FromBackup;
 use super::layout::{Engine, Version};
 pub use super::owned::cleanup;
 use super::owned::drop_created;
-pub use super::plan::{
-    ts_decls, ColumnPlan, MigrateOptions, MigrationPlan, MigrationResult, TablePlan, TableProof, TargetPlan,
-};
+pub use super::plan::{ColumnPlan, MigrateOptions, MigrationPlan, MigrationResult, TablePlan, TableProof, TargetPlan};
 use super::properties::key_size_in_properties;
 use crate::deployment::{Deployment, Deployments};
 use crate::error::{Error, Result};

@@ -118,16 +118,3 @@ pub struct MigrationResult {
     /// Where the properties file was written, when asked.
     pub properties_file: Option<String>,
 }
-
-/// The TypeScript declarations of the migration's IPC types (for api.rs).
-pub fn ts_decls(cfg: &ts_rs::Config) -> Vec<String> {
-    vec![
-        MigrateOptions::decl(cfg),
-        ColumnPlan::decl(cfg),
-        TablePlan::decl(cfg),
-        TargetPlan::decl(cfg),
-        MigrationPlan::decl(cfg),
-        TableProof::decl(cfg),
-        MigrationResult::decl(cfg),
-    ]
-}

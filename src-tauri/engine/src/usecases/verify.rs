@@ -1,0 +1,56 @@
+//! Verifications: a live database (a profile or a whole deployment) against
+//! its metadata and optionally a backup's manifest, or a backup's files.
+
+use super::Engine;
+use crate::catalog;
+use crate::job::Sink;
+use crate::verify::{self, IntegrityReport, Verification, VerifyReport};
+use crate::Result;
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+/// A profile's live database; against a backup's manifest if given (one unit
+/// of it: `unit`, or the one the profile fits).
+pub async fn profile(
+    e: &Engine,
+    profile: &str,
+    against: Option<(&str, Option<&str>)>,
+    root: Option<&Path>,
+    sink: Sink,
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    let m = match against {
+        Some((b, _)) => Some(catalog::find(&e.catalog_root(root), b)?.1),
+        None => None,
+    };
+    let against = m.as_ref().map(|m| (m, against.and_then(|(_, u)| u)));
+    verify::run(e.deployments(), Verification::Profile { profile, against, deployment: None }, sink, cancel).await
+}
+
+/// Every database of a deployment at once, with one audit across them;
+/// against a backup's manifest (unit by unit) if given.
+pub async fn deployment(
+    e: &Engine,
+    deployment: &crate::deployment::Deployment,
+    against: Option<&str>,
+    root: Option<&Path>,
+    sink: Sink,
+    cancel: &CancellationToken,
+) -> Result<VerifyReport> {
+    let m = match against {
+        Some(b) => Some(catalog::find(&e.catalog_root(root), b)?.1),
+        None => None,
+    };
+    verify::run(e.deployments(), Verification::Deployment { deployment, against: m.as_ref() }, sink, cancel).await
+}
+
+/// A backup's files against its manifest (and, for SQLite, the audit in place).
+pub async fn backup(
+    e: &Engine,
+    id: &str,
+    root: Option<&Path>,
+    sink: Sink,
+    cancel: &CancellationToken,
+) -> Result<(IntegrityReport, Option<VerifyReport>)> {
+    verify::run_backup(e.home(), &e.catalog_root(root), id, sink, cancel).await
+}
