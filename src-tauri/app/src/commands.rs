@@ -5,6 +5,7 @@
 
 use quiesce_engine::api::{AppEvent, AppInfo};
 use quiesce_engine::backup::{BackupOptions, Preflight};
+use quiesce_engine::catalog::window::PauseWindow;
 use quiesce_engine::catalog::CatalogEntry;
 use quiesce_engine::connect::ConnectionReport;
 use quiesce_engine::deployment::import::ImportPreview;
@@ -12,7 +13,7 @@ use quiesce_engine::deployment::{Deployment, DeploymentInput};
 use quiesce_engine::history::Operation;
 use quiesce_engine::job::{JobEvent, Sink};
 use quiesce_engine::migrate::job::{MigrateOptions, MigrationPlan, MigrationResult};
-use quiesce_engine::pause::{self, window::PauseWindow, NodeState};
+use quiesce_engine::pause::{self, NodeState};
 use quiesce_engine::plan::PlanView;
 use quiesce_engine::points::{Pick, PickAt, Timeline};
 use quiesce_engine::profile::{Profile, ProfileInput};

@@ -106,7 +106,7 @@ pub fn build(ds: &Deployments) -> crate::Result<Overview> {
 }
 
 pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview> {
-    let home = ds.profiles().home();
+    let home = ds.home();
     let root = crate::backup::catalog_root(ds);
     let entries = catalog::list(&root);
     let leftovers = catalog::leftovers(home, &catalog::known_roots(home));
@@ -194,10 +194,7 @@ fn summarise(
     let mut attention = Vec::new();
     let storages = ds.storage_profiles(d);
     let method = match &storages {
-        Ok(s) => {
-            crate::plan::evaluate(d, s, crate::discovery::load(ds.profiles().home(), &d.id).ok().flatten().as_ref())
-                .method
-        }
+        Ok(s) => crate::plan::evaluate(d, s, crate::discovery::load(ds.home(), &d.id).ok().flatten().as_ref()).method,
         Err(_) => Method::Unknown,
     };
     if method == Method::Unknown {

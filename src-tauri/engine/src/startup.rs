@@ -7,7 +7,7 @@ use crate::deployment::Deployments;
 use crate::recovery::{self, RecoveryReport};
 
 pub fn check(ds: &Deployments) -> RecoveryReport {
-    let home = ds.profiles().home();
+    let home = ds.home();
     // Ledgers of earlier releases become journals first, so recovery keeps them.
     let (carried, unreadable) = crate::migrate::owned::carry_over(home);
     let mut report = recovery::recover(home);

@@ -68,8 +68,8 @@ async fn postgres_layout_with_in_flight_records_and_an_unlisted_table() {
     assert!(plan.warnings.iter().any(|w| w.code == "unlisted_table"));
 
     // Kept with the time it was taken; read back as it was.
-    discovery::save(env.ds.profiles().home(), &disc).unwrap();
-    assert_eq!(discovery::load(env.ds.profiles().home(), &d).unwrap(), Some(disc));
+    discovery::save(env.ds.home(), &disc).unwrap();
+    assert_eq!(discovery::load(env.ds.home(), &d).unwrap(), Some(disc));
 }
 
 #[tokio::test]

@@ -116,7 +116,7 @@ async fn backup_into_a_disk_that_fills(env: &Env, d: &str, format: DumpFormat, j
     }
     std::fs::remove_file(disk.0.join("filler")).unwrap();
     assert!(folders(&disk.0).is_empty(), "{}: a partial backup was left: {:?}", format.as_str(), folders(&disk.0));
-    let home = env.ds.profiles().home();
+    let home = env.ds.home();
     let jobs_left: Vec<PathBuf> =
         std::fs::read_dir(home.data_dir.join("jobs")).into_iter().flatten().flatten().map(|e| e.path()).collect();
     assert!(jobs_left.is_empty(), "{}: the job's journal or lock was left: {jobs_left:?}", format.as_str());

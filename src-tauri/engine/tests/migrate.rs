@@ -192,7 +192,7 @@ async fn from_a_sqlite_backup_read_in_place_not_the_live_database() {
     assert!(r.paused_ms.is_none(), "a backup needs no pause");
     assert!(r.plan.notes[0].contains(&format!("Read from backup {id}")), "{:?}", r.plan.notes);
     // The backup's folder is as it was: the file was opened immutable.
-    let folder = env.ds.profiles().home().data_dir.join("backups");
+    let folder = env.ds.home().data_dir.join("backups");
     let extra: Vec<String> = walk(&folder)
         .into_iter()
         .filter(|f| f.ends_with("-wal") || f.ends_with("-shm") || f.ends_with("-journal"))

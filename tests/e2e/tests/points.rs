@@ -7,8 +7,9 @@
 
 mod common;
 use common::*;
+use quiesce_engine::catalog::window::{PauseEnd, PauseWindow};
 use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, NamespaceMapping};
-use quiesce_engine::pause::{clock::ClockOffset, window::PauseWindow, PauseEnd};
+use quiesce_engine::pause::clock::ClockOffset;
 use quiesce_engine::profile::{DbKind, Flavor, ProfileInput, RestoreSettings};
 use std::path::Path;
 

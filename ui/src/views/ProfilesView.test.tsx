@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { cleanup, configure, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { cleanup, configure, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { ProfilesView } from "./ProfilesView";
 import { BackendError, setBackend } from "../backend";
 import { fakeBackend } from "../testing";
@@ -11,6 +11,21 @@ configure({ asyncUtilTimeout: 5000 });
 afterEach(cleanup);
 
 describe("ProfilesView", () => {
+  it("deletes a profile only after the question is answered, and Keep takes it back", async () => {
+    const b = fake();
+    setBackend(b);
+    render(<ProfilesView />);
+    await waitFor(() => expect(screen.getByTestId("editor-title").textContent).toBe("prod-pg"));
+    fireEvent.click(screen.getByTestId("delete-profile"));
+    const ask = screen.getByRole("group", { name: "Delete “prod-pg” and its password?" });
+    fireEvent.click(within(ask).getByText("Keep"));
+    expect(screen.queryByTestId("confirm-delete")).toBeNull();
+    expect(b.deleteProfile).not.toHaveBeenCalled();
+    fireEvent.click(screen.getByTestId("delete-profile"));
+    fireEvent.click(screen.getByTestId("confirm-delete"));
+    await waitFor(() => expect(b.deleteProfile).toHaveBeenCalledWith("id-1"));
+  });
+
   it("tests the selected profile with its stored password and shows the result", async () => {
     const b = fake();
     setBackend(b);

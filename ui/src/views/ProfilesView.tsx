@@ -7,6 +7,7 @@ import { backend, BackendError } from "../backend";
 import { fieldsFor, type Draft } from "../data/form";
 import { useConnectionTest, useProfileForm } from "../data/profileEditor";
 import { invalidate, useProfiles } from "../data/query";
+import { ConfirmDelete } from "../components/ConfirmDelete";
 import { ProfileFields } from "../components/profiles/ProfileFields";
 import { ProfileList } from "../components/profiles/ProfileList";
 import { TestResult } from "../components/profiles/TestResult";
@@ -17,7 +18,6 @@ export function ProfilesView() {
   const [selected, setSelected] = useState<string | null>(null); // profile id, or null for a new one
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
   const [saving, setSaving] = useState(false);
-  const [confirmDelete, setConfirmDelete] = useState(false);
   const form = useProfileForm();
   const conn = useConnectionTest();
   const { test } = conn;
@@ -30,7 +30,6 @@ export function ProfilesView() {
     form.load(p);
     conn.clear(true);
     setNotice(null);
-    setConfirmDelete(false);
   }
 
   // The first profile, once the list is read.
@@ -93,7 +92,6 @@ export function ProfilesView() {
       const err = e as BackendError;
       setNotice({ kind: "error", text: `${err.message} [${err.code}]` });
     }
-    setConfirmDelete(false);
   }
 
   // A result or notice may land below the fold of a long form: bring it into view.
@@ -164,18 +162,16 @@ export function ProfilesView() {
               {saving ? "Saving…" : current ? "Save changes" : "Save profile"}
             </button>
             <span className="spacer" />
-            {current &&
-              (confirmDelete ? (
-                <span className="confirm">
-                  Delete “{current.name}” and its password?
-                  <button type="button" className="danger" onClick={remove} data-testid="confirm-delete">Delete</button>
-                  <button type="button" onClick={() => setConfirmDelete(false)}>Keep</button>
-                </span>
-              ) : (
-                <button type="button" className="danger-outline" onClick={() => setConfirmDelete(true)} data-testid="delete-profile">
-                  Delete
-                </button>
-              ))}
+            {current && (
+              <ConfirmDelete
+                key={current.id}
+                action="Delete"
+                question={`Delete “${current.name}” and its password?`}
+                onConfirm={remove}
+                testid="delete-profile"
+                confirmTestid="confirm-delete"
+              />
+            )}
           </div>
         </form>
       </section>

@@ -110,7 +110,7 @@ impl Prepared {
         cancel: &CancellationToken,
     ) -> Result<Prepared> {
         let d = ds.get(deployment)?;
-        let lock = crate::paths::try_lock(ds.profiles().home(), &format!("backup-{}", d.id), || {
+        let lock = crate::paths::try_lock(ds.home(), &format!("backup-{}", d.id), || {
             format!(
                 "A backup of deployment \"{}\" is already running (in the app or a CLI). Wait for it to finish.",
                 d.name
@@ -141,8 +141,7 @@ impl Prepared {
     /// its own): see [`Prepared::start_in`].
     pub fn start(self, sink: &Sink) -> Result<Backup> {
         let name = self.ctx.deployment.name.clone();
-        let journal =
-            Arc::new(Journal::begin(self.ds.profiles().home(), "backup", format!("backup of deployment {name}"))?);
+        let journal = Arc::new(Journal::begin(self.ds.home(), "backup", format!("backup of deployment {name}"))?);
         let live = Arc::new(Live::new("dumping"));
         let ticker = Ticker::start(&live, sink);
         self.begin(journal, live, Some(ticker))
@@ -156,7 +155,7 @@ impl Prepared {
     }
 
     fn begin(self, journal: Arc<Journal>, live: Arc<Live>, ticker: Option<Ticker>) -> Result<Backup> {
-        let home = self.ds.profiles().home();
+        let home = self.ds.home();
         let started_at = chrono::Utc::now();
         let id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%SZ"), &uuid::Uuid::new_v4().simple().to_string()[..6]);
         let name = self.ctx.deployment.name.clone();
@@ -340,7 +339,7 @@ pub async fn run(
 ) -> Result<(PathBuf, Manifest)> {
     let d = ds.get(deployment)?;
     let spec = job::JobSpec::new(OpKind::Backup, &d.name, format!("backup of deployment {}", d.name));
-    let b = job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| {
+    let b = job::run(ds.home(), spec, sink, cancel, async |ctx| {
         let sink = ctx.sink.clone();
         job::phase(&sink, "checks", format!("Discovering {deployment} and checking tools, space and output…"));
         let prepared = Prepared::new(ds, deployment, opts, cancel).await?;
@@ -365,5 +364,5 @@ pub async fn run(
 
 /// The catalog root for listing (the default one).
 pub fn catalog_root(ds: &Deployments) -> PathBuf {
-    catalog::default_root(ds.profiles().home())
+    catalog::default_root(ds.home())
 }

@@ -12,10 +12,11 @@
 use super::dump::{Gate, Go, Opened};
 use super::{Backed, Backup, Prepared};
 use crate::catalog::manifest::ManifestPause;
+use crate::catalog::window::PauseWindow;
 use crate::deployment::Deployments;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{self, JobCtx};
-use crate::pause::{self, window::PauseWindow, PauseOptions};
+use crate::pause::{self, PauseOptions};
 use crate::profile::{DbKind, Flavor};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -82,7 +82,7 @@ pub async fn prepare(
     check_options(opts, &units)?;
     let root = match &opts.out {
         Some(o) => PathBuf::from(o),
-        None => crate::catalog::default_root(ds.profiles().home()),
+        None => crate::catalog::default_root(ds.home()),
     };
     let out_dir = crate::paths::inside(&root, &[&d.name])?;
     let several = units.len() > 1;

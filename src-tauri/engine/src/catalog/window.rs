@@ -357,6 +357,22 @@ pub struct PauseEnd {
     pub aborted: Option<String>,
 }
 
+#[cfg(test)]
+impl PauseEnd {
+    /// A pause of `ms` that began at `started_at` and ended cleanly (a test fixture).
+    pub(crate) fn clean(started_at: DateTime<Utc>, ms: i64) -> PauseEnd {
+        PauseEnd {
+            window_id: PauseWindow::new_id(started_at),
+            aborted: None,
+            started_at,
+            ended_at: started_at + chrono::Duration::milliseconds(ms),
+            paused_ms: ms as f64,
+            outcomes: vec![],
+            problems: vec![],
+        }
+    }
+}
+
 /// What a hook did in a window.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct HookRun {
@@ -381,16 +397,7 @@ mod tests {
     }
 
     fn end(ms: i64) -> PauseEnd {
-        let started_at = DateTime::from_timestamp_millis(1_790_000_000_000).unwrap();
-        PauseEnd {
-            window_id: PauseWindow::new_id(started_at),
-            aborted: None,
-            started_at,
-            ended_at: started_at + chrono::Duration::milliseconds(ms),
-            paused_ms: ms as f64,
-            outcomes: vec![],
-            problems: vec![],
-        }
+        PauseEnd::clean(DateTime::from_timestamp_millis(1_790_000_000_000).unwrap(), ms)
     }
 
     fn off(source: &str, offset_ms: f64, uncertainty_ms: f64, how: &str) -> ClockOffset {

@@ -507,7 +507,8 @@ impl Deployments {
         &self.profiles
     }
 
-    fn home(&self) -> &Home {
+    /// The state directory.
+    pub fn home(&self) -> &Home {
         self.profiles.home()
     }
 

@@ -117,7 +117,7 @@ pub(super) async fn prepare(
 ) -> Result<Prepared> {
     let started = Instant::now();
     let d = ds.get(deployment)?;
-    let home = ds.profiles().home().clone();
+    let home = ds.home().clone();
     let version = match &opts.scalardb_version {
         Some(v) => Version::parse(v)?,
         None => Version::DEFAULT,
@@ -216,7 +216,7 @@ pub async fn migrate(
     let d = ds.get(deployment)?;
     let spec =
         job::JobSpec::new(crate::history::OpKind::Migrate, &d.name, format!("migration of deployment {}", d.name));
-    job::run(ds.profiles().home(), spec, sink.clone(), cancel, async |ctx| {
+    job::run(ds.home(), spec, sink.clone(), cancel, async |ctx| {
         let p = prepare(ds, deployment, opts, Some(ctx), sink, cancel).await?;
         run(ds, p, ctx).await
     })

@@ -138,7 +138,7 @@ pub(super) async fn drop_leftovers(
 
 /// Drops what ended migrations left on the given profiles (`--cleanup`).
 pub async fn cleanup(ds: &Deployments, profiles: &[String]) -> Result<Vec<String>> {
-    let home = ds.profiles().home().clone();
+    let home = ds.home().clone();
     let mut done = Vec::new();
     for name in profiles {
         let p = ds.profiles().get(name)?;
@@ -162,7 +162,7 @@ pub async fn cleanup(ds: &Deployments, profiles: &[String]) -> Result<Vec<String
 
 /// One message per ended migration that left objects on a server, with the fix.
 pub fn flagged(ds: &Deployments) -> Vec<String> {
-    let home = ds.profiles().home();
+    let home = ds.home();
     let profiles = ds.profiles().list().unwrap_or_default();
     journals::left_on_servers(home, |o| matches!(o, Owned::TargetObject { .. }))
         .iter()

@@ -19,7 +19,7 @@ pub mod watchdog;
 
 use crate::admin::TlsFiles;
 use crate::admin::{self, proto::reason, Client, Node, NodeError, Tls};
-pub use crate::catalog::window::{self, NodeOutcome, PauseEnd};
+use crate::catalog::window::{self, NodeOutcome, PauseEnd};
 use crate::deployment::Deployment;
 use crate::error::{Error, ErrorCode, Result};
 use crate::history::OpKind;
@@ -754,7 +754,7 @@ pub async fn hold(
     cancel: &CancellationToken,
 ) -> Result<window::PauseWindow> {
     let d = ds.get(deployment)?;
-    let home = ds.profiles().home();
+    let home = ds.home();
     let root = crate::catalog::default_root(home);
     let spec = job::JobSpec::new(OpKind::Pause, &d.name, format!("pause of deployment {}", d.name));
     let held = job::run(home, spec, sink.clone(), cancel, async |ctx| {

@@ -540,7 +540,7 @@ pub struct PlanView {
 /// The plan of a deployment with its last discovery (taken on request, kept on disk).
 pub fn view(deployments: &crate::deployment::Deployments, name_or_id: &str) -> crate::Result<PlanView> {
     let d = deployments.get(name_or_id)?;
-    let discovery = crate::discovery::load(deployments.profiles().home(), &d.id)?;
+    let discovery = crate::discovery::load(deployments.home(), &d.id)?;
     let storages = deployments.storage_profiles(&d)?;
     Ok(PlanView { plan: evaluate(&d, &storages, discovery.as_ref()), discovery, tree: decision_tree() })
 }
@@ -562,7 +562,7 @@ pub async fn discover_and_view(
     let ds = deployments.clone();
     let id = d.id.clone();
     tokio::task::spawn_blocking(move || {
-        crate::discovery::save(ds.profiles().home(), &disc)?;
+        crate::discovery::save(ds.home(), &disc)?;
         view(&ds, &id)
     })
     .await

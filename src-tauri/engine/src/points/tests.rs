@@ -2,8 +2,9 @@
 //! saves them, a backup's manifest beside them.
 
 use super::*;
+use crate::catalog::window::PauseEnd;
+use crate::pause::clock::ClockOffset;
 use crate::pause::hooks::HookRun;
-use crate::pause::{clock::ClockOffset, PauseEnd};
 use crate::profile::RestoreSettings;
 
 pub(crate) fn t(s: &str) -> DateTime<Utc> {
@@ -52,15 +53,7 @@ pub(crate) fn window(
     hooks: Vec<HookRun>,
 ) -> PauseWindow {
     let started_at = t(start);
-    let end = PauseEnd {
-        window_id: PauseWindow::new_id(started_at),
-        aborted: None,
-        started_at,
-        ended_at: started_at + chrono::Duration::milliseconds(ms),
-        paused_ms: ms as f64,
-        outcomes: vec![],
-        problems: vec![],
-    };
+    let end = PauseEnd::clean(started_at, ms);
     let offsets = vec![ClockOffset { source: "db".into(), offset_ms, uncertainty_ms: 2.0, how: "measured".into() }];
     let w = PauseWindow::of(d, "pause", &end, offsets).with_hooks(hooks);
     w.save(root).unwrap();

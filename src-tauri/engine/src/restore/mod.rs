@@ -229,8 +229,7 @@ pub async fn run(
     let (_, m0) = crate::catalog::find(root, backup)?;
     let spec =
         job::JobSpec::new(crate::history::OpKind::Restore, &m0.deployment, format!("restore of backup {}", m0.id));
-    job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| restore_in(ds, root, backup, opts, &m0, ctx).await)
-        .await
+    job::run(ds.home(), spec, sink, cancel, async |ctx| restore_in(ds, root, backup, opts, &m0, ctx).await).await
 }
 
 /// A restore inside another job (a migration reading a backup through a
@@ -256,7 +255,7 @@ async fn restore_in(
     ctx: &job::JobCtx,
 ) -> Result<RestoreResult> {
     let (sink, cancel, journal) = (ctx.sink.clone(), &ctx.cancel, &*ctx.journal);
-    let home = ds.profiles().home();
+    let home = ds.home();
     let _locks = prepare::target_profiles(ds, m0, opts)?
         .iter()
         .map(|(_, p)| lock_target(home, p))

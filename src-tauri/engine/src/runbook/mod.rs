@@ -148,7 +148,7 @@ fn for_pick(
     let storages = deployments.storage_profiles(&d)?;
     let t = points::timeline(&d, &storages, root);
     let pick = points::pick(&t, &at(&t))?;
-    let home = deployments.profiles().home();
+    let home = deployments.home();
     let discovery = crate::discovery::load(home, &d.id)?;
     let schema = schema::load(home, &d)?;
     let window = match &pick.window_id {

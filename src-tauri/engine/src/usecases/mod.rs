@@ -39,7 +39,7 @@ impl Engine {
 
     /// The state directory.
     pub fn home(&self) -> &Home {
-        self.deployments.profiles().home()
+        self.deployments.home()
     }
 
     pub fn profiles(&self) -> &Profiles {

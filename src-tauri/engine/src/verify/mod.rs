@@ -684,7 +684,7 @@ impl IntegrityReport {
     }
 }
 
-pub use crate::catalog::reports_dir;
+use crate::catalog::reports_dir;
 
 /// Stores a report with the backup; returns its path.
 pub fn store_report(folder: &Path, r: &VerifyReport) -> Result<PathBuf> {
@@ -830,7 +830,7 @@ pub async fn run(
         }
     };
     let spec = crate::job::JobSpec::new(OpKind::Verify, subject, words);
-    crate::job::run(ds.profiles().home(), spec, sink, cancel, async |ctx| match what {
+    crate::job::run(ds.home(), spec, sink, cancel, async |ctx| match what {
         Verification::Profile { profile, against, deployment } => {
             verify_profile(ds, profile, against, deployment, &ctx.cancel).await
         }

@@ -6,6 +6,7 @@ import type { Deployment, DeploymentInput, FieldError, Profile, TransactionManag
 import { backend, BackendError } from "../../backend";
 import { deploymentInput, emptyInput, msField, msOf, TMS } from "../../data/deployments";
 import { kindLabel, profileTarget } from "../../data/form";
+import { ConfirmDelete } from "../ConfirmDelete";
 import { Field } from "../Field";
 
 export function DeploymentEditor(props: {
@@ -21,7 +22,6 @@ export function DeploymentEditor(props: {
   const [errors, setErrors] = useState<FieldError[]>([]);
   const [showErrors, setShowErrors] = useState(false);
   const [saving, setSaving] = useState(false);
-  const [confirmDelete, setConfirmDelete] = useState(false);
   const [attachPath, setAttachPath] = useState("");
 
   const full = useCallback(
@@ -248,18 +248,16 @@ export function DeploymentEditor(props: {
             {saving ? "Saving…" : d ? "Save changes" : "Create deployment"}
           </button>
           <span className="spacer" />
-          {d &&
-            (confirmDelete ? (
-              <span className="confirm">
-                Remove “{d.name}”? Its profiles are kept.
-                <button type="button" className="danger" onClick={remove} data-testid="confirm-delete-deployment">Remove</button>
-                <button type="button" onClick={() => setConfirmDelete(false)}>Keep</button>
-              </span>
-            ) : (
-              <button type="button" className="danger-outline" onClick={() => setConfirmDelete(true)} data-testid="delete-deployment">
-                Remove
-              </button>
-            ))}
+          {d && (
+            <ConfirmDelete
+              key={d.id}
+              action="Remove"
+              question={`Remove “${d.name}”? Its profiles are kept.`}
+              onConfirm={remove}
+              testid="delete-deployment"
+              confirmTestid="confirm-delete-deployment"
+            />
+          )}
         </div>
       </form>
     </>
