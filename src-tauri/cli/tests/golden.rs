@@ -3,6 +3,8 @@
 //! its commands: users' scripts read this output, so a refactor must not
 //! change a byte of it. Only what differs by machine or by the clock is
 //! blanked on both sides (the state directory's path, "now", who and where).
+//! The text output of the same commands is held to `.txt` files the same way
+//! (made by the same older binary), with every timestamp blanked.
 //!
 //! Remake them only for a deliberate change of the output:
 //! `UPDATE_GOLDEN=1 cargo test -p quiesce-cli --test golden` (and say so in
@@ -113,8 +115,10 @@ fn normalize(out: &str, home: &Path) -> String {
     s
 }
 
-#[test]
-fn every_commands_json_output_is_byte_identical_to_its_golden_file() {
+/// Runs every case on a fresh copy of the state, as JSON (`--json`) or text;
+/// returns the names whose output differs from its golden file, and the
+/// exit statuses.
+fn run_cases(json: bool) -> (Vec<String>, String) {
     let cli = common::Cli::new();
     cli.with_state_v1();
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
@@ -122,40 +126,126 @@ fn every_commands_json_output_is_byte_identical_to_its_golden_file() {
     let dir = golden_dir();
     let mut codes = String::new();
     let mut differ = Vec::new();
+    let ext = if json { "json" } else { "txt" };
     for (name, args) in CASES {
         let mut c = cli.cmd();
         if let Some(b) = &bin {
             c = std::process::Command::new(b);
             c.env("QUIESCE_HOME", cli.home.path()).env_remove("QUIESCE_LOG");
         }
-        let out = c
-            .args(*args)
-            .arg("--json")
-            .env("TZ", "UTC")
-            .env("USER", "golden")
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap();
-        let got = normalize(&String::from_utf8(out.stdout).unwrap(), cli.home.path());
+        c.args(*args);
+        if json {
+            c.arg("--json");
+        }
+        let out = c.env("TZ", "UTC").env("USER", "golden").stdin(std::process::Stdio::null()).output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let got = if json { normalize(&stdout, cli.home.path()) } else { normalize_text(&stdout, cli.home.path()) };
         codes.push_str(&format!("{name} {}\n", out.status.code().unwrap_or(-1)));
-        let file = dir.join(format!("{name}.json"));
+        let file = dir.join(format!("{name}.{ext}"));
         if update {
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(&file, &got).unwrap();
         } else if std::fs::read_to_string(&file).ok().as_deref() != Some(got.as_str()) {
             let seen = Path::new(env!("CARGO_TARGET_TMPDIR")).join("golden-now");
             std::fs::create_dir_all(&seen).unwrap();
-            std::fs::write(seen.join(format!("{name}.json")), &got).unwrap();
-            differ.push(format!("{name}: diff {} {}", file.display(), seen.join(format!("{name}.json")).display()));
+            std::fs::write(seen.join(format!("{name}.{ext}")), &got).unwrap();
+            differ.push(format!("{name}: diff {} {}", file.display(), seen.join(format!("{name}.{ext}")).display()));
         }
     }
-    let codes_file = dir.join("exit-codes.txt");
-    if update {
+    (differ, codes)
+}
+
+#[test]
+fn every_commands_json_output_is_byte_identical_to_its_golden_file() {
+    let (differ, codes) = run_cases(true);
+    let codes_file = golden_dir().join("exit-codes.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&codes_file, &codes).unwrap();
         return;
     }
     assert!(differ.is_empty(), "output differs from its golden file:\n{}", differ.join("\n"));
     assert_eq!(std::fs::read_to_string(codes_file).unwrap(), codes, "exit statuses");
+}
+
+#[test]
+fn every_commands_text_output_is_identical_to_its_golden_file_but_for_timestamps() {
+    let (differ, codes) = run_cases(false);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        return;
+    }
+    assert!(differ.is_empty(), "text output differs from its golden file:\n{}", differ.join("\n"));
+    // The exit status does not depend on how the output is printed.
+    assert_eq!(std::fs::read_to_string(golden_dir().join("exit-codes.txt")).unwrap(), codes, "exit statuses");
+}
+
+/// Text output with the state directory's path, this machine's name, every
+/// timestamp (`2026-12-07 13:47:51 UTC`, `2026-12-07T13:47:51.123+00:00`, …)
+/// and free disk space blanked.
+fn normalize_text(out: &str, home: &Path) -> String {
+    let mut s = out.replace(&home.display().to_string(), "$HOME");
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    if !host.trim().is_empty() {
+        s = s.replace(host.trim(), "<this machine>");
+    }
+    let b = s.as_bytes();
+    let shape = |i: usize, pat: &str| {
+        pat.bytes()
+            .enumerate()
+            .all(|(k, p)| b.get(i + k).is_some_and(|&c| if p == b'9' { c.is_ascii_digit() } else { c == p }))
+    };
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if shape(i, "9999-99-99") && (shape(i + 10, "T99:99:99") || shape(i + 10, " 99:99:99")) {
+            let mut j = i + 19;
+            if b.get(j) == Some(&b'.') {
+                j += 1;
+                while b.get(j).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
+            }
+            if b.get(j) == Some(&b'Z') {
+                j += 1;
+            } else if shape(j, "+99:99") || shape(j, "-99:99") {
+                j += 6;
+            } else if s[j..].starts_with(" UTC") {
+                j += 4;
+            }
+            out.push_str("<time>");
+            i = j;
+        } else {
+            let c = s[i..].chars().next().unwrap();
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    normalize_free(&out)
+}
+
+/// "65.9 GB free at" → "<free> at".
+fn normalize_free(s: &str) -> String {
+    let mut s = s.to_string();
+    for unit in ["B", "KB", "MB", "GB", "TB"] {
+        let pat = format!(" {unit} free at ");
+        let mut from = 0;
+        while let Some(i) = s[from..].find(&pat) {
+            let end = from + i;
+            let start = s[..end].trim_end_matches(|c: char| c.is_ascii_digit() || c == '.').len();
+            s.replace_range(start..end + pat.len(), "<free> at ");
+            from = start + "<free> at ".len();
+        }
+    }
+    s
+}
+
+#[test]
+fn text_blanking_takes_timestamps_and_paths_only() {
+    let home = Path::new("/tmp/h");
+    let s = "2026-12-07 13:47:51 UTC  backup ok /tmp/h/x at 2026-12-07T13:47:51.123+01:00, epoch ms 1790000000000; 1.5 GB free at /x; 2026-12-07 kept\n";
+    assert_eq!(
+        normalize_text(s, home),
+        "<time>  backup ok $HOME/x at <time>, epoch ms 1790000000000; <free> at /x; 2026-12-07 kept\n"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use super::{password_profiles, root, with_password, Ctx, JobSecrets};
 use crate::print::{done, print_verify, Printed, Report, EXIT_VERIFY_FAILED};
 use clap::Args;
-use quiesce_engine::subject::{self, Subject};
+use quiesce_engine::subject::Subject;
 use quiesce_engine::usecases::verify;
 use quiesce_engine::verify::{IntegrityReport, VerifyReport};
 use quiesce_engine::{Error, Result};
@@ -28,7 +28,7 @@ pub struct VerifyArgs {
 
 pub async fn run(ctx: &Ctx, a: VerifyArgs) -> Result<Printed> {
     let root = root(a.root);
-    let what = subject::classify(ctx.engine.deployments(), &ctx.engine.catalog_root(root.as_deref()), &a.target)?;
+    let what = verify::subject(&ctx.engine, &a.target, root.as_deref())?;
     let needs = match &what {
         Subject::Deployment(d) => password_profiles(&ctx.engine, &d.id)?,
         Subject::Profile(p) => with_password(&ctx.engine, [p.id.as_str()]),

@@ -9,6 +9,12 @@ use crate::Result;
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
+/// What a name given to `verify` is: a backup (id or folder), a deployment,
+/// or a profile, told apart in that order.
+pub fn subject(e: &Engine, name: &str, root: Option<&Path>) -> Result<crate::subject::Subject> {
+    crate::subject::classify(e.deployments(), &e.catalog_root(root), name)
+}
+
 /// A profile's live database; against a backup's manifest if given (one unit
 /// of it: `unit`, or the one the profile fits).
 pub async fn profile(
