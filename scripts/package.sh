@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 t0=$(date +%s)
-(cd ui && npm run --silent build)
+# scripts/test.sh builds the front end once and runs this beside its debug
+# build, which embeds the same files: rebuilding them here would race it.
+[ "${QUIESCE_UI_BUILT:-}" = 1 ] || (cd ui && npm run --silent build)
 # One cargo run for both binaries, so their shared crates compile once. Not
 # through clippy: scripts/test.sh lints the same code in its debug build.
 env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \

@@ -26,6 +26,19 @@ phase() { # phase NAME CMD... (its status is the command's, wherever it is calle
 phase "setup" scripts/setup.sh --test
 phase "rustfmt" cargo fmt --all --check
 phase "front end (typecheck, unit tests, build)" bash -c 'cd ui && npm run --silent typecheck && npm test --silent && npm run --silent build'
+# The release app and CLI, packaged, built from here on beside the debug build
+# and the tests, at the lowest CPU and I/O priority: it takes what they leave
+# idle (a link or one big crate compiling alone, servers the tests wait for, a
+# GUI they drive), and cargo locks the release profile's directory apart from
+# the debug one. It needs the front end built above (the app embeds it). The
+# package is checked without being installed after both (CI also installs and
+# purges it: .ci/deb-install). A run that fails stops it (the EXIT trap).
+package_log=$(mktemp /tmp/quiesce-package.XXXXXX)
+t_package=$(date +%s)
+QUIESCE_UI_BUILT=1 setsid nice -n 19 ionice -c 2 -n 7 scripts/package.sh >"$package_log" 2>&1 &
+package_pid=$!
+stop_package() { kill -- "-$package_pid" 2>/dev/null || true; }
+trap stop_package EXIT
 # Clippy runs as the workspace crates' compiler during the one real build
 # (what `cargo clippy` does, but with codegen), so lint and tests share a
 # single compile instead of a second full check of every dependency. The
@@ -40,12 +53,14 @@ phase "build + clippy -D warnings (one build for lint and every test)" \
 sandbox=$(mktemp -d /tmp/quiesce-test.XXXXXX)
 xvfb_pid=""
 cleanup() {
+  stop_package
   [ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
   # WebKitGTK activates xdg-document-portal in the private session; it unmounts
   # its FUSE dir ($XDG_RUNTIME_DIR/doc) while the session winds down.
   for _ in $(seq 50); do mountpoint -q "$sandbox/run/doc" 2>/dev/null || break; sleep 0.2; done
   mountpoint -q "$sandbox/run/doc" 2>/dev/null && { fusermount -u -z "$sandbox/run/doc" 2>/dev/null || umount -l "$sandbox/run/doc" 2>/dev/null || true; }
   rm -rf "$sandbox" 2>/dev/null || echo "warning: could not remove $sandbox" >&2
+  rm -f "$package_log"
   return 0
 }
 trap cleanup EXIT
@@ -66,27 +81,15 @@ run_tests() {
       cargo test --workspace --all-targets --features quiesce-app/custom-protocol -- "$@"
     ' "$root" "$@"
 }
-# The release app and CLI, packaged, built beside the tests at the lowest
-# CPU and I/O priority: the tests leave most of a second core idle (servers
-# they wait for, a GUI they drive), and cargo locks the release profile's
-# directory apart from the debug one. The package is checked without being
-# installed after both (CI also installs and purges it: .ci/deb-install).
-package_log="$sandbox/package.log"
-t_package=$(date +%s)
-setsid nice -n 19 ionice -c 2 -n 7 scripts/package.sh >"$package_log" 2>&1 &
-package_pid=$!
 tests_status=0
 phase "tests (real servers, keyring, GUI)" run_tests || tests_status=$?
-if [ "$tests_status" -ne 0 ]; then
-  # A failed run does not wait for a package nobody will use.
-  kill -- "-$package_pid" 2>/dev/null || true
-  exit "$tests_status"
-fi
-echo "=== package (release build + .deb, beside the tests)"
+# A failed run does not wait for a package nobody will use (the trap stops it).
+[ "$tests_status" -eq 0 ] || exit "$tests_status"
+echo "=== package (release build + .deb, beside the build and the tests)"
 package_status=0
 wait "$package_pid" || package_status=$?
 cat "$package_log"
-echo "=== package (release build + .deb, beside the tests): $(( $(date +%s) - t_package )) s since it started"
+echo "=== package (release build + .deb, beside the build and the tests): $(( $(date +%s) - t_package )) s since it started"
 [ "$package_status" -eq 0 ] || { echo "package failed (exit $package_status)" >&2; exit "$package_status"; }
 phase "package check (dpkg-deb: fields, files, modes, desktop entry, sizes)" scripts/check-deb.sh
 # The benchmark stays out of CI but for this smoke run: it must still work
