@@ -90,16 +90,7 @@ fn normalize(out: &str, home: &Path) -> String {
         s = s.replace(&format!("\"host\":\"{}\"", host.trim()), "\"host\":\"<this machine>\"");
     }
     // The free space a dry run reports ("65.9 GB free at …").
-    for unit in ["B", "KB", "MB", "GB", "TB"] {
-        let pat = format!(" {unit} free at ");
-        let mut from = 0;
-        while let Some(i) = s[from..].find(&pat) {
-            let end = from + i;
-            let start = s[..end].trim_end_matches(|c: char| c.is_ascii_digit() || c == '.').len();
-            s.replace_range(start..end + pat.len(), "<free> at ");
-            from = start + "<free> at ".len();
-        }
-    }
+    s = normalize_free(&s);
     for key in VOLATILE {
         let pat = format!("\"{key}\":");
         let mut from = 0;
