@@ -37,7 +37,12 @@ package_log=$(mktemp /tmp/quiesce-package.XXXXXX)
 t_package=$(date +%s)
 QUIESCE_UI_BUILT=1 setsid nice -n 19 ionice -c 2 -n 7 scripts/package.sh >"$package_log" 2>&1 &
 package_pid=$!
-stop_package() { kill -- "-$package_pid" 2>/dev/null || true; }
+# Stops the package build unless it was waited for; removes its log.
+stop_package() {
+  [ -n "$package_pid" ] && kill -- "-$package_pid" 2>/dev/null
+  rm -f "$package_log"
+  return 0
+}
 trap stop_package EXIT
 # Clippy runs as the workspace crates' compiler during the one real build
 # (what `cargo clippy` does, but with codegen), so lint and tests share a
@@ -60,7 +65,6 @@ cleanup() {
   for _ in $(seq 50); do mountpoint -q "$sandbox/run/doc" 2>/dev/null || break; sleep 0.2; done
   mountpoint -q "$sandbox/run/doc" 2>/dev/null && { fusermount -u -z "$sandbox/run/doc" 2>/dev/null || umount -l "$sandbox/run/doc" 2>/dev/null || true; }
   rm -rf "$sandbox" 2>/dev/null || echo "warning: could not remove $sandbox" >&2
-  rm -f "$package_log"
   return 0
 }
 trap cleanup EXIT
@@ -88,6 +92,7 @@ phase "tests (real servers, keyring, GUI)" run_tests || tests_status=$?
 echo "=== package (release build + .deb, beside the build and the tests)"
 package_status=0
 wait "$package_pid" || package_status=$?
+package_pid=""
 cat "$package_log"
 echo "=== package (release build + .deb, beside the build and the tests): $(( $(date +%s) - t_package )) s since it started"
 [ "$package_status" -eq 0 ] || { echo "package failed (exit $package_status)" >&2; exit "$package_status"; }

@@ -118,6 +118,8 @@ fn input_errors_have_their_codes() {
         v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"name") && fields.contains(&"host") && fields.contains(&"user"), "{fields:?}");
     cli.expect_error(&["profile", "test", "ghost"], None, &[], "not_found");
+    // A missing profile is said first, before a password is looked for.
+    cli.expect_error(&["profile", "test", "ghost", "--password-env", "QZ_UNSET_VAR"], None, &[], "not_found");
     cli.expect_error(
         &[
             "profile",

@@ -237,8 +237,10 @@ pub async fn run(ctx: &Ctx, cmd: ProfileCmd) -> Result<Printed> {
         }
         ProfileCmd::Remove { name } => done(Removed { removed: profiles::remove(e, &name)? }),
         ProfileCmd::Test { name, password_stdin, password_env } => {
+            // A profile that does not exist is said before any password is read.
+            let id = profiles::get(e, &name)?.id;
             let password = read_secret(password_stdin, password_env.as_deref(), false)?;
-            let what = profiles::Tested::Saved { name_or_id: &name, password };
+            let what = profiles::Tested::Saved { name_or_id: &id, password };
             let (profile, report) = profiles::test(e, what, &ctx.cancel).await?;
             done(Tested { profile: profile.name, ok: true, report })
         }

@@ -55,7 +55,8 @@ pub async fn test(e: &Engine, what: Tested<'_>, cancel: &CancellationToken) -> R
             let (ps, input, existing) = (e.profiles().clone(), input.clone(), existing.map(String::from));
             tokio::task::spawn_blocking(move || ps.for_test(&input, existing.as_deref()))
                 .await
-                .map_err(|err| crate::Error::internal(err.to_string()))??
+                .map_err(|err| crate::Error::internal(format!("a background task failed: {err}")))?
+                .inspect_err(|err| tracing::warn!(code = %err.code, "{}", err.message))?
         }
     };
     let r = connect::test_connection(&profile, password.as_ref(), cancel).await;
