@@ -186,14 +186,15 @@ pub fn typescript(commands: &[Command]) -> String {
 /// `ui/src/bindings.ts`: the declaration of every type the commands' arguments,
 /// events and results name, found by walking them (no list kept by hand).
 pub fn bindings(visit_roots: impl FnOnce(&mut Collect)) -> String {
-    let mut c =
-        Collect { cfg: ts_rs::Config::default(), walked: Default::default(), named: Default::default(), decls: vec![] };
+    let mut c = Collect { cfg: ts_rs::Config::default(), walked: Default::default(), decls: Default::default() };
     visit_roots(&mut c);
     let mut out = String::from(
         "// Generated from the IPC commands' types by quiesce-app (src-tauri/app/src/ipc.rs).\n\
          // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app bindings` instead.\n\n",
     );
-    for d in c.decls {
+    // By name: the order ts-rs walks a type's fields in is not the same from
+    // one compilation to the next (it differs with the features enabled).
+    for d in c.decls.into_values() {
         out.push_str("export ");
         out.push_str(d.trim());
         out.push_str("\n\n");
@@ -207,8 +208,8 @@ pub fn bindings(visit_roots: impl FnOnce(&mut Collect)) -> String {
 pub struct Collect {
     cfg: ts_rs::Config,
     walked: std::collections::HashSet<std::any::TypeId>,
-    named: BTreeSet<String>,
-    decls: Vec<String>,
+    /// Each declaration by its type's name.
+    decls: std::collections::BTreeMap<String, String>,
 }
 
 #[cfg(test)]
@@ -217,8 +218,8 @@ impl ts_rs::TypeVisitor for Collect {
         if !self.walked.insert(std::any::TypeId::of::<T>()) {
             return;
         }
-        if T::output_path().is_some() && self.named.insert(T::ident(&self.cfg)) {
-            self.decls.push(T::decl(&self.cfg));
+        if T::output_path().is_some() {
+            self.decls.entry(T::ident(&self.cfg)).or_insert_with(|| T::decl(&self.cfg));
         }
         T::visit_dependencies(self);
         T::visit_generics(self);
