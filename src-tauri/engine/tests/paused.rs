@@ -12,6 +12,7 @@ mod common;
 use common::{quiet, Env};
 use quiesce_engine::backup::{self, BackupOptions, Prepared};
 use quiesce_engine::catalog;
+use quiesce_engine::catalog::window::LogAt;
 use quiesce_engine::job::JobEvent;
 use quiesce_engine::plan::commands::DumpFormat;
 use quiesce_engine::profile::{DbKind, ProfileInput};
@@ -381,11 +382,18 @@ async fn three_databases_backed_up_inside_one_pause_under_a_workload_restore_wit
     assert_eq!(s.node.node.count("pause"), 1);
     assert!(!s.node.node.is_paused(), "no node ends paused");
     assert_eq!(m.units.len(), 3);
+    // Each unit keeps its database's log position, read inside the pause as
+    // the window's: the WAL's; none from a MariaDB without its binary log, and why.
+    let unit = |st: &str| m.units.iter().find(|u| u.storages == [st]).unwrap().log_position.clone();
+    assert!(matches!(unit("p"), Some(LogAt::Wal { timeline: 1, .. })), "{:?}", unit("p"));
+    assert!(matches!(unit("m"), Some(LogAt::Unread { ref reason }) if reason.contains("log_bin")), "{:?}", unit("m"));
+    assert_eq!(unit("s"), None, "SQLite has no log");
     let list = catalog::list(&out);
     let win = list.iter().find(|e| e.kind == "pause_window").expect("the window is listed");
     let wr = win.window.as_ref().unwrap();
     assert_eq!((wr.status.as_str(), wr.backup_id.as_deref()), ("ok", Some(m.id.as_str())));
     assert_eq!(wr.id, p.window_id);
+    assert_eq!(wr.positions.len(), 2, "the PostgreSQL and the MariaDB database: {:?}", wr.positions);
     // Restored into fresh targets: verified, audit clean, money conserved.
     let fresh = MariaDbServer::start();
     let (r, db, lite) = restore_fresh(&s, &out, &m.id, "a", &fresh).await;

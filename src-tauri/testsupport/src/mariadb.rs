@@ -23,6 +23,12 @@ impl MariaDbServer {
     }
 
     pub fn start() -> MariaDbServer {
+        MariaDbServer::start_with(&[])
+    }
+
+    /// A server with more options, e.g. the binary log
+    /// (`--log-bin=binlog --server-id=1 --binlog-format=ROW`).
+    pub fn start_with(extra: &[&str]) -> MariaDbServer {
         let temp = short_tempdir("qzmy");
         let dir = temp.path().to_path_buf();
         let data = dir.join("data");
@@ -65,6 +71,7 @@ impl MariaDbServer {
                 .args(["--innodb-buffer-pool-size=64M", "--innodb-log-file-size=48M", "--skip-name-resolve"])
                 // What Debian's server configuration sets (50-server.cnf): ScalarDB namespaces hold any Unicode.
                 .args(["--character-set-server=utf8mb4", "--collation-server=utf8mb4_general_ci"])
+                .args(extra)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());

@@ -1,5 +1,6 @@
 // What a pause window says: safe or not, its restore point to copy, each
-// node's pause and unpause, the in-pause hooks and the databases' clocks.
+// node's pause and unpause, the in-pause hooks, each database's log position
+// read inside the pause, and the databases' clocks.
 import type { PauseWindow } from "../bindings";
 import { localIso, utcIso } from "../data/format";
 import { Time } from "./Time";
@@ -40,6 +41,24 @@ export function WindowReport({ w }: { w: PauseWindow }) {
             <tbody>
               {w.hooks.map((h, i) => (
                 <tr key={i} className={h.ok ? "" : "field-error"}><td>{h.storage}</td><td className="mono">{h.command}</td><td>{h.ok ? "✓ ok" : `✗ ${h.exit_status ?? "did not finish"}`}</td><td className="small mono">{h.output}</td></tr>
+              ))}
+            </tbody>
+          </table>
+        </TableScroll>
+      )}
+      {(w.positions ?? []).length > 0 && (
+        <TableScroll label="Log positions">
+          <table className="facts" aria-label="Log positions read inside the pause">
+            <thead><tr><th>Storage</th><th>Log</th><th>Position</th></tr></thead>
+            <tbody>
+              {(w.positions ?? []).map((p, i) => (
+                <tr key={i} className={p.at.log === "unread" ? "field-error" : ""}>
+                  <td>{p.storages.join(", ")}</td>
+                  <td>{p.at.log === "wal" ? `WAL, timeline ${p.at.timeline}` : p.at.log === "binlog" ? "binary log" : "✗ not read"}</td>
+                  <td className="mono small">
+                    {p.at.log === "wal" ? p.at.lsn : p.at.log === "binlog" ? `${p.at.file}:${p.at.position}${p.at.gtid ? ` (GTID ${p.at.gtid})` : ""}` : p.at.reason}
+                  </td>
+                </tr>
               ))}
             </tbody>
           </table>

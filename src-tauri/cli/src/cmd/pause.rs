@@ -177,6 +177,9 @@ fn print_window(w: &quiesce_engine::catalog::window::PauseWindow) {
             println!("  clock        {:<24} unknown ({})", o.source, o.how);
         }
     }
+    for p in &w.positions {
+        println!("  log          {}", p.describe());
+    }
     for p in &w.problems {
         println!("  problem      {p}");
     }

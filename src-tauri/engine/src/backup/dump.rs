@@ -224,6 +224,7 @@ pub(super) async fn dump_unit(job: &Dump<'_>) -> Result<ManifestUnit> {
             .collect(),
         writers_blocked_ms: done.writers_blocked_ms,
         restore_hint: done.restore_hint,
+        log_position: None,
         notes: done.notes,
     })
 }

@@ -268,11 +268,17 @@ impl Backup {
 
     /// Writes the manifest and renames the folder: the backup is complete.
     pub async fn seal(self, sink: &Sink) -> Result<(PathBuf, Manifest)> {
-        self.seal_in(None, sink).await
+        self.seal_in(None, &[], sink).await
     }
 
     /// Seals a backup taken inside a pause window (recorded in its manifest).
-    pub async fn seal_in(mut self, pause: Option<manifest::ManifestPause>, sink: &Sink) -> Result<(PathBuf, Manifest)> {
+    /// Seals it; inside a pause, each unit keeps its database's log position.
+    pub async fn seal_in(
+        mut self,
+        pause: Option<manifest::ManifestPause>,
+        positions: &[crate::catalog::window::LogPosition],
+        sink: &Sink,
+    ) -> Result<(PathBuf, Manifest)> {
         if let Some(t) = self.ticker.take() {
             t.finish();
         }
@@ -281,6 +287,12 @@ impl Backup {
             .into_iter()
             .enumerate()
             .map(|(i, u)| u.ok_or_else(|| Error::internal(format!("unit {} was not dumped", i + 1))))
+            .map(|u| {
+                u.map(|mut u| {
+                    u.log_position = positions.iter().find(|p| p.profile == u.profile).map(|p| p.at.clone());
+                    u
+                })
+            })
             .collect::<Result<_>>()?;
         let s = seal::Seal {
             ctx: &self.prepared.ctx,

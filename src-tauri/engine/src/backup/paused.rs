@@ -204,7 +204,7 @@ pub async fn run(ds: &Deployments, prepared: Prepared, opts: &PauseOptions, ctx:
         return Err(Error::internal("a window that held has its times"));
     };
     let pause = ManifestPause { window_id: w.id.clone(), started_at, ended_at };
-    let (dir, manifest) = b.seal_in(Some(pause), &sink).await?;
+    let (dir, manifest) = b.seal_in(Some(pause), &w.positions, &sink).await?;
     w.backup_id = Some(manifest.id.clone());
     w.save(&root)?;
     Ok(Backed { dir, manifest, paused: Some((w.paused_ms.unwrap_or(0.0), w.nodes.len())) })

@@ -17,7 +17,9 @@ use std::path::Path;
 use ts_rs::TS;
 
 pub const MANIFEST: &str = "manifest.json";
-pub const SCHEMA_VERSION: u32 = 2;
+/// 3: a unit backed up inside a pause keeps its database's log position
+/// (`log_position`). Schema 2 manifests load as they are, without it.
+pub const SCHEMA_VERSION: u32 = 3;
 pub const PARTIAL_SUFFIX: &str = ".partial";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -161,6 +163,12 @@ pub struct ManifestUnit {
     /// The one-line restore without Quiesce, run from the unit's folder.
     pub restore_hint: String,
     pub notes: Vec<String>,
+    /// Inside a pause: the database's log position, read while every node
+    /// was paused (the same as the window's). Replaying the log from this
+    /// backup's snapshot to a later window's position needs none of it; a
+    /// later issue's point-in-time restore starts from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_position: Option<crate::catalog::window::LogAt>,
 }
 
 impl ManifestUnit {
@@ -323,6 +331,7 @@ impl ManifestV1 {
             files: self.files,
             writers_blocked_ms: self.writers_blocked_ms,
             restore_hint: self.restore_hint,
+            log_position: None,
             notes: vec![],
         };
         Ok(Manifest {
@@ -358,7 +367,7 @@ pub fn read_manifest(folder: &Path) -> Result<Manifest> {
     let schema = value.get("schema_version").and_then(|v| v.as_u64()).ok_or_else(|| bad("no schema_version".into()))?;
     match schema {
         1 => serde_json::from_value::<ManifestV1>(value).map_err(|e| bad(e.to_string()))?.upgrade().map_err(|e| bad(e.message)),
-        2 => {
+        2 | 3 => {
             let m: Manifest = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
             if m.units.is_empty() {
                 return Err(bad("it lists no unit".into()));

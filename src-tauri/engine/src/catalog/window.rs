@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use ts_rs::TS;
 
 pub const SUFFIX: &str = ".window.json";
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: `positions` (each storage's log position, read inside the pause).
+/// Version 1 files load as they are, with no positions.
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 pub struct PauseWindow {
@@ -59,6 +61,11 @@ pub struct PauseWindow {
     /// The in-pause hooks that ran in it.
     #[serde(default)]
     pub hooks: Vec<HookRun>,
+    /// Each storage's own log position, read while every node was paused:
+    /// nothing committed between it and the window's end, so replaying a
+    /// storage's log to it restores the state of the pause, whatever the clocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub positions: Vec<LogPosition>,
     /// Who and where.
     pub user: String,
     pub host: String,
@@ -140,6 +147,7 @@ impl PauseWindow {
             restore_point,
             restore_point_ms: restore_point.map(|t| t.timestamp_millis()),
             hooks: vec![],
+            positions: vec![],
             user: std::env::var("USER").unwrap_or_default(),
             host: crate::paths::host_name(),
         }
@@ -172,6 +180,7 @@ impl PauseWindow {
             restore_point: None,
             restore_point_ms: None,
             hooks: vec![],
+            positions: vec![],
             user: std::env::var("USER").unwrap_or_default(),
             host: crate::paths::host_name(),
         }
@@ -203,6 +212,12 @@ impl PauseWindow {
             self.restore_point_ms = None;
         }
         self.hooks = runs;
+        self
+    }
+
+    /// Records the log positions read inside it.
+    pub fn with_positions(mut self, positions: Vec<LogPosition>) -> PauseWindow {
+        self.positions = positions;
         self
     }
 
@@ -270,6 +285,22 @@ impl PauseWindow {
         }
         for n in &self.nodes {
             names.extend([("node", n.node.endpoint.as_str()), ("node", &n.node.addr), ("node", &n.node.host)]);
+        }
+        for p in &self.positions {
+            names.extend(p.storages.iter().map(|s| ("position storage", s.as_str())));
+            names.push(("position profile", &p.profile));
+            match &p.at {
+                LogAt::Wal { lsn, segment, .. } => {
+                    names.extend([("position lsn", lsn.as_str()), ("position segment", segment)])
+                }
+                LogAt::Binlog { file, gtid, .. } => {
+                    names.push(("position binlog file", file));
+                    if let Some(g) = gtid {
+                        names.push(("position gtid", g));
+                    }
+                }
+                LogAt::Unread { reason } => names.push(("position reason", reason)),
+            }
         }
         for (what, v) in names {
             if v.chars().any(char::is_control) {
@@ -370,6 +401,54 @@ impl PauseEnd {
             outcomes: vec![],
             problems: vec![],
         }
+    }
+}
+
+/// One database's log position, read inside a pause (for every storage on it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct LogPosition {
+    /// The deployment's storages on this database.
+    pub storages: Vec<String>,
+    /// The profile it was read through.
+    pub profile: String,
+    pub at: LogAt,
+}
+
+/// Where a database's log stood.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "log", rename_all = "snake_case")]
+pub enum LogAt {
+    /// PostgreSQL's WAL: the insert position (`pg_current_wal_insert_lsn()`,
+    /// not the write position, which a commit with `synchronous_commit=off`
+    /// can be beyond), its segment file and the timeline (the segment name's
+    /// first eight hex digits, as `pg_walfile_name` gives it for the current one).
+    Wal { lsn: String, segment: String, timeline: u32 },
+    /// MySQL/MariaDB's binary log: the current file and position (`SHOW
+    /// MASTER STATUS`), and on MariaDB the GTID position of that very point
+    /// (`BINLOG_GTID_POS(file, pos)`).
+    Binlog {
+        file: String,
+        #[ts(type = "number")]
+        position: u64,
+        gtid: Option<String>,
+    },
+    /// Not read, and why (binary logging off, a privilege missing, the
+    /// database unreachable): this window restores that storage by time only.
+    Unread { reason: String },
+}
+
+impl LogPosition {
+    /// As a line for people: `p: WAL 0/16B3A08 (timeline 1)`.
+    pub fn describe(&self) -> String {
+        let at = match &self.at {
+            LogAt::Wal { lsn, timeline, .. } => format!("WAL {lsn} (timeline {timeline})"),
+            LogAt::Binlog { file, position, gtid } => format!(
+                "binlog {file}:{position}{}",
+                gtid.as_deref().filter(|g| !g.is_empty()).map(|g| format!(" (GTID {g})")).unwrap_or_default()
+            ),
+            LogAt::Unread { reason } => format!("not read: {reason}"),
+        };
+        format!("{}: {at}", self.storages.join(", "))
     }
 }
 

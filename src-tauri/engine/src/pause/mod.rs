@@ -15,6 +15,7 @@
 
 pub mod clock;
 pub mod hooks;
+pub mod positions;
 pub mod watchdog;
 
 use crate::admin::TlsFiles;
@@ -696,15 +697,19 @@ pub async fn around<T>(
 ) -> Result<(T, window::PauseWindow)> {
     opts.check(d)?;
     let secrets = hook_secrets(ds, d).await;
+    // Connected before the pause; read once every node confirmed it.
+    let mut logs = positions::Readers::open(ds, d).await;
     let p = match Paused::begin(&ctx.home, d, &ctx.journal, opts, &ctx.sink, &ctx.cancel).await {
         Ok(p) => p,
         Err(e) => {
+            logs.close().await;
             let w = window::PauseWindow::failed(d, purpose, &e.message);
             let _ = w.save(root);
             ctx.leaves(w.id);
             return Err(e);
         }
     };
+    let at = logs.read(p.remaining()).await;
     let inside = body(&p).await;
     let runs = match &inside {
         Ok(i) if i.hooks && i.aborted.is_none() => run_hooks(d, &p, &secrets, &ctx.sink, &ctx.cancel).await,
@@ -712,7 +717,9 @@ pub async fn around<T>(
     };
     let aborted = inside.as_ref().ok().and_then(|i| i.aborted.clone());
     let end = p.end(&ctx.journal, &ctx.sink, aborted).await;
-    let mut w = window::PauseWindow::of(d, purpose, &end, offsets(ds, d, opts).await).with_hooks(runs);
+    logs.close().await;
+    let mut w =
+        window::PauseWindow::of(d, purpose, &end, offsets(ds, d, opts).await).with_hooks(runs).with_positions(at);
     let value = match inside {
         Ok(i) => i.value,
         Err(e) => {
