@@ -176,3 +176,20 @@ fn a_window_written_before_positions_loads_without_them() {
     // Written back, it is byte for byte what it was: no empty positions added.
     assert!(!serde_json::to_string(&w).unwrap().contains("positions"));
 }
+
+#[tokio::test]
+async fn a_backup_written_before_positions_loads_and_verifies() {
+    let env = Env::new();
+    let root = env.dir.path().join("backups");
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/backups-v2");
+    let out = std::process::Command::new("cp").arg("-a").arg(&fixture).arg(&root).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let id = "20261207T173617Z-b844b2";
+    let (_, m) = quiesce_engine::catalog::find(&root, id).unwrap();
+    assert_eq!(m.schema_version, 2);
+    assert!(m.units.iter().all(|u| u.log_position.is_none()));
+    let (integrity, audit) =
+        quiesce_engine::verify::run_backup(env.ds.home(), &root, id, quiet(), &CancellationToken::new()).await.unwrap();
+    assert!(integrity.problems.is_empty() && integrity.files_checked == 1, "{integrity:?}");
+    assert!(audit.is_some_and(|a| a.passed), "the SQLite copy is audited in place");
+}
