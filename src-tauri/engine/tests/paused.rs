@@ -388,6 +388,7 @@ async fn three_databases_backed_up_inside_one_pause_under_a_workload_restore_wit
     assert!(matches!(unit("p"), Some(LogAt::Wal { timeline: 1, .. })), "{:?}", unit("p"));
     assert!(matches!(unit("m"), Some(LogAt::Unread { ref reason }) if reason.contains("log_bin")), "{:?}", unit("m"));
     assert_eq!(unit("s"), None, "SQLite has no log");
+    assert_eq!(m.schema_version, quiesce_engine::catalog::manifest::SCHEMA_VERSION, "positions make it schema 3");
     let list = catalog::list(&out);
     let win = list.iter().find(|e| e.kind == "pause_window").expect("the window is listed");
     let wr = win.window.as_ref().unwrap();

@@ -25,8 +25,11 @@ impl Seal<'_> {
         job::phase(sink, "finishing", "Writing the manifest and sealing the backup…");
         let d = &self.ctx.deployment;
         let finished_at = Utc::now();
+        // Schema 3 only says more (log positions): a backup without one stays
+        // readable by the release before.
+        let schema_version = if units.iter().any(|u| u.log_position.is_some()) { SCHEMA_VERSION } else { 2 };
         let m = Manifest {
-            schema_version: SCHEMA_VERSION,
+            schema_version,
             id: self.id.to_string(),
             deployment_id: d.id.clone(),
             deployment: d.name.clone(),

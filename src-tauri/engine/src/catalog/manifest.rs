@@ -18,7 +18,8 @@ use ts_rs::TS;
 
 pub const MANIFEST: &str = "manifest.json";
 /// 3: a unit backed up inside a pause keeps its database's log position
-/// (`log_position`). Schema 2 manifests load as they are, without it.
+/// (`log_position`). Schema 2 manifests load as they are, without it, and a
+/// backup with no position is still written as 2.
 pub const SCHEMA_VERSION: u32 = 3;
 pub const PARTIAL_SUFFIX: &str = ".partial";
 

@@ -702,22 +702,22 @@ pub async fn around<T>(
     let p = match Paused::begin(&ctx.home, d, &ctx.journal, opts, &ctx.sink, &ctx.cancel).await {
         Ok(p) => p,
         Err(e) => {
-            logs.close().await;
+            logs.finish(&mut []).await;
             let w = window::PauseWindow::failed(d, purpose, &e.message);
             let _ = w.save(root);
             ctx.leaves(w.id);
             return Err(e);
         }
     };
-    let at = logs.read(p.remaining()).await;
-    let inside = body(&p).await;
+    // Beside the body, so a slow database never holds up what the pause is for.
+    let (mut at, inside) = tokio::join!(logs.read(p.remaining()), body(&p));
     let runs = match &inside {
         Ok(i) if i.hooks && i.aborted.is_none() => run_hooks(d, &p, &secrets, &ctx.sink, &ctx.cancel).await,
         _ => vec![],
     };
     let aborted = inside.as_ref().ok().and_then(|i| i.aborted.clone());
     let end = p.end(&ctx.journal, &ctx.sink, aborted).await;
-    logs.close().await;
+    logs.finish(&mut at).await;
     let mut w =
         window::PauseWindow::of(d, purpose, &end, offsets(ds, d, opts).await).with_hooks(runs).with_positions(at);
     let value = match inside {
