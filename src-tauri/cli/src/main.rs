@@ -126,7 +126,7 @@ fn main() {
             }
         }
         Err(e) => {
-            tracing::debug!(error = ?e, "command failed");
+            tracing::info!(error = ?e, "command failed");
             if cli.json {
                 print::emit_raw(&print::json_line(&serde_json::json!({ "error": e.to_ipc() })));
             } else {
