@@ -220,7 +220,7 @@ crate::ipc::ipc! {
     /// leftovers Quiesce did not remove.
     fn list_backups(state) -> Vec<CatalogEntry> {
         blocking(&state, |e| {
-            let l = uc::backups::list(e, None);
+            let l = uc::backups::list(e, None)?;
             Ok(l.entries.into_iter().chain(l.leftovers).collect())
         })
         .await

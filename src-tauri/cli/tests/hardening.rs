@@ -135,6 +135,40 @@ fn the_catalog_lists_damaged_backups_and_leftovers_it_cannot_remove() {
     cli.expect_error(&["restore", "20261101T000000Z-bad", "--to", "nobody", "--root", &r], None, &[], "corrupt");
 }
 
+#[test]
+fn a_catalog_folder_that_is_not_there_is_an_error_not_an_empty_catalog() {
+    let cli = Cli::new();
+    let missing = cli.home.path().join("no-such-catalog").display().to_string();
+    let e = cli.expect_error(&["backups", "list", "--root", &missing], None, &[], "not_found");
+    assert!(e["error"]["message"].as_str().unwrap().contains("is not a folder"), "{e}");
+    let file = cli.home.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    cli.expect_error(&["backups", "list", "--root", &file.display().to_string()], None, &[], "not_found");
+}
+
+#[test]
+fn events_as_json_keep_stderr_json_on_a_new_state_directory() {
+    let cli = Cli::new();
+    let out = cli.run(&["--events", "json", "backups", "list"], None, &[]);
+    assert!(out.status.success());
+    for line in String::from_utf8_lossy(&out.stderr).lines() {
+        assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "not a JSON line on stderr: {line}");
+    }
+}
+
+#[test]
+fn a_runbook_written_to_an_empty_path_is_refused_with_what_to_give() {
+    let cli = Cli::new();
+    cli.with_state_v1();
+    let e = cli.expect_error(
+        &["runbook", "pg-single", "--at", "20261201T000252Z-604783", "--out", ""],
+        None,
+        &[],
+        "invalid_input",
+    );
+    assert!(e["error"]["message"].as_str().unwrap().contains("--out needs the path of a new file"), "{e}");
+}
+
 const FIXTURE_SECRET: &str = "Fixture-Secret-42";
 
 #[test]

@@ -47,6 +47,9 @@ pub fn init_cli() {
 /// The CLI with `--events json` (stderr is for JSON lines): warnings, unless
 /// `QUIESCE_LOG` asks for more, to `<data>/logs/quiesce-cli.log.YYYY-MM-DD`.
 pub fn init_cli_file(home: &Home) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    // Made first: on a new state directory the appender would say on stderr
+    // (meant for JSON lines only) that it cannot read the folder.
+    crate::paths::create_private_dir(&home.logs_dir()).ok()?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix("quiesce-cli")

@@ -40,7 +40,7 @@ pub fn run(ctx: &Ctx, cmd: BackupsCmd) -> Result<Printed> {
     let e = &ctx.engine;
     match cmd {
         BackupsCmd::List { root: r } => {
-            let l = backups::list(e, root(r).as_deref());
+            let l = backups::list(e, root(r).as_deref())?;
             // Pause windows are restore points, not backups: `quiesce points` lists them.
             let (windows, backups): (Vec<_>, Vec<_>) = l.entries.into_iter().partition(|e| e.kind == "pause_window");
             done(List { backups, leftovers: l.leftovers, pause_windows: windows.len() })

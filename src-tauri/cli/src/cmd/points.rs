@@ -54,6 +54,11 @@ pub fn points(ctx: &Ctx, a: PointsArgs) -> Result<Printed> {
 }
 
 pub fn runbook(ctx: &Ctx, a: RunbookArgs) -> Result<Printed> {
+    if a.out.as_deref().is_some_and(|o| o.trim().is_empty()) {
+        return Err(quiesce_engine::Error::invalid(
+            "--out needs the path of a new file (leave it out to print the runbook).",
+        ));
+    }
     let out = a.out.map(|p| std::path::PathBuf::from(absolute(p)));
     let x = points::export_runbook(
         &ctx.engine,

@@ -40,14 +40,25 @@ pub struct Listing {
     pub leftovers: Vec<CatalogEntry>,
 }
 
-/// The catalog of `root` (default: the catalog).
-pub fn list(e: &Engine, root: Option<&Path>) -> Listing {
+/// The catalog of `root` (default: the catalog). A folder given that does
+/// not exist is an error, not an empty catalog (a typo would look like one).
+pub fn list(e: &Engine, root: Option<&Path>) -> Result<Listing> {
+    if let Some(r) = root.filter(|r| !r.is_dir()) {
+        return Err(Error::new(
+            ErrorCode::NotFound,
+            format!(
+                "{} is not a folder: give the catalog folder that holds the backups (default: {}).",
+                r.display(),
+                e.catalog_root(None).display()
+            ),
+        ));
+    }
     let listed = e.catalog_root(root);
     let mut roots = catalog::known_roots(e.home());
     if !roots.contains(&listed) {
         roots.insert(0, listed.clone());
     }
-    Listing { entries: catalog::list(&listed), leftovers: catalog::leftovers(e.home(), &roots) }
+    Ok(Listing { entries: catalog::list(&listed), leftovers: catalog::leftovers(e.home(), &roots) })
 }
 
 /// A backup's folder and manifest, by id or folder.
