@@ -13,44 +13,6 @@ fn clean(v: &Option<String>) -> Option<String> {
     v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
-/// The input's text fields: trimmed, an empty one as none.
-struct Fields {
-    host: Option<String>,
-    user: Option<String>,
-    database: Option<String>,
-    path: Option<String>,
-    ssl_ca_file: Option<String>,
-    client_bin_dir: Option<String>,
-    region: Option<String>,
-    endpoint: Option<String>,
-    table_prefix: Option<String>,
-    instance_id: Option<String>,
-    nodes: Vec<String>,
-    data_dirs: Vec<String>,
-}
-
-impl Fields {
-    fn of(input: &ProfileInput) -> Fields {
-        let list = |v: &[String]| -> Vec<String> {
-            v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
-        };
-        Fields {
-            host: clean(&input.host),
-            user: clean(&input.user),
-            database: clean(&input.database),
-            path: clean(&input.path),
-            ssl_ca_file: clean(&input.ssl_ca_file),
-            client_bin_dir: clean(&input.client_bin_dir),
-            region: clean(&input.region),
-            endpoint: clean(&input.endpoint),
-            table_prefix: clean(&input.table_prefix),
-            instance_id: clean(&input.instance_id),
-            nodes: list(&input.nodes),
-            data_dirs: list(&input.data_dirs),
-        }
-    }
-}
-
 /// Checks an input and returns the normalised fields, or every problem at once
 /// (the GUI shows each next to its field).
 pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<FieldError>> {
@@ -79,12 +41,34 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
             ),
         );
     }
-    let f = Fields::of(input);
+    // The normalised profile first, so every check reads what would be saved;
+    // its restore settings are checked in their turn below.
+    let list =
+        |v: &[String]| -> Vec<String> { v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect() };
+    let mut f = ValidProfile {
+        name,
+        kind,
+        flavor,
+        host: clean(&input.host),
+        port: if kind.is_networked() || kind == DbKind::Cassandra { input.port.or(kind.default_port()) } else { None },
+        database: clean(&input.database),
+        user: clean(&input.user),
+        ssl_mode: if kind.is_networked() { input.ssl_mode.unwrap_or_default() } else { SslMode::Disable },
+        ssl_ca_file: clean(&input.ssl_ca_file),
+        connect_timeout_secs: input.connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS),
+        client_bin_dir: clean(&input.client_bin_dir),
+        path: clean(&input.path),
+        nodes: list(&input.nodes),
+        data_dirs: list(&input.data_dirs),
+        region: clean(&input.region),
+        endpoint: clean(&input.endpoint),
+        table_prefix: clean(&input.table_prefix),
+        instance_id: clean(&input.instance_id),
+        restore: RestoreSettings::default(),
+    };
     check_bounds(&f, &mut err);
-    let restore = validate_restore(kind, flavor, &input.restore, &mut err);
-    let ssl_mode = input.ssl_mode.unwrap_or_default();
-    let connect_timeout_secs = input.connect_timeout_secs.unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS);
-    if !(1..=600).contains(&connect_timeout_secs) {
+    f.restore = validate_restore(kind, flavor, &input.restore, &mut err);
+    if !(1..=600).contains(&f.connect_timeout_secs) {
         err("connect_timeout_secs", "Choose a connect timeout between 1 and 600 seconds.".into());
     }
     check_fields_of_kind(kind, flavor, &f, &mut err);
@@ -96,8 +80,9 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
             }
         }
         DbKind::Cosmos | DbKind::Dynamo => check_cloud_service(kind, &f, &mut err),
+        // Kinds reached by host and port: their port and TLS mode are the input's.
         DbKind::Postgresql | DbKind::Mysql | DbKind::Oracle | DbKind::Sqlserver | DbKind::Db2 => {
-            check_server(kind, input.port, ssl_mode, &f, &mut err)
+            check_server(kind, &f, &mut err)
         }
     }
     if let Some(dir) = &f.client_bin_dir {
@@ -108,32 +93,12 @@ pub fn validate(input: &ProfileInput) -> std::result::Result<ValidProfile, Vec<F
     if !errs.is_empty() {
         return Err(errs);
     }
-    Ok(ValidProfile {
-        name,
-        kind,
-        flavor,
-        port: if kind.is_networked() || kind == DbKind::Cassandra { input.port.or(kind.default_port()) } else { None },
-        ssl_mode: if kind.is_networked() { ssl_mode } else { SslMode::Disable },
-        connect_timeout_secs,
-        restore,
-        host: f.host,
-        database: f.database,
-        user: f.user,
-        ssl_ca_file: f.ssl_ca_file,
-        client_bin_dir: f.client_bin_dir,
-        path: f.path,
-        nodes: f.nodes,
-        data_dirs: f.data_dirs,
-        region: f.region,
-        endpoint: f.endpoint,
-        table_prefix: f.table_prefix,
-        instance_id: f.instance_id,
-    })
+    Ok(f)
 }
 
 /// Bounded fields: a 5 MB user name is a mistake (or an attack on every
 /// screen and file that shows it), never a user.
-fn check_bounds(f: &Fields, err: &mut impl FnMut(&str, String)) {
+fn check_bounds(f: &ValidProfile, err: &mut impl FnMut(&str, String)) {
     for (field, v, max) in [
         ("host", &f.host, 255),
         ("user", &f.user, 256),
@@ -172,7 +137,7 @@ fn check_bounds(f: &Fields, err: &mut impl FnMut(&str, String)) {
 
 /// Fields that belong to other kinds are refused, so that a profile never
 /// carries a setting nobody will read.
-fn check_fields_of_kind(kind: DbKind, flavor: Flavor, f: &Fields, err: &mut impl FnMut(&str, String)) {
+fn check_fields_of_kind(kind: DbKind, flavor: Flavor, f: &ValidProfile, err: &mut impl FnMut(&str, String)) {
     let mut not_for = |field: &str, set: bool| {
         if set {
             err(field, format!("Not used for {}; leave it empty.", kind.label()));
@@ -197,7 +162,7 @@ fn check_fields_of_kind(kind: DbKind, flavor: Flavor, f: &Fields, err: &mut impl
     }
 }
 
-fn check_sqlite(f: &Fields, password: &PasswordChange, err: &mut impl FnMut(&str, String)) {
+fn check_sqlite(f: &ValidProfile, password: &PasswordChange, err: &mut impl FnMut(&str, String)) {
     match &f.path {
         None => err("path", "Give the path of the SQLite database file.".into()),
         Some(p) if !std::path::Path::new(p).is_absolute() => {
@@ -216,7 +181,7 @@ fn check_sqlite(f: &Fields, password: &PasswordChange, err: &mut impl FnMut(&str
 }
 
 /// Cosmos DB's account URI, DynamoDB's region and endpoint override.
-fn check_cloud_service(kind: DbKind, f: &Fields, err: &mut impl FnMut(&str, String)) {
+fn check_cloud_service(kind: DbKind, f: &ValidProfile, err: &mut impl FnMut(&str, String)) {
     if kind == DbKind::Cosmos {
         match &f.endpoint {
             None => err(
@@ -242,7 +207,7 @@ fn check_cloud_service(kind: DbKind, f: &Fields, err: &mut impl FnMut(&str, Stri
 }
 
 /// A database server's host, port, user, database and TLS files.
-fn check_server(kind: DbKind, port: Option<u16>, ssl_mode: SslMode, f: &Fields, err: &mut impl FnMut(&str, String)) {
+fn check_server(kind: DbKind, f: &ValidProfile, err: &mut impl FnMut(&str, String)) {
     match &f.host {
         None => err("host", "Give the server's host name or IP address.".into()),
         Some(h) if h.contains(char::is_whitespace) || h.contains('/') && !h.starts_with('/') => {
@@ -255,7 +220,7 @@ fn check_server(kind: DbKind, port: Option<u16>, ssl_mode: SslMode, f: &Fields, 
         ),
         _ => {}
     }
-    if port == Some(0) {
+    if f.port == Some(0) {
         err("port", "Choose a port between 1 and 65535.".into());
     }
     if f.user.is_none() && kind.is_live() {
@@ -273,7 +238,7 @@ fn check_server(kind: DbKind, port: Option<u16>, ssl_mode: SslMode, f: &Fields, 
                 format!("No file at {ca}. Give the PEM file of the CA that signed the server's certificate."),
             );
         }
-        if ssl_mode == SslMode::Disable {
+        if f.ssl_mode == SslMode::Disable {
             err("ssl_mode", "A CA file is set but TLS is disabled; choose verify-full or remove the CA file.".into());
         }
     }

@@ -25,10 +25,7 @@ pub async fn profile(
     sink: Sink,
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
-    let m = match against {
-        Some((b, _)) => Some(catalog::find(&e.catalog_root(root), b)?.1),
-        None => None,
-    };
+    let m = manifest(e, against.map(|(b, _)| b), root)?;
     let against = m.as_ref().map(|m| (m, against.and_then(|(_, u)| u)));
     verify::run(e.deployments(), Verification::Profile { profile, against, deployment: None }, sink, cancel).await
 }
@@ -43,11 +40,17 @@ pub async fn deployment(
     sink: Sink,
     cancel: &CancellationToken,
 ) -> Result<VerifyReport> {
-    let m = match against {
-        Some(b) => Some(catalog::find(&e.catalog_root(root), b)?.1),
-        None => None,
-    };
+    let m = manifest(e, against, root)?;
     verify::run(e.deployments(), Verification::Deployment { deployment, against: m.as_ref() }, sink, cancel).await
+}
+
+/// The manifest a live database is compared with, if any.
+fn manifest(
+    e: &Engine,
+    backup: Option<&str>,
+    root: Option<&Path>,
+) -> Result<Option<crate::catalog::manifest::Manifest>> {
+    backup.map(|b| catalog::find(&e.catalog_root(root), b).map(|(_, m)| m)).transpose()
 }
 
 /// A backup's files against its manifest (and, for SQLite, the audit in place).
