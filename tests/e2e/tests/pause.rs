@@ -72,7 +72,8 @@ async fn pause_and_hold_shows_the_nodes_a_countdown_and_the_restore_point() {
         assert!(row.text().await.unwrap().contains("running"));
         fill(&c, "[data-testid='pause-min']", "2").await;
         wait_for(&c, "[data-testid='start-pause']").await.click().await.unwrap();
-        let timer = wait_for(&c, "[data-testid='pause-countdown']").await.text().await.unwrap();
+        let (failed, said) = (["[data-testid='pause-failed']"], ["[data-testid='pause-phase']"]);
+        let timer = wait_for_job(&c, "[data-testid='pause-countdown']", &failed, &said, 90).await.text().await.unwrap();
         assert!(timer.contains("left to hold"), "{timer}");
         assert!(n2.is_paused(), "the node is paused while the countdown runs");
         screenshot(&c, "50-pause-holding").await;
@@ -233,12 +234,18 @@ async fn sigterm_to_the_app_mid_pause_unpauses_before_it_exits_and_marks_the_win
     deployment(&sandbox, &node);
     let driver = start_driver(&sandbox.home, &sandbox.qhome);
     let client = connect(&driver).await;
-    let (n2, q2) = (node.node.clone(), sandbox.qhome.clone());
+    let (n2, q2, addr) = (node.node.clone(), sandbox.qhome.clone(), node.endpoint());
     drive(&client, move |c| async move {
         wait_for(&c, "[data-testid='nav-pause']").await.click().await.unwrap();
+        // The nodes table pushes the button down when it loads: a click
+        // aimed before that lands beside it (as it would for a user).
+        wait_for(&c, &format!("[data-testid='node-{addr}']")).await;
         fill(&c, "[data-testid='pause-min']", "50").await;
         wait_for(&c, "[data-testid='start-pause']").await.click().await.unwrap();
-        wait_for(&c, "[data-testid='pause-countdown']").await;
+        // CI builds the release package beside the tests: a slow start is not a failure.
+        let (failed, said) =
+            (["[data-testid='pause-failed']"], ["[data-testid='pause-phase']", "[data-testid='pause-running']"]);
+        wait_for_job(&c, "[data-testid='pause-countdown']", &failed, &said, 90).await;
         assert!(n2.is_paused());
         let pid = app_pid(&q2).expect("the app's process");
         assert!(std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());

@@ -102,10 +102,44 @@ pub async fn connect(driver: &Driver) -> Client {
 
 pub async fn wait_for(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait()
-        .at_most(Duration::from_secs(30))
+        .at_most(Duration::from_secs(60))
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css} never appeared: {e}"))
+}
+
+/// Waits for `css` while a job runs: fails at once when one of `failed`
+/// appears (with its text), and after `secs` with what the view showed
+/// (the texts of `said`, and a screenshot), not just "never appeared".
+pub async fn wait_for_job(
+    c: &Client,
+    css: &str,
+    failed: &[&str],
+    said: &[&str],
+    secs: u64,
+) -> fantoccini::elements::Element {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await {
+            return e;
+        }
+        for f in failed {
+            if let Ok(e) = c.find(Locator::Css(f)).await {
+                panic!("{f} instead of {css}: {}", e.text().await.unwrap_or_default());
+            }
+        }
+        if Instant::now() >= deadline {
+            let mut shown = Vec::new();
+            for s in said {
+                if let Ok(e) = c.find(Locator::Css(s)).await {
+                    shown.push(format!("{s}: {}", e.text().await.unwrap_or_default()));
+                }
+            }
+            screenshot(c, "never-appeared").await;
+            panic!("{css} never appeared in {secs} s; the view showed: {shown:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Replaces a field's text the way a user does (erase, type): WebDriver's
