@@ -35,6 +35,21 @@ struct Write {
     ended: chrono::DateTime<chrono::Utc>,
 }
 
+/// One MariaDB with its binary log for this file's tests (each uses its own databases).
+fn binlog_server() -> &'static MariaDbServer {
+    static S: std::sync::OnceLock<MariaDbServer> = std::sync::OnceLock::new();
+    S.get_or_init(|| MariaDbServer::start_with(&["--log-bin=binlog", "--server-id=1", "--binlog-format=ROW"]))
+}
+
+/// Held by a test while it writes to [`binlog_server`]: the GTID arithmetic
+/// of one needs no other writer beside it.
+static BINLOG_WRITERS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The sequence number of a single-domain GTID position (`0-1-42`).
+fn gtid_seq(g: &str) -> u64 {
+    g.rsplit('-').next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("not a GTID position: {g:?}"))
+}
+
 async fn binlog_pos(c: &mut mysql_async::Conn) -> (String, u64) {
     use mysql_async::prelude::Queryable;
     let r: mysql_async::Row = c.query_first("SHOW MASTER STATUS").await.unwrap().expect("binary logging is on");
@@ -44,9 +59,9 @@ async fn binlog_pos(c: &mut mysql_async::Conn) -> (String, u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_window_holds_each_database_s_log_position_read_inside_the_pause() {
     std::env::set_var(quiesce_engine::pause::watchdog::ENV, quiesce_testsupport::workspace_binary("quiesce-watchdog"));
+    let _alone = BINLOG_WRITERS.lock().await;
     let pg = PgServer::shared();
-    let my: &'static MariaDbServer =
-        Box::leak(Box::new(MariaDbServer::start_with(&["--log-bin=binlog", "--server-id=1", "--binlog-format=ROW"])));
+    let my = binlog_server();
     let db = pg.create_database();
     pg.psql(&db, "CREATE TABLE t (id int PRIMARY KEY, n bigint); INSERT INTO t VALUES (1, 0);");
     my.sql("CREATE DATABASE w; CREATE TABLE w.t (id int PRIMARY KEY, n bigint); INSERT INTO w.t VALUES (1, 0);");
@@ -200,4 +215,107 @@ async fn a_backup_written_before_positions_loads_and_verifies() {
         quiesce_engine::verify::run_backup(env.ds.home(), &root, id, quiet(), &CancellationToken::new()).await.unwrap();
     assert!(integrity.problems.is_empty() && integrity.files_checked == 1, "{integrity:?}");
     assert!(audit.is_some_and(|a| a.passed), "the SQLite copy is audited in place");
+}
+
+/// Without a pause: a MariaDB dump records the binlog coordinates of its own
+/// snapshot, exactly; a PostgreSQL one an approximate WAL position, marked
+/// so, never a start for replay. One writer commits a row at a time during
+/// the dump, so the n-th row is the n-th transaction after the start: the
+/// dump's GTID must be exactly the number of those rows the dump holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dump_records_its_own_snapshot_s_binlog_coordinates_and_postgresql_an_approximate_position() {
+    use quiesce_engine::catalog::window::LogBasis;
+    use quiesce_testsupport::scalardb::{Engine, Layout};
+    let _alone = BINLOG_WRITERS.lock().await;
+    let (pg, my) = (PgServer::shared(), binlog_server());
+    let sfx = quiesce_testsupport::random_suffix();
+    let (lm, lp) = (Layout::unique(&format!("m{sfx}")), Layout::unique(&format!("p{sfx}")));
+    my.sql(&lm.sql(Engine::Mysql, 5, 100));
+    // Enough rows that the dump takes a while beside the writer.
+    my.sql(&format!(
+        "INSERT INTO {0}.transfers (transfer_id, amount, tx_id, tx_state) SELECT CONCAT('f', seq), seq, 'f', 3 FROM {0}.seq_1_to_100000",
+        lm.audit
+    ));
+    let db = pg.create_database();
+    pg.psql(&db, &lp.sql(Engine::Postgres, 5, 100));
+    let env = Env::new();
+    let mp = env.my("coords-maria", my);
+    let pp = env.pg("coords-pg", pg, &db, SUPERUSER, &pg.password);
+    let dm = env.deployment("coords-m", &[("m", &mp)], &[], &lm);
+    let dp = env.deployment("coords-p", &[("p", &pp)], &[], &lp);
+
+    let start = {
+        let out = my.sql("SELECT @@gtid_binlog_pos");
+        gtid_seq(out.trim())
+    };
+    let (stop, written) = (Arc::new(AtomicBool::new(false)), Arc::new(std::sync::atomic::AtomicU64::new(0)));
+    let worker = {
+        let (stop, written) = (stop.clone(), written.clone());
+        let url = format!("mysql://{}:{}@127.0.0.1:{}/{}", mariadb::USER, my.password, my.port, lm.audit);
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async move {
+                use mysql_async::prelude::Queryable;
+                let mut c = mysql_async::Conn::from_url(url).await.unwrap();
+                let mut i = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    i += 1;
+                    let sql = format!(
+                        "INSERT INTO transfers (transfer_id, amount, tx_id, tx_state) VALUES ('w{i}', {i}, 'w', 3)"
+                    );
+                    c.query_drop(sql).await.unwrap();
+                    written.store(i, Ordering::Relaxed);
+                }
+            });
+        })
+    };
+    let wait = |n: u64| {
+        let (written, worker) = (written.clone(), &worker);
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            while written.load(Ordering::Relaxed) < n {
+                assert!(!worker.is_finished() && std::time::Instant::now() < deadline, "the writer stopped");
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+    wait(20).await;
+    let out = env.dir.path().join("backups");
+    let o = common::opts(quiesce_engine::plan::commands::DumpFormat::Default, &out);
+    let (_, m) = quiesce_engine::backup::run(&env.ds, &dm, &o, quiet(), &CancellationToken::new()).await.unwrap();
+    let after = written.load(Ordering::Relaxed);
+    wait(after + 20).await;
+    stop.store(true, Ordering::Relaxed);
+    worker.join().unwrap();
+
+    let u = &m.units[0];
+    assert_eq!(u.log_basis, Some(LogBasis::Snapshot), "{u:#?}");
+    let Some(LogAt::Binlog { file, position, gtid: Some(gtid) }) = &u.log_position else {
+        panic!("{:?}", u.log_position)
+    };
+    assert!(file.starts_with("binlog.") && *position > 4, "{file}:{position}");
+    let rows = u.tables.iter().find(|t| t.table == "transfers").and_then(|t| t.rows).unwrap() - 100_000;
+    assert!(
+        rows > 0 && (rows as u64) < written.load(Ordering::Relaxed),
+        "the dump ran while rows were written: {rows}"
+    );
+    assert_eq!(
+        gtid_seq(gtid) - start,
+        rows as u64,
+        "the GTID of the dump's snapshot is exactly after the {rows} rows it holds"
+    );
+    // The file and position are that same point.
+    let at = my.sql(&format!("SELECT BINLOG_GTID_POS('{file}', {position})"));
+    assert_eq!(at.trim(), gtid);
+    assert_eq!(u.replay_start(), u.log_position.as_ref());
+    assert_eq!(m.schema_version, quiesce_engine::catalog::manifest::SCHEMA_VERSION);
+
+    let (_, m) = quiesce_engine::backup::run(&env.ds, &dp, &o, quiet(), &CancellationToken::new()).await.unwrap();
+    let u = &m.units[0];
+    assert_eq!(u.log_basis, Some(LogBasis::Approximate), "{u:#?}");
+    assert!(matches!(u.log_position, Some(LogAt::Wal { timeline: 1, .. })), "{:?}", u.log_position);
+    assert_eq!(u.replay_start(), None, "an approximate position is never a start for replay");
+    // Read back from the file as written.
+    let (_, back) = quiesce_engine::catalog::find(&out, &m.id).unwrap();
+    assert_eq!(back.units[0].log_basis, Some(LogBasis::Approximate));
 }

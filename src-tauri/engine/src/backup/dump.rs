@@ -4,6 +4,7 @@
 use super::prepare::{format_of, UnitCtx};
 use super::BackupOptions;
 use crate::catalog::manifest::{ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool, ManifestUnit};
+use crate::catalog::window::{LogAt, LogBasis};
 use crate::discovery::StorageDiscovery;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::{JobEvent, Journal, Live, Sink};
@@ -110,6 +111,8 @@ pub(super) struct Done {
     pub restore_hint: String,
     pub notes: Vec<String>,
     pub writers_blocked_ms: Option<f64>,
+    /// The database's log position the dump itself read, and how.
+    pub log: Option<(LogAt, LogBasis)>,
 }
 
 impl Dump<'_> {
@@ -224,7 +227,8 @@ pub(super) async fn dump_unit(job: &Dump<'_>) -> Result<ManifestUnit> {
             .collect(),
         writers_blocked_ms: done.writers_blocked_ms,
         restore_hint: done.restore_hint,
-        log_position: None,
+        log_basis: done.log.as_ref().map(|l| l.1),
+        log_position: done.log.map(|l| l.0),
         notes: done.notes,
     })
 }

@@ -28,6 +28,7 @@ mod sqlite;
 use crate::catalog::{
     self,
     manifest::{self, Manifest, PARTIAL_SUFFIX},
+    window::LogBasis,
 };
 use crate::deployment::Deployments;
 use crate::error::{Error, Result};
@@ -289,7 +290,15 @@ impl Backup {
             .map(|(i, u)| u.ok_or_else(|| Error::internal(format!("unit {} was not dumped", i + 1))))
             .map(|u| {
                 u.map(|mut u| {
-                    u.log_position = positions.iter().find(|p| p.profile == u.profile).map(|p| p.at.clone());
+                    // The dump's own snapshot position is exactly where its data
+                    // ends; otherwise the pause's (nothing committed in it) beats
+                    // one read beside the snapshot.
+                    let paused = positions.iter().find(|p| p.profile == u.profile).map(|p| p.at.clone());
+                    if u.log_basis != Some(LogBasis::Snapshot) {
+                        if let Some(at) = paused {
+                            (u.log_position, u.log_basis) = (Some(at), Some(LogBasis::Pause));
+                        }
+                    }
                     u
                 })
             })

@@ -126,6 +126,7 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
             vec![]
         },
         writers_blocked_ms: None,
+        log: None,
     })
 }
 

@@ -7,6 +7,7 @@ use super::dump::{streamed_counts, Done, Dump};
 use super::prepare::format_of;
 use super::sqlcount;
 use crate::catalog::manifest::{ConsistencyBasis, ManifestFile, ManifestTable, ManifestTool};
+use crate::catalog::window::{LogAt, LogBasis};
 use crate::discovery;
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::JobEvent;
@@ -57,11 +58,13 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         .unwrap_or("mysqldump".into());
     let (cnf_path, out_s) = (cnf.path_str(), out.display().to_string());
     let ns = job.unit.namespaces();
+    let coordinates = commands::binlog_coordinates(found.product.as_deref(), found.binlog, &tool);
     let cmd = commands::mysql_dump(
         p,
         &tool,
         &ns,
         format,
+        coordinates,
         &Runtime { pass_file: &cnf_path, snapshot: "", output: &out_s, session: "" },
     );
     sink(JobEvent::Phase { phase: "dumping".into(), message: cmd.render() });
@@ -81,9 +84,16 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     // The rows are counted in the dump as it streams past: exactly the dump's
     // snapshot, and no second scan of the database beside it.
     let mut counter = sqlcount::SqlDumpCounter::new();
+    // The coordinates come before the first database, in the dump's head.
+    let mut head: Vec<u8> = Vec::new();
     job.ready_then_go().await?;
     let r = {
-        let mut tap = |b: &[u8]| counter.feed(b);
+        let mut tap = |b: &[u8]| {
+            if head.len() < HEAD {
+                head.extend_from_slice(&b[..b.len().min(HEAD - head.len())]);
+            }
+            counter.feed(b)
+        };
         pipeline::run_to_file(&cmd, &out, &run, Some(&mut tap)).await?
     };
     drop(cnf);
@@ -111,6 +121,16 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         }
     };
     live.all_tables_done();
+    let log = coordinates.then(|| {
+        let at = snapshot_position(&head, &r.tail).unwrap_or_else(|| LogAt::Unread {
+            reason: format!("{tool} wrote no binary log coordinates although --master-data was given"),
+        });
+        (at, LogBasis::Snapshot)
+    });
+    let mut notes = Vec::new();
+    if found.binlog == Some(false) {
+        notes.push("The server writes no binary log (log_bin is off): this backup has no binlog coordinates, so no later point can be reached from it by replaying the log.".to_string());
+    }
     Ok(Done {
         tool: found.tools.iter().find(|t| t.tool == "mariadb-dump" || t.tool == "mysqldump").map(|t| ManifestTool {
             name: t.tool.clone(),
@@ -134,7 +154,58 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         tables,
         files: vec![ManifestFile { name: out_name.into(), bytes: r.bytes, sha256: r.sha256 }],
         restore_hint: commands::mysql_restore_hint(format),
-        notes: vec![],
+        notes,
         writers_blocked_ms: None,
+        log,
     })
+}
+
+/// How much of the dump's start is kept to find its coordinates in.
+const HEAD: usize = 64 * 1024;
+
+/// The binlog coordinates of the dump's own snapshot, as `mariadb-dump
+/// --master-data=2` writes them (client/mysqldump.c, MariaDB 10.11,
+/// `do_show_master_status`): a commented `CHANGE MASTER TO` before the first
+/// database, and the GTID position of that very point (`BINLOG_GTID_POS`),
+/// deferred to the end as a commented `SET GLOBAL gtid_slave_pos`.
+fn snapshot_position(head: &[u8], tail: &[u8]) -> Option<LogAt> {
+    let head = String::from_utf8_lossy(head);
+    let line = head.lines().find(|l| l.starts_with("-- CHANGE MASTER TO MASTER_LOG_FILE='"))?;
+    let rest = &line["-- CHANGE MASTER TO MASTER_LOG_FILE='".len()..];
+    let (file, rest) = rest.split_once("', MASTER_LOG_POS=")?;
+    let position = rest.strip_suffix(';')?.trim().parse().ok()?;
+    if file.is_empty() || file.chars().any(char::is_control) {
+        return None;
+    }
+    let tail = String::from_utf8_lossy(tail);
+    let gtid = tail
+        .lines()
+        .filter_map(|l| l.strip_prefix("-- SET GLOBAL gtid_slave_pos='")?.strip_suffix("';"))
+        .next_back()
+        .filter(|g| !g.is_empty() && !g.chars().any(char::is_control))
+        .map(str::to_string);
+    Some(LogAt::Binlog { file: file.to_string(), position, gtid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_snapshot_coordinates_are_read_from_the_dump_s_head_and_tail() {
+        // As MariaDB 10.11's mariadb-dump writes them (its mysql-test results).
+        let head = b"/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19\n--\n-- Alternately, following is the position of the binary logging from SHOW MASTER STATUS at point of backup.\n--\n\n-- CHANGE MASTER TO MASTER_LOG_FILE='mariadb-bin.000003', MASTER_LOG_POS=1234;\n\n-- A corresponding to the above master-data CHANGE-MASTER settings to the slave gtid state is printed as comments later in the file.\n\nCREATE DATABASE x;\n";
+        let tail = b"-- The deferred gtid setting for slave corresponding to the master-data CHANGE-MASTER follows\n-- Preferably use GTID to start replication from GTID position:\n\n-- SET GLOBAL gtid_slave_pos='0-1-17';\n/*!40103 SET TIME_ZONE=@OLD_TIME_ZONE */;\n\n-- Dump completed on 2026-12-07 10:00:00\n";
+        assert_eq!(
+            snapshot_position(head, tail),
+            Some(LogAt::Binlog { file: "mariadb-bin.000003".into(), position: 1234, gtid: Some("0-1-17".into()) })
+        );
+        assert_eq!(
+            snapshot_position(head, b"-- Dump completed\n"),
+            Some(LogAt::Binlog { file: "mariadb-bin.000003".into(), position: 1234, gtid: None })
+        );
+        assert_eq!(snapshot_position(b"CREATE DATABASE x;\n", tail), None);
+        assert_eq!(snapshot_position(b"-- CHANGE MASTER TO MASTER_LOG_FILE='', MASTER_LOG_POS=4;\n", tail), None);
+        assert_eq!(snapshot_position(b"-- CHANGE MASTER TO MASTER_LOG_FILE='f', MASTER_LOG_POS=x;\n", tail), None);
+    }
 }

@@ -7,6 +7,7 @@ use super::dump::{dir_bytes, hash_dir, streamed_counts, tool_of, Done, Dump};
 use super::pgarchive;
 use super::prepare::format_of;
 use crate::catalog::manifest::{ConsistencyBasis, ManifestFile, ManifestTable};
+use crate::catalog::window::{LogAt, LogBasis};
 use crate::discovery::{self, StorageDiscovery};
 use crate::error::{Error, ErrorCode, Result};
 use crate::job::JobEvent;
@@ -56,7 +57,21 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
     let snap = open_snapshot(job).await?;
     // The exported snapshot holds the database's state from here: a pause can end.
     job.snapshot_open();
-    dump_in(job, snap).await
+    let approximate = approximate_position(&snap.conn.client).await;
+    let mut done = dump_in(job, snap).await?;
+    done.log = approximate.map(|at| (at, LogBasis::Approximate));
+    Ok(done)
+}
+
+/// The WAL insert position read in the snapshot's transaction, just after it
+/// was exported: close to the snapshot, but a commit in flight then may lie
+/// on either side of it, so it is kept as approximate and never replayed to.
+/// Inside a pause the window's exact position replaces it. None on a
+/// standby (no WAL position of its own) or an older server.
+async fn approximate_position(client: &tokio_postgres::Client) -> Option<LogAt> {
+    let row = client.query_one(crate::pause::positions::PG_POSITION, &[]).await.ok()?;
+    let (lsn, segment): (Option<String>, Option<String>) = (row.get(0), row.get(1));
+    crate::pause::positions::wal_at(&lsn?, &segment?).ok()
 }
 
 /// pg_dump in the snapshot, the rows counted in it, the archive's contents checked.
@@ -181,6 +196,7 @@ async fn dump_in(job: &Dump<'_>, snap: Snapshot) -> Result<Done> {
         restore_hint: commands::pg_restore_hint(format, opts.jobs),
         notes: vec![],
         writers_blocked_ms: None,
+        log: None,
     })
 }
 

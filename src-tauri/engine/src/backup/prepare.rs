@@ -304,6 +304,11 @@ fn unit_command(u: &UnitCtx, opts: &BackupOptions, disc: &Discovery) -> Result<S
             &plan::tool_for(Some(disc), &u.unit, "mysqldump"),
             &ns,
             format,
+            commands::binlog_coordinates(
+                u.found.product.as_deref(),
+                u.found.binlog,
+                &plan::tool_for(Some(disc), &u.unit, "mysqldump"),
+            ),
             &Runtime::placeholders(&format!("<backup folder>/{}", format.mysql_output())),
         )),
         _ => None,

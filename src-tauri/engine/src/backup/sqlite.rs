@@ -88,6 +88,7 @@ pub(super) async fn dump(job: &Dump<'_>) -> Result<Done> {
         restore_hint: "sqlite3 TARGET.db \".restore scalardb.sqlite\"   (with no other process using TARGET.db)".into(),
         notes: vec![note],
         writers_blocked_ms: Some(if blocks { blocked_ms.round() } else { 0.0 }),
+        log: None,
     })
 }
 

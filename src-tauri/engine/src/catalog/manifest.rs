@@ -17,8 +17,9 @@ use std::path::Path;
 use ts_rs::TS;
 
 pub const MANIFEST: &str = "manifest.json";
-/// 3: a unit backed up inside a pause keeps its database's log position
-/// (`log_position`). Schema 2 manifests load as they are, without it, and a
+/// 3: a unit keeps its database's log position (`log_position`) when one
+/// was read: inside a pause, in the dump's own snapshot, or (marked
+/// `log_basis: approximate`) beside it. Schema 2 manifests load as they are, without it, and a
 /// backup with no position is still written as 2.
 pub const SCHEMA_VERSION: u32 = 3;
 pub const PARTIAL_SUFFIX: &str = ".partial";
@@ -170,9 +171,23 @@ pub struct ManifestUnit {
     /// later issue's point-in-time restore starts from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_position: Option<crate::catalog::window::LogAt>,
+    /// How `log_position` was read; absent (as schema 3 manifests from
+    /// before it were written) means inside the pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_basis: Option<crate::catalog::window::LogBasis>,
 }
 
 impl ManifestUnit {
+    /// The position a replay may start from: read in a pause or in the
+    /// dump's own snapshot, never an approximate one.
+    pub fn replay_start(&self) -> Option<&crate::catalog::window::LogAt> {
+        use crate::catalog::window::{LogAt, LogBasis};
+        match (&self.log_position, self.log_basis.unwrap_or(LogBasis::Pause)) {
+            (Some(LogAt::Unread { .. }), _) | (_, LogBasis::Approximate) => None,
+            (at, _) => at.as_ref(),
+        }
+    }
+
     pub fn bytes(&self) -> u64 {
         self.files.iter().map(|f| f.bytes).sum()
     }
@@ -333,6 +348,7 @@ impl ManifestV1 {
             writers_blocked_ms: self.writers_blocked_ms,
             restore_hint: self.restore_hint,
             log_position: None,
+            log_basis: None,
             notes: vec![],
         };
         Ok(Manifest {

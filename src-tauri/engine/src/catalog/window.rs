@@ -437,6 +437,22 @@ pub enum LogAt {
     Unread { reason: String },
 }
 
+/// How a backup's log position was read, so that only an exact one is ever
+/// used to start a replay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum LogBasis {
+    /// Read while every ScalarDB node was paused: the window's own position.
+    Pause,
+    /// The dump's own snapshot (`mariadb-dump --master-data`'s
+    /// `Binlog_snapshot_*`): exactly where its data ends in the log.
+    Snapshot,
+    /// Read beside the snapshot, not inside it (PostgreSQL's insert position
+    /// next to the exported snapshot, no pause): commits in flight then may
+    /// lie on either side. For orientation only, never used for replay.
+    Approximate,
+}
+
 impl LogPosition {
     /// As a line for people: `p: WAL 0/16B3A08 (timeline 1)`.
     pub fn describe(&self) -> String {

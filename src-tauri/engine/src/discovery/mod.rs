@@ -165,6 +165,11 @@ pub struct StorageDiscovery {
     pub metadata_found: bool,
     pub coordinator_found: bool,
     pub findings: Vec<Finding>,
+    /// MySQL/MariaDB: whether the server writes a binary log (`@@log_bin`),
+    /// which decides whether a dump can record its binlog coordinates.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub binlog: Option<bool>,
 }
 
 impl StorageDiscovery {
@@ -186,6 +191,7 @@ impl StorageDiscovery {
             tables: Vec::new(),
             metadata_found: false,
             coordinator_found: false,
+            binlog: None,
             findings: Vec::new(),
         }
     }

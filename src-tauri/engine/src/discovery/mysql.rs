@@ -222,7 +222,9 @@ pub(super) async fn discover(
     let me = |err: mysql_async::Error| map_error(err, p, STATEMENT_TIMEOUT);
     out.reachable = true;
     let version: String = conn.query_first("SELECT VERSION()").await.map_err(me)?.unwrap_or_default();
-    let user: String = conn.query_first("SELECT CURRENT_USER()").await.map_err(me)?.unwrap_or_default();
+    let (user, log_bin): (String, Option<i64>) =
+        conn.query_first("SELECT CURRENT_USER(), @@log_bin").await.map_err(me)?.unwrap_or_default();
+    out.binlog = log_bin.map(|b| b == 1);
     let mariadb = version.to_ascii_lowercase().contains("mariadb");
     let timeout_sql = if mariadb {
         format!("SET SESSION max_statement_time = {}", STATEMENT_TIMEOUT.as_secs())

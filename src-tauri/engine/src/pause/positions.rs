@@ -33,6 +33,8 @@ struct Reader {
 /// The deployment's databases with a log (PostgreSQL, MySQL/MariaDB), connected.
 pub struct Readers(Vec<Reader>);
 
+/// PostgreSQL's insert position and its segment, in one statement.
+pub const PG_POSITION: &str = PG;
 const PG: &str = "WITH p AS (SELECT pg_current_wal_insert_lsn() AS l) SELECT l::text, pg_walfile_name(l) FROM p";
 /// MySQL 8.4 renamed it; MariaDB and older MySQL know the first.
 const BINLOG: [&str; 2] = ["SHOW MASTER STATUS", "SHOW BINARY LOG STATUS"];
@@ -161,8 +163,13 @@ async fn wal(c: &mut LiveConn, sql: &str) -> std::result::Result<LogAt, String> 
     let (Some(lsn), Some(segment)) = (row.first().cloned().flatten(), row.get(1).cloned().flatten()) else {
         return Err("no WAL position in the answer".into());
     };
-    let timeline = timeline_of(&segment).ok_or_else(|| format!("{segment:?} is not a WAL segment name"))?;
-    Ok(LogAt::Wal { lsn: text(&lsn), segment, timeline })
+    wal_at(&lsn, &segment)
+}
+
+/// The WAL position of an answer to [`PG_POSITION`] (the LSN and its segment).
+pub fn wal_at(lsn: &str, segment: &str) -> std::result::Result<LogAt, String> {
+    let timeline = timeline_of(segment).ok_or_else(|| format!("{segment:?} is not a WAL segment name"))?;
+    Ok(LogAt::Wal { lsn: text(lsn), segment: segment.to_string(), timeline })
 }
 
 /// A WAL segment name is 24 hex digits, the first eight the timeline.

@@ -252,6 +252,13 @@ pub fn psql_single_transaction(profile: &Profile, tool: &str, first: &[String], 
     c.flag("--file=-")
 }
 
+/// Whether a dump records its snapshot's binlog coordinates: MariaDB's dump
+/// against a MariaDB server that writes a binary log (`--master-data` fails
+/// with binary logging off, and MySQL's takes a global read lock for it).
+pub fn binlog_coordinates(product: Option<&str>, binlog: Option<bool>, tool: &str) -> bool {
+    product == Some("MariaDB") && binlog == Some(true) && is_mariadb_tool(tool)
+}
+
 /// Whether a dump tool is MariaDB's (its TLS options differ from MySQL's).
 pub fn is_mariadb_tool(tool: &str) -> bool {
     tool.contains("mariadb")
@@ -273,15 +280,26 @@ fn mysql_connect(profile: &Profile, tool: &str, rt: &Runtime) -> CommandLine {
 /// invocation per database would not be consistent), compressed as it
 /// streams. The database names follow `--`: a database named
 /// `--result-file=…` or `-n` is dumped, never obeyed.
+///
+/// With `coordinates`, the dump also writes the binary log coordinates of its
+/// own snapshot (`--master-data=2`, as a comment): MariaDB's dump reads them
+/// from `Binlog_snapshot_file`/`_position` inside `--single-transaction`,
+/// without `FLUSH TABLES WITH READ LOCK` (client/mysqldump.c, MariaDB 10.11:
+/// `check_consistent_binlog_pos`). MySQL's mysqldump takes that global lock
+/// for them, so Quiesce asks only MariaDB's (see [`binlog_coordinates`]).
 pub fn mysql_dump(
     profile: &Profile,
     tool: &str,
     databases: &[String],
     format: DumpFormat,
+    coordinates: bool,
     rt: &Runtime,
 ) -> CommandLine {
-    let mut c = mysql_connect(profile, tool, rt)
-        .flag("--single-transaction")
+    let mut c = mysql_connect(profile, tool, rt).flag("--single-transaction");
+    if coordinates {
+        c = c.flag("--master-data=2");
+    }
+    c = c
         .flag("--quick")
         .flag("--routines")
         .flag("--triggers")
@@ -486,7 +504,14 @@ mod tests {
         p.kind = DbKind::Mysql;
         p.port = Some(3306);
         let dbs: Vec<String> = ["bank", "audit", "coordinator", "scalardb"].map(String::from).to_vec();
-        let c = mysql_dump(&p, "mariadb-dump", &dbs, DumpFormat::Default, &Runtime::placeholders("<out>/all.sql.zst"));
+        let c = mysql_dump(
+            &p,
+            "mariadb-dump",
+            &dbs,
+            DumpFormat::Default,
+            true,
+            &Runtime::placeholders("<out>/all.sql.zst"),
+        );
         let argv = c.argv();
         assert_eq!(argv[0], "--defaults-extra-file=<0600 pass file>");
         assert!(argv.contains(&"--single-transaction".to_string()));
@@ -494,7 +519,7 @@ mod tests {
         let i = argv.iter().position(|a| a == "--databases").unwrap();
         assert_eq!(argv[i + 1], "--", "database names are operands, never options");
         assert_eq!(&argv[i + 2..], dbs.as_slice());
-        let m = mysql_dump(&p, "/usr/bin/mysqldump", &dbs, DumpFormat::Default, &Runtime::placeholders("x"));
+        let m = mysql_dump(&p, "/usr/bin/mysqldump", &dbs, DumpFormat::Default, false, &Runtime::placeholders("x"));
         let d = pg_dump(&pg(), "pg_dump", &dbs, DumpFormat::Directory, Some(2), &Runtime::placeholders("<out>/d"));
         assert!(
             d.pipe_to.is_none()
@@ -502,8 +527,14 @@ mod tests {
                 && d.argv().contains(&"--file=<out>/d".to_string())
         );
         assert!(m.argv().contains(&"--ssl-mode=VERIFY_IDENTITY".to_string()));
+        assert!(
+            argv.contains(&"--master-data=2".to_string()) && !m.argv().iter().any(|a| a.starts_with("--master-data"))
+        );
+        assert!(binlog_coordinates(Some("MariaDB"), Some(true), "/usr/bin/mariadb-dump"));
+        assert!(!binlog_coordinates(Some("MariaDB"), Some(false), "mariadb-dump"), "fails with binary logging off");
+        assert!(!binlog_coordinates(Some("MySQL"), Some(true), "mysqldump"), "MySQL's takes a global read lock");
         let hostile = vec!["--result-file=/tmp/x".to_string(), "-n".to_string()];
-        let h = mysql_dump(&p, "mariadb-dump", &hostile, DumpFormat::Plain, &Runtime::placeholders("x"));
+        let h = mysql_dump(&p, "mariadb-dump", &hostile, DumpFormat::Plain, false, &Runtime::placeholders("x"));
         h.check().unwrap();
         assert!(h.argv().ends_with(&["--".into(), "--result-file=/tmp/x".into(), "-n".into()]));
     }

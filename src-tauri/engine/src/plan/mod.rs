@@ -605,6 +605,9 @@ pub fn backup_command(p: &Profile, u: &BackupUnit, discovery: Option<&Discovery>
             &tool_for(discovery, u, "mysqldump"),
             &ns,
             commands::DumpFormat::Default,
+            discovery.and_then(|x| u.storages.iter().find_map(|s| x.storage(s))).is_some_and(|s| {
+                commands::binlog_coordinates(s.product.as_deref(), s.binlog, &tool_for(discovery, u, "mysqldump"))
+            }),
             &commands::Runtime::placeholders("<backup folder>/mysql.sql.zst"),
         )),
         _ => None,
