@@ -72,16 +72,18 @@ async fn import_preview_save_and_connect_with_the_imported_password() {
         let err = wait_for(&c, "[data-testid='error-d-hook-limit']").await.text().await.unwrap();
         assert!(err.contains("longer than the maximum pause"), "{err}");
         fill(&c, "[data-testid='hook-limit']", "45").await;
-        wait_for(&c, "[data-testid='save-deployment']").await.click().await.unwrap();
-        wait_for(&c, "[data-testid='notice']").await;
+        // The refusal above the button goes once the field is checked again.
+        click_settled(&c, "[data-testid='save-deployment']").await;
+        wait_for_text(&c, "[data-testid='notice']", "Saved").await;
         let limit = wait_for(&c, "[data-testid='max-pause']").await;
         limit.click().await.unwrap();
         screenshot(&c, "13-pause-limits").await;
 
         // The imported profile connects with the password the import put in the keyring.
         wait_for(&c, "[data-testid='nav-profiles']").await.click().await.unwrap();
-        wait_for(&c, "[data-testid='profile-item-bank-prod-pg']").await.click().await.unwrap();
-        wait_for(&c, "[data-testid='test-connection']").await.click().await.unwrap();
+        click_settled(&c, "[data-testid='profile-item-bank-prod-pg']").await;
+        wait_for_text(&c, "[data-testid='editor-title']", "bank-prod-pg").await;
+        click_settled(&c, "[data-testid='test-connection']").await;
         let ok = wait_for(&c, "[data-testid='test-result-ok']").await.text().await.unwrap();
         assert!(ok.contains("PostgreSQL"), "{ok}");
         // The Cassandra storage became a descriptive profile: nothing to test.

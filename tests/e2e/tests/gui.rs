@@ -34,7 +34,7 @@ async fn add_postgres_profile_test_connection_and_keep_the_password_in_the_keyri
         fill(&c, "#f-database", &db).await;
         fill(&c, "#f-user", SUPERUSER).await;
         fill(&c, "#f-password", &pg.password).await;
-        wait_for(&c, "[data-testid='save-profile']").await.click().await.unwrap();
+        click_settled(&c, "[data-testid='save-profile']").await;
         let notice = wait_for(&c, "[data-testid='notice']").await.text().await.unwrap();
         assert!(notice.contains("Saved"), "{notice}");
         wait_for(&c, "[data-testid='profile-item-gui-pg']").await;

@@ -55,7 +55,8 @@ async fn migrate_postgres_into_a_new_sqlite_file_through_the_wizard() {
         let checks = wait_for(&c, "[data-testid='migrate-checks']").await.text().await.unwrap();
         assert!(!checks.contains('✗'), "{checks}");
         let accounts = wait_for(&c, &format!("[data-testid='migrate-table-{accounts_table}']")).await;
-        accounts.find(fantoccini::Locator::Css("summary")).await.unwrap().click().await.unwrap();
+        // The plan scrolls smoothly into view as it appears.
+        click_settled(&c, &format!("[data-testid='migrate-table-{accounts_table}'] summary")).await;
         let layout = accounts.text().await.unwrap();
         assert!(layout.contains(&format!("{ACCOUNTS} rows")) && layout.contains("tx_state"), "{layout}");
         screenshot(&c, "60-migrate-checks").await;

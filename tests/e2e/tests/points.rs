@@ -229,7 +229,7 @@ async fn the_timeline_picks_a_window_opens_its_runbook_and_keeps_a_tick() {
         let canvas = wait_for(&c, "[data-testid='timeline-canvas']").await;
         canvas.send_keys(&fantoccini::key::Key::Home.to_string()).await.unwrap();
         canvas.send_keys(&fantoccini::key::Key::Enter.to_string()).await.unwrap();
-        wait_for(&c, "[data-testid='open-runbook']").await.click().await.unwrap();
+        click_settled(&c, "[data-testid='open-runbook']").await;
         let tick = wait_for(&c, "[data-testid='tick-before:stop']").await;
         assert_eq!(tick.prop("checked").await.unwrap().as_deref(), Some("true"), "the tick survived leaving the view");
         let other = wait_for(&c, "[data-testid='tick-finish:verify']").await;

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, configure, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { ProfilesView } from "./ProfilesView";
 import { BackendError, setBackend } from "../backend";
-import { fakeBackend } from "../testing";
+import { fakeBackend, pgProfile } from "../testing";
+import type { Profile } from "../bindings";
 
 const fake = fakeBackend;
 
@@ -24,6 +25,25 @@ describe("ProfilesView", () => {
     fireEvent.click(screen.getByTestId("delete-profile"));
     fireEvent.click(screen.getByTestId("confirm-delete"));
     await waitFor(() => expect(b.deleteProfile).toHaveBeenCalledWith("id-1"));
+  });
+
+  it("keeps the profile picked from the cached list when the fresh list arrives", async () => {
+    const other: Profile = { ...pgProfile, id: "id-2", name: "another-pg" };
+    let release: (v: Profile[]) => void = () => {};
+    const later = new Promise<Profile[]>((r) => (release = r));
+    const b = fake({ listProfiles: vi.fn().mockResolvedValueOnce([other, pgProfile]).mockReturnValueOnce(later) });
+    setBackend(b);
+    const first = render(<ProfilesView />);
+    await waitFor(() => expect(screen.getByTestId("editor-title").textContent).toBe("another-pg"));
+    first.unmount();
+    // Opened again: the cached list at once, read again behind it.
+    render(<ProfilesView />);
+    fireEvent.click(await screen.findByTestId("profile-item-prod-pg"));
+    expect(screen.getByTestId("editor-title").textContent).toBe("prod-pg");
+    release([other, pgProfile]);
+    await waitFor(() => expect(b.listProfiles).toHaveBeenCalledTimes(2));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(screen.getByTestId("editor-title").textContent).toBe("prod-pg");
   });
 
   it("tests the selected profile with its stored password and shows the result", async () => {

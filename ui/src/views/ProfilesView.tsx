@@ -24,16 +24,18 @@ export function ProfilesView() {
   const nameRef = useRef<HTMLInputElement>(null);
 
   const current = profiles.find((p) => p.id === selected) ?? null;
+  const started = useRef(false);
 
   function select(p: Profile | null) {
+    started.current = true;
     setSelected(p?.id ?? null);
     form.load(p);
     conn.clear(true);
     setNotice(null);
   }
 
-  // The first profile, once the list is read.
-  const started = useRef(false);
+  // The first profile, once the list is read, unless the user picked one
+  // (or began a new one) from the cached list before it came.
   useEffect(() => {
     if (!profilesQ.fresh || started.current) return;
     started.current = true;

@@ -142,6 +142,69 @@ pub async fn wait_for_job(
     }
 }
 
+/// Waits until an element's text contains `want` (a notice replaced by the
+/// next one, a title once the view loaded), and returns that text.
+pub async fn wait_for_text(c: &Client, css: &str, want: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = wait_for(c, css).await.text().await.unwrap_or_default();
+        if text.contains(want) {
+            return text;
+        }
+        if Instant::now() >= deadline {
+            screenshot(c, "never-said").await;
+            panic!("{css} never said {want:?}; it says {text:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Clicks an element once it stands still, and checks the click reached it.
+/// WebDriver aims at the element's centre and then clicks that point: when
+/// content loading above it (a table, a message, a smooth scroll) moves it
+/// in between, the click lands beside it and the test waits for nothing.
+/// Here the element must keep its place for two frames first, and a click
+/// that did not reach it (moved, or disabled) is tried once more, then fails
+/// naming it.
+pub async fn click_settled(c: &Client, css: &str) {
+    const STILL: &str = "const [el, done] = arguments; let last = '', n = 0;
+        const f = () => { const r = el.getBoundingClientRect(), k = [r.x, r.y, r.width, r.height].join();
+          if (k === last && ++n >= 2) return done(true); if (k !== last) n = 0; last = k; requestAnimationFrame(f); };
+        requestAnimationFrame(f);";
+    const WATCH: &str = "const el = arguments[0]; window.__quiesceHit = null;
+        document.addEventListener('click', (e) => { window.__quiesceHit = el.contains(e.target); }, { capture: true, once: true });";
+    let mut hit = serde_json::Value::Null;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut missed = 0;
+    while missed < 2 {
+        let el = wait_for(c, css).await;
+        let arg = serde_json::to_value(&el).unwrap();
+        c.execute_async(STILL, vec![arg.clone()]).await.unwrap();
+        c.execute(WATCH, vec![arg]).await.unwrap();
+        // Not clickable yet (React Flow hides nodes until it measured them).
+        if let Err(e) = el.click().await {
+            assert!(Instant::now() < deadline, "{css} never became clickable: {e}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        missed += 1;
+        let t = Instant::now();
+        loop {
+            hit = c.execute("return window.__quiesceHit", vec![]).await.unwrap();
+            if hit != serde_json::Value::Null || t.elapsed() > Duration::from_millis(500) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        if hit == serde_json::json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    screenshot(c, "lost-click").await;
+    panic!("the click on {css} did not reach it ({hit}): it moved, or it is disabled");
+}
+
 /// Replaces a field's text the way a user does (erase, type): WebDriver's
 /// clear() changes the DOM value behind React's back, so React keeps the old one.
 pub async fn fill(c: &Client, css: &str, value: &str) {
@@ -197,19 +260,9 @@ where
 }
 
 /// Clicks once the element can take it: React Flow keeps nodes hidden until it
-/// has measured them, which can lag on a busy machine.
+/// has measured them, which can lag on a busy machine ([`click_settled`]).
 pub async fn click_when_ready(c: &Client, css: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        match wait_for(c, css).await.click().await {
-            Ok(()) => return,
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            Err(e) => panic!("{css} never became clickable: {e}"),
-        }
-    }
+    click_settled(c, css).await
 }
 
 /// A field's value once the view has loaded what sets it (a list read
