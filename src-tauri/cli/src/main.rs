@@ -87,6 +87,11 @@ enum Command {
     /// proves it (row counts, fingerprints, the consistency audit). Writes a
     /// ready database.properties.
     Migrate(Box<cmd::migrate::MigrateArgs>),
+    /// The continuous WAL archive of a deployment's PostgreSQL storages
+    /// (pg_receivewal on a replication slot; segments indexed with SHA-256;
+    /// gaps reported): run, start, stop, status, drop-slot.
+    #[command(subcommand)]
+    Archive(cmd::archive::ArchiveCmd),
 }
 
 fn main() {
@@ -165,6 +170,7 @@ async fn run(ctx: &Ctx, cmd: Command) -> Result<Printed> {
         Command::Points(a) => cmd::points::points(ctx, a),
         Command::Runbook(a) => cmd::points::runbook(ctx, a),
         Command::Migrate(a) => cmd::migrate::run(ctx, *a).await,
+        Command::Archive(c) => cmd::archive::run(ctx, c).await,
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod archive;
 pub mod backup;
 pub mod catalog;
 pub mod connect;

@@ -32,7 +32,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("deployments", &["deployment", "admin"]),
     ("inspection", &["discovery", "live", "grants", "plan"]),
     ("records", &["history", "job", "catalog"]),
-    ("operations", &["pause", "verify", "backup", "restore", "points", "runbook", "migrate", "subject", "demo"]),
+    (
+        "operations",
+        &["archive", "pause", "verify", "backup", "restore", "points", "runbook", "migrate", "subject", "demo"],
+    ),
     ("application", &["overview", "state_audit", "recovery", "startup", "api"]),
     ("use cases", &["usecases"]),
 ];

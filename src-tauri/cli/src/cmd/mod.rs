@@ -2,6 +2,7 @@
 //! one use case of `quiesce_engine::usecases` and returns its own value,
 //! which prints itself as text or JSON (`crate::print::Report`).
 
+pub mod archive;
 pub mod backup;
 pub mod backups;
 pub mod deployment;
@@ -48,6 +49,11 @@ pub struct JobSecrets {
 }
 
 impl JobSecrets {
+    /// The `--password-env PROFILE=VAR` pairs as given (names, never values).
+    pub fn password_env(&self) -> &[String] {
+        &self.password_env
+    }
+
     /// `engine` with the passwords given here, for a command that connects
     /// to `needs` (the profiles with a password to give).
     pub fn apply(&self, engine: &Engine, needs: &[Profile]) -> Result<Engine> {

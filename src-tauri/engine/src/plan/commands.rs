@@ -72,7 +72,7 @@ pub fn pg_conninfo(profile: &Profile, database: &str, session: &str) -> String {
 
 /// The connection options of every PostgreSQL tool: the password file and
 /// one conninfo naming the profile's database.
-fn pg_connect(c: CommandLine, profile: &Profile, rt: &Runtime) -> CommandLine {
+pub(crate) fn pg_connect(c: CommandLine, profile: &Profile, rt: &Runtime) -> CommandLine {
     c.env("PGPASSFILE", rt.pass_file)
         .opt("--dbname", pg_conninfo(profile, profile.database.as_deref().unwrap_or(""), rt.session))
         .flag("--no-password")

@@ -9,6 +9,7 @@
 //! the passwords given to this process. The layer below (`backup`, `restore`,
 //! `pause`, …) takes the pieces it needs.
 
+pub mod archive;
 pub mod backups;
 pub mod deployments;
 pub mod migrations;

@@ -1,0 +1,229 @@
+//! `quiesce archive run|start|stop|status|drop-slot`: the continuous WAL
+//! archive of a deployment's PostgreSQL storages.
+
+use super::{password_profiles, Ctx, JobSecrets};
+use crate::print::{done, Printed, Report};
+use clap::{Args, Subcommand};
+use quiesce_engine::archive::{pg::SlotInfo, ArchiveStatus};
+use quiesce_engine::usecases::archive;
+use quiesce_engine::Result;
+use serde::Serialize;
+
+#[derive(Subcommand)]
+pub enum ArchiveCmd {
+    /// Run the archiver in the foreground until SIGINT/SIGTERM: checks what
+    /// each server must allow, creates a replication slot per database, then
+    /// streams its WAL with pg_receivewal, restarting it when it ends.
+    Run(ArchiveArgs),
+    /// Start the archiver detached (its output in Quiesce's log folder); returns once it runs.
+    Start(ArchiveArgs),
+    /// Stop the running archiver.
+    Stop(Deployment),
+    /// The archiver's heartbeat, each database's archived segments, gaps and replication slot.
+    Status(StatusArgs),
+    /// Drop the replication slots (the archiver must be stopped): the server may then remove WAL the archive does not have.
+    DropSlot(Deployment),
+}
+
+#[derive(Args)]
+pub struct ArchiveArgs {
+    /// The deployment (name or id).
+    deployment: String,
+    #[command(flatten)]
+    secrets: JobSecrets,
+}
+
+#[derive(Args)]
+pub struct Deployment {
+    /// The deployment (name or id).
+    deployment: String,
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    /// The deployment (name or id).
+    deployment: String,
+    /// Check every archived segment's SHA-256 again (reads the whole archive).
+    #[arg(long)]
+    verify: bool,
+}
+
+pub async fn run(ctx: &Ctx, c: ArchiveCmd) -> Result<Printed> {
+    match c {
+        ArchiveCmd::Run(a) => {
+            let needs = password_profiles(&ctx.engine, &a.deployment)?;
+            let e = a.secrets.apply(&ctx.engine, &needs)?;
+            let say = |l: String| ctx.events.note("archive", &l);
+            archive::run(&e, &a.deployment, &say, &ctx.cancel).await?;
+            done(Stopped { deployment: a.deployment, pid: None })
+        }
+        ArchiveCmd::Start(a) => {
+            let needs = password_profiles(&ctx.engine, &a.deployment)?;
+            // Checked here, so a missing variable is said now, not in the log.
+            a.secrets.apply(&ctx.engine, &needs)?;
+            let exe = std::env::current_exe()
+                .map_err(|e| quiesce_engine::Error::internal(format!("cannot find this program: {e}")))?;
+            let mut args = vec!["archive".to_string(), "run".to_string(), a.deployment.clone()];
+            let mut inherit: Vec<String> = [
+                quiesce_engine::paths::HOME_ENV,
+                "XDG_CONFIG_HOME",
+                "XDG_DATA_HOME",
+                "XDG_RUNTIME_DIR",
+                "DBUS_SESSION_BUS_ADDRESS",
+                "QUIESCE_LOG",
+            ]
+            .map(String::from)
+            .to_vec();
+            for pair in a.secrets.password_env() {
+                args.push(format!("--password-env={pair}"));
+                if let Some((_, var)) = pair.split_once('=') {
+                    inherit.push(var.to_string());
+                }
+            }
+            let pid = archive::start(&ctx.engine, &a.deployment, &exe, &args, &inherit).await?;
+            done(Started { deployment: a.deployment, pid })
+        }
+        ArchiveCmd::Stop(a) => {
+            let pid = archive::stop(&ctx.engine, &a.deployment).await?;
+            done(Stopped { deployment: a.deployment, pid })
+        }
+        ArchiveCmd::Status(a) => done(Status(archive::status(&ctx.engine, &a.deployment, a.verify).await?)),
+        ArchiveCmd::DropSlot(a) => {
+            let dropped = archive::drop_slots(&ctx.engine, &a.deployment).await?;
+            done(Dropped { slots: dropped.into_iter().map(|(profile, slot)| DroppedSlot { profile, slot }).collect() })
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Started {
+    deployment: String,
+    pid: u32,
+}
+
+impl Report for Started {
+    fn text(&self) {
+        println!(
+            "The archiver of {} runs (pid {}). `quiesce archive status {}` shows it.",
+            self.deployment, self.pid, self.deployment
+        );
+    }
+}
+
+#[derive(Serialize)]
+struct Stopped {
+    deployment: String,
+    pid: Option<u32>,
+}
+
+impl Report for Stopped {
+    fn text(&self) {
+        match self.pid {
+            Some(pid) => println!("The archiver of {} (pid {pid}) stopped.", self.deployment),
+            None => println!("The archiver of {} is not running.", self.deployment),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Status(ArchiveStatus);
+
+impl Report for Status {
+    fn text(&self) {
+        let s = &self.0;
+        let state = match (&s.heartbeat, s.running, s.frozen) {
+            (Some(h), true, false) => {
+                format!("running (pid {} on {}, since {})", h.pid, h.host, h.started_at.format("%Y-%m-%d %H:%M:%S UTC"))
+            }
+            (Some(h), true, true) => format!(
+                "FROZEN: holds its lock, but its heartbeat is from {} (pid {})",
+                h.updated_at.format("%H:%M:%S UTC"),
+                h.pid
+            ),
+            (None, true, _) => "running, no heartbeat yet".into(),
+            (Some(h), false, _) => format!(
+                "not running (last heartbeat {}{})",
+                h.updated_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                h.ended.as_deref().map(|e| format!(", {e}")).unwrap_or_default()
+            ),
+            (None, false, _) => "not running (never started)".into(),
+        };
+        println!("archive of {}: {state}", s.deployment);
+        for db in &s.databases {
+            println!("  {} ({}): {}", db.storages.join(", "), db.profile, db.dir);
+            match (&db.first, &db.last) {
+                (Some(f), Some(l)) => {
+                    println!("    {} segment(s), {}: {f} … {l}", db.segments, quiesce_engine::size::human(db.bytes))
+                }
+                _ => println!("    no completed segment yet"),
+            }
+            if let Some(p) = &db.partial {
+                println!("    writing {p}");
+            }
+            if let Some(r) = s.heartbeat.as_ref().and_then(|h| h.receivers.iter().find(|r| r.profile == db.profile)) {
+                println!(
+                    "    receiver: {}, {} restart(s){}",
+                    r.state,
+                    r.restarts,
+                    r.last_error.as_deref().map(|e| format!("; last: {e}")).unwrap_or_default()
+                );
+            }
+            match (&db.slot, &db.slot_error) {
+                (Some(sl), _) => println!(
+                    "    slot {}: {}, wal_status {}, holds {}{}",
+                    sl.name,
+                    if sl.active { "active" } else { "inactive" },
+                    sl.wal_status.as_deref().unwrap_or("?"),
+                    sl.retained_bytes.map(|b| quiesce_engine::size::human(b.max(0) as u64)).unwrap_or("?".into()),
+                    sl.safe_wal_size
+                        .map(|b| format!(", {} before it is lost", quiesce_engine::size::human(b.max(0) as u64)))
+                        .unwrap_or_default()
+                ),
+                (None, Some(e)) => println!("    slot: not read ({e})"),
+                (None, None) => println!("    slot: none on the server"),
+            }
+            if db.gaps.is_empty() {
+                println!("    gaps: none");
+            }
+            for g in &db.gaps {
+                println!("    GAP {} … {}: {}", g.from, g.to, g.reason);
+            }
+        }
+    }
+
+    /// Gaps or a frozen archiver are not a healthy archive.
+    fn exit_status(&self) -> i32 {
+        if self.0.frozen || self.0.databases.iter().any(|d| !d.gaps.is_empty()) {
+            quiesce_engine::ErrorCode::Corrupt.exit_code()
+        } else {
+            0
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct DroppedSlot {
+    profile: String,
+    slot: Option<SlotInfo>,
+}
+
+#[derive(Serialize)]
+struct Dropped {
+    slots: Vec<DroppedSlot>,
+}
+
+impl Report for Dropped {
+    fn text(&self) {
+        for d in &self.slots {
+            match &d.slot {
+                Some(s) => println!(
+                    "{}: dropped the slot {} (it held WAL from {}; the server may now remove it)",
+                    d.profile,
+                    s.name,
+                    s.restart_lsn.as_deref().unwrap_or("?")
+                ),
+                None => println!("{}: no slot to drop", d.profile),
+            }
+        }
+    }
+}
