@@ -27,7 +27,7 @@ export type Arg = { "t": "lit", "v": string } | { "t": "opt", "v": [string, stri
 
 export type Attention = { kind: AttentionKind, message: string, view: string, target: string | null, };
 
-export type AttentionKind = "no_backup" | "stale_backup" | "verification_failed" | "damaged" | "unsafe_window" | "leftover" | "plan_unknown" | "migration_leftover" | "node_paused";
+export type AttentionKind = "no_backup" | "stale_backup" | "verification_failed" | "damaged" | "unsafe_window" | "leftover" | "plan_unknown" | "migration_leftover" | "node_paused" | "archive_failing";
 
 export type AuditReport = { audited_at: string, tables: Array<string>, coordinator_table: string, coordinator_rows: number | null, in_flight_records: number, transactions_total: number, 
 /**

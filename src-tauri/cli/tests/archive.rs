@@ -80,7 +80,18 @@ fn the_archive_keeps_every_segment_across_a_kill_9_and_a_deleted_one_is_a_gap() 
     let cli = Cli::new();
     add_profile(&cli, &s, &db, "postgres", &s.password);
 
-    let (code, v) = cli.json(&["archive", "start", "arch"], None, &[]);
+    // Started detached, it takes the passwords given to `start`, not the
+    // keyring's: a wrong one is refused at once, by the server.
+    let e = cli.expect_error(
+        &["archive", "start", "arch", "--password-env", "pg=WRONG_PW"],
+        None,
+        &[("WRONG_PW", "not-it")],
+        "auth_failed",
+    );
+    assert!(e["error"]["message"].as_str().unwrap().contains("pg"), "{e}");
+    cli.expect_error(&["archive", "start", "arch", "--password-stdin"], Some(&s.password), &[], "invalid_input");
+    let (code, v) =
+        cli.json(&["archive", "start", "arch", "--password-env", "pg=PG_PW"], None, &[("PG_PW", &s.password)]);
     assert_eq!(code, 0, "{v}");
     let pid = v["pid"].as_u64().unwrap();
     // One archiver per deployment: a second is refused, naming the first.
@@ -94,10 +105,12 @@ fn the_archive_keeps_every_segment_across_a_kill_9_and_a_deleted_one_is_a_gap() 
     assert_eq!(st["running"], true, "{st}");
     let d = &st["databases"][0];
     assert_eq!(d["slot"]["active"], true, "{st}");
-    // The segment being written is there as it is written (`.partial`).
+    // The segment being written is there as it is written (`.partial`): the
+    // one after the last completed.
     s.psql(&db, "INSERT INTO t VALUES (-1, 'open') ON CONFLICT DO NOTHING");
+    let last = want.last().unwrap().clone();
     wait_for(&cli, "the open segment is kept", 30, || {
-        status(&cli).1["databases"][0]["partial"].as_str().is_some_and(|p| p.ends_with(".partial"))
+        status(&cli).1["databases"][0]["partial"].as_str().is_some_and(|p| p.ends_with(".partial") && p > last.as_str())
     });
 
     // Killed outright: the slot keeps what is written meanwhile.
@@ -108,10 +121,13 @@ fn the_archive_keeps_every_segment_across_a_kill_9_and_a_deleted_one_is_a_gap() 
     // Its receiver went with it: nothing streams from the slot.
     wait_for(&cli, "the slot is released", 20, || status(&cli).1["databases"][0]["slot"]["active"] == false);
     want.extend((0..2).map(|_| complete_a_segment(&s, &db)));
+    // A checkpoint would remove them from pg_wal, but for the slot.
+    s.psql(&db, "CHECKPOINT");
+    let kept = s.psql(&db, "SELECT name FROM pg_ls_waldir()");
+    assert!(want[3..].iter().all(|w| kept.contains(w.as_str())), "the slot keeps {:?}: {kept}", &want[3..]);
     let (code, v) = cli.json(&["archive", "start", "arch"], None, &[]);
     assert_eq!(code, 0, "{v}");
     let pid2 = v["pid"].as_u64().unwrap();
-    assert_ne!(pid, pid2);
     wait_for(&cli, "the segments written while it was down are archived", 60, || {
         want.iter().all(|w| indexed(&cli).contains(w))
     });
@@ -137,6 +153,14 @@ fn the_archive_keeps_every_segment_across_a_kill_9_and_a_deleted_one_is_a_gap() 
     );
     let human = cli.run(&["archive", "status", "arch"], None, &[]);
     assert!(String::from_utf8_lossy(&human.stdout).contains(&format!("GAP {}", want[1])));
+
+    // A damaged index vouches for nothing: a gap, and no archiver starts on it.
+    std::fs::write(dir.join("index.json"), b"{ not json").unwrap();
+    let (code, st) = status(&cli);
+    assert_ne!(code, 0, "{st}");
+    assert!(st["databases"][0]["gaps"].to_string().contains("damaged"), "{st}");
+    let e = cli.expect_error(&["archive", "run", "arch"], None, &[], "invalid_input");
+    assert!(e["error"]["message"].as_str().unwrap().contains("index.json"), "{e}");
 
     // The slot goes only when asked, saying what it held.
     let (code, v) = cli.json(&["archive", "drop-slot", "arch"], None, &[]);

@@ -30,6 +30,8 @@ pub enum AttentionKind {
     /// A node paused with no job of this app holding it (the UI adds it from
     /// the nodes' state, which needs the network).
     NodePaused,
+    /// The WAL archiver died, froze, or its receiver keeps failing.
+    ArchiveFailing,
 }
 
 /// Something to fix, and where: `view` is the UI's view id (backups,
@@ -241,6 +243,14 @@ fn summarise(
         });
     }
     attention.extend(mine.iter().filter(|e| e.status == CatalogStatus::Damaged).map(|e| damaged(e)));
+    if let Some(message) = crate::archive::trouble(ds, d) {
+        attention.push(Attention {
+            kind: AttentionKind::ArchiveFailing,
+            message,
+            view: "restore-points".into(),
+            target: Some(d.id.clone()),
+        });
+    }
     attention.extend(leftovers.iter().filter(|e| belongs(e, &d.id, &d.name)).map(leftover));
 
     let (mut last_window, mut latest_point) = (None, None);

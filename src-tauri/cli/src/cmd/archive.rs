@@ -58,9 +58,14 @@ pub async fn run(ctx: &Ctx, c: ArchiveCmd) -> Result<Printed> {
             done(Stopped { deployment: a.deployment, pid: None })
         }
         ArchiveCmd::Start(a) => {
+            if a.secrets.password_stdin() {
+                return Err(quiesce_engine::Error::invalid(
+                    "archive start runs the archiver detached, which cannot be handed standard input: give --password-env PROFILE=VAR (or use the keyring), or run `quiesce archive run` in the foreground.",
+                ));
+            }
             let needs = password_profiles(&ctx.engine, &a.deployment)?;
-            // Checked here, so a missing variable is said now, not in the log.
-            a.secrets.apply(&ctx.engine, &needs)?;
+            // With the passwords given: the checks run here, now, with them.
+            let e = a.secrets.apply(&ctx.engine, &needs)?;
             let exe = std::env::current_exe()
                 .map_err(|e| quiesce_engine::Error::internal(format!("cannot find this program: {e}")))?;
             let mut args = vec!["archive".to_string(), "run".to_string(), a.deployment.clone()];
@@ -80,7 +85,7 @@ pub async fn run(ctx: &Ctx, c: ArchiveCmd) -> Result<Printed> {
                     inherit.push(var.to_string());
                 }
             }
-            let pid = archive::start(&ctx.engine, &a.deployment, &exe, &args, &inherit).await?;
+            let pid = archive::start(&e, &a.deployment, &exe, &args, &inherit).await?;
             done(Started { deployment: a.deployment, pid })
         }
         ArchiveCmd::Stop(a) => {
@@ -149,6 +154,9 @@ impl Report for Status {
             (None, false, _) => "not running (never started)".into(),
         };
         println!("archive of {}: {state}", s.deployment);
+        if let Some(t) = &s.trouble {
+            println!("  ! {t}");
+        }
         for db in &s.databases {
             println!("  {} ({}): {}", db.storages.join(", "), db.profile, db.dir);
             match (&db.first, &db.last) {
@@ -191,9 +199,9 @@ impl Report for Status {
         }
     }
 
-    /// Gaps or a frozen archiver are not a healthy archive.
+    /// Gaps, or an archiver that died, froze or keeps failing, are not a healthy archive.
     fn exit_status(&self) -> i32 {
-        if self.0.frozen || self.0.databases.iter().any(|d| !d.gaps.is_empty()) {
+        if self.0.frozen || self.0.trouble.is_some() || self.0.databases.iter().any(|d| !d.gaps.is_empty()) {
             quiesce_engine::ErrorCode::Corrupt.exit_code()
         } else {
             0

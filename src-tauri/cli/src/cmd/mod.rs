@@ -54,6 +54,10 @@ impl JobSecrets {
         &self.password_env
     }
 
+    pub fn password_stdin(&self) -> bool {
+        self.password_stdin
+    }
+
     /// `engine` with the passwords given here, for a command that connects
     /// to `needs` (the profiles with a password to give).
     pub fn apply(&self, engine: &Engine, needs: &[Profile]) -> Result<Engine> {

@@ -62,6 +62,8 @@ pub struct Receiver {
     pub state: String,
     pub restarts: u32,
     pub last_error: Option<String>,
+    #[ts(type = "string | null")]
+    pub last_error_at: Option<DateTime<Utc>>,
     /// The newest completed segment, and the one being written.
     pub last_segment: Option<String>,
     pub partial: Option<String>,
@@ -78,6 +80,8 @@ pub struct ArchiveStatus {
     /// Its heartbeat is older than [`STALE_AFTER`] although it holds the lock.
     pub frozen: bool,
     pub heartbeat: Option<Heartbeat>,
+    /// What the overview would flag (died, frozen, a receiver failing).
+    pub trouble: Option<String>,
     pub databases: Vec<DatabaseArchive>,
 }
 
@@ -206,14 +210,31 @@ pub async fn status(ds: &Deployments, deployment: &str, rehash: bool) -> Result<
         });
     let mut databases = Vec::new();
     for db in dbs {
-        let idx = index::Index::read(&db.dir).unwrap_or_default();
-        let mut gaps = if db.dir.exists() { idx.gaps(&db.dir, rehash) } else { vec![] };
+        let (idx, mut gaps) = match index::Index::read(&db.dir) {
+            Ok(i) if db.dir.exists() => {
+                let g = i.gaps(&db.dir, rehash);
+                (i, g)
+            }
+            Ok(i) => (i, vec![]),
+            // Nothing it held can be vouched for: the whole archive is in doubt.
+            Err(e) => (
+                index::Index::default(),
+                vec![index::Gap { from: index::INDEX.into(), to: index::INDEX.into(), reason: e.message }],
+            ),
+        };
         let segs: Vec<&index::Indexed> = idx.segments().collect();
         let partial = partial_of(&db.dir);
         let (slot, slot_error) = match read_slot(ds, &db).await {
             Ok(s) => (s, None),
             Err(e) => (None, Some(e.message)),
         };
+        if slot.is_none() && slot_error.is_none() && !segs.is_empty() {
+            gaps.push(index::Gap {
+                from: segs.last().map(|f| f.name.clone()).unwrap_or_default(),
+                to: "(now)".into(),
+                reason: format!("the slot {} is not on the server (dropped, or a failover to a standby): WAL written since the archiver last streamed may be gone; the next start creates a new slot from now", db.slot),
+            });
+        }
         if let Some(s) = &slot {
             if s.wal_status.as_deref() == Some("lost") {
                 gaps.push(index::Gap {
@@ -237,7 +258,42 @@ pub async fn status(ds: &Deployments, deployment: &str, rehash: bool) -> Result<
             slot_error,
         });
     }
-    Ok(ArchiveStatus { deployment: d.name, running, frozen, heartbeat, databases })
+    let trouble = trouble(ds, &d);
+    Ok(ArchiveStatus { deployment: d.name, running, frozen, heartbeat, trouble, databases })
+}
+
+/// What is wrong with a deployment's archiver, for the overview, from its
+/// heartbeat and lock alone (no server is asked): it died without being
+/// stopped, it is frozen, or a receiver keeps ending. None when it was never
+/// started, was stopped, or runs well.
+pub fn trouble(ds: &Deployments, d: &Deployment) -> Option<String> {
+    let beat = read_heartbeat(&archive_dir(ds, d))?;
+    let running = running(ds, d).ok()?;
+    let start = format!("quiesce archive start {}", d.name);
+    match (&beat.ended, running) {
+        (Some(e), false) if e == "stopped" => None,
+        (Some(e), false) => Some(format!("The WAL archiver ended: {e}. Start it again: {start}.")),
+        (None, false) => Some(format!(
+            "The WAL archiver stopped without being stopped (killed, or the machine restarted) at {}: the server keeps WAL in its slot meanwhile, and its disk fills. Start it again: {start}.",
+            beat.updated_at.format("%Y-%m-%d %H:%M:%S UTC")
+        )),
+        (_, true) if (Utc::now() - beat.updated_at).to_std().unwrap_or_default() > STALE_AFTER => Some(format!(
+            "The WAL archiver (pid {}) has written no heartbeat since {}: it is frozen. Stop it (quiesce archive stop {}) and start it again.",
+            beat.pid,
+            beat.updated_at.format("%H:%M:%S UTC"),
+            d.name
+        )),
+        // A receiver that ended in the last two minutes (it streams again
+        // between failures, so its state alone would come and go).
+        (_, true) => beat.receivers.iter().find(|r| r.last_error_at.is_some_and(|t| Utc::now() - t < chrono::Duration::minutes(2))).map(|r| {
+            format!(
+                "The WAL archive of {} keeps failing ({} restart(s)): {}",
+                r.storages.join(", "),
+                r.restarts,
+                r.last_error.as_deref().unwrap_or("no reason given")
+            )
+        }),
+    }
 }
 
 /// The segment being written (`….partial`), if any.
@@ -298,7 +354,15 @@ pub async fn stop(ds: &Deployments, deployment: &str) -> Result<Option<u32>> {
     if beat.host != crate::paths::host_name() {
         return Err(Error::invalid(format!("The archiver of {} runs on {}: stop it there.", d.name, beat.host)));
     }
-    unsafe { libc::kill(beat.pid as i32, libc::SIGTERM) };
+    // Only a live archiver's own pid: never one a heartbeat of an earlier run
+    // names (now perhaps another process), never 0 or -1 (a whole group).
+    if beat.ended.is_some() || !is_archiver(beat.pid) {
+        return Err(Error::internal(format!(
+            "An archiver holds the lock of {} but its heartbeat names no running archiver (pid {}): find it (ps) and stop it.",
+            d.name, beat.pid
+        )));
+    }
+    unsafe { libc::kill(beat.pid as libc::pid_t, libc::SIGTERM) };
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while running(ds, &d)? {
         if std::time::Instant::now() > deadline {
@@ -310,6 +374,16 @@ pub async fn stop(ds: &Deployments, deployment: &str) -> Result<Option<u32>> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Ok(Some(beat.pid))
+}
+
+/// Whether `pid` is a running `… archive run …` of this user.
+fn is_archiver(pid: u32) -> bool {
+    if pid <= 1 || pid > i32::MAX as u32 {
+        return false;
+    }
+    let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    args.windows(2).any(|w| w[0] == b"archive" && w[1] == b"run")
 }
 
 /// Starts `program args…` (this binary's `archive run`) detached, in its own
@@ -354,15 +428,23 @@ pub async fn start_detached(
                 format!("The archiver ended at once ({status}):\n{}", tail.join("\n")),
             ));
         }
-        if let Some(h) = read_heartbeat(&dir) {
-            if h.pid == pid && Some((h.pid, h.started_at)) != before {
+        // Its own heartbeat, once its receivers run (the first one it writes
+        // names it before the checks and the slots).
+        if let Some(h) = read_heartbeat(&dir).filter(|h| h.pid == pid && Some((h.pid, h.started_at)) != before) {
+            if !h.receivers.is_empty() {
                 return Ok(pid);
             }
         }
         if std::time::Instant::now() > deadline {
+            // Not left running behind an error.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+            let _ = child.wait();
             return Err(Error::new(
                 ErrorCode::Timeout,
-                format!("The archiver (pid {pid}) wrote no heartbeat within 60 s; see {}", log.display()),
+                format!(
+                    "The archiver (pid {pid}) wrote no heartbeat within 60 s, so it was stopped; see {}",
+                    log.display()
+                ),
             ));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -27,48 +27,11 @@ pub async fn run(
 ) -> Result<()> {
     let d = ds.get(deployment)?;
     let dbs = databases(ds, &d)?;
-    let _lock = take_lock(ds, &d)?;
-    let tool = crate::discovery::tools::find_all(&dbs[0].profile, "pg_receivewal")
-        .first()
-        .map(|t| t.path.display().to_string())
-        .ok_or_else(|| {
-            Error::new(
-                crate::ErrorCode::FileNotFound,
-                "pg_receivewal was not found: install the PostgreSQL client package of the server's major version (postgresql-client-NN), or set the profile's client tools directory.",
-            )
-        })?;
-    // Checks and slots: all of them before anything streams.
-    check(ds, &dbs).await?;
-    let mut passwords = Vec::new();
-    for db in &dbs {
-        let pw = ds.secret_of(&db.profile).await?;
-        let mut c = pg::connect(&db.profile, pw.as_ref()).await.map_err(|e| named(db, e))?;
-        let created = pg::create_slot(&mut c, &db.slot).await;
-        c.close().await;
-        if created.map_err(|e| named(db, e))? {
-            say(format!("{}: created the replication slot {} (it keeps WAL on the server until the archive has it; `quiesce archive drop-slot` removes it)", db.profile.name, db.slot));
-        }
-        crate::paths::create_private_dir(&db.dir)?;
-        passwords.push(pw);
-    }
-    let journal = Journal::begin(ds.home(), "archive", format!("archive of deployment {}", d.name))?;
+    let _lock = lock_retrying(ds, &d).await?;
     let base = super::archive_dir(ds, &d);
-    let state: Arc<Mutex<Vec<Receiver>>> = Arc::new(Mutex::new(
-        dbs.iter()
-            .map(|db| Receiver {
-                storages: db.storages.clone(),
-                profile: db.profile.name.clone(),
-                dir: db.dir.strip_prefix(&base).unwrap_or(&db.dir).display().to_string(),
-                slot: db.slot.clone(),
-                state: "streaming".into(),
-                restarts: 0,
-                last_error: None,
-                last_segment: None,
-                partial: None,
-                segments: 0,
-            })
-            .collect(),
-    ));
+    crate::paths::create_private_dir(&base)?;
+    // Written at once: from here the heartbeat names this process, so `stop`
+    // never signals the pid of an archiver that ran before.
     let mut beat = Heartbeat {
         schema_version: 1,
         deployment: d.name.clone(),
@@ -79,6 +42,90 @@ pub async fn run(
         receivers: vec![],
         ended: None,
     };
+    crate::store::write_json(&base.join(HEARTBEAT), &beat)?;
+    let r = run_locked(ds, &d, &dbs, &mut beat, &base, say, stop).await;
+    if let Err(e) = &r {
+        beat.ended = Some(format!("failed: {}", e.message));
+        beat.updated_at = chrono::Utc::now();
+        let _ = crate::store::write_json(&base.join(HEARTBEAT), &beat);
+    }
+    r
+}
+
+/// The lock, tried for a moment: `status` and `stop` take it for an instant
+/// to learn whether an archiver runs.
+async fn lock_retrying(ds: &Deployments, d: &crate::deployment::Deployment) -> Result<std::fs::File> {
+    let mut tries = 0;
+    loop {
+        match take_lock(ds, d) {
+            Err(e) if e.code == crate::ErrorCode::Busy && tries < 10 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            r => return r,
+        }
+    }
+}
+
+async fn run_locked(
+    ds: &Deployments,
+    d: &crate::deployment::Deployment,
+    dbs: &[Db],
+    beat: &mut Heartbeat,
+    base: &std::path::Path,
+    say: &(dyn Fn(String) + Sync),
+    stop: &CancellationToken,
+) -> Result<()> {
+    let tool = crate::discovery::tools::find_all(&dbs[0].profile, "pg_receivewal")
+        .first()
+        .map(|t| t.path.display().to_string())
+        .ok_or_else(|| {
+            Error::new(
+                crate::ErrorCode::FileNotFound,
+                "pg_receivewal was not found: install the PostgreSQL client package of the server's major version (postgresql-client-NN), or set the profile's client tools directory.",
+            )
+        })?;
+    // A damaged index refuses the start (its message says what to do): the
+    // archiver must not rebuild it and forget what was lost.
+    let mut indexes: Vec<Index> = dbs.iter().map(|db| Index::read(&db.dir)).collect::<Result<_>>()?;
+    // Checks and slots: all of them before anything streams.
+    check(ds, dbs).await?;
+    let mut passwords = Vec::new();
+    for db in dbs {
+        let pw = ds.secret_of(&db.profile).await?;
+        let mut c = pg::connect(&db.profile, pw.as_ref()).await.map_err(|e| named(db, e))?;
+        let created = pg::create_slot(&mut c, &db.slot).await;
+        c.close().await;
+        if created.map_err(|e| named(db, e))? {
+            say(format!("{}: created the replication slot {} (it keeps WAL on the server until the archive has it; `quiesce archive drop-slot` removes it)", db.profile.name, db.slot));
+        }
+        crate::paths::create_private_dir(&db.dir)?;
+        // Its own even when it already existed (a mount point, say).
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&db.dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("make private", &db.dir, e))?;
+        }
+        passwords.push(pw);
+    }
+    let journal = Journal::begin(ds.home(), "archive", format!("archive of deployment {}", d.name))?;
+    let state: Arc<Mutex<Vec<Receiver>>> = Arc::new(Mutex::new(
+        dbs.iter()
+            .map(|db| Receiver {
+                storages: db.storages.clone(),
+                profile: db.profile.name.clone(),
+                dir: db.dir.strip_prefix(base).unwrap_or(&db.dir).display().to_string(),
+                slot: db.slot.clone(),
+                state: "streaming".into(),
+                restarts: 0,
+                last_error: None,
+                last_error_at: None,
+                last_segment: None,
+                partial: None,
+                segments: 0,
+            })
+            .collect(),
+    ));
     let mut receivers = Vec::new();
     for (i, (db, pw)) in dbs.iter().zip(&passwords).enumerate() {
         let p = &db.profile;
@@ -88,36 +135,35 @@ pub async fn run(
             user: p.user.as_deref().unwrap_or(""),
         };
         let db_name = p.database.clone().unwrap_or_default();
-        let pass = journal.cred_file(
-            "pgpass",
-            &creds::pgpass(
-                &to,
-                &[db_name.as_str(), "replication"],
-                pw.as_ref().map(|s| s.expose().as_str()).unwrap_or(""),
-            ),
-        )?;
-        let cmd = pg::receivewal(p, &tool, &db.dir.display().to_string(), &db.slot, &pass.path_str());
-        say(format!("{}: {}", p.name, cmd.render()));
-        receivers.push(supervise(i, cmd, pass, state.clone(), say, stop.clone()));
+        let pgpass = crate::Sensitive::new(creds::pgpass(
+            &to,
+            &[db_name.as_str(), "replication"],
+            pw.as_ref().map(|s| s.expose().as_str()).unwrap_or(""),
+        ));
+        let shown = pg::receivewal(p, &tool, &db.dir.display().to_string(), &db.slot, "<0600 pass file>");
+        say(format!("{}: {}", p.name, shown.render()));
+        let make = {
+            let (tool, dir, slot) = (tool.clone(), db.dir.display().to_string(), db.slot.clone());
+            move |pass: &str| pg::receivewal(p, &tool, &dir, &slot, pass)
+        };
+        receivers.push(supervise(i, make, (&journal, pgpass), db.dir.clone(), state.clone(), say, stop.clone()));
     }
     let indexing = async {
-        let mut indexes: Vec<Index> = dbs.iter().map(|db| Index::read(&db.dir).unwrap_or_default()).collect();
         loop {
-            write_beat(&dbs, &mut indexes, &state, &mut beat, &base, say);
+            write_beat(dbs, &mut indexes, &state, beat, base, say).await;
             tokio::select! {
                 _ = tokio::time::sleep(HEARTBEAT_EVERY) => {}
                 _ = stop.cancelled() => break,
             }
         }
-        indexes
     };
-    let (mut indexes, _) = tokio::join!(indexing, futures_util::future::join_all(receivers));
+    tokio::join!(indexing, futures_util::future::join_all(receivers));
     // Stopped: what the receivers completed last is indexed too.
     for r in state.lock().unwrap().iter_mut() {
         r.state = "stopped".into();
     }
     beat.ended = Some("stopped".into());
-    write_beat(&dbs, &mut indexes, &state, &mut beat, &base, say);
+    write_beat(dbs, &mut indexes, &state, beat, base, say).await;
     drop(journal);
     say("stopped".into());
     Ok(())
@@ -141,8 +187,9 @@ fn named(db: &Db, e: Error) -> Error {
     Error::new(e.code, format!("{} ({}): {}", db.profile.name, db.storages.join(", "), e.message))
 }
 
-/// Indexes what each receiver completed and writes the heartbeat.
-fn write_beat(
+/// Indexes what each receiver completed (hashing on the blocking pool, so the
+/// receivers and a stop are never held up by it) and writes the heartbeat.
+async fn write_beat(
     dbs: &[Db],
     indexes: &mut [Index],
     state: &Mutex<Vec<Receiver>>,
@@ -151,7 +198,21 @@ fn write_beat(
     say: &(dyn Fn(String) + Sync),
 ) {
     for (i, (db, idx)) in dbs.iter().zip(indexes.iter_mut()).enumerate() {
-        match idx.update(&db.dir) {
+        let (dir, mut mine) = (db.dir.clone(), std::mem::take(idx));
+        let (back, r) = match tokio::task::spawn_blocking(move || {
+            let r = mine.update(&dir);
+            (mine, r)
+        })
+        .await
+        {
+            Ok(x) => x,
+            Err(e) => {
+                say(format!("{}: indexing stopped: {e}", db.profile.name));
+                return;
+            }
+        };
+        *idx = back;
+        match r {
             Ok(0) => {}
             Ok(n) => tracing::debug!("{}: indexed {n} segment(s)", db.profile.name),
             Err(e) => say(format!("{}: could not index the archive: {}", db.profile.name, e.message)),
@@ -173,8 +234,9 @@ fn write_beat(
 /// end is said with the tool's last words.
 async fn supervise(
     i: usize,
-    cmd: crate::tools::CommandLine,
-    _pass: creds::CredFile,
+    make: impl Fn(&str) -> crate::tools::CommandLine,
+    (journal, pgpass): (&Journal, crate::Sensitive<String>),
+    dir: std::path::PathBuf,
     state: Arc<Mutex<Vec<Receiver>>>,
     say: &(dyn Fn(String) + Sync),
     stop: CancellationToken,
@@ -183,14 +245,43 @@ async fn supervise(
     let mut backoff = Duration::from_secs(1);
     let name = state.lock().unwrap()[i].profile.clone();
     while !stop.is_cancelled() {
+        let segment = Index::read(&dir).map(|x| x.segment_bytes()).unwrap_or(16 * 1024 * 1024);
+        if let Some(said) = remove_torn_partial(&dir, segment) {
+            say(format!("{name}: {said}"));
+        }
         let began = Instant::now();
+        // A new password file for every start: a session's runtime folder
+        // may have been removed since (logout), and the tool reads it again
+        // on every connect.
+        let pass = crate::paths::create_private_dir(journal.cred_dir())
+            .and_then(|_| journal.cred_file("pgpass", pgpass.expose()));
+        let pass = match pass {
+            Ok(p) => p,
+            Err(e) => {
+                let why = format!("could not write the password file: {}", e.message);
+                fail(i, &state, &why);
+                say(format!("{name}: {why}; trying again in {} s", backoff.as_secs()));
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.cancelled() => break,
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
+        let cmd = make(&pass.path_str());
         let mut c = cmd.command();
         c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
         // An archiver killed outright (kill -9) takes its receivers with it:
         // one left streaming would hold the slot against the next archiver.
+        // (Dead between the fork and the prctl: the parent is init already.)
+        let parent = std::process::id() as libc::pid_t;
         unsafe {
-            c.pre_exec(|| {
+            c.pre_exec(move || {
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
                 Ok(())
             });
         }
@@ -231,15 +322,19 @@ async fn supervise(
                 )
             }
         };
+        let why = match free_bytes(&dir) {
+            Some(free) if free < segment => format!(
+                "{why}; the archive's disk is full ({} free, a segment needs {}): free space there, or move the catalog",
+                crate::size::human(free),
+                crate::size::human(segment)
+            ),
+            _ => why,
+        };
         if began.elapsed() > HEALTHY_AFTER {
             backoff = Duration::from_secs(1);
         }
-        {
-            let mut s = state.lock().unwrap();
-            s[i].state = "restarting".into();
-            s[i].restarts += 1;
-            s[i].last_error = Some(why.clone());
-        }
+        drop(pass);
+        fail(i, &state, &why);
         say(format!("{name}: {why}; starting it again in {} s", backoff.as_secs()));
         tokio::select! {
             _ = tokio::time::sleep(backoff) => {}
@@ -247,4 +342,38 @@ async fn supervise(
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
+}
+
+/// Records that receiver `i` ended, and why.
+fn fail(i: usize, state: &Mutex<Vec<Receiver>>, why: &str) {
+    let mut s = state.lock().unwrap();
+    s[i].state = "restarting".into();
+    s[i].restarts += 1;
+    s[i].last_error = Some(why.to_string());
+    s[i].last_error_at = Some(chrono::Utc::now());
+}
+
+/// pg_receivewal fills a new segment file with zeros before it writes into
+/// it; when that fails (a full disk) the `.partial` keeps a size that is
+/// neither 0 nor a segment's, and every later start refuses it. Nothing was
+/// received into it (the slot still holds that WAL), so it is removed.
+fn remove_torn_partial(dir: &std::path::Path, segment: u64) -> Option<String> {
+    let p = super::partial_of(dir)?;
+    let path = dir.join(&p);
+    let len = std::fs::metadata(&path).ok()?.len();
+    if len == 0 || len == segment {
+        return None;
+    }
+    match std::fs::remove_file(&path) {
+        Ok(()) => Some(format!("removed {p}: {len} bytes, its zero-filling was cut short (a full disk); the slot still holds that WAL, so it is received again")),
+        Err(e) => Some(format!("could not remove {p} ({len} bytes, cut short): {e}")),
+    }
+}
+
+/// Bytes free to this user on the file system of `dir`.
+fn free_bytes(dir: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    let mut s: libc::statvfs = unsafe { std::mem::zeroed() };
+    (unsafe { libc::statvfs(c.as_ptr(), &mut s) } == 0).then(|| s.f_bavail as u64 * s.f_frsize as u64)
 }
