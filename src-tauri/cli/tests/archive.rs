@@ -113,6 +113,24 @@ fn the_archive_keeps_every_segment_across_a_kill_9_and_a_deleted_one_is_a_gap() 
         status(&cli).1["databases"][0]["partial"].as_str().is_some_and(|p| p.ends_with(".partial") && p > last.as_str())
     });
 
+    // A base backup beside the running archiver: tar, its WAL, its manifest,
+    // each file hashed; where it starts in the WAL is recorded.
+    let (code, v) = cli.json(&["archive", "base", "arch"], None, &[]);
+    assert_eq!(code, 0, "{v}");
+    let b = &v["bases"][0];
+    let names: Vec<&str> = b["files"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    assert!(
+        names.contains(&"base.tar.gz") && names.contains(&"pg_wal.tar.gz") && names.contains(&"backup_manifest"),
+        "{names:?}"
+    );
+    assert_eq!(b["timeline"], 1, "{b}");
+    assert!(b["start_lsn"].as_str().unwrap().contains('/'), "{b}");
+    let base_dir =
+        cli.home.path().join(format!("data/backups/arch/archive/default/base/{}", b["id"].as_str().unwrap()));
+    assert!(base_dir.join("base.json").exists());
+    let (code, st) = cli.json(&["archive", "status", "arch", "--verify"], None, &[]);
+    assert_eq!((code, st["databases"][0]["bases"].as_array().unwrap().len()), (0, 1), "{st}");
+
     // Killed outright: the slot keeps what is written meanwhile.
     assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
     wait_for(&cli, "the archiver is gone", 20, || !alive(pid));
@@ -153,6 +171,12 @@ fn the_archive_keeps_every_segment_across_a_kill_9_and_a_deleted_one_is_a_gap() 
     );
     let human = cli.run(&["archive", "status", "arch"], None, &[]);
     assert!(String::from_utf8_lossy(&human.stdout).contains(&format!("GAP {}", want[1])));
+
+    // A changed file of a base backup is found by --verify.
+    std::fs::write(base_dir.join("backup_manifest"), b"{}").unwrap();
+    let (code, st) = cli.json(&["archive", "status", "arch", "--verify"], None, &[]);
+    assert_ne!(code, 0, "{st}");
+    assert!(st["databases"][0]["gaps"].to_string().contains("backup_manifest differs"), "{st}");
 
     // A damaged index vouches for nothing: a gap, and no archiver starts on it.
     std::fs::write(dir.join("index.json"), b"{ not json").unwrap();

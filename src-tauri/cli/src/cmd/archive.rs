@@ -21,6 +21,8 @@ pub enum ArchiveCmd {
     Stop(Deployment),
     /// The archiver's heartbeat, each database's archived segments, gaps and replication slot.
     Status(StatusArgs),
+    /// Take a base backup of each PostgreSQL database (pg_basebackup: tar, gzip, WAL streamed with it, each file's SHA-256 kept): where a replay to a window starts.
+    Base(ArchiveArgs),
     /// Drop the replication slots (the archiver must be stopped): the server may then remove WAL the archive does not have.
     DropSlot(Deployment),
 }
@@ -87,6 +89,13 @@ pub async fn run(ctx: &Ctx, c: ArchiveCmd) -> Result<Printed> {
             }
             let pid = archive::start(&e, &a.deployment, &exe, &args, &inherit).await?;
             done(Started { deployment: a.deployment, pid })
+        }
+        ArchiveCmd::Base(a) => {
+            let needs = password_profiles(&ctx.engine, &a.deployment)?;
+            let e = a.secrets.apply(&ctx.engine, &needs)?;
+            let say = |l: String| ctx.events.note("base", &l);
+            let bases = archive::base(&e, &a.deployment, &say, &ctx.cancel).await?;
+            done(Bases { bases })
         }
         ArchiveCmd::Stop(a) => {
             let pid = archive::stop(&ctx.engine, &a.deployment).await?;
@@ -190,6 +199,16 @@ impl Report for Status {
                 (None, Some(e)) => println!("    slot: not read ({e})"),
                 (None, None) => println!("    slot: none on the server"),
             }
+            match db.bases.last() {
+                Some(b) => println!(
+                    "    base backups: {} (newest {}, WAL from {} on timeline {})",
+                    db.bases.len(),
+                    b.id,
+                    b.start_lsn,
+                    b.timeline
+                ),
+                None => println!("    base backups: none (quiesce archive base {})", s.deployment),
+            }
             if db.gaps.is_empty() {
                 println!("    gaps: none");
             }
@@ -205,6 +224,29 @@ impl Report for Status {
             quiesce_engine::ErrorCode::Corrupt.exit_code()
         } else {
             0
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Bases {
+    bases: Vec<quiesce_engine::archive::base::BaseBackup>,
+}
+
+impl Report for Bases {
+    fn text(&self) {
+        for b in &self.bases {
+            println!(
+                "{} ({}): base backup {}, {} file(s), {}; WAL {} … {} on timeline {}",
+                b.storages.join(", "),
+                b.profile,
+                b.id,
+                b.files.len(),
+                quiesce_engine::size::human(b.files.iter().map(|f| f.bytes).sum()),
+                b.start_lsn,
+                b.end_lsn,
+                b.timeline
+            );
         }
     }
 }

@@ -15,6 +15,7 @@
 //! MySQL/MariaDB binary logs are not archived yet: a deployment whose
 //! storages are all MySQL/MariaDB is refused with that reason.
 
+pub mod base;
 pub mod index;
 pub mod pg;
 mod run;
@@ -101,6 +102,8 @@ pub struct DatabaseArchive {
     pub slot: Option<pg::SlotInfo>,
     /// Why the slot could not be read, when it could not.
     pub slot_error: Option<String>,
+    /// Its base backups, oldest first.
+    pub bases: Vec<base::BaseBackup>,
 }
 
 /// A PostgreSQL database of the deployment and the storages on it.
@@ -228,6 +231,19 @@ pub async fn status(ds: &Deployments, deployment: &str, rehash: bool) -> Result<
             Ok(s) => (s, None),
             Err(e) => (None, Some(e.message)),
         };
+        let bases = base::list(&db.dir);
+        if rehash {
+            for b in &bases {
+                let problems = base::verify(&db.dir.join("base").join(&b.id)).unwrap_or_else(|e| vec![e.message]);
+                if !problems.is_empty() {
+                    gaps.push(index::Gap {
+                        from: b.id.clone(),
+                        to: b.id.clone(),
+                        reason: format!("base backup {} is damaged: {}", b.id, problems.join("; ")),
+                    });
+                }
+            }
+        }
         if slot.is_none() && slot_error.is_none() && !segs.is_empty() {
             gaps.push(index::Gap {
                 from: segs.last().map(|f| f.name.clone()).unwrap_or_default(),
@@ -256,6 +272,7 @@ pub async fn status(ds: &Deployments, deployment: &str, rehash: bool) -> Result<
             gaps,
             slot,
             slot_error,
+            bases,
         });
     }
     let trouble = trouble(ds, &d);

@@ -31,3 +31,13 @@ pub async fn status(e: &Engine, deployment: &str, rehash: bool) -> Result<Archiv
 pub async fn drop_slots(e: &Engine, deployment: &str) -> Result<Vec<(String, Option<SlotInfo>)>> {
     archive::drop_slots(e.deployments(), deployment).await
 }
+
+/// A base backup of every PostgreSQL database of the deployment.
+pub async fn base(
+    e: &Engine,
+    deployment: &str,
+    say: &(dyn Fn(String) + Sync),
+    cancel: &CancellationToken,
+) -> Result<Vec<archive::base::BaseBackup>> {
+    archive::base::take(e.deployments(), deployment, say, cancel).await
+}
