@@ -43,7 +43,7 @@ async fn a_full_archive_disk_fails_loudly_the_overview_flags_it_and_the_slot_kee
     // The receiver ends on the full disk, and says so.
     let deadline = Instant::now() + Duration::from_secs(60);
     let error = loop {
-        if let Some(e) = beat().and_then(|b| b.receivers[0].last_error.clone()) {
+        if let Some(e) = beat().and_then(|b| b.receivers.first().and_then(|r| r.last_error.clone())) {
             break e;
         }
         assert!(Instant::now() < deadline, "the receiver never failed: {:?}", beat());
