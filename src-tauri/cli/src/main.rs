@@ -87,9 +87,10 @@ enum Command {
     /// proves it (row counts, fingerprints, the consistency audit). Writes a
     /// ready database.properties.
     Migrate(Box<cmd::migrate::MigrateArgs>),
-    /// The continuous WAL archive of a deployment's PostgreSQL storages
-    /// (pg_receivewal on a replication slot; segments indexed with SHA-256;
-    /// gaps reported): run, start, stop, status, drop-slot.
+    /// The continuous log archive of a deployment's PostgreSQL storages (WAL:
+    /// pg_receivewal on a replication slot) and MySQL/MariaDB storages (binary
+    /// logs, read as a replica); files indexed with SHA-256, gaps reported:
+    /// run, start, stop, status, base, drop-slot.
     #[command(subcommand)]
     Archive(cmd::archive::ArchiveCmd),
 }

@@ -3,6 +3,7 @@
 
 mod common;
 use common::*;
+use quiesce_testsupport::mariadb::{MariaDbServer, USER as MY_USER};
 use quiesce_testsupport::postgres::{PgOptions, PgServer};
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -40,6 +41,10 @@ fn status(cli: &Cli) -> (i32, Value) {
 
 fn indexed(cli: &Cli) -> Vec<String> {
     let dir = cli.home.path().join("data/backups/arch/archive/default");
+    indexed_in(&dir)
+}
+
+fn indexed_in(dir: &std::path::Path) -> Vec<String> {
     let v: Value =
         std::fs::read(dir.join("index.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null);
     v["files"].as_array().into_iter().flatten().filter_map(|f| f["name"].as_str().map(str::to_string)).collect()
@@ -208,4 +213,105 @@ fn a_server_that_cannot_stream_is_refused_before_anything_starts() {
     // `start` says the same, at once, not in a log.
     let e = cli.expect_error(&["archive", "start", "arch"], None, &[], "invalid_input");
     assert!(e["error"]["message"].as_str().unwrap().contains("REPLICATION"), "{e}");
+}
+
+/// The binary log file a MariaDB server writes now.
+fn current_binlog(m: &MariaDbServer) -> String {
+    m.sql("SHOW MASTER STATUS").split_whitespace().next().unwrap().to_string()
+}
+
+#[test]
+fn mariadb_binary_logs_are_archived_whole_and_a_kill_9_loses_nothing_and_a_purge_is_a_gap() {
+    let m = MariaDbServer::start_with(&["--log-bin=binlog", "--server-id=1", "--binlog-format=ROW"]);
+    m.sql("CREATE DATABASE w; CREATE TABLE w.t (id int PRIMARY KEY AUTO_INCREMENT, v text);");
+    let write_and_rotate = || {
+        let f = current_binlog(&m);
+        m.sql("INSERT INTO w.t (v) SELECT REPEAT('x', 200) FROM w.seq_1_to_200; FLUSH BINARY LOGS;");
+        f
+    };
+    let cli = Cli::new();
+    let port = m.port.to_string();
+    let args = [
+        "profile",
+        "add",
+        "--name",
+        "my",
+        "--kind",
+        "mysql",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--user",
+        MY_USER,
+        "--ssl-mode",
+        "disable",
+        "--password-stdin",
+    ];
+    let out = cli.run(&args, Some(&m.password), &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = cli.run(&["deployment", "create", "arch", "--storage", "my"], None, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = cli.home.path().join("data/backups/arch/archive/default");
+    // A statement-based binary log cannot be replayed row for row: refused, naming the setting.
+    m.sql("SET GLOBAL binlog_format = 'STATEMENT'");
+    let e = cli.expect_error(&["archive", "start", "arch"], None, &[], "invalid_input");
+    assert!(e["error"]["message"].as_str().unwrap().contains("binlog_format = ROW"), "{e}");
+    m.sql("SET GLOBAL binlog_format = 'ROW'");
+
+    let (code, v) = cli.json(&["archive", "start", "arch"], None, &[]);
+    assert_eq!(code, 0, "{v}");
+    let pid = v["pid"].as_u64().unwrap();
+    let mut want: Vec<String> = (0..3).map(|_| write_and_rotate()).collect();
+    wait_for(&cli, "the rotated binary logs are archived", 60, || want.iter().all(|w| indexed_in(&dir).contains(w)));
+    // Byte for byte the server's own files.
+    for w in &want {
+        assert_eq!(std::fs::read(dir.join(w)).unwrap(), std::fs::read(m.dir.join("data").join(w)).unwrap(), "{w}");
+    }
+
+    // Killed outright, then started again: the file it was writing is fetched
+    // again from its start, and what was written meanwhile is archived.
+    assert!(std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap().success());
+    wait_for(&cli, "the archiver is gone", 20, || !alive(pid));
+    want.extend((0..2).map(|_| write_and_rotate()));
+    let (code, v) = cli.json(&["archive", "start", "arch"], None, &[]);
+    assert_eq!(code, 0, "{v}");
+    wait_for(&cli, "the logs written while it was down are archived", 60, || {
+        want.iter().all(|w| indexed_in(&dir).contains(w))
+    });
+    for w in &want {
+        assert_eq!(std::fs::read(dir.join(w)).unwrap(), std::fs::read(m.dir.join("data").join(w)).unwrap(), "{w}");
+    }
+    let (code, st) = status(&cli);
+    assert_eq!(code, 0, "{st}");
+    assert!(st["databases"][0]["gaps"].as_array().unwrap().is_empty(), "{st}");
+    assert_eq!(st["databases"][0]["slot"], Value::Null, "no slot on MySQL/MariaDB: {st}");
+
+    // Stopped while the server purges what it had not yet given: a gap, named.
+    let (code, _) = cli.json(&["archive", "stop", "arch"], None, &[]);
+    assert_eq!(code, 0);
+    let lost: Vec<String> = (0..2).map(|_| write_and_rotate()).collect();
+    m.sql(&format!("PURGE BINARY LOGS TO '{}'", current_binlog(&m)));
+    // (MariaDB keeps a file its crash recovery may still need: the oldest it kept.)
+    let oldest = m.sql("SHOW BINARY LOGS").split_whitespace().next().unwrap().to_string();
+    let n = |f: &str| f.rsplit('.').next().unwrap().parse::<u32>().unwrap();
+    assert!(n(&oldest) > n(&lost[0]), "the file being archived was purged: {oldest}");
+    let last_lost = format!("binlog.{:06}", n(&oldest) - 1);
+    let (code, v) = cli.json(&["archive", "start", "arch"], None, &[]);
+    assert_eq!(code, 0, "{v}");
+    let next = write_and_rotate();
+    wait_for(&cli, "the archive goes on from the server's oldest file", 60, || indexed_in(&dir).contains(&next));
+    let (code, st) = status(&cli);
+    assert_ne!(code, 0, "{st}");
+    let gaps = st["databases"][0]["gaps"].as_array().unwrap().clone();
+    assert!(
+        gaps.iter().any(|g| g["from"] == lost[0].as_str()
+            && g["to"] == last_lost.as_str()
+            && g["reason"].as_str().unwrap().contains("purged")),
+        "{gaps:?}; lost {lost:?}; folder {:?}; server {}",
+        std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.file_name()).collect::<Vec<_>>(),
+        m.sql("SHOW BINARY LOGS")
+    );
+    let (code, _) = cli.json(&["archive", "stop", "arch"], None, &[]);
+    assert_eq!(code, 0);
 }

@@ -33,7 +33,8 @@ async fn a_full_archive_disk_fails_loudly_the_overview_flags_it_and_the_slot_kee
     };
     let beat = || archive::read_heartbeat(dir.parent().unwrap());
     let deadline = Instant::now() + Duration::from_secs(60);
-    while beat().is_none() {
+    // Its slot made and its receiver streaming before any WAL is written.
+    while !beat().is_some_and(|b| !b.receivers.is_empty() && b.receivers.iter().all(|r| r.state == "streaming")) {
         assert!(Instant::now() < deadline && !task.is_finished(), "the archiver started");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -211,7 +211,7 @@ fn quiesce(home: &Path, args: &str) -> String {
 fn main() {
     let size_mb: u64 = arg("--size-mb", "1000").parse().unwrap();
     let runs: usize = arg("--runs", "5").parse().unwrap();
-    let only = arg("--only", "pg,mysql,sqlite,pause,migrate,startup,watchdog");
+    let only = arg("--only", "pg,mysql,sqlite,pause,migrate,startup,watchdog,archive");
     let scratch_root = std::env::var("QUIESCE_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| std::env::temp_dir());
     let scratch = tempfile::Builder::new().prefix("qzbench").tempdir_in(&scratch_root).unwrap();
     let free_mb: u64 = sh(&format!("df -Pm '{}' | awk 'NR==2{{print $4}}'", scratch.path().display())).parse().unwrap();
@@ -595,6 +595,57 @@ fn main() {
     if only.contains("watchdog") {
         watchdog_case(runs);
     }
+    if only.contains("archive") {
+        archive_case(size_mb, runs, &home);
+    }
+}
+
+/// Issue 31's goal: a write workload loses at most 2 % of its throughput
+/// while `quiesce archive` streams the server's WAL. pgbench (TPC-B-like,
+/// 2 clients) runs with the archiver and without, interleaved (the order
+/// alternates each run), so drift on the machine falls on both.
+fn archive_case(size_mb: u64, runs: usize, home: &Path) {
+    let pg = PgServer::start(PgOptions::default());
+    let db = pg.create_database();
+    let sock = pg.socket_dir().display().to_string();
+    let scale = (size_mb / 15).clamp(1, 100);
+    let secs = if size_mb < 100 { 3 } else { 15 };
+    let bench = format!("pgbench -h '{sock}' -p {} -U {SUPERUSER}", pg.port);
+    sh(&format!("{bench} -i -q -s {scale} {db} 2>&1"));
+    let q = |a: &str| quiesce(home, a);
+    sh(&q(&format!("profile add --name arch-pg --kind postgresql --host '{sock}' --port {} --user {SUPERUSER} --database {db} --ssl-mode disable", pg.port)));
+    sh(&format!("{} >/dev/null", q("deployment create arch-d --storage arch-pg")));
+    let tps = || -> f64 {
+        let out = sh(&format!("{bench} -n -c 2 -j 2 -T {secs} {db} 2>/dev/null"));
+        out.lines()
+            .find(|l| l.starts_with("tps = "))
+            .and_then(|l| l["tps = ".len()..].split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no tps in pgbench's output: {out}"))
+    };
+    let (mut off, mut on) = (Vec::new(), Vec::new());
+    for i in 0..runs.max(1) {
+        for archived in if i % 2 == 0 { [false, true] } else { [true, false] } {
+            if archived {
+                sh(&format!("{} >/dev/null", q("archive start arch-d")));
+                on.push(tps());
+                sh(&format!("{} >/dev/null", q("archive stop arch-d")));
+            } else {
+                off.push(tps());
+            }
+        }
+    }
+    let spread = |v: &[f64]| {
+        let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(a, b), x| (a.min(*x), b.max(*x)));
+        format!("{lo:.0}…{hi:.0}")
+    };
+    let (m_off, m_on) = (median(off.clone()), median(on.clone()));
+    let lost = (1.0 - m_on / m_off) * 100.0;
+    println!();
+    println!("Archive: pgbench -c 2 -T {secs} (scale {scale}), {} interleaved runs each", off.len());
+    println!("  without the archiver: median {m_off:.0} tps (spread {})", spread(&off));
+    println!("  with the archiver:    median {m_on:.0} tps (spread {})", spread(&on));
+    println!("GOAL throughput lost to archiving <= 2 %: {lost:+.1} % — {}", if lost <= 2.0 { "ok" } else { "FAIL" });
+    let _ = sh(&q("archive drop-slot arch-d"));
 }
 
 /// The watchdog beside the benchmarked CLI (QUIESCE_BIN), else the release build's.

@@ -1,5 +1,5 @@
-//! `quiesce archive run|start|stop|status|drop-slot`: the continuous WAL
-//! archive of a deployment's PostgreSQL storages.
+//! `quiesce archive run|start|stop|status|base|drop-slot`: the continuous log
+//! archive of a deployment's PostgreSQL and MySQL/MariaDB storages.
 
 use super::{password_profiles, Ctx, JobSecrets};
 use crate::print::{done, Printed, Report};
@@ -12,8 +12,9 @@ use serde::Serialize;
 #[derive(Subcommand)]
 pub enum ArchiveCmd {
     /// Run the archiver in the foreground until SIGINT/SIGTERM: checks what
-    /// each server must allow, creates a replication slot per database, then
-    /// streams its WAL with pg_receivewal, restarting it when it ends.
+    /// each server must allow, creates a replication slot per PostgreSQL
+    /// database, then streams each database's log (pg_receivewal,
+    /// mariadb-binlog), restarting a receiver when it ends.
     Run(ArchiveArgs),
     /// Start the archiver detached (its output in Quiesce's log folder); returns once it runs.
     Start(ArchiveArgs),
@@ -75,7 +76,6 @@ pub async fn run(ctx: &Ctx, c: ArchiveCmd) -> Result<Printed> {
                 quiesce_engine::paths::HOME_ENV,
                 "XDG_CONFIG_HOME",
                 "XDG_DATA_HOME",
-                "XDG_RUNTIME_DIR",
                 "DBUS_SESSION_BUS_ADDRESS",
                 "QUIESCE_LOG",
             ]

@@ -45,18 +45,27 @@ pub struct BaseBackup {
     pub files: Vec<ManifestFile>,
 }
 
-/// A database's complete base backups (in its archive folder), oldest first.
-pub fn list(dir: &Path) -> Vec<BaseBackup> {
-    let mut v: Vec<BaseBackup> = std::fs::read_dir(dir.join("base"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| !e.file_name().to_string_lossy().ends_with(".partial"))
-        .filter_map(|e| std::fs::read(e.path().join(BASE_MANIFEST)).ok())
-        .filter_map(|b| serde_json::from_slice(&b).ok())
-        .collect();
+/// A database's complete base backups (in its archive folder), oldest
+/// first, and the folders whose `base.json` cannot be read (flagged, never
+/// dropped).
+pub fn list(dir: &Path) -> (Vec<BaseBackup>, Vec<(String, String)>) {
+    let (mut v, mut bad) = (Vec::new(), Vec::new());
+    for e in std::fs::read_dir(dir.join("base")).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".partial") {
+            continue;
+        }
+        let path = e.path().join(BASE_MANIFEST);
+        match std::fs::read(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| serde_json::from_slice::<BaseBackup>(&b).map_err(|e| e.to_string()))
+        {
+            Ok(b) => v.push(b),
+            Err(why) => bad.push((name, format!("{}: {why}", path.display()))),
+        }
+    }
     v.sort_by_key(|b| b.started_at);
-    v
+    (v, bad)
 }
 
 /// Takes a base backup of every PostgreSQL database of the deployment, one
@@ -68,7 +77,13 @@ pub async fn take(
     cancel: &CancellationToken,
 ) -> Result<Vec<BaseBackup>> {
     let d = ds.get(deployment)?;
-    let dbs = databases(ds, &d)?;
+    let dbs: Vec<Db> = databases(ds, &d)?.into_iter().filter(Db::is_pg).collect();
+    if dbs.is_empty() {
+        return Err(Error::new(
+            ErrorCode::InvalidInput,
+            format!("{} has no PostgreSQL storage: a MySQL/MariaDB storage's base is a backup (quiesce backup), which records its binlog coordinates.", d.name),
+        ));
+    }
     super::run::check(ds, &dbs).await?;
     let journal = Journal::begin(ds.home(), "base", format!("base backup of deployment {}", d.name))?;
     let mut out = Vec::new();
@@ -127,8 +142,11 @@ async fn one(
     let r = pipeline::run_tool(&cmd, &run).await;
     drop(pass);
     if let Err(e) = r {
-        let _ = std::fs::remove_dir_all(&partial);
-        journal.release(&partial)?;
+        // Still owned by the journal if it cannot be removed now: the next
+        // command's recovery tries again.
+        if std::fs::remove_dir_all(&partial).is_ok() {
+            journal.release(&partial)?;
+        }
         return Err(Error::new(e.code, format!("{}: the base backup failed and was removed: {}", p.name, e.message)));
     }
     let (timeline, start_lsn, end_lsn) = wal_range(&partial.join("backup_manifest"))?;
@@ -140,7 +158,16 @@ async fn one(
     names.sort();
     let mut files = Vec::new();
     for n in names {
-        let (sha256, bytes) = sha256_file(&partial.join(&n))?;
+        if cancel.is_cancelled() {
+            if std::fs::remove_dir_all(&partial).is_ok() {
+                journal.release(&partial)?;
+            }
+            return Err(Error::cancelled_job());
+        }
+        let path = partial.join(&n);
+        let (sha256, bytes) = tokio::task::spawn_blocking(move || sha256_file(&path))
+            .await
+            .map_err(|e| Error::internal(e.to_string()))??;
         files.push(ManifestFile { name: n, bytes, sha256 });
     }
     let b = BaseBackup {
@@ -192,11 +219,28 @@ fn wal_range(path: &Path) -> Result<(u32, String, String)> {
     };
     let b = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
     let v: serde_json::Value = serde_json::from_slice(&b).map_err(|e| bad(e.to_string()))?;
-    let r = v["WAL-Ranges"].as_array().and_then(|a| a.first()).ok_or_else(|| bad("no WAL-Ranges".into()))?;
-    let tli = r["Timeline"].as_u64().ok_or_else(|| bad("no Timeline".into()))? as u32;
-    let s = r["Start-LSN"].as_str().ok_or_else(|| bad("no Start-LSN".into()))?;
-    let e = r["End-LSN"].as_str().ok_or_else(|| bad("no End-LSN".into()))?;
-    Ok((tli, s.to_string(), e.to_string()))
+    // One range per timeline the backup crossed (a standby promoted during
+    // it): where it starts is the lowest start, its timeline that range's.
+    let mut ranges = Vec::new();
+    for r in v["WAL-Ranges"].as_array().into_iter().flatten() {
+        let tli = r["Timeline"].as_u64().ok_or_else(|| bad("no Timeline".into()))? as u32;
+        let s = r["Start-LSN"].as_str().ok_or_else(|| bad("no Start-LSN".into()))?;
+        let e = r["End-LSN"].as_str().ok_or_else(|| bad("no End-LSN".into()))?;
+        let (sn, en) = (
+            lsn(s).ok_or_else(|| bad(format!("{s:?} is no LSN")))?,
+            lsn(e).ok_or_else(|| bad(format!("{e:?} is no LSN")))?,
+        );
+        ranges.push((tli, sn, s.to_string(), en, e.to_string()));
+    }
+    let first = ranges.iter().min_by_key(|r| r.1).ok_or_else(|| bad("no WAL-Ranges".into()))?;
+    let last = ranges.iter().max_by_key(|r| r.3).ok_or_else(|| bad("no WAL-Ranges".into()))?;
+    Ok((first.0, first.2.clone(), last.4.clone()))
+}
+
+/// `X/Y` as a number.
+fn lsn(s: &str) -> Option<u64> {
+    let (hi, lo) = s.split_once('/')?;
+    Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
 }
 
 /// Checks a base backup's files against its `base.json`.

@@ -41,6 +41,27 @@ pub fn is_segment(name: &str) -> bool {
     name.len() == 24 && name.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
 }
 
+/// A binary log file (`binlog.000012`): its base name and number.
+pub fn binlog_number(name: &str) -> Option<(&str, u64)> {
+    let (stem, n) = name.rsplit_once('.')?;
+    let ok = n.len() >= 6
+        && n.bytes().all(|b| b.is_ascii_digit())
+        && !stem.is_empty()
+        && stem.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    ok.then(|| Some((stem, n.parse().ok()?))).flatten()
+}
+
+/// The binary log file being written: the newest (highest number).
+pub fn open_binlog(dir: &Path) -> Option<String> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+        .filter_map(|n| binlog_number(&n).map(|(_, k)| (k, n.clone())))
+        .max()
+        .map(|(_, n)| n)
+}
+
 /// A timeline history file (`00000002.history`).
 fn is_history(name: &str) -> bool {
     name.strip_suffix(".history")
@@ -85,17 +106,25 @@ impl Index {
     /// Adds every completed file of the folder not indexed yet (hashing it),
     /// and saves the index when it grew. Returns how many were added.
     pub fn update(&mut self, dir: &Path) -> Result<usize> {
+        // A binary log file is complete once a newer one exists.
+        let open = open_binlog(dir);
         let mut names: Vec<String> = std::fs::read_dir(dir)
             .map_err(|e| Error::io("read", dir, e))?
             .flatten()
             .filter_map(|e| e.file_name().to_str().map(str::to_string))
-            .filter(|n| is_segment(n) || is_history(n))
+            .filter(|n| is_segment(n) || is_history(n) || (binlog_number(n).is_some() && Some(n) != open.as_ref()))
             .filter(|n| !self.files.iter().any(|f| &f.name == n))
             .collect();
         names.sort();
-        for n in &names {
+        for (k, n) in names.iter().enumerate() {
             let (sha256, bytes) = sha256_file(&dir.join(n))?;
             self.files.push(Indexed { name: n.clone(), bytes, sha256 });
+            // A long backlog is saved as it goes, not only at its end.
+            if k % 16 == 15 {
+                self.files.sort_by(|a, b| a.name.cmp(&b.name));
+                self.schema_version = SCHEMA_VERSION;
+                crate::store::write_json(&dir.join(INDEX), self)?;
+            }
         }
         if !names.is_empty() {
             self.files.sort_by(|a, b| a.name.cmp(&b.name));
@@ -107,6 +136,11 @@ impl Index {
 
     pub fn segments(&self) -> impl Iterator<Item = &Indexed> {
         self.files.iter().filter(|f| is_segment(&f.name))
+    }
+
+    /// The log files: WAL segments or binary log files (not history files).
+    pub fn logs(&self) -> impl Iterator<Item = &Indexed> {
+        self.files.iter().filter(|f| is_segment(&f.name) || binlog_number(&f.name).is_some())
     }
 
     /// The segment size, from the archived segments themselves (16 MiB unless
@@ -139,7 +173,25 @@ impl Index {
                 }
             }
         }
-        for f in self.segments() {
+        let mut binlogs: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
+        for f in &self.files {
+            if let Some((stem, n)) = binlog_number(&f.name) {
+                binlogs.entry(stem).or_default().push(n);
+            }
+        }
+        for (stem, mut ns) in binlogs {
+            ns.sort_unstable();
+            for w in ns.windows(2) {
+                if w[1] > w[0] + 1 {
+                    gaps.push(Gap {
+                        from: format!("{stem}.{:06}", w[0] + 1),
+                        to: format!("{stem}.{:06}", w[1] - 1),
+                        reason: "never archived (purged by the server before the receiver got them: it was down longer than the server keeps its binary logs)".into(),
+                    });
+                }
+            }
+        }
+        for f in &self.files {
             let path = dir.join(&f.name);
             let problem = match std::fs::metadata(&path) {
                 Err(_) => Some("deleted from the archive after it was archived".to_string()),

@@ -1,5 +1,6 @@
-//! Continuous archiving of each PostgreSQL storage's WAL, so that a pause
-//! window's recorded position can later be reached by replay (issue 31).
+//! Continuous archiving of each storage's log (PostgreSQL's WAL,
+//! MySQL/MariaDB's binary log), so that a pause window's recorded position
+//! can later be reached by replay (issue 31).
 //!
 //! `archive run` is one long-running process per deployment and state
 //! directory (a lock in `<data>/locks` makes a second one refuse): it checks
@@ -12,11 +13,12 @@
 //! state. `archive start` runs it detached; `stop` signals it; `status`
 //! reads the heartbeat, the folders, the index (gaps) and each slot.
 //!
-//! MySQL/MariaDB binary logs are not archived yet: a deployment whose
-//! storages are all MySQL/MariaDB is refused with that reason.
+//! MySQL/MariaDB storages are archived the same way, without a slot: their
+//! binary logs are read as a replica would (`my.rs`).
 
 pub mod base;
 pub mod index;
+pub mod my;
 pub mod pg;
 mod run;
 
@@ -106,12 +108,22 @@ pub struct DatabaseArchive {
     pub bases: Vec<base::BaseBackup>,
 }
 
-/// A PostgreSQL database of the deployment and the storages on it.
+/// A database of the deployment with a log (PostgreSQL, MySQL/MariaDB) and
+/// the storages on it.
 pub(crate) struct Db {
     pub storages: Vec<String>,
     pub profile: Profile,
     pub dir: PathBuf,
+    /// PostgreSQL: its replication slot.
     pub slot: String,
+    /// MySQL/MariaDB: the replica id its receiver reads as.
+    pub server_id: u32,
+}
+
+impl Db {
+    pub fn is_pg(&self) -> bool {
+        self.profile.kind == DbKind::Postgresql
+    }
 }
 
 /// `<root>/<deployment>/archive`.
@@ -140,7 +152,7 @@ pub(crate) fn databases(ds: &Deployments, d: &Deployment) -> Result<Vec<Db>> {
     let mut dbs: Vec<Db> = Vec::new();
     let mut others = Vec::new();
     for (s, p) in ds.storage_profiles(d)? {
-        if p.kind != DbKind::Postgresql {
+        if !matches!(p.kind, DbKind::Postgresql | DbKind::Mysql) {
             others.push(format!("{} ({})", s.name, p.kind.label()));
             continue;
         }
@@ -149,6 +161,7 @@ pub(crate) fn databases(ds: &Deployments, d: &Deployment) -> Result<Vec<Db>> {
             None => dbs.push(Db {
                 dir: base.join(folder_name(&s.name)?),
                 slot: pg::slot_name(&d.id, &d.name, &s.name),
+                server_id: my::server_id(&d.id, &s.name),
                 storages: vec![s.name],
                 profile: p,
             }),
@@ -158,7 +171,7 @@ pub(crate) fn databases(ds: &Deployments, d: &Deployment) -> Result<Vec<Db>> {
         return Err(Error::new(
             ErrorCode::InvalidInput,
             format!(
-                "{} has no PostgreSQL storage to archive{}. Archiving MySQL/MariaDB binary logs is not built yet.",
+                "{} has no PostgreSQL or MySQL/MariaDB storage to archive{}: the others have no log Quiesce can keep.",
                 d.name,
                 if others.is_empty() { String::new() } else { format!(" (it has {})", others.join(", ")) }
             ),
@@ -225,13 +238,23 @@ pub async fn status(ds: &Deployments, deployment: &str, rehash: bool) -> Result<
                 vec![index::Gap { from: index::INDEX.into(), to: index::INDEX.into(), reason: e.message }],
             ),
         };
-        let segs: Vec<&index::Indexed> = idx.segments().collect();
-        let partial = partial_of(&db.dir);
-        let (slot, slot_error) = match read_slot(ds, &db).await {
-            Ok(s) => (s, None),
-            Err(e) => (None, Some(e.message)),
+        let segs: Vec<&index::Indexed> = idx.logs().collect();
+        let partial = if db.is_pg() { partial_of(&db.dir) } else { index::open_binlog(&db.dir) };
+        let (slot, slot_error) = match db.is_pg() {
+            false => (None, None),
+            true => match read_slot(ds, &db).await {
+                Ok(s) => (s, None),
+                Err(e) => (None, Some(e.message)),
+            },
         };
-        let bases = base::list(&db.dir);
+        let (bases, unreadable) = base::list(&db.dir);
+        for (name, why) in unreadable {
+            gaps.push(index::Gap {
+                from: name.clone(),
+                to: name,
+                reason: format!("a base backup whose base.json cannot be read: {why}"),
+            });
+        }
         if rehash {
             for b in &bases {
                 let problems = base::verify(&db.dir.join("base").join(&b.id)).unwrap_or_else(|e| vec![e.message]);
@@ -244,7 +267,7 @@ pub async fn status(ds: &Deployments, deployment: &str, rehash: bool) -> Result<
                 }
             }
         }
-        if slot.is_none() && slot_error.is_none() && !segs.is_empty() {
+        if db.is_pg() && slot.is_none() && slot_error.is_none() && !segs.is_empty() {
             gaps.push(index::Gap {
                 from: segs.last().map(|f| f.name.clone()).unwrap_or_default(),
                 to: "(now)".into(),
@@ -294,23 +317,30 @@ pub fn trouble(ds: &Deployments, d: &Deployment) -> Option<String> {
             "The WAL archiver stopped without being stopped (killed, or the machine restarted) at {}: the server keeps WAL in its slot meanwhile, and its disk fills. Start it again: {start}.",
             beat.updated_at.format("%Y-%m-%d %H:%M:%S UTC")
         )),
+        // A receiver that ended in the last two minutes (it streams again
+        // between failures, so its state alone would come and go); said
+        // before staleness: a full disk also stops the heartbeat's writes.
+        (_, true) if failing(&beat).is_some() => {
+            let r = failing(&beat)?;
+            Some(format!(
+                "The WAL archive of {} keeps failing ({} restart(s)): {}",
+                r.storages.join(", "),
+                r.restarts,
+                r.last_error.as_deref().unwrap_or("no reason given")
+            ))
+        }
         (_, true) if (Utc::now() - beat.updated_at).to_std().unwrap_or_default() > STALE_AFTER => Some(format!(
             "The WAL archiver (pid {}) has written no heartbeat since {}: it is frozen. Stop it (quiesce archive stop {}) and start it again.",
             beat.pid,
             beat.updated_at.format("%H:%M:%S UTC"),
             d.name
         )),
-        // A receiver that ended in the last two minutes (it streams again
-        // between failures, so its state alone would come and go).
-        (_, true) => beat.receivers.iter().find(|r| r.last_error_at.is_some_and(|t| Utc::now() - t < chrono::Duration::minutes(2))).map(|r| {
-            format!(
-                "The WAL archive of {} keeps failing ({} restart(s)): {}",
-                r.storages.join(", "),
-                r.restarts,
-                r.last_error.as_deref().unwrap_or("no reason given")
-            )
-        }),
+        (_, true) => None,
     }
+}
+
+fn failing(beat: &Heartbeat) -> Option<&Receiver> {
+    beat.receivers.iter().find(|r| r.last_error_at.is_some_and(|t| Utc::now() - t < chrono::Duration::minutes(2)))
 }
 
 /// The segment being written (`….partial`), if any.
@@ -345,7 +375,7 @@ pub async fn drop_slots(ds: &Deployments, deployment: &str) -> Result<Vec<(Strin
         ));
     }
     let mut out = Vec::new();
-    for db in dbs {
+    for db in dbs.into_iter().filter(Db::is_pg) {
         let pw = ds.secret_of(&db.profile).await?;
         let mut c = pg::connect(&db.profile, pw.as_ref()).await?;
         let r = pg::drop_slot(&mut c, &db.slot).await;
@@ -373,7 +403,7 @@ pub async fn stop(ds: &Deployments, deployment: &str) -> Result<Option<u32>> {
     }
     // Only a live archiver's own pid: never one a heartbeat of an earlier run
     // names (now perhaps another process), never 0 or -1 (a whole group).
-    if beat.ended.is_some() || !is_archiver(beat.pid) {
+    if beat.ended.is_some() || !is_archiver(beat.pid, &[&d.name, &d.id]) {
         return Err(Error::internal(format!(
             "An archiver holds the lock of {} but its heartbeat names no running archiver (pid {}): find it (ps) and stop it.",
             d.name, beat.pid
@@ -393,14 +423,15 @@ pub async fn stop(ds: &Deployments, deployment: &str) -> Result<Option<u32>> {
     Ok(Some(beat.pid))
 }
 
-/// Whether `pid` is a running `… archive run …` of this user.
-fn is_archiver(pid: u32) -> bool {
+/// Whether `pid` is a running `… archive run D …` of this deployment
+/// (`names`: its name and id, as either may have been given).
+fn is_archiver(pid: u32, names: &[&str]) -> bool {
     if pid <= 1 || pid > i32::MAX as u32 {
         return false;
     }
     let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { return false };
     let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-    args.windows(2).any(|w| w[0] == b"archive" && w[1] == b"run")
+    args.windows(3).any(|w| w[0] == b"archive" && w[1] == b"run" && names.iter().any(|n| n.as_bytes() == w[2]))
 }
 
 /// Starts `program args…` (this binary's `archive run`) detached, in its own
@@ -447,8 +478,23 @@ pub async fn start_detached(
         }
         // Its own heartbeat, once its receivers run (the first one it writes
         // names it before the checks and the slots).
+        // Its own heartbeat, once every receiver streams, and still does a
+        // moment later (a refused replication connection ends at once).
         if let Some(h) = read_heartbeat(&dir).filter(|h| h.pid == pid && Some((h.pid, h.started_at)) != before) {
-            if !h.receivers.is_empty() {
+            if let Some(r) = h.receivers.iter().find(|r| r.restarts > 0) {
+                unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+                let _ = child.wait();
+                return Err(Error::new(
+                    ErrorCode::DatabaseError,
+                    format!(
+                        "The archive of {} failed at once, so the archiver was stopped: {}",
+                        r.storages.join(", "),
+                        r.last_error.as_deref().unwrap_or("no reason given")
+                    ),
+                ));
+            }
+            let streaming = !h.receivers.is_empty() && h.receivers.iter().all(|r| r.state == "streaming");
+            if streaming && (h.updated_at - h.started_at).to_std().unwrap_or_default() >= Duration::from_secs(3) {
                 return Ok(pid);
             }
         }

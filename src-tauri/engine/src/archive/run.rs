@@ -28,10 +28,18 @@ pub async fn run(
     let d = ds.get(deployment)?;
     let dbs = databases(ds, &d)?;
     let _lock = lock_retrying(ds, &d).await?;
+    // Refused before anything is created: no folder, no heartbeat, no slot.
+    let tools: Vec<String> = dbs.iter().map(receiver_tool).collect::<Result<_>>()?;
+    // A damaged index refuses the start (its message says what to do): the
+    // archiver must not rebuild it and forget what was lost.
+    let indexes: Vec<Index> = dbs.iter().map(|db| Index::read(&db.dir)).collect::<Result<_>>()?;
+    check(ds, &dbs).await?;
+    if stop.is_cancelled() {
+        return Err(Error::cancelled_job());
+    }
     let base = super::archive_dir(ds, &d);
     crate::paths::create_private_dir(&base)?;
-    // Written at once: from here the heartbeat names this process, so `stop`
-    // never signals the pid of an archiver that ran before.
+    // From here the heartbeat names this process.
     let mut beat = Heartbeat {
         schema_version: 1,
         deployment: d.name.clone(),
@@ -43,7 +51,7 @@ pub async fn run(
         ended: None,
     };
     crate::store::write_json(&base.join(HEARTBEAT), &beat)?;
-    let r = run_locked(ds, &d, &dbs, &mut beat, &base, say, stop).await;
+    let r = run_locked(ds, &d, &dbs, (tools, indexes), (&mut beat, &base), say, stop).await;
     if let Err(e) = &r {
         beat.ended = Some(format!("failed: {}", e.message));
         beat.updated_at = chrono::Utc::now();
@@ -71,31 +79,25 @@ async fn run_locked(
     ds: &Deployments,
     d: &crate::deployment::Deployment,
     dbs: &[Db],
-    beat: &mut Heartbeat,
-    base: &std::path::Path,
+    (tools, mut indexes): (Vec<String>, Vec<Index>),
+    (beat, base): (&mut Heartbeat, &std::path::Path),
     say: &(dyn Fn(String) + Sync),
     stop: &CancellationToken,
 ) -> Result<()> {
-    let tool = crate::discovery::tools::find_all(&dbs[0].profile, "pg_receivewal")
-        .first()
-        .map(|t| t.path.display().to_string())
-        .ok_or_else(|| {
-            Error::new(
-                crate::ErrorCode::FileNotFound,
-                "pg_receivewal was not found: install the PostgreSQL client package of the server's major version (postgresql-client-NN), or set the profile's client tools directory.",
-            )
-        })?;
-    // A damaged index refuses the start (its message says what to do): the
-    // archiver must not rebuild it and forget what was lost.
-    let mut indexes: Vec<Index> = dbs.iter().map(|db| Index::read(&db.dir)).collect::<Result<_>>()?;
-    // Checks and slots: all of them before anything streams.
-    check(ds, dbs).await?;
     let mut passwords = Vec::new();
     for db in dbs {
+        if stop.is_cancelled() {
+            return Err(Error::cancelled_job());
+        }
         let pw = ds.secret_of(&db.profile).await?;
-        let mut c = pg::connect(&db.profile, pw.as_ref()).await.map_err(|e| named(db, e))?;
-        let created = pg::create_slot(&mut c, &db.slot).await;
-        c.close().await;
+        let created = if db.is_pg() {
+            let mut c = pg::connect(&db.profile, pw.as_ref()).await.map_err(|e| named(db, e))?;
+            let created = pg::create_slot(&mut c, &db.slot).await;
+            c.close().await;
+            created
+        } else {
+            Ok(false)
+        };
         if created.map_err(|e| named(db, e))? {
             say(format!("{}: created the replication slot {} (it keeps WAL on the server until the archive has it; `quiesce archive drop-slot` removes it)", db.profile.name, db.slot));
         }
@@ -116,7 +118,7 @@ async fn run_locked(
                 profile: db.profile.name.clone(),
                 dir: db.dir.strip_prefix(base).unwrap_or(&db.dir).display().to_string(),
                 slot: db.slot.clone(),
-                state: "streaming".into(),
+                state: "starting".into(),
                 restarts: 0,
                 last_error: None,
                 last_error_at: None,
@@ -127,26 +129,55 @@ async fn run_locked(
             .collect(),
     ));
     let mut receivers = Vec::new();
-    for (i, (db, pw)) in dbs.iter().zip(&passwords).enumerate() {
+    for (i, ((db, pw), tool)) in dbs.iter().zip(&passwords).zip(&tools).enumerate() {
         let p = &db.profile;
-        let to = creds::PgTarget {
-            host: p.host.as_deref(),
-            port: p.port.unwrap_or(5432),
-            user: p.user.as_deref().unwrap_or(""),
+        let secret = pw.as_ref().map(|s| s.expose().as_str()).unwrap_or("");
+        let dir = db.dir.display().to_string();
+        let make: Make = if db.is_pg() {
+            let to = creds::PgTarget {
+                host: p.host.as_deref(),
+                port: p.port.unwrap_or(5432),
+                user: p.user.as_deref().unwrap_or(""),
+            };
+            let db_name = p.database.clone().unwrap_or_default();
+            let shown = pg::receivewal(p, tool, &dir, &db.slot, "<0600 pass file>");
+            say(format!("{}: {}", p.name, shown.render()));
+            let (p, tool, slot) = (p.clone(), tool.clone(), db.slot.clone());
+            Make {
+                pass: ("pgpass", crate::Sensitive::new(creds::pgpass(&to, &[db_name.as_str(), "replication"], secret))),
+                build: Box::new(move |pass: String| {
+                    let cmd = pg::receivewal(&p, &tool, &dir, &slot, &pass);
+                    Box::pin(async move { Ok(cmd) })
+                }),
+            }
+        } else {
+            let (p, tool, pw, id, folder) = (p.clone(), tool.clone(), pw.clone(), db.server_id, db.dir.clone());
+            Make {
+                pass: ("my.cnf", crate::Sensitive::new(creds::my_cnf(secret, &["client"]))),
+                build: Box::new(move |pass: String| {
+                    let (p, tool, pw, dir, folder) = (p.clone(), tool.clone(), pw.clone(), dir.clone(), folder.clone());
+                    Box::pin(async move {
+                        let mut c = crate::live::LiveConn::open(&p, pw.as_ref(), false).await?;
+                        let files = super::my::server_files(&mut c).await;
+                        c.close().await;
+                        let (server, current) = files?;
+                        let here = super::index::open_binlog(&folder);
+                        // The file it was writing, purged before it had all of
+                        // it: set aside (never indexed as whole), so the index
+                        // shows it in the gap.
+                        if let Some(h) = here.as_ref().filter(|h| !server.contains(h)) {
+                            let _ = std::fs::rename(folder.join(h), folder.join(format!("{h}.incomplete")));
+                        }
+                        let file =
+                            super::my::start_file(here.as_deref(), &server, current.as_deref()).ok_or_else(|| {
+                                Error::new(crate::ErrorCode::DatabaseError, "the server lists no binary log file")
+                            })?;
+                        Ok(super::my::binlog_reader(&p, &tool, &dir, &file, id, &pass))
+                    })
+                }),
+            }
         };
-        let db_name = p.database.clone().unwrap_or_default();
-        let pgpass = crate::Sensitive::new(creds::pgpass(
-            &to,
-            &[db_name.as_str(), "replication"],
-            pw.as_ref().map(|s| s.expose().as_str()).unwrap_or(""),
-        ));
-        let shown = pg::receivewal(p, &tool, &db.dir.display().to_string(), &db.slot, "<0600 pass file>");
-        say(format!("{}: {}", p.name, shown.render()));
-        let make = {
-            let (tool, dir, slot) = (tool.clone(), db.dir.display().to_string(), db.slot.clone());
-            move |pass: &str| pg::receivewal(p, &tool, &dir, &slot, pass)
-        };
-        receivers.push(supervise(i, make, (&journal, pgpass), db.dir.clone(), state.clone(), say, stop.clone()));
+        receivers.push(supervise(i, make, &journal, db.dir.clone(), state.clone(), say, stop.clone()));
     }
     let indexing = async {
         loop {
@@ -175,7 +206,8 @@ pub(crate) async fn check(ds: &Deployments, dbs: &[Db]) -> Result<()> {
     for db in dbs {
         let pw = ds.secret_of(&db.profile).await?;
         let mut c = pg::connect(&db.profile, pw.as_ref()).await.map_err(|e| named(db, e))?;
-        let checked = pg::prerequisites(&mut c, &db.slot).await;
+        let checked =
+            if db.is_pg() { pg::prerequisites(&mut c, &db.slot).await } else { super::my::prerequisites(&mut c).await };
         c.close().await;
         checked.map_err(|e| named(db, e))?;
     }
@@ -197,8 +229,15 @@ async fn write_beat(
     base: &std::path::Path,
     say: &(dyn Fn(String) + Sync),
 ) {
+    // Said first: hashing a backlog must not make the archiver look frozen.
+    beat.receivers = state.lock().unwrap().clone();
+    beat.updated_at = chrono::Utc::now();
+    if let Err(e) = crate::store::write_json(&base.join(HEARTBEAT), beat) {
+        say(format!("could not write the heartbeat: {}", e.message));
+    }
     for (i, (db, idx)) in dbs.iter().zip(indexes.iter_mut()).enumerate() {
-        let (dir, mut mine) = (db.dir.clone(), std::mem::take(idx));
+        // A copy goes to the blocking pool: if it panics, what was indexed stays.
+        let (dir, mut mine) = (db.dir.clone(), idx.clone());
         let (back, r) = match tokio::task::spawn_blocking(move || {
             let r = mine.update(&dir);
             (mine, r)
@@ -218,9 +257,9 @@ async fn write_beat(
             Err(e) => say(format!("{}: could not index the archive: {}", db.profile.name, e.message)),
         }
         let mut s = state.lock().unwrap();
-        s[i].segments = idx.segments().count() as u64;
-        s[i].last_segment = idx.segments().last().map(|f| f.name.clone());
-        s[i].partial = partial_of(&db.dir);
+        s[i].segments = idx.logs().count() as u64;
+        s[i].last_segment = idx.logs().last().map(|f| f.name.clone());
+        s[i].partial = if db.is_pg() { partial_of(&db.dir) } else { super::index::open_binlog(&db.dir) };
     }
     beat.receivers = state.lock().unwrap().clone();
     beat.updated_at = chrono::Utc::now();
@@ -234,8 +273,8 @@ async fn write_beat(
 /// end is said with the tool's last words.
 async fn supervise(
     i: usize,
-    make: impl Fn(&str) -> crate::tools::CommandLine,
-    (journal, pgpass): (&Journal, crate::Sensitive<String>),
+    make: Make,
+    journal: &Journal,
     dir: std::path::PathBuf,
     state: Arc<Mutex<Vec<Receiver>>>,
     say: &(dyn Fn(String) + Sync),
@@ -254,7 +293,7 @@ async fn supervise(
         // may have been removed since (logout), and the tool reads it again
         // on every connect.
         let pass = crate::paths::create_private_dir(journal.cred_dir())
-            .and_then(|_| journal.cred_file("pgpass", pgpass.expose()));
+            .and_then(|_| journal.cred_file(make.pass.0, make.pass.1.expose()));
         let pass = match pass {
             Ok(p) => p,
             Err(e) => {
@@ -269,7 +308,21 @@ async fn supervise(
                 continue;
             }
         };
-        let cmd = make(&pass.path_str());
+        let cmd = match (make.build)(pass.path_str()).await {
+            Ok(c) => c,
+            Err(e) => {
+                drop(pass);
+                let why = format!("could not prepare the receiver: {}", e.message);
+                fail(i, &state, &why);
+                say(format!("{name}: {why}; trying again in {} s", backoff.as_secs()));
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = stop.cancelled() => break,
+                }
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
         let mut c = cmd.command();
         c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
         // An archiver killed outright (kill -9) takes its receivers with it:
@@ -317,7 +370,8 @@ async fn supervise(
                     .filter(|l| l.contains("error") || l.contains("FATAL") || l.contains("could not"))
                     .collect();
                 format!(
-                    "pg_receivewal ended ({status}){}",
+                    "{} ended ({status}){}",
+                    crate::tools::short(&cmd.program),
                     if words.is_empty() { String::new() } else { format!(": {}", words.join(" / ")) }
                 )
             }
@@ -334,6 +388,10 @@ async fn supervise(
             backoff = Duration::from_secs(1);
         }
         drop(pass);
+        // At once, not at the next start: a full disk must not also stop the heartbeat.
+        if let Some(said) = remove_torn_partial(&dir, segment) {
+            say(format!("{name}: {said}"));
+        }
         fail(i, &state, &why);
         say(format!("{name}: {why}; starting it again in {} s", backoff.as_secs()));
         tokio::select! {
@@ -342,6 +400,43 @@ async fn supervise(
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
+}
+
+/// A receiver's command, given its password file's path.
+type Build = Box<
+    dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::tools::CommandLine>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// How a receiver is started: the contents of its password file (written
+/// anew for each start), and its command given that file's path (for
+/// MySQL/MariaDB, after asking the server where to start).
+struct Make {
+    pass: (&'static str, crate::Sensitive<String>),
+    build: Build,
+}
+
+/// The receiver's program for a database, found like the other client tools.
+fn receiver_tool(db: &Db) -> Result<String> {
+    let (names, package): (&[&str], &str) = if db.is_pg() {
+        (&["pg_receivewal"], "the PostgreSQL client package of the server's major version (postgresql-client-NN)")
+    } else {
+        (&["mariadb-binlog", "mysqlbinlog"], "mariadb-client (or MySQL's mysql-client)")
+    };
+    names
+        .iter()
+        .find_map(|n| crate::discovery::tools::find_all(&db.profile, n).first().map(|t| t.path.display().to_string()))
+        .ok_or_else(|| {
+            Error::new(
+                crate::ErrorCode::FileNotFound,
+                format!(
+                    "{} was not found for {}: install {package}, or set the profile's client tools directory.",
+                    names.join(" or "),
+                    db.profile.name
+                ),
+            )
+        })
 }
 
 /// Records that receiver `i` ended, and why.

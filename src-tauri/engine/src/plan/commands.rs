@@ -266,7 +266,7 @@ pub fn is_mariadb_tool(tool: &str) -> bool {
 
 /// The connection options of the mysql/mariadb tools; the option file
 /// must come first (the clients refuse it anywhere else).
-fn mysql_connect(profile: &Profile, tool: &str, rt: &Runtime) -> CommandLine {
+pub(crate) fn mysql_connect(profile: &Profile, tool: &str, rt: &Runtime) -> CommandLine {
     let mut c = CommandLine::new(tool)
         .opt("--defaults-extra-file", rt.pass_file)
         .opt("--host", profile.host.as_deref().unwrap_or(""))
