@@ -134,7 +134,7 @@ async fn one(
         log: Arc::new(|l: String| tracing::info!("pg_basebackup: {l}")),
         cancel,
         stall: pipeline::Stall {
-            progress: Some(Arc::new(move || dir_bytes(&progress_dir))),
+            progress: Some(Arc::new(move || crate::backup::dir_bytes(&progress_dir))),
             advice: "The server may be waiting for a checkpoint, or a replication connection is refused.".into(),
             ..pipeline::Stall::default_policy()
         },
@@ -257,9 +257,4 @@ pub fn verify(dir: &Path) -> Result<Vec<String>> {
         }
     }
     Ok(problems)
-}
-
-/// Bytes written so far into a base backup's folder (progress for the stall watch).
-fn dir_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()
 }

@@ -121,17 +121,19 @@ impl Index {
             self.files.push(Indexed { name: n.clone(), bytes, sha256 });
             // A long backlog is saved as it goes, not only at its end.
             if k % 16 == 15 {
-                self.files.sort_by(|a, b| a.name.cmp(&b.name));
-                self.schema_version = SCHEMA_VERSION;
-                crate::store::write_json(&dir.join(INDEX), self)?;
+                self.save(dir)?;
             }
         }
         if !names.is_empty() {
-            self.files.sort_by(|a, b| a.name.cmp(&b.name));
-            self.schema_version = SCHEMA_VERSION;
-            crate::store::write_json(&dir.join(INDEX), self)?;
+            self.save(dir)?;
         }
         Ok(names.len())
+    }
+
+    fn save(&mut self, dir: &Path) -> Result<()> {
+        self.files.sort_by(|a, b| a.name.cmp(&b.name));
+        self.schema_version = SCHEMA_VERSION;
+        crate::store::write_json(&dir.join(INDEX), self)
     }
 
     pub fn segments(&self) -> impl Iterator<Item = &Indexed> {

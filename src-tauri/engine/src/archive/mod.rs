@@ -126,6 +126,18 @@ impl Db {
     }
 }
 
+/// The refusal of a server whose prerequisites are missing, each named with
+/// its fix; Ok when none is.
+pub(crate) fn refuse(missing: Vec<String>) -> Result<()> {
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorCode::InvalidInput,
+        format!("The server cannot be archived yet:\n- {}\nNothing was started.", missing.join("\n- ")),
+    ))
+}
+
 /// `<root>/<deployment>/archive`.
 pub fn archive_dir(ds: &Deployments, d: &Deployment) -> PathBuf {
     crate::catalog::default_root(ds.home()).join(&d.name).join("archive")

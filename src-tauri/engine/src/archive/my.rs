@@ -8,7 +8,7 @@
 //! down longer than that finds its next file purged; it then starts from the
 //! server's oldest file, and the index shows the files in between as a gap.
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::Result;
 use crate::live::LiveConn;
 use crate::plan::commands::{self, Runtime};
 use crate::profile::Profile;
@@ -68,14 +68,7 @@ pub async fn prerequisites(c: &mut LiveConn) -> Result<()> {
             get(3)
         ));
     }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorCode::InvalidInput,
-            format!("The server cannot be archived yet:\n- {}\nNothing was started.", missing.join("\n- ")),
-        ))
-    }
+    super::refuse(missing)
 }
 
 /// The binary log files the server still has, oldest first, and the current one.

@@ -74,14 +74,7 @@ pub async fn prerequisites(c: &mut LiveConn, slot: &str) -> Result<()> {
             crate::live::quote_ident(crate::live::Dialect::Postgres, &user)
         ));
     }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::new(
-            ErrorCode::InvalidInput,
-            format!("The server cannot be archived yet:\n- {}\nNothing was started.", missing.join("\n- ")),
-        ))
-    }
+    super::refuse(missing)
 }
 
 /// The slot, when it exists.

@@ -280,7 +280,6 @@ async fn supervise(
     say: &(dyn Fn(String) + Sync),
     stop: CancellationToken,
 ) {
-    use tokio::io::AsyncBufReadExt;
     let mut backoff = Duration::from_secs(1);
     let name = state.lock().unwrap()[i].profile.clone();
     while !stop.is_cancelled() {
@@ -289,93 +288,7 @@ async fn supervise(
             say(format!("{name}: {said}"));
         }
         let began = Instant::now();
-        // A new password file for every start: a session's runtime folder
-        // may have been removed since (logout), and the tool reads it again
-        // on every connect.
-        let pass = crate::paths::create_private_dir(journal.cred_dir())
-            .and_then(|_| journal.cred_file(make.pass.0, make.pass.1.expose()));
-        let pass = match pass {
-            Ok(p) => p,
-            Err(e) => {
-                let why = format!("could not write the password file: {}", e.message);
-                fail(i, &state, &why);
-                say(format!("{name}: {why}; trying again in {} s", backoff.as_secs()));
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = stop.cancelled() => break,
-                }
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-                continue;
-            }
-        };
-        let cmd = match (make.build)(pass.path_str()).await {
-            Ok(c) => c,
-            Err(e) => {
-                drop(pass);
-                let why = format!("could not prepare the receiver: {}", e.message);
-                fail(i, &state, &why);
-                say(format!("{name}: {why}; trying again in {} s", backoff.as_secs()));
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {}
-                    _ = stop.cancelled() => break,
-                }
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-                continue;
-            }
-        };
-        let mut c = cmd.command();
-        c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
-        // An archiver killed outright (kill -9) takes its receivers with it:
-        // one left streaming would hold the slot against the next archiver.
-        // (Dead between the fork and the prctl: the parent is init already.)
-        let parent = std::process::id() as libc::pid_t;
-        unsafe {
-            c.pre_exec(move || {
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
-        let why = match c.spawn() {
-            Err(e) => format!("could not start {}: {e}", cmd.program),
-            Ok(mut child) => {
-                state.lock().unwrap()[i].state = "streaming".into();
-                let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("piped")).lines();
-                let mut last: std::collections::VecDeque<String> = Default::default();
-                let ended = loop {
-                    tokio::select! {
-                        l = lines.next_line() => match l {
-                            Ok(Some(l)) => {
-                                tracing::info!("{name}: {l}");
-                                if last.len() == 4 { last.pop_front(); }
-                                last.push_back(l);
-                            }
-                            _ => break None,
-                        },
-                        _ = stop.cancelled() => break Some(()),
-                    }
-                };
-                if ended.is_some() {
-                    crate::tools::kill_group(&mut child).await;
-                    break;
-                }
-                let status = tokio::select! {
-                    s = child.wait() => s.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
-                    _ = stop.cancelled() => { crate::tools::kill_group(&mut child).await; break; }
-                };
-                let words: Vec<String> = last
-                    .into_iter()
-                    .filter(|l| l.contains("error") || l.contains("FATAL") || l.contains("could not"))
-                    .collect();
-                format!(
-                    "{} ended ({status}){}",
-                    crate::tools::short(&cmd.program),
-                    if words.is_empty() { String::new() } else { format!(": {}", words.join(" / ")) }
-                )
-            }
-        };
+        let Some(why) = once(i, &make, journal, &state, &name, &stop).await else { break };
         let why = match free_bytes(&dir) {
             Some(free) if free < segment => format!(
                 "{why}; the archive's disk is full ({} free, a segment needs {}): free space there, or move the catalog",
@@ -387,7 +300,6 @@ async fn supervise(
         if began.elapsed() > HEALTHY_AFTER {
             backoff = Duration::from_secs(1);
         }
-        drop(pass);
         // At once, not at the next start: a full disk must not also stop the heartbeat.
         if let Some(said) = remove_torn_partial(&dir, segment) {
             say(format!("{name}: {said}"));
@@ -400,6 +312,84 @@ async fn supervise(
         }
         backoff = (backoff * 2).min(BACKOFF_MAX);
     }
+}
+
+/// One start of a receiver, to its end: why it ended (it could not start,
+/// or the tool exited), or None when `stop` ended it.
+async fn once(
+    i: usize,
+    make: &Make,
+    journal: &Journal,
+    state: &Mutex<Vec<Receiver>>,
+    name: &str,
+    stop: &CancellationToken,
+) -> Option<String> {
+    use tokio::io::AsyncBufReadExt;
+    // A new password file for every start: a session's runtime folder
+    // may have been removed since (logout), and the tool reads it again
+    // on every connect.
+    let pass = match crate::paths::create_private_dir(journal.cred_dir())
+        .and_then(|_| journal.cred_file(make.pass.0, make.pass.1.expose()))
+    {
+        Ok(p) => p,
+        Err(e) => return Some(format!("could not write the password file: {}", e.message)),
+    };
+    let cmd = match (make.build)(pass.path_str()).await {
+        Ok(c) => c,
+        Err(e) => return Some(format!("could not prepare the receiver: {}", e.message)),
+    };
+    let mut c = cmd.command();
+    c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+    // An archiver killed outright (kill -9) takes its receivers with it:
+    // one left streaming would hold the slot against the next archiver.
+    // (Dead between the fork and the prctl: the parent is init already.)
+    let parent = std::process::id() as libc::pid_t;
+    unsafe {
+        c.pre_exec(move || {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+    let mut child = match c.spawn() {
+        Ok(child) => child,
+        Err(e) => return Some(format!("could not start {}: {e}", cmd.program)),
+    };
+    state.lock().unwrap()[i].state = "streaming".into();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().expect("piped")).lines();
+    let mut last: std::collections::VecDeque<String> = Default::default();
+    loop {
+        tokio::select! {
+            l = lines.next_line() => match l {
+                Ok(Some(l)) => {
+                    tracing::info!("{name}: {l}");
+                    if last.len() == 4 { last.pop_front(); }
+                    last.push_back(l);
+                }
+                _ => break,
+            },
+            _ = stop.cancelled() => {
+                crate::tools::kill_group(&mut child).await;
+                return None;
+            }
+        }
+    }
+    let status = tokio::select! {
+        s = child.wait() => s.map(|s| s.to_string()).unwrap_or_else(|e| e.to_string()),
+        _ = stop.cancelled() => {
+            crate::tools::kill_group(&mut child).await;
+            return None;
+        }
+    };
+    let words: Vec<String> =
+        last.into_iter().filter(|l| l.contains("error") || l.contains("FATAL") || l.contains("could not")).collect();
+    Some(format!(
+        "{} ended ({status}){}",
+        crate::tools::short(&cmd.program),
+        if words.is_empty() { String::new() } else { format!(": {}", words.join(" / ")) }
+    ))
 }
 
 /// A receiver's command, given its password file's path.

@@ -255,7 +255,7 @@ pub(super) fn hash_dir(dir: &Path, prefix: &str) -> Result<Vec<ManifestFile>> {
 }
 
 /// Bytes of the files in a directory (a tool's own output, for progress and the watchdog).
-pub(super) fn dir_bytes(dir: &Path) -> u64 {
+pub(crate) fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir).into_iter().flatten().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum()
 }
 

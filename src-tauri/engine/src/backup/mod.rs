@@ -25,6 +25,9 @@ mod seal;
 pub mod sqlcount;
 mod sqlite;
 
+/// Bytes of the files in a folder a tool writes itself (progress, the stall watch).
+pub(crate) use dump::dir_bytes;
+
 use crate::catalog::{
     self,
     manifest::{self, Manifest, PARTIAL_SUFFIX},

@@ -299,18 +299,18 @@ fn unit_command(u: &UnitCtx, opts: &BackupOptions, disc: &Discovery) -> Result<S
             opts.jobs.unwrap_or(2),
             &Runtime::placeholders("<backup folder>/mysql.dir"),
         )?),
-        DbKind::Mysql => Some(commands::mysql_dump(
-            profile,
-            &plan::tool_for(Some(disc), &u.unit, "mysqldump"),
-            &ns,
-            format,
-            commands::binlog_coordinates(
-                u.found.product.as_deref(),
-                u.found.binlog,
-                &plan::tool_for(Some(disc), &u.unit, "mysqldump"),
-            ),
-            &Runtime::placeholders(&format!("<backup folder>/{}", format.mysql_output())),
-        )),
+        DbKind::Mysql => Some({
+            let tool = plan::tool_for(Some(disc), &u.unit, "mysqldump");
+            let coordinates = commands::binlog_coordinates(u.found.product.as_deref(), u.found.binlog, &tool);
+            commands::mysql_dump(
+                profile,
+                &tool,
+                &ns,
+                format,
+                coordinates,
+                &Runtime::placeholders(&format!("<backup folder>/{}", format.mysql_output())),
+            )
+        }),
         _ => None,
     };
     match built {

@@ -34,8 +34,8 @@ struct Reader {
 pub struct Readers(Vec<Reader>);
 
 /// PostgreSQL's insert position and its segment, in one statement.
-pub const PG_POSITION: &str = PG;
-const PG: &str = "WITH p AS (SELECT pg_current_wal_insert_lsn() AS l) SELECT l::text, pg_walfile_name(l) FROM p";
+pub const PG_POSITION: &str =
+    "WITH p AS (SELECT pg_current_wal_insert_lsn() AS l) SELECT l::text, pg_walfile_name(l) FROM p";
 /// MySQL 8.4 renamed it; MariaDB and older MySQL know the first.
 const BINLOG: [&str; 2] = ["SHOW MASTER STATUS", "SHOW BINARY LOG STATUS"];
 
@@ -126,8 +126,8 @@ fn text(s: &str) -> String {
 /// pause (which also proves the privilege it needs).
 async fn statement(mut c: LiveConn) -> std::result::Result<(LiveConn, &'static str), String> {
     match c.dialect() {
-        Dialect::Postgres => match c.rows(PG).await {
-            Ok(_) => Ok((c, PG)),
+        Dialect::Postgres => match c.rows(PG_POSITION).await {
+            Ok(_) => Ok((c, PG_POSITION)),
             Err(e) => Err(format!("{} (a server in recovery has no WAL position of its own)", e.message)),
         },
         Dialect::Mysql => {

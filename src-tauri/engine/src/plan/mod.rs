@@ -600,16 +600,20 @@ pub fn backup_command(p: &Profile, u: &BackupUnit, discovery: Option<&Discovery>
             None,
             &commands::Runtime::placeholders("<backup folder>/postgresql.dump.zst"),
         )),
-        DbKind::Mysql => Some(commands::mysql_dump(
-            p,
-            &tool_for(discovery, u, "mysqldump"),
-            &ns,
-            commands::DumpFormat::Default,
-            discovery.and_then(|x| u.storages.iter().find_map(|s| x.storage(s))).is_some_and(|s| {
-                commands::binlog_coordinates(s.product.as_deref(), s.binlog, &tool_for(discovery, u, "mysqldump"))
-            }),
-            &commands::Runtime::placeholders("<backup folder>/mysql.sql.zst"),
-        )),
+        DbKind::Mysql => Some({
+            let tool = tool_for(discovery, u, "mysqldump");
+            let found = discovery.and_then(|x| u.storages.iter().find_map(|s| x.storage(s)));
+            let coordinates =
+                found.is_some_and(|s| commands::binlog_coordinates(s.product.as_deref(), s.binlog, &tool));
+            commands::mysql_dump(
+                p,
+                &tool,
+                &ns,
+                commands::DumpFormat::Default,
+                coordinates,
+                &commands::Runtime::placeholders("<backup folder>/mysql.sql.zst"),
+            )
+        }),
         _ => None,
     }
 }
