@@ -276,6 +276,8 @@ stops_with: ErrorCode | null, };
 
 export type Flavor = "self_hosted" | "amazon_rds" | "azure" | "yugabyte_ysql" | "yugabyte_managed" | "cloud";
 
+export type GapSpan = { from_ms: number, to_ms: number, from: string, to: string, reason: string, };
+
 export type HookRun = { storage: string, command: string, 
 /**
  * The window's tag, as the hook was given it (a snapshot's name).
@@ -349,7 +351,22 @@ export type KeyLine = { key: string, line: number, };
 
 export type KeyringStatus = { available: boolean, message: string | null, };
 
-export type Lane = { storage: string, profile: string, kind: DbKind, flavor: Flavor, label: string, restores_by: RestoresBy, pitr: PitrRange | null, };
+export type Lane = { storage: string, profile: string, kind: DbKind, flavor: Flavor, label: string, restores_by: RestoresBy, pitr: PitrRange | null, 
+/**
+ * Its log archive (PostgreSQL, MySQL/MariaDB with `quiesce archive`):
+ * from its oldest base to the newest complete log file, and its gaps.
+ */
+archive: LaneArchive | null, };
+
+export type LaneArchive = { from_ms: number | null, to_ms: number | null, 
+/**
+ * The oldest base (a base backup, or a backup with exact binlog coordinates).
+ */
+base: string | null, 
+/**
+ * The newest log file held complete.
+ */
+last: string | null, gaps: Array<GapSpan>, };
 
 export type LastBackup = { id: string, started_at: string, bytes: number, status: CatalogStatus, verified_at: string | null, };
 
@@ -678,6 +695,18 @@ rows_done: number, rows_total: number, rows_per_sec: number, elapsed_secs: numbe
  */
 rate_bps: number, eta_secs: number | null, };
 
+export type Reach = { storage: string, state: ReachState, 
+/**
+ * The base a replay starts from (a base backup's or a backup's id), when restorable.
+ */
+base: string | null, 
+/**
+ * From what (the base and the log range), or why not.
+ */
+detail: string, };
+
+export type ReachState = "restorable" | "waiting" | "gap" | "no_base" | "no_position" | "not_archived";
+
 export type Recovery = "roll_forward" | "roll_back" | "not_yet_expired" | "torn";
 
 export type RecoveryReport = { 
@@ -941,6 +970,8 @@ backups: Array<BackupMark>,
  */
 damaged: Array<string>, };
 
+export type TimelineColumns = { deployment: string, deployment_id: string, now_ms: number, lanes: Array<Lane>, windows: WindowColumns, backups: Array<BackupMark>, damaged: Array<string>, };
+
 export type ToolCheck = { tool: string, path: string | null, version: string | null, major: number | null, ok: boolean, message: string, };
 
 export type TransactionManager = "consensus-commit" | "jdbc" | "single-crud-operation" | "cluster";
@@ -996,6 +1027,41 @@ backup_id: string | null, tables: Array<TableCheck>, findings: Array<Finding>, a
  */
 passed: boolean, };
 
+export type WindowColumns = { 
+/**
+ * The distinct strings the index columns point into.
+ */
+strings: Array<string>, id: Array<string>, 
+/**
+ * Difference from the previous window's start that had one (the first: from 0); null: none.
+ */
+start: Array<number | null>, 
+/**
+ * Differences from the window's own start (from 0 when it has none).
+ */
+end: Array<number | null>, safe_from: Array<number | null>, safe_to: Array<number | null>, point: Array<number | null>, 
+/**
+ * Index of the status.
+ */
+status: Array<number>, 
+/**
+ * Index of the backup id, if any.
+ */
+backup_id: Array<number | null>, 
+/**
+ * Indices of the storages with a snapshot.
+ */
+snapshots: Array<Array<number>>, 
+/**
+ * Indices of the refusals.
+ */
+refusals: Array<Array<number>>, 
+/**
+ * Per window, four indices per archived storage: storage, state, base
+ * (or `u32::MAX`: none) and detail (`u32::MAX`: left out, restorable).
+ */
+reach: Array<Array<number>>, };
+
 export type WindowMark = { id: string, 
 /**
  * ok, unsafe, failed.
@@ -1008,4 +1074,9 @@ snapshots: Array<string>,
 /**
  * Why it cannot be picked (empty: it can).
  */
-refusals: Array<string>, };
+refusals: Array<string>, 
+/**
+ * Per archived storage: whether its log archive reaches the window's
+ * recorded position, and from what.
+ */
+reach: Array<Reach>, };

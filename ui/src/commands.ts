@@ -1,7 +1,7 @@
 // Generated from the IPC commands by quiesce-app (src-tauri/app/src/ipc.rs).
 // Do not edit: run `UPDATE_BINDINGS=1 cargo test -p quiesce-app commands_ts` instead.
 import { Channel } from "@tauri-apps/api/core";
-import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, MigrateOptions, MigrationPlan, MigrationResult, NodeState, Operation, Overview, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, RunbookFormat, SchemaAttachment, Ticks, Timeline, VerifyReport } from "./bindings";
+import type { AppEvent, AppInfo, BackupOptions, CatalogEntry, ConnectionReport, Deployment, DeploymentInput, FieldError, ImportPreview, IntegrityReport, JobEvent, MigrateOptions, MigrationPlan, MigrationResult, NodeState, Operation, Overview, PauseWindow, Pick, PickAt, PlanView, Preflight, Profile, ProfileInput, RecoveryReport, RestoreOptions, RestorePreflight, RestoreResult, Runbook, RunbookFormat, SchemaAttachment, Ticks, TimelineColumns, VerifyReport } from "./bindings";
 
 /** Every command the Rust side answers, typed. */
 export interface Commands {
@@ -58,8 +58,8 @@ export interface Commands {
   listHistory(): Promise<Array<Operation>>;
   /** A backup's files against its manifest (and, for SQLite, the audit in place). */
   verifyBackup(backup: string, jobId: string): Promise<[IntegrityReport, VerifyReport | null]>;
-  /** The restore-point timeline of a deployment: lanes per storage (how each restores, the PITR range), every pause window and backup. */
-  getTimeline(deploymentId: string): Promise<Timeline>;
+  /** The restore-point timeline of a deployment: lanes per storage (how each restores, the PITR range, the log archive), every pause window (as columns: ~10 000 of them in a month) and backup. */
+  getTimeline(deploymentId: string): Promise<TimelineColumns>;
   /** Picks a point (a window, a backup or a typed time), or refuses with the reason. */
   pickPoint(deploymentId: string, at: PickAt): Promise<Pick>;
   /** The restore runbook for a point, with the ticks kept for it. */

@@ -4,7 +4,41 @@ import { createElement, type ReactElement } from "react";
 import { render } from "@testing-library/react";
 import { JobsProvider } from "./data/jobs";
 import type { Backend } from "./backend";
-import type { Profile } from "./bindings";
+import type { Profile, Timeline, TimelineColumns } from "./bindings";
+
+/** A timeline as the engine sends it (points/columns.rs), for fakes: plain
+ * indices, no shared strings or deltas needed by the decoder's contract. */
+export function columnsOf(t: Timeline): TimelineColumns {
+  const strings: string[] = [];
+  const at = (x: string) => (strings.indexOf(x) < 0 ? strings.push(x) - 1 : strings.indexOf(x));
+  const NONE = 0xffff_ffff;
+  let prev = 0;
+  const w = t.windows;
+  const start = w.map((x) => {
+    if (x.start_ms === null) return null;
+    const d = x.start_ms - prev;
+    prev = x.start_ms;
+    return d;
+  });
+  const rel = (x: (typeof w)[number], v: number | null) => (v === null ? null : v - (x.start_ms ?? 0));
+  return {
+    deployment: t.deployment, deployment_id: t.deployment_id, now_ms: t.now_ms, lanes: t.lanes, backups: t.backups, damaged: t.damaged,
+    windows: {
+      strings,
+      id: w.map((x) => x.id),
+      start,
+      end: w.map((x) => rel(x, x.end_ms)),
+      safe_from: w.map((x) => rel(x, x.safe_from_ms)),
+      safe_to: w.map((x) => rel(x, x.safe_to_ms)),
+      point: w.map((x) => rel(x, x.point_ms)),
+      status: w.map((x) => at(x.status)),
+      backup_id: w.map((x) => (x.backup_id === null ? null : at(x.backup_id))),
+      snapshots: w.map((x) => x.snapshots.map(at)),
+      refusals: w.map((x) => x.refusals.map(at)),
+      reach: w.map((x) => x.reach.flatMap((r) => [at(r.storage), at(r.state), r.base === null ? NONE : at(r.base), r.detail ? at(r.detail) : NONE])),
+    },
+  };
+}
 
 export const pgProfile: Profile = {
   id: "id-1", name: "prod-pg", kind: "postgresql", flavor: "self_hosted", host: "db", port: 5432, database: "app",
@@ -50,7 +84,7 @@ export function fakeBackend(over: Partial<Backend> = {}): Backend {
     startPause: vi.fn(),
     unpauseDeployment: vi.fn().mockResolvedValue([]),
     listHistory: vi.fn().mockResolvedValue([]),
-    getTimeline: vi.fn().mockResolvedValue({ deployment: "", deployment_id: "", now_ms: 0, lanes: [], windows: [], backups: [], damaged: [] }),
+    getTimeline: vi.fn().mockResolvedValue(columnsOf({ deployment: "", deployment_id: "", now_ms: 0, lanes: [], windows: [], backups: [], damaged: [] })),
     pickPoint: vi.fn(),
     getRunbook: vi.fn(),
     setRunbookTick: vi.fn(),

@@ -15,7 +15,8 @@ use quiesce_engine::job::{JobEvent, Sink};
 use quiesce_engine::migrate::job::{MigrateOptions, MigrationPlan, MigrationResult};
 use quiesce_engine::pause::{self, NodeState};
 use quiesce_engine::plan::PlanView;
-use quiesce_engine::points::{Pick, PickAt, Timeline};
+use quiesce_engine::points::columns::TimelineColumns;
+use quiesce_engine::points::{Pick, PickAt};
 use quiesce_engine::profile::{Profile, ProfileInput};
 use quiesce_engine::restore::{RestoreOptions, RestorePreflight, RestoreResult};
 use quiesce_engine::runbook::{schema::SchemaAttachment, ticks::Ticks, Runbook};
@@ -304,9 +305,13 @@ crate::ipc::ipc! {
     }
 
     /// The restore-point timeline of a deployment: lanes per storage (how each
-    /// restores, the PITR range), every pause window and backup.
-    fn get_timeline(state, deployment_id: String) -> Timeline {
-        blocking(&state, move |e| uc::points::timeline(e, &deployment_id, None, &Default::default())).await
+    /// restores, the PITR range, the log archive), every pause window (as
+    /// columns: ~10 000 of them in a month) and backup.
+    fn get_timeline(state, deployment_id: String) -> TimelineColumns {
+        blocking(&state, move |e| {
+            uc::points::timeline(e, &deployment_id, None, &Default::default()).map(TimelineColumns::of)
+        })
+        .await
     }
 
     /// Picks a point (a window, a backup or a typed time), or refuses with the reason.

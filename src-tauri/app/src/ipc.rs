@@ -256,6 +256,8 @@ mod tests {
             crate::commands::visit_types(c);
             // What every command may fail with.
             ts_rs::TypeVisitor::visit::<quiesce_engine::IpcError>(c);
+            // What the UI decodes the timeline's columns into (`ui/src/data/columns.ts`).
+            ts_rs::TypeVisitor::visit::<quiesce_engine::points::Timeline>(c);
         });
         if std::env::var_os("UPDATE_BINDINGS").is_some() {
             std::fs::write(&path, &fresh).unwrap();

@@ -111,11 +111,12 @@ pub fn build_at(ds: &Deployments, now: DateTime<Utc>) -> crate::Result<Overview>
     let home = ds.home();
     let root = crate::backup::catalog_root(ds);
     let entries = catalog::list(&root);
+    let windows = crate::points::windows_of(&entries);
     let leftovers = catalog::leftovers(home, &catalog::known_roots(home));
     let mut migrated = migration_leftovers(home);
     let mut out = Vec::new();
     for d in ds.list()? {
-        let mut s = summarise(ds, &d, &entries, &leftovers, now);
+        let mut s = summarise(ds, &d, &entries, &windows, &leftovers, now);
         s.attention.extend(migrated.iter().filter(|(n, _)| *n == d.name).map(|(_, a)| a.clone()));
         migrated.retain(|(n, _)| *n != d.name);
         out.push(s);
@@ -189,6 +190,7 @@ fn summarise(
     ds: &Deployments,
     d: &crate::deployment::Deployment,
     entries: &[CatalogEntry],
+    windows: &(Vec<crate::catalog::windex::WindowSummary>, Vec<crate::catalog::windex::Unreadable>),
     leftovers: &[CatalogEntry],
     now: DateTime<Utc>,
 ) -> DeploymentSummary {
@@ -256,7 +258,7 @@ fn summarise(
     let (mut last_window, mut latest_point) = (None, None);
     if let Ok(s) = &storages {
         // One scan of the catalog serves every deployment's timeline.
-        let t = crate::points::timeline_of(d, s, entries, now);
+        let t = crate::points::timeline_of(d, s, entries, &windows.0, &windows.1, &[], now);
         if let Some(w) = t.windows.iter().max_by_key(|w| w.start_ms.unwrap_or(i64::MIN)) {
             last_window =
                 Some(LastWindow { id: w.id.clone(), status: w.status.clone(), start_ms: w.start_ms, end_ms: w.end_ms });

@@ -114,6 +114,21 @@ export function paint(canvas: HTMLCanvasElement, items: Item[], rows: Row[], d: 
         ctx.strokeRect(it.x0 + 0.5, y + 0.5, it.x1 - it.x0 - 1, l.rowH - 13);
         break;
       }
+      case "archive": {
+        // A thin band low in the row (the PITR range, if any, stays above it).
+        const y = top(it.row) + l.rowH - 10;
+        ctx.fillStyle = c.ok;
+        ctx.fillRect(it.x0, y, it.x1 - it.x0, 4);
+        break;
+      }
+      case "gap": {
+        const y = top(it.row) + 4;
+        ctx.fillStyle = unsafe;
+        ctx.fillRect(it.x0, y, it.x1 - it.x0, l.rowH - 8);
+        ctx.strokeStyle = c.bad;
+        ctx.strokeRect(it.x0 + 0.5, y + 0.5, it.x1 - it.x0 - 1, l.rowH - 9);
+        break;
+      }
       case "density": {
         // Height grows with the count; hatched part for windows that are not points.
         const y = top(it.row);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Lane, Timeline, WindowMark } from "../bindings";
 import {
-  DAY, LAYOUT, MAX_SPAN, MIN_SPAN, displayList, domainOf, fit, hitTest, pan, reveal, rows, snap, step,
+  DAY, LAYOUT, describeWindow, MAX_SPAN, MIN_SPAN, displayList, domainOf, fit, hitTest, pan, reveal, rows, snap, step,
   transformFor, xOf, zoom, type Domain, type Item,
 } from "./timeline";
 
@@ -12,13 +12,13 @@ function win(id: string, start: number, ok = true, ms = 5000): WindowMark {
   return {
     id, status: ok ? "ok" : "unsafe", start_ms: start, end_ms: start + ms,
     safe_from_ms: ok ? start + 500 : null, safe_to_ms: ok ? start + ms - 500 : null,
-    point_ms: ok ? start + ms / 2 : null, backup_id: null, snapshots: [], refusals: ok ? [] : ["the window is unsafe: a node unpaused early"],
+    point_ms: ok ? start + ms / 2 : null, backup_id: null, snapshots: [], refusals: ok ? [] : ["the window is unsafe: a node unpaused early"], reach: [],
   };
 }
 
 const dyn: Lane = {
   storage: "dyn", profile: "dyn", kind: "dynamo", flavor: "cloud", label: "DynamoDB", restores_by: "pitr",
-  pitr: { earliest_ms: T0 + 10 * DAY, latest_ms: T0 + 300 * DAY, basis: "" },
+  pitr: { earliest_ms: T0 + 10 * DAY, latest_ms: T0 + 300 * DAY, basis: "" }, archive: null,
 };
 
 function tl(windows: WindowMark[]): Timeline {
@@ -141,5 +141,43 @@ describe("zoom and pan", () => {
     const t = tl([win("a", T0), win("b", T0 + 10 * DAY)]);
     const f = fit(t);
     expect(f[0] <= T0 && f[1] >= t.now_ms).toBe(true);
+  });
+});
+
+describe("log archive", () => {
+  const pg: Lane = {
+    storage: "pg", profile: "pg", kind: "postgresql", flavor: "self_hosted", label: "PostgreSQL", restores_by: "backup", pitr: null,
+    archive: {
+      from_ms: T0 + DAY, to_ms: T0 + 9 * DAY, base: "base-1", last: "000000010000000000000009",
+      gaps: [{ from_ms: T0 + 3 * DAY, to_ms: T0 + 4 * DAY, from: "000000010000000000000004", to: "000000010000000000000005", reason: "deleted" }],
+    },
+  };
+
+  it("draws each storage's archived range and its gaps on the storage's row", () => {
+    const t = { ...tl([]), lanes: [pg] };
+    const rs = rows(t.lanes);
+    const items = displayList(t, rs, [T0, T0 + 10 * DAY], LAYOUT, null, null);
+    const row = rs.findIndex((r) => r.key === "lane:pg");
+    const archive = items.find((i) => i.kind === "archive");
+    const gap = items.find((i) => i.kind === "gap");
+    expect(archive && "row" in archive && archive.row).toBe(row);
+    expect(gap && gap.kind === "gap" && gap.reason).toBe("deleted");
+    expect(archive!.kind === "archive" && gap!.kind === "gap" && gap!.x0 > archive!.x0 && gap!.x1 < archive!.x1).toBe(true);
+    // Out of view: neither drawn.
+    expect(displayList(t, rs, [T0 + 20 * DAY, T0 + 30 * DAY], LAYOUT, null, null).some((i) => i.kind === "archive" || i.kind === "gap")).toBe(false);
+  });
+
+  it("says per storage whether the archive reaches a window, and from what or why not", () => {
+    const w = {
+      ...win("w", T0),
+      reach: [
+        { storage: "pg", state: "restorable" as const, base: "base-1", detail: "" },
+        { storage: "my", state: "waiting" as const, base: null, detail: "binlog.000003 not yet past 120" },
+      ],
+    };
+    const text = describeWindow(w, (ms) => String(ms));
+    expect(text).toContain("pg restorable from base-1");
+    expect(text).toContain("my waiting for the archive (binlog.000003 not yet past 120)");
+    expect(describeWindow(win("v", T0), String)).not.toContain("Log archive");
   });
 });

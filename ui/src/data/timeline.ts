@@ -45,6 +45,10 @@ export function canvasHeight(l: Layout, nRows: number): number {
 
 export type Item =
   | { kind: "range"; row: number; x0: number; x1: number; storage: string; openStart: boolean }
+  /** A storage's log archive: from its oldest base to its newest complete log file. */
+  | { kind: "archive"; row: number; x0: number; x1: number; storage: string }
+  /** A stretch of it that cannot be replayed (drawn hatched, listed under Lanes). */
+  | { kind: "gap"; row: number; x0: number; x1: number; storage: string; reason: string }
   | {
       kind: "window";
       row: number;
@@ -106,6 +110,17 @@ export function displayList(
       if (visible(x0, x1)) {
         out.push({ kind: "range", row, x0: clamp(x0), x1: clamp(x1), storage: r.lane!.storage, openStart: pitr.earliest_ms === null });
       }
+    }
+    const a = r.lane?.archive;
+    if (a && a.from_ms !== null) {
+      const x0 = xOf(a.from_ms, d, l);
+      const x1 = xOf(a.to_ms ?? a.from_ms, d, l);
+      if (visible(x0, x1)) out.push({ kind: "archive", row, x0: clamp(x0), x1: clamp(Math.max(x1, x0 + 1)), storage: r.lane!.storage });
+    }
+    for (const g of a?.gaps ?? []) {
+      const x0 = xOf(g.from_ms, d, l);
+      const x1 = Math.max(xOf(g.to_ms, d, l), x0 + 3);
+      if (visible(x0, x1)) out.push({ kind: "gap", row, x0: clamp(x0), x1: clamp(x1), storage: r.lane!.storage, reason: g.reason });
     }
   });
 
@@ -299,10 +314,29 @@ export function domainOf(base: Domain, tr: { k: number; x: number }, l: Layout):
 /** A backup's or window's one-line description for the list and the live region. */
 export function describeWindow(w: WindowMark, fmt: (ms: number) => string): string {
   const when = w.start_ms !== null ? fmt(w.start_ms) : "never held";
-  if (pickable(w)) {
-    return `Pause window ${when}: safe, restore point ${fmt(w.point_ms!)}${w.backup_id ? `, backup ${w.backup_id} taken in it` : ""}`;
-  }
-  return `Pause window ${when}: ${w.status}, not a restore point (${w.refusals.join("; ")})`;
+  const head = pickable(w)
+    ? `Pause window ${when}: safe, restore point ${fmt(w.point_ms!)}${w.backup_id ? `, backup ${w.backup_id} taken in it` : ""}`
+    : `Pause window ${when}: ${w.status}, not a restore point (${w.refusals.join("; ")})`;
+  return w.reach.length > 0 ? `${head}. ${describeReach(w)}` : head;
+}
+
+const REACH: Record<string, string> = {
+  restorable: "restorable",
+  waiting: "waiting for the archive",
+  gap: "in a gap of the archive",
+  no_base: "no base before it",
+  no_position: "no log position",
+  not_archived: "not archived",
+};
+
+/** Per archived storage, whether its log archive reaches the window, and from what or why not. */
+export function describeReach(w: WindowMark): string {
+  const each = w.reach.map((r) => {
+    const what = REACH[r.state] ?? r.state;
+    if (r.state === "restorable") return `${r.storage} ${what} from ${r.base ?? "its base"}`;
+    return `${r.storage} ${what}${r.detail ? ` (${r.detail})` : ""}`;
+  });
+  return `Log archive: ${each.join("; ")}`;
 }
 
 export function describeBackup(b: BackupMark, fmt: (ms: number) => string): string {

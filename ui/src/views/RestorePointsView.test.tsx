@@ -3,7 +3,7 @@ import { cleanup, configure, fireEvent, render, screen, waitFor, within } from "
 import { RestorePointsView } from "./RestorePointsView";
 import { BackendError, setBackend } from "../backend";
 import type { Deployment, Pick, Runbook, Timeline, WindowMark } from "../bindings";
-import { fakeBackend } from "../testing";
+import { columnsOf, fakeBackend } from "../testing";
 
 configure({ asyncUtilTimeout: 5000 });
 afterEach(cleanup);
@@ -20,14 +20,14 @@ function win(id: string, start: number, ok: boolean): WindowMark {
   return {
     id, status: ok ? "ok" : "unsafe", start_ms: start, end_ms: start + 5000, safe_from_ms: ok ? start + 100 : null,
     safe_to_ms: ok ? start + 4900 : null, point_ms: ok ? start + 2500 : null, backup_id: null, snapshots: [],
-    refusals: ok ? [] : ["the window is unsafe: a node unpaused by itself"],
+    refusals: ok ? [] : ["the window is unsafe: a node unpaused by itself"], reach: [],
   };
 }
 
 const timeline: Timeline = {
   deployment: "payments", deployment_id: "d1", now_ms: T + 3_600_000,
   lanes: [{ storage: "dyn", profile: "dyn", kind: "dynamo", flavor: "cloud", label: "DynamoDB", restores_by: "pitr",
-    pitr: { earliest_ms: T - 35 * 86_400_000, latest_ms: T + 3_300_000, basis: "latest: now − 300 s" } }],
+    pitr: { earliest_ms: T - 35 * 86_400_000, latest_ms: T + 3_300_000, basis: "latest: now − 300 s" }, archive: null }],
   windows: [win("w-old", T, true), win("w-bad", T + 600_000, false)],
   backups: [], damaged: [],
 };
@@ -53,7 +53,7 @@ describe("RestorePointsView", () => {
   it("lists every point with its state in words, moves by keys, picks, refuses a typed time with the reason, and keeps runbook ticks", async () => {
     const b = fakeBackend({
       listDeployments: vi.fn().mockResolvedValue([dep]),
-      getTimeline: vi.fn().mockResolvedValue(timeline),
+      getTimeline: vi.fn().mockResolvedValue(columnsOf(timeline)),
       pickPoint: vi.fn().mockImplementation((_d, at) =>
         at.by === "time"
           ? Promise.reject(new BackendError({ code: "invalid_input", message: "after DynamoDB's latest restorable time 2026-11-30T14:55:00Z", fields: [] }))
@@ -114,7 +114,7 @@ describe("RestorePointsView", () => {
   });
 
   it("filters to safe points only", async () => {
-    setBackend(fakeBackend({ listDeployments: vi.fn().mockResolvedValue([dep]), getTimeline: vi.fn().mockResolvedValue(timeline) }));
+    setBackend(fakeBackend({ listDeployments: vi.fn().mockResolvedValue([dep]), getTimeline: vi.fn().mockResolvedValue(columnsOf(timeline)) }));
     render(<RestorePointsView />);
     const list = await screen.findByTestId("points-list");
     await within(list).findByTestId("point-w-bad");

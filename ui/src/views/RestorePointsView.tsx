@@ -6,6 +6,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Pick, PickAt, Runbook as RunbookData, Ticks, Timeline } from "../bindings";
 import { backend, BackendError } from "../backend";
+import { fromColumns } from "../data/columns";
 import { useDeployments } from "../data/query";
 import {
   describeBackup, describeWindow, filterTimeline, fit, NO_FILTER, pan, pointsOf, pointText, reveal, rows as rowsOf, windowTime, zoom,
@@ -47,7 +48,7 @@ export function RestorePointsView({ onRestore, initialDeployment = null }: { onR
     setError(null);
     markLoadStart();
     try {
-      const t = await backend().getTimeline(id);
+      const t = fromColumns(await backend().getTimeline(id));
       markLoadArrived();
       setTimeline(t);
       setDomain((d) => d ?? fit(t));
@@ -183,7 +184,7 @@ export function RestorePointsView({ onRestore, initialDeployment = null }: { onR
               width={width}
             />
             <div className="legend small muted" aria-hidden>
-              ▮ safe interval · ◆ restore point · ▨ unsafe or failed (not a restore point) · ▮ density of windows too close to draw · ┆ now
+              ▮ safe interval · ◆ restore point · ▨ unsafe or failed (not a restore point) · ▮ density of windows too close to draw · ▁ log archive · ▨ boxed: gap in the log archive · ┆ now
             </div>
           </div>
           <div className="sr-only" aria-live="polite" data-testid="timeline-live">{announce}</div>

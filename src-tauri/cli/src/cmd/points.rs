@@ -129,6 +129,25 @@ fn print_points(t: &quiesce_engine::points::Timeline) {
             })
             .unwrap_or_default();
         println!("  storage {} ({}, {}): {}{range}", l.storage, l.label, l.profile, l.restores_by.describe());
+        if let Some(a) = &l.archive {
+            println!(
+                "    log archive: from {} ({}) to {} ({})",
+                at(a.from_ms),
+                a.base.as_deref().map(|b| format!("base {b}")).unwrap_or_else(|| "no base yet".into()),
+                at(a.to_ms),
+                a.last.as_deref().unwrap_or("no complete log file yet")
+            );
+            for g in &a.gaps {
+                println!(
+                    "    GAP {} … {} ({} … {}): {}",
+                    g.from,
+                    g.to,
+                    at(Some(g.from_ms)),
+                    at(Some(g.to_ms)),
+                    g.reason
+                );
+            }
+        }
     }
     if t.windows.is_empty() && t.backups.is_empty() {
         println!(
@@ -149,6 +168,9 @@ fn print_points(t: &quiesce_engine::points::Timeline) {
             at(w.point_ms),
             w.backup_id.as_ref().map(|b| format!("  backup {b}")).unwrap_or_default()
         );
+        for r in &w.reach {
+            println!("    log of {}: {}: {}", r.storage, r.state.label(), r.detail);
+        }
     }
     for b in &t.backups {
         let state = if b.refusals.is_empty() {

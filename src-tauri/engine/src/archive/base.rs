@@ -238,7 +238,7 @@ fn wal_range(path: &Path) -> Result<(u32, String, String)> {
 }
 
 /// `X/Y` as a number.
-fn lsn(s: &str) -> Option<u64> {
+pub(crate) fn lsn(s: &str) -> Option<u64> {
     let (hi, lo) = s.split_once('/')?;
     Some((u64::from_str_radix(hi, 16).ok()? << 32) | u64::from_str_radix(lo, 16).ok()?)
 }

@@ -6,6 +6,7 @@
 
 pub mod clock;
 pub mod manifest;
+pub mod windex;
 pub mod window;
 
 use crate::error::{Error, Result};
@@ -60,6 +61,11 @@ pub struct CatalogUnit {
     pub format: String,
     #[ts(type = "number")]
     pub bytes: u64,
+    /// Where a log replay can start from this unit (an exact position only:
+    /// see `ManifestUnit::replay_start`); for the timeline, not the payloads.
+    #[serde(skip)]
+    #[ts(skip)]
+    pub replay_start: Option<crate::catalog::window::LogAt>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -164,6 +170,7 @@ impl CatalogEntry {
                     profile: u.profile.clone(),
                     format: u.format.clone(),
                     bytes: u.bytes(),
+                    replay_start: u.replay_start().cloned(),
                 })
                 .collect(),
             status,
@@ -288,7 +295,7 @@ enum Scanned {
 }
 
 /// Every backup folder under `root` (two levels: deployment / backup).
-fn scan_all(root: &Path) -> Vec<Scanned> {
+fn scan_all(root: &Path, with_windows: bool) -> Vec<Scanned> {
     let mut out = Vec::new();
     let mut windows = Vec::new();
     let Ok(deps) = std::fs::read_dir(root) else { return out };
@@ -299,7 +306,9 @@ fn scan_all(root: &Path) -> Vec<Scanned> {
             if path.to_string_lossy().ends_with(crate::catalog::window::SUFFIX)
                 && b.file_type().is_ok_and(|t| t.is_file())
             {
-                windows.push(path);
+                if with_windows {
+                    windows.push(path);
+                }
                 continue;
             }
             if !path.is_dir() {
@@ -322,30 +331,35 @@ fn scan_all(root: &Path) -> Vec<Scanned> {
 /// Window files read and parsed on every core: a year of hourly pauses is
 /// ~9 000 files, and the Restore points view opens on all of them.
 fn read_windows(paths: Vec<PathBuf>) -> Vec<Scanned> {
-    let read = |p: PathBuf| {
+    par_map(paths, |p| {
         let w = crate::catalog::window::PauseWindow::read(&p).map(Box::new);
         Scanned::Window(p, w)
-    };
+    })
+}
+
+/// `f` over `items` on every core (up to 8), in order; one thread for few.
+pub(crate) fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    if paths.len() < 256 || threads < 2 {
-        return paths.into_iter().map(read).collect();
+    if items.len() < 256 || threads < 2 {
+        return items.into_iter().map(f).collect();
     }
-    let chunk = paths.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<PathBuf>> = Vec::new();
-    let mut it = paths.into_iter().peekable();
+    let chunk = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut it = items.into_iter().peekable();
     while it.peek().is_some() {
         chunks.push(it.by_ref().take(chunk).collect());
     }
+    let f = &f;
     std::thread::scope(|sc| {
         let handles: Vec<_> =
-            chunks.into_iter().map(|c| sc.spawn(move || c.into_iter().map(read).collect::<Vec<_>>())).collect();
+            chunks.into_iter().map(|c| sc.spawn(move || c.into_iter().map(f).collect::<Vec<_>>())).collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
 }
 
 /// Every complete backup under `root`, newest first.
 pub fn scan(root: &Path) -> Vec<(PathBuf, Manifest)> {
-    let mut out: Vec<(PathBuf, Manifest)> = scan_all(root)
+    let mut out: Vec<(PathBuf, Manifest)> = scan_all(root, false)
         .into_iter()
         .filter_map(|s| match s {
             Scanned::Complete(p, m) => Some((p, *m)),
@@ -359,7 +373,17 @@ pub fn scan(root: &Path) -> Vec<(PathBuf, Manifest)> {
 /// The catalog of `root`: complete backups and damaged ones (a manifest that
 /// does not parse is listed with its error, never silently left out), newest first.
 pub fn list(root: &Path) -> Vec<CatalogEntry> {
-    let mut v: Vec<CatalogEntry> = scan_all(root)
+    list_of(root, true)
+}
+
+/// The catalog without its pause windows (the timeline reads those through
+/// their index, `windex`).
+pub fn list_backups(root: &Path) -> Vec<CatalogEntry> {
+    list_of(root, false)
+}
+
+fn list_of(root: &Path, with_windows: bool) -> Vec<CatalogEntry> {
+    let mut v: Vec<CatalogEntry> = scan_all(root, with_windows)
         .into_iter()
         .filter_map(|s| match s {
             Scanned::Complete(p, m) => Some(CatalogEntry::of(&p, &m)),
@@ -385,7 +409,7 @@ pub fn leftovers(home: &crate::paths::Home, roots: &[PathBuf]) -> Vec<CatalogEnt
     let live = crate::job::journals::live_owned(home);
     let mut v = Vec::new();
     for root in roots {
-        for s in scan_all(root) {
+        for s in scan_all(root, false) {
             if let Scanned::Partial(p) = s {
                 if !live.contains(&p) {
                     v.push(CatalogEntry::unusable(
@@ -400,9 +424,23 @@ pub fn leftovers(home: &crate::paths::Home, roots: &[PathBuf]) -> Vec<CatalogEnt
     v
 }
 
+/// The pause window `id` under `root` (any deployment folder), read from
+/// its file; None for an id that is not a plain file name.
+fn window_by_id(root: &Path, id: &str) -> Option<crate::catalog::window::PauseWindow> {
+    if id.is_empty() || id.starts_with('.') || id.contains(['/', '\\', '\0']) {
+        return None;
+    }
+    let file = format!("{id}{}", crate::catalog::window::SUFFIX);
+    std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .find_map(|d| crate::catalog::window::PauseWindow::read(&d.path().join(&file)).ok())
+        .filter(|w| w.id == id)
+}
+
 /// Whether `id` names a backup folder under `root`, usable or damaged.
 pub fn is_backup_id(root: &Path, id: &str) -> bool {
-    scan_all(root).iter().any(|s| match s {
+    scan_all(root, false).iter().any(|s| match s {
         Scanned::Complete(_, m) => m.id == id,
         Scanned::Damaged(p, _) => p.file_name().is_some_and(|n| n == id),
         Scanned::Partial(_) | Scanned::Window(..) => false,
@@ -424,7 +462,7 @@ pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
             p.display()
         )));
     }
-    let all = scan_all(root);
+    let all = scan_all(root, false);
     for s in &all {
         if let Scanned::Damaged(path, e) = s {
             if path.file_name().is_some_and(|n| n == id) {
@@ -433,10 +471,7 @@ pub fn find(root: &Path, id: &str) -> Result<(PathBuf, Manifest)> {
         }
     }
     // A pause window's id is a restore point, not a backup: say how to use it.
-    let window = all.iter().find_map(|s| match s {
-        Scanned::Window(_, Ok(w)) if w.id == id => Some(w.clone()),
-        _ => None,
-    });
+    let window = window_by_id(root, id);
     all.into_iter()
         .find_map(|s| match s {
             Scanned::Complete(p, m) if m.id == id => Some((p, *m)),

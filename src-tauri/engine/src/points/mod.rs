@@ -4,9 +4,11 @@
 //! every storage at once. The GUI draws the timeline and the CLI lists it;
 //! both pick through [`pick`], so a point the CLI refuses the GUI refuses too.
 
+pub mod columns;
+pub mod reach;
 pub mod time;
 
-use crate::catalog::window::PauseWindow;
+use crate::catalog::windex::{self, WindowSummary};
 use crate::catalog::{self, CatalogEntry, CatalogStatus};
 use crate::deployment::{Deployment, DeploymentStorage};
 use crate::error::{Error, ErrorCode, Result};
@@ -75,6 +77,10 @@ pub struct Lane {
     pub label: String,
     pub restores_by: RestoresBy,
     pub pitr: Option<PitrRange>,
+    /// Its log archive (PostgreSQL, MySQL/MariaDB with `quiesce archive`):
+    /// from its oldest base to the newest complete log file, and its gaps.
+    #[serde(default)]
+    pub archive: Option<reach::LaneArchive>,
 }
 
 /// A pause window on the timeline (times as epoch ms).
@@ -98,6 +104,10 @@ pub struct WindowMark {
     pub snapshots: Vec<String>,
     /// Why it cannot be picked (empty: it can).
     pub refusals: Vec<String>,
+    /// Per archived storage: whether its log archive reaches the window's
+    /// recorded position, and from what.
+    #[serde(default)]
+    pub reach: Vec<reach::Reach>,
 }
 
 /// A backup on the timeline.
@@ -173,6 +183,7 @@ fn lanes(storages: &[(DeploymentStorage, Profile)], now: DateTime<Utc>) -> Vec<L
                 label: p.kind.label().into(),
                 restores_by: by,
                 pitr,
+                archive: None,
             }
         })
         .collect()
@@ -204,7 +215,7 @@ fn outside(lane: &Lane, t: i64) -> Option<String> {
 }
 
 /// Why a window (with the backup taken in it, if any) cannot restore every storage.
-fn window_refusals(w: &PauseWindow, lanes: &[Lane], has_backup: bool) -> Vec<String> {
+fn window_refusals(w: &WindowSummary, lanes: &[Lane], has_backup: bool) -> Vec<String> {
     let mut why = Vec::new();
     if !w.safe || w.restore_point_ms.is_none() {
         why.push(format!(
@@ -223,7 +234,7 @@ fn window_refusals(w: &PauseWindow, lanes: &[Lane], has_backup: bool) -> Vec<Str
                 lane.storage, lane.label
             )),
             RestoresBy::Snapshot | RestoresBy::ManagedBackup
-                if !w.hooks.iter().any(|h| h.storage == lane.storage && h.ok) =>
+                if !w.snapshots.contains(&lane.storage) =>
             {
                 why.push(format!(
                     "storage {} ({}) has no snapshot in this window: its in-pause hook did not run (configure one on the deployment)",
@@ -247,20 +258,61 @@ pub fn timeline_at(
     root: &Path,
     now: DateTime<Utc>,
 ) -> Timeline {
-    timeline_of(d, storages, &catalog::list(root), now)
+    let (windows, unreadable) = windex::windows(root);
+    timeline_of(d, storages, &catalog::list_backups(root), &windows, &unreadable, &[], now)
 }
 
-/// The timeline from a catalog already listed (`catalog::list`), for a
-/// caller that builds several deployments' timelines from one scan.
+/// The timeline with each archived storage's reach of every window, and
+/// each lane's archived range (`archives`: the deployment's archive folders).
+pub fn timeline_archived(
+    d: &Deployment,
+    storages: &[(DeploymentStorage, Profile)],
+    root: &Path,
+    archives: &[reach::Held],
+) -> Timeline {
+    let (windows, unreadable) = windex::windows(root);
+    timeline_of(d, storages, &catalog::list_backups(root), &windows, &unreadable, archives, Utc::now())
+}
+
+/// The windows of a full catalog listing (`catalog::list`), for a caller
+/// that has one: their summaries, and the window files that did not parse.
+pub fn windows_of(catalog: &[CatalogEntry]) -> (Vec<WindowSummary>, Vec<windex::Unreadable>) {
+    let mut bad = Vec::new();
+    let mut ws = Vec::new();
+    for e in catalog.iter().filter(|e| e.kind == "pause_window") {
+        match &e.window {
+            Some(w) => ws.push(WindowSummary::of(w)),
+            None => bad.push(windex::Unreadable {
+                path: e.folder.clone().into(),
+                folder: e.deployment.clone(),
+                problem: e.problem.clone().unwrap_or_default(),
+            }),
+        }
+    }
+    (ws, bad)
+}
+
+/// The timeline from a catalog already listed (its backups; any window
+/// entries in it are ignored) and the windows (`windex::windows`, or
+/// [`windows_of`] a full listing), for a caller that builds several
+/// deployments' timelines from one scan.
 pub fn timeline_of(
     d: &Deployment,
     storages: &[(DeploymentStorage, Profile)],
     catalog: &[CatalogEntry],
+    all_windows: &[WindowSummary],
+    unreadable: &[windex::Unreadable],
+    archives: &[reach::Held],
     now: DateTime<Utc>,
 ) -> Timeline {
-    let lanes = lanes(storages, now);
+    let mut lanes = lanes(storages, now);
     let entries: Vec<&CatalogEntry> =
         catalog.iter().filter(|e| e.deployment_id == d.id || e.deployment == d.name).collect();
+    let my_bases = if archives.is_empty() { vec![] } else { reach::mysql_bases(&entries) };
+    let mut by_lane = reach::lanes(archives, &my_bases, now.timestamp_millis());
+    for l in &mut lanes {
+        l.archive = by_lane.remove(&l.storage);
+    }
     let mut damaged = Vec::new();
     let mut windows = Vec::new();
     let mut backups = Vec::new();
@@ -270,30 +322,28 @@ pub fn timeline_of(
         .filter(|e| e.kind == "backup" && e.status.usable())
         .filter_map(|e| Some((e.window_id.as_deref()?, e.id.as_str())))
         .collect();
-    for e in &entries {
-        match (&e.window, e.kind.as_str()) {
-            (Some(w), _) => {
-                let backup = w.backup_id.clone().or_else(|| by_window.get(w.id.as_str()).map(|b| b.to_string()));
-                let ms = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_millis());
-                windows.push(WindowMark {
-                    id: w.id.clone(),
-                    status: w.status.clone(),
-                    start_ms: ms(w.started_at),
-                    end_ms: ms(w.ended_at),
-                    safe_from_ms: ms(w.safe_from),
-                    safe_to_ms: ms(w.safe_to),
-                    point_ms: w.restore_point_ms.filter(|_| w.safe),
-                    snapshots: w.hooks.iter().filter(|h| h.ok).map(|h| h.storage.clone()).collect(),
-                    refusals: window_refusals(w, &lanes, backup.is_some()),
-                    backup_id: backup,
-                });
-            }
-            (None, "pause_window") => damaged.push(format!("{}: {}", e.folder, e.problem.clone().unwrap_or_default())),
-            (None, _) if e.status == CatalogStatus::Damaged => {
-                damaged.push(format!("{}: {}", e.folder, e.problem.clone().unwrap_or_default()))
-            }
-            (None, _) => {}
-        }
+    for w in all_windows.iter().filter(|w| w.deployment_id == d.id || w.deployment == d.name) {
+        let backup = w.backup_id.clone().or_else(|| by_window.get(w.id.as_str()).map(|b| b.to_string()));
+        let ms = |t: Option<DateTime<Utc>>| t.map(|t| t.timestamp_millis());
+        windows.push(WindowMark {
+            id: w.id.clone(),
+            status: w.status.clone(),
+            start_ms: ms(w.started_at),
+            end_ms: ms(w.ended_at),
+            safe_from_ms: ms(w.safe_from),
+            safe_to_ms: ms(w.safe_to),
+            point_ms: w.restore_point_ms.filter(|_| w.safe),
+            snapshots: w.snapshots.clone(),
+            refusals: window_refusals(w, &lanes, backup.is_some()),
+            reach: if archives.is_empty() { vec![] } else { reach::window(&w.positions, archives, &my_bases) },
+            backup_id: backup,
+        });
+    }
+    for u in unreadable.iter().filter(|u| u.folder == d.name) {
+        damaged.push(format!("{}: {}", u.path.display(), u.problem));
+    }
+    for e in entries.iter().filter(|e| e.kind == "backup" && e.status == CatalogStatus::Damaged) {
+        damaged.push(format!("{}: {}", e.folder, e.problem.clone().unwrap_or_default()));
     }
     for e in entries.iter().filter(|e| e.kind == "backup" && e.status != CatalogStatus::Damaged) {
         let start = e.started_at.timestamp_millis();

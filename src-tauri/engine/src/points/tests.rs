@@ -2,7 +2,7 @@
 //! saves them, a backup's manifest beside them.
 
 use super::*;
-use crate::catalog::window::PauseEnd;
+use crate::catalog::window::{PauseEnd, PauseWindow};
 use crate::pause::clock::ClockOffset;
 use crate::pause::hooks::HookRun;
 use crate::profile::RestoreSettings;
@@ -195,4 +195,140 @@ fn a_self_managed_storage_needs_the_backup_taken_in_the_window_and_a_backup_pick
     // A backup outside any pause restores nothing else to its instant.
     let e = pick(&tl, &PickAt::Backup(alone)).unwrap_err();
     assert!(e.message.contains("not taken in a pause window") && e.message.contains("dyn (DynamoDB)"), "{}", e.message);
+}
+
+/// The timeline reads windows through the index beside them, and the files
+/// stay the truth: a new, changed or removed file is seen at once, a window
+/// file that does not parse is listed as damaged (never indexed), and an
+/// index that does not parse is rebuilt.
+#[test]
+fn the_window_index_follows_the_files() {
+    use crate::catalog::windex;
+    let root = tempfile::tempdir().unwrap();
+    let p = prof("pg", DbKind::Postgresql, Flavor::SelfHosted);
+    let (d, st) = deployment(&[&p], &[]);
+    let a = window(root.path(), &d, "2026-12-01T10:00:00Z", 800, 0.0, vec![]);
+    let b = window(root.path(), &d, "2026-12-01T11:00:00Z", 800, 0.0, vec![]);
+    let dir = root.path().join(&d.name);
+    let ids = |tl: &Timeline| tl.windows.iter().map(|w| w.id.clone()).collect::<Vec<_>>();
+    let tl = timeline_at(&d, &st, root.path(), t(NOW));
+    assert_eq!(ids(&tl), [a.id.clone(), b.id.clone()]);
+    let index = dir.join(windex::INDEX);
+    assert!(index.is_file(), "the index is written beside the windows");
+    assert!(catalog::list(root.path()).iter().all(|e| !e.folder.ends_with(windex::INDEX)), "never a catalog entry");
+
+    // Served from the index: an entry whose file is unchanged is not re-read.
+    // (Its time stamps are older than the index's own by more than the racy margin.)
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for w in [&a, &b] {
+        let f = std::fs::File::options()
+            .write(true)
+            .open(dir.join(format!("{}{}", w.id, catalog::window::SUFFIX)))
+            .unwrap();
+        f.set_modified(old).unwrap();
+    }
+    let _ = windex::folder(&dir);
+    let before = std::fs::read(&index).unwrap();
+    let mut idx: serde_json::Value = serde_json::from_slice(&before).unwrap();
+    idx["entries"][0]["window"]["status"] = "from-the-index".into();
+    std::fs::write(&index, serde_json::to_vec(&idx).unwrap()).unwrap();
+    let first = idx["entries"][0]["window"]["id"].as_str().unwrap().to_string();
+    let (ws, _) = windex::folder(&dir);
+    let w = ws.iter().find(|w| w.id == first).unwrap();
+    assert_eq!(w.status, "from-the-index", "an unchanged file is not read again");
+
+    // A changed file is read again; a removed one leaves; a new one joins.
+    let mut changed = a.clone();
+    changed.problems.push("edited".into());
+    changed.save(root.path()).unwrap();
+    std::fs::remove_file(dir.join(format!("{}{}", b.id, catalog::window::SUFFIX))).unwrap();
+    let c = window(root.path(), &d, "2026-12-01T12:00:00Z", 800, 0.0, vec![]);
+    let tl = timeline_at(&d, &st, root.path(), t(NOW));
+    assert_eq!(ids(&tl), [a.id.clone(), c.id.clone()]);
+    assert_eq!(tl.windows[0].status, "ok", "read again from its changed file");
+
+    // A window file that does not parse: damaged, listed, not indexed.
+    std::fs::write(dir.join(format!("broken{}", catalog::window::SUFFIX)), b"{not json").unwrap();
+    let tl = timeline_at(&d, &st, root.path(), t(NOW));
+    assert!(tl.damaged.iter().any(|x| x.contains("broken")), "{:?}", tl.damaged);
+    assert!(!String::from_utf8_lossy(&std::fs::read(&index).unwrap()).contains("broken"));
+
+    // A damaged index is rebuilt from the files.
+    std::fs::write(&index, b"garbage").unwrap();
+    let tl = timeline_at(&d, &st, root.path(), t(NOW));
+    assert_eq!(ids(&tl), [a.id.clone(), c.id.clone()]);
+    assert!(serde_json::from_slice::<serde_json::Value>(&std::fs::read(&index).unwrap()).is_ok());
+}
+
+/// The columnar payload turns back into the same timeline (a restorable
+/// window's log range left out), and the fixture the UI's decoder is tested
+/// against is this very encoding: `UPDATE_BINDINGS=1` rewrites it.
+#[test]
+fn the_columnar_timeline_round_trips_and_matches_the_ui_fixture() {
+    use super::columns::TimelineColumns;
+    use super::reach::{Reach, ReachState};
+    let p = prof("pg", DbKind::Postgresql, Flavor::SelfHosted);
+    let lanes = lanes(&deployment(&[&p], &[]).1, t(NOW));
+    let base = t(NOW).timestamp_millis();
+    let reach = |state, base: Option<&str>, detail: &str| Reach {
+        storage: "default".into(),
+        state,
+        base: base.map(str::to_string),
+        detail: detail.into(),
+    };
+    let mark = |k: i64, status: &str| WindowMark {
+        id: format!("w{k}"),
+        status: status.into(),
+        start_ms: Some(base + k * 300_000),
+        end_ms: Some(base + k * 300_000 + 31),
+        safe_from_ms: (status == "ok").then_some(base + k * 300_000 + 2),
+        safe_to_ms: (status == "ok").then_some(base + k * 300_000 + 29),
+        point_ms: (status == "ok").then_some(base + k * 300_000 + 15),
+        backup_id: None,
+        snapshots: vec![],
+        refusals: vec![],
+        reach: vec![],
+    };
+    let mut windows: Vec<WindowMark> = (0..6).map(|k| mark(k, if k == 3 { "unsafe" } else { "ok" })).collect();
+    windows[0].reach = vec![reach(ReachState::NoBase, None, "no base backup of this database (quiesce archive base)")];
+    windows[1].reach = vec![reach(ReachState::Restorable, Some("base-1"), "")];
+    windows[1].backup_id = Some("b-1".into());
+    windows[2].reach = vec![reach(ReachState::Restorable, Some("base-1"), "")];
+    windows[2].snapshots = vec!["default".into()];
+    windows[3].refusals = vec!["the window is unsafe: a node unpaused early".into()];
+    windows[3].reach = vec![reach(ReachState::Gap, None, "segment 000000010000000000000004 is needed and deleted")];
+    windows[4].start_ms = None;
+    windows[4].end_ms = None;
+    windows[4].refusals = vec!["the window is failed: it has no restore point".into()];
+    windows[4].safe_from_ms = None;
+    windows[4].safe_to_ms = None;
+    windows[4].point_ms = None;
+    windows[5].reach = vec![reach(ReachState::Waiting, None, "segment 000000010000000000000006 is not complete yet")];
+    let tl = Timeline {
+        deployment: "prod".into(),
+        deployment_id: "d".into(),
+        now_ms: base + 3_600_000,
+        lanes,
+        windows,
+        backups: vec![],
+        damaged: vec!["/x/broken.window.json: not a pause window".into()],
+    };
+    let cols = TimelineColumns::of(tl.clone());
+    assert_eq!(cols.rows(), tl, "columns back to rows");
+    // A restorable window's range is not carried.
+    let mut with_range = tl.clone();
+    with_range.windows[1].reach[0].detail = "base base-1 + WAL … to 0/3000028".into();
+    assert_eq!(TimelineColumns::of(with_range).rows(), tl);
+    assert!(cols.windows.strings.iter().filter(|s| s.as_str() == "restorable").count() == 1, "strings shared");
+
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/timeline-columns.json");
+    let now = serde_json::to_string_pretty(&serde_json::json!({ "columns": cols, "rows": tl })).unwrap() + "\n";
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(&fixture, &now).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&fixture).unwrap_or_default(),
+        now,
+        "tests/fixtures/timeline-columns.json is stale: run `UPDATE_BINDINGS=1 cargo test -p quiesce-engine columnar` and commit it"
+    );
 }

@@ -25,7 +25,13 @@ pub struct Filter {
 pub fn timeline(e: &Engine, deployment: &str, root: Option<&Path>, filter: &Filter) -> Result<Timeline> {
     let d = e.deployments().get(deployment)?;
     let storages = e.deployments().storage_profiles(&d)?;
-    let mut t = points::timeline(&d, &storages, &e.catalog_root(root));
+    // Each database's log archive, read from its folder (none: not archived).
+    let archives: Vec<points::reach::Held> = crate::archive::databases(e.deployments(), &d)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|db| points::reach::Held::read(&db.dir, db.storages.clone(), db.is_pg()))
+        .collect();
+    let mut t = points::timeline_archived(&d, &storages, &e.catalog_root(root), &archives);
     let from = filter.from.as_deref().map(time::parse).transpose()?.map(|t| t.timestamp_millis());
     let to = filter.to.as_deref().map(time::parse).transpose()?.map(|t| t.timestamp_millis());
     let keep = |start: Option<i64>| {
