@@ -24,6 +24,9 @@ pub struct PgOptions {
     pub bin_dir: Option<PathBuf>,
     /// Extra environment for the server binaries (e.g. LD_LIBRARY_PATH).
     pub env: Vec<(String, String)>,
+    /// Settings after the defaults (`fsync=on` for a server bound by its disk,
+    /// as a real one is; the tests' servers run with `fsync=off`).
+    pub settings: Vec<String>,
 }
 
 /// The newest `/usr/lib/postgresql/N/bin`, or the directory of `initdb` on PATH.
@@ -173,6 +176,9 @@ impl PgServer {
                 "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
                 dir.display()
             );
+            for kv in &opts.settings {
+                o.push_str(&format!(" -c {kv}"));
+            }
             if let Some(t) = &tls {
                 o.push_str(&format!(
                     " -c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",

@@ -176,7 +176,7 @@ describe("log archive", () => {
       ],
     };
     const text = describeWindow(w, (ms) => String(ms));
-    expect(text).toContain("pg restorable from base-1");
+    expect(text).toContain("pg reaches its position from base-1");
     expect(text).toContain("my waiting for the archive (binlog.000003 not yet past 120)");
     expect(describeWindow(win("v", T0), String)).not.toContain("Log archive");
   });

@@ -321,7 +321,7 @@ export function describeWindow(w: WindowMark, fmt: (ms: number) => string): stri
 }
 
 const REACH: Record<string, string> = {
-  restorable: "restorable",
+  restorable: "reached",
   waiting: "waiting for the archive",
   gap: "in a gap of the archive",
   no_base: "no base before it",
@@ -333,7 +333,7 @@ const REACH: Record<string, string> = {
 export function describeReach(w: WindowMark): string {
   const each = w.reach.map((r) => {
     const what = REACH[r.state] ?? r.state;
-    if (r.state === "restorable") return `${r.storage} ${what} from ${r.base ?? "its base"}`;
+    if (r.state === "restorable") return `${r.storage} reaches its position from ${r.base ?? "its base"}`;
     return `${r.storage} ${what}${r.detail ? ` (${r.detail})` : ""}`;
   });
   return `Log archive: ${each.join("; ")}`;

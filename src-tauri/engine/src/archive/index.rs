@@ -51,13 +51,20 @@ pub fn binlog_number(name: &str) -> Option<(&str, u64)> {
     ok.then(|| Some((stem, n.parse().ok()?))).flatten()
 }
 
-/// The binary log file being written: the newest (highest number).
+/// The binary log file being written: the one changed last (then the
+/// highest number). Not the highest number alone: a server whose binary log
+/// changed its base name (`host-bin` to `binlog` after an upgrade) writes
+/// the new name's low numbers after the old name's high ones.
 pub fn open_binlog(dir: &Path) -> Option<String> {
     std::fs::read_dir(dir)
         .ok()?
         .flatten()
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter_map(|n| binlog_number(&n).map(|(_, k)| (k, n.clone())))
+        .filter_map(|e| {
+            let n = e.file_name().to_str()?.to_string();
+            let (_, k) = binlog_number(&n)?;
+            let t = e.metadata().ok()?.modified().ok()?;
+            Some(((t, k), n))
+        })
         .max()
         .map(|(_, n)| n)
 }

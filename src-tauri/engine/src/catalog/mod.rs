@@ -353,7 +353,8 @@ pub(crate) fn par_map<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync
     std::thread::scope(|sc| {
         let handles: Vec<_> =
             chunks.into_iter().map(|c| sc.spawn(move || c.into_iter().map(f).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        // A panic in one chunk is the caller's, never a silently shorter list.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     })
 }
 

@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 
 pub const INDEX: &str = ".windows-index.json";
 const SCHEMA_VERSION: u32 = 1;
+/// The release that wrote an index: a summary holds the verdicts of
+/// `PauseWindow::read` (damage, safety), so another release's rules re-read every file.
+const WRITER: &str = env!("CARGO_PKG_VERSION");
 
 /// What the timeline needs of a window (no nodes, offsets, user or host).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +66,8 @@ impl WindowSummary {
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 struct Index {
     schema_version: u32,
+    #[serde(default)]
+    writer: String,
     /// When it was written: an entry whose file changed within the file
     /// system's time granularity of that is read again (git's "racily clean").
     written_ns: i128,
@@ -94,7 +99,8 @@ pub struct Unreadable {
 pub fn windows(root: &Path) -> (Vec<WindowSummary>, Vec<Unreadable>) {
     let (mut all, mut bad) = (Vec::new(), Vec::new());
     for d in std::fs::read_dir(root).into_iter().flatten().flatten() {
-        if d.file_type().is_ok_and(|t| t.is_dir()) {
+        // A deployment folder may be a symbolic link to another disk.
+        if d.path().is_dir() {
             let (w, b) = folder(&d.path());
             all.extend(w);
             bad.extend(b);
@@ -117,9 +123,12 @@ pub fn folder(dir: &Path) -> (Vec<WindowSummary>, Vec<Unreadable>) {
     let old: Index = std::fs::read(dir.join(INDEX))
         .ok()
         .and_then(|b| serde_json::from_slice::<Index>(&b).ok())
-        .filter(|i| i.schema_version == SCHEMA_VERSION)
+        .filter(|i| i.schema_version == SCHEMA_VERSION && i.writer == WRITER)
         .unwrap_or_default();
     let racy = old.written_ns - RACY_NS;
+    // The new index's own time: taken before the files are looked at, so a
+    // file changed while they are read is never older than it by the margin.
+    let listed_ns = now_ns();
     let mut known: HashMap<String, Entry> = old.entries.into_iter().map(|e| (e.file.clone(), e)).collect();
     let n_known = known.len();
     let mut keep: Vec<Entry> = Vec::new();
@@ -149,14 +158,18 @@ pub fn folder(dir: &Path) -> (Vec<WindowSummary>, Vec<Unreadable>) {
     }
     if changed {
         keep.sort_by(|a, b| a.file.cmp(&b.file));
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128);
-        let index = Index { schema_version: SCHEMA_VERSION, written_ns: now.unwrap_or(0), entries: keep };
+        let index =
+            Index { schema_version: SCHEMA_VERSION, writer: WRITER.into(), written_ns: listed_ns, entries: keep };
         if let Err(e) = save(dir, &index) {
             tracing::debug!("the window index of {} was not saved: {e}", dir.display());
         }
         keep = index.entries;
     }
     (keep.into_iter().map(|e| e.window).collect(), bad)
+}
+
+fn now_ns() -> i128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as i128).unwrap_or(0)
 }
 
 fn save(dir: &Path, index: &Index) -> crate::Result<()> {
