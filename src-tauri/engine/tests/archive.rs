@@ -86,7 +86,6 @@ async fn a_full_archive_disk_fails_loudly_the_overview_flags_it_and_the_slot_kee
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_window_is_restorable_waiting_or_in_a_gap_as_the_archive_holds_its_log() {
     use quiesce_engine::catalog::window::{LogAt, PauseWindow};
-    use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, NamespaceMapping};
     use quiesce_engine::pause::{self, PauseOptions};
     use quiesce_engine::points::reach::ReachState;
     use quiesce_engine::usecases::{self as uc, Engine as Uc};
@@ -103,32 +102,8 @@ async fn each_window_is_restorable_waiting_or_in_a_gap_as_the_archive_holds_its_
     let env = Env::new();
     let (pa, pb) = (env.pg("reach-pg", pg, &da, SUPERUSER, &pg.password), env.my("reach-maria", &my));
     let node = AdminServer::start(None);
-    let map = |ns: &str, s: &str| NamespaceMapping { namespace: ns.into(), storage: s.into() };
-    let d = env
-        .ds
-        .create(
-            &DeploymentInput {
-                name: "reach".into(),
-                storages: vec![
-                    DeploymentStorage { name: "a".into(), profile_id: pa },
-                    DeploymentStorage { name: "b".into(), profile_id: pb },
-                ],
-                namespace_mapping: vec![
-                    map(&la.bank, "a"),
-                    map(&la.audit, "a"),
-                    map(&lb.bank, "b"),
-                    map(&lb.audit, "b"),
-                    map(&lb.coordinator, "b"),
-                ],
-                default_storage: Some("a".into()),
-                coordinator_namespace: Some(lb.coordinator.clone()),
-                system_namespace: Some(la.system.clone()),
-                admin_endpoints: vec![node.endpoint()],
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap();
+    let id = env.pair_deployment("reach", (&pa, &pb), (&la, &lb), &node.endpoint());
+    let d = env.ds.get(&id).unwrap();
     let e = Uc::new(quiesce_engine::paths::Home::at(env.dir.path()), quiesce_engine::secrets::SecretStore::new());
 
     let stop = CancellationToken::new();

@@ -608,37 +608,6 @@ fn pair_workload(node: Arc<quiesce_testsupport::admin::Node>, a: Dial, b: Dial, 
     Workload { stop, done, refused, handle: Some(handle) }
 }
 
-/// A deployment of two storages `a` and `b` (profiles given) on the pair's layouts, paused through `node`.
-fn pair_deployment(env: &Env, name: &str, pa: &str, pb: &str, la: &Layout, lb: &Layout, node: &AdminServer) -> String {
-    use quiesce_engine::deployment::{DeploymentInput, DeploymentStorage, NamespaceMapping};
-    let map = |ns: &str, s: &str| NamespaceMapping { namespace: ns.into(), storage: s.into() };
-    env.ds
-        .create(
-            &DeploymentInput {
-                name: name.into(),
-                storages: vec![
-                    DeploymentStorage { name: "a".into(), profile_id: pa.into() },
-                    DeploymentStorage { name: "b".into(), profile_id: pb.into() },
-                ],
-                namespace_mapping: vec![
-                    map(&la.bank, "a"),
-                    map(&la.audit, "a"),
-                    map(&lb.bank, "b"),
-                    map(&lb.audit, "b"),
-                    map(&lb.coordinator, "b"),
-                ],
-                default_storage: Some("a".into()),
-                coordinator_namespace: Some(lb.coordinator.clone()),
-                system_namespace: Some(la.system.clone()),
-                admin_endpoints: vec![node.endpoint()],
-                ..Default::default()
-            },
-            None,
-        )
-        .unwrap()
-        .id
-}
-
 /// Backs a pair up inside one pause under the workload, restores it into
 /// `targets` and checks the restore: verified, no torn transaction, money conserved.
 async fn pair_backed_up_and_restored(
@@ -691,7 +660,7 @@ async fn two_postgresql_storages_are_backed_up_inside_one_pause_and_restored_con
     let env = Env::new();
     let (pa, pb) = (env.pg("p1", pg, &da, SUPERUSER, &pg.password), env.pg("p2", pg, &db, SUPERUSER, &pg.password));
     let node = AdminServer::start(None);
-    let d = pair_deployment(&env, "d2", &pa, &pb, &la, &lb, &node);
+    let d = env.pair_deployment("d2", (&pa, &pb), (&la, &lb), &node.endpoint());
     let (ta, tb) = (pg.create_database(), pg.create_database());
     let targets =
         [("a", env.pg("t1", pg, &ta, SUPERUSER, &pg.password)), ("b", env.pg("t2", pg, &tb, SUPERUSER, &pg.password))];
@@ -711,7 +680,7 @@ async fn two_mariadb_storages_are_backed_up_inside_one_pause_and_restored_consis
     let env = Env::new();
     let (pa, pb) = (env.my("m1", sa), env.my("m2", &sb));
     let node = AdminServer::start(None);
-    let d = pair_deployment(&env, "m2", &pa, &pb, &la, &lb, &node);
+    let d = env.pair_deployment("m2", (&pa, &pb), (&la, &lb), &node.endpoint());
     let (ta, tb) = (MariaDbServer::start(), MariaDbServer::start());
     let targets = [("a", env.my("t1", &ta)), ("b", env.my("t2", &tb))];
     let (sides, restored) = ((Dial::my(sa), Dial::my(&sb)), (Dial::my(&ta), Dial::my(&tb)));

@@ -146,6 +146,38 @@ impl Env {
             .id
     }
 
+    /// A deployment of two storages `a` and `b` (profiles given) on a pair's
+    /// layouts (`Layout::pair`; the coordinator on `b`), paused through `endpoint`.
+    pub fn pair_deployment(&self, name: &str, profiles: (&str, &str), l: (&Layout, &Layout), endpoint: &str) -> String {
+        let map = |ns: &str, s: &str| NamespaceMapping { namespace: ns.into(), storage: s.into() };
+        let (la, lb) = l;
+        self.ds
+            .create(
+                &DeploymentInput {
+                    name: name.into(),
+                    storages: vec![
+                        DeploymentStorage { name: "a".into(), profile_id: profiles.0.into() },
+                        DeploymentStorage { name: "b".into(), profile_id: profiles.1.into() },
+                    ],
+                    namespace_mapping: vec![
+                        map(&la.bank, "a"),
+                        map(&la.audit, "a"),
+                        map(&lb.bank, "b"),
+                        map(&lb.audit, "b"),
+                        map(&lb.coordinator, "b"),
+                    ],
+                    default_storage: Some("a".into()),
+                    coordinator_namespace: Some(lb.coordinator.clone()),
+                    system_namespace: Some(la.system.clone()),
+                    admin_endpoints: vec![endpoint.into()],
+                    ..Default::default()
+                },
+                None,
+            )
+            .unwrap()
+            .id
+    }
+
     pub async fn discover(&self, deployment: &str) -> Discovery {
         let d = self.ds.get(deployment).unwrap();
         discovery::discover(&self.ds, &d, &CancellationToken::new()).await.unwrap()
