@@ -73,6 +73,25 @@ async fn the_overview_says_what_needs_attention_and_where_to_fix_it() {
     std::fs::write(root.join("gone/20261103T000000Z-x/manifest.json"), b"[]").unwrap();
     let o = overview::build_at(&env.ds, later).unwrap();
     assert_eq!(o.other.iter().map(|a| a.kind).collect::<Vec<_>>(), vec![AttentionKind::Damaged]);
+    // A pause window file that does not parse (read through the window index)
+    // is flagged on its deployment, as a damaged backup is.
+    std::fs::write(root.join("ledger/20261104T000000.000Z-wbad0.window.json"), b"{ not json").unwrap();
+    let o = overview::build_at(&env.ds, later).unwrap();
+    let ledger = o.deployments.iter().find(|d| d.name == "ledger").unwrap();
+    let flagged = |o: &overview::Overview| {
+        o.deployments
+            .iter()
+            .find(|d| d.name == "ledger")
+            .unwrap()
+            .attention
+            .iter()
+            .filter(|a| a.kind == AttentionKind::Damaged)
+            .count()
+    };
+    assert_eq!(flagged(&o), 2, "the damaged folder and the window: {:?}", ledger.attention);
+    let w = ledger.attention.iter().find(|a| a.message.starts_with("Pause window file")).expect("named as a window");
+    assert_eq!(w.view, "restore-points");
+    assert!(root.join("ledger").join(quiesce_engine::catalog::windex::INDEX).is_file(), "read through the index");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

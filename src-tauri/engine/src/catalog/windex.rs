@@ -94,6 +94,19 @@ pub struct Unreadable {
     pub problem: String,
 }
 
+impl Unreadable {
+    /// As the catalog lists a window file that does not parse: damaged.
+    pub fn entry(&self) -> crate::catalog::CatalogEntry {
+        let mut e = crate::catalog::CatalogEntry::unusable(
+            &self.path,
+            crate::catalog::CatalogStatus::Damaged,
+            self.problem.clone(),
+        );
+        e.kind = "pause_window".into();
+        e
+    }
+}
+
 /// Every pause window under a catalog root (each deployment folder through
 /// its index), and the window files that cannot be read.
 pub fn windows(root: &Path) -> (Vec<WindowSummary>, Vec<Unreadable>) {

@@ -274,28 +274,9 @@ pub fn timeline_archived(
     timeline_of(d, storages, &catalog::list_backups(root), &windows, &unreadable, archives, Utc::now())
 }
 
-/// The windows of a full catalog listing (`catalog::list`), for a caller
-/// that has one: their summaries, and the window files that did not parse.
-pub fn windows_of(catalog: &[CatalogEntry]) -> (Vec<WindowSummary>, Vec<windex::Unreadable>) {
-    let mut bad = Vec::new();
-    let mut ws = Vec::new();
-    for e in catalog.iter().filter(|e| e.kind == "pause_window") {
-        match &e.window {
-            Some(w) => ws.push(WindowSummary::of(w)),
-            None => bad.push(windex::Unreadable {
-                path: e.folder.clone().into(),
-                folder: e.deployment.clone(),
-                problem: e.problem.clone().unwrap_or_default(),
-            }),
-        }
-    }
-    (ws, bad)
-}
-
 /// The timeline from a catalog already listed (its backups; any window
-/// entries in it are ignored) and the windows (`windex::windows`, or
-/// [`windows_of`] a full listing), for a caller that builds several
-/// deployments' timelines from one scan.
+/// entries in it are ignored) and the windows (`windex::windows`), for a
+/// caller that builds several deployments' timelines from one scan.
 pub fn timeline_of(
     d: &Deployment,
     storages: &[(DeploymentStorage, Profile)],
