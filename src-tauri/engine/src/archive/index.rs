@@ -87,6 +87,18 @@ pub fn segment_number(name: &str, segment_bytes: u64) -> Option<(u32, u64)> {
     Some((tli, log * (0x1_0000_0000 / segment_bytes) + seg))
 }
 
+/// The name of a binary log file (the inverse of [`binlog_number`]).
+pub fn binlog_name(stem: &str, n: u64) -> String {
+    format!("{stem}.{n:06}")
+}
+
+/// The stretches missing between the lowest and the highest of `ns`, as
+/// (first, last) missing numbers.
+fn holes(mut ns: Vec<u64>) -> Vec<(u64, u64)> {
+    ns.sort_unstable();
+    ns.windows(2).filter(|w| w[1] > w[0] + 1).map(|w| (w[0] + 1, w[1] - 1)).collect()
+}
+
 /// The name of a segment number on a timeline (the inverse of [`segment_number`]).
 pub fn segment_name(tli: u32, n: u64, segment_bytes: u64) -> String {
     let per = 0x1_0000_0000 / segment_bytes;
@@ -170,16 +182,13 @@ impl Index {
                 by_tli.entry(tli).or_default().push(n);
             }
         }
-        for (tli, mut ns) in by_tli {
-            ns.sort_unstable();
-            for w in ns.windows(2) {
-                if w[1] > w[0] + 1 {
-                    gaps.push(Gap {
-                        from: segment_name(tli, w[0] + 1, size),
-                        to: segment_name(tli, w[1] - 1, size),
-                        reason: "never archived (the receiver missed them: its slot was dropped or lost WAL, or it ran without one)".into(),
-                    });
-                }
+        for (tli, ns) in by_tli {
+            for (a, b) in holes(ns) {
+                gaps.push(Gap {
+                    from: segment_name(tli, a, size),
+                    to: segment_name(tli, b, size),
+                    reason: "never archived (the receiver missed them: its slot was dropped or lost WAL, or it ran without one)".into(),
+                });
             }
         }
         let mut binlogs: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
@@ -188,16 +197,13 @@ impl Index {
                 binlogs.entry(stem).or_default().push(n);
             }
         }
-        for (stem, mut ns) in binlogs {
-            ns.sort_unstable();
-            for w in ns.windows(2) {
-                if w[1] > w[0] + 1 {
-                    gaps.push(Gap {
-                        from: format!("{stem}.{:06}", w[0] + 1),
-                        to: format!("{stem}.{:06}", w[1] - 1),
-                        reason: "never archived (purged by the server before the receiver got them: it was down longer than the server keeps its binary logs)".into(),
-                    });
-                }
+        for (stem, ns) in binlogs {
+            for (a, b) in holes(ns) {
+                gaps.push(Gap {
+                    from: binlog_name(stem, a),
+                    to: binlog_name(stem, b),
+                    reason: "never archived (purged by the server before the receiver got them: it was down longer than the server keeps its binary logs)".into(),
+                });
             }
         }
         for f in &self.files {

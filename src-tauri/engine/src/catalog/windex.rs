@@ -143,7 +143,6 @@ pub fn folder(dir: &Path) -> (Vec<WindowSummary>, Vec<Unreadable>) {
     // file changed while they are read is never older than it by the margin.
     let listed_ns = now_ns();
     let mut known: HashMap<String, Entry> = old.entries.into_iter().map(|e| (e.file.clone(), e)).collect();
-    let n_known = known.len();
     let mut keep: Vec<Entry> = Vec::new();
     let mut stale: Vec<(String, u64, i128)> = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -160,7 +159,7 @@ pub fn folder(dir: &Path) -> (Vec<WindowSummary>, Vec<Unreadable>) {
     }
     // Entries left in `known` lost their file: dropped from the index (the
     // catalog never listed them from it alone).
-    let changed = !stale.is_empty() || !known.is_empty() || keep.len() != n_known;
+    let changed = !stale.is_empty() || !known.is_empty();
     let read = read_all(dir, stale);
     let mut bad = Vec::new();
     for (file, bytes, t, r) in read {

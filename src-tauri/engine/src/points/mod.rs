@@ -258,8 +258,7 @@ pub fn timeline_at(
     root: &Path,
     now: DateTime<Utc>,
 ) -> Timeline {
-    let (windows, unreadable) = windex::windows(root);
-    timeline_of(d, storages, &catalog::list_backups(root), &windows, &unreadable, &[], now)
+    from_root(d, storages, root, &[], now)
 }
 
 /// The timeline with each archived storage's reach of every window, and
@@ -270,8 +269,19 @@ pub fn timeline_archived(
     root: &Path,
     archives: &[reach::Held],
 ) -> Timeline {
+    from_root(d, storages, root, archives, Utc::now())
+}
+
+/// The backups and windows of a catalog root (the windows through their index).
+fn from_root(
+    d: &Deployment,
+    storages: &[(DeploymentStorage, Profile)],
+    root: &Path,
+    archives: &[reach::Held],
+    now: DateTime<Utc>,
+) -> Timeline {
     let (windows, unreadable) = windex::windows(root);
-    timeline_of(d, storages, &catalog::list_backups(root), &windows, &unreadable, archives, Utc::now())
+    timeline_of(d, storages, &catalog::list_backups(root), &windows, &unreadable, archives, now)
 }
 
 /// The timeline from a catalog already listed (its backups; any window

@@ -246,6 +246,15 @@ impl Held {
         })
     }
 
+    /// The name of log file `n` of sequence `seq` (a timeline in hex, or a binlog base name).
+    fn file_name(&self, seq: &str, n: u64) -> String {
+        if self.pg {
+            u32::from_str_radix(seq, 16).map(|t| index::segment_name(t, n, self.seg)).unwrap_or_default()
+        } else {
+            index::binlog_name(seq, n)
+        }
+    }
+
     fn mtime_ms(&self, name: &str) -> Option<i64> {
         let m = std::fs::metadata(self.dir.join(name)).and_then(|m| m.modified()).ok()?;
         Some(DateTime::<Utc>::from(m).timestamp_millis())
@@ -263,12 +272,7 @@ impl Held {
         let mut present: Vec<(String, u64, String)> = Vec::new();
         for (k, s) in &self.seqs {
             for n in &s.nums {
-                let name = if self.pg {
-                    u32::from_str_radix(k, 16).map(|t| index::segment_name(t, *n, self.seg)).unwrap_or_default()
-                } else {
-                    format!("{k}.{n:06}")
-                };
-                present.push((k.clone(), *n, name));
+                present.push((k.clone(), *n, self.file_name(k, *n)));
             }
         }
         present.sort();
@@ -304,13 +308,7 @@ impl Held {
         // Log between the oldest base and the first file archived after it was never archived.
         if let (Some((k, n)), Some(ms)) = (&base_at, base_ms) {
             if let Some(first) = self.seqs.get(k).and_then(Seq::oldest).filter(|f| f > n) {
-                let name = |x: u64| {
-                    if self.pg {
-                        u32::from_str_radix(k, 16).map(|t| index::segment_name(t, x, self.seg)).unwrap_or_default()
-                    } else {
-                        format!("{k}.{x:06}")
-                    }
-                };
+                let name = |x: u64| self.file_name(k, x);
                 gaps.push(GapSpan {
                     from_ms: ms,
                     to_ms: self.mtime_ms(&name(first)).unwrap_or(now_ms),
@@ -466,7 +464,7 @@ impl Held {
                 "no backup with exact binary log coordinates before it (a `quiesce backup` of a server writing a binary log records them)".into(),
             );
         };
-        let name = |n: u64| format!("{stem}.{n:06}");
+        let name = |n: u64| index::binlog_name(stem, n);
         let seq = self.seqs.get(stem);
         let newest = seq.and_then(Seq::newest);
         let open_n = self.open.as_ref().and_then(|(o, _)| key(o, 0)).map(|(n, _)| n);
